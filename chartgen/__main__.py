@@ -1,0 +1,3 @@
+from chartgen.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,24 @@
+"""Options several commands share, and turning them into Settings."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from chartgen.config import Settings, load_settings
+
+
+def add_workflow_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workflows", metavar="DIR", help="workflows folder (default: workflows, or chartgen.yaml)")
+    p.add_argument("--exclude", metavar="GLOB", action="append",
+                   help="leave out paths matching GLOB, relative to the workflows folder (repeatable)")  # fmt: skip
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    keys = ("workflows", "profiles", "out", "name", "exclude", "config")
+    flags = {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
+    if getattr(args, "kube_version", None):
+        flags["kubeVersion"] = args.kube_version
+    if getattr(args, "charts", None):
+        flags["out"] = args.charts
+    return load_settings(flags, Path.cwd())

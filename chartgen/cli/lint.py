@@ -1,0 +1,55 @@
+"""`chartgen lint`: real helm lint + template + strict Kubernetes schemas, per values file."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from chartgen.cli.common import settings_from
+from chartgen.errors import UserError
+from chartgen.output import Printer
+from chartgen.sources import display_path
+from chartgen.tools.helm import Helm, find_helm
+from chartgen.verify.lint import LintResult, find_charts, lint_charts
+
+
+def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "lint",
+        parents=parents,
+        help="helm lint --strict, helm template and strict schema checks of every chart",
+        description="Check every chart with each of its values files; fail at the end.",
+    )
+    p.add_argument("--charts", metavar="DIR", help="charts folder (default: the generate output folder)")
+    p.add_argument("--kube-version", metavar="X.Y", help="target Kubernetes version (default 1.34)")
+    p.add_argument("--jobs", type=int, metavar="N", help="parallel helm runs (default: CPU count)")
+
+
+def run(args: argparse.Namespace, printer: Printer) -> int:
+    settings = settings_from(args)
+    folder = settings.out
+    if not find_charts(folder):
+        raise UserError(f"no charts found in {display_path(folder)}")
+    helm = Helm(find_helm())
+
+    def show(r: LintResult) -> None:
+        mark = "✔" if r.ok else "✖"
+        printer.result(f"{mark} {r.chart} {r.values} ({r.objects} objects)")
+        for problem in r.problems:
+            printer.result(f"    {problem}")
+
+    report = lint_charts(folder, settings.kube_version, helm, show, args.jobs)
+    failed = [r for r in report.results if not r.ok]
+    printer.result(
+        f"{len(report.results) - len(failed)} of {len(report.results)} chart/values pairs passed "
+        f"(Kubernetes {report.kube_version} schemas)"
+    )
+    printer.document(
+        {
+            "ok": report.ok,
+            "kubeVersion": report.kube_version,
+            "results": [{"chart": r.chart, "values": r.values, "ok": r.ok, "objects": r.objects,
+                         "problems": r.problems} for r in report.results],  # fmt: skip
+        }
+    )
+    return 0 if report.ok else 1

@@ -1,0 +1,39 @@
+"""`chartgen validate`: load and check workflow projects; write nothing."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from chartgen.cli.common import add_workflow_options, settings_from
+from chartgen.output import Printer, diagnostics_json
+from chartgen.pipeline import run_validate
+
+
+def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "validate",
+        parents=parents, help="check workflow projects (located errors, nothing written)",
+                       description="Load every workflow project and report every problem, located.")  # fmt: skip
+    add_workflow_options(p)
+
+
+def run(args: argparse.Namespace, printer: Printer) -> int:
+    settings = settings_from(args)
+    with printer.progress("validating") as step:
+        result = run_validate(settings.workflows, settings.exclude, step)
+    printer.diagnostics(result.diagnostics)
+    projects = result.workflows.projects
+    count = sum(len(p.workflows) for p in projects)
+    printer.result(f"✔ {count} workflows in {len(projects)} projects are valid")
+    printer.document(
+        {
+            "ok": True,
+            "projects": [
+                {"project": p.rel, "workflows": [{"id": w.id, "file": w.rel_path, "subflow": w.is_subflow} for w in p.workflows]}
+                for p in projects
+            ],
+            "diagnostics": diagnostics_json(result.diagnostics),
+        }
+    )
+    return 0

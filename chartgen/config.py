@@ -1,0 +1,114 @@
+"""Project settings: flags > CHARTGEN_* environment > chartgen.yaml > defaults.
+
+Keys in chartgen.yaml are the flag names in camelCase (`--kube-version` -> `kubeVersion`);
+relative paths in the file are relative to the file's folder.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from chartgen.errors import Diagnostics, UserError
+from chartgen.sources import ParseError, SourceFile
+
+CONFIG_FILE = "chartgen.yaml"
+DEFAULT_KUBE_VERSION = "1.34"
+
+CONFIG_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "name": {"type": "string", "minLength": 1},
+        "workflows": {"type": "string", "minLength": 1},
+        "profiles": {"type": "string", "minLength": 1},
+        "out": {"type": "string", "minLength": 1},
+        "kubeVersion": {"type": "string", "pattern": r"^v?1\.\d+(\.\d+)?$"},
+        "exclude": {"type": "array", "items": {"type": "string", "minLength": 1}},
+        "charts": {"type": "object", "additionalProperties": {"type": "string"}},
+    },
+}
+_VALIDATOR = jsonschema.Draft202012Validator(CONFIG_SCHEMA)
+
+
+@dataclass
+class Settings:
+    root: Path  # folder relative paths are resolved against
+    name: str
+    workflows: Path
+    profiles: Path
+    out: Path
+    kube_version: str = DEFAULT_KUBE_VERSION
+    exclude: tuple[str, ...] = ()
+    chart_names: dict[str, str] = field(default_factory=dict)  # project folder -> chart name
+    config_file: Path | None = None
+
+
+def load_settings(flags: Mapping[str, Any], cwd: Path | None = None) -> Settings:
+    """Settings for one run. `flags` holds only the options the user actually gave."""
+    cwd = (cwd or Path.cwd()).resolve()
+    file_path = Path(flags["config"]) if flags.get("config") else cwd / CONFIG_FILE
+    if not file_path.is_absolute():
+        file_path = cwd / file_path
+    from_file = _read_file(file_path) if file_path.exists() or flags.get("config") else {}
+    base = file_path.parent if from_file or flags.get("config") else cwd
+
+    def pick(key: str, env: str, default: Any) -> Any:
+        if flags.get(key) is not None:
+            return flags[key]
+        if os.environ.get(env):
+            return os.environ[env]
+        return from_file.get(key, default)
+
+    def path(key: str, env: str, default: str) -> Path:
+        value = pick(key, env, None)
+        if value is None:
+            return (base / default).resolve()
+        # Flags and environment are relative to where the user is; the file to itself.
+        anchor = base if flags.get(key) is None and not os.environ.get(env) else cwd
+        return (anchor / str(value)).resolve()
+
+    exclude = tuple(flags.get("exclude") or ()) + tuple(from_file.get("exclude", ()))
+    return Settings(
+        root=base,
+        name=str(pick("name", "CHARTGEN_NAME", base.name)),
+        workflows=path("workflows", "CHARTGEN_WORKFLOWS", "workflows"),
+        profiles=path("profiles", "CHARTGEN_PROFILES", "profiles"),
+        out=path("out", "CHARTGEN_OUT", "charts"),
+        kube_version=str(pick("kubeVersion", "CHARTGEN_KUBE_VERSION", DEFAULT_KUBE_VERSION)).lstrip("v"),
+        exclude=exclude,
+        chart_names=dict(from_file.get("charts", {})),
+        config_file=file_path if from_file or flags.get("config") else None,
+    )
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    diag = Diagnostics()
+    try:
+        source = SourceFile(path)
+        docs = source.documents()
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read config file: {exc.strerror}") from None
+    except ParseError as exc:
+        raise UserError(f"{path}:{exc.line}:{exc.col}: error: {exc.message}") from None
+    data = docs[0] if docs and docs[0] is not None else {}
+    if not isinstance(data, dict):
+        diag.error(f"{CONFIG_FILE} must be a mapping", source.location())
+        diag.raise_if_errors()
+    for err in _VALIDATOR.iter_errors(data):
+        pointer = tuple(err.absolute_path)
+        if err.validator == "additionalProperties":
+            for key in sorted(set(err.instance) - set(CONFIG_SCHEMA["properties"])):
+                known = ", ".join(sorted(CONFIG_SCHEMA["properties"]))
+                diag.error(f"unknown key '{key}' in {CONFIG_FILE} (known keys: {known})",
+                           source.location(0, (*pointer, key), key=True))  # fmt: skip
+        else:
+            where = ".".join(map(str, pointer)) or CONFIG_FILE
+            diag.error(f"'{where}': {err.message}", source.location(0, pointer))
+    diag.raise_if_errors()
+    return data

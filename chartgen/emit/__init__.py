@@ -1,0 +1,1 @@
+"""emit: ChartPlans -> chart folders on disk, atomically."""

@@ -1,0 +1,108 @@
+"""One error tree for the whole tool, and the located diagnostics users see.
+
+Exit codes: 0 ok, 1 user error (bad input, failed checks), 2 policy failure, 3 bug.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+EXIT_OK = 0
+EXIT_USER = 1
+EXIT_POLICY = 2
+EXIT_BUG = 3
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    path: str
+    line: int = 1
+    col: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    severity: Severity
+    message: str
+    location: Location | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.location}: " if self.location else ""
+        return f"{where}{self.severity}: {self.message}"
+
+    def as_dict(self) -> dict[str, object]:
+        loc = self.location
+        return {
+            "severity": self.severity,
+            "message": self.message,
+            "path": loc.path if loc else None,
+            "line": loc.line if loc else None,
+            "col": loc.col if loc else None,
+        }
+
+
+class ChartgenError(Exception):
+    """Base of every error chartgen raises on purpose."""
+
+    exit_code = EXIT_USER
+
+    def __init__(self, message: str = "", diagnostics: Iterable[Diagnostic] = ()) -> None:
+        self.diagnostics = list(diagnostics)
+        super().__init__(message or "\n".join(str(d) for d in self.diagnostics))
+
+
+class UserError(ChartgenError):
+    """Bad input: every problem is in `diagnostics`, located where possible."""
+
+
+class ToolError(ChartgenError):
+    """An external program (helm, kubectl, ...) is missing or misbehaved."""
+
+
+class PolicyError(ChartgenError):
+    exit_code = EXIT_POLICY
+
+
+class Diagnostics:
+    """Collects every problem of a run so they can be reported together."""
+
+    def __init__(self) -> None:
+        self.items: list[Diagnostic] = []
+
+    def error(self, message: str, location: Location | None = None) -> None:
+        self.items.append(Diagnostic("error", message, location))
+
+    def warning(self, message: str, location: Location | None = None) -> None:
+        self.items.append(Diagnostic("warning", message, location))
+
+    def extend(self, other: Iterable[Diagnostic]) -> None:
+        self.items.extend(other)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.items if d.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.items if d.severity == "warning"]
+
+    def sorted(self) -> list[Diagnostic]:
+        """Stable report order: by file, line, column; unlocated last; no repeats."""
+        return sorted(set(self.items), key=_sort_key)
+
+    def raise_if_errors(self) -> None:
+        if self.errors:
+            raise UserError(diagnostics=self.sorted())
+
+
+def _sort_key(d: Diagnostic) -> tuple[int, Location, str]:
+    if d.location is None:
+        return (1, Location(""), d.message)
+    return (0, d.location, d.message)

@@ -1,0 +1,60 @@
+"""plan: workflow model + profiles -> one ChartPlan per chart. Every decision lives here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from chartgen.errors import Diagnostics
+from chartgen.plan.dev import plan_dev
+from chartgen.plan.model import ChartPlan
+from chartgen.plan.production import plan_production
+from chartgen.profile.model import Profile
+from chartgen.sources import display_path
+from chartgen.workflow.model import WorkflowSet
+from chartgen.workflow.names import NameRegistry, dns_name, is_valid_name
+
+
+def plan_charts(
+    wset: WorkflowSet,
+    profiles: list[Profile],
+    name: str,
+    chart_names: dict[str, str],
+    git_sha: Callable[[], str],
+    diag: Diagnostics,
+) -> list[ChartPlan]:
+    """Charts for every production project and every dev profile, in a stable order."""
+    if not wset.projects:
+        return []
+    assign_names(wset, chart_names, name, profiles, diag)
+    if diag.errors:
+        return []
+    production = [p for p in profiles if p.mode == "production"]
+    plans: list[ChartPlan] = []
+    if production:
+        plans += [plan_production(project, production, name, git_sha, diag) for project in wset.projects]
+    plans += [plan_dev(wset, p, dns_name(name), name, diag) for p in profiles if p.mode == "dev"]
+    return sorted(plans, key=lambda p: p.dir_name)
+
+
+def assign_names(
+    wset: WorkflowSet, overrides: dict[str, str], name: str, profiles: list[Profile], diag: Diagnostics
+) -> None:
+    """Chart names for projects (and dev charts), DNS-safe and unique; workflow names unique."""
+    charts = NameRegistry("chart", diag)
+    for profile in profiles:
+        if profile.mode == "dev":
+            dev_name = f"{dns_name(name)}-{profile.env}"
+            charts.claim(dev_name, f"dev profile '{profile.env}'", profile.location("mode", key=True))
+    for project in wset.projects:
+        chosen = overrides.get(project.rel)
+        if chosen is not None and not is_valid_name(chosen):
+            diag.error(
+                f"chart name '{chosen}' for project '{project.rel}' (chartgen.yaml 'charts') must be a "
+                "DNS-1035 label of at most 53 characters"
+            )
+            continue
+        project.chart_name = chosen or dns_name(project.name)
+        charts.claim(project.chart_name, f"project '{project.rel}'", None)
+    workflows = NameRegistry("workflow resource", diag)
+    for wf in wset.workflows:
+        workflows.claim(dns_name(wf.id), f"workflow '{wf.id}' ({display_path(wf.source.path)})", wf.loc(("id",)))

@@ -1,0 +1,130 @@
+"""Which project files a chart carries, and how they are split into ConfigMaps."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from chartgen.errors import Diagnostics, Location
+from chartgen.plan.model import ConfigMapPlan, DataFile
+from chartgen.properties import parse_properties, render_properties
+from chartgen.sources import FastLoader, display_path
+from chartgen.workflow.model import Project
+
+# The API server refuses objects over 1 MiB; keep room for metadata and keys.
+CONFIG_MAP_BUDGET = 1_000_000
+APPLICATION_PROPERTIES = "application.properties"
+_KEY_INVALID = re.compile(r"[^-._a-zA-Z0-9]")
+_PROPERTIES = re.compile(r"^application(-[\w.-]+)?\.properties$")
+
+
+@dataclass(frozen=True)
+class ProjectFile:
+    """One file a chart will carry, and where it came from."""
+
+    rel_path: str
+    content: bytes
+    origin: Path
+
+
+def is_properties(rel_path: str) -> bool:
+    """application.properties and its profile variants, at the resources root."""
+    return "/" not in rel_path and _PROPERTIES.match(rel_path) is not None
+
+
+def project_files(project: Project) -> list[ProjectFile]:
+    """Workflow files (plain flows) and assets, by path; always an application.properties."""
+    files = [
+        ProjectFile(wf.rel_path, wf.rewritten if wf.rewritten is not None else wf.source.raw, wf.source.path)
+        for wf in project.workflows
+    ]
+    files += [ProjectFile(a.rel_path, a.path.read_bytes(), a.path) for a in project.assets]
+    if not any(f.rel_path == APPLICATION_PROPERTIES for f in files):
+        # The environment's `properties` values need a file to land in.
+        files.append(ProjectFile(APPLICATION_PROPERTIES, b"", project.resources / APPLICATION_PROPERTIES))
+    return sorted(files, key=lambda f: f.rel_path)
+
+
+def data_files(files: Iterable[ProjectFile], folder: str) -> list[DataFile]:
+    """Chart data files under files/<folder>/, with unique ConfigMap keys."""
+    used: set[str] = set()
+    out = []
+    for f in files:
+        key = _KEY_INVALID.sub("_", f.rel_path.replace("/", "__"))
+        if key in used or len(key) > 240:
+            key = f"{key[:200]}-{hashlib.sha256(f.rel_path.encode()).hexdigest()[:8]}"
+        used.add(key)
+        out.append(DataFile(f"files/{folder}/{f.rel_path}", f.rel_path, key, f.content, _is_binary(f.content)))
+    return out
+
+
+def _is_binary(content: bytes) -> bool:
+    if b"\0" in content:
+        return True
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
+def pack_config_maps(files: list[DataFile], prefix: str, diag: Diagnostics, origins: dict[str, Path]) -> list[ConfigMapPlan]:
+    """Files in path order, a new ConfigMap whenever the next file would not fit."""
+    maps: list[ConfigMapPlan] = []
+    current = ConfigMapPlan(f"{prefix}-0")
+    for f in files:
+        if f.size > CONFIG_MAP_BUDGET:
+            origin = origins.get(f.mount_path)
+            diag.error(
+                f"'{f.mount_path}' is {len(f.content):,} bytes: over the {CONFIG_MAP_BUDGET:,}-byte "
+                "ConfigMap budget (a ConfigMap holds at most 1 MiB)",
+                Location(display_path(origin)) if origin else None,
+            )
+            continue
+        if current.files and current.size + f.size > CONFIG_MAP_BUDGET:
+            maps.append(current)
+            current = ConfigMapPlan(f"{prefix}-{len(maps)}")
+        current.files.append(f)
+    if current.files:
+        maps.append(current)
+    return maps
+
+
+def merge_properties(sources: list[tuple[str, ProjectFile]], diag: Diagnostics) -> bytes:
+    """One properties file from several projects' (first wins; conflicts reported, values never shown)."""
+    merged: dict[str, tuple[str, str, ProjectFile, int]] = {}
+    for project, f in sources:
+        for entry in parse_properties(f.content.decode("utf-8", errors="replace")):
+            seen = merged.get(entry.key)
+            if seen is None:
+                merged[entry.key] = (entry.value, project, f, entry.line)
+            elif seen[0] != entry.value:
+                diag.warning(
+                    f"property '{entry.key}' differs between project '{seen[1]}' "
+                    f"({display_path(seen[2].origin)}:{seen[3]}) and project '{project}'; "
+                    f"the dev pod uses the value from '{seen[1]}' (set it in the profile's "
+                    "'properties' to choose)",
+                    Location(display_path(f.origin), entry.line),
+                )
+    return render_properties([(k, v[0]) for k, v in merged.items()]).encode()
+
+
+def same_content(a: ProjectFile, b: ProjectFile) -> bool:
+    """Byte-identical, or the same JSON/YAML data written differently."""
+    if a.content == b.content:
+        return True
+    suffix = a.rel_path.rsplit(".", 1)[-1].lower()
+    try:
+        if suffix == "json":
+            return bool(json.loads(a.content) == json.loads(b.content))
+        if suffix in ("yaml", "yml"):
+            return bool(list(yaml.load_all(a.content, Loader=FastLoader)) == list(yaml.load_all(b.content, Loader=FastLoader)))
+    except (ValueError, yaml.YAMLError):
+        return False
+    return False

@@ -1,0 +1,110 @@
+"""values.schema.json, written from what we know of every value (never inferred)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+STRING = {"type": "string"}
+BOOL = {"type": "boolean"}
+STRING_MAP = {"type": "object", "additionalProperties": {"type": "string"}}
+QUANTITY = {"type": ["string", "integer", "number"], "pattern": r"^[0-9.]+([eE][0-9]+|[a-zA-Z]{1,2})?$"}
+PORT = {"type": "integer", "minimum": 1, "maximum": 65535}
+PULL_POLICY = {"enum": ["Always", "IfNotPresent", "Never"]}
+
+
+def _obj(properties: dict[str, Any], required: list[str] | None = None, **extra: Any) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "properties": properties, "additionalProperties": False}
+    if required:
+        schema["required"] = required
+    schema.update(extra)
+    return schema
+
+
+def _int(minimum: int = 0) -> dict[str, Any]:
+    return {"type": "integer", "minimum": minimum}
+
+
+RESOURCE_LIST = _obj({"cpu": QUANTITY, "memory": QUANTITY, "ephemeral-storage": QUANTITY})
+PROBE = _obj(
+    {
+        "path": {"type": "string", "pattern": "^/"},
+        "periodSeconds": _int(1),
+        "timeoutSeconds": _int(1),
+        "failureThreshold": _int(1),
+    },
+    required=["path"],
+)
+
+
+def _common() -> dict[str, Any]:
+    return {
+        "global": {"type": "object"},
+        "nameOverride": {"type": "string", "maxLength": 53},
+        "fullnameOverride": {"type": "string", "maxLength": 63},
+        "partOf": STRING,
+        "imagePullSecrets": {"type": "array", "items": _obj({"name": STRING}, required=["name"])},
+        "serviceAccount": _obj({"create": BOOL, "name": STRING, "annotations": STRING_MAP}),
+        "service": _obj({"type": {"enum": ["ClusterIP", "NodePort", "LoadBalancer"]}, "port": PORT}),
+        "resources": _obj({"requests": RESOURCE_LIST, "limits": RESOURCE_LIST}),
+        "probes": _obj({"startup": PROBE, "liveness": PROBE, "readiness": PROBE}),
+        "properties": {
+            "type": "object",
+            "description": "Extra application.properties entries (never secrets).",
+            "propertyNames": {"pattern": r"^[^\s=:#!]+$"},
+            "additionalProperties": {"type": "string"},
+        },
+        "env": {
+            "type": "object",
+            "description": "Extra environment variables (never secrets).",
+            "propertyNames": {"pattern": r"^[A-Za-z_][A-Za-z0-9_]*$"},
+            "additionalProperties": {"type": "string"},
+        },
+        "podAnnotations": STRING_MAP,
+        "podLabels": STRING_MAP,
+        "nodeSelector": STRING_MAP,
+        "tolerations": {"type": "array", "items": {"type": "object"}},
+        "affinity": {"type": "object"},
+        "test": _obj({"enabled": BOOL, "image": {"type": "string", "minLength": 1}}),
+    }
+
+
+def production_schema(title: str) -> dict[str, Any]:
+    props = _common()
+    props.update(
+        {
+            "image": _obj(
+                {
+                    "repository": {"type": "string", "minLength": 1},
+                    "tag": {"type": "string", "minLength": 1, "not": {"const": "latest"}},
+                    "digest": {"type": "string", "pattern": r"^(sha256:[a-f0-9]{64})?$"},
+                    "pullPolicy": PULL_POLICY,
+                },
+                required=["repository", "tag"],
+            ),
+            "replicaCount": _int(1),
+            "securityContext": _obj(
+                {"runAsUser": _int(10000), "runAsGroup": _int(10000), "fsGroup": _int(10000)}
+            ),
+        }
+    )
+    return _document(title, props, ["image", "resources"])
+
+
+def dev_schema(title: str) -> dict[str, Any]:
+    props = _common()
+    props["image"] = _obj(
+        {"repository": {"type": "string", "minLength": 1}, "tag": STRING, "pullPolicy": PULL_POLICY},
+        required=["repository"],
+    )
+    return _document(title, props, ["image"])
+
+
+def _document(title: str, props: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": title,
+        "type": "object",
+        "properties": props,
+        "required": required,
+        "additionalProperties": False,
+    }

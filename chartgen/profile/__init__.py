@@ -1,0 +1,1 @@
+"""Environment profiles: `profiles/<env>.yaml`, merged through `extends`."""

@@ -1,0 +1,140 @@
+"""The profile format (DESIGN.md §3) as a JSON Schema: shape only, checked per file.
+
+Requirements that depend on the merged result (a `namespace` when `mode` is set) are
+checked after `extends` is resolved.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+NAME = {"type": "string", "pattern": r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", "maxLength": 63,
+        "x-expected": "a DNS-1123 label (lowercase letters, digits, '-')"}  # fmt: skip
+QUANTITY = {"type": ["string", "integer", "number"], "pattern": r"^[0-9.]+([eE][0-9]+|[a-zA-Z]{1,2})?$",
+            "x-expected": "a Kubernetes quantity such as 250m, 1, 512Mi"}  # fmt: skip
+DURATION = {"type": "string", "pattern": r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$",
+            "x-expected": "an ISO-8601 duration such as PT1S"}  # fmt: skip
+STRING_MAP = {"type": "object", "additionalProperties": {"type": "string"}}
+SUBJECT = {"type": "string", "pattern": r"^(group|user|serviceaccount):\S+$",
+           "x-expected": "group:<name>, user:<name> or serviceaccount:<namespace>:<name>"}  # fmt: skip
+
+
+def _obj(properties: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"type": "object", "properties": properties, "additionalProperties": False, **extra}
+
+
+RESOURCE_LIST = _obj({"cpu": QUANTITY, "memory": QUANTITY, "ephemeral-storage": QUANTITY})
+
+PROFILE_SCHEMA: dict[str, Any] = _obj(
+    {
+        "extends": {"type": "string"},
+        "mode": {"enum": ["production", "dev"]},
+        "namespace": NAME,
+        "runtime": {"enum": ["kubernetes", "sonataflow"]},
+        "operatorVersion": {"type": "string"},
+        "kubernetesVersion": {"type": "string", "pattern": r"^1\.\d+$", "x-expected": "like \"1.34\""},
+        "image": _obj(
+            {
+                "repository": {"type": "string", "minLength": 1},
+                "tag": {"type": "string", "minLength": 1},
+                "digest": {"type": "string", "pattern": r"^sha256:[a-f0-9]{64}$",
+                           "x-expected": "sha256:<64 hex digits>"},  # fmt: skip
+                "pullPolicy": {"enum": ["Always", "IfNotPresent", "Never"]},
+            }
+        ),
+        "imagePullSecrets": {"type": "array", "items": NAME},
+        "devmode": _obj(
+            {
+                "image": {"type": "string", "minLength": 1},
+                "pullPolicy": {"enum": ["Always", "IfNotPresent", "Never"]},
+            }
+        ),
+        "scaling": _obj(
+            {
+                "enabled": {"type": "boolean"},
+                "minReplicas": {"type": "integer", "minimum": 1},
+                "maxReplicas": {"type": "integer", "minimum": 1},
+                "targetCPUUtilizationPercentage": {"type": "integer", "minimum": 1, "maximum": 100},
+            }
+        ),
+        "resources": _obj({"requests": RESOURCE_LIST, "limits": RESOURCE_LIST}),
+        "persistence": _obj(
+            {
+                "enabled": {"type": "boolean"},
+                "postgresql": _obj(
+                    {
+                        "host": {"type": "string", "minLength": 1},
+                        "port": {"type": "integer", "minimum": 1, "maximum": 65535},
+                        "database": {"type": "string", "minLength": 1},
+                        "credentials": {"type": "string", "minLength": 1},
+                    }
+                ),
+            }
+        ),
+        "eventing": _obj(
+            {
+                "enabled": {"type": "boolean"},
+                "broker": {"type": "string", "minLength": 1},
+                "retries": {"type": "integer", "minimum": 0},
+                "backoffDelay": DURATION,
+                "backoffPolicy": {"enum": ["exponential", "linear"]},
+                "deadLetterSink": {"type": "string", "minLength": 1},
+            }
+        ),
+        "secrets": _obj(
+            {
+                "provider": {"enum": ["vso", "eso", "injector", "existing"]},
+                "existingSecret": NAME,
+                "vault": _obj(
+                    {
+                        "address": {"type": "string", "pattern": r"^https?://",
+                                    "x-expected": "an http(s) URL"},  # fmt: skip
+                        "kvMount": {"type": "string", "minLength": 1},
+                        "path": {"type": "string", "minLength": 1},
+                        "authMount": {"type": "string", "minLength": 1},
+                        "role": {"type": "string", "minLength": 1},
+                    }
+                ),
+            }
+        ),
+        "rbac": _obj(
+            {
+                "deployers": {"type": "array", "items": SUBJECT},
+                "viewers": {"type": "array", "items": SUBJECT},
+            }
+        ),
+        "networkPolicy": _obj(
+            {
+                "enabled": {"type": "boolean"},
+                "allowIngressFromNamespaces": {"type": "array", "items": NAME},
+            }
+        ),
+        "service": _obj(
+            {
+                "type": {"enum": ["ClusterIP", "NodePort", "LoadBalancer"]},
+                "port": {"type": "integer", "minimum": 1, "maximum": 65535},
+            }
+        ),
+        "properties": {
+            "type": "object",
+            "propertyNames": {"pattern": r"^[^\s=:#!]+$"},
+            "additionalProperties": {"type": ["string", "integer", "number", "boolean"]},
+        },
+        "env": {
+            "type": "object",
+            "propertyNames": {"pattern": r"^[A-Za-z_][A-Za-z0-9_]*$"},
+            "additionalProperties": {"type": "string"},
+        },
+        "podAnnotations": STRING_MAP,
+        "podLabels": STRING_MAP,
+        "nodeSelector": STRING_MAP,
+    }
+)
+
+# Fields that may hold {placeholders}, and which placeholders each accepts.
+PLACEHOLDER_FIELDS: dict[tuple[str, ...], frozenset[str]] = {
+    ("image", "repository"): frozenset({"workflow", "version", "env", "git_sha"}),
+    ("image", "tag"): frozenset({"workflow", "version", "env", "git_sha"}),
+    ("secrets", "vault", "path"): frozenset({"workflow", "env"}),
+    ("secrets", "vault", "role"): frozenset({"workflow", "env"}),
+}

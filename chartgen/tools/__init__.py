@@ -1,0 +1,1 @@
+"""The one place that runs external programs: argv lists, timeouts, captured output."""

@@ -1,0 +1,1 @@
+"""verify: helm lint/template and schema checks of generated charts."""

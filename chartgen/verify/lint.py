@@ -1,0 +1,112 @@
+"""lint: every chart with each of its values files through real helm and strict schemas.
+
+Each (chart, values file) pair gets one result; the run fails at the end, not at the
+first problem.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from chartgen.sources import FastLoader, display_path
+from chartgen.tools.helm import Helm
+from chartgen.verify.kube_schema import KubeSchemas
+
+
+@dataclass
+class LintResult:
+    chart: str
+    values: str  # "values.yaml" or "values-<env>.yaml"
+    problems: list[str] = field(default_factory=list)
+    objects: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class LintReport:
+    kube_version: str
+    results: list[LintResult]
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.results)
+
+
+def find_charts(folder: Path) -> list[Path]:
+    if (folder / "Chart.yaml").is_file():
+        return [folder]
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if (p / "Chart.yaml").is_file() and not p.name.startswith("."))
+
+
+def lint_charts(
+    folder: Path,
+    kube_version: str,
+    helm: Helm,
+    on_result: Callable[[LintResult], None] | None = None,
+    jobs: int | None = None,
+) -> LintReport:
+    schemas = KubeSchemas(kube_version)
+    pairs = [(chart, values) for chart in find_charts(folder) for values in values_files(chart)]
+
+    def one(pair: tuple[Path, Path | None]) -> LintResult:
+        return lint_one(pair[0], pair[1], kube_version, helm, schemas)
+
+    results: list[LintResult] = []
+    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 2) as pool:
+        for result in pool.map(one, pairs):
+            results.append(result)
+            if on_result:
+                on_result(result)
+    return LintReport(schemas.version, results)
+
+
+def values_files(chart: Path) -> list[Path | None]:
+    """None stands for the chart's own values.yaml alone."""
+    return [None, *sorted(chart.glob("values-*.yaml"))]
+
+
+def lint_one(chart: Path, values: Path | None, kube_version: str, helm: Helm, schemas: KubeSchemas) -> LintResult:
+    result = LintResult(chart.name, values.name if values else "values.yaml")
+    extra = [values] if values else []
+    linted = helm.lint(chart, extra, kube_version)
+    if not linted.ok:
+        result.problems += _helm_problems(linted.stdout + linted.stderr)
+    rendered = helm.template(chart.name, chart, extra, kube_version, "default")
+    if not rendered.ok:
+        result.problems.append(f"helm template failed: {rendered.stderr.strip()}")
+        return result
+    try:
+        docs = [d for d in yaml.load_all(rendered.stdout, Loader=FastLoader) if d]
+    except yaml.YAMLError as exc:
+        result.problems.append(f"helm template produced invalid YAML: {exc}")
+        return result
+    result.objects = len(docs)
+    for obj in docs:
+        result.problems += [f"{_name(obj)}: {p}" for p in schemas.errors(obj)]
+    return result
+
+
+def _helm_problems(output: str) -> list[str]:
+    lines = [ln.strip() for ln in output.splitlines() if "[ERROR]" in ln or "[WARNING]" in ln or "Error:" in ln]
+    return lines or [output.strip() or "helm lint failed"]
+
+
+def _name(obj: dict[str, Any]) -> str:
+    meta = obj.get("metadata") or {}
+    return f"{obj.get('kind')}/{meta.get('name')}"
+
+
+def describe(chart_folder: Path) -> str:
+    return display_path(chart_folder)

@@ -1,0 +1,1 @@
+"""Workflow projects: discovery, typed model, validation and names."""

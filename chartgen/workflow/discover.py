@@ -1,0 +1,137 @@
+"""Finding workflow projects under a folder.
+
+A project is one folder. Its workflow files (`*.sw.json|yaml|yml`) live either in the
+folder itself (flat layout, subflows in `subflows/`) or in `src/main/resources`
+(Quarkus layout; then only that folder belongs to the project). `manifests/` folders
+hold generated Kubernetes objects and are skipped.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+WORKFLOW_SUFFIXES = (".sw.json", ".sw.yaml", ".sw.yml")
+SKIPPED_DIRS = frozenset({"manifests", "target", "node_modules", "build", "dist"})
+# Files that sit in project folders but are not runtime resources.
+SKIPPED_FILES = frozenset({"argfile.conf", "secret.properties", "pom.xml", "Dockerfile"})
+RESOURCES = ("src", "main", "resources")
+
+
+def is_workflow_file(name: str) -> bool:
+    return name.lower().endswith(WORKFLOW_SUFFIXES)
+
+
+@dataclass
+class FoundProject:
+    root: Path
+    resources: Path
+    workflow_files: list[Path] = field(default_factory=list)
+    asset_files: list[Path] = field(default_factory=list)
+    secret_files: list[Path] = field(default_factory=list)  # secret.properties: keys only
+
+
+@dataclass
+class Discovery:
+    projects: list[FoundProject]
+    ignored: list[tuple[Path, str]]  # workflow files left out, and why
+
+
+def discover(base: Path, exclude: tuple[str, ...] = ()) -> Discovery:
+    """Every project under `base`, in a stable order."""
+    files = _walk(base, exclude)
+    quarkus_roots = {
+        p.parent.parent.parent for p in _dirs_of(files) if p.parts[-3:] == RESOURCES
+    }
+    by_root: dict[Path, FoundProject] = {}
+    ignored: list[tuple[Path, str]] = []
+    for path in files:
+        if not is_workflow_file(path.name):
+            continue
+        root, resources = _project_of(path, base)
+        outer = _enclosing_quarkus_root(path, quarkus_roots)
+        if outer is not None and resources != outer.joinpath(*RESOURCES):
+            ignored.append((path, f"outside {outer.name}/src/main/resources, the project's files"))
+            continue
+        project = by_root.setdefault(root, FoundProject(root, resources))
+        project.workflow_files.append(path)
+    projects = sorted(by_root.values(), key=lambda p: p.root.as_posix())
+    _assign_assets(projects, files)
+    return Discovery(projects, ignored)
+
+
+def _walk(base: Path, exclude: tuple[str, ...]) -> list[Path]:
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(base):
+        here = Path(dirpath)
+        rel = here.relative_to(base).as_posix()
+        dirnames[:] = sorted(
+            d
+            for d in dirnames
+            if not d.startswith(".")
+            and d not in SKIPPED_DIRS
+            and not _excluded(_join(rel, d), exclude)
+        )
+        found.extend(
+            here / f
+            for f in sorted(filenames)
+            if not f.startswith(".") and not _excluded(_join(rel, f), exclude)
+        )
+    return found
+
+
+def _join(rel: str, name: str) -> str:
+    return name if rel == "." else f"{rel}/{name}"
+
+
+def _excluded(rel: str, patterns: tuple[str, ...]) -> bool:
+    return any(fnmatch.fnmatchcase(rel, p) or PurePosixPath(rel).match(p) for p in patterns)
+
+
+def _dirs_of(files: list[Path]) -> set[Path]:
+    dirs: set[Path] = set()
+    for f in files:
+        dirs.update(f.parents)
+    return dirs
+
+
+def _project_of(path: Path, base: Path) -> tuple[Path, Path]:
+    """(project folder, resources folder) of a workflow file."""
+    parts = path.parent.parts
+    for i in range(len(parts) - 3, -1, -1):
+        if parts[i : i + 3] == RESOURCES:
+            resources = Path(*parts[: i + 3])
+            return resources.parent.parent.parent, resources
+    folder = path.parent
+    for ancestor in [path.parent, *path.parent.parents]:
+        if ancestor == base or base not in ancestor.parents:
+            break
+        if ancestor.name == "subflows":
+            folder = ancestor.parent  # the outermost subflows folder wins
+    return folder, folder
+
+
+def _enclosing_quarkus_root(path: Path, roots: set[Path]) -> Path | None:
+    for parent in path.parents:
+        if parent in roots:
+            return parent
+    return None
+
+
+def _assign_assets(projects: list[FoundProject], files: list[Path]) -> None:
+    """Each non-workflow file goes to the innermost project whose resources hold it."""
+    by_resources = {p.resources: p for p in projects}
+    for path in files:
+        if is_workflow_file(path.name):
+            continue
+        for parent in path.parents:
+            owner = by_resources.get(parent)
+            if owner is None:
+                continue
+            if path.name == "secret.properties":
+                owner.secret_files.append(path)
+            elif path.name not in SKIPPED_FILES:
+                owner.asset_files.append(path)
+            break

@@ -1,0 +1,114 @@
+"""load: a workflows folder -> WorkflowSet (projects, workflows, assets)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from chartgen.errors import Diagnostics, Location
+from chartgen.sources import ParseError, SourceFile, display_path
+from chartgen.workflow.build import WorkflowBuilder, is_custom_resource, looks_like_workflow
+from chartgen.workflow.discover import FoundProject, discover
+from chartgen.workflow.model import Asset, Project, Workflow, WorkflowSet
+
+
+def load_workflows(base: Path, diag: Diagnostics, exclude: tuple[str, ...] = ()) -> WorkflowSet:
+    """Every project under `base` (a folder, or one workflow file given on purpose)."""
+    base = base.resolve()
+    if base.is_file():
+        return _load_single_file(base, diag)
+    if not base.is_dir():
+        diag.error(f"workflows folder not found: {display_path(base)}")
+        return WorkflowSet(base)
+    found = discover(base, exclude)
+    for path, why in found.ignored:
+        diag.warning(f"workflow file ignored: {why}", Location(display_path(path)))
+    result = WorkflowSet(base)
+    for fp in found.projects:
+        result.projects.append(_load_project(fp, base, diag))
+    return result
+
+
+def _load_single_file(path: Path, diag: Diagnostics) -> WorkflowSet:
+    fp = FoundProject(path.parent, path.parent, [path])
+    return WorkflowSet(path.parent, [_load_project(fp, path.parent.parent, diag)])
+
+
+def _load_project(fp: FoundProject, base: Path, diag: Diagnostics) -> Project:
+    rel = fp.root.relative_to(base).as_posix() if fp.root != base else fp.root.name
+    project = Project(name=fp.root.name, root=fp.root, resources=fp.resources, rel=rel)
+    for path in fp.workflow_files:
+        wf = load_workflow_file(path, fp.resources, diag)
+        if wf is not None:
+            project.workflows.append(wf)
+    project.assets = [Asset(p.relative_to(fp.resources).as_posix(), p) for p in fp.asset_files]
+    project.secret_files = list(fp.secret_files)
+    return project
+
+
+def load_workflow_file(path: Path, resources: Path, diag: Diagnostics) -> Workflow | None:
+    try:
+        source = SourceFile(path)
+        docs = source.documents()
+    except OSError as exc:
+        diag.error(f"cannot read workflow file: {exc.strerror}", Location(display_path(path)))
+        return None
+    except ParseError as exc:
+        diag.error(exc.message, Location(display_path(path), exc.line, exc.col))
+        return None
+    flows = [(i, d) for i, d in enumerate(docs) if looks_like_workflow(d)]
+    for i, d in enumerate(docs):
+        if d is not None and not looks_like_workflow(d):
+            diag.warning(
+                f"document {i + 1} is not a workflow (kind: {_kind(d)}); skipped",
+                source.location(i),
+            )
+    if not flows:
+        diag.error("no workflow definition in this file", source.location(0))
+        return None
+    if len(flows) > 1:
+        diag.error(
+            f"file holds {len(flows)} workflow documents; keep one workflow per file",
+            source.location(flows[1][0]),
+        )
+        return None
+    index, data = flows[0]
+    rel_path = path.relative_to(resources).as_posix()
+    wf = WorkflowBuilder(source, index, diag).build(data, rel_path)
+    if wf is None:
+        return None
+    wf.is_subflow = "subflows" in rel_path.split("/")[:-1]
+    if is_custom_resource(data) or len(docs) > 1:
+        # The runtime reads plain workflow files: hand it the flow alone.
+        flow = dict(data["spec"]["flow"]) if is_custom_resource(data) else dict(data)
+        _fill_identity(flow, wf)
+        wf.rewritten = _dump_flow(flow, source.is_json)
+    return wf
+
+
+def _fill_identity(flow: dict[str, object], wf: Workflow) -> None:
+    for key, value in (("id", wf.id), ("name", wf.name), ("version", wf.version),
+                       ("description", wf.description)):  # fmt: skip
+        if value is not None and key not in flow:
+            flow[key] = value
+    flow.setdefault("specVersion", "0.8")
+
+
+def _dump_flow(flow: dict[str, object], as_json: bool) -> bytes:
+    if as_json:
+        import json
+
+        return (json.dumps(flow, indent=2, ensure_ascii=False) + "\n").encode()
+    text = yaml.dump(flow, Dumper=_dumper(), sort_keys=False, allow_unicode=True, width=1000)
+    return text.encode()
+
+
+def _dumper() -> type[yaml.SafeDumper]:
+    return getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # type: ignore[no-any-return]
+
+
+def _kind(doc: object) -> str:
+    if isinstance(doc, dict):
+        return str(doc.get("kind", "mapping"))
+    return type(doc).__name__

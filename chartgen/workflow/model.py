@@ -1,0 +1,152 @@
+"""The typed model of workflow projects that every later stage reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from chartgen.errors import Location
+from chartgen.sources import Pointer, SourceFile
+
+STATE_TYPES = ("operation", "switch", "event", "callback", "sleep", "inject", "parallel", "foreach")
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A name written somewhere in a workflow, and where (for located errors)."""
+
+    name: str
+    at: Pointer
+    key: bool = False
+
+
+@dataclass
+class Function:
+    name: str
+    type: str  # rest | asyncapi | expression | custom | rpc | graphql | odata
+    operation: str
+    at: Pointer
+
+
+@dataclass
+class EventDef:
+    name: str
+    type: str | None
+    source: str | None
+    kind: str  # consumed | produced
+    at: Pointer
+
+
+@dataclass
+class AuthDef:
+    name: str
+    scheme: str
+    at: Pointer
+
+
+@dataclass
+class State:
+    name: str
+    type: str
+    at: Pointer
+    transitions: list[Ref] = field(default_factory=list)
+    compensated_by: Ref | None = None
+    function_refs: list[Ref] = field(default_factory=list)
+    event_refs: list[Ref] = field(default_factory=list)
+    subflow_refs: list[Ref] = field(default_factory=list)
+    waits: list[str] = field(default_factory=list)  # why this state can wait (persistence)
+
+
+@dataclass
+class Workflow:
+    id: str
+    source: SourceFile
+    doc: int
+    base: Pointer  # where the flow starts inside the document (SonataFlow CRs: spec.flow)
+    rel_path: str  # path inside the project's resources folder, '/'-separated
+    name: str | None = None
+    version: str | None = None
+    spec_version: str | None = None
+    description: str | None = None
+    start: Ref | None = None
+    states: list[State] = field(default_factory=list)
+    declared_states: int = 0  # entries under `states`, well-formed or not
+    functions: list[Function] = field(default_factory=list)
+    events: list[EventDef] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    secrets: list[str] | None = None  # declared `secrets`; None when not declared
+    secret_uses: list[Ref] = field(default_factory=list)
+    auth: list[AuthDef] = field(default_factory=list)
+    exec_timeout: str | None = None
+    data_input_schema: Ref | None = None
+    uri_definitions: dict[str, str] = field(default_factory=dict)
+    is_subflow: bool = False
+    from_custom_resource: bool = False
+    rewritten: bytes | None = None  # plain workflow text when the file held a CR or several docs
+
+    def loc(self, pointer: Pointer = (), key: bool = False) -> Location:
+        return self.source.location(self.doc, self.base + tuple(pointer), key)
+
+    def ref_loc(self, ref: Ref) -> Location:
+        return self.loc(ref.at, ref.key)
+
+    @property
+    def consumed_events(self) -> list[EventDef]:
+        return [e for e in self.events if e.kind == "consumed"]
+
+    @property
+    def produced_events(self) -> list[EventDef]:
+        return [e for e in self.events if e.kind == "produced"]
+
+    @property
+    def wait_reasons(self) -> list[str]:
+        """Why an instance of this workflow can outlive a request (needs persistence)."""
+        reasons = [f"state '{s.name}' {why}" for s in self.states for why in s.waits]
+        if self.exec_timeout:
+            reasons.insert(0, f"workflowExecTimeout {self.exec_timeout}")
+        return reasons
+
+    @property
+    def secret_names(self) -> list[str]:
+        names = set(self.secrets or []) | {r.name for r in self.secret_uses}
+        return sorted(names)
+
+
+@dataclass
+class Asset:
+    """A file of a project other than a workflow: spec, schema, properties, ..."""
+
+    rel_path: str  # inside the resources folder
+    path: Path
+
+
+@dataclass
+class Project:
+    name: str  # folder name
+    root: Path  # the project folder
+    resources: Path  # where workflow files live (root, or root/src/main/resources)
+    rel: str  # root relative to the workflows folder, for messages
+    workflows: list[Workflow] = field(default_factory=list)
+    assets: list[Asset] = field(default_factory=list)
+    secret_files: list[Path] = field(default_factory=list)  # secret.properties: keys only
+    chart_name: str = ""
+
+    @property
+    def roots(self) -> list[Workflow]:
+        return [w for w in self.workflows if not w.is_subflow]
+
+    @property
+    def subflows(self) -> list[Workflow]:
+        return [w for w in self.workflows if w.is_subflow]
+
+
+@dataclass
+class WorkflowSet:
+    """Everything found under one workflows folder."""
+
+    base: Path
+    projects: list[Project] = field(default_factory=list)
+
+    @property
+    def workflows(self) -> list[Workflow]:
+        return [w for p in self.projects for w in p.workflows]
