@@ -42,11 +42,6 @@ def check_has_states(wf: Workflow, ctx: Context) -> None:
         ctx.diag.error(f"workflow '{wf.id}' has no states", wf.loc(("states",), key=True))
 
 
-def check_spec_version(wf: Workflow, ctx: Context) -> None:
-    if wf.spec_version is None and not wf.from_custom_resource:
-        ctx.diag.error(f"workflow '{wf.id}' has no 'specVersion' (expected \"0.8\")", wf.loc())
-
-
 def check_start(wf: Workflow, ctx: Context) -> None:
     names = {s.name for s in wf.states}
     if wf.start is None:
@@ -139,8 +134,9 @@ def check_data_input_schema(wf: Workflow, ctx: Context) -> None:
     if ref is None or _is_remote(ref.name):
         return
     if _find_local(ref.name, wf, ctx.project) is None:
-        ctx.diag.error(
-            f"dataInputSchema '{ref.name}' of workflow '{wf.id}' not found in project '{ctx.project.rel}'",
+        ctx.diag.warning(
+            f"dataInputSchema '{ref.name}' of workflow '{wf.id}' not found in project "
+            f"'{ctx.project.rel}': the runtime cannot check inputs against it",
             wf.ref_loc(ref),
         )
 
@@ -213,7 +209,6 @@ def check_duplicate_ids(wset: WorkflowSet, diag: Diagnostics) -> None:
 
 WORKFLOW_RULES: tuple[Rule, ...] = (
     check_has_states,
-    check_spec_version,
     check_start,
     check_unique_state_names,
     check_transitions,
