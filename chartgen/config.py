@@ -105,8 +105,10 @@ def _read_file(path: Path) -> dict[str, Any]:
         if err.validator == "additionalProperties":
             for key in sorted(set(err.instance) - set(CONFIG_SCHEMA["properties"])):
                 known = ", ".join(sorted(CONFIG_SCHEMA["properties"]))
-                diag.error(f"unknown key '{key}' in {CONFIG_FILE} (known keys: {known})",
-                           source.location(0, (*pointer, key), key=True))  # fmt: skip
+                diag.error(
+                    f"unknown key '{key}' in {CONFIG_FILE} (known keys: {known})",
+                    source.location(0, (*pointer, key), key=True),
+                )
         else:
             where = ".".join(map(str, pointer)) or CONFIG_FILE
             diag.error(f"'{where}': {err.message}", source.location(0, pointer))

@@ -38,7 +38,7 @@ class _Scanner:
         return self.text[self.i] if self.i < len(self.text) else ""
 
     def string(self) -> str:
-        out = []
+        out: list[str] = []
         self.advance()  # opening quote
         while self.i < len(self.text):
             ch = self.advance()

@@ -12,7 +12,9 @@ from chartgen.errors import Diagnostic
 
 
 class Printer:
-    def __init__(self, fmt: str = "text", quiet: bool = False, out: TextIO | None = None, err: TextIO | None = None) -> None:
+    def __init__(
+        self, fmt: str = "text", quiet: bool = False, out: TextIO | None = None, err: TextIO | None = None
+    ) -> None:
         self.fmt = fmt
         self.quiet = quiet
         self.out = out or sys.stdout

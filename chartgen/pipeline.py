@@ -34,7 +34,9 @@ class GenerateResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
-def run_validate(workflows: Path, exclude: tuple[str, ...] = (), progress: Progress | None = None) -> ValidateResult:
+def run_validate(
+    workflows: Path, exclude: tuple[str, ...] = (), progress: Progress | None = None
+) -> ValidateResult:
     """Load and check every project; raises UserError (with warnings too) when anything is wrong."""
     diag = Diagnostics()
     wset = _load_and_check(workflows, exclude, diag, progress)
@@ -53,14 +55,18 @@ def run_generate(settings: Settings, progress: Progress | None = None) -> Genera
     if not profiles:
         diag.warning(f"no profile with a 'mode' in {display_path(settings.profiles)}: nothing to generate")
     _step(progress, "planning charts")
-    plans = plan_charts(wset, profiles, settings.name, settings.chart_names, _git_sha(settings.workflows), diag)
+    plans = plan_charts(
+        wset, profiles, settings.name, settings.chart_names, _git_sha(settings.workflows), diag
+    )
     diag.raise_if_errors()
     _step(progress, f"writing {len(plans)} charts")
     emitted = emit_charts(plans, settings.out) if plans or settings.out.exists() else None
     return GenerateResult(plans, emitted, diag.sorted())
 
 
-def _load_and_check(workflows: Path, exclude: tuple[str, ...], diag: Diagnostics, progress: Progress | None) -> WorkflowSet:
+def _load_and_check(
+    workflows: Path, exclude: tuple[str, ...], diag: Diagnostics, progress: Progress | None
+) -> WorkflowSet:
     _step(progress, f"loading {display_path(workflows)}")
     wset = load_workflows(workflows, diag, exclude)
     _step(progress, f"validating {len(wset.workflows)} workflows in {len(wset.projects)} projects")

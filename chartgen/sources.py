@@ -100,8 +100,8 @@ class SourceFile:
         trees = self._position_trees()
         if doc >= len(trees) or trees[doc] is None:
             return (1, 1)
-        node = trees[doc]
-        found = node.pos
+        node: PosNode = trees[doc]
+        found: tuple[int, int] = node.pos
         for i, part in enumerate(pointer):
             child = node.children.get(part)
             if child is None:

@@ -9,9 +9,15 @@ from chartgen.config import Settings, load_settings
 
 
 def add_workflow_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--workflows", metavar="DIR", help="workflows folder (default: workflows, or chartgen.yaml)")
-    p.add_argument("--exclude", metavar="GLOB", action="append",
-                   help="leave out paths matching GLOB, relative to the workflows folder (repeatable)")  # fmt: skip
+    p.add_argument(
+        "--workflows", metavar="DIR", help="workflows folder (default: workflows, or chartgen.yaml)"
+    )
+    p.add_argument(
+        "--exclude",
+        metavar="GLOB",
+        action="append",
+        help="leave out paths matching GLOB, relative to the workflows folder (repeatable)",
+    )
 
 
 def settings_from(args: argparse.Namespace) -> Settings:

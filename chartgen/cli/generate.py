@@ -42,8 +42,13 @@ def run(args: argparse.Namespace, printer: Printer) -> int:
             "ok": True,
             "out": str(settings.out),
             "charts": [
-                {"name": p.dir_name, "kind": p.kind, "version": p.chart["version"], "workflows": p.workflows,
-                 "environments": sorted(p.env_namespaces)}  # fmt: skip
+                {
+                    "name": p.dir_name,
+                    "kind": p.kind,
+                    "version": p.chart["version"],
+                    "workflows": p.workflows,
+                    "environments": sorted(p.env_namespaces),
+                }
                 for p in result.plans
             ],
             "removed": removed,

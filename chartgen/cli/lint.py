@@ -48,8 +48,16 @@ def run(args: argparse.Namespace, printer: Printer) -> int:
         {
             "ok": report.ok,
             "kubeVersion": report.kube_version,
-            "results": [{"chart": r.chart, "values": r.values, "ok": r.ok, "objects": r.objects,
-                         "problems": r.problems} for r in report.results],  # fmt: skip
+            "results": [
+                {
+                    "chart": r.chart,
+                    "values": r.values,
+                    "ok": r.ok,
+                    "objects": r.objects,
+                    "problems": r.problems,
+                }
+                for r in report.results
+            ],
         }
     )
     return 0 if report.ok else 1

@@ -53,8 +53,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(COMMANDS[args.command].run(args, printer))
     except ChartgenError as exc:
         if printer.json:
-            printer.document({"ok": False, "error": str(exc) if not exc.diagnostics else None,
-                              "diagnostics": diagnostics_json(exc.diagnostics)})  # fmt: skip
+            printer.document(
+                {
+                    "ok": False,
+                    "error": str(exc) if not exc.diagnostics else None,
+                    "diagnostics": diagnostics_json(exc.diagnostics),
+                }
+            )
         elif exc.diagnostics:
             printer.diagnostics(exc.diagnostics)
             errors = sum(1 for d in exc.diagnostics if d.severity == "error")

@@ -13,8 +13,10 @@ from chartgen.pipeline import run_validate
 def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "validate",
-        parents=parents, help="check workflow projects (located errors, nothing written)",
-                       description="Load every workflow project and report every problem, located.")  # fmt: skip
+        parents=parents,
+        help="check workflow projects (located errors, nothing written)",
+        description="Load every workflow project and report every problem, located.",
+    )
     add_workflow_options(p)
 
 
@@ -30,7 +32,12 @@ def run(args: argparse.Namespace, printer: Printer) -> int:
         {
             "ok": True,
             "projects": [
-                {"project": p.rel, "workflows": [{"id": w.id, "file": w.rel_path, "subflow": w.is_subflow} for w in p.workflows]}
+                {
+                    "project": p.rel,
+                    "workflows": [
+                        {"id": w.id, "file": w.rel_path, "subflow": w.is_subflow} for w in p.workflows
+                    ],
+                }
                 for p in projects
             ],
             "diagnostics": diagnostics_json(result.diagnostics),

@@ -57,4 +57,6 @@ def assign_names(
         charts.claim(project.chart_name, f"project '{project.rel}'", None)
     workflows = NameRegistry("workflow resource", diag)
     for wf in wset.workflows:
-        workflows.claim(dns_name(wf.id), f"workflow '{wf.id}' ({display_path(wf.source.path)})", wf.loc(("id",)))
+        workflows.claim(
+            dns_name(wf.id), f"workflow '{wf.id}' ({display_path(wf.source.path)})", wf.loc(("id",))
+        )

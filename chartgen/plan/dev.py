@@ -17,7 +17,8 @@ from chartgen.plan.files import (
 from chartgen.plan.model import ChartPlan
 from chartgen.plan.production import GENERATED, KUBE_VERSION_RANGE
 from chartgen.plan.schema import dev_schema
-from chartgen.plan.values import deep_merge, dev_defaults, profile_values, split_image
+from chartgen.plan.values import dev_defaults, profile_values, split_image
+from chartgen.profile.loader import deep_merge
 from chartgen.profile.model import Profile
 from chartgen.sources import display_path
 from chartgen.workflow.model import WorkflowSet

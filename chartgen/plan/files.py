@@ -60,7 +60,9 @@ def data_files(files: Iterable[ProjectFile], folder: str) -> list[DataFile]:
         if key in used or len(key) > 240:
             key = f"{key[:200]}-{hashlib.sha256(f.rel_path.encode()).hexdigest()[:8]}"
         used.add(key)
-        out.append(DataFile(f"files/{folder}/{f.rel_path}", f.rel_path, key, f.content, _is_binary(f.content)))
+        out.append(
+            DataFile(f"files/{folder}/{f.rel_path}", f.rel_path, key, f.content, _is_binary(f.content))
+        )
     return out
 
 
@@ -74,7 +76,9 @@ def _is_binary(content: bytes) -> bool:
     return False
 
 
-def pack_config_maps(files: list[DataFile], prefix: str, diag: Diagnostics, origins: dict[str, Path]) -> list[ConfigMapPlan]:
+def pack_config_maps(
+    files: list[DataFile], prefix: str, diag: Diagnostics, origins: dict[str, Path]
+) -> list[ConfigMapPlan]:
     """Files in path order, a new ConfigMap whenever the next file would not fit."""
     maps: list[ConfigMapPlan] = []
     current = ConfigMapPlan(f"{prefix}-0")
@@ -124,7 +128,10 @@ def same_content(a: ProjectFile, b: ProjectFile) -> bool:
         if suffix == "json":
             return bool(json.loads(a.content) == json.loads(b.content))
         if suffix in ("yaml", "yml"):
-            return bool(list(yaml.load_all(a.content, Loader=FastLoader)) == list(yaml.load_all(b.content, Loader=FastLoader)))
+            return bool(
+                list(yaml.load_all(a.content, Loader=FastLoader))
+                == list(yaml.load_all(b.content, Loader=FastLoader))
+            )
     except (ValueError, yaml.YAMLError):
         return False
     return False

@@ -13,12 +13,12 @@ from chartgen.plan.model import ChartPlan
 from chartgen.plan.schema import production_schema
 from chartgen.plan.values import (
     common_values,
-    deep_merge,
     fill_placeholders,
     production_defaults,
     profile_values,
     values_diff,
 )
+from chartgen.profile.loader import deep_merge
 from chartgen.profile.model import Profile
 from chartgen.workflow.model import Project
 
@@ -106,7 +106,9 @@ def _env_values(
 ) -> dict[str, Any]:
     values = deep_merge(defaults, profile_values(profile))
     image = profile.get("image") or {}
-    values["image"].update({k: v for k, v in image.items() if k in ("repository", "tag", "digest", "pullPolicy")})
+    values["image"].update(
+        {k: v for k, v in image.items() if k in ("repository", "tag", "digest", "pullPolicy")}
+    )
     scaling = profile.get("scaling") or {}
     if "minReplicas" in scaling:
         values["replicaCount"] = scaling["minReplicas"]
@@ -114,7 +116,9 @@ def _env_values(
     return _fill(values, known, git_sha)
 
 
-def _resolved(defaults: dict[str, Any], name: str, app_version: str, git_sha: Callable[[], str]) -> dict[str, Any]:
+def _resolved(
+    defaults: dict[str, Any], name: str, app_version: str, git_sha: Callable[[], str]
+) -> dict[str, Any]:
     return _fill(copy.deepcopy(defaults), {"workflow": name, "version": app_version, "env": ""}, git_sha)
 
 

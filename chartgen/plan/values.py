@@ -12,7 +12,6 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from chartgen.profile.loader import deep_merge
 from chartgen.profile.model import Profile
 
 DEVMODE_IMAGE = "docker.io/apache/incubator-kie-sonataflow-devmode:10.0.0"
@@ -26,7 +25,12 @@ _PROBES_PRODUCTION = {
 }
 # Devmode compiles every workflow when it starts: allow it minutes, not seconds.
 _PROBES_DEV = {
-    "startup": {"path": "/q/health/started", "periodSeconds": 10, "timeoutSeconds": 5, "failureThreshold": 90},
+    "startup": {
+        "path": "/q/health/started",
+        "periodSeconds": 10,
+        "timeoutSeconds": 5,
+        "failureThreshold": 90,
+    },
     "liveness": {"path": "/q/health/live", "periodSeconds": 20, "timeoutSeconds": 5, "failureThreshold": 6},
     "readiness": {"path": "/q/health/ready", "periodSeconds": 10, "timeoutSeconds": 5, "failureThreshold": 6},
 }
@@ -60,7 +64,12 @@ def production_defaults(part_of: str) -> dict[str, Any]:
     return _defaults(
         part_of,
         {
-            "image": {"repository": "{workflow}", "tag": "{version}", "digest": "", "pullPolicy": "IfNotPresent"},
+            "image": {
+                "repository": "{workflow}",
+                "tag": "{version}",
+                "digest": "",
+                "pullPolicy": "IfNotPresent",
+            },
             "replicaCount": 2,
             "resources": {
                 "requests": {"cpu": "250m", "memory": "512Mi", "ephemeral-storage": "256Mi"},

@@ -93,18 +93,19 @@ def _describe(err: jsonschema.ValidationError) -> Iterator[tuple[str, tuple[str 
     """Our wording for a schema error: (message, where, point at the key?)."""
     pointer = tuple(err.absolute_path)
     where = ".".join(str(p) for p in pointer) or "profile"
-    expected = err.schema.get("x-expected") if isinstance(err.schema, dict) else None
+    schema: dict[str, Any] = err.schema if isinstance(err.schema, dict) else {}
+    expected = schema.get("x-expected")
     if err.validator == "additionalProperties" and isinstance(err.instance, dict):
-        known = sorted(err.schema.get("properties", {}))
+        known = sorted(schema.get("properties", {}))
         for key in sorted(set(err.instance) - set(known)):
             scope = f"in '{where}'" if pointer else "in profile"
             yield (f"unknown key '{key}' {scope} (known keys: {', '.join(known)})", (*pointer, key), True)
     elif err.validator == "enum":
-        allowed = ", ".join(str(v) for v in err.validator_value)
+        allowed = ", ".join(str(v) for v in schema.get("enum", []))
         yield (f"'{where}' must be one of {allowed}; got {err.instance!r}", pointer, False)
     elif err.validator == "type":
-        wanted = err.validator_value
-        wanted_text = " or ".join(wanted) if isinstance(wanted, list) else wanted
+        wanted = schema.get("type", "")
+        wanted_text = " or ".join(wanted) if isinstance(wanted, list) else str(wanted)
         got = type(err.instance).__name__.replace("dict", "mapping").replace("str", "string")
         yield (f"'{where}' must be {_article(wanted_text)}, not {_article(got)}", pointer, False)
     elif err.validator == "propertyNames":
@@ -130,7 +131,10 @@ def _chain(
             return None
         if target not in files:
             where = current.source.location(0, ("extends",))
-            diag.error(f"profile '{current.env}' extends '{target}', which does not exist in the profiles folder", where)
+            diag.error(
+                f"profile '{current.env}' extends '{target}', which does not exist in the profiles folder",
+                where,
+            )
             return None
         if any(pf.env == target for pf in chain):
             cycle = " -> ".join([pf.env for pf in chain] + [target])

@@ -8,15 +8,28 @@ from __future__ import annotations
 
 from typing import Any
 
-NAME = {"type": "string", "pattern": r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", "maxLength": 63,
-        "x-expected": "a DNS-1123 label (lowercase letters, digits, '-')"}  # fmt: skip
-QUANTITY = {"type": ["string", "integer", "number"], "pattern": r"^[0-9.]+([eE][0-9]+|[a-zA-Z]{1,2})?$",
-            "x-expected": "a Kubernetes quantity such as 250m, 1, 512Mi"}  # fmt: skip
-DURATION = {"type": "string", "pattern": r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$",
-            "x-expected": "an ISO-8601 duration such as PT1S"}  # fmt: skip
+NAME = {
+    "type": "string",
+    "pattern": r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+    "maxLength": 63,
+    "x-expected": "a DNS-1123 label (lowercase letters, digits, '-')",
+}
+QUANTITY = {
+    "type": ["string", "integer", "number"],
+    "pattern": r"^[0-9.]+([eE][0-9]+|[a-zA-Z]{1,2})?$",
+    "x-expected": "a Kubernetes quantity such as 250m, 1, 512Mi",
+}
+DURATION = {
+    "type": "string",
+    "pattern": r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$",
+    "x-expected": "an ISO-8601 duration such as PT1S",
+}
 STRING_MAP = {"type": "object", "additionalProperties": {"type": "string"}}
-SUBJECT = {"type": "string", "pattern": r"^(group|user|serviceaccount):\S+$",
-           "x-expected": "group:<name>, user:<name> or serviceaccount:<namespace>:<name>"}  # fmt: skip
+SUBJECT = {
+    "type": "string",
+    "pattern": r"^(group|user|serviceaccount):\S+$",
+    "x-expected": "group:<name>, user:<name> or serviceaccount:<namespace>:<name>",
+}
 
 
 def _obj(properties: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -32,13 +45,16 @@ PROFILE_SCHEMA: dict[str, Any] = _obj(
         "namespace": NAME,
         "runtime": {"enum": ["kubernetes", "sonataflow"]},
         "operatorVersion": {"type": "string"},
-        "kubernetesVersion": {"type": "string", "pattern": r"^1\.\d+$", "x-expected": "like \"1.34\""},
+        "kubernetesVersion": {"type": "string", "pattern": r"^1\.\d+$", "x-expected": 'like "1.34"'},
         "image": _obj(
             {
                 "repository": {"type": "string", "minLength": 1},
                 "tag": {"type": "string", "minLength": 1},
-                "digest": {"type": "string", "pattern": r"^sha256:[a-f0-9]{64}$",
-                           "x-expected": "sha256:<64 hex digits>"},  # fmt: skip
+                "digest": {
+                    "type": "string",
+                    "pattern": r"^sha256:[a-f0-9]{64}$",
+                    "x-expected": "sha256:<64 hex digits>",
+                },
                 "pullPolicy": {"enum": ["Always", "IfNotPresent", "Never"]},
             }
         ),
@@ -87,8 +103,11 @@ PROFILE_SCHEMA: dict[str, Any] = _obj(
                 "existingSecret": NAME,
                 "vault": _obj(
                     {
-                        "address": {"type": "string", "pattern": r"^https?://",
-                                    "x-expected": "an http(s) URL"},  # fmt: skip
+                        "address": {
+                            "type": "string",
+                            "pattern": r"^https?://",
+                            "x-expected": "an http(s) URL",
+                        },
                         "kvMount": {"type": "string", "minLength": 1},
                         "path": {"type": "string", "minLength": 1},
                         "authMount": {"type": "string", "minLength": 1},

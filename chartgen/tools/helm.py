@@ -60,8 +60,14 @@ class Helm:
         self, release: str, chart: Path, values: Sequence[Path], kube_version: str, namespace: str
     ) -> Completed:
         args: list[str | Path] = [
-            "template", release, chart, "--kube-version", kube_version, "--namespace", namespace,
-        ]  # fmt: skip
+            "template",
+            release,
+            chart,
+            "--kube-version",
+            kube_version,
+            "--namespace",
+            namespace,
+        ]
         for v in values:
             args += ["-f", v]
         return self._run(args)

@@ -44,5 +44,7 @@ def run(
     except FileNotFoundError:
         raise ToolError(f"program not found: {args[0]}") from None
     except subprocess.TimeoutExpired:
-        raise ToolError(f"{Path(args[0]).name} did not finish within {timeout:.0f}s: {' '.join(args[1:4])} ...") from None
+        raise ToolError(
+            f"{Path(args[0]).name} did not finish within {timeout:.0f}s: {' '.join(args[1:4])} ..."
+        ) from None
     return Completed(args, proc.returncode, proc.stdout, proc.stderr)

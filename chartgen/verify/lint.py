@@ -77,7 +77,9 @@ def values_files(chart: Path) -> list[Path | None]:
     return [None, *sorted(chart.glob("values-*.yaml"))]
 
 
-def lint_one(chart: Path, values: Path | None, kube_version: str, helm: Helm, schemas: KubeSchemas) -> LintResult:
+def lint_one(
+    chart: Path, values: Path | None, kube_version: str, helm: Helm, schemas: KubeSchemas
+) -> LintResult:
     result = LintResult(chart.name, values.name if values else "values.yaml")
     extra = [values] if values else []
     linted = helm.lint(chart, extra, kube_version)
@@ -99,7 +101,9 @@ def lint_one(chart: Path, values: Path | None, kube_version: str, helm: Helm, sc
 
 
 def _helm_problems(output: str) -> list[str]:
-    lines = [ln.strip() for ln in output.splitlines() if "[ERROR]" in ln or "[WARNING]" in ln or "Error:" in ln]
+    lines = [
+        ln.strip() for ln in output.splitlines() if "[ERROR]" in ln or "[WARNING]" in ln or "Error:" in ln
+    ]
     return lines or [output.strip() or "helm lint failed"]
 
 

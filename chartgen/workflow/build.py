@@ -73,12 +73,11 @@ class WorkflowBuilder:
             self.error("a workflow must be a mapping")
             return None
         wf_id = self._identity(flow, cr_meta)
-        if wf_id is None:
-            return None
         annotations = cr_meta.get("annotations") if cr_meta else None
         ann = annotations if isinstance(annotations, Mapping) else {}
         wf = Workflow(
-            id=wf_id,
+            id=wf_id if wf_id is not None else rel_path.rsplit("/", 1)[-1].split(".sw.")[0],
+            has_id=wf_id is not None,
             source=self.source,
             doc=self.doc,
             base=self.base,
@@ -95,7 +94,9 @@ class WorkflowBuilder:
         self._uri_definitions(flow)
         wf.functions = list(self._functions(flow))
         wf.events = list(self._events(flow))
-        wf.errors = [e.get("name") for e in _list(flow.get("errors")) if isinstance(e, Mapping)]
+        wf.errors = [
+            str(e["name"]) for e in _list(flow.get("errors")) if isinstance(e, Mapping) and "name" in e
+        ]
         wf.auth = list(self._auth(flow))
         self._secrets(flow)
         self._timeouts(flow)
@@ -106,6 +107,7 @@ class WorkflowBuilder:
 
     # -- top level ---------------------------------------------------------------------------
     def _identity(self, flow: Mapping[str, Any], cr_meta: Mapping[str, Any]) -> str | None:
+        """The workflow id; None (reported) when missing, so the rest is still checked."""
         wf_id = flow.get("id", flow.get("key"))
         if wf_id is None and cr_meta:
             wf_id = cr_meta.get("name")
@@ -169,12 +171,16 @@ class WorkflowBuilder:
         for i, a in self._items(flow, "auth", "auth definition"):
             yield AuthDef(str(a.get("name", "")), str(a.get("scheme", "")), ("auth", i))
 
-    def _items(self, flow: Mapping[str, Any], field: str, what: str) -> Iterator[tuple[int, Mapping[str, Any]]]:
+    def _items(
+        self, flow: Mapping[str, Any], field: str, what: str
+    ) -> Iterator[tuple[int, Mapping[str, Any]]]:
         value = flow.get(field)
         if value is None:
             return
         if isinstance(value, str):
-            self.warning(f"'{field}' refers to an external file ({value}); its definitions are not checked", (field,))
+            self.warning(
+                f"'{field}' refers to an external file ({value}); its definitions are not checked", (field,)
+            )
             return
         if not isinstance(value, list):
             self.error(f"'{field}' must be a list", (field,))
@@ -235,7 +241,10 @@ class WorkflowBuilder:
                 continue
             if typ not in STATE_TYPES:
                 shown = "no 'type'" if typ is None else f"unknown type '{typ}'"
-                self.error(f"state '{name}' has {shown} (one of {', '.join(STATE_TYPES)})", (*at, "type") if typ is not None else at)
+                self.error(
+                    f"state '{name}' has {shown} (one of {', '.join(STATE_TYPES)})",
+                    (*at, "type") if typ is not None else at,
+                )
                 continue
             self.unknown_keys(raw, keys.STATE_COMMON | keys.STATE_BY_TYPE[typ], at, f"{typ} state '{name}'")
             self.wf.states.append(self._state(raw, name, typ, at))

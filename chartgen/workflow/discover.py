@@ -42,9 +42,7 @@ class Discovery:
 def discover(base: Path, exclude: tuple[str, ...] = ()) -> Discovery:
     """Every project under `base`, in a stable order."""
     files = _walk(base, exclude)
-    quarkus_roots = {
-        p.parent.parent.parent for p in _dirs_of(files) if p.parts[-3:] == RESOURCES
-    }
+    quarkus_roots = {p.parent.parent.parent for p in _dirs_of(files) if p.parts[-3:] == RESOURCES}
     by_root: dict[Path, FoundProject] = {}
     ignored: list[tuple[Path, str]] = []
     for path in files:
@@ -70,9 +68,7 @@ def _walk(base: Path, exclude: tuple[str, ...]) -> list[Path]:
         dirnames[:] = sorted(
             d
             for d in dirnames
-            if not d.startswith(".")
-            and d not in SKIPPED_DIRS
-            and not _excluded(_join(rel, d), exclude)
+            if not d.startswith(".") and d not in SKIPPED_DIRS and not _excluded(_join(rel, d), exclude)
         )
         found.extend(
             here / f

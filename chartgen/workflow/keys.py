@@ -33,9 +33,7 @@ STATE_BY_TYPE = {
 }
 
 FUNCTION = frozenset({"name", "operation", "type", "authRef", "metadata"})
-EVENT = frozenset(
-    {"name", "source", "type", "kind", "correlation", "dataOnly", "metadata"}
-)
+EVENT = frozenset({"name", "source", "type", "kind", "correlation", "dataOnly", "metadata"})
 ACTION = frozenset(
     {
         "id", "name", "functionRef", "eventRef", "subFlowRef", "retryRef", "nonRetryableErrors",

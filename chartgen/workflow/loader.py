@@ -88,8 +88,12 @@ def load_workflow_file(path: Path, resources: Path, diag: Diagnostics) -> Workfl
 
 
 def _fill_identity(flow: dict[str, object], wf: Workflow) -> None:
-    for key, value in (("id", wf.id), ("name", wf.name), ("version", wf.version),
-                       ("description", wf.description)):  # fmt: skip
+    for key, value in (
+        ("id", wf.id),
+        ("name", wf.name),
+        ("version", wf.version),
+        ("description", wf.description),
+    ):
         if value is not None and key not in flow:
             flow[key] = value
     flow.setdefault("specVersion", "0.8")
@@ -105,7 +109,8 @@ def _dump_flow(flow: dict[str, object], as_json: bool) -> bytes:
 
 
 def _dumper() -> type[yaml.SafeDumper]:
-    return getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # type: ignore[no-any-return]
+    dumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return dumper
 
 
 def _kind(doc: object) -> str:

@@ -64,6 +64,7 @@ class Workflow:
     doc: int
     base: Pointer  # where the flow starts inside the document (SonataFlow CRs: spec.flow)
     rel_path: str  # path inside the project's resources folder, '/'-separated
+    has_id: bool = True  # False: the id was missing (reported); `id` is the file stem
     name: str | None = None
     version: str | None = None
     spec_version: str | None = None

@@ -47,7 +47,7 @@ def check_start(wf: Workflow, ctx: Context) -> None:
     if wf.start is None:
         if wf.states:
             ctx.diag.error(f"workflow '{wf.id}' has no 'start' state", wf.loc())
-    elif wf.start.name not in names:
+    elif wf.states and wf.start.name not in names:
         ctx.diag.error(
             f"start state '{wf.start.name}' does not exist in workflow '{wf.id}'",
             wf.ref_loc(wf.start),
@@ -78,7 +78,8 @@ def check_transitions(wf: Workflow, ctx: Context) -> None:
         cb = state.compensated_by
         if cb is not None and cb.name not in names:
             ctx.diag.error(
-                f"state '{state.name}' is compensated by '{cb.name}', which is not a state of workflow '{wf.id}'",
+                f"state '{state.name}' is compensated by '{cb.name}', "
+                f"which is not a state of workflow '{wf.id}'",
                 wf.ref_loc(cb),
             )
 
@@ -89,7 +90,8 @@ def check_function_refs(wf: Workflow, ctx: Context) -> None:
         for ref in state.function_refs:
             if ref.name not in names:
                 ctx.diag.error(
-                    f"state '{state.name}' calls function '{ref.name}', which workflow '{wf.id}' does not define",
+                    f"state '{state.name}' calls function '{ref.name}', "
+                    f"which workflow '{wf.id}' does not define",
                     wf.ref_loc(ref),
                 )
 
@@ -100,7 +102,8 @@ def check_event_refs(wf: Workflow, ctx: Context) -> None:
         for ref in state.event_refs:
             if ref.name not in names:
                 ctx.diag.error(
-                    f"state '{state.name}' refers to event '{ref.name}', which workflow '{wf.id}' does not define",
+                    f"state '{state.name}' refers to event '{ref.name}', "
+                    f"which workflow '{wf.id}' does not define",
                     wf.ref_loc(ref),
                 )
 
@@ -198,7 +201,7 @@ def _find_local(uri: str, wf: Workflow, project: Project) -> Path | None:
 
 def check_duplicate_ids(wset: WorkflowSet, diag: Diagnostics) -> None:
     first: dict[str, Workflow] = {}
-    for wf in wset.workflows:
+    for wf in (w for w in wset.workflows if w.has_id):
         other = first.setdefault(wf.id, wf)
         if other is not wf:
             diag.error(

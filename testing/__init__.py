@@ -1,0 +1,1 @@
+"""Test support shared by every tier (importable; not tests themselves)."""

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from chartgen.cli.main import main
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No test reads the user's settings or writes outside its own folder."""
+    for key in list(os.environ):
+        if key.startswith("CHARTGEN_") and key not in ("CHARTGEN_HELM", "CHARTGEN_CACHE"):
+            monkeypatch.delenv(key)
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    monkeypatch.delenv("VAULT_ADDR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    yield
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+def run_cli(*args: str) -> CliResult:
+    """Run `chartgen ...` in-process, capturing stdout and stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    cwd = Path.cwd()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    os.chdir(cwd)  # -C changes directory; give the test its folder back
+    return CliResult(code, out.getvalue(), err.getvalue())
+
+
+def helm_available() -> bool:
+    from chartgen.errors import ToolError
+    from chartgen.tools.helm import find_helm
+
+    try:
+        find_helm()
+    except ToolError:
+        return False
+    return True
+
+
+@pytest.fixture(scope="session")
+def helm_binary() -> Path:
+    from chartgen.tools.helm import find_helm
+
+    if not helm_available():
+        if os.environ.get("CI"):
+            pytest.fail("helm is not installed: scripts/setup.sh must run first")
+        pytest.skip("helm not installed (run scripts/setup.sh)")
+    return find_helm()
+
+
+def copy_examples(dest: Path) -> Path:
+    target = dest / "examples"
+    shutil.copytree(REPO / "examples", target, ignore=shutil.ignore_patterns("charts"))
+    return target

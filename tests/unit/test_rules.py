@@ -1,0 +1,426 @@
+"""One test per validation rule: the message names the item and points at it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chartgen.errors import Diagnostics
+from chartgen.workflow.loader import load_workflows
+from chartgen.workflow.validate import validate
+from testing.trees import GREETING, build_tree
+
+
+def problems(root: Path, files: dict[str, str], severity: str = "error") -> list[str]:
+    """Diagnostics of one severity, with paths relative to `root`."""
+    build_tree(root, files)
+    diag = Diagnostics()
+    validate(load_workflows(root, diag), diag)
+    out = []
+    for d in diag.sorted():
+        if d.severity == severity:
+            loc = d.location
+            where = (
+                f"{Path(loc.path).resolve().relative_to(root.resolve())}:{loc.line}:{loc.col}"
+                if loc
+                else "-"
+            )
+            out.append(f"{where}: {d.message}")
+    return out
+
+
+def test_valid_workflow_has_no_problems(tmp_path: Path) -> None:
+    assert problems(tmp_path, {"greet/greeting.sw.yaml": GREETING}) == []
+
+
+def test_start_state_must_exist(tmp_path: Path) -> None:
+    wf = GREETING.replace("start: Greet", "start: Hello")
+    assert problems(tmp_path, {"p/g.sw.yaml": wf}) == [
+        "p/g.sw.yaml:5:8: start state 'Hello' does not exist in workflow 'greeting'"
+    ]
+
+
+def test_start_is_required(tmp_path: Path) -> None:
+    wf = GREETING.replace("    start: Greet\n", "")
+    assert problems(tmp_path, {"p/g.sw.yaml": wf}) == [
+        "p/g.sw.yaml:1:1: workflow 'greeting' has no 'start' state"
+    ]
+
+
+def test_start_as_object(tmp_path: Path) -> None:
+    wf = GREETING.replace("start: Greet", "start: {stateName: Nope}")
+    assert problems(tmp_path, {"p/g.sw.yaml": wf}) == [
+        "p/g.sw.yaml:5:20: start state 'Nope' does not exist in workflow 'greeting'"
+    ]
+
+
+TWO_STATES = """
+    id: two
+    specVersion: "0.8"
+    start: A
+    states:
+      - name: A
+        type: inject
+        data: {}
+        transition: B
+      - name: B
+        type: inject
+        data: {}
+        end: true
+"""
+
+
+def test_transition_target_must_exist(tmp_path: Path) -> None:
+    wf = TWO_STATES.replace("transition: B", "transition: C")
+    assert problems(tmp_path, {"p/t.sw.yaml": wf}) == [
+        "p/t.sw.yaml:8:17: state 'A' goes to 'C', which is not a state of workflow 'two'"
+    ]
+
+
+def test_transition_object_next_state_must_exist(tmp_path: Path) -> None:
+    wf = TWO_STATES.replace("transition: B", "transition: {nextState: Z}")
+    assert problems(tmp_path, {"p/t.sw.yaml": wf}) == [
+        "p/t.sw.yaml:8:29: state 'A' goes to 'Z', which is not a state of workflow 'two'"
+    ]
+
+
+SWITCH = """
+    id: sw
+    specVersion: "0.8"
+    start: Decide
+    states:
+      - name: Decide
+        type: switch
+        dataConditions:
+          - condition: "${ .ok }"
+            transition: Approve
+        defaultCondition:
+          transition: Reject
+      - name: Approve
+        type: inject
+        data: {}
+        end: true
+      - name: Reject
+        type: inject
+        data: {}
+        end: true
+"""
+
+
+def test_switch_conditions_and_default_targets_must_exist(tmp_path: Path) -> None:
+    wf = SWITCH.replace("transition: Approve", "transition: Maybe").replace(
+        "transition: Reject", "transition: Never"
+    )
+    assert problems(tmp_path, {"p/s.sw.yaml": wf}) == [
+        "p/s.sw.yaml:9:21: state 'Decide' goes to 'Maybe', which is not a state of workflow 'sw'",
+        "p/s.sw.yaml:11:19: state 'Decide' goes to 'Never', which is not a state of workflow 'sw'",
+    ]
+
+
+def test_on_errors_target_must_exist(tmp_path: Path) -> None:
+    wf = TWO_STATES.replace(
+        "        transition: B\n",
+        "        onErrors:\n          - errorRef: boom\n            transition: Recover\n        transition: B\n",
+    )
+    assert problems(tmp_path, {"p/t.sw.yaml": wf}) == [
+        "p/t.sw.yaml:10:21: state 'A' goes to 'Recover', which is not a state of workflow 'two'"
+    ]
+
+
+def test_compensated_by_must_exist(tmp_path: Path) -> None:
+    wf = TWO_STATES.replace(
+        "        transition: B\n", "        compensatedBy: Undo\n        transition: B\n"
+    )
+    assert problems(tmp_path, {"p/t.sw.yaml": wf}) == [
+        "p/t.sw.yaml:8:20: state 'A' is compensated by 'Undo', which is not a state of workflow 'two'"
+    ]
+
+
+def test_state_names_are_unique(tmp_path: Path) -> None:
+    wf = TWO_STATES.replace("name: B", "name: A").replace("transition: B", "transition: A")
+    assert problems(tmp_path, {"p/t.sw.yaml": wf}) == [
+        "p/t.sw.yaml:9:11: duplicate state name 'A' in workflow 'two' (first at line 5)"
+    ]
+
+
+def test_function_refs_resolve(tmp_path: Path) -> None:
+    wf = GREETING.replace("refName: log", "refName: print")
+    assert problems(tmp_path, {"p/g.sw.yaml": wf}) == [
+        "p/g.sw.yaml:15:20: state 'Greet' calls function 'print', which workflow 'greeting' does not define"
+    ]
+
+
+def test_function_ref_as_string_resolves(tmp_path: Path) -> None:
+    wf = GREETING.replace(
+        "          - functionRef:\n              refName: log\n",
+        "          - functionRef: missing\n",
+    ).replace('              arguments:\n                message: "${ .name }"\n', "")
+    assert problems(tmp_path, {"p/g.sw.yaml": wf}) == [
+        "p/g.sw.yaml:14:22: state 'Greet' calls function 'missing', which workflow 'greeting' does not define"
+    ]
+
+
+REST = """
+    id: rest
+    specVersion: "0.8"
+    start: Call
+    functions:
+      - name: getPet
+        operation: {operation}
+    states:
+      - name: Call
+        type: operation
+        actions:
+          - functionRef: getPet
+        end: true
+"""
+SPEC = """
+    openapi: 3.0.3
+    info: {title: pets, version: "1"}
+    paths:
+      /pets/{id}:
+        get:
+          operationId: getPetById
+          responses: {"200": {description: ok}}
+"""
+
+
+def test_rest_spec_file_must_exist(tmp_path: Path) -> None:
+    wf = REST.replace("{operation}", "specs/pets.yaml#getPetById")
+    assert problems(tmp_path, {"p/r.sw.yaml": wf}) == [
+        "p/r.sw.yaml:6:16: function 'getPet': spec file 'specs/pets.yaml' not found in project 'p'"
+    ]
+
+
+def test_rest_operation_id_must_be_defined(tmp_path: Path) -> None:
+    wf = REST.replace("{operation}", "specs/pets.yaml#getPet")
+    assert problems(tmp_path, {"p/r.sw.yaml": wf, "p/specs/pets.yaml": SPEC}) == [
+        "p/r.sw.yaml:6:16: function 'getPet': operationId 'getPet' is not defined in 'specs/pets.yaml'"
+    ]
+
+
+def test_rest_operation_found_in_json_spec(tmp_path: Path) -> None:
+    spec = '{"openapi": "3.0.3", "paths": {"/p": {"post": {"operationId": "getPetById"}}}}'
+    wf = REST.replace("{operation}", "specs/pets.json#getPetById")
+    assert problems(tmp_path, {"p/r.sw.yaml": wf, "p/specs/pets.json": spec}) == []
+
+
+def test_rest_operation_must_name_an_operation(tmp_path: Path) -> None:
+    wf = REST.replace("{operation}", "specs/pets.yaml")
+    assert problems(tmp_path, {"p/r.sw.yaml": wf, "p/specs/pets.yaml": SPEC}) == [
+        "p/r.sw.yaml:6:16: function 'getPet': operation 'specs/pets.yaml' must be '<spec file>#<operationId>'"
+    ]
+
+
+def test_subflow_spec_path_relative_to_subflow(tmp_path: Path) -> None:
+    wf = REST.replace("{operation}", "../specs/pets.yaml#getPetById").replace("id: rest", "id: sub")
+    files = {"p/main.sw.yaml": GREETING, "p/subflows/sub.sw.yaml": wf, "p/specs/pets.yaml": SPEC}
+    assert problems(tmp_path, files) == []
+
+
+def test_spec_outside_the_project_is_refused(tmp_path: Path) -> None:
+    wf = REST.replace("{operation}", "../shared/pets.yaml#getPetById")
+    assert problems(tmp_path, {"p/r.sw.yaml": wf, "shared/pets.yaml": SPEC}) == [
+        "p/r.sw.yaml:6:16: function 'getPet': spec file '../shared/pets.yaml' not found in project 'p'"
+    ]
+
+
+def test_broken_spec_is_reported_in_the_spec(tmp_path: Path) -> None:
+    wf = REST.replace("{operation}", "specs/pets.yaml#getPetById")
+    assert problems(tmp_path, {"p/r.sw.yaml": wf, "p/specs/pets.yaml": "paths: [\n"}) == [
+        "p/specs/pets.yaml:2:1: cannot parse spec: invalid YAML: did not find expected node content"
+    ]
+
+
+def test_remote_spec_and_uri_alias_are_warnings(tmp_path: Path) -> None:
+    wf = REST.replace("{operation}", "https://api.example.com/pets.yaml#getPetById")
+    alias = (
+        REST.replace("{operation}", "petstore#getPetById")
+        .replace("id: rest", "id: rest2")
+        .replace(
+            "    functions:",
+            "    extensions:\n      - extensionid: workflow-uri-definitions\n        definitions:\n"
+            "          petstore: https://api.example.com/pets.yaml\n    functions:",
+        )
+    )
+    files = {"p/r.sw.yaml": wf, "p/a.sw.yaml": alias}
+    assert problems(tmp_path, files) == []
+    warnings = problems(tmp_path, files, "warning")
+    assert any(
+        "spec 'petstore' (https://api.example.com/pets.yaml) is remote" in w for w in warnings
+    )
+    assert any("spec 'https://api.example.com/pets.yaml' is remote" in w for w in warnings)
+
+
+EVENTS = """
+    id: ev
+    specVersion: "0.8"
+    start: Wait
+    events:
+      - name: orderPlaced
+        type: order.placed
+        kind: consumed
+    states:
+      - name: Wait
+        type: event
+        onEvents:
+          - eventRefs: [orderPlaced]
+        end: true
+"""
+
+
+def test_event_refs_resolve(tmp_path: Path) -> None:
+    wf = EVENTS.replace("eventRefs: [orderPlaced]", "eventRefs: [orderPlaced, orderPaid]")
+    assert problems(tmp_path, {"p/e.sw.yaml": wf}) == [
+        "p/e.sw.yaml:12:34: state 'Wait' refers to event 'orderPaid', which workflow 'ev' does not define"
+    ]
+
+
+def test_callback_and_produced_event_refs_resolve(tmp_path: Path) -> None:
+    wf = """
+        id: cb
+        specVersion: "0.8"
+        start: Ask
+        states:
+          - name: Ask
+            type: callback
+            eventRef: answer
+            action: {name: noop}
+            transition:
+              nextState: Done
+              produceEvents:
+                - eventRef: asked
+          - name: Done
+            type: inject
+            data: {}
+            end: true
+    """
+    assert problems(tmp_path, {"p/c.sw.yaml": wf}) == [
+        "p/c.sw.yaml:7:15: state 'Ask' refers to event 'answer', which workflow 'cb' does not define",
+        "p/c.sw.yaml:12:21: state 'Ask' refers to event 'asked', which workflow 'cb' does not define",
+    ]
+
+
+def test_subflow_ref_resolves_in_the_project(tmp_path: Path) -> None:
+    parent = """
+        id: parent
+        specVersion: "0.8"
+        start: Call
+        states:
+          - name: Call
+            type: operation
+            actions:
+              - subFlowRef: child
+              - subFlowRef: {workflowId: greeting, version: "1.0"}
+            end: true
+    """
+    files = {"p/parent.sw.yaml": parent, "q/greeting.sw.yaml": GREETING}
+    # `greeting` exists, but in another project: a runtime only serves its own project.
+    assert problems(tmp_path, files) == [
+        "p/parent.sw.yaml:8:21: state 'Call' calls subflow 'child', which is not a workflow id of project 'p'",
+        "p/parent.sw.yaml:9:34: state 'Call' calls subflow 'greeting', which is not a workflow id of project 'p'",
+    ]
+    assert (
+        problems(
+            tmp_path / "ok",
+            {
+                "p/parent.sw.yaml": parent,
+                "p/subflows/child.sw.yaml": GREETING.replace("id: greeting", "id: child"),
+                "p/greeting.sw.yaml": GREETING,
+            },
+        )
+        == []
+    )
+
+
+SECRETS = """
+    id: sec
+    specVersion: "0.8"
+    start: Call
+    secrets: [api_token]
+    functions:
+      - name: log
+        type: custom
+        operation: sysout
+    states:
+      - name: Call
+        type: operation
+        actions:
+          - functionRef:
+              refName: log
+              arguments:
+                token: "${ $SECRET.api_token }"
+                other: "${ $SECRET.api_key + $SECRET.api_token }"
+        end: true
+"""
+
+
+def test_secret_used_but_not_declared(tmp_path: Path) -> None:
+    assert problems(tmp_path, {"p/s.sw.yaml": SECRETS}) == [
+        "p/s.sw.yaml:17:20: secret 'api_key' is used but not declared in 'secrets' of workflow 'sec'"
+    ]
+
+
+def test_secret_uses_need_no_declaration_without_secrets_list(tmp_path: Path) -> None:
+    wf = SECRETS.replace("    secrets: [api_token]\n", "")
+    assert problems(tmp_path, {"p/s.sw.yaml": wf}) == []
+
+
+def test_duplicate_workflow_ids_across_projects(tmp_path: Path) -> None:
+    assert problems(tmp_path, {"a/g.sw.yaml": GREETING, "b/g.sw.yaml": GREETING}) == [
+        "b/g.sw.yaml:1:5: duplicate workflow id 'greeting': also defined in a/g.sw.yaml"
+    ]
+
+
+def test_workflow_without_states(tmp_path: Path) -> None:
+    wf = '{\n  "id": "empty",\n  "specVersion": "0.8",\n  "start": "A",\n  "states": []\n}\n'
+    assert problems(tmp_path, {"p/e.sw.json": wf}) == [
+        "p/e.sw.json:5:3: workflow 'empty' has no states"
+    ]
+
+
+def test_unknown_state_type(tmp_path: Path) -> None:
+    wf = TWO_STATES.replace(
+        "type: inject\n        data: {}\n        end", "type: delay\n        end"
+    )
+    assert (
+        problems(tmp_path, {"p/t.sw.yaml": wf})
+        == [
+            "p/t.sw.yaml:10:11: state 'B' has unknown type 'delay' "
+            "(one of operation, switch, event, callback, sleep, inject, parallel, foreach)",
+            "p/t.sw.yaml:8:17: state 'A' goes to 'B', which is not a state of workflow 'two'",
+        ][::-1]
+    )
+
+
+def test_unknown_keys_are_warnings_not_errors(tmp_path: Path) -> None:
+    wf = GREETING.replace("name: Greeting", "name: Greeting\n    owner: team-a")
+    files = {"p/g.sw.yaml": wf}
+    assert problems(tmp_path, files) == []
+    assert problems(tmp_path, files, "warning") == [
+        "p/g.sw.yaml:5:1: unknown key 'owner' in workflow"
+    ]
+
+
+def test_missing_id_is_reported_with_the_other_errors(tmp_path: Path) -> None:
+    wf = '{"specVersion": "0.8", "states": [{"name": "A", "type": "inject", "end": true}]}'
+    assert problems(tmp_path, {"p/x.sw.json": wf}) == [
+        "p/x.sw.json:1:1: workflow 'x' has no 'start' state",
+        "p/x.sw.json:1:1: workflow has no 'id'",
+    ]
+
+
+@pytest.mark.parametrize("bad", ["states: {}", "states: [1]", "functions: 3"])
+def test_wrong_shapes_are_errors_not_crashes(tmp_path: Path, bad: str) -> None:
+    wf = f'id: x\nspecVersion: "0.8"\nstart: A\n{bad}\n'
+    found = problems(tmp_path, {"p/x.sw.yaml": wf})
+    assert found and all(line.startswith("p/x.sw.yaml:") for line in found)
+
+
+def test_all_errors_of_a_run_are_reported_together(tmp_path: Path) -> None:
+    files = {
+        "a/one.sw.yaml": GREETING.replace("start: Greet", "start: Nope"),
+        "b/two.sw.yaml": TWO_STATES.replace("transition: B", "transition: C"),
+    }
+    assert len(problems(tmp_path, files)) == 2
