@@ -1,0 +1,68 @@
+"""The command line: help everywhere, exit codes, errors without tracebacks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from chartgen.cli.main import COMMANDS
+from testing.trees import GREETING, build_tree
+from tests.conftest import run_cli
+
+
+@pytest.mark.parametrize("command", [[], *[[c] for c in COMMANDS]])
+def test_help_everywhere(command: list[str]) -> None:
+    proc = subprocess.run([sys.executable, "-m", "chartgen", *command, "--help"], capture_output=True, text=True)
+    assert proc.returncode == 0
+    assert proc.stdout.startswith("usage: chartgen")
+
+
+def test_validate_ok_and_exit_zero(tmp_path: Path) -> None:
+    build_tree(tmp_path, {"workflows/greet/greeting.sw.yaml": GREETING})
+    result = run_cli("validate")
+    assert result.code == 0
+    assert result.out == "✔ 1 workflows in 1 projects are valid\n"
+
+
+def test_user_error_exit_one_located_no_traceback(tmp_path: Path) -> None:
+    build_tree(tmp_path, {"workflows/greet/greeting.sw.yaml": "id: x\nstates: [\n"})
+    proc = subprocess.run([sys.executable, "-m", "chartgen", "validate"], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("workflows/greet/greeting.sw.yaml:3:1: error: invalid YAML")
+    assert proc.stderr.rstrip().endswith("chartgen: error: 1 error; nothing was written")
+
+
+def test_bad_settings_file_is_located(tmp_path: Path) -> None:
+    build_tree(tmp_path, {"chartgen.yaml": "name: x\nworkflow: wf\n"})
+    result = run_cli("generate")
+    assert result.code == 1
+    assert result.err.startswith("chartgen.yaml:2:1: error: unknown key 'workflow' in chartgen.yaml")
+
+
+def test_missing_helm_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    build_tree(tmp_path / "charts/c", {"Chart.yaml": "apiVersion: v2\nname: c\nversion: 1.0.0\n"})
+    monkeypatch.setenv("CHARTGEN_HELM", str(tmp_path / "no-helm"))
+    result = run_cli("lint")
+    assert result.code == 1
+    assert "CHARTGEN_HELM=" in result.err and "is not an executable file" in result.err
+
+
+def test_lint_without_charts_fails(tmp_path: Path) -> None:
+    result = run_cli("lint", "--charts", "empty")
+    assert result.code == 1
+    assert "no charts found in empty" in result.err
+
+
+def test_unexpected_error_exit_three(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(*_: object, **__: object) -> None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr("chartgen.cli.validate.run_validate", boom)
+    result = run_cli("validate")
+    assert result.code == 3
+    assert "unexpected internal error (a bug)" in result.err
+    assert "Traceback" not in result.err
