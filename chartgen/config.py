@@ -7,6 +7,7 @@ relative paths in the file are relative to the file's folder.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,8 +15,8 @@ from typing import Any
 
 import jsonschema
 
-from chartgen.errors import Diagnostics, UserError
-from chartgen.sources import ParseError, SourceFile
+from chartgen.errors import Diagnostics, Location, UserError
+from chartgen.sources import ParseError, SourceFile, display_path
 
 CONFIG_FILE = "chartgen.yaml"
 DEFAULT_KUBE_VERSION = "1.34"
@@ -74,13 +75,16 @@ def load_settings(flags: Mapping[str, Any], cwd: Path | None = None) -> Settings
         return (anchor / str(value)).resolve()
 
     exclude = tuple(flags.get("exclude") or ()) + tuple(from_file.get("exclude", ()))
+    kube_version = str(pick("kubeVersion", "CHARTGEN_KUBE_VERSION", DEFAULT_KUBE_VERSION)).lstrip("v")
+    if not re.fullmatch(r"1\.\d+(\.\d+)?", kube_version):
+        raise UserError(f"Kubernetes version '{kube_version}' is not like 1.34")
     return Settings(
         root=base,
         name=str(pick("name", "CHARTGEN_NAME", base.name)),
         workflows=path("workflows", "CHARTGEN_WORKFLOWS", "workflows"),
         profiles=path("profiles", "CHARTGEN_PROFILES", "profiles"),
         out=path("out", "CHARTGEN_OUT", "charts"),
-        kube_version=str(pick("kubeVersion", "CHARTGEN_KUBE_VERSION", DEFAULT_KUBE_VERSION)).lstrip("v"),
+        kube_version=kube_version,
         exclude=exclude,
         chart_names=dict(from_file.get("charts", {})),
         config_file=file_path if from_file or flags.get("config") else None,
@@ -93,9 +97,13 @@ def _read_file(path: Path) -> dict[str, Any]:
         source = SourceFile(path)
         docs = source.documents()
     except OSError as exc:
-        raise UserError(f"{path}: cannot read config file: {exc.strerror}") from None
+        diag.error(f"cannot read {CONFIG_FILE}: {exc.strerror}", Location(display_path(path)))
+        diag.raise_if_errors()
+        raise AssertionError("unreachable") from None
     except ParseError as exc:
-        raise UserError(f"{path}:{exc.line}:{exc.col}: error: {exc.message}") from None
+        diag.error(exc.message, Location(display_path(path), exc.line, exc.col))
+        diag.raise_if_errors()
+        raise AssertionError("unreachable") from None
     data = docs[0] if docs and docs[0] is not None else {}
     if not isinstance(data, dict):
         diag.error(f"{CONFIG_FILE} must be a mapping", source.location())

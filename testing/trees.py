@@ -68,8 +68,4 @@ def build_tree(root: Path, files: dict[str, str | bytes]) -> Path:
 
 def snapshot(root: Path) -> dict[str, bytes]:
     """Every file under `root` by relative path: compare whole trees in one assert."""
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}

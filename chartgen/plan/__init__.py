@@ -32,8 +32,13 @@ def plan_charts(
     plans: list[ChartPlan] = []
     if production:
         plans += [plan_production(project, production, name, git_sha, diag) for project in wset.projects]
-    plans += [plan_dev(wset, p, dns_name(name), name, diag) for p in profiles if p.mode == "dev"]
+    plans += [plan_dev(wset, p, dev_chart_name(name, p.env), name, diag) for p in profiles if p.mode == "dev"]
     return sorted(plans, key=lambda p: p.dir_name)
+
+
+def dev_chart_name(name: str, env: str) -> str:
+    """`<name>-<env>`, DNS-safe and within Helm's release-name limit."""
+    return dns_name(f"{name}-{env}")
 
 
 def assign_names(
@@ -43,7 +48,7 @@ def assign_names(
     charts = NameRegistry("chart", diag)
     for profile in profiles:
         if profile.mode == "dev":
-            dev_name = f"{dns_name(name)}-{profile.env}"
+            dev_name = dev_chart_name(name, profile.env)
             charts.claim(dev_name, f"dev profile '{profile.env}'", profile.location("mode", key=True))
     for project in wset.projects:
         chosen = overrides.get(project.rel)

@@ -26,8 +26,9 @@ from chartgen.workflow.model import WorkflowSet
 RESOURCES_PATH = "/home/kogito/serverless-workflow-project/src/main/resources"
 
 
-def plan_dev(wset: WorkflowSet, profile: Profile, name: str, part_of: str, diag: Diagnostics) -> ChartPlan:
-    chart_name = f"{name}-{profile.env}"
+def plan_dev(
+    wset: WorkflowSet, profile: Profile, chart_name: str, part_of: str, diag: Diagnostics
+) -> ChartPlan:
     files, props = _merged_files(wset, diag)
     origins = {f.rel_path: f.origin for f in files}
     resources = data_files(files, "resources")

@@ -44,12 +44,13 @@ def _read_files(folder: Path, diag: Diagnostics, broken: set[str]) -> Iterator[P
     for path in paths:
         source = SourceFile(path)
         env = path.stem
-        if not ENV_NAME.match(env):
+        if not ENV_NAME.fullmatch(env):
             diag.error(
                 f"profile file name '{path.name}' must be an environment name "
                 "(lowercase letters, digits, '-')",
                 source.location(),
             )
+            broken.add(env)
             continue
         try:
             docs = source.documents()
@@ -106,7 +107,7 @@ def _describe(err: jsonschema.ValidationError) -> Iterator[tuple[str, tuple[str 
     elif err.validator == "type":
         wanted = schema.get("type", "")
         wanted_text = " or ".join(wanted) if isinstance(wanted, list) else str(wanted)
-        got = type(err.instance).__name__.replace("dict", "mapping").replace("str", "string")
+        got = _YAML_TYPE.get(type(err.instance), type(err.instance).__name__)
         yield (f"'{where}' must be {_article(wanted_text)}, not {_article(got)}", pointer, False)
     elif err.validator == "propertyNames":
         yield (f"invalid key {err.instance!r} in '{where}'", pointer, True)
@@ -116,7 +117,13 @@ def _describe(err: jsonschema.ValidationError) -> Iterator[tuple[str, tuple[str 
         yield (f"'{where}': {err.message}", pointer, False)
 
 
+_YAML_TYPE = {type(None): "null", bool: "boolean", int: "integer", float: "number", str: "string",
+              dict: "mapping", list: "list"}  # fmt: skip
+
+
 def _article(word: str) -> str:
+    if word == "null":
+        return "null"
     return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
 
 

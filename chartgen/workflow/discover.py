@@ -117,14 +117,21 @@ def _enclosing_quarkus_root(path: Path, roots: set[Path]) -> Path | None:
 
 
 def _assign_assets(projects: list[FoundProject], files: list[Path]) -> None:
-    """Each non-workflow file goes to the innermost project whose resources hold it."""
+    """Each non-workflow file goes to the innermost project whose resources hold it.
+
+    A file inside another project's folder but outside its resources (a Quarkus
+    project's README or Java sources) belongs to no project.
+    """
     by_resources = {p.resources: p for p in projects}
+    roots = {p.root for p in projects}
     for path in files:
         if is_workflow_file(path.name):
             continue
         for parent in path.parents:
             owner = by_resources.get(parent)
             if owner is None:
+                if parent in roots:
+                    break
                 continue
             if path.name == "secret.properties":
                 owner.secret_files.append(path)

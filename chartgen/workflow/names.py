@@ -35,7 +35,7 @@ def dns_name(raw: str, max_len: int = MAX_NAME) -> str:
 
 
 def is_valid_name(name: str) -> bool:
-    return len(name) <= MAX_NAME and VALID_NAME.match(name) is not None
+    return len(name) <= MAX_NAME and VALID_NAME.fullmatch(name) is not None
 
 
 class NameRegistry:

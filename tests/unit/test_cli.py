@@ -15,7 +15,9 @@ from tests.conftest import run_cli
 
 @pytest.mark.parametrize("command", [[], *[[c] for c in COMMANDS]])
 def test_help_everywhere(command: list[str]) -> None:
-    proc = subprocess.run([sys.executable, "-m", "chartgen", *command, "--help"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "chartgen", *command, "--help"], capture_output=True, text=True
+    )
     assert proc.returncode == 0
     assert proc.stdout.startswith("usage: chartgen")
 
@@ -29,7 +31,9 @@ def test_validate_ok_and_exit_zero(tmp_path: Path) -> None:
 
 def test_user_error_exit_one_located_no_traceback(tmp_path: Path) -> None:
     build_tree(tmp_path, {"workflows/greet/greeting.sw.yaml": "id: x\nstates: [\n"})
-    proc = subprocess.run([sys.executable, "-m", "chartgen", "validate"], capture_output=True, text=True, cwd=tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "chartgen", "validate"], capture_output=True, text=True, cwd=tmp_path
+    )
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
     assert proc.stderr.startswith("workflows/greet/greeting.sw.yaml:3:1: error: invalid YAML")

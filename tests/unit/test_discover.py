@@ -11,7 +11,7 @@ from chartgen.errors import Diagnostics, Location
 from chartgen.sources import SourceFile
 from chartgen.workflow.discover import discover
 from chartgen.workflow.loader import load_workflows
-from chartgen.workflow.model import WorkflowSet
+from chartgen.workflow.model import Project, WorkflowSet
 from chartgen.workflow.validate import validate
 from testing.trees import GREETING, build_tree
 
@@ -26,12 +26,12 @@ def load(base: Path, exclude: tuple[str, ...] = ()) -> tuple[WorkflowSet, Diagno
     return load_workflows(base, diag, exclude=exclude), diag
 
 
-def asset_paths(project: object) -> list[str]:
-    return sorted(a.rel_path for a in project.assets)  # type: ignore[attr-defined]
+def asset_paths(project: Project) -> list[str]:
+    return sorted(a.rel_path for a in project.assets)
 
 
-def ids(project: object) -> list[str]:
-    return sorted(w.id for w in project.workflows)  # type: ignore[attr-defined]
+def ids(project: Project) -> list[str]:
+    return sorted(w.id for w in project.workflows)
 
 
 # -- layouts ---------------------------------------------------------------------------------
@@ -235,11 +235,6 @@ def test_nested_flat_project_is_its_own_project(tmp_path: Path) -> None:
     assert [w.id for w in inner.subflows] == ["sub"]
 
 
-@pytest.mark.xfail(
-    reason="BUG: discover._assign_assets gives the files of a nested Quarkus project that lie "
-    "outside its src/main/resources (README.md, src/main/java/...) to the enclosing flat project",
-    strict=True,
-)
 def test_nested_quarkus_project_files_are_not_assets_of_outer(tmp_path: Path) -> None:
     base = build_tree(
         tmp_path / "wf",

@@ -71,11 +71,18 @@ def test_stale_charts_removed_and_foreign_files_kept(tmp_path: Path) -> None:
     repo(tmp_path, {"workflows/extra/extra.sw.yaml": GREETING.replace("id: greeting", "id: extra")})
     assert run_cli("generate").code == 0
     (tmp_path / "charts/README.md").write_text("ours\n")
-    build_tree(tmp_path / "charts/handmade", {"Chart.yaml": "apiVersion: v2\nname: handmade\nversion: 1.0.0\n"})
+    build_tree(
+        tmp_path / "charts/handmade", {"Chart.yaml": "apiVersion: v2\nname: handmade\nversion: 1.0.0\n"}
+    )
     (tmp_path / "workflows/extra/extra.sw.yaml").unlink()
     result = run_cli("generate")
     assert result.code == 0, result.err
-    assert sorted(p.name for p in (tmp_path / "charts").iterdir()) == ["README.md", "acme-dev", "greet", "handmade"]
+    assert sorted(p.name for p in (tmp_path / "charts").iterdir()) == [
+        "README.md",
+        "acme-dev",
+        "greet",
+        "handmade",
+    ]
     assert "charts/extra (stale, removed)" in result.out
 
 
@@ -149,7 +156,9 @@ def test_dev_chart_dedupes_identical_assets_and_merges_properties(tmp_path: Path
     assert result.code == 0, result.err
     dev = tmp_path / "charts/acme-dev"
     assert (dev / "files/resources/schemas/out.json").read_text() == schema + "\n"
-    assert (dev / "files/config/application.properties").read_text() == "quarkus.log.level=INFO\nother.key=1\n"
+    assert (
+        dev / "files/config/application.properties"
+    ).read_text() == "quarkus.log.level=INFO\nother.key=1\n"
     assert "property 'quarkus.log.level' differs between project 'greet'" in result.err
     assert "DEBUG" not in result.err  # values are never shown: they may be sensitive
 
@@ -182,7 +191,9 @@ def test_config_maps_split_under_the_object_limit(tmp_path: Path) -> None:
     sizes = []
     for cm in layout["configMaps"]:
         files = cm.get("text", []) + cm.get("binary", [])
-        sizes.append(sum(len(f["key"]) + (tmp_path / "charts/greet" / f["source"]).stat().st_size for f in files))
+        sizes.append(
+            sum(len(f["key"]) + (tmp_path / "charts/greet" / f["source"]).stat().st_size for f in files)
+        )
     assert len(layout["configMaps"]) == 3
     assert all(size <= CONFIG_MAP_BUDGET for size in sizes)
     binary = [f for cm in layout["configMaps"] for f in cm.get("binary", [])]

@@ -206,10 +206,6 @@ def test_wrong_type(tmp_path: Path) -> None:
     ]
 
 
-@pytest.mark.xfail(
-    reason="BUG: loader._describe names Python types (NoneType, int) instead of JSON types",
-    strict=True,
-)
 def test_wrong_type_is_described_in_yaml_terms(tmp_path: Path) -> None:
     _, errors = load(
         tmp_path,
@@ -475,10 +471,6 @@ def test_extending_a_profile_that_extends_a_missing_one_reports_it_once(tmp_path
     ]
 
 
-@pytest.mark.xfail(
-    reason="BUG: loader._read_files does not add a file with an invalid name to `broken`",
-    strict=True,
-)
 def test_extending_a_badly_named_file_does_not_claim_it_is_missing(tmp_path: Path) -> None:
     profiles, errors = load(
         tmp_path,

@@ -22,9 +22,7 @@ def problems(root: Path, files: dict[str, str], severity: str = "error") -> list
         if d.severity == severity:
             loc = d.location
             where = (
-                f"{Path(loc.path).resolve().relative_to(root.resolve())}:{loc.line}:{loc.col}"
-                if loc
-                else "-"
+                f"{Path(loc.path).resolve().relative_to(root.resolve())}:{loc.line}:{loc.col}" if loc else "-"
             )
             out.append(f"{where}: {d.message}")
     return out
@@ -129,9 +127,7 @@ def test_on_errors_target_must_exist(tmp_path: Path) -> None:
 
 
 def test_compensated_by_must_exist(tmp_path: Path) -> None:
-    wf = TWO_STATES.replace(
-        "        transition: B\n", "        compensatedBy: Undo\n        transition: B\n"
-    )
+    wf = TWO_STATES.replace("        transition: B\n", "        compensatedBy: Undo\n        transition: B\n")
     assert problems(tmp_path, {"p/t.sw.yaml": wf}) == [
         "p/t.sw.yaml:8:20: state 'A' is compensated by 'Undo', which is not a state of workflow 'two'"
     ]
@@ -247,9 +243,7 @@ def test_remote_spec_and_uri_alias_are_warnings(tmp_path: Path) -> None:
     files = {"p/r.sw.yaml": wf, "p/a.sw.yaml": alias}
     assert problems(tmp_path, files) == []
     warnings = problems(tmp_path, files, "warning")
-    assert any(
-        "spec 'petstore' (https://api.example.com/pets.yaml) is remote" in w for w in warnings
-    )
+    assert any("spec 'petstore' (https://api.example.com/pets.yaml) is remote" in w for w in warnings)
     assert any("spec 'https://api.example.com/pets.yaml' is remote" in w for w in warnings)
 
 
@@ -375,15 +369,11 @@ def test_duplicate_workflow_ids_across_projects(tmp_path: Path) -> None:
 
 def test_workflow_without_states(tmp_path: Path) -> None:
     wf = '{\n  "id": "empty",\n  "specVersion": "0.8",\n  "start": "A",\n  "states": []\n}\n'
-    assert problems(tmp_path, {"p/e.sw.json": wf}) == [
-        "p/e.sw.json:5:3: workflow 'empty' has no states"
-    ]
+    assert problems(tmp_path, {"p/e.sw.json": wf}) == ["p/e.sw.json:5:3: workflow 'empty' has no states"]
 
 
 def test_unknown_state_type(tmp_path: Path) -> None:
-    wf = TWO_STATES.replace(
-        "type: inject\n        data: {}\n        end", "type: delay\n        end"
-    )
+    wf = TWO_STATES.replace("type: inject\n        data: {}\n        end", "type: delay\n        end")
     assert (
         problems(tmp_path, {"p/t.sw.yaml": wf})
         == [
@@ -398,9 +388,7 @@ def test_unknown_keys_are_warnings_not_errors(tmp_path: Path) -> None:
     wf = GREETING.replace("name: Greeting", "name: Greeting\n    owner: team-a")
     files = {"p/g.sw.yaml": wf}
     assert problems(tmp_path, files) == []
-    assert problems(tmp_path, files, "warning") == [
-        "p/g.sw.yaml:5:1: unknown key 'owner' in workflow"
-    ]
+    assert problems(tmp_path, files, "warning") == ["p/g.sw.yaml:5:1: unknown key 'owner' in workflow"]
 
 
 def test_missing_id_is_reported_with_the_other_errors(tmp_path: Path) -> None:
