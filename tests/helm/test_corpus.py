@@ -1,0 +1,134 @@
+"""Real public workflow repositories (../shared/corpus, read in place).
+
+Every valid project loads and its charts pass `chartgen lint`; the known-invalid files
+fail with located messages; the exclusions below are justified by asserting the
+problem they avoid.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, run_cli
+
+CORPUS = Path(os.environ.get("CHARTGEN_CORPUS", REPO.parent / "shared" / "corpus"))
+pytestmark = [
+    pytest.mark.corpus,
+    pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus folder absent: {CORPUS}"),
+]
+
+INVALID = {
+    "serverlessworkflow__sdk-java/utils/src/test/resources/start/workflowwithnostate.yml": [
+        "workflowwithnostate.yml:1:1: error: workflow 'finalizeCollegeApplication' has no states",
+    ],
+    "serverlessworkflow__sdk-java/utils/src/test/resources/start/workflowwithstartnotspecified.yml": [
+        "workflowwithstartnotspecified.yml:1:1: error: workflow 'finalizeCollegeApplication' has no 'start' state",
+    ],
+    "serverlessworkflow__sdk-java/api/src/test/resources/features/keepactiveexectimeout.json": [
+        "keepactiveexectimeout.json:13:3: error: workflow 'keepactiveexectimeout' has no states",
+    ],
+    "apache__incubator-kie-kogito-serverless-operator/api/v1alpha08/testdata/invalid.sw.json": [
+        "invalid.sw.json:1:1: error: workflow 'invalid' has no states",
+    ],
+    "apache__incubator-kie-kogito-serverless-operator/api/v1alpha08/testdata/sonataflow-invalid.yaml": [
+        "sonataflow-invalid.yaml:27:9: error: workflow 'invalid' has no states",
+    ],
+    "apache__incubator-kie-kogito-serverless-operator/workflowproj/testdata/workflows/workflow-minimal-invalid.sw.json": [
+        "workflow-minimal-invalid.sw.json:1:1: error: workflow 'workflow-minimal-invalid' has no 'start' state",
+        "workflow-minimal-invalid.sw.json:1:1: error: workflow has no 'id'",
+    ],
+}
+
+
+@dataclass(frozen=True)
+class Repo:
+    folder: str
+    charts: int  # production charts + one dev chart
+    exclude: tuple[str, ...] = ()
+    # What the exclusions avoid, asserted below: (glob excluded, message without it).
+    because: tuple[tuple[str, str], ...] = ()
+
+
+REPOS = [
+    Repo("apache__incubator-kie-kogito-examples", 16),
+    Repo(
+        "apache__incubator-kie-kogito-serverless-operator",
+        4,
+        exclude=("**/invalid.sw.json", "**/workflow-minimal-invalid.sw.json", "test/e2e/testdata/platform"),
+        because=(
+            (
+                "test/e2e/testdata/platform",
+                "'04-sonataflow_callbackstatetimeouts.sw.yaml' differs between project "
+                "'test/e2e/testdata/platform/services/gitops/knative/platform-level-broker/sonataflow'",
+            ),
+        ),
+    ),
+    Repo("redhat-developer__rhdh-local", 2),
+    Repo("rhdhorchestrator__orchestrator-demo", 7),
+    Repo(
+        "rhdhorchestrator__serverless-workflows",
+        8,
+        exclude=("workflows/experimentals",),
+        because=(
+            (
+                "workflows/experimentals",
+                "workflows/fail-switch/src/main/resources/specs/httpbin.yaml:1:1: error: "
+                "'specs/httpbin.yaml' differs between project 'workflows/experimentals/subflow' (",
+            ),
+        ),
+    ),
+    # Its workflows are parser fixtures without the *.sw.* suffix the runtime loads.
+    Repo("serverlessworkflow__sdk-java", 0),
+]
+
+
+@pytest.fixture(scope="module")
+def profiles(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = tmp_path_factory.mktemp("profiles") / "profiles"
+    shutil.copytree(REPO / "examples" / "profiles", target)
+    return target
+
+
+def generate(repo: Repo, profiles: Path, out: Path, exclude: tuple[str, ...]) -> tuple[int, str]:
+    args = ["generate", "--workflows", str(CORPUS / repo.folder), "--profiles", str(profiles)]
+    args += ["--out", str(out), "--name", "corpus"]
+    for pattern in exclude:
+        args += ["--exclude", pattern]
+    result = run_cli(*args)
+    return result.code, result.err
+
+
+@pytest.mark.parametrize("repo", REPOS, ids=[r.folder for r in REPOS])
+def test_repository_generates_and_lints(repo: Repo, profiles: Path, tmp_path: Path, helm_binary: Path) -> None:
+    code, err = generate(repo, profiles, tmp_path / "charts", repo.exclude)
+    assert code == 0, err
+    assert " error: " not in err
+    charts = sorted(p.name for p in (tmp_path / "charts").glob("*/Chart.yaml"))
+    assert len(charts) == repo.charts, charts
+    if repo.charts:
+        result = run_cli("lint", "--charts", str(tmp_path / "charts"))
+        assert result.code == 0, result.out
+        assert "✖" not in result.out
+
+
+@pytest.mark.parametrize("repo", [r for r in REPOS if r.because], ids=lambda r: r.folder)
+def test_exclusions_avoid_a_real_problem(repo: Repo, profiles: Path, tmp_path: Path) -> None:
+    for pattern, message in repo.because:
+        others = tuple(p for p in repo.exclude if p != pattern)
+        code, err = generate(repo, profiles, tmp_path / "charts", others)
+        assert code == 1
+        assert message in err
+
+
+@pytest.mark.parametrize("path", sorted(INVALID))
+def test_known_invalid_files_fail_located(path: str) -> None:
+    result = run_cli("validate", "--workflows", str(CORPUS / path))
+    assert result.code == 1
+    lines = [line for line in result.err.splitlines() if not line.startswith("chartgen:")]
+    errors = [line.rsplit("/", 1)[-1] for line in lines if ": error: " in line]
+    assert errors == INVALID[path]
