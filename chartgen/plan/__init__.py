@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from chartgen.errors import Diagnostics
 from chartgen.plan.dev import plan_dev
@@ -49,7 +50,9 @@ def assign_names(
     for profile in profiles:
         if profile.mode == "dev":
             dev_name = dev_chart_name(name, profile.env)
-            charts.claim(dev_name, f"dev profile '{profile.env}'", profile.location("mode", key=True))
+            charts.claim(
+                dev_name, f"dev profile '{profile.env}'", partial(profile.location, "mode", key=True)
+            )
     for project in wset.projects:
         chosen = overrides.get(project.rel)
         if chosen is not None and not is_valid_name(chosen):
@@ -59,9 +62,8 @@ def assign_names(
             )
             continue
         project.chart_name = chosen or dns_name(project.name)
-        charts.claim(project.chart_name, f"project '{project.rel}'", None)
+        charts.claim(project.chart_name, f"project '{project.rel}'")
     workflows = NameRegistry("workflow resource", diag)
     for wf in wset.workflows:
-        workflows.claim(
-            dns_name(wf.id), f"workflow '{wf.id}' ({display_path(wf.source.path)})", wf.loc(("id",))
-        )
+        owner = f"workflow '{wf.id}' ({display_path(wf.source.path)})"
+        workflows.claim(dns_name(wf.id), owner, partial(wf.loc, ("id",)))

@@ -40,7 +40,7 @@ def plan_dev(
         values=_values(profile, part_of),
         env_values={},
         env_namespaces={profile.env: profile.namespace},
-        schema=dev_schema(f"Values of the {chart_name} dev chart"),
+        schema=dev_schema(),
         template_set="dev",
         config_maps=pack_config_maps(resources, "resources", diag, origins),
         properties=data_files(props, "config"),

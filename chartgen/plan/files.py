@@ -81,7 +81,7 @@ def pack_config_maps(
 ) -> list[ConfigMapPlan]:
     """Files in path order, a new ConfigMap whenever the next file would not fit."""
     maps: list[ConfigMapPlan] = []
-    current = ConfigMapPlan(f"{prefix}-0")
+    current, used = ConfigMapPlan(f"{prefix}-0"), 0
     for f in files:
         if f.size > CONFIG_MAP_BUDGET:
             origin = origins.get(f.mount_path)
@@ -91,10 +91,11 @@ def pack_config_maps(
                 Location(display_path(origin)) if origin else None,
             )
             continue
-        if current.files and current.size + f.size > CONFIG_MAP_BUDGET:
+        if current.files and used + f.size > CONFIG_MAP_BUDGET:
             maps.append(current)
-            current = ConfigMapPlan(f"{prefix}-{len(maps)}")
+            current, used = ConfigMapPlan(f"{prefix}-{len(maps)}"), 0
         current.files.append(f)
+        used += f.size
     if current.files:
         maps.append(current)
     return maps

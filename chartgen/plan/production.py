@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Callable
 from typing import Any
@@ -18,7 +17,7 @@ from chartgen.plan.values import (
     profile_values,
     values_diff,
 )
-from chartgen.profile.loader import deep_merge
+from chartgen.profile.loader import clone, deep_merge
 from chartgen.profile.model import Profile
 from chartgen.workflow.model import Project
 
@@ -51,7 +50,7 @@ def plan_production(
         values=base,
         env_values={env: values_diff(v, base) for env, v in full.items()},
         env_namespaces={p.env: p.namespace for p in profiles},
-        schema=production_schema(f"Values of the {name} workflow chart"),
+        schema=production_schema(),
         template_set="production",
         config_maps=pack_config_maps(resources, "resources", diag, origins),
         properties=properties,
@@ -119,7 +118,7 @@ def _env_values(
 def _resolved(
     defaults: dict[str, Any], name: str, app_version: str, git_sha: Callable[[], str]
 ) -> dict[str, Any]:
-    return _fill(copy.deepcopy(defaults), {"workflow": name, "version": app_version, "env": ""}, git_sha)
+    return _fill(clone(defaults), {"workflow": name, "version": app_version, "env": ""}, git_sha)
 
 
 def _fill(values: dict[str, Any], known: dict[str, str], git_sha: Callable[[], str]) -> dict[str, Any]:

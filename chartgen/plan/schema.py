@@ -68,7 +68,7 @@ def _common() -> dict[str, Any]:
     }
 
 
-def production_schema(title: str) -> dict[str, Any]:
+def production_schema() -> dict[str, Any]:
     props = _common()
     props.update(
         {
@@ -87,16 +87,16 @@ def production_schema(title: str) -> dict[str, Any]:
             ),
         }
     )
-    return _document(title, props, ["image", "resources"])
+    return _document("Values of a chartgen production workflow chart", props, ["image", "resources"])
 
 
-def dev_schema(title: str) -> dict[str, Any]:
+def dev_schema() -> dict[str, Any]:
     props = _common()
     props["image"] = _obj(
         {"repository": {"type": "string", "minLength": 1}, "tag": STRING, "pullPolicy": PULL_POLICY},
         required=["repository"],
     )
-    return _document(title, props, ["image"])
+    return _document("Values of a chartgen dev-mode chart", props, ["image"])
 
 
 def _document(title: str, props: dict[str, Any], required: list[str]) -> dict[str, Any]:

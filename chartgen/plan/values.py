@@ -7,11 +7,11 @@
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Callable
 from typing import Any
 
+from chartgen.profile.loader import clone
 from chartgen.profile.model import Profile
 
 DEVMODE_IMAGE = "docker.io/apache/incubator-kie-sonataflow-devmode:10.0.0"
@@ -76,7 +76,7 @@ def production_defaults(part_of: str) -> dict[str, Any]:
                 "limits": {"cpu": "1", "memory": "1Gi", "ephemeral-storage": "1Gi"},
             },
             "securityContext": {"runAsUser": RUNTIME_UID, "runAsGroup": RUNTIME_UID, "fsGroup": RUNTIME_UID},
-            "probes": copy.deepcopy(_PROBES_PRODUCTION),
+            "probes": clone(_PROBES_PRODUCTION),
         },
     )
 
@@ -91,7 +91,7 @@ def dev_defaults(part_of: str) -> dict[str, Any]:
                 "requests": {"cpu": "500m", "memory": "1Gi", "ephemeral-storage": "1Gi"},
                 "limits": {"cpu": "2", "memory": "3Gi", "ephemeral-storage": "4Gi"},
             },
-            "probes": copy.deepcopy(_PROBES_DEV),
+            "probes": clone(_PROBES_DEV),
         },
     )
 
@@ -112,12 +112,12 @@ def profile_values(profile: Profile) -> dict[str, Any]:
     """The chart values a profile sets (before defaults), for keys both chart kinds share."""
     out: dict[str, Any] = {}
     if profile.get("resources"):
-        out["resources"] = copy.deepcopy(profile.get("resources"))
+        out["resources"] = clone(profile.get("resources"))
     if profile.get("imagePullSecrets"):
         out["imagePullSecrets"] = [{"name": n} for n in profile.get("imagePullSecrets")]
     for key in ("service", "properties", "env", "podAnnotations", "podLabels", "nodeSelector"):
         if profile.get(key):
-            out[key] = copy.deepcopy(profile.get(key))
+            out[key] = clone(profile.get(key))
     if "properties" in out:
         out["properties"] = {k: _property_text(v) for k, v in out["properties"].items()}
     return out
@@ -151,7 +151,7 @@ def common_values(all_values: list[dict[str, Any]]) -> dict[str, Any]:
             if sub or not value:
                 common[key] = sub
         elif all(o == value for o in others):
-            common[key] = copy.deepcopy(value)
+            common[key] = clone(value)
     return common
 
 
@@ -160,13 +160,13 @@ def values_diff(full: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
     diff: dict[str, Any] = {}
     for key, value in full.items():
         if key not in base:
-            diff[key] = copy.deepcopy(value)
+            diff[key] = clone(value)
         elif isinstance(value, dict) and isinstance(base[key], dict):
             sub = values_diff(value, base[key])
             if sub:
                 diff[key] = sub
         elif value != base[key]:
-            diff[key] = copy.deepcopy(value)
+            diff[key] = clone(value)
     return diff
 
 

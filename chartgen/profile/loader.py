@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -161,13 +160,23 @@ def merge_chain(chain: list[ProfileFile]) -> dict[str, Any]:
 
 
 def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(base)
+    """A new dict: `over` merged into `base`; neither input is shared with the result."""
+    out = {key: clone(value) for key, value in base.items() if key not in over}
     for key, value in over.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = deep_merge(out[key], value)
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            out[key] = deep_merge(base[key], value)
         else:
-            out[key] = copy.deepcopy(value)
-    return out
+            out[key] = clone(value)
+    return {key: out[key] for key in [*base, *(k for k in over if k not in base)]}
+
+
+def clone(value: Any) -> Any:
+    """Copy of plain data (dicts, lists, scalars); much cheaper than copy.deepcopy."""
+    if isinstance(value, dict):
+        return {k: clone(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clone(v) for v in value]
+    return value
 
 
 def _check_merged(profile: Profile, diag: Diagnostics) -> bool:

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 
 from chartgen.errors import Diagnostics, Location
+
+Where = Callable[[], Location | None]
 
 MAX_NAME = 53
 HASH_LEN = 8
@@ -44,17 +47,19 @@ class NameRegistry:
     def __init__(self, what: str, diag: Diagnostics) -> None:
         self.what = what
         self.diag = diag
-        self.owners: dict[str, tuple[str, Location | None]] = {}
+        self.owners: dict[str, tuple[str, Where]] = {}
 
-    def claim(self, name: str, owner: str, where: Location | None = None) -> bool:
+    def claim(self, name: str, owner: str, where: Where = lambda: None) -> bool:
+        """`where` is called only when reporting: finding positions re-reads files."""
         previous = self.owners.get(name)
         if previous is not None and previous[0] != owner:
             prev_owner, prev_where = previous
-            also = f" ({prev_where})" if prev_where else ""
+            prev_location = prev_where()
+            also = f" ({prev_location})" if prev_location else ""
             self.diag.error(
                 f"{self.what} name '{name}' is produced by both {prev_owner}{also} and {owner}; "
                 "rename one of them",
-                where,
+                where(),
             )
             return False
         self.owners[name] = (owner, where)

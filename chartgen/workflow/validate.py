@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlparse
 
-from chartgen.errors import Diagnostics
+from chartgen.errors import Diagnostics, Location
 from chartgen.workflow.model import Function, Project, State, Workflow, WorkflowSet
 from chartgen.workflow.specs import SpecIndex
 
@@ -152,10 +152,12 @@ def check_function_specs(wf: Workflow, ctx: Context) -> None:
 
 
 def _check_spec_function(fn: Function, wf: Workflow, ctx: Context, remote_reported: set[str]) -> None:
-    at = wf.loc((*fn.at, "operation"))
+    def at() -> Location:  # positions re-read the file: only when there is something to report
+        return wf.loc((*fn.at, "operation"))
+
     if "#" not in fn.operation:
         ctx.diag.error(
-            f"function '{fn.name}': operation '{fn.operation}' must be '<spec file>#<operationId>'", at
+            f"function '{fn.name}': operation '{fn.operation}' must be '<spec file>#<operationId>'", at()
         )
         return
     uri, op_id = fn.operation.rsplit("#", 1)
@@ -167,18 +169,18 @@ def _check_spec_function(fn: Function, wf: Workflow, ctx: Context, remote_report
             ctx.diag.warning(
                 f"function '{fn.name}': spec {where} is remote and needs the network; "
                 "its operations are not checked and it is not packaged",
-                at,
+                at(),
             )
         return
     path = _find_local(uri, wf, ctx.project)
     if path is None:
         ctx.diag.error(
-            f"function '{fn.name}': spec file '{uri}' not found in project '{ctx.project.rel}'", at
+            f"function '{fn.name}': spec file '{uri}' not found in project '{ctx.project.rel}'", at()
         )
         return
     ops = ctx.specs.operation_ids(path)
     if ops is not None and op_id not in ops:
-        ctx.diag.error(f"function '{fn.name}': operationId '{op_id}' is not defined in '{uri}'", at)
+        ctx.diag.error(f"function '{fn.name}': operationId '{op_id}' is not defined in '{uri}'", at())
 
 
 def _is_remote(uri: str) -> bool:

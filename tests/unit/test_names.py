@@ -156,9 +156,9 @@ def test_registry_reports_two_owners_of_one_name() -> None:
     names = NameRegistry("chart", diag)
     first_at = Location("a.yaml", 2, 3)
     second_at = Location("b.yaml", 4, 5)
-    assert names.claim("orders", "project 'a'", first_at)
+    assert names.claim("orders", "project 'a'", lambda: first_at)
     assert names.claim("other", "project 'c'")
-    assert not names.claim("orders", "project 'b'", second_at)
+    assert not names.claim("orders", "project 'b'", lambda: second_at)
 
     [err] = diag.errors
     assert "'orders'" in err.message
