@@ -118,7 +118,9 @@ def make_repo(root: Path, n: int) -> Path:
         # File names differ per project: the dev pod serves every project from one folder.
         (project / "specs" / f"api-{i}.yaml").write_text(SPEC.format(i=i))
         (project / "schemas" / f"input-{i}.json").write_text('{"type": "object", "required": ["id"]}\n')
-        (project / "application.properties").write_text(f"quarkus.rest-client.api_{i}_yaml.url=http://svc-{i}\n")
+        (project / "application.properties").write_text(
+            f"quarkus.rest-client.api_{i}_yaml.url=http://svc-{i}\n"
+        )
     (root / "profiles").mkdir()
     for file, text in PROFILES.items():
         (root / "profiles" / file).write_text(text)
@@ -164,7 +166,9 @@ def run(n: int, lint: bool, repeat: int, workdir: str | None) -> dict[str, float
         t_validate = best(repeat, lambda: run_validate(settings.workflows))
         t_generate = best(repeat, lambda: run_generate(settings), lambda: shutil.rmtree(settings.out, True))
         scratch = Path(tmp) / "floor"
-        t_floor = best(repeat, lambda: floor(repo, settings.out, scratch), lambda: shutil.rmtree(scratch, True))
+        t_floor = best(
+            repeat, lambda: floor(repo, settings.out, scratch), lambda: shutil.rmtree(scratch, True)
+        )
         files = sum(1 for p in settings.out.rglob("*") if p.is_file())
         t_lint = None
         if lint:
@@ -177,7 +181,9 @@ def run(n: int, lint: bool, repeat: int, workdir: str | None) -> dict[str, float
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", default="10,100,1000")
     parser.add_argument("--lint-sizes", default="10,100", help="sizes to also lint (helm per values file)")
     parser.add_argument("--repeat", type=int, default=3)

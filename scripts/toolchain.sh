@@ -12,7 +12,7 @@ BIN=$CACHE/bin
 mkdir -p "$BIN"
 # Go's module and build caches live in the cache folder too, so rebuilds are fast.
 export GOPATH=$CACHE/go GOMODCACHE=$CACHE/go/pkg/mod GOCACHE=$CACHE/go/build GOFLAGS=-modcacherw
-export GOTOOLCHAIN=${GOTOOLCHAIN:-local}
+
 
 stamp_ok() { [ -x "$BIN/$1" ] && [ "$(cat "$BIN/.$1-version" 2>/dev/null)" = "$2" ]; }
 stamp() { echo "$2" > "$BIN/.$1-version"; }

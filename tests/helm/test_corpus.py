@@ -104,7 +104,9 @@ def generate(repo: Repo, profiles: Path, out: Path, exclude: tuple[str, ...]) ->
 
 
 @pytest.mark.parametrize("repo", REPOS, ids=[r.folder for r in REPOS])
-def test_repository_generates_and_lints(repo: Repo, profiles: Path, tmp_path: Path, helm_binary: Path) -> None:
+def test_repository_generates_and_lints(
+    repo: Repo, profiles: Path, tmp_path: Path, helm_binary: Path
+) -> None:
     code, err = generate(repo, profiles, tmp_path / "charts", repo.exclude)
     assert code == 0, err
     assert " error: " not in err
