@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from chartgen.cli.common import settings_from
@@ -10,6 +11,7 @@ from chartgen.errors import UserError
 from chartgen.output import Printer
 from chartgen.sources import display_path
 from chartgen.tools.helm import Helm, find_helm
+from chartgen.verify.crd_schema import CrdSchemas
 from chartgen.verify.lint import LintResult, find_charts, lint_charts
 
 
@@ -23,6 +25,12 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--charts", metavar="DIR", help="charts folder (default: the generate output folder)")
     p.add_argument("--kube-version", metavar="X.Y", help="target Kubernetes version (default 1.34)")
     p.add_argument("--jobs", type=int, metavar="N", help="parallel helm runs (default: CPU count)")
+    p.add_argument(
+        "--crds",
+        metavar="DIR",
+        action="append",
+        help="CustomResourceDefinitions to check custom resources against (repeatable)",
+    )
 
 
 def run(args: argparse.Namespace, printer: Printer) -> int:
@@ -32,13 +40,18 @@ def run(args: argparse.Namespace, printer: Printer) -> int:
         raise UserError(f"no charts found in {display_path(folder)}")
     helm = Helm(find_helm())
 
+    crds = CrdSchemas()
+    for crd_folder in args.crds or ():
+        crds.add_folder(Path(crd_folder))
+
     def show(r: LintResult) -> None:
         mark = "✔" if r.ok else "✖"
-        printer.result(f"{mark} {r.chart} {r.values} ({r.objects} objects)")
+        note = f"; not checked, no schema: {', '.join(sorted(set(r.unchecked)))}" if r.unchecked else ""
+        printer.result(f"{mark} {r.chart} {r.values} ({r.objects} objects{note})")
         for problem in r.problems:
             printer.result(f"    {problem}")
 
-    report = lint_charts(folder, settings.kube_version, helm, show, args.jobs)
+    report = lint_charts(folder, settings.kube_version, helm, show, args.jobs, crds)
     failed = [r for r in report.results if not r.ok]
     printer.result(
         f"{len(report.results) - len(failed)} of {len(report.results)} chart/values pairs passed "
@@ -55,6 +68,7 @@ def run(args: argparse.Namespace, printer: Printer) -> int:
                     "ok": r.ok,
                     "objects": r.objects,
                     "problems": r.problems,
+                    "unchecked": r.unchecked,
                 }
                 for r in report.results
             ],

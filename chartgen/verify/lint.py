@@ -17,6 +17,7 @@ import yaml
 
 from chartgen.sources import FastLoader, display_path
 from chartgen.tools.helm import Helm
+from chartgen.verify.crd_schema import CrdSchemas
 from chartgen.verify.kube_schema import KubeSchemas
 
 
@@ -26,6 +27,7 @@ class LintResult:
     values: str  # "values.yaml" or "values-<env>.yaml"
     problems: list[str] = field(default_factory=list)
     objects: int = 0
+    unchecked: list[str] = field(default_factory=list)  # kinds with no schema at hand
 
     @property
     def ok(self) -> bool:
@@ -56,12 +58,14 @@ def lint_charts(
     helm: Helm,
     on_result: Callable[[LintResult], None] | None = None,
     jobs: int | None = None,
+    crds: CrdSchemas | None = None,
 ) -> LintReport:
     schemas = KubeSchemas(kube_version)
+    custom = crds or CrdSchemas()
     pairs = [(chart, values) for chart in find_charts(folder) for values in values_files(chart)]
 
     def one(pair: tuple[Path, Path | None]) -> LintResult:
-        return lint_one(pair[0], pair[1], kube_version, helm, schemas)
+        return lint_one(pair[0], pair[1], kube_version, helm, schemas, custom)
 
     results: list[LintResult] = []
     with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 2) as pool:
@@ -78,7 +82,7 @@ def values_files(chart: Path) -> list[Path | None]:
 
 
 def lint_one(
-    chart: Path, values: Path | None, kube_version: str, helm: Helm, schemas: KubeSchemas
+    chart: Path, values: Path | None, kube_version: str, helm: Helm, schemas: KubeSchemas, crds: CrdSchemas
 ) -> LintResult:
     result = LintResult(chart.name, values.name if values else "values.yaml")
     extra = [values] if values else []
@@ -96,7 +100,13 @@ def lint_one(
         return result
     result.objects = len(docs)
     for obj in docs:
-        result.problems += [f"{_name(obj)}: {p}" for p in schemas.errors(obj)]
+        api_version, kind = str(obj.get("apiVersion")), str(obj.get("kind"))
+        if schemas.knows(api_version, kind):
+            result.problems += [f"{_name(obj)}: {p}" for p in schemas.errors(obj)]
+        elif crds.knows(api_version, kind):
+            result.problems += [f"{_name(obj)}: {p}" for p in crds.errors(obj)]
+        else:
+            result.unchecked.append(f"{api_version}/{kind}")
     return result
 
 
