@@ -10,6 +10,8 @@ PROFILES_BASIC = {
         image:
           repository: registry.example.com/wf/{workflow}
           tag: "{version}"
+        secrets:
+          vault: {address: "https://vault.example.com:8200"}
     """,
     "profiles/dev.yaml": """
         extends: base

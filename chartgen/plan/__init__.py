@@ -32,7 +32,9 @@ def plan_charts(
     production = [p for p in profiles if p.mode == "production"]
     plans: list[ChartPlan] = []
     if production:
-        plans += [plan_production(project, production, name, git_sha, diag) for project in wset.projects]
+        plans += [
+            plan_production(project, production, name, git_sha, wset.specs, diag) for project in wset.projects
+        ]
     plans += [plan_dev(wset, p, dev_chart_name(name, p.env), name, diag) for p in profiles if p.mode == "dev"]
     return sorted(plans, key=lambda p: p.dir_name)
 

@@ -53,7 +53,7 @@ def _merged_files(wset: WorkflowSet, diag: Diagnostics) -> tuple[list[ProjectFil
     chosen: dict[str, tuple[str, ProjectFile]] = {}
     props: dict[str, list[tuple[str, ProjectFile]]] = {}
     for project in wset.projects:
-        for f in project_files(project):
+        for f in project_files(project, diag):
             if is_properties(f.rel_path):
                 props.setdefault(f.rel_path, []).append((project.rel, f))
                 continue

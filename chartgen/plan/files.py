@@ -8,10 +8,12 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from chartgen.errors import Diagnostics, Location
+from chartgen.plan.minify import dump_spec, minify_openapi
 from chartgen.plan.model import ConfigMapPlan, DataFile
 from chartgen.properties import parse_properties, render_properties
 from chartgen.sources import FastLoader, display_path
@@ -38,17 +40,52 @@ def is_properties(rel_path: str) -> bool:
     return "/" not in rel_path and _PROPERTIES.match(rel_path) is not None
 
 
-def project_files(project: Project) -> list[ProjectFile]:
-    """Workflow files (plain flows) and assets, by path; always an application.properties."""
+def project_files(project: Project, diag: Diagnostics | None = None) -> list[ProjectFile]:
+    """Workflow files (plain flows) and assets, by path; always an application.properties.
+
+    A spec too large for a ConfigMap is cut down to the operations the project calls.
+    """
     files = [
         ProjectFile(wf.rel_path, wf.rewritten if wf.rewritten is not None else wf.source.raw, wf.source.path)
         for wf in project.workflows
     ]
-    files += [ProjectFile(a.rel_path, a.path.read_bytes(), a.path) for a in project.assets]
+    files += [_asset(project, a.rel_path, a.path, diag) for a in project.assets]
     if not any(f.rel_path == APPLICATION_PROPERTIES for f in files):
         # The environment's `properties` values need a file to land in.
         files.append(ProjectFile(APPLICATION_PROPERTIES, b"", project.resources / APPLICATION_PROPERTIES))
     return sorted(files, key=lambda f: f.rel_path)
+
+
+def _asset(project: Project, rel_path: str, path: Path, diag: Diagnostics | None) -> ProjectFile:
+    content = path.read_bytes()
+    if len(content) <= CONFIG_MAP_BUDGET:
+        return ProjectFile(rel_path, content, path)
+    used = {
+        fn.operation.rsplit("#", 1)[-1]
+        for wf in project.workflows
+        for fn in wf.functions
+        if fn.spec == path.resolve()
+    }
+    doc = _parse(content, path)
+    if not used or not isinstance(doc, dict) or "paths" not in doc:
+        return ProjectFile(rel_path, content, path)
+    smaller = dump_spec(minify_openapi(doc, used), path.suffix.lower() == ".json")
+    if diag is not None:
+        diag.warning(
+            f"'{rel_path}' ({len(content):,} bytes) is over the ConfigMap budget: the chart carries it cut "
+            f"down to the {len(used)} operations the project calls ({len(smaller):,} bytes)",
+            Location(display_path(path)),
+        )
+    return ProjectFile(rel_path, smaller, path)
+
+
+def _parse(content: bytes, path: Path) -> Any:
+    try:
+        if path.suffix.lower() == ".json":
+            return json.loads(content)
+        return yaml.load(content, Loader=FastLoader)
+    except (ValueError, yaml.YAMLError):
+        return None
 
 
 def data_files(files: Iterable[ProjectFile], folder: str) -> list[DataFile]:

@@ -48,6 +48,8 @@ class ChartPlan:
     config_maps: list[ConfigMapPlan] = field(default_factory=list)
     properties: list[DataFile] = field(default_factory=list)  # files of the config ConfigMap
     workflows: list[str] = field(default_factory=list)  # ids served by this chart
+    facts: dict[str, Any] = field(default_factory=dict)  # what the templates need to know
+    extra_files: list[DataFile] = field(default_factory=list)  # chart files no ConfigMap carries
 
     @property
     def data_files(self) -> list[DataFile]:

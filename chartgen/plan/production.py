@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+from chartgen.emit.yamlout import dump_yaml
 from chartgen.errors import Diagnostics
+from chartgen.plan.facts import ProjectFacts, cr_flow, project_facts
 from chartgen.plan.files import data_files, is_properties, pack_config_maps, project_files
-from chartgen.plan.model import ChartPlan
+from chartgen.plan.model import ChartPlan, DataFile
+from chartgen.plan.production_env import check_environment, env_values, fill_values
 from chartgen.plan.schema import production_schema
-from chartgen.plan.values import (
-    common_values,
-    fill_placeholders,
-    production_defaults,
-    profile_values,
-    values_diff,
-)
+from chartgen.plan.values import common_values, production_defaults, values_diff
 from chartgen.profile.loader import clone, deep_merge
 from chartgen.profile.model import Profile
 from chartgen.workflow.model import Project
+from chartgen.workflow.names import dns_name
 
 GENERATED = "chartgen/generated"
 KUBE_VERSION_RANGE = ">=1.27.0-0"
@@ -31,16 +31,25 @@ def plan_production(
     profiles: list[Profile],
     part_of: str,
     git_sha: Callable[[], str],
+    specs: dict[Path, Any],
     diag: Diagnostics,
 ) -> ChartPlan:
     name = project.chart_name
     app_version = app_version_of(project)
+    facts = project_facts(project, specs, diag)
+    for profile in profiles:
+        check_environment(name, facts, profile, diag)
     defaults = production_defaults(part_of)
-    full = {p.env: _env_values(p, defaults, name, app_version, git_sha) for p in profiles}
-    base = deep_merge(_resolved(defaults, name, app_version, git_sha), common_values(list(full.values())))
-    files = project_files(project)
+    full = {p.env: env_values(p, facts, defaults, name, app_version, git_sha) for p in profiles}
+    known = {"workflow": name, "version": app_version, "env": "default", "schema": name.replace("-", "_")}
+    base = deep_merge(fill_values(clone(defaults), known, git_sha), common_values(list(full.values())))
+    files = project_files(project, diag)
     origins = {f.rel_path: f.origin for f in files}
     resources = data_files([f for f in files if not is_properties(f.rel_path)], "resources")
+    flows = [
+        DataFile(f"files/flows/{dns_name(wf.id)}.yaml", "", "", dump_yaml(cr_flow(wf)))
+        for wf in sorted(project.roots, key=lambda w: w.rel_path)
+    ]
     properties = data_files([f for f in files if is_properties(f.rel_path)], "config")
     workflows = sorted(w.id for w in project.workflows)
     return ChartPlan(
@@ -55,6 +64,8 @@ def plan_production(
         config_maps=pack_config_maps(resources, "resources", diag, origins),
         properties=properties,
         workflows=workflows,
+        facts=facts_document(facts),
+        extra_files=flows,
     )
 
 
@@ -100,29 +111,33 @@ def chart_yaml(name: str, app_version: str, project: Project, workflows: list[st
     }
 
 
-def _env_values(
-    profile: Profile, defaults: dict[str, Any], name: str, app_version: str, git_sha: Callable[[], str]
-) -> dict[str, Any]:
-    values = deep_merge(defaults, profile_values(profile))
-    image = profile.get("image") or {}
-    values["image"].update(
-        {k: v for k, v in image.items() if k in ("repository", "tag", "digest", "pullPolicy")}
-    )
-    scaling = profile.get("scaling") or {}
-    if "minReplicas" in scaling:
-        values["replicaCount"] = scaling["minReplicas"]
-    known = {"workflow": name, "version": app_version, "env": profile.env}
-    return _fill(values, known, git_sha)
+def facts_document(facts: ProjectFacts) -> dict[str, Any]:
+    """The facts as the chart's templates read them (files/chartgen-data.yaml)."""
+    return {
+        "workflows": facts.workflows,
+        "waits": facts.waits,
+        "events": {
+            "consumed": [
+                {
+                    "type": e.type,
+                    "source": e.source or "",
+                    "name": _trigger_suffix(e.type, e.source),
+                    "workflow": e.workflow,
+                }
+                for e in facts.consumed
+            ],
+            "produced": facts.produced,
+        },
+        "secretKeys": facts.secret_keys,
+        "kubernetesApiCalls": facts.kube_api_calls,
+    }
 
 
-def _resolved(
-    defaults: dict[str, Any], name: str, app_version: str, git_sha: Callable[[], str]
-) -> dict[str, Any]:
-    return _fill(clone(defaults), {"workflow": name, "version": app_version, "env": ""}, git_sha)
+def _trigger_suffix(event_type: str, source: str | None) -> str:
+    """A short DNS name for a Trigger, readable and unique per (type, source)."""
+    key = f"{event_type}|{source or ''}"
+    return f"{dns_name(event_type, 20)}-{_hash(key)}"
 
 
-def _fill(values: dict[str, Any], known: dict[str, str], git_sha: Callable[[], str]) -> dict[str, Any]:
-    image = values["image"]
-    for key in ("repository", "tag"):
-        image[key] = fill_placeholders(str(image[key]), known, git_sha)
-    return values
+def _hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:8]

@@ -68,8 +68,139 @@ def _common() -> dict[str, Any]:
     }
 
 
+NAME = {"type": "string", "pattern": r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", "maxLength": 63}
+SECRET_KEY = {"type": "string", "pattern": r"^[-._a-zA-Z0-9]+$"}
+DURATION = {"type": "string", "pattern": r"^P(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$"}
+GO_DURATION = {"type": "string", "pattern": r"^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$"}
+STRINGS = {"type": "array", "items": {"type": "string", "minLength": 1}}
+SUBJECT = _obj(
+    {
+        "kind": {"enum": ["Group", "User", "ServiceAccount"]},
+        "name": {"type": "string", "minLength": 1},
+        "namespace": {"type": "string"},
+    },
+    required=["kind", "name"],
+)
+POLICY_RULE = _obj(
+    {
+        "apiGroups": {"type": "array", "items": {"type": "string", "not": {"const": "*"}}, "minItems": 1},
+        "resources": {
+            "type": "array",
+            "items": {"type": "string", "not": {"enum": ["*", "secrets", "pods/exec", "pods/attach"]}},
+            "minItems": 1,
+        },
+        "verbs": {
+            "type": "array",
+            "items": {"type": "string", "not": {"enum": ["*", "escalate", "bind", "impersonate"]}},
+            "minItems": 1,
+        },
+        "resourceNames": STRINGS,
+    },
+    required=["apiGroups", "resources", "verbs"],
+)
+
+
+def _production_only() -> dict[str, Any]:
+    """Scaling, isolation, persistence, eventing and credentials (values keys, by topic)."""
+    return {
+        "runtime": {"enum": ["kubernetes", "sonataflow"]},
+        "autoscaling": _obj(
+            {
+                "enabled": BOOL,
+                "minReplicas": _int(2),
+                "maxReplicas": _int(2),
+                "targetCPUUtilizationPercentage": {"type": "integer", "minimum": 1, "maximum": 100},
+            }
+        ),
+        "podDisruptionBudget": _obj({"enabled": BOOL}),
+        "topologySpread": _obj(
+            {
+                "enabled": BOOL,
+                "maxSkew": _int(1),
+                "whenUnsatisfiable": {"enum": ["ScheduleAnyway", "DoNotSchedule"]},
+            }
+        ),
+        "persistence": _obj(
+            {
+                "enabled": BOOL,
+                "postgresql": _obj(
+                    {
+                        "host": STRING,
+                        "port": PORT,
+                        "database": STRING,
+                        "schema": {"type": "string", "pattern": r"^[a-z_][a-z0-9_]*$"},
+                        "credentials": {"type": "string", "pattern": r"^[A-Za-z0-9][-._A-Za-z0-9]*$"},
+                    }
+                ),
+            }
+        ),
+        "eventing": _obj(
+            {
+                "broker": {"type": "string", "minLength": 1},
+                "brokerNamespace": NAME,
+                "retries": _int(0),
+                "backoffPolicy": {"enum": ["exponential", "linear"]},
+                "backoffDelay": DURATION,
+                "deadLetterSink": STRING,
+            }
+        ),
+        "secrets": _obj(
+            {
+                "provider": {"enum": ["vso", "eso", "injector", "existing"]},
+                "secretName": {"type": "string"},
+                "existingSecret": {"type": "string"},
+                "env": {
+                    "type": "object",
+                    "description": "Environment variables filled from Secret keys (names only).",
+                    "propertyNames": {"pattern": r"^[A-Za-z_][A-Za-z0-9_]*$"},
+                    "additionalProperties": SECRET_KEY,
+                },
+                "refreshAfter": GO_DURATION,
+                "vault": _obj(
+                    {
+                        "address": STRING,
+                        "kvMount": {"type": "string", "minLength": 1},
+                        "path": {"type": "string", "minLength": 1},
+                        "authMount": {"type": "string", "minLength": 1},
+                        "role": {"type": "string", "minLength": 1},
+                    }
+                ),
+            },
+            description="Where credentials come from. There is no key for a secret value: "
+            "values files only ever name Vault paths and Secret keys.",
+        ),
+        "kubernetesApi": _obj({"rules": {"type": "array", "items": POLICY_RULE}}),
+        "rbac": _obj(
+            {
+                "create": BOOL,
+                "deployers": {"type": "array", "items": SUBJECT},
+                "viewers": {"type": "array", "items": SUBJECT},
+            }
+        ),
+        "networkPolicy": _obj(
+            {
+                "enabled": BOOL,
+                "allowIngressFromNamespaces": {"type": "array", "items": NAME},
+                "egress": {
+                    "type": "array",
+                    "items": _obj(
+                        {
+                            "namespace": NAME,
+                            "cidr": {"type": "string", "pattern": r"^[0-9a-fA-F.:]+/\d+$"},
+                            "ports": {"type": "array", "items": PORT, "minItems": 1},
+                        },
+                        required=["ports"],
+                    ),
+                },
+            }
+        ),
+        "sonataflow": _obj({"operatorVersion": STRING, "scaleSubresource": BOOL}),
+    }
+
+
 def production_schema() -> dict[str, Any]:
     props = _common()
+    props.update(_production_only())
     props.update(
         {
             "image": _obj(

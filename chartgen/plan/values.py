@@ -61,6 +61,7 @@ def _defaults(part_of: str, kind_specific: dict[str, Any]) -> dict[str, Any]:
 
 
 def production_defaults(part_of: str) -> dict[str, Any]:
+    """Production values before any profile; `{...}` placeholders are filled per environment."""
     return _defaults(
         part_of,
         {
@@ -70,13 +71,58 @@ def production_defaults(part_of: str) -> dict[str, Any]:
                 "digest": "",
                 "pullPolicy": "IfNotPresent",
             },
+            "runtime": "kubernetes",
             "replicaCount": 2,
+            "autoscaling": {
+                "enabled": True,
+                "minReplicas": 2,
+                "maxReplicas": 6,
+                "targetCPUUtilizationPercentage": 75,
+            },
+            "podDisruptionBudget": {"enabled": True},
+            "topologySpread": {"enabled": True, "maxSkew": 1, "whenUnsatisfiable": "ScheduleAnyway"},
             "resources": {
                 "requests": {"cpu": "250m", "memory": "512Mi", "ephemeral-storage": "256Mi"},
                 "limits": {"cpu": "1", "memory": "1Gi", "ephemeral-storage": "1Gi"},
             },
             "securityContext": {"runAsUser": RUNTIME_UID, "runAsGroup": RUNTIME_UID, "fsGroup": RUNTIME_UID},
             "probes": clone(_PROBES_PRODUCTION),
+            "persistence": {
+                "enabled": False,
+                "postgresql": {
+                    "host": "",
+                    "port": 5432,
+                    "database": "",
+                    "schema": "{schema}",
+                    "credentials": "db",
+                },
+            },
+            "eventing": {
+                "broker": "default",
+                "brokerNamespace": "knative-eventing",
+                "retries": 5,
+                "backoffPolicy": "exponential",
+                "backoffDelay": "PT1S",
+                "deadLetterSink": "",
+            },
+            "secrets": {
+                "provider": "vso",
+                "secretName": "",
+                "existingSecret": "",
+                "env": {},
+                "refreshAfter": "1h",
+                "vault": {
+                    "address": "",
+                    "kvMount": "kv",
+                    "path": "workflows/{env}/{workflow}",
+                    "authMount": "kubernetes",
+                    "role": "{workflow}-{env}",
+                },
+            },
+            "kubernetesApi": {"rules": []},
+            "rbac": {"create": True, "deployers": [], "viewers": []},
+            "networkPolicy": {"enabled": True, "allowIngressFromNamespaces": [], "egress": []},
+            "sonataflow": {"operatorVersion": "", "scaleSubresource": False},
         },
     )
 
@@ -127,7 +173,7 @@ def _property_text(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-PLACEHOLDER = re.compile(r"\{(workflow|version|env|git_sha)\}")
+PLACEHOLDER = re.compile(r"\{(workflow|version|env|git_sha|schema)\}")
 
 
 def fill_placeholders(text: str, known: dict[str, str], git_sha: Callable[[], str]) -> str:

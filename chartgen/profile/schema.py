@@ -21,7 +21,7 @@ QUANTITY = {
 }
 DURATION = {
     "type": "string",
-    "pattern": r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$",
+    "pattern": r"^P(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$",
     "x-expected": "an ISO-8601 duration such as PT1S",
 }
 STRING_MAP = {"type": "object", "additionalProperties": {"type": "string"}}
@@ -34,6 +34,34 @@ SUBJECT = {
 
 def _obj(properties: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return {"type": "object", "properties": properties, "additionalProperties": False, **extra}
+
+
+SECRET_KEY = {
+    "type": "string",
+    "pattern": r"^[-._a-zA-Z0-9]+$",
+    "x-expected": "a Secret key ([-._a-zA-Z0-9])",
+}
+STRINGS = {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1}
+POLICY_RULE = _obj(
+    {"apiGroups": STRINGS, "resources": STRINGS, "verbs": STRINGS, "resourceNames": STRINGS},
+    required=["apiGroups", "resources", "verbs"],
+)
+EGRESS = _obj(
+    {
+        "namespace": NAME,
+        "cidr": {
+            "type": "string",
+            "pattern": r"^[0-9a-fA-F.:]+/\d+$",
+            "x-expected": "a CIDR such as 10.0.0.0/8",
+        },
+        "ports": {
+            "type": "array",
+            "items": {"type": "integer", "minimum": 1, "maximum": 65535},
+            "minItems": 1,
+        },
+    },
+    required=["ports"],
+)
 
 
 RESOURCE_LIST = _obj({"cpu": QUANTITY, "memory": QUANTITY, "ephemeral-storage": QUANTITY})
@@ -82,7 +110,16 @@ PROFILE_SCHEMA: dict[str, Any] = _obj(
                         "host": {"type": "string", "minLength": 1},
                         "port": {"type": "integer", "minimum": 1, "maximum": 65535},
                         "database": {"type": "string", "minLength": 1},
-                        "credentials": {"type": "string", "minLength": 1},
+                        "credentials": {
+                            "type": "string",
+                            "pattern": r"^[A-Za-z0-9][-._A-Za-z0-9]*$",
+                            "x-expected": "a key prefix such as db (keys db_username, db_password)",
+                        },
+                        "schema": {
+                            "type": "string",
+                            "pattern": r"^[a-z_][a-z0-9_]*$",
+                            "x-expected": "a PostgreSQL schema name (lowercase, digits, _)",
+                        },
                     }
                 ),
             }
@@ -91,6 +128,7 @@ PROFILE_SCHEMA: dict[str, Any] = _obj(
             {
                 "enabled": {"type": "boolean"},
                 "broker": {"type": "string", "minLength": 1},
+                "brokerNamespace": NAME,
                 "retries": {"type": "integer", "minimum": 0},
                 "backoffDelay": DURATION,
                 "backoffPolicy": {"enum": ["exponential", "linear"]},
@@ -101,6 +139,12 @@ PROFILE_SCHEMA: dict[str, Any] = _obj(
             {
                 "provider": {"enum": ["vso", "eso", "injector", "existing"]},
                 "existingSecret": NAME,
+                "env": {
+                    "type": "object",
+                    "description": "environment variables (${VAR} in properties) filled from secret keys",
+                    "propertyNames": {"pattern": r"^[A-Za-z_][A-Za-z0-9_]*$"},
+                    "additionalProperties": SECRET_KEY,
+                },
                 "vault": _obj(
                     {
                         "address": {
@@ -120,12 +164,18 @@ PROFILE_SCHEMA: dict[str, Any] = _obj(
             {
                 "deployers": {"type": "array", "items": SUBJECT},
                 "viewers": {"type": "array", "items": SUBJECT},
+                "kubernetesApi": {
+                    "type": "object",
+                    "description": "per chart: the Kubernetes API rules its runtime may use",
+                    "additionalProperties": {"type": "array", "items": POLICY_RULE},
+                },
             }
         ),
         "networkPolicy": _obj(
             {
                 "enabled": {"type": "boolean"},
                 "allowIngressFromNamespaces": {"type": "array", "items": NAME},
+                "egress": {"type": "array", "items": EGRESS},
             }
         ),
         "service": _obj(

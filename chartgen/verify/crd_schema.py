@@ -62,13 +62,27 @@ class CrdSchemas:
         return out
 
 
-def _strict(node: Any, top: bool = False) -> Any:
-    """OpenAPI v3 (Kubernetes flavour) -> JSON Schema that rejects unknown fields."""
+def _strict(node: Any, top: bool = False, lenient: bool = False) -> Any:
+    """OpenAPI v3 (Kubernetes flavour) -> JSON Schema that rejects the fields the API server prunes.
+
+    `x-kubernetes-preserve-unknown-fields` keeps unknown fields of its own object, and of
+    the items of its array (the API server's pruning works the same way).
+    """
     if isinstance(node, list):
         return [_strict(n) for n in node]
     if not isinstance(node, dict):
         return node
-    out = {k: _strict(v) for k, v in node.items() if not k.startswith("x-kubernetes-")}
+    preserve = bool(node.get("x-kubernetes-preserve-unknown-fields"))
+    out = {}
+    for key, value in node.items():
+        if key.startswith("x-kubernetes-"):
+            continue
+        if key == "items":
+            out[key] = _strict(value, lenient=preserve)
+        elif key in ("properties", "patternProperties", "definitions"):
+            out[key] = {k: _strict(v) for k, v in value.items()}
+        else:
+            out[key] = _strict(value)
     if node.get("x-kubernetes-int-or-string"):
         out.pop("type", None)
         out["anyOf"] = [{"type": "integer"}, {"type": "string"}]
@@ -82,12 +96,7 @@ def _strict(node: Any, top: bool = False) -> Any:
         props.setdefault("kind", {"type": "string"})
         props["metadata"] = {"type": "object"}
         out["properties"] = props
-    preserve = node.get("x-kubernetes-preserve-unknown-fields")
-    if (
-        out.get("type") == "object"
-        and "properties" in out
-        and "additionalProperties" not in out
-        and not preserve
-    ):
+    closed = out.get("type") == "object" and "properties" in out and "additionalProperties" not in out
+    if closed and not (preserve or lenient):
         out["additionalProperties"] = False
     return out

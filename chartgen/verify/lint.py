@@ -77,8 +77,15 @@ def lint_charts(
 
 
 def values_files(chart: Path) -> list[Path | None]:
-    """None stands for the chart's own values.yaml alone."""
-    return [None, *sorted(chart.glob("values-*.yaml"))]
+    """The environments to check: each values-<env>.yaml over values.yaml.
+
+    A chart with environment files is checked with each of them: its values.yaml holds
+    only what every environment shares and is not an environment of its own (settings
+    such as the database host are required, and differ). A chart without them is
+    checked with its values.yaml alone (None).
+    """
+    envs: list[Path | None] = list(sorted(chart.glob("values-*.yaml")))
+    return envs or [None]
 
 
 def lint_one(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from chartgen.errors import Location
 from chartgen.sources import Pointer, SourceFile
@@ -26,6 +27,7 @@ class Function:
     type: str  # rest | asyncapi | expression | custom | rpc | graphql | odata
     operation: str
     at: Pointer
+    spec: Path | None = None  # the local spec file, once validation found it
 
 
 @dataclass
@@ -147,6 +149,7 @@ class WorkflowSet:
 
     base: Path
     projects: list[Project] = field(default_factory=list)
+    specs: dict[Path, Any] = field(default_factory=dict)  # parsed spec documents, by file
 
     @property
     def workflows(self) -> list[Workflow]:

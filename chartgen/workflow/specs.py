@@ -18,6 +18,7 @@ class SpecIndex:
     def __init__(self, diag: Diagnostics) -> None:
         self.diag = diag
         self._ops: dict[Path, frozenset[str] | None] = {}
+        self.docs: dict[Path, Mapping[str, Any]] = {}  # parsed specs, for later stages
 
     def operation_ids(self, path: Path) -> frozenset[str] | None:
         if path not in self._ops:
@@ -35,7 +36,20 @@ class SpecIndex:
         if not isinstance(doc, Mapping):
             self.diag.error("spec is not an OpenAPI or AsyncAPI document", source.location())
             return None
+        self.docs[path] = doc
         return frozenset(operation_ids(doc))
+
+
+def operation_path(doc: Mapping[str, Any], op_id: str) -> str | None:
+    """The OpenAPI path an operation is served on."""
+    paths = doc.get("paths")
+    for route, item in paths.items() if isinstance(paths, Mapping) else ():
+        if isinstance(item, Mapping):
+            for method in HTTP_METHODS:
+                op = item.get(method)
+                if isinstance(op, Mapping) and op.get("operationId") == op_id:
+                    return str(route)
+    return None
 
 
 def operation_ids(doc: Mapping[str, Any]) -> set[str]:

@@ -35,6 +35,7 @@ def validate(wset: WorkflowSet, diag: Diagnostics) -> None:
             for rule in WORKFLOW_RULES:
                 rule(wf, ctx)
     check_duplicate_ids(wset, diag)
+    wset.specs = dict(specs.docs)
 
 
 def check_has_states(wf: Workflow, ctx: Context) -> None:
@@ -178,6 +179,7 @@ def _check_spec_function(fn: Function, wf: Workflow, ctx: Context, remote_report
             f"function '{fn.name}': spec file '{uri}' not found in project '{ctx.project.rel}'", at()
         )
         return
+    fn.spec = path
     ops = ctx.specs.operation_ids(path)
     if ops is not None and op_id not in ops:
         ctx.diag.error(f"function '{fn.name}': operationId '{op_id}' is not defined in '{uri}'", at())

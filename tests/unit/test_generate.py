@@ -121,8 +121,16 @@ def test_env_values_hold_only_differences(tmp_path: Path) -> None:
         "digest": "",
         "pullPolicy": "IfNotPresent",
     }
-    assert prod == {"replicaCount": 3, "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}}}
-    assert staging == {}
+    assert prod == {
+        "replicaCount": 3,
+        "autoscaling": {"minReplicas": 3, "maxReplicas": 8},
+        "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}},
+        "secrets": {"vault": {"path": "workflows/prod/greet", "role": "greet-prod"}},
+    }
+    assert staging == {
+        "autoscaling": {"maxReplicas": 4},
+        "secrets": {"vault": {"path": "workflows/staging/greet", "role": "greet-staging"}},
+    }
     header = (tmp_path / "charts/greet/values-prod.yaml").read_text().splitlines()
     assert "#   helm upgrade --install greet . -n wf-prod -f values-prod.yaml" in header
 
@@ -187,7 +195,7 @@ def test_config_maps_split_under_the_object_limit(tmp_path: Path) -> None:
     extra["workflows/greet/data/logo.bin"] = bytes(range(256))
     repo(tmp_path, extra)
     assert run_cli("generate").code == 0
-    layout = yaml.safe_load((tmp_path / "charts/greet/files/layout.yaml").read_text())
+    layout = yaml.safe_load((tmp_path / "charts/greet/files/chartgen-data.yaml").read_text())
     sizes = []
     for cm in layout["configMaps"]:
         files = cm.get("text", []) + cm.get("binary", [])
@@ -211,7 +219,7 @@ def test_odd_file_names_get_valid_config_map_keys(tmp_path: Path) -> None:
     wf = GREETING.replace("id: greeting", "id: traffic")
     repo(tmp_path, {"workflows/greet/traffic violation.sw.json": json.dumps(yaml.safe_load(wf))})
     assert run_cli("generate").code == 0
-    layout = yaml.safe_load((tmp_path / "charts/greet/files/layout.yaml").read_text())
+    layout = yaml.safe_load((tmp_path / "charts/greet/files/chartgen-data.yaml").read_text())
     entry = next(f for f in layout["configMaps"][0]["text"] if f["path"] == "traffic violation.sw.json")
     assert entry["key"] == "traffic_violation.sw.json"
 

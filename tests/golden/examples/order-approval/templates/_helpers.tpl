@@ -65,9 +65,9 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 {{- end }}
 
-{{/* Which ConfigMap carries which file (written by chartgen): files/layout.yaml */}}
-{{- define "chartgen.layout" -}}
-{{- .Files.Get "files/layout.yaml" }}
+{{/* What chartgen knows about this chart (files, workflows, events, secret keys): files/chartgen-data.yaml */}}
+{{- define "chartgen.data" -}}
+{{- .Files.Get "files/chartgen-data.yaml" }}
 {{- end }}
 
 {{/* application.properties: the project's file, then this environment's entries. */}}

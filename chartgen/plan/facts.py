@@ -1,0 +1,180 @@
+"""What a project's workflows need from a runtime, read off the model (no profile involved).
+
+These facts decide which objects a production chart gets: persistence for workflows that
+can wait, Triggers for consumed events, a sink for produced ones, Secret keys for every
+secret used, and whether the runtime talks to the Kubernetes API.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from chartgen.errors import Diagnostics, Location
+from chartgen.properties import parse_properties
+from chartgen.sources import display_path
+from chartgen.workflow.model import Project, Workflow
+from chartgen.workflow.names import dns_name
+from chartgen.workflow.specs import operation_path
+
+SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
+PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::[^}]*)?\}")
+KUBE_PATH = re.compile(r"^/(api/v1|apis/[^/]+/[^/]+)(/|$)")
+
+
+@dataclass(frozen=True)
+class ConsumedEvent:
+    type: str
+    source: str | None
+    names: tuple[str, ...]  # event definitions (any workflow of the project) with this type/source
+    workflow: str  # the root workflow (resource name) that receives it
+
+
+@dataclass
+class ProjectFacts:
+    workflows: list[dict[str, Any]] = field(default_factory=list)
+    waits: list[str] = field(default_factory=list)  # "workflow 'x': state 'y' ..."; empty: nothing waits
+    consumed: list[ConsumedEvent] = field(default_factory=list)
+    produced: list[str] = field(default_factory=list)  # event types
+    secret_keys: list[str] = field(default_factory=list)  # names only, never values
+    kube_api_calls: list[str] = field(default_factory=list)  # "function 'f' (specs/kube.yaml)"
+    placeholders: list[str] = field(default_factory=list)  # ${VAR} used in properties
+
+    @property
+    def can_wait(self) -> bool:
+        return bool(self.waits)
+
+
+def project_facts(project: Project, specs: dict[Path, Any], diag: Diagnostics) -> ProjectFacts:
+    facts = ProjectFacts()
+    for wf in sorted(project.workflows, key=lambda w: w.rel_path):
+        facts.workflows.append(_workflow_fact(wf))
+        facts.waits += [f"workflow '{wf.id}': {reason}" for reason in wf.wait_reasons]
+    facts.consumed = _consumed(project, diag)
+    facts.produced = sorted({e.type for w in project.workflows for e in w.produced_events if e.type})
+    facts.secret_keys = _secret_keys(project, diag)
+    facts.kube_api_calls = _kube_api_calls(project, specs)
+    facts.placeholders = _placeholders(project)
+    return facts
+
+
+def _workflow_fact(wf: Workflow) -> dict[str, Any]:
+    fact = {
+        "id": wf.id,
+        "name": dns_name(wf.id),
+        "file": wf.rel_path,
+        "root": not wf.is_subflow,
+        "version": wf.version or "0.0.0",
+        "description": wf.description or "",
+    }
+    if not wf.is_subflow:
+        fact["flow"] = f"files/flows/{fact['name']}.yaml"
+    return fact
+
+
+# The keys a SonataFlow's spec.flow takes (its CRD); identity goes to metadata instead.
+CR_FLOW_KEYS = (
+    "start", "annotations", "metadata", "dataInputSchema", "constants", "secrets", "timeouts",
+    "errors", "keepActive", "events", "functions", "autoRetries", "retries", "auth", "states",
+)  # fmt: skip
+
+
+def cr_flow(wf: Workflow) -> dict[str, Any]:
+    """The workflow as a SonataFlow's spec.flow: the definition without its identity keys."""
+    data: Any = wf.source.documents()[wf.doc]
+    for part in wf.base:
+        data = data[part]
+    flow = {key: data[key] for key in CR_FLOW_KEYS if key in data}
+    # The CRD only takes the object forms of these 0.8 shorthands.
+    if isinstance(flow.get("dataInputSchema"), str):
+        flow["dataInputSchema"] = {"schema": flow["dataInputSchema"], "failOnValidationErrors": True}
+    if isinstance(flow.get("timeouts"), dict):
+        flow["timeouts"] = _object_timeouts(flow["timeouts"])
+    if isinstance(flow.get("states"), list):
+        flow["states"] = [
+            {**st, "timeouts": _object_timeouts(st["timeouts"])}
+            if isinstance(st, dict) and isinstance(st.get("timeouts"), dict)
+            else st
+            for st in flow["states"]
+        ]
+    return flow
+
+
+def _object_timeouts(timeouts: dict[str, Any]) -> dict[str, Any]:
+    out = dict(timeouts)
+    if isinstance(out.get("workflowExecTimeout"), str):
+        out["workflowExecTimeout"] = {"duration": out["workflowExecTimeout"]}
+    if isinstance(out.get("stateExecTimeout"), str):
+        out["stateExecTimeout"] = {"total": out["stateExecTimeout"]}
+    return out
+
+
+def _consumed(project: Project, diag: Diagnostics) -> list[ConsumedEvent]:
+    by_key: dict[tuple[str, str | None], list[str]] = {}
+    owner: dict[tuple[str, str | None], str] = {}
+    roots = [w for w in sorted(project.workflows, key=lambda w: w.rel_path) if not w.is_subflow]
+    for wf in sorted(project.workflows, key=lambda w: (w.is_subflow, w.rel_path)):
+        for event in wf.consumed_events:
+            if not event.type:
+                diag.error(
+                    f"consumed event '{event.name}' of workflow '{wf.id}' has no 'type': "
+                    "a Trigger cannot route it",
+                    wf.loc(event.at),
+                )
+                continue
+            key = (event.type, event.source)
+            by_key.setdefault(key, []).append(event.name)
+            # Under the sonataflow runtime each root workflow is its own service.
+            receiver = roots[0] if wf.is_subflow and roots else wf
+            owner.setdefault(key, dns_name(receiver.id))
+    return [
+        ConsumedEvent(t, s, tuple(sorted(set(n))), owner[(t, s)])
+        for (t, s), n in sorted(by_key.items(), key=_event_key)
+    ]
+
+
+def _event_key(item: tuple[tuple[str, str | None], list[str]]) -> tuple[str, str]:
+    (event_type, source), _ = item
+    return (event_type, source or "")
+
+
+def _secret_keys(project: Project, diag: Diagnostics) -> list[str]:
+    keys: set[str] = set()
+    for wf in project.workflows:
+        keys.update(wf.secret_names)
+    for path in project.secret_files:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for entry in parse_properties(text):
+            if SECRET_KEY.match(entry.key):
+                keys.add(entry.key)
+            else:
+                # Only the key is shown: the value is a secret.
+                diag.error(
+                    f"secret key '{entry.key}' is not a valid Kubernetes Secret key ([-._a-zA-Z0-9])",
+                    Location(display_path(path), entry.line),
+                )
+    return sorted(keys)
+
+
+def _kube_api_calls(project: Project, specs: dict[Path, Any]) -> list[str]:
+    """Functions whose operation is a Kubernetes API path (/api/v1/..., /apis/<group>/<v>/...)."""
+    calls = set()
+    for wf in project.workflows:
+        for fn in wf.functions:
+            doc = specs.get(fn.spec) if fn.spec else None
+            if doc is None:
+                continue
+            route = operation_path(doc, fn.operation.rsplit("#", 1)[-1])
+            if route and KUBE_PATH.match(route):
+                calls.add(f"workflow '{wf.id}' function '{fn.name}' ({route})")
+    return sorted(calls)
+
+
+def _placeholders(project: Project) -> list[str]:
+    found: set[str] = set()
+    for asset in project.assets:
+        if asset.rel_path.endswith(".properties") and "/" not in asset.rel_path:
+            found.update(PLACEHOLDER.findall(asset.path.read_text(encoding="utf-8", errors="replace")))
+    return sorted(found)
