@@ -24,12 +24,12 @@ def test_invalid_field_fails_strict_schema(charts: Path) -> None:
     service.write_text(service.read_text().replace("  type: {{", "  typo: {{"))
     result = run_cli("lint", "--charts", str(charts))
     assert result.code == 1
-    assert "✖ invoice-sync values.yaml (6 objects)" in result.out
+    assert "✖ invoice-sync values-prod.yaml (15 objects" in result.out
     assert (
         "Service/invoice-sync: spec: Additional properties are not allowed ('typo' was unexpected)"
         in result.out
     )
-    assert "✔ order-approval values.yaml (6 objects)" in result.out
+    assert "✔ order-approval values-prod.yaml (16 objects" in result.out
 
 
 def test_template_error_fails_helm_lint(charts: Path) -> None:
