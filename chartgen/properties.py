@@ -16,7 +16,8 @@ _WHITESPACE = " \t\f"
 class Entry:
     key: str  # as written (escapes kept)
     value: str  # as written, continuation lines joined
-    line: int
+    line: int  # first line, 1-based
+    last_line: int = 0  # last physical line of the entry (continuations), 1-based
 
 
 def parse_properties(text: str) -> list[Entry]:
@@ -33,7 +34,7 @@ def parse_properties(text: str) -> list[Entry]:
             logical = logical[:-1] + lines[i].lstrip(_WHITESPACE)
             i += 1
         key, value = _split(logical)
-        entries.append(Entry(key, value, start + 1))
+        entries.append(Entry(key, value, start + 1, i))
     return entries
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chartgen.errors import Diagnostics, Location
+from chartgen.plan.facts import credential_env, secret_names
 from chartgen.plan.files import (
     ProjectFile,
     data_files,
@@ -45,7 +46,22 @@ def plan_dev(
         config_maps=pack_config_maps(resources, "resources", diag, origins),
         properties=data_files(props, "config"),
         workflows=workflows,
+        facts=_secret_facts(wset, diag),
     )
+
+
+def _secret_facts(wset: WorkflowSet, diag: Diagnostics) -> dict[str, Any]:
+    """Secret keys of every project: the dev pod reads them from an optional Secret."""
+    names: set[str] = set()
+    env: dict[str, str] = {}
+    for project in wset.projects:
+        names.update(secret_names(project, diag))
+        env.update(credential_env(project))
+    return {
+        "secretKeys": sorted(names | set(env.values())),
+        "secretNames": sorted(names),
+        "secretEnv": dict(sorted(env.items())),
+    }
 
 
 def _merged_files(wset: WorkflowSet, diag: Diagnostics) -> tuple[list[ProjectFile], list[ProjectFile]]:
@@ -53,7 +69,7 @@ def _merged_files(wset: WorkflowSet, diag: Diagnostics) -> tuple[list[ProjectFil
     chosen: dict[str, tuple[str, ProjectFile]] = {}
     props: dict[str, list[tuple[str, ProjectFile]]] = {}
     for project in wset.projects:
-        for f in project_files(project, diag):
+        for f in project_files(project, diag, optional_credentials=True):
             if is_properties(f.rel_path):
                 props.setdefault(f.rel_path, []).append((project.rel, f))
                 continue

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from chartgen.errors import Diagnostics, Location
+from chartgen.plan.credentials import externalize
+from chartgen.plan.files import is_properties
 from chartgen.properties import parse_properties
 from chartgen.sources import display_path
 from chartgen.workflow.model import Project, Workflow
@@ -38,7 +40,9 @@ class ProjectFacts:
     waits: list[str] = field(default_factory=list)  # "workflow 'x': state 'y' ..."; empty: nothing waits
     consumed: list[ConsumedEvent] = field(default_factory=list)
     produced: list[str] = field(default_factory=list)  # event types
-    secret_keys: list[str] = field(default_factory=list)  # names only, never values
+    secret_keys: list[str] = field(default_factory=list)  # every Secret key (names only, never values)
+    secret_names: list[str] = field(default_factory=list)  # keys read as config properties by name
+    secret_env: dict[str, str] = field(default_factory=dict)  # env var -> secret key (rewritten credentials)
     kube_api_calls: list[str] = field(default_factory=list)  # "function 'f' (specs/kube.yaml)"
     placeholders: list[str] = field(default_factory=list)  # ${VAR} used in properties
 
@@ -52,9 +56,11 @@ def project_facts(project: Project, specs: dict[Path, Any], diag: Diagnostics) -
     for wf in sorted(project.workflows, key=lambda w: w.rel_path):
         facts.workflows.append(_workflow_fact(wf))
         facts.waits += [f"workflow '{wf.id}': {reason}" for reason in wf.wait_reasons]
-    facts.consumed = _consumed(project, diag)
+    facts.consumed = _consumed(project)
     facts.produced = sorted({e.type for w in project.workflows for e in w.produced_events if e.type})
-    facts.secret_keys = _secret_keys(project, diag)
+    facts.secret_env = credential_env(project)
+    facts.secret_names = secret_names(project, diag)
+    facts.secret_keys = sorted(set(facts.secret_names) | set(facts.secret_env.values()))
     facts.kube_api_calls = _kube_api_calls(project, specs)
     facts.placeholders = _placeholders(project)
     return facts
@@ -111,19 +117,14 @@ def _object_timeouts(timeouts: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _consumed(project: Project, diag: Diagnostics) -> list[ConsumedEvent]:
+def _consumed(project: Project) -> list[ConsumedEvent]:
     by_key: dict[tuple[str, str | None], list[str]] = {}
     owner: dict[tuple[str, str | None], str] = {}
     roots = [w for w in sorted(project.workflows, key=lambda w: w.rel_path) if not w.is_subflow]
     for wf in sorted(project.workflows, key=lambda w: (w.is_subflow, w.rel_path)):
         for event in wf.consumed_events:
             if not event.type:
-                diag.error(
-                    f"consumed event '{event.name}' of workflow '{wf.id}' has no 'type': "
-                    "a Trigger cannot route it",
-                    wf.loc(event.at),
-                )
-                continue
+                continue  # reported by validation
             key = (event.type, event.source)
             by_key.setdefault(key, []).append(event.name)
             # Under the sonataflow runtime each root workflow is its own service.
@@ -140,7 +141,8 @@ def _event_key(item: tuple[tuple[str, str | None], list[str]]) -> tuple[str, str
     return (event_type, source or "")
 
 
-def _secret_keys(project: Project, diag: Diagnostics) -> list[str]:
+def secret_names(project: Project, diag: Diagnostics) -> list[str]:
+    """Secrets the workflows read by name: `secrets:`, `$SECRET.x`, secret.properties keys."""
     keys: set[str] = set()
     for wf in project.workflows:
         keys.update(wf.secret_names)
@@ -170,6 +172,16 @@ def _kube_api_calls(project: Project, specs: dict[Path, Any]) -> list[str]:
             if route and KUBE_PATH.match(route):
                 calls.add(f"workflow '{wf.id}' function '{fn.name}' ({route})")
     return sorted(calls)
+
+
+def credential_env(project: Project) -> dict[str, str]:
+    """Literal credentials of the project's properties files: env var -> Secret key."""
+    env: dict[str, str] = {}
+    for asset in project.assets:
+        if is_properties(asset.rel_path):
+            _, found = externalize(asset.path.read_text(encoding="utf-8", errors="replace"))
+            env.update({c.env: c.secret_key for c in found})
+    return dict(sorted(env.items()))
 
 
 def _placeholders(project: Project) -> list[str]:

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from chartgen.errors import Diagnostics, Location
+from chartgen.plan.credentials import externalize
 from chartgen.plan.minify import dump_spec, minify_openapi
 from chartgen.plan.model import ConfigMapPlan, DataFile
 from chartgen.properties import parse_properties, render_properties
@@ -40,7 +41,9 @@ def is_properties(rel_path: str) -> bool:
     return "/" not in rel_path and _PROPERTIES.match(rel_path) is not None
 
 
-def project_files(project: Project, diag: Diagnostics | None = None) -> list[ProjectFile]:
+def project_files(
+    project: Project, diag: Diagnostics | None = None, optional_credentials: bool = False
+) -> list[ProjectFile]:
     """Workflow files (plain flows) and assets, by path; always an application.properties.
 
     A spec too large for a ConfigMap is cut down to the operations the project calls.
@@ -50,6 +53,9 @@ def project_files(project: Project, diag: Diagnostics | None = None) -> list[Pro
         for wf in project.workflows
     ]
     files += [_asset(project, a.rel_path, a.path, diag) for a in project.assets]
+    files = [
+        _without_credentials(f, diag, optional_credentials) if is_properties(f.rel_path) else f for f in files
+    ]
     if not any(f.rel_path == APPLICATION_PROPERTIES for f in files):
         # The environment's `properties` values need a file to land in.
         files.append(ProjectFile(APPLICATION_PROPERTIES, b"", project.resources / APPLICATION_PROPERTIES))
@@ -77,6 +83,20 @@ def _asset(project: Project, rel_path: str, path: Path, diag: Diagnostics | None
             Location(display_path(path)),
         )
     return ProjectFile(rel_path, smaller, path)
+
+
+def _without_credentials(f: ProjectFile, diag: Diagnostics | None, optional: bool) -> ProjectFile:
+    text, found = externalize(f.content.decode("utf-8", errors="replace"), optional)
+    if not found:
+        return f
+    for cred in found:
+        if diag is not None:
+            diag.warning(
+                f"property '{cred.property}' holds a literal credential: the chart reads it from Secret "
+                f"key '{cred.secret_key}' instead (put the value in Vault); the value is not copied",
+                Location(display_path(f.origin), cred.line),
+            )
+    return ProjectFile(f.rel_path, text.encode(), f.origin)
 
 
 def _parse(content: bytes, path: Path) -> Any:

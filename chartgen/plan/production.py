@@ -129,6 +129,8 @@ def facts_document(facts: ProjectFacts) -> dict[str, Any]:
             "produced": facts.produced,
         },
         "secretKeys": facts.secret_keys,
+        "secretNames": facts.secret_names,
+        "secretEnv": facts.secret_env,
         "kubernetesApiCalls": facts.kube_api_calls,
     }
 

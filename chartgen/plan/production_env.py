@@ -130,6 +130,7 @@ def check_environment(chart: str, facts: ProjectFacts, profile: Profile, diag: D
     _check_persistence(chart, facts, profile, diag)
     _check_eventing(chart, facts, profile, diag)
     _check_scaling(profile, diag)
+    _check_operator_scaling(chart, profile, diag)
     _check_secrets(chart, facts, profile, diag)
     _check_kubernetes_api(chart, facts, profile, diag)
 
@@ -189,6 +190,19 @@ def _check_scaling(profile: Profile, diag: Diagnostics) -> None:
             profile.location("scaling", "maxReplicas")
             if "maxReplicas" in scaling
             else profile.location("scaling"),
+        )
+
+
+def _check_operator_scaling(chart: str, profile: Profile, diag: Diagnostics) -> None:
+    if profile.get("runtime") != "sonataflow" or profile.get("scaling", "enabled") is False:
+        return
+    version = str(profile.get("operatorVersion", default=""))
+    if _version(version) < SCALE_SUBRESOURCE_SINCE:
+        since = ".".join(map(str, SCALE_SUBRESOURCE_SINCE))
+        diag.warning(
+            f"chart '{chart}' in '{profile.env}': SonataFlow operator {version or '(version unknown)'} has no "
+            f"scale subresource (needs {since}+), so no HPA: fixed replicas (scaling.minReplicas)",
+            profile.location("operatorVersion") if version else profile.location("runtime"),
         )
 
 

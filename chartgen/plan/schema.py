@@ -227,6 +227,9 @@ def dev_schema() -> dict[str, Any]:
         {"repository": {"type": "string", "minLength": 1}, "tag": STRING, "pullPolicy": PULL_POLICY},
         required=["repository"],
     )
+    props["secrets"] = _obj(
+        {"secretName": {"type": "string", "description": "optional Secret with the workflows' secret keys"}}
+    )
     return _document("Values of a chartgen dev-mode chart", props, ["image"])
 
 

@@ -138,6 +138,7 @@ def dev_defaults(part_of: str) -> dict[str, Any]:
                 "limits": {"cpu": "2", "memory": "3Gi", "ephemeral-storage": "4Gi"},
             },
             "probes": clone(_PROBES_DEV),
+            "secrets": {"secretName": ""},
         },
     )
 

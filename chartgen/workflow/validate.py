@@ -97,6 +97,16 @@ def check_function_refs(wf: Workflow, ctx: Context) -> None:
                 )
 
 
+def check_consumed_event_types(wf: Workflow, ctx: Context) -> None:
+    for event in wf.consumed_events:
+        if not event.type:
+            ctx.diag.error(
+                f"consumed event '{event.name}' of workflow '{wf.id}' has no 'type': "
+                "nothing can deliver it (CloudEvents are matched on type)",
+                wf.loc(event.at),
+            )
+
+
 def check_event_refs(wf: Workflow, ctx: Context) -> None:
     names = {e.name for e in wf.events}
     for state in wf.states:
@@ -222,6 +232,7 @@ WORKFLOW_RULES: tuple[Rule, ...] = (
     check_function_refs,
     check_function_specs,
     check_event_refs,
+    check_consumed_event_types,
     check_subflow_refs,
     check_secrets_declared,
     check_data_input_schema,

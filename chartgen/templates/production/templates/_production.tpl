@@ -89,12 +89,12 @@ Vault agent's file), persistence settings. Values never appear here, only refere
 {{- else }}
 {{- $secret := include "chartgen.secretName" . }}
 {{- $facts := include "chartgen.facts" . | fromYaml }}
-{{- range $key := $facts.secretKeys }}
+{{- range $key := $facts.secretNames }}
 - name: {{ include "chartgen.envName" $key }}
   valueFrom:
     secretKeyRef: {name: {{ $secret }}, key: {{ $key | quote }}}
 {{- end }}
-{{- range $env, $key := .Values.secrets.env }}
+{{- range $env, $key := merge (dict) .Values.secrets.env ($facts.secretEnv | default dict) }}
 - name: {{ $env }}
   valueFrom:
     secretKeyRef: {name: {{ $secret }}, key: {{ $key | quote }}}
@@ -145,6 +145,10 @@ vault.hashicorp.com/agent-inject-template-workflow.properties: |
   {{ printf "{{- with secret %q }}" $path }}
   {{- range $key := include "chartgen.secretKeys" . | fromJsonArray }}
   {{ printf "%s={{ index .Data.data %q }}" $key $key }}
+  {{- end }}
+  {{- $facts := include "chartgen.facts" . | fromYaml }}
+  {{- range $env, $key := merge (dict) .Values.secrets.env ($facts.secretEnv | default dict) }}
+  {{ printf "%s={{ index .Data.data %q }}" $env $key }}
   {{- end }}
   {{- if .Values.persistence.enabled }}
   {{ printf "quarkus.datasource.username={{ index .Data.data %q }}" (printf "%s_username" .Values.persistence.postgresql.credentials) }}
