@@ -200,8 +200,8 @@ def _check_operator_scaling(chart: str, profile: Profile, diag: Diagnostics) -> 
     if _version(version) < SCALE_SUBRESOURCE_SINCE:
         since = ".".join(map(str, SCALE_SUBRESOURCE_SINCE))
         diag.warning(
-            f"chart '{chart}' in '{profile.env}': SonataFlow operator {version or '(version unknown)'} has no "
-            f"scale subresource (needs {since}+), so no HPA: fixed replicas (scaling.minReplicas)",
+            f"chart '{chart}' in '{profile.env}': SonataFlow operator {version or '(version unknown)'} "
+            f"has no scale subresource (needs {since}+), so no HPA: fixed replicas (scaling.minReplicas)",
             profile.location("operatorVersion") if version else profile.location("runtime"),
         )
 
