@@ -57,7 +57,13 @@ class Helm:
         return self._run(args)
 
     def template(
-        self, release: str, chart: Path, values: Sequence[Path], kube_version: str, namespace: str
+        self,
+        release: str,
+        chart: Path,
+        values: Sequence[Path],
+        kube_version: str,
+        namespace: str,
+        sets: Sequence[str] = (),
     ) -> Completed:
         args: list[str | Path] = [
             "template",
@@ -70,6 +76,8 @@ class Helm:
         ]
         for v in values:
             args += ["-f", v]
+        for s in sets:
+            args += ["--set", s]
         return self._run(args)
 
     def version(self) -> str:

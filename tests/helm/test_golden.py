@@ -1,4 +1,5 @@
-"""Golden charts: the whole generated tree for examples/, byte for byte, and real helm on it.
+"""Golden charts: the whole generated tree of examples/, for every secrets provider and
+runtime, byte for byte; then real helm, strict schemas and the CRDs on them.
 
 After an intended change: pytest tests/helm/test_golden.py --update-golden, then review the diff.
 """
@@ -11,34 +12,32 @@ from pathlib import Path
 import pytest
 
 from testing.trees import snapshot
-from tests.conftest import REPO, copy_examples, run_cli
+from testing.variants import VARIANTS
+from tests.conftest import REPO, run_cli
+from tests.helm.conftest import CRDS
 
-GOLDEN = REPO / "tests" / "golden" / "examples"
-CRDS = REPO.parent / "shared" / "crds"
+GOLDEN = REPO / "tests" / "golden"
 pytestmark = pytest.mark.helm
 
 
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    examples = copy_examples(tmp_path_factory.mktemp("golden"))
-    result = run_cli("-C", str(examples), "generate")
-    assert result.code == 0, result.err
-    return examples / "charts"
-
-
-def test_examples_match_golden(generated: Path, request: pytest.FixtureRequest) -> None:
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_charts_match_golden(
+    variant: str, variant_charts: dict[str, Path], request: pytest.FixtureRequest
+) -> None:
+    generated, golden = variant_charts[variant], GOLDEN / variant
     if request.config.getoption("--update-golden"):
-        shutil.rmtree(GOLDEN, ignore_errors=True)
-        shutil.copytree(generated, GOLDEN)
-    got, want = snapshot(generated), snapshot(GOLDEN)
+        shutil.rmtree(golden, ignore_errors=True)
+        shutil.copytree(generated, golden)
+    got, want = snapshot(generated), snapshot(golden)
     assert sorted(got) == sorted(want), "chart files differ: run with --update-golden and review"
     for path in sorted(want):
         assert got[path].decode() == want[path].decode(), path
 
 
-def test_golden_charts_pass_lint(helm_binary: Path) -> None:
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_golden_charts_pass_lint(variant: str, helm_binary: Path) -> None:
     crds = ["--crds", str(CRDS)] if CRDS.is_dir() else []
-    result = run_cli("lint", "--charts", str(GOLDEN), "--kube-version", "1.34", *crds)
+    result = run_cli("lint", "--charts", str(GOLDEN / variant), "--kube-version", "1.34", *crds)
     assert result.code == 0, result.out
-    assert CRDS.is_dir() is ("not checked" not in result.out)
     assert "7 of 7 chart/values pairs passed (Kubernetes 1.34 schemas)" in result.out
+    assert CRDS.is_dir() is ("not checked" not in result.out)

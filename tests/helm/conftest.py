@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from chartgen.tools.helm import Helm
+from testing.variants import VARIANTS, make_variant
+from tests.conftest import REPO, run_cli
+
+CRDS = REPO.parent / "shared" / "crds"
+Render = Callable[..., list[dict[str, Any]]]
+
+
+@pytest.fixture(scope="session")
+def variant_charts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Generated charts of examples/ for every secrets provider and runtime."""
+    root = tmp_path_factory.mktemp("variants")
+    charts = {}
+    for name in VARIANTS:
+        repo = make_variant(root, name)
+        result = run_cli("-C", str(repo), "generate")
+        assert result.code == 0, result.err
+        charts[name] = repo / "charts"
+    return charts
+
+
+@pytest.fixture(scope="session")
+def render(helm_binary: Path) -> Render:
+    """Objects `helm template` renders for a chart and values files (and --set pairs)."""
+    helm = Helm(helm_binary)
+
+    def run(chart: Path, *values: str, sets: tuple[str, ...] = (), ok: bool = True) -> list[dict[str, Any]]:
+        result = helm.template(chart.name, chart, [chart / v for v in values], "1.34", "workflows", sets)
+        if not ok:
+            assert not result.ok
+            return [{"error": result.stderr}]
+        assert result.ok, result.stderr
+        return [d for d in yaml.safe_load_all(result.stdout) if d]
+
+    return run

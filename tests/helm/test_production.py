@@ -1,0 +1,368 @@
+"""Production charts, checked on the objects real helm renders, for every provider and runtime."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from testing.variants import VARIANTS
+from tests.helm.conftest import Render
+
+pytestmark = pytest.mark.helm
+PRODUCTION = ("invoice-sync", "order-approval", "shipment-tracker")
+ENVS = ("values-staging.yaml", "values-prod.yaml")
+
+
+def kinds(objects: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    return [o for o in objects if o["kind"] == kind]
+
+
+def one(objects: list[dict[str, Any]], kind: str) -> dict[str, Any]:
+    [found] = kinds(objects, kind)
+    return found
+
+
+def data_file(chart: Path) -> dict[str, Any]:
+    return dict(yaml.safe_load((chart / "files/chartgen-data.yaml").read_text()))
+
+
+def matches(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    """Kubernetes label-selector semantics (matchLabels and In/NotIn/Exists)."""
+    if any(labels.get(k) != v for k, v in selector.get("matchLabels", {}).items()):
+        return False
+    for expr in selector.get("matchExpressions", []):
+        value = labels.get(expr["key"])
+        if expr["operator"] == "In" and value not in expr["values"]:
+            return False
+        if expr["operator"] == "NotIn" and value in expr["values"]:
+            return False
+        if expr["operator"] == "Exists" and value is None:
+            return False
+    return True
+
+
+def pod_specs(objects: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any], list[dict[str, Any]]]]:
+    """(what, pod-level spec, containers) of every pod the objects create."""
+    found = []
+    for o in objects:
+        name = f"{o['kind']}/{o['metadata']['name']}"
+        if o["kind"] == "Deployment":
+            spec = o["spec"]["template"]["spec"]
+            found.append((name, spec, spec["containers"]))
+        elif o["kind"] == "Pod":
+            found.append((name, o["spec"], o["spec"]["containers"]))
+        elif o["kind"] == "SonataFlow":
+            template = o["spec"]["podTemplate"]
+            found.append((name, template, [template["container"]]))
+    return found
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_every_container_restricted_resourced_and_probed(
+    variant: str, variant_charts: dict[str, Path], render: Render
+) -> None:
+    for chart in PRODUCTION:
+        for env in ENVS:
+            objects = render(variant_charts[variant] / chart, env)
+            pods = pod_specs(objects)
+            assert len(pods) >= 2  # the workload(s) and the helm test pod
+            for what, spec, containers in pods:
+                assert spec["securityContext"]["runAsNonRoot"] is True, what
+                assert spec["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault", what
+                assert spec["securityContext"]["runAsUser"] >= 10000, what
+                assert spec["automountServiceAccountToken"] is False, what
+                for c in containers:
+                    sc = c["securityContext"]
+                    assert sc["allowPrivilegeEscalation"] is False, what
+                    assert sc["capabilities"]["drop"] == ["ALL"], what
+                    assert sc["readOnlyRootFilesystem"] is True, what
+                    for bound in ("requests", "limits"):
+                        assert set(c["resources"][bound]) == {"cpu", "memory", "ephemeral-storage"}, what
+                    assert not c["image"].endswith(":latest"), what
+                    if what.startswith("Deployment"):
+                        for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+                            assert c[probe]["httpGet"]["path"].startswith("/q/health/"), what
+
+
+def test_hpa_pdb_and_spread_are_consistent(variant_charts: dict[str, Path], render: Render) -> None:
+    chart = variant_charts["vso"] / "order-approval"
+    objects = render(chart, "values-prod.yaml")
+    values = yaml.safe_load((chart / "values-prod.yaml").read_text())
+    deployment, hpa, pdb = (
+        one(objects, "Deployment"),
+        one(objects, "HorizontalPodAutoscaler"),
+        one(objects, "PodDisruptionBudget"),
+    )
+    assert "replicas" not in deployment["spec"]
+    assert hpa["spec"]["scaleTargetRef"] == {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "name": "order-approval",
+    }
+    assert (
+        (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"])
+        == (3, 10)
+        == (
+            values["autoscaling"]["minReplicas"],
+            values["autoscaling"]["maxReplicas"],
+        )
+    )
+    assert hpa["spec"]["metrics"][0]["resource"]["name"] == "cpu"
+    assert pdb["spec"]["maxUnavailable"] == 1
+    assert pdb["spec"]["unhealthyPodEvictionPolicy"] == "AlwaysAllow"
+    assert pdb["spec"]["selector"] == deployment["spec"]["selector"]
+    assert deployment["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+    [spread] = deployment["spec"]["template"]["spec"]["topologySpreadConstraints"]
+    assert spread["topologyKey"] == "kubernetes.io/hostname"
+    fixed = render(chart, "values-prod.yaml", sets=("autoscaling.enabled=false",))
+    assert kinds(fixed, "HorizontalPodAutoscaler") == []
+    assert one(fixed, "Deployment")["spec"]["replicas"] == 3
+
+
+def test_sonataflow_runtime_scales_only_with_the_scale_subresource(
+    variant_charts: dict[str, Path], render: Render
+) -> None:
+    new = render(variant_charts["sonataflow"] / "order-approval", "values-prod.yaml")
+    old = render(variant_charts["sonataflow-1.36"] / "order-approval", "values-prod.yaml")
+    for objects in (new, old):
+        assert kinds(objects, "Deployment") == [] and kinds(objects, "Service") == []
+        assert kinds(objects, "SonataFlowPlatform") == []
+        [flow] = kinds(objects, "SonataFlow")  # one per root workflow; the subflow is not one
+        assert flow["metadata"]["name"] == "order-approval"
+        assert flow["metadata"]["annotations"]["sonataflow.org/profile"] == "gitops"
+        assert (
+            flow["spec"]["podTemplate"]["container"]["image"]
+            == "registry.example.com/acme/order-approval:1.2.0"
+        )
+        assert flow["spec"]["podTemplate"]["serviceAccountName"] == "order-approval"
+        assert flow["spec"]["persistence"]["postgresql"]["secretRef"]["name"] == "order-approval-secrets"
+        assert flow["spec"]["sink"]["ref"]["kind"] == "Broker"
+        assert "checksum/secret-refs" not in str(flow)  # the CR has no pod annotations ...
+        props = [c for c in kinds(objects, "ConfigMap") if c["metadata"]["name"] == "order-approval-props"]
+        assert "# chartgen/secret-refs: " in props[0]["data"]["application.properties"]  # ... so it is here
+    hpa = one(new, "HorizontalPodAutoscaler")
+    assert hpa["spec"]["scaleTargetRef"]["kind"] == "SonataFlow"
+    assert "replicas" not in one(new, "SonataFlow")["spec"]["podTemplate"]
+    assert kinds(old, "HorizontalPodAutoscaler") == []
+    assert one(old, "SonataFlow")["spec"]["podTemplate"]["replicas"] == 3
+
+
+@pytest.mark.parametrize("variant", ["vso", "sonataflow"])
+def test_network_policy_selects_exactly_the_workflow_pods(
+    variant: str, variant_charts: dict[str, Path], render: Render
+) -> None:
+    for chart in PRODUCTION:
+        objects = render(variant_charts[variant] / chart, "values-prod.yaml")
+        policy = one(objects, "NetworkPolicy")
+        assert policy["spec"]["policyTypes"] == ["Ingress", "Egress"]
+        selector = policy["spec"]["podSelector"]
+        test_pod = one(objects, "Pod")
+        assert not matches(selector, test_pod["metadata"]["labels"])
+        if variant == "vso":
+            workload = one(objects, "Deployment")["spec"]["template"]["metadata"]["labels"]
+        else:  # the operator labels its pods with the workflow name
+            workload = {"sonataflow.org/workflow-app": one(objects, "SonataFlow")["metadata"]["name"]}
+        assert matches(selector, workload)
+        assert (
+            not matches(selector, {**workload, "sonataflow.org/workflow-app": "another"}) or variant == "vso"
+        )
+        ingress_namespaces = [
+            peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
+            for rule in policy["spec"]["ingress"]
+            for peer in rule["from"]
+            if "namespaceSelector" in peer
+        ]
+        assert ingress_namespaces == ["knative-eventing"]
+        # The only in-namespace peer allowed in is this release's `helm test` pod.
+        pod_peers = [
+            p["podSelector"] for r in policy["spec"]["ingress"] for p in r["from"] if "podSelector" in p
+        ]
+        assert len(pod_peers) == 1 and matches(pod_peers[0], test_pod["metadata"]["labels"])
+        assert not matches(
+            pod_peers[0], {**test_pod["metadata"]["labels"], "app.kubernetes.io/instance": "x"}
+        )
+        egress = policy["spec"]["egress"]
+        assert {"port": 53, "protocol": "UDP"} in egress[0]["ports"]
+        facts = data_file(variant_charts[variant] / chart)
+        has_events = bool(facts["events"]["consumed"] or facts["events"]["produced"])
+        broker = [r for r in egress if any(p.get("port") == 8080 for p in r["ports"])]
+        assert bool(broker) == has_events, chart
+        database = [r for r in egress if any(p.get("port") == 5432 for p in r["ports"])]
+        assert bool(database) == bool(facts["waits"]), chart
+
+
+def test_rbac_least_privilege(variant_charts: dict[str, Path], render: Render) -> None:
+    for variant in VARIANTS:
+        for chart in PRODUCTION:
+            objects = render(variant_charts[variant] / chart, "values-prod.yaml")
+            assert not [o for o in objects if o["kind"] in ("ClusterRole", "ClusterRoleBinding")]
+            roles = {r["metadata"]["name"].rsplit("-", 1)[-1]: r for r in kinds(objects, "Role")}
+            assert set(roles) == {"deployer", "viewer"}  # no runtime Role without a grant
+            for role in roles.values():
+                for rule in role["rules"]:
+                    assert "*" not in rule["apiGroups"] + rule["resources"] + rule["verbs"]
+            viewer = roles["viewer"]["rules"]
+            assert all(set(rule["verbs"]) == {"get", "list", "watch"} for rule in viewer)
+            assert not any("secrets" in rule["resources"] for rule in viewer)
+            managed = {
+                (g, r)
+                for rule in roles["deployer"]["rules"]
+                for g in rule["apiGroups"]
+                for r in rule["resources"]
+            }
+            for o in objects:
+                if o["kind"] == "Pod":
+                    continue
+                group = o["apiVersion"].rsplit("/", 1)[0] if "/" in o["apiVersion"] else ""
+                plural = o["kind"].lower() + ("es" if o["kind"].endswith("s") else "s")
+                plural = {"networkpolicys": "networkpolicies"}.get(plural, plural)
+                assert (group, plural) in managed, f"{variant} {chart}: deployer cannot manage {o['kind']}"
+            [binding] = [
+                b for b in kinds(objects, "RoleBinding") if b["metadata"]["name"].endswith("-deployer")
+            ]
+            assert binding["subjects"] == [
+                {"kind": "Group", "name": "workflow-deployers", "apiGroup": "rbac.authorization.k8s.io"}
+            ]
+
+
+def test_kubernetes_api_grant_gives_a_token_and_exactly_that_role(
+    variant_charts: dict[str, Path], render: Render, tmp_path: Path
+) -> None:
+    chart = variant_charts["vso"] / "invoice-sync"
+    grant = tmp_path / "grant.yaml"
+    rule = {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list"]}
+    grant.write_text(yaml.safe_dump({"kubernetesApi": {"rules": [rule]}}))
+    objects = render(chart, "values-prod.yaml", str(grant))
+    [runtime] = [r for r in kinds(objects, "Role") if r["metadata"]["name"].endswith("-runtime")]
+    assert runtime["rules"] == [rule]
+    [binding] = [b for b in kinds(objects, "RoleBinding") if b["metadata"]["name"].endswith("-runtime")]
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": "invoice-sync", "namespace": "workflows"}
+    ]
+    assert one(objects, "ServiceAccount")["automountServiceAccountToken"] is True
+    assert one(objects, "Deployment")["spec"]["template"]["spec"]["automountServiceAccountToken"] is True
+    [deployer] = [r for r in kinds(objects, "Role") if r["metadata"]["name"].endswith("-deployer")]
+    assert rule in deployer["rules"]  # so the deployer can create the runtime Role without escalate
+    for forbidden in (
+        {**rule, "resources": ["secrets"]},
+        {**rule, "verbs": ["*"]},
+        {**rule, "resources": ["pods/exec"]},
+    ):
+        grant.write_text(yaml.safe_dump({"kubernetesApi": {"rules": [forbidden]}}))
+        refused = render(chart, "values-prod.yaml", str(grant), ok=False)
+        assert "/kubernetesApi/rules/0/" in refused[0]["error"], forbidden
+
+
+@pytest.mark.parametrize("variant", ["vso", "sonataflow"])
+def test_triggers_match_consumed_events_one_to_one(
+    variant: str, variant_charts: dict[str, Path], render: Render
+) -> None:
+    for chart in PRODUCTION:
+        folder = variant_charts[variant] / chart
+        objects = render(folder, "values-prod.yaml")
+        facts = data_file(folder)
+        wanted = {(e["type"], e["source"]) for e in facts["events"]["consumed"]}
+        triggers = kinds(objects, "Trigger")
+        got = {
+            (t["spec"]["filter"]["attributes"]["type"], t["spec"]["filter"]["attributes"].get("source", ""))
+            for t in triggers
+        }
+        assert got == wanted and len(triggers) == len(wanted), chart
+        for t in triggers:
+            delivery = t["spec"]["delivery"]
+            assert delivery["retry"] == 5 and delivery["backoffPolicy"] == "exponential"
+            assert delivery["deadLetterSink"]["uri"] == "http://dlq.workflows-prod.svc.cluster.local"
+            assert t["spec"]["broker"] == "default"
+        sink = kinds(objects, "SinkBinding")
+        assert bool(sink) == bool(facts["events"]["produced"] and variant == "vso"), chart
+    assert data_file(variant_charts["vso"] / "invoice-sync")["events"] == {"consumed": [], "produced": []}
+
+
+def test_persistence_for_waiting_workflows_only(variant_charts: dict[str, Path], render: Render) -> None:
+    charts = variant_charts["vso"]
+    waiting = one(render(charts / "order-approval", "values-prod.yaml"), "Deployment")
+    env = {e["name"]: e for e in waiting["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["KOGITO_PERSISTENCE_TYPE"]["value"] == "jdbc"
+    assert env["QUARKUS_DATASOURCE_JDBC_URL"]["value"] == (
+        "jdbc:postgresql://pg.prod.svc:5432/workflows?currentSchema=order_approval"
+    )
+    assert env["QUARKUS_DATASOURCE_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+        "name": "order-approval-secrets",
+        "key": "db_password",
+    }
+    quick = one(render(charts / "invoice-sync", "values-prod.yaml"), "Deployment")
+    names = {e["name"] for e in quick["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert "KOGITO_PERSISTENCE_TYPE" not in names
+    refused = render(
+        charts / "order-approval", "values-prod.yaml", sets=("persistence.enabled=false",), ok=False
+    )
+    assert "persistence cannot be disabled: workflow 'order-approval'" in refused[0]["error"]
+
+
+def test_config_and_secret_reference_changes_roll_the_pods(
+    variant_charts: dict[str, Path], render: Render
+) -> None:
+    chart = variant_charts["vso"] / "invoice-sync"
+
+    def annotations(*sets: str) -> dict[str, str]:
+        deployment = one(render(chart, "values-prod.yaml", sets=sets), "Deployment")
+        return dict(deployment["spec"]["template"]["metadata"]["annotations"])
+
+    base = annotations()
+    assert annotations("properties.billing\\.timeout=5s")["checksum/config"] != base["checksum/config"]
+    assert (
+        annotations("secrets.vault.path=other/path")["checksum/secret-refs"] != base["checksum/secret-refs"]
+    )
+    assert annotations("replicaCount=7", "autoscaling.enabled=false") == base
+
+
+def test_vault_providers(variant_charts: dict[str, Path], render: Render) -> None:
+    keys = ["billing_api_token", "billing_client_id"]
+    vso = render(variant_charts["vso"] / "invoice-sync", "values-prod.yaml")
+    auth, static = one(vso, "VaultAuth"), one(vso, "VaultStaticSecret")
+    assert auth["spec"]["method"] == "kubernetes"
+    assert auth["spec"]["kubernetes"] == {
+        "role": "invoice-sync-prod",
+        "serviceAccount": "invoice-sync",
+        "audiences": ["vault"],
+    }
+    assert static["spec"]["type"] == "kv-v2" and static["spec"]["path"] == "workflows/prod/invoice-sync"
+    assert static["spec"]["rolloutRestartTargets"] == [{"kind": "Deployment", "name": "invoice-sync"}]
+    assert static["spec"]["destination"]["name"] == "invoice-sync-secrets"
+
+    eso = render(variant_charts["eso"] / "invoice-sync", "values-prod.yaml")
+    store, external = one(eso, "SecretStore"), one(eso, "ExternalSecret")
+    assert store["apiVersion"] == "external-secrets.io/v1"
+    assert store["spec"]["provider"]["vault"]["auth"]["kubernetes"]["serviceAccountRef"] == {
+        "name": "invoice-sync"
+    }
+    assert [d["secretKey"] for d in external["spec"]["data"]] == keys
+    assert {d["remoteRef"]["key"] for d in external["spec"]["data"]} == {"workflows/prod/invoice-sync"}
+    assert "chartgen/content-hash" in external["spec"]["target"]["template"]["metadata"]["annotations"]
+
+    injector = one(render(variant_charts["injector"] / "invoice-sync", "values-prod.yaml"), "Deployment")
+    pod = injector["spec"]["template"]["metadata"]["annotations"]
+    assert pod["vault.hashicorp.com/agent-inject"] == "true"
+    assert pod["vault.hashicorp.com/role"] == "invoice-sync-prod"
+    template = pod["vault.hashicorp.com/agent-inject-template-workflow.properties"]
+    assert all(f'{k}={{{{ index .Data.data "{k}" }}}}' in template for k in keys)
+
+    for variant, secret in (("vso", "invoice-sync-secrets"), ("existing", "workflow-credentials")):
+        deployment = one(render(variant_charts[variant] / "invoice-sync", "values-prod.yaml"), "Deployment")
+        env = {e["name"]: e for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+        assert env["BILLING_API_TOKEN"]["valueFrom"]["secretKeyRef"] == {
+            "name": secret,
+            "key": "billing_api_token",
+        }
+
+
+def test_values_schema_has_no_place_for_secret_values(
+    variant_charts: dict[str, Path], render: Render
+) -> None:
+    chart = variant_charts["vso"] / "invoice-sync"
+    for attempt in ("secrets.token=hunter2", "secrets.vault.token=hunter2", "password=hunter2"):
+        refused = render(chart, "values-prod.yaml", sets=(attempt,), ok=False)
+        assert "not allowed" in refused[0]["error"], attempt
