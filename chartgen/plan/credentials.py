@@ -8,6 +8,7 @@ Only names are ever reported, never values.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -25,6 +26,13 @@ class Credential:
     secret_key: str  # where the value lives in the Secret / Vault path
     env: str  # the environment variable the rewritten property reads
     line: int
+
+
+def env_name(secret_key: str) -> str:
+    """A distinct variable per key: `a.password` and `a-password` must not meet."""
+    readable = re.sub(r"[^A-Za-z0-9]", "_", secret_key).upper().strip("_")
+    digest = hashlib.sha256(secret_key.encode()).hexdigest()[:6].upper()
+    return f"CHARTGEN_SECRET_{readable}_{digest}"
 
 
 def is_credential(name: str) -> bool:
@@ -46,7 +54,7 @@ def externalize(text: str, optional: bool = False) -> tuple[str, list[Credential
         if not is_credential(entry.key) or not entry.value.strip() or "${" in entry.value:
             continue
         secret_key = _KEY_INVALID.sub("_", entry.key).strip(".")
-        env = "CHARTGEN_SECRET_" + re.sub(r"[^A-Za-z0-9]", "_", secret_key).upper().strip("_")
+        env = env_name(secret_key)
         fallback = ":" if optional else ""
         lines[entry.line - 1 : entry.last_line] = [f"{entry.key}=${{{env}{fallback}}}\n"]
         found.append(Credential(entry.key, secret_key, env, entry.line))

@@ -23,7 +23,13 @@ from chartgen.workflow.specs import operation_path
 
 SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::[^}]*)?\}")
-KUBE_PATH = re.compile(r"^/(api/v1|apis/[^/]+/[^/]+)(/|$)")
+# Kubernetes API paths: the core group's well-known resources, or a named group/version
+# (dotted groups such as apps.openshift.io, or the built-in undotted ones).
+KUBE_PATH = re.compile(
+    r"^/(api/v1/(namespaces|pods|services|configmaps|secrets|nodes|serviceaccounts|events|endpoints"
+    r"|persistentvolumes|persistentvolumeclaims)"
+    r"|apis/([a-z0-9-]+(\.[a-z0-9-]+)+|apps|batch|autoscaling|policy)/v\d\w*)(/|$)"
+)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from chartgen.workflow.model import Project
 # The API server refuses objects over 1 MiB; keep room for metadata and keys.
 CONFIG_MAP_BUDGET = 1_000_000
 APPLICATION_PROPERTIES = "application.properties"
+KEY_ALLOWANCE = 256  # a file's ConfigMap key counts against the budget too
 _KEY_INVALID = re.compile(r"[^-._a-zA-Z0-9]")
 _PROPERTIES = re.compile(r"^application(-[\w.-]+)?\.properties$")
 
@@ -64,7 +65,7 @@ def project_files(
 
 def _asset(project: Project, rel_path: str, path: Path, diag: Diagnostics | None) -> ProjectFile:
     content = path.read_bytes()
-    if len(content) <= CONFIG_MAP_BUDGET:
+    if len(content) <= CONFIG_MAP_BUDGET - KEY_ALLOWANCE:
         return ProjectFile(rel_path, content, path)
     used = {
         fn.operation.rsplit("#", 1)[-1]

@@ -42,8 +42,9 @@ SECRET_KEY = {
     "x-expected": "a Secret key ([-._a-zA-Z0-9])",
 }
 STRINGS = {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1}
+API_GROUPS = {"type": "array", "items": {"type": "string"}, "minItems": 1}  # "" is the core group
 POLICY_RULE = _obj(
-    {"apiGroups": STRINGS, "resources": STRINGS, "verbs": STRINGS, "resourceNames": STRINGS},
+    {"apiGroups": API_GROUPS, "resources": STRINGS, "verbs": STRINGS, "resourceNames": STRINGS},
     required=["apiGroups", "resources", "verbs"],
 )
 EGRESS = _obj(

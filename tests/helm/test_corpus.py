@@ -13,8 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 
+from chartgen.tools.helm import Helm
+from chartgen.verify.lint import values_files
+from testing.invariants import production_problems
+from testing.variants import VARIANTS, make_variant
 from tests.conftest import REPO, run_cli
+from tests.helm.conftest import CRDS
 
 CORPUS = Path(os.environ.get("CHARTGEN_CORPUS", REPO.parent / "shared" / "corpus"))
 pytestmark = [
@@ -94,6 +100,12 @@ def profiles(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return target
 
 
+@pytest.fixture(scope="module")
+def variant_profiles(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("variant-profiles")
+    return {name: make_variant(root, name) / "profiles" for name in VARIANTS}
+
+
 def generate(repo: Repo, profiles: Path, out: Path, exclude: tuple[str, ...]) -> tuple[int, str]:
     args = ["generate", "--workflows", str(CORPUS / repo.folder), "--profiles", str(profiles)]
     args += ["--out", str(out), "--name", "corpus"]
@@ -103,19 +115,38 @@ def generate(repo: Repo, profiles: Path, out: Path, exclude: tuple[str, ...]) ->
     return result.code, result.err
 
 
+@pytest.mark.parametrize("variant", [v for v in VARIANTS if v != "sonataflow-1.36"])
 @pytest.mark.parametrize("repo", REPOS, ids=[r.folder for r in REPOS])
 def test_repository_generates_and_lints(
-    repo: Repo, profiles: Path, tmp_path: Path, helm_binary: Path
+    repo: Repo, variant: str, variant_profiles: dict[str, Path], tmp_path: Path, helm_binary: Path
 ) -> None:
-    code, err = generate(repo, profiles, tmp_path / "charts", repo.exclude)
+    """Every secrets provider and runtime: helm lint, strict schemas, and the CRDs."""
+    code, err = generate(repo, variant_profiles[variant], tmp_path / "charts", repo.exclude)
     assert code == 0, err
     assert " error: " not in err
     charts = sorted(p.name for p in (tmp_path / "charts").glob("*/Chart.yaml"))
     assert len(charts) == repo.charts, charts
     if repo.charts:
-        result = run_cli("lint", "--charts", str(tmp_path / "charts"))
+        crds = ["--crds", str(CRDS)] if CRDS.is_dir() else []
+        result = run_cli("lint", "--charts", str(tmp_path / "charts"), *crds)
         assert result.code == 0, result.out
         assert "✖" not in result.out
+        assert CRDS.is_dir() is ("not checked" not in result.out)
+        problems = []
+        for chart in (tmp_path / "charts").iterdir():
+            if "production" not in (chart / "Chart.yaml").read_text():
+                continue
+            facts = yaml.safe_load((chart / "files/chartgen-data.yaml").read_text())
+            for values in values_files(chart):
+                rendered = Helm(helm_binary).template(
+                    chart.name, chart, [values] if values else [], "1.34", "wf"
+                )
+                objects = [d for d in yaml.safe_load_all(rendered.stdout) if d]
+                problems += [
+                    f"{chart.name} {values.name if values else ''}: {p}"
+                    for p in production_problems(objects, facts)
+                ]
+        assert problems == []
 
 
 @pytest.mark.parametrize("repo", [r for r in REPOS if r.because], ids=lambda r: r.folder)

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
+from testing.invariants import matches, production_problems
 from testing.variants import VARIANTS
 from tests.helm.conftest import Render
 
@@ -29,21 +30,6 @@ def data_file(chart: Path) -> dict[str, Any]:
     return dict(yaml.safe_load((chart / "files/chartgen-data.yaml").read_text()))
 
 
-def matches(selector: dict[str, Any], labels: dict[str, str]) -> bool:
-    """Kubernetes label-selector semantics (matchLabels and In/NotIn/Exists)."""
-    if any(labels.get(k) != v for k, v in selector.get("matchLabels", {}).items()):
-        return False
-    for expr in selector.get("matchExpressions", []):
-        value = labels.get(expr["key"])
-        if expr["operator"] == "In" and value not in expr["values"]:
-            return False
-        if expr["operator"] == "NotIn" and value in expr["values"]:
-            return False
-        if expr["operator"] == "Exists" and value is None:
-            return False
-    return True
-
-
 def pod_specs(objects: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any], list[dict[str, Any]]]]:
     """(what, pod-level spec, containers) of every pod the objects create."""
     found = []
@@ -58,6 +44,17 @@ def pod_specs(objects: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any], 
             template = o["spec"]["podTemplate"]
             found.append((name, template, [template["container"]]))
     return found
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_production_invariants_hold(variant: str, variant_charts: dict[str, Path], render: Render) -> None:
+    problems = []
+    for chart in PRODUCTION:
+        facts = data_file(variant_charts[variant] / chart)
+        for env in ENVS:
+            objects = render(variant_charts[variant] / chart, env)
+            problems += [f"{chart} {env}: {p}" for p in production_problems(objects, facts)]
+    assert problems == []
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))

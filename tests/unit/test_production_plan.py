@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +13,15 @@ import pytest
 import yaml
 
 from chartgen.errors import Diagnostics
-from chartgen.plan.credentials import externalize, is_credential
+from chartgen.plan.credentials import env_name, externalize, is_credential
 from chartgen.plan.facts import cr_flow
 from chartgen.plan.files import CONFIG_MAP_BUDGET
-from chartgen.plan.minify import minify_openapi
+from chartgen.plan.minify import dump_spec, minify_openapi
 from chartgen.profile.loader import deep_merge
 from chartgen.workflow.loader import load_workflow_file
+from chartgen.workflow.model import Project
+from chartgen.workflow.specs import SpecIndex
+from chartgen.workflow.validate import Context, check_consumed_event_types
 from testing.trees import GREETING, PROFILES_BASIC, build_tree, snapshot
 from tests.conftest import CliResult, run_cli
 
@@ -35,6 +39,8 @@ FULL_BASE = """
 PROFILES_FULL = {**PROFILES_BASIC, "profiles/base.yaml": FULL_BASE}
 PRODUCTION_ENVS = ("prod", "staging")
 SENTINEL = "SENTINEL-7f3a9c21"
+FAST_DUMPER: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 SLEEPER = """
     id: napper
@@ -95,8 +101,11 @@ EXEC_TIMEOUT = GREETING.replace(
     "    start: Greet\n", "    start: Greet\n    timeouts:\n      workflowExecTimeout: PT1H\n"
 )
 
+DB_ENV = env_name("quarkus.datasource.password")
+CLIENT_ENV = env_name("client-secret")
 
-def repo(root: Path, extra: dict[str, str | bytes] | None = None, full: bool = True) -> Path:
+
+def repo(root: Path, extra: Mapping[str, str | bytes] | None = None, full: bool = True) -> Path:
     files: dict[str, str | bytes] = {
         "chartgen.yaml": "name: acme\n",
         "workflows/greet/greeting.sw.yaml": GREETING,
@@ -110,7 +119,7 @@ def profile(text: str) -> str:
     return "extends: base\nmode: production\nnamespace: wf-prod\n" + textwrap.dedent(text).lstrip("\n")
 
 
-def generate(root: Path, extra: dict[str, str | bytes] | None = None, full: bool = True) -> CliResult:
+def generate(root: Path, extra: Mapping[str, str | bytes] | None = None, full: bool = True) -> CliResult:
     repo(root, extra, full)
     return run_cli("generate")
 
@@ -490,7 +499,9 @@ def test_waiting_workflow_needs_vault_for_database_credentials(tmp_path: Path) -
 
 
 def test_secret_keys_are_the_union_of_every_source_and_values_never_leak(tmp_path: Path) -> None:
-    declared = SECRET_USE.replace("    start: Greet\n", "    start: Greet\n    secrets: [api_key, declared_only]\n")
+    declared = SECRET_USE.replace(
+        "    start: Greet\n", "    start: Greet\n    secrets: [api_key, declared_only]\n"
+    )
     extra = {
         "workflows/greet/greeting.sw.yaml": declared,
         "workflows/greet/secret.properties": f"from_file={SENTINEL}-a\napi_key={SENTINEL}-b\n",
@@ -503,9 +514,7 @@ def test_secret_keys_are_the_union_of_every_source_and_values_never_leak(tmp_pat
     data = data_of(tmp_path)
     assert data["secretKeys"] == ["api_key", "declared_only", "from_file", "quarkus.datasource.password"]
     assert data["secretNames"] == ["api_key", "declared_only", "from_file"]
-    assert data["secretEnv"] == {
-        "CHARTGEN_SECRET_QUARKUS_DATASOURCE_PASSWORD": "quarkus.datasource.password"
-    }
+    assert data["secretEnv"] == {DB_ENV: "quarkus.datasource.password"}
     for path, content in snapshot(tmp_path / "charts").items():
         assert SENTINEL.encode() not in content, path
     assert SENTINEL not in result.out + result.err
@@ -566,19 +575,19 @@ def test_externalize_rewrites_only_literal_credentials() -> None:
     assert text.splitlines(keepends=True) == [
         "# datasource\n",
         "quarkus.datasource.username=app\n",
-        "quarkus.datasource.password=${CHARTGEN_SECRET_QUARKUS_DATASOURCE_PASSWORD}\n",
+        "quarkus.datasource.password=${" + DB_ENV + "}\n",
         "api.token=${API_TOKEN}\n",
         "empty.password=\n",
         "blank.password=   \n",
-        "client-secret=${CHARTGEN_SECRET_CLIENT_SECRET}\n",
+        "client-secret=${" + CLIENT_ENV + "}\n",
         "quarkus.oidc.client-secret.method=post\n",
         "! the end\n",
         "last.key=1\n",
     ]
     assert [(c.property, c.secret_key, c.env, c.line) for c in found] == [
         ("quarkus.datasource.password", "quarkus.datasource.password",
-         "CHARTGEN_SECRET_QUARKUS_DATASOURCE_PASSWORD", 3),
-        ("client-secret", "client-secret", "CHARTGEN_SECRET_CLIENT_SECRET", 7),
+         DB_ENV, 3),
+        ("client-secret", "client-secret", CLIENT_ENV, 7),
     ]  # fmt: skip
     assert "s3cr3t" not in text
     assert "abc" not in text
@@ -586,8 +595,8 @@ def test_externalize_rewrites_only_literal_credentials() -> None:
 
 def test_externalize_optional_falls_back_to_empty() -> None:
     text, found = externalize(PROPS, optional=True)
-    assert "quarkus.datasource.password=${CHARTGEN_SECRET_QUARKUS_DATASOURCE_PASSWORD:}\n" in text
-    assert "client-secret=${CHARTGEN_SECRET_CLIENT_SECRET:}\n" in text
+    assert "quarkus.datasource.password=${" + DB_ENV + ":}\n" in text
+    assert "client-secret=${" + CLIENT_ENV + ":}\n" in text
     assert "api.token=${API_TOKEN}\n" in text
     assert len(found) == 2
 
@@ -597,11 +606,6 @@ def test_externalize_without_credentials_is_byte_identical() -> None:
     assert externalize(text) == (text, [])
 
 
-@pytest.mark.xfail(
-    reason="BUG: credentials.externalize gives 'a.password' and 'a-password' the same env var "
-    "CHARTGEN_SECRET_A_PASSWORD, so both properties read one Secret key",
-    strict=True,
-)
 def test_distinct_credentials_get_distinct_env_vars() -> None:
     _, found = externalize("a.password=one\na-password=two\n")
     assert len({c.secret_key for c in found}) == 2
@@ -621,13 +625,445 @@ def test_generated_charts_never_carry_a_literal_credential(tmp_path: Path) -> No
         assert SENTINEL.encode() not in content, path
     assert SENTINEL not in result.out + result.err
     production = (tmp_path / "charts/greet/files/config/application.properties").read_text()
-    assert production == (
-        "quarkus.log.level=INFO\n"
-        "quarkus.datasource.password=${CHARTGEN_SECRET_QUARKUS_DATASOURCE_PASSWORD}\n"
-    )
+    assert production == ("quarkus.log.level=INFO\nquarkus.datasource.password=${" + DB_ENV + "}\n")
     dev = (tmp_path / "charts/acme-dev/files/config/application.properties").read_text()
-    assert "quarkus.datasource.password=${CHARTGEN_SECRET_QUARKUS_DATASOURCE_PASSWORD:}\n" in dev
+    assert "quarkus.datasource.password=${" + DB_ENV + ":}\n" in dev
     dev_data = data_of(tmp_path, "acme-dev")
-    assert dev_data["secretEnv"] == {
-        "CHARTGEN_SECRET_QUARKUS_DATASOURCE_PASSWORD": "quarkus.datasource.password"
+    assert dev_data["secretEnv"] == {DB_ENV: "quarkus.datasource.password"}
+
+
+# -- 6. Kubernetes API -----------------------------------------------------------------------------
+
+OTHER = GREETING.replace("id: greeting", "id: other")
+APPS_RULE = {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get", "list"]}
+
+
+def grant(rules: list[dict[str, Any]], chart: str = "greet") -> str:
+    return profile(f"rbac:\n  kubernetesApi:\n    {chart}: {json.dumps(rules)}\n")
+
+
+def test_kubernetes_api_rules_go_to_that_chart_only(tmp_path: Path) -> None:
+    extra = {"workflows/other/other.sw.yaml": OTHER, "profiles/prod.yaml": grant([APPS_RULE])}
+    result = generate(tmp_path, extra)
+    assert result.code == 0, result.err
+    assert values_of(tmp_path, "prod")["kubernetesApi"]["rules"] == [APPS_RULE]
+    assert values_of(tmp_path, "staging")["kubernetesApi"]["rules"] == []
+    assert values_of(tmp_path, "prod", "other")["kubernetesApi"]["rules"] == []
+    assert values_of(tmp_path, "staging", "other")["kubernetesApi"]["rules"] == []
+
+
+def test_kubernetes_api_rules_can_grant_the_core_group(tmp_path: Path) -> None:
+    rule = {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]}
+    result = generate(tmp_path, {"profiles/prod.yaml": grant([rule])})
+    assert result.code == 0, result.err
+    assert values_of(tmp_path, "prod")["kubernetesApi"]["rules"] == [rule]
+
+
+@pytest.mark.parametrize(
+    ("rule", "what"),
+    [
+        ({"apiGroups": ["core"], "resources": ["secrets"], "verbs": ["get"]}, "secrets"),
+        ({"apiGroups": ["core"], "resources": ["pods/exec"], "verbs": ["create"]}, "pods/exec"),
+        ({"apiGroups": ["apps"], "resources": ["*"], "verbs": ["get"]}, "*"),
+        ({"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["*"]}, "*"),
+        ({"apiGroups": ["*"], "resources": ["deployments"], "verbs": ["get"]}, "*"),
+        (
+            {"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["roles"], "verbs": ["escalate"]},
+            "escalate",
+        ),
+        ({"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["roles"], "verbs": ["bind"]}, "bind"),
+        ({"apiGroups": ["core"], "resources": ["users"], "verbs": ["impersonate"]}, "impersonate"),
+    ],
+    ids=[
+        "secrets",
+        "pods-exec",
+        "resource-star",
+        "verb-star",
+        "group-star",
+        "escalate",
+        "bind",
+        "impersonate",
+    ],
+)
+def test_dangerous_kubernetes_api_rules_are_refused(tmp_path: Path, rule: dict[str, Any], what: str) -> None:
+    result = generate(tmp_path, {"profiles/prod.yaml": grant([APPS_RULE, rule])})
+    refused(tmp_path, result)
+    assert (
+        f"profiles/prod.yaml:6:12: error: profile 'prod': rbac.kubernetesApi.greet[1] grants {what}: "
+        "wildcards, secrets, exec/attach/port-forward, escalate, bind and impersonate are never granted"
+    ) in result.err
+    assert "greet[0]" not in result.err
+
+
+def kube_spec(route: str) -> str:
+    return f"""
+        openapi: 3.0.3
+        info: {{title: kube, version: v1}}
+        paths:
+          "{route}":
+            get:
+              operationId: readThing
+              responses:
+                "200": {{description: ok}}
+    """
+
+
+KUBE_CALLER = """
+    id: kubecaller
+    version: "1.0"
+    specVersion: "0.8"
+    start: Read
+    functions:
+      - name: readThing
+        type: rest
+        operation: specs/kube.yaml#readThing
+    states:
+      - name: Read
+        type: operation
+        actions:
+          - functionRef: readThing
+        end: true
+"""
+
+
+@pytest.mark.parametrize(
+    "route", ["/api/v1/namespaces/{ns}", "/apis/apps/v1/namespaces/{ns}/deployments"], ids=["core", "apps"]
+)
+def test_calling_the_kubernetes_api_without_a_grant_warns(tmp_path: Path, route: str) -> None:
+    extra = {
+        "workflows/greet/greeting.sw.yaml": KUBE_CALLER,
+        "workflows/greet/specs/kube.yaml": kube_spec(route),
     }
+    result = generate(tmp_path, extra)
+    assert result.code == 0, result.err
+    call = f"workflow 'kubecaller' function 'readThing' ({route})"
+    for env in PRODUCTION_ENVS:
+        assert (
+            f"profiles/{env}.yaml:2:1: warning: chart 'greet': {call} calls the Kubernetes API, but profile "
+            f"'{env}' grants no rbac.kubernetesApi.greet rules: the runtime gets no ServiceAccount token "
+            "and must bring its own credentials"
+        ) in result.err
+    assert data_of(tmp_path)["kubernetesApiCalls"] == [call]
+
+
+def test_calling_the_kubernetes_api_with_a_grant_does_not_warn(tmp_path: Path) -> None:
+    extra = {
+        "workflows/greet/greeting.sw.yaml": KUBE_CALLER,
+        "workflows/greet/specs/kube.yaml": kube_spec("/apis/apps/v1/namespaces/{ns}/deployments"),
+        "profiles/staging.yaml": grant([APPS_RULE]).replace("wf-prod", "wf-staging"),
+        "profiles/prod.yaml": grant([APPS_RULE]),
+    }
+    result = generate(tmp_path, extra)
+    assert result.code == 0, result.err
+    assert "Kubernetes API" not in result.err
+    assert len(data_of(tmp_path)["kubernetesApiCalls"]) == 1
+
+
+def test_other_rest_paths_are_not_kubernetes_api_calls(tmp_path: Path) -> None:
+    extra = {
+        "workflows/greet/greeting.sw.yaml": KUBE_CALLER,
+        "workflows/greet/specs/kube.yaml": kube_spec("/apis"),
+    }
+    result = generate(tmp_path, extra)
+    assert result.code == 0, result.err
+    assert "Kubernetes API" not in result.err
+    assert data_of(tmp_path)["kubernetesApiCalls"] == []
+
+
+# -- 7. large specs --------------------------------------------------------------------------------
+
+
+def ok(ref: str | None = None) -> dict[str, Any]:
+    response: dict[str, Any] = {"description": "ok"}
+    if ref:
+        response["content"] = {"application/json": {"schema": {"$ref": ref}}}
+    return {"200": response}
+
+
+SCHEMAS = {
+    "A": {"type": "object", "properties": {"b": {"$ref": "#/components/schemas/B"}}},
+    "B": {"type": "array", "items": {"$ref": "#/components/schemas/C"}},
+    "C": {"type": "string"},
+    "Unused": {"type": "object", "properties": {"c": {"$ref": "#/components/schemas/C"}}},
+}
+ID_PARAM = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def test_minify_keeps_used_operations_and_what_they_reference() -> None:
+    doc = {
+        "openapi": "3.0.3",
+        "info": {"title": "t", "version": "1"},
+        "security": [{"bearer": []}],
+        "paths": {
+            "/a/{id}": {
+                "parameters": [{"$ref": "#/components/parameters/Id"}],
+                "get": {"operationId": "getA", "responses": ok("#/components/schemas/A")},
+                "delete": {"operationId": "deleteA", "responses": ok("#/components/schemas/Unused")},
+            },
+            "/other": {"get": {"operationId": "other", "responses": {"$ref": "#/components/responses/R"}}},
+        },
+        "components": {
+            "schemas": SCHEMAS,
+            "parameters": {
+                "Id": ID_PARAM,
+                "Page": {"name": "page", "in": "query", "schema": {"type": "integer"}},
+            },
+            "responses": {"R": {"description": "r"}},
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+    small = minify_openapi(doc, ["getA"])
+    assert small == {
+        "openapi": "3.0.3",
+        "info": {"title": "t", "version": "1"},
+        "security": [{"bearer": []}],
+        "paths": {
+            "/a/{id}": {
+                "parameters": [{"$ref": "#/components/parameters/Id"}],
+                "get": {"operationId": "getA", "responses": ok("#/components/schemas/A")},
+            }
+        },
+        "components": {
+            "schemas": {k: SCHEMAS[k] for k in ("A", "B", "C")},
+            "parameters": {"Id": ID_PARAM},
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+    assert "deleteA" in json.dumps(doc)  # the input is not modified
+
+
+def test_minify_swagger_2_definitions() -> None:
+    doc = {
+        "swagger": "2.0",
+        "paths": {
+            "/x": {
+                "get": {"operationId": "x", "responses": {"200": {"schema": {"$ref": "#/definitions/X"}}}}
+            },
+            "/y": {
+                "get": {"operationId": "y", "responses": {"200": {"schema": {"$ref": "#/definitions/Y"}}}}
+            },
+        },
+        "definitions": {"X": {"$ref": "#/definitions/Z"}, "Y": {"type": "string"}, "Z": {"type": "integer"}},
+    }
+    small = minify_openapi(doc, ["x"])
+    assert list(small["paths"]) == ["/x"]
+    assert small["definitions"] == {"X": {"$ref": "#/definitions/Z"}, "Z": {"type": "integer"}}
+
+
+def big_spec(unused: int, filler: int, used_filler: int = 1) -> str:
+    paths: dict[str, Any] = {
+        "/used": {
+            "get": {
+                "operationId": "useIt",
+                "description": "u" * used_filler,
+                "responses": ok("#/components/schemas/A"),
+            }
+        }
+    }
+    for i in range(unused):
+        paths[f"/unused/{i}"] = {
+            "get": {
+                "operationId": f"unused{i}",
+                "description": "x" * filler,
+                "responses": ok("#/components/schemas/Unused"),
+            }
+        }
+    doc = {
+        "openapi": "3.0.3",
+        "info": {"title": "big", "version": "1"},
+        "paths": paths,
+        "components": {"schemas": SCHEMAS},
+    }
+    return yaml.dump(doc, Dumper=FAST_DUMPER, sort_keys=False, width=10**7)
+
+
+BIG_CALLER = KUBE_CALLER.replace("specs/kube.yaml#readThing", "specs/big.yaml#useIt")
+
+
+def test_spec_over_the_budget_is_cut_down_with_a_warning(tmp_path: Path) -> None:
+    spec = big_spec(unused=20, filler=60_000)
+    assert len(spec) > CONFIG_MAP_BUDGET
+    extra = {"workflows/greet/greeting.sw.yaml": BIG_CALLER, "workflows/greet/specs/big.yaml": spec}
+    result = generate(tmp_path, extra)
+    assert result.code == 0, result.err
+    shipped = (tmp_path / "charts/greet/files/resources/specs/big.yaml").read_bytes()
+    assert (
+        f"workflows/greet/specs/big.yaml:1:1: warning: 'specs/big.yaml' ({len(spec):,} bytes) is over the "
+        "ConfigMap budget: the chart carries it cut down to the 1 operations the project calls "
+        f"({len(shipped):,} bytes)"
+    ) in result.err
+    doc = yaml.safe_load(shipped)
+    assert list(doc["paths"]) == ["/used"]
+    assert sorted(doc["components"]["schemas"]) == ["A", "B", "C"]
+    assert len(shipped) < 2_000
+    dev = (tmp_path / "charts/acme-dev/files/resources/specs/big.yaml").read_bytes()
+    assert dev == shipped
+
+
+def test_spec_still_too_large_after_minification_is_an_error(tmp_path: Path) -> None:
+    spec = big_spec(unused=3, filler=10, used_filler=CONFIG_MAP_BUDGET + 10)
+    extra = {"workflows/greet/greeting.sw.yaml": BIG_CALLER, "workflows/greet/specs/big.yaml": spec}
+    result = generate(tmp_path, extra)
+    refused(tmp_path, result)
+    small = dump_spec(minify_openapi(yaml.load(spec, Loader=FAST_LOADER), ["useIt"]), as_json=False)
+    assert CONFIG_MAP_BUDGET < len(small) < len(spec)
+    assert (
+        f"workflows/greet/specs/big.yaml:1:1: error: 'specs/big.yaml' is {len(small):,} bytes: over the "
+        "1,000,000-byte ConfigMap budget (a ConfigMap holds at most 1 MiB)"
+    ) in result.err
+
+
+def test_spec_just_under_the_budget_is_not_refused(tmp_path: Path) -> None:
+    spec = big_spec(unused=20, filler=49_000)
+    spec += "#" * (CONFIG_MAP_BUDGET - 5 - len(spec.encode())) + "\n"  # 4 bytes under the budget
+    assert len(spec.encode()) == CONFIG_MAP_BUDGET - 4
+    extra = {"workflows/greet/greeting.sw.yaml": BIG_CALLER, "workflows/greet/specs/big.yaml": spec}
+    result = generate(tmp_path, extra)
+    assert result.code == 0, result.err
+
+
+# -- 8. consumed events need a type ----------------------------------------------------------------
+
+UNTYPED = EVENT_STATE.replace("        type: com.example.order\n", "")
+
+
+def test_consumed_event_without_type_is_a_located_error(tmp_path: Path) -> None:
+    result = generate(tmp_path, {"workflows/greet/greeting.sw.yaml": UNTYPED})
+    refused(tmp_path, result)
+    assert (
+        "workflows/greet/greeting.sw.yaml:6:5: error: consumed event 'order' of workflow 'orders' has no "
+        "'type': nothing can deliver it (CloudEvents are matched on type)"
+    ) in result.err
+
+
+def test_check_consumed_event_types_ignores_typed_and_produced_events(tmp_path: Path) -> None:
+    untyped_produced = PRODUCER_ONLY.replace("        type: com.example.noted\n", "")
+    build_tree(tmp_path, {"p/untyped.sw.yaml": UNTYPED, "p/produced.sw.yaml": untyped_produced})
+    diag = Diagnostics()
+    project = Project(name="p", root=tmp_path / "p", resources=tmp_path / "p", rel="p")
+    ctx = Context(project, diag, SpecIndex(diag))
+    for name in ("untyped", "produced"):
+        wf = load_workflow_file(tmp_path / f"p/{name}.sw.yaml", tmp_path / "p", diag)
+        assert wf is not None
+        check_consumed_event_types(wf, ctx)
+    assert [(str(d.location), d.message) for d in diag.errors] == [
+        (
+            "p/untyped.sw.yaml:6:5",
+            "consumed event 'order' of workflow 'orders' has no 'type': nothing can deliver it "
+            "(CloudEvents are matched on type)",
+        )
+    ]
+
+
+# -- 9. the SonataFlow CR flow ---------------------------------------------------------------------
+
+FULL_FLOW = """
+    id: full
+    name: Full
+    version: "1.0"
+    specVersion: "0.8"
+    description: Everything
+    expressionLang: jq
+    extensions:
+      - extensionid: workflow-uri-definitions
+        definitions: {}
+    annotations: [demo]
+    dataInputSchema: schemas/in.json
+    constants: {limit: 3}
+    start: Nap
+    timeouts:
+      workflowExecTimeout: PT1H
+      stateExecTimeout: PT5M
+      eventTimeout: PT1M
+    states:
+      - name: Nap
+        type: sleep
+        duration: PT1S
+        timeouts:
+          stateExecTimeout: PT10S
+        transition: Rest
+      - name: Rest
+        type: sleep
+        duration: PT2S
+        timeouts:
+          stateExecTimeout: {total: PT1M, single: PT30S}
+        end: true
+"""
+
+
+def load(tmp_path: Path, text: str, name: str = "full.sw.yaml") -> Any:
+    path = build_tree(tmp_path, {f"p/{name}": text}) / "p" / name
+    diag = Diagnostics()
+    wf = load_workflow_file(path, tmp_path / "p", diag)
+    assert wf is not None
+    assert not diag.errors
+    return wf
+
+
+def test_cr_flow_drops_identity_and_takes_object_forms(tmp_path: Path) -> None:
+    flow = cr_flow(load(tmp_path, FULL_FLOW))
+    assert flow == {
+        "start": "Nap",
+        "annotations": ["demo"],
+        "dataInputSchema": {"schema": "schemas/in.json", "failOnValidationErrors": True},
+        "constants": {"limit": 3},
+        "timeouts": {
+            "workflowExecTimeout": {"duration": "PT1H"},
+            "stateExecTimeout": {"total": "PT5M"},
+            "eventTimeout": "PT1M",
+        },
+        "states": [
+            {
+                "name": "Nap",
+                "type": "sleep",
+                "duration": "PT1S",
+                "timeouts": {"stateExecTimeout": {"total": "PT10S"}},
+                "transition": "Rest",
+            },
+            {
+                "name": "Rest",
+                "type": "sleep",
+                "duration": "PT2S",
+                "timeouts": {"stateExecTimeout": {"total": "PT1M", "single": "PT30S"}},
+                "end": True,
+            },
+        ],
+    }
+    for key in ("id", "name", "version", "specVersion", "description", "expressionLang", "extensions"):
+        assert key not in flow
+
+
+def test_cr_flow_keeps_object_forms_and_does_not_touch_the_source(tmp_path: Path) -> None:
+    text = FULL_FLOW.replace(
+        "dataInputSchema: schemas/in.json",
+        "dataInputSchema: {schema: schemas/in.json, failOnValidationErrors: false}",
+    ).replace("workflowExecTimeout: PT1H", "workflowExecTimeout: {duration: PT2H, interrupt: true}")
+    wf = load(tmp_path, text)
+    flow = cr_flow(wf)
+    assert flow["dataInputSchema"] == {"schema": "schemas/in.json", "failOnValidationErrors": False}
+    assert flow["timeouts"]["workflowExecTimeout"] == {"duration": "PT2H", "interrupt": True}
+    source = wf.source.documents()[wf.doc]
+    assert source["timeouts"]["stateExecTimeout"] == "PT5M"
+    assert source["states"][0]["timeouts"] == {"stateExecTimeout": "PT10S"}
+    assert source["id"] == "full"
+
+
+def test_cr_flow_of_a_sonataflow_resource_reads_spec_flow(tmp_path: Path) -> None:
+    body = textwrap.indent(textwrap.dedent(FULL_FLOW).replace("id: full\n", ""), "    ")
+    resource = (
+        "apiVersion: sonataflow.org/v1alpha08\nkind: SonataFlow\nmetadata:\n  name: full\n"
+        "  annotations:\n    sonataflow.org/version: '1.0'\nspec:\n  flow:\n" + body
+    )
+    flow = cr_flow(load(tmp_path, resource))
+    assert flow == cr_flow(load(tmp_path, FULL_FLOW, "plain.sw.yaml"))
+
+
+def test_generated_chart_carries_the_cr_flow(tmp_path: Path) -> None:
+    extra = {"workflows/greet/greeting.sw.yaml": FULL_FLOW, "workflows/greet/schemas/in.json": "{}\n"}
+    result = generate(tmp_path, extra)
+    assert result.code == 0, result.err
+    shipped = yaml.safe_load((tmp_path / "charts/greet/files/flows/full.yaml").read_text())
+    assert shipped["dataInputSchema"] == {"schema": "schemas/in.json", "failOnValidationErrors": True}
+    assert shipped["timeouts"]["workflowExecTimeout"] == {"duration": "PT1H"}
+    assert "id" not in shipped
+    assert data_of(tmp_path)["workflows"][0]["flow"] == "files/flows/full.yaml"
