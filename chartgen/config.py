@@ -32,6 +32,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
         "kubeVersion": {"type": "string", "pattern": r"^v?1\.\d+(\.\d+)?$"},
         "exclude": {"type": "array", "items": {"type": "string", "minLength": 1}},
         "charts": {"type": "object", "additionalProperties": {"type": "string"}},
+        "crds": {"type": "array", "items": {"type": "string", "minLength": 1}},
     },
 }
 _VALIDATOR = jsonschema.Draft202012Validator(CONFIG_SCHEMA)
@@ -47,6 +48,7 @@ class Settings:
     kube_version: str = DEFAULT_KUBE_VERSION
     exclude: tuple[str, ...] = ()
     chart_names: dict[str, str] = field(default_factory=dict)  # project folder -> chart name
+    crds: tuple[Path, ...] = ()  # folders of CRDs custom resources are checked against
     config_file: Path | None = None
 
 
@@ -87,6 +89,9 @@ def load_settings(flags: Mapping[str, Any], cwd: Path | None = None) -> Settings
         kube_version=kube_version,
         exclude=exclude,
         chart_names=dict(from_file.get("charts", {})),
+        crds=tuple((cwd / c).resolve() for c in flags["crds"])
+        if flags.get("crds")
+        else tuple((base / c).resolve() for c in from_file.get("crds", ())),
         config_file=file_path if from_file or flags.get("config") else None,
     )
 

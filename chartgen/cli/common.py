@@ -21,7 +21,7 @@ def add_workflow_options(p: argparse.ArgumentParser) -> None:
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    keys = ("workflows", "profiles", "out", "name", "exclude", "config")
+    keys = ("workflows", "profiles", "out", "name", "exclude", "config", "crds")
     flags = {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
     if getattr(args, "kube_version", None):
         flags["kubeVersion"] = args.kube_version

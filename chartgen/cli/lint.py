@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from chartgen.cli.common import settings_from
@@ -29,7 +28,8 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         "--crds",
         metavar="DIR",
         action="append",
-        help="CustomResourceDefinitions to check custom resources against (repeatable)",
+        help="folder of CustomResourceDefinitions to check custom resources against (repeatable; "
+        "default: chartgen.yaml crds)",
     )
 
 
@@ -41,8 +41,8 @@ def run(args: argparse.Namespace, printer: Printer) -> int:
     helm = Helm(find_helm())
 
     crds = CrdSchemas()
-    for crd_folder in args.crds or ():
-        crds.add_folder(Path(crd_folder))
+    for crd_folder in settings.crds:
+        crds.add_folder(crd_folder)
 
     def show(r: LintResult) -> None:
         mark = "✔" if r.ok else "✖"
