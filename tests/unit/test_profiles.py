@@ -17,7 +17,7 @@ TOP_LEVEL_KEYS = (
     "namespace, networkPolicy, nodeSelector, operatorVersion, persistence, podAnnotations, "
     "podLabels, properties, rbac, resources, runtime, scaling, secrets, service"
 )
-CONFIG_KEYS = "charts, exclude, kubeVersion, name, out, profiles, workflows"
+CONFIG_KEYS = "charts, crds, exclude, kubeVersion, name, out, profiles, workflows"
 
 
 def load(root: Path, files: dict[str, str]) -> tuple[list[Profile], list[str]]:
