@@ -97,7 +97,12 @@ paths:
 """
 
 PROFILES = {
-    "base.yaml": "image:\n  repository: registry.example.com/bench/{workflow}\n  tag: '{version}'\n",
+    "base.yaml": (
+        "image:\n  repository: registry.example.com/bench/{workflow}\n  tag: '{version}'\n"
+        "persistence:\n  postgresql: {host: pg.db.svc, database: workflows}\n"
+        "eventing: {deadLetterSink: 'http://dlq.bench.svc'}\n"
+        "secrets:\n  vault: {address: 'https://vault.example.com:8200'}\n"
+    ),
     "dev.yaml": "extends: base\nmode: dev\nnamespace: bench-dev\n",
     "staging.yaml": "extends: base\nmode: production\nnamespace: bench-staging\nscaling: {minReplicas: 2}\n",
     "prod.yaml": "extends: base\nmode: production\nnamespace: bench-prod\nscaling: {minReplicas: 3}\n",

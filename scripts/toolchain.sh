@@ -6,6 +6,10 @@
 set -euo pipefail
 
 HELM_VERSION=v4.3.1
+K8S_VERSION=v1.34.4       # kube-apiserver, kube-controller-manager, kube-scheduler, kubectl
+ETCD_VERSION=v3.6.14
+KWOK_VERSION=v0.8.0       # kwok, kwokctl
+CT_VERSION=v3.14.0        # chart-testing
 
 CACHE=${CHARTGEN_CACHE:-$HOME/.cache/chartgen}
 BIN=$CACHE/bin
@@ -26,11 +30,86 @@ install_helm() {
   echo "helm $HELM_VERSION: built in $((SECONDS - start))s"
 }
 
+need_go() { command -v go >/dev/null || { echo "go is required to build $1" >&2; exit 1; }; }
+
+# The Kubernetes control plane: k8s.io/kubernetes requires its staging modules at v0.0.0
+# (replaced locally upstream), so a scratch module replaces each with its published
+# v0.Y.Z, then builds with the version stamped in (Helm's kubeVersion checks read it).
+install_kube() {
+  local tools=(kube-apiserver kube-controller-manager kube-scheduler kubectl) missing=0
+  for t in "${tools[@]}"; do stamp_ok "$t" "$K8S_VERSION" || missing=1; done
+  if [ $missing = 0 ]; then echo "kubernetes $K8S_VERSION: cached"; return; fi
+  need_go kubernetes
+  local start=$SECONDS dir=$CACHE/build/k8s-$K8S_VERSION staging=v0.${K8S_VERSION#v1.}
+  mkdir -p "$dir"
+  (
+    cd "$dir"
+    [ -f go.mod ] || go mod init local/k8sbuild >/dev/null 2>&1
+    local kmod
+    kmod=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | python3 -c 'import json,sys; print(json.load(sys.stdin)["GoMod"])')
+    for m in $(sed -n 's#^[[:space:]]*\(k8s\.io/[a-z0-9-]*\) v0\.0\.0$#\1#p' "$kmod"); do
+      go mod edit -replace "$m=$m@$staging"
+    done
+    go mod edit -require "k8s.io/kubernetes@$K8S_VERSION"
+    go get -tool $(printf "k8s.io/kubernetes/cmd/%s@$K8S_VERSION " "${tools[@]}")
+    local minor=${K8S_VERSION#v1.}; minor=${minor%%.*}
+    local ldflags="-s -w"
+    for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+      ldflags="$ldflags -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
+    done
+    CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$BIN/" $(printf "k8s.io/kubernetes/cmd/%s " "${tools[@]}")
+  )
+  for t in "${tools[@]}"; do stamp "$t" "$K8S_VERSION"; done
+  echo "kubernetes $K8S_VERSION: built in $((SECONDS - start))s"
+}
+
+# etcd >= 3.5 (Debian ships 3.4): its server module has replace directives, so a scratch module.
+install_etcd() {
+  if stamp_ok etcd "$ETCD_VERSION"; then echo "etcd $ETCD_VERSION: cached"; return; fi
+  need_go etcd
+  local start=$SECONDS dir=$CACHE/build/etcd-$ETCD_VERSION
+  mkdir -p "$dir"
+  (
+    cd "$dir"
+    [ -f go.mod ] || go mod init local/etcdbuild >/dev/null 2>&1
+    go get -tool "go.etcd.io/etcd/server/v3@$ETCD_VERSION"
+    CGO_ENABLED=0 go build -trimpath -o "$BIN/etcd" go.etcd.io/etcd/server/v3
+  )
+  stamp etcd "$ETCD_VERSION"
+  echo "etcd $ETCD_VERSION: built in $((SECONDS - start))s"
+}
+
+install_kwok() {
+  if stamp_ok kwok "$KWOK_VERSION" && stamp_ok kwokctl "$KWOK_VERSION"; then echo "kwok $KWOK_VERSION: cached"; return; fi
+  need_go kwok
+  local start=$SECONDS
+  GOBIN=$BIN go install "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" "sigs.k8s.io/kwok/cmd/kwokctl@$KWOK_VERSION"
+  stamp kwok "$KWOK_VERSION"; stamp kwokctl "$KWOK_VERSION"
+  echo "kwok $KWOK_VERSION: built in $((SECONDS - start))s"
+}
+
+# chart-testing; its lint configuration (chart_schema.yaml, lintconf.yaml) is copied next
+# to the binary so CT_CONFIG_DIR=$CACHE/ct works without the module cache.
+install_ct() {
+  if stamp_ok ct "$CT_VERSION" && [ -f "$CACHE/ct/lintconf.yaml" ]; then echo "ct $CT_VERSION: cached"; return; fi
+  need_go ct
+  local start=$SECONDS
+  GOBIN=$BIN go install "github.com/helm/chart-testing/v3/ct@$CT_VERSION"
+  mkdir -p "$CACHE/ct"
+  cp "$GOMODCACHE/github.com/helm/chart-testing/v3@$CT_VERSION/etc/"*.yaml "$CACHE/ct/"
+  stamp ct "$CT_VERSION"
+  echo "ct $CT_VERSION: built in $((SECONDS - start))s"
+}
+
 tools=("$@")
-[ ${#tools[@]} -gt 0 ] || tools=(helm)
+[ ${#tools[@]} -gt 0 ] || tools=(helm kube etcd kwok ct)
 for tool in "${tools[@]}"; do
   case $tool in
     helm) install_helm ;;
+    kube) install_kube ;;
+    etcd) install_etcd ;;
+    kwok) install_kwok ;;
+    ct) install_ct ;;
     *) echo "unknown tool: $tool" >&2; exit 2 ;;
   esac
 done
