@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
@@ -60,7 +61,8 @@ def run_generate(settings: Settings, progress: Progress | None = None) -> Genera
     )
     diag.raise_if_errors()
     _step(progress, f"writing {len(plans)} charts")
-    emitted = emit_charts(plans, settings.out) if plans or settings.out.exists() else None
+    chart_dirs = os.path.relpath(settings.out, settings.root)
+    emitted = emit_charts(plans, settings.out, chart_dirs) if plans or settings.out.exists() else None
     return GenerateResult(plans, emitted, diag.sorted())
 
 

@@ -79,11 +79,19 @@ install_etcd() {
   echo "etcd $ETCD_VERSION: built in $((SECONDS - start))s"
 }
 
+# kwok and kwokctl, and kwok's default node/pod stages (used as they are, from the module).
 install_kwok() {
-  if stamp_ok kwok "$KWOK_VERSION" && stamp_ok kwokctl "$KWOK_VERSION"; then echo "kwok $KWOK_VERSION: cached"; return; fi
+  if stamp_ok kwok "$KWOK_VERSION" && stamp_ok kwokctl "$KWOK_VERSION" && [ -f "$CACHE/kwok-stages/pod-ready.yaml" ]; then
+    echo "kwok $KWOK_VERSION: cached"; return
+  fi
   need_go kwok
   local start=$SECONDS
   GOBIN=$BIN go install "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" "sigs.k8s.io/kwok/cmd/kwokctl@$KWOK_VERSION"
+  local stages=$GOMODCACHE/sigs.k8s.io/kwok@$KWOK_VERSION/kustomize/stage
+  mkdir -p "$CACHE/kwok-stages"
+  cp "$stages/node/fast/node-initialize.yaml" "$stages/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml" \
+     "$stages/pod/fast/pod-ready.yaml" "$stages/pod/fast/pod-complete.yaml" "$stages/pod/fast/pod-delete.yaml" \
+     "$CACHE/kwok-stages/"
   stamp kwok "$KWOK_VERSION"; stamp kwokctl "$KWOK_VERSION"
   echo "kwok $KWOK_VERSION: built in $((SECONDS - start))s"
 }

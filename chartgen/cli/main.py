@@ -14,11 +14,18 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from chartgen import __version__
-from chartgen.cli import generate, lint, validate
+from chartgen.cli import cluster, dev, generate, lint, test, validate
 from chartgen.errors import EXIT_BUG, ChartgenError
 from chartgen.output import Printer, diagnostics_json
 
-COMMANDS = {"validate": validate, "generate": generate, "lint": lint}
+COMMANDS = {
+    "validate": validate,
+    "generate": generate,
+    "lint": lint,
+    "cluster": cluster,
+    "test": test,
+    "dev": dev,
+}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -15,7 +15,7 @@ from chartgen.plan.files import (
     project_files,
     same_content,
 )
-from chartgen.plan.model import ChartPlan
+from chartgen.plan.model import ChartPlan, DataFile
 from chartgen.plan.production import GENERATED, KUBE_VERSION_RANGE
 from chartgen.plan.schema import dev_schema
 from chartgen.plan.values import dev_defaults, profile_values, split_image
@@ -43,7 +43,8 @@ def plan_dev(
         env_namespaces={profile.env: profile.namespace},
         schema=dev_schema(),
         template_set="dev",
-        config_maps=pack_config_maps(resources, "resources", diag, origins),
+        config_maps=pack_config_maps([f for f in resources if _is_flat(f)], "root", diag, origins, flat=True)
+        + pack_config_maps([f for f in resources if not _is_flat(f)], "nested", diag, origins),
         properties=data_files(props, "config"),
         workflows=workflows,
         facts=_secret_facts(wset, diag),
@@ -62,6 +63,11 @@ def _secret_facts(wset: WorkflowSet, diag: Diagnostics) -> dict[str, Any]:
         "secretNames": sorted(names),
         "secretEnv": dict(sorted(env.items())),
     }
+
+
+def _is_flat(f: DataFile) -> bool:
+    """A file at the resources root whose ConfigMap key is its own name."""
+    return f.key == f.mount_path
 
 
 def _merged_files(wset: WorkflowSet, diag: Diagnostics) -> tuple[list[ProjectFile], list[ProjectFile]]:

@@ -135,11 +135,11 @@ def _is_binary(content: bytes) -> bool:
 
 
 def pack_config_maps(
-    files: list[DataFile], prefix: str, diag: Diagnostics, origins: dict[str, Path]
+    files: list[DataFile], prefix: str, diag: Diagnostics, origins: dict[str, Path], flat: bool = False
 ) -> list[ConfigMapPlan]:
     """Files in path order, a new ConfigMap whenever the next file would not fit."""
     maps: list[ConfigMapPlan] = []
-    current, used = ConfigMapPlan(f"{prefix}-0"), 0
+    current, used = ConfigMapPlan(f"{prefix}-0", flat=flat), 0
     for f in files:
         if f.size > CONFIG_MAP_BUDGET:
             origin = origins.get(f.mount_path)
@@ -151,7 +151,7 @@ def pack_config_maps(
             continue
         if current.files and used + f.size > CONFIG_MAP_BUDGET:
             maps.append(current)
-            current, used = ConfigMapPlan(f"{prefix}-{len(maps)}"), 0
+            current, used = ConfigMapPlan(f"{prefix}-{len(maps)}", flat=flat), 0
         current.files.append(f)
         used += f.size
     if current.files:

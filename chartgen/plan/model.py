@@ -29,6 +29,9 @@ class DataFile:
 class ConfigMapPlan:
     suffix: str  # appended to the release fullname
     files: list[DataFile] = field(default_factory=list)
+    # Flat: every key is a file name at the mount root, so the pod mounts it without an
+    # item list, and a file added later shows up without changing the pod (hot reload).
+    flat: bool = False
 
     @property
     def size(self) -> int:

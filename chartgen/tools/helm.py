@@ -80,5 +80,14 @@ class Helm:
             args += ["--set", s]
         return self._run(args)
 
+    def against(self, kubeconfig: Path, args: Sequence[str | Path], timeout: float = 600) -> Completed:
+        """A release command (install, upgrade, test, rollback, uninstall) on a cluster."""
+        saved = self.timeout
+        self.timeout = timeout
+        try:
+            return self._run([*args, "--kubeconfig", kubeconfig])
+        finally:
+            self.timeout = saved
+
     def version(self) -> str:
         return self._run(["version", "--template", "{{ .Version }}"]).stdout.strip()

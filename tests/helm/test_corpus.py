@@ -133,7 +133,7 @@ def test_repository_generates_and_lints(
         assert "✖" not in result.out
         assert CRDS.is_dir() is ("not checked" not in result.out)
         problems = []
-        for chart in (tmp_path / "charts").iterdir():
+        for chart in (p for p in (tmp_path / "charts").iterdir() if p.is_dir()):
             if "production" not in (chart / "Chart.yaml").read_text():
                 continue
             facts = yaml.safe_load((chart / "files/chartgen-data.yaml").read_text())

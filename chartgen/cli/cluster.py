@@ -1,0 +1,38 @@
+"""`chartgen cluster up|down|kubeconfig`: the local control plane (kwok, no Docker)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from chartgen.cluster import DEFAULT_NAME, DEFAULT_NODES, cluster_down, cluster_up, kubeconfig_path
+from chartgen.output import Printer
+
+
+def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "cluster",
+        parents=parents,
+        help="start or stop a local Kubernetes control plane (real API server, simulated nodes)",
+        description="kube-apiserver, etcd, controller-manager and scheduler as local processes "
+        "(kwokctl --runtime binary), with kwok simulating the nodes. Binaries: scripts/toolchain.sh.",
+    )
+    p.add_argument("action", choices=("up", "down", "kubeconfig"))
+    p.add_argument("--name", default=DEFAULT_NAME, help=f"cluster name (default {DEFAULT_NAME})")
+    p.add_argument("--nodes", type=int, default=DEFAULT_NODES, help="simulated nodes (default 3)")
+
+
+def run(args: argparse.Namespace, printer: Printer) -> int:
+    if args.action == "up":
+        with printer.progress("cluster") as step:
+            cluster = cluster_up(args.name, args.nodes, step)
+        printer.result(f"✔ cluster {cluster.name} is up; kubeconfig: {cluster.kubeconfig}")
+        printer.document({"ok": True, "name": cluster.name, "kubeconfig": str(cluster.kubeconfig)})
+    elif args.action == "down":
+        cluster_down(args.name)
+        printer.result(f"✔ cluster {args.name} is down")
+        printer.document({"ok": True, "name": args.name})
+    else:
+        printer.result(str(kubeconfig_path(args.name)))
+        printer.document({"ok": True, "kubeconfig": str(kubeconfig_path(args.name))})
+    return 0

@@ -1,0 +1,68 @@
+"""`chartgen dev sync`: push changed workflows into the running dev pod (no restart)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from chartgen.cli.common import add_workflow_options, settings_from
+from chartgen.devsync import dev_sync
+from chartgen.output import Printer, diagnostics_json
+from chartgen.tools.helm import Helm, find_helm
+from chartgen.tools.kube import Kubectl, find_tool
+
+
+def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "dev",
+        parents=parents,
+        help="work with a running dev pod",
+        description="Hot deploy: regenerate the dev chart's ConfigMaps and apply them server-side "
+        "(field manager chartgen) to the running release: no Helm upgrade, no pod restart.",
+    )
+    p.add_argument("action", choices=("sync",))
+    p.add_argument("--env", required=True, help="the dev profile (environment) of the release")
+    add_workflow_options(p)
+    p.add_argument("--profiles", metavar="DIR", help="profiles folder (default: profiles)")
+    p.add_argument("--name", help="repository name (dev chart <name>-<env>)")
+    p.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig file (default: kubectl's)")
+    p.add_argument("--context", help="kubeconfig context")
+    p.add_argument("-n", "--namespace", help="namespace (default: the profile's)")
+    p.add_argument("--release", help="Helm release name (default: the dev chart's name)")
+    p.add_argument("--dry-run", action="store_true", help="show what would change; apply nothing")
+
+
+def run(args: argparse.Namespace, printer: Printer) -> int:
+    settings = settings_from(args)
+    kubectl = Kubectl(find_tool("kubectl"), Path(args.kubeconfig) if args.kubeconfig else None, args.context)
+    result = dev_sync(
+        settings, args.env, Helm(find_helm()), kubectl, args.namespace, args.release, args.dry_run
+    )
+    printer.diagnostics(result.diagnostics)
+    for label, files in (("added", result.added), ("changed", result.changed), ("removed", result.removed)):
+        for path in files:
+            printer.line(
+                f"{'+' if label == 'added' else '-' if label == 'removed' else '~'} {path} ({label})"
+            )
+    verb = "would apply" if args.dry_run else "applied"
+    printer.result(
+        f"✔ {result.release} in {result.namespace}: {len(result.added)} added, "
+        f"{len(result.changed)} changed, {len(result.removed)} removed workflows, "
+        f"{result.other_files} other files; {verb} "
+        f"{len(result.applied) if not args.dry_run else 'no'} ConfigMaps, no restart"
+    )
+    printer.document(
+        {
+            "ok": True,
+            "release": result.release,
+            "namespace": result.namespace,
+            "added": result.added,
+            "changed": result.changed,
+            "removed": result.removed,
+            "otherFiles": result.other_files,
+            "applied": result.applied,
+            "diagnostics": diagnostics_json(result.diagnostics),
+        }
+    )
+    return 0

@@ -1,0 +1,236 @@
+"""`chartgen test`: each chart's whole life on a real API server.
+
+install --wait, helm test, upgrade (from the previous committed version of the chart
+when git has one, else to changed values), rollback, uninstall leaving nothing behind;
+in a namespace that enforces the `restricted` Pod Security level.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from chartgen.cluster import Cluster
+from chartgen.tools.helm import Helm
+from chartgen.tools.kube import Kubectl
+from chartgen.verify.git_history import previous_version
+from chartgen.verify.lint import find_charts
+
+RESTRICTED = {
+    "pod-security.kubernetes.io/enforce": "restricted",
+    "pod-security.kubernetes.io/warn": "restricted",
+    "pod-security.kubernetes.io/audit": "restricted",
+}
+# Kinds a release may leave behind if uninstall were broken (namespaced, listable).
+LEFTOVER_KINDS = (
+    "deployments,services,configmaps,serviceaccounts,roles,rolebindings,networkpolicies,"
+    "poddisruptionbudgets,horizontalpodautoscalers,pods"
+)
+WAIT = "3m"
+
+
+@dataclass
+class ChartTest:
+    chart: str
+    values: str
+    namespace: str
+    upgrade_from: str = ""  # "git <sha>" or "changed values"
+    phases: dict[str, float] = field(default_factory=dict)  # phase -> seconds
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def install_crds(kubectl: Kubectl, folders: list[Path]) -> int:
+    """Server-side apply: large CRDs exceed client-side apply's annotation limit."""
+    count = 0
+    for folder in folders:
+        for path in sorted(folder.rglob("*.yaml")):
+            docs = [
+                d
+                for d in yaml.safe_load_all(path.read_text())
+                if d and d.get("kind") == "CustomResourceDefinition"
+            ]
+            if docs:
+                kubectl.apply_server_side(path.read_text(), "default", "chartgen")
+                count += len(docs)
+    if count:
+        kubectl.run(["wait", "--for=condition=Established", "crd", "--all", "--timeout=60s"])
+    return count
+
+
+def test_charts(
+    charts: Path,
+    cluster: Cluster,
+    helm: Helm,
+    env: str | None = None,
+    on_result: Callable[[ChartTest], None] | None = None,
+) -> list[ChartTest]:
+    results = []
+    for chart in find_charts(charts):
+        result = test_chart(chart, cluster, helm, env)
+        results.append(result)
+        if on_result:
+            on_result(result)
+    return results
+
+
+def test_chart(chart: Path, cluster: Cluster, helm: Helm, env: str | None = None) -> ChartTest:
+    values = _values_file(chart, env)
+    namespace = f"test-{chart.name}"[:63].rstrip("-")
+    result = ChartTest(chart.name, values.name if values else "values.yaml", namespace)
+    kubectl = cluster.kubectl()
+    release = chart.name
+    extra = ["-f", str(values)] if values else []
+    with _namespace(kubectl, namespace):
+        previous = previous_version(chart)
+        try:
+            if previous is not None:
+                sha, old_chart = previous
+                result.upgrade_from = f"git {sha[:12]}"
+                old_values = _same_file(old_chart.path, values)
+                _phase(
+                    result,
+                    "install previous",
+                    lambda: _helm(
+                        helm,
+                        cluster,
+                        [
+                            "install",
+                            release,
+                            old_chart.path,
+                            "-n",
+                            namespace,
+                            "--wait",
+                            "--timeout",
+                            WAIT,
+                            *old_values,
+                        ],
+                    ),
+                )
+                _phase(
+                    result,
+                    "upgrade",
+                    lambda: _helm(
+                        helm,
+                        cluster,
+                        ["upgrade", release, chart, "-n", namespace, "--wait", "--timeout", WAIT, *extra],
+                    ),
+                )
+                old_chart.cleanup()
+            else:
+                result.upgrade_from = "changed values"
+                _phase(
+                    result,
+                    "install",
+                    lambda: _helm(
+                        helm,
+                        cluster,
+                        ["install", release, chart, "-n", namespace, "--wait", "--timeout", WAIT, *extra],
+                    ),
+                )
+                _phase(
+                    result,
+                    "upgrade",
+                    lambda: _helm(
+                        helm,
+                        cluster,
+                        [
+                            "upgrade",
+                            release,
+                            chart,
+                            "-n",
+                            namespace,
+                            "--wait",
+                            "--timeout",
+                            WAIT,
+                            *extra,
+                            "--set-string",
+                            "podAnnotations.chartgen/upgrade-check=1",
+                        ],
+                    ),
+                )
+            _phase(
+                result,
+                "helm test",
+                lambda: _helm(helm, cluster, ["test", release, "-n", namespace, "--timeout", WAIT]),
+            )
+            _phase(
+                result,
+                "rollback",
+                lambda: _helm(
+                    helm, cluster, ["rollback", release, "1", "-n", namespace, "--wait", "--timeout", WAIT]
+                ),
+            )
+            _phase(
+                result,
+                "uninstall",
+                lambda: _helm(
+                    helm, cluster, ["uninstall", release, "-n", namespace, "--wait", "--timeout", WAIT]
+                ),
+            )
+            left = _leftovers(kubectl, namespace, release)
+            if left:
+                result.problems.append(f"uninstall left {', '.join(left)}")
+        except _PhaseFailed as failed:
+            result.problems.append(str(failed))
+    return result
+
+
+class _PhaseFailed(Exception):
+    pass
+
+
+def _phase(result: ChartTest, name: str, action: Callable[[], None]) -> None:
+    start = time.monotonic()
+    try:
+        action()
+    finally:
+        result.phases[name] = round(time.monotonic() - start, 1)
+
+
+def _helm(helm: Helm, cluster: Cluster, args: list[str | Path]) -> None:
+    done = helm.against(cluster.kubeconfig, args)
+    if not done.ok:
+        raise _PhaseFailed(f"helm {args[0]}: {(done.stderr or done.stdout).strip()[-1500:]}")
+
+
+def _values_file(chart: Path, env: str | None) -> Path | None:
+    envs = sorted(chart.glob("values-*.yaml"))
+    if env:
+        wanted = chart / f"values-{env}.yaml"
+        return wanted if wanted.is_file() else None
+    return envs[0] if envs else None
+
+
+def _same_file(old_chart: Path, values: Path | None) -> list[str]:
+    """The previous version's own values file for the same environment, when it had one."""
+    if values is None or not (old_chart / values.name).is_file():
+        return []
+    return ["-f", str(old_chart / values.name)]
+
+
+@contextmanager
+def _namespace(kubectl: Kubectl, name: str) -> Iterator[None]:
+    labels = "\n".join(f"    {k}: {v}" for k, v in RESTRICTED.items())
+    manifest = f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n  labels:\n{labels}\n"
+    kubectl.apply_server_side(manifest, "default", "chartgen")
+    try:
+        yield
+    finally:
+        kubectl.run(["delete", "namespace", name, "--wait=false", "--ignore-not-found"], check=False)
+
+
+def _leftovers(kubectl: Kubectl, namespace: str, release: str) -> list[str]:
+    found = kubectl.get_json(LEFTOVER_KINDS, "-n", namespace, "-l", f"app.kubernetes.io/instance={release}")
+    names = [f"{i['kind']}/{i['metadata']['name']}" for i in found.get("items", [])]
+    secrets = kubectl.get_json("secrets", "-n", namespace, "-l", f"owner=helm,name={release}")
+    names += [f"Secret/{i['metadata']['name']}" for i in secrets.get("items", [])]
+    return sorted(names)

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from chartgen.cluster import Cluster, cluster_down, cluster_up
+from chartgen.errors import ToolError
+from chartgen.tools.kube import find_tool
+from tests.conftest import REPO
+
+CLUSTER = "chartgen-e2e"
+CRDS = REPO.parent / "shared" / "crds"
+TOOLS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl", "etcd", "kwok", "kwokctl")
+
+
+def _tools_present() -> bool:
+    try:
+        for tool in TOOLS:
+            find_tool(tool)
+    except ToolError:
+        return False
+    return True
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Iterator[Cluster]:
+    """One real control plane for the whole e2e tier, always torn down."""
+    if not _tools_present():
+        if os.environ.get("CI"):
+            pytest.fail("control-plane binaries missing: scripts/toolchain.sh must run first")
+        pytest.skip("control-plane binaries missing (run scripts/toolchain.sh)")
+    start = time.monotonic()
+    cluster_down(CLUSTER)  # a previous run that was killed
+    try:
+        made = cluster_up(CLUSTER, nodes=3)
+        print(f"\n[e2e] cluster up in {time.monotonic() - start:.1f}s")
+        yield made
+    finally:
+        cluster_down(CLUSTER)
+
+
+def git_repo(tmp: Path) -> Path:
+    """examples/ in a fresh git repository (charts get committed there, as users do)."""
+    repo = tmp / "repo"
+    shutil.copytree(REPO / "examples", repo, ignore=shutil.ignore_patterns("charts"))
+    for args in (
+        ["init", "-q", "-b", "main"],
+        ["config", "user.email", "e2e@example.invalid"],
+        ["config", "user.name", "e2e"],
+    ):
+        subprocess.run(["git", *args], cwd=repo, check=True)
+    return repo
+
+
+def commit(repo: Path, message: str) -> None:
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    subprocess.run(["git", "commit", "-q", "-m", message], cwd=repo, check=True)

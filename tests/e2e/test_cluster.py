@@ -1,0 +1,300 @@
+"""Charts on a real Kubernetes control plane: lifecycle, RBAC, hot deploy, rollouts, ct."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from chartgen.cluster import Cluster
+from chartgen.tools.helm import Helm, cache_dir, find_helm
+from chartgen.tools.kube import Kubectl, find_tool
+from testing.variants import make_variant
+from tests.conftest import REPO, run_cli
+from tests.e2e.conftest import CRDS, commit, git_repo
+
+pytestmark = pytest.mark.e2e
+CORPUS = REPO.parent / "shared" / "corpus"
+RESTRICTED = "pod-security.kubernetes.io/enforce=restricted"
+
+
+def crd_args() -> list[str]:
+    return ["--crds", str(CRDS)] if CRDS.is_dir() else []
+
+
+def timed(label: str, start: float) -> None:
+    print(f"[e2e] {label}: {time.monotonic() - start:.1f}s")
+
+
+def chart_test(cluster: Cluster, charts: Path, *extra: str) -> dict[str, Any]:
+    start = time.monotonic()
+    result = run_cli(
+        "--output",
+        "json",
+        "test",
+        "--charts",
+        str(charts),
+        "--kubeconfig",
+        str(cluster.kubeconfig),
+        *crd_args(),
+        *extra,
+    )
+    report = json.loads(result.out)
+    for r in report["results"]:
+        print(f"[e2e]   {r['chart']} {r['values']}: {r['phases']} (upgrade from {r['upgradeFrom']})")
+    timed(f"chartgen test {charts.name}", start)
+    assert result.code == 0, json.dumps([r for r in report["results"] if not r["ok"]], indent=1)
+    return {r["chart"]: r for r in report["results"]}
+
+
+def namespace(kubectl: Kubectl, name: str) -> None:
+    kubectl.run(["create", "namespace", name])
+    kubectl.run(["label", "namespace", name, RESTRICTED])
+
+
+def helm(cluster: Cluster, *args: str) -> str:
+    done = Helm(find_helm()).against(cluster.kubeconfig, list(args))
+    assert done.ok, done.stderr
+    return done.stdout + done.stderr
+
+
+def test_examples_lifecycle_upgrading_from_git(cluster: Cluster, tmp_path: Path) -> None:
+    repo = git_repo(tmp_path)
+    assert run_cli("-C", str(repo), "generate").code == 0
+    commit(repo, "charts as released")
+    props = repo / "workflows/order-approval/application.properties"
+    props.write_text(props.read_text() + 'quarkus.log.category."org.acme".level=DEBUG\n')
+    assert run_cli("-C", str(repo), "generate").code == 0
+    results = chart_test(cluster, repo / "charts")
+    assert set(results) == {"acme-workflows-dev", "invoice-sync", "order-approval", "shipment-tracker"}
+    assert results["order-approval"]["upgradeFrom"].startswith("git ")
+    assert results["invoice-sync"]["upgradeFrom"] == "changed values"  # unchanged since the commit
+    for r in results.values():
+        assert list(r["phases"])[-4:] == ["upgrade", "helm test", "rollback", "uninstall"]
+
+
+@pytest.mark.parametrize("variant", ["eso", "injector", "existing", "sonataflow"])
+def test_every_provider_and_runtime_installs(variant: str, cluster: Cluster, tmp_path: Path) -> None:
+    repo = make_variant(tmp_path, variant)
+    assert run_cli("-C", str(repo), "generate").code == 0
+    chart_test(cluster, repo / "charts" / "invoice-sync")
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="corpus absent")
+def test_corpus_sample_installs(cluster: Cluster, tmp_path: Path) -> None:
+    out = tmp_path / "charts"
+    for folder in ("redhat-developer__rhdh-local", "rhdhorchestrator__orchestrator-demo"):
+        result = run_cli(
+            "generate", "--workflows", str(CORPUS / folder), "--profiles", str(REPO / "examples/profiles"),
+            "--out", str(out / folder), "--name", folder.split("__")[0][:20],
+        )  # fmt: skip
+        assert result.code == 0, result.err
+    chart_test(cluster, out / "redhat-developer__rhdh-local")  # its dev chart and production chart
+    chart_test(cluster, out / "rhdhorchestrator__orchestrator-demo" / "wf-09-token-propagation")
+    chart_test(cluster, out / "rhdhorchestrator__orchestrator-demo" / "aap-db-deploy-workflow")
+
+
+def test_rbac_proofs(cluster: Cluster, tmp_path: Path) -> None:
+    repo = git_repo(tmp_path)
+    assert run_cli("-C", str(repo), "generate").code == 0
+    kubectl = cluster.kubectl()
+    ns = "rbac-proof"
+    namespace(kubectl, ns)
+    grants = tmp_path / "grants.yaml"
+    grants.write_text(
+        yaml.safe_dump(
+            {
+                "kubernetesApi": {
+                    "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list"]}]
+                },
+                "rbac": {
+                    "deployers": [{"kind": "Group", "name": "workflow-deployers"}],
+                    "viewers": [{"kind": "Group", "name": "workflow-viewers"}],
+                },
+            }
+        )
+    )
+    chart = repo / "charts/invoice-sync"
+    helm(
+        cluster,
+        "install",
+        "invoice-sync",
+        str(chart),
+        "-n",
+        ns,
+        "-f",
+        str(chart / "values-prod.yaml"),
+        "-f",
+        str(grants),
+        "--wait",
+        "--timeout",
+        "3m",
+    )
+    sa = f"system:serviceaccount:{ns}:invoice-sync"
+    runtime = {
+        ("get", "configmaps", ns): True,
+        ("list", "configmaps", ns): True,
+        ("create", "configmaps", ns): False,
+        ("get", "secrets", ns): False,
+        ("create", "pods/exec", ns): False,
+        ("get", "configmaps", "default"): False,
+        ("list", "pods", ns): False,
+    }
+    for (verb, resource, where), allowed in runtime.items():
+        assert kubectl.can_i(verb, resource, where, sa) is allowed, (verb, resource, where)
+
+    deployer = ("alice", ["workflow-deployers"])
+    deployer_rules = {
+        ("create", "deployments.apps", ns): True,
+        ("delete", "networkpolicies.networking.k8s.io", ns): True,
+        ("patch", "vaultstaticsecrets.secrets.hashicorp.com", ns): True,
+        ("create", "roles.rbac.authorization.k8s.io", ns): True,
+        ("get", "secrets", ns): True,  # Helm's release records
+        ("get", "secrets", "default"): False,
+        ("create", "deployments.apps", "default"): False,
+        ("create", "clusterroles.rbac.authorization.k8s.io", None): False,
+        ("create", "statefulsets.apps", ns): False,
+    }
+    for (verb, resource, where), allowed in deployer_rules.items():
+        assert kubectl.can_i(verb, resource, where, *deployer) is allowed, ("deployer", verb, resource, where)
+
+    viewer = ("bob", ["workflow-viewers"])
+    for (verb, resource), allowed in {
+        ("get", "deployments.apps"): True,
+        ("list", "configmaps"): True,
+        ("watch", "networkpolicies.networking.k8s.io"): True,
+        ("create", "deployments.apps"): False,
+        ("delete", "configmaps"): False,
+        ("get", "secrets"): False,
+    }.items():
+        assert kubectl.can_i(verb, resource, ns, *viewer) is allowed, ("viewer", verb, resource)
+    helm(cluster, "uninstall", "invoice-sync", "-n", ns, "--wait")
+
+
+def pod_state(kubectl: Kubectl, ns: str, release: str) -> tuple[str, int]:
+    pods = kubectl.get_json("pods", "-n", ns, "-l", f"app.kubernetes.io/instance={release}")["items"]
+    [pod] = [
+        p
+        for p in pods
+        if p["metadata"].get("labels", {}).get("app.kubernetes.io/component") == "workflow-runtime"
+    ]
+    restarts = sum(c.get("restartCount", 0) for c in pod["status"].get("containerStatuses", []))
+    return pod["metadata"]["uid"], restarts
+
+
+def test_dev_sync_hot_deploys_without_restart(cluster: Cluster, tmp_path: Path) -> None:
+    repo = git_repo(tmp_path)
+    assert run_cli("-C", str(repo), "generate").code == 0
+    kubectl = cluster.kubectl()
+    ns = "workflows-dev"  # the dev profile's namespace
+    namespace(kubectl, ns)
+    release = "acme-workflows-dev"
+    helm(cluster, "install", release, str(repo / "charts" / release), "-n", ns, "--wait", "--timeout", "3m")
+    before = pod_state(kubectl, ns, release)
+
+    wf = repo / "workflows/order-approval/order-approval.sw.yaml"
+    wf.write_text(wf.read_text().replace("name: Order Approval", "name: Order Approval (hot)"))
+    start = time.monotonic()
+    result = run_cli("-C", str(repo), "dev", "sync", "--env", "dev", "--kubeconfig", str(cluster.kubeconfig))
+    timed("dev sync", start)
+    assert result.code == 0, result.err
+    assert "~ order-approval.sw.yaml (changed)" in result.out
+    assert "0 added, 1 changed, 0 removed workflows" in result.out
+
+    cm = kubectl.get_json("configmap", f"{release}-root-0", "-n", ns)
+    assert "name: Order Approval (hot)" in cm["data"]["order-approval.sw.yaml"]
+    managers = {m["manager"] for m in cm["metadata"]["managedFields"]}
+    assert "chartgen" in managers
+    assert pod_state(kubectl, ns, release) == before  # same pod, no restart
+
+    again = run_cli("-C", str(repo), "dev", "sync", "--env", "dev", "--kubeconfig", str(cluster.kubeconfig))
+    assert "0 added, 0 changed, 0 removed workflows" in again.out
+
+    assert run_cli("-C", str(repo), "generate").code == 0
+    upgraded = helm(
+        cluster, "upgrade", release, str(repo / "charts" / release), "-n", ns, "--wait", "--timeout", "3m"
+    )
+    assert "conflict" not in upgraded.lower()
+    helm(cluster, "uninstall", release, "-n", ns, "--wait")
+
+
+def replica_sets(kubectl: Kubectl, ns: str, release: str) -> set[str]:
+    found = kubectl.get_json("replicasets", "-n", ns, "-l", f"app.kubernetes.io/instance={release}")
+    return {rs["metadata"]["name"] for rs in found["items"]}
+
+
+def test_property_change_rolls_pods_replica_bound_does_not(cluster: Cluster, tmp_path: Path) -> None:
+    repo = git_repo(tmp_path)
+    assert run_cli("-C", str(repo), "generate").code == 0
+    kubectl = cluster.kubectl()
+    ns = "rollout"
+    namespace(kubectl, ns)
+    chart = repo / "charts/order-approval"
+    prod = ["-f", str(chart / "values-prod.yaml")]
+    helm(cluster, "install", "order-approval", str(chart), "-n", ns, *prod, "--wait", "--timeout", "3m")
+    first = replica_sets(kubectl, ns, "order-approval")
+    assert len(first) == 1
+
+    props = repo / "workflows/order-approval/application.properties"
+    props.write_text(props.read_text() + "quarkus.log.level=DEBUG\n")
+    assert run_cli("-C", str(repo), "generate").code == 0
+    helm(cluster, "upgrade", "order-approval", str(chart), "-n", ns, *prod, "--wait", "--timeout", "3m")
+    second = replica_sets(kubectl, ns, "order-approval")
+    assert len(second) == 2 and first < second  # the checksum rolled a new ReplicaSet
+
+    bound = tmp_path / "bound.yaml"
+    bound.write_text("autoscaling:\n  maxReplicas: 12\n")
+    helm(
+        cluster,
+        "upgrade",
+        "order-approval",
+        str(chart),
+        "-n",
+        ns,
+        *prod,
+        "-f",
+        str(bound),
+        "--wait",
+        "--timeout",
+        "3m",
+    )
+    assert replica_sets(kubectl, ns, "order-approval") == second
+    hpa = kubectl.get_json("hpa", "order-approval", "-n", ns)
+    assert hpa["spec"]["maxReplicas"] == 12
+    helm(cluster, "uninstall", "order-approval", "-n", ns, "--wait")
+
+
+def test_ct_lint_and_install_upgrade(cluster: Cluster, tmp_path: Path) -> None:
+    repo = git_repo(tmp_path)
+    assert run_cli("-C", str(repo), "generate").code == 0
+    commit(repo, "charts as released")
+    subprocess.run(["git", "checkout", "-q", "-b", "change"], cwd=repo, check=True)
+    wf = repo / "workflows/invoice-sync/invoice-sync.sw.yaml"
+    wf.write_text(wf.read_text().replace('version: "2.0.0"', 'version: "2.0.1"'))
+    assert run_cli("-C", str(repo), "generate").code == 0
+    commit(repo, "invoice-sync 2.0.1")
+    assert (repo / "charts/ct.yaml").is_file()
+
+    venv_bin = Path(os.sys.executable).parent
+    env = {
+        **os.environ,
+        "PATH": f"{cache_dir() / 'bin'}:{venv_bin}:{os.environ['PATH']}",
+        "CT_CONFIG_DIR": str(cache_dir() / "ct"),
+        "KUBECONFIG": str(cluster.kubeconfig),
+        "HELM_CACHE_HOME": str(tmp_path / "helm-cache"),
+    }
+    ct = str(find_tool("ct"))
+    for args in (["lint"], ["install", "--upgrade"]):
+        start = time.monotonic()
+        done = subprocess.run(
+            [ct, *args, "--config", "charts/ct.yaml", "--charts", "charts/invoice-sync"],
+            cwd=repo, env=env, capture_output=True, text=True, timeout=900,
+        )  # fmt: skip
+        timed(f"ct {' '.join(args)}", start)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
