@@ -17,6 +17,7 @@ from chartgen.tools.runner import Completed, run
 
 DEFAULT_NAME = "chartgen"
 DEFAULT_NODES = 3
+NODE_STORAGE = '.allocatable["ephemeral-storage"]="200Gi"'
 # kwok's own stages, copied into the cache by scripts/toolchain.sh.
 KWOK_STAGES = (
     "node-initialize.yaml",
@@ -143,7 +144,10 @@ def cluster_up(
             timeout=400,
         )  # fmt: skip
     _say(progress, f"scaling to {nodes} nodes")
-    _kwokctl(["scale", "node", "--name", name, "--replicas", str(nodes)])
+    # kwok's default node template has no ephemeral-storage, and every chartgen container
+    # requests some: give the simulated nodes plenty (nodes made before get replaced).
+    _kwokctl(["scale", "node", "--name", name, "--replicas", "0"])
+    _kwokctl(["scale", "node", "--name", name, "--replicas", str(nodes), "--param", NODE_STORAGE])
     return Cluster(name, kubeconfig)
 
 

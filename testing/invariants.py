@@ -88,6 +88,9 @@ def _restricted(name: str, spec: Obj, containers: list[Obj]) -> list[str]:
                 out.append(f"{name}: {bound} incomplete")
         if str(c.get("image", "")).endswith(":latest"):
             out.append(f"{name}: image uses latest")
+        env_names = [e["name"] for e in c.get("env", [])]
+        if len(env_names) != len(set(env_names)):
+            out.append(f"{name}: duplicate environment variables (the API server refuses them)")
     return out
 
 

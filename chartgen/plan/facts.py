@@ -163,7 +163,32 @@ def secret_names(project: Project, diag: Diagnostics) -> list[str]:
                     f"secret key '{entry.key}' is not a valid Kubernetes Secret key ([-._a-zA-Z0-9])",
                     Location(display_path(path), entry.line),
                 )
-    return sorted(keys)
+    return _one_key_per_variable(sorted(keys), project, diag)
+
+
+def env_variable(key: str) -> str:
+    """How MicroProfile Config finds a property in the environment: a.b-c -> A_B_C."""
+    return re.sub(r"[^A-Za-z0-9]", "_", key).upper()
+
+
+def _one_key_per_variable(keys: list[str], project: Project, diag: Diagnostics) -> list[str]:
+    """`api_token` and `API_TOKEN` would be one variable: keep one key (the variable's own
+    spelling when present), since MicroProfile Config reads either name from it."""
+    chosen: dict[str, str] = {}
+    for key in keys:
+        variable = env_variable(key)
+        other = chosen.get(variable)
+        if other is None:
+            chosen[variable] = key
+            continue
+        keep = key if key == variable else other
+        chosen[variable] = keep
+        drop = other if keep == key else key
+        diag.warning(
+            f"project '{project.rel}': secrets '{keep}' and '{drop}' are both read from variable "
+            f"{variable}; the Secret holds '{keep}' only"
+        )
+    return sorted(chosen.values())
 
 
 def _kube_api_calls(project: Project, specs: dict[Path, Any]) -> list[str]:

@@ -15,6 +15,7 @@ import yaml
 from chartgen.cluster import Cluster
 from chartgen.tools.helm import Helm, cache_dir, find_helm
 from chartgen.tools.kube import Kubectl, find_tool
+from chartgen.verify.cluster_test import install_crds
 from testing.variants import make_variant
 from tests.conftest import REPO, run_cli
 from tests.e2e.conftest import CRDS, commit, git_repo
@@ -207,7 +208,7 @@ def test_dev_sync_hot_deploys_without_restart(cluster: Cluster, tmp_path: Path) 
     assert "~ order-approval.sw.yaml (changed)" in result.out
     assert "0 added, 1 changed, 0 removed workflows" in result.out
 
-    cm = kubectl.get_json("configmap", f"{release}-root-0", "-n", ns)
+    cm = kubectl.get_json("configmap", f"{release}-root-0", "-n", ns, "--show-managed-fields")
     assert "name: Order Approval (hot)" in cm["data"]["order-approval.sw.yaml"]
     managers = {m["manager"] for m in cm["metadata"]["managedFields"]}
     assert "chartgen" in managers
@@ -274,6 +275,15 @@ def test_ct_lint_and_install_upgrade(cluster: Cluster, tmp_path: Path) -> None:
     repo = git_repo(tmp_path)
     assert run_cli("-C", str(repo), "generate").code == 0
     commit(repo, "charts as released")
+    # ct compares with origin/main: a bare repository stands in for the remote.
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    for args in (
+        ["remote", "add", "origin", str(remote)],
+        ["push", "-q", "origin", "main"],
+        ["fetch", "-q", "origin"],
+    ):
+        subprocess.run(["git", *args], cwd=repo, check=True)
     subprocess.run(["git", "checkout", "-q", "-b", "change"], cwd=repo, check=True)
     wf = repo / "workflows/invoice-sync/invoice-sync.sw.yaml"
     wf.write_text(wf.read_text().replace('version: "2.0.0"', 'version: "2.0.1"'))
@@ -289,6 +299,8 @@ def test_ct_lint_and_install_upgrade(cluster: Cluster, tmp_path: Path) -> None:
         "KUBECONFIG": str(cluster.kubeconfig),
         "HELM_CACHE_HOME": str(tmp_path / "helm-cache"),
     }
+    if CRDS.is_dir():  # ct installs the charts as they are: their custom resources need CRDs
+        install_crds(cluster.kubectl(), [CRDS])
     ct = str(find_tool("ct"))
     for args in (["lint"], ["install", "--upgrade"]):
         start = time.monotonic()
