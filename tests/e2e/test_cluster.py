@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from chartgen.cluster import Cluster
+from chartgen.cluster import Cluster, cluster_down, cluster_up
 from chartgen.tools.helm import Helm, cache_dir, find_helm
 from chartgen.tools.kube import Kubectl, find_tool
 from chartgen.verify.cluster_test import install_crds
@@ -178,6 +178,35 @@ def test_rbac_proofs(cluster: Cluster, tmp_path: Path) -> None:
     helm(cluster, "uninstall", "invoice-sync", "-n", ns, "--wait")
 
 
+def test_pod_security_restricted_is_enforced(cluster: Cluster) -> None:
+    kubectl = cluster.kubectl()
+    namespace(kubectl, "psa-proof")
+    pod = (
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: privileged}\nspec:\n  containers:\n"
+        "    - {name: c, image: docker.io/library/busybox:1.37.0, securityContext: {privileged: true}}\n"
+    )
+    refused = kubectl.run(["apply", "-n", "psa-proof", "-f", "-"], input_text=pod, check=False)
+    assert not refused.ok
+    assert 'violates PodSecurity "restricted' in refused.stderr
+
+
+def test_minimal_crds_when_none_are_given(tmp_path: Path) -> None:
+    """A cluster without the real CRDs: `chartgen test` installs ones that accept any spec."""
+    bare = cluster_up("chartgen-e2e-bare", nodes=2)
+    try:
+        repo = git_repo(tmp_path)
+        assert run_cli("-C", str(repo), "generate").code == 0
+        result = run_cli(
+            "test", "--charts", str(repo / "charts/invoice-sync"), "--kubeconfig", str(bare.kubeconfig)
+        )
+        assert result.code == 0, result.out + result.err
+        assert "installed 8 CRDs" in result.out
+        crds = bare.kubectl().get_json("crd", "-l", "app.kubernetes.io/managed-by=chartgen")["items"]
+        assert len(crds) == 8
+    finally:
+        cluster_down("chartgen-e2e-bare")
+
+
 def pod_state(kubectl: Kubectl, ns: str, release: str) -> tuple[str, int]:
     pods = kubectl.get_json("pods", "-n", ns, "-l", f"app.kubernetes.io/instance={release}")["items"]
     [pod] = [
@@ -305,7 +334,7 @@ def test_ct_lint_and_install_upgrade(cluster: Cluster, tmp_path: Path) -> None:
     for args in (["lint"], ["install", "--upgrade"]):
         start = time.monotonic()
         done = subprocess.run(
-            [ct, *args, "--config", "charts/ct.yaml", "--charts", "charts/invoice-sync"],
+            [ct, *args, "--config", "charts/ct.yaml", "--all"],
             cwd=repo, env=env, capture_output=True, text=True, timeout=900,
         )  # fmt: skip
         timed(f"ct {' '.join(args)}", start)
