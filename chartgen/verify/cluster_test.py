@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from chartgen.cluster import Cluster
+from chartgen.sources import FastLoader
 from chartgen.tools.helm import Helm
 from chartgen.tools.kube import Kubectl
 from chartgen.verify.git_history import previous_version
@@ -66,22 +67,24 @@ def install_crds(kubectl: Kubectl, folders: list[Path]) -> int:
     limit), then a minimal CRD accepting any spec for each kind the charts use and the
     cluster still lacks."""
     count = 0
+    served = {c["metadata"]["name"] for c in kubectl.get_json("crd")["items"]}
     for folder in folders:
         for path in sorted(folder.rglob("*.yaml")):
-            docs = [
-                d
-                for d in yaml.safe_load_all(path.read_text())
+            names = {
+                d["metadata"]["name"]
+                for d in yaml.load_all(path.read_text(), Loader=FastLoader)
                 if d and d.get("kind") == "CustomResourceDefinition"
-            ]
-            if docs:
+            }
+            if names - served:  # already there: leave it (a cluster's CRDs belong to its operators)
                 kubectl.apply_server_side(path.read_text(), "default", "chartgen")
-                count += len(docs)
-    served = {c["metadata"]["name"] for c in kubectl.get_json("crd")["items"]}
+                count += len(names)
+                served |= names
     for group, version, kind, plural in CUSTOM_KINDS:
         if f"{plural}.{group}" not in served:
             kubectl.apply_server_side(_minimal_crd(group, version, kind, plural), "default", "chartgen")
             count += 1
-    kubectl.run(["wait", "--for=condition=Established", "crd", "--all", "--timeout=60s"])
+    if count:
+        kubectl.run(["wait", "--for=condition=Established", "crd", "--all", "--timeout=60s"])
     return count
 
 
