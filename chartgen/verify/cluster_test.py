@@ -267,6 +267,8 @@ def _same_file(old_chart: Path, values: Path | None) -> list[str]:
 def _namespace(kubectl: Kubectl, name: str) -> Iterator[None]:
     labels = "\n".join(f"    {k}: {v}" for k, v in RESTRICTED.items())
     manifest = f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n  labels:\n{labels}\n"
+    # A namespace of an earlier run may still be terminating: it takes nothing new.
+    kubectl.run(["wait", "--for=delete", f"namespace/{name}", "--timeout=180s"], check=False)
     kubectl.apply_server_side(manifest, "default", "chartgen")
     try:
         yield
