@@ -10,7 +10,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from chartgen.errors import Diagnostics, Location
-from chartgen.workflow.model import Function, Project, State, Workflow, WorkflowSet
+from chartgen.workflow.model import Function, Project, Ref, State, Workflow, WorkflowSet
 from chartgen.workflow.specs import SpecIndex
 
 SPEC_FUNCTION_TYPES = ("rest", "asyncapi")
@@ -85,16 +85,30 @@ def check_transitions(wf: Workflow, ctx: Context) -> None:
             )
 
 
-def check_function_refs(wf: Workflow, ctx: Context) -> None:
-    names = {f.name for f in wf.functions}
+def _check_refs(
+    wf: Workflow,
+    ctx: Context,
+    known: set[str],
+    refs: Callable[[State], list[Ref]],
+    problem: Callable[[str, str], str],
+) -> None:
+    """Every name a state refers to (through `refs`) is in `known`; `problem(state, name)` words it."""
     for state in wf.states:
-        for ref in state.function_refs:
-            if ref.name not in names:
-                ctx.diag.error(
-                    f"state '{state.name}' calls function '{ref.name}', "
-                    f"which workflow '{wf.id}' does not define",
-                    wf.ref_loc(ref),
-                )
+        for ref in refs(state):
+            if ref.name not in known:
+                ctx.diag.error(problem(state.name, ref.name), wf.ref_loc(ref))
+
+
+def check_function_refs(wf: Workflow, ctx: Context) -> None:
+    _check_refs(
+        wf,
+        ctx,
+        {f.name for f in wf.functions},
+        lambda s: s.function_refs,
+        lambda state, name: (
+            f"state '{state}' calls function '{name}', which workflow '{wf.id}' does not define"
+        ),
+    )
 
 
 def check_consumed_event_types(wf: Workflow, ctx: Context) -> None:
@@ -108,27 +122,28 @@ def check_consumed_event_types(wf: Workflow, ctx: Context) -> None:
 
 
 def check_event_refs(wf: Workflow, ctx: Context) -> None:
-    names = {e.name for e in wf.events}
-    for state in wf.states:
-        for ref in state.event_refs:
-            if ref.name not in names:
-                ctx.diag.error(
-                    f"state '{state.name}' refers to event '{ref.name}', "
-                    f"which workflow '{wf.id}' does not define",
-                    wf.ref_loc(ref),
-                )
+    _check_refs(
+        wf,
+        ctx,
+        {e.name for e in wf.events},
+        lambda s: s.event_refs,
+        lambda state, name: (
+            f"state '{state}' refers to event '{name}', which workflow '{wf.id}' does not define"
+        ),
+    )
 
 
 def check_subflow_refs(wf: Workflow, ctx: Context) -> None:
-    ids = {w.id for w in ctx.project.workflows}
-    for state in wf.states:
-        for ref in state.subflow_refs:
-            if ref.name not in ids:
-                ctx.diag.error(
-                    f"state '{state.name}' calls subflow '{ref.name}', "
-                    f"which is not a workflow id of project '{ctx.project.rel}'",
-                    wf.ref_loc(ref),
-                )
+    project = ctx.project.rel
+    _check_refs(
+        wf,
+        ctx,
+        {w.id for w in ctx.project.workflows},
+        lambda s: s.subflow_refs,
+        lambda state, name: (
+            f"state '{state}' calls subflow '{name}', which is not a workflow id of project '{project}'"
+        ),
+    )
 
 
 def check_secrets_declared(wf: Workflow, ctx: Context) -> None:
