@@ -22,7 +22,8 @@ from chartgen.workflow.names import dns_name
 from chartgen.workflow.specs import operation_path
 
 SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
-PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::[^}]*)?\}")
+PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")  # no default value after ':'
+INJECTED = {"K_SINK"}  # set by the SinkBinding / the operator when a workflow produces events
 # Kubernetes API paths: the core group's well-known resources, or a named group/version
 # (dotted groups such as apps.openshift.io, or the built-in undotted ones).
 KUBE_PATH = re.compile(
@@ -50,7 +51,7 @@ class ProjectFacts:
     secret_names: list[str] = field(default_factory=list)  # keys read as config properties by name
     secret_env: dict[str, str] = field(default_factory=dict)  # env var -> secret key (rewritten credentials)
     kube_api_calls: list[str] = field(default_factory=list)  # "function 'f' (specs/kube.yaml)"
-    placeholders: list[str] = field(default_factory=list)  # ${VAR} used in properties
+    placeholders: list[str] = field(default_factory=list)  # ${VAR} (no default) nothing in the files defines
 
     @property
     def can_wait(self) -> bool:
@@ -216,8 +217,14 @@ def credential_env(project: Project) -> dict[str, str]:
 
 
 def _placeholders(project: Project) -> list[str]:
+    """`${VAR}` references in the properties files that no property of those files defines."""
     found: set[str] = set()
+    defined: set[str] = set()
     for asset in project.assets:
-        if asset.rel_path.endswith(".properties") and "/" not in asset.rel_path:
-            found.update(PLACEHOLDER.findall(asset.path.read_text(encoding="utf-8", errors="replace")))
-    return sorted(found)
+        if is_properties(asset.rel_path):
+            text = asset.path.read_text(encoding="utf-8", errors="replace")
+            found.update(PLACEHOLDER.findall(text))
+            defined.update(
+                e.key.split(".", 1)[1] if e.key.startswith("%") else e.key for e in parse_properties(text)
+            )
+    return sorted(found - defined)

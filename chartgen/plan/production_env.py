@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chartgen.errors import Diagnostics
-from chartgen.plan.facts import ProjectFacts
+from chartgen.plan.facts import INJECTED, ProjectFacts
 from chartgen.plan.values import fill_placeholders, profile_values
 from chartgen.profile.loader import clone, deep_merge
 from chartgen.profile.model import Profile
@@ -133,6 +133,7 @@ def check_environment(chart: str, facts: ProjectFacts, profile: Profile, diag: D
     _check_operator_scaling(chart, profile, diag)
     _check_secrets(chart, facts, profile, diag)
     _check_kubernetes_api(chart, facts, profile, diag)
+    _check_placeholders(chart, facts, profile, diag)
 
 
 def _check_persistence(chart: str, facts: ProjectFacts, profile: Profile, diag: Diagnostics) -> None:
@@ -223,6 +224,26 @@ def _check_secrets(chart: str, facts: ProjectFacts, profile: Profile, diag: Diag
             f"profile '{profile.env}': secrets.vault.address is required for provider '{provider}' "
             f"(chart '{chart}' uses secrets: {', '.join(facts.secret_keys) or 'database credentials'})",
             profile.location("secrets") if profile.get("secrets") else profile.location("mode", key=True),
+        )
+
+
+def _check_placeholders(chart: str, facts: ProjectFacts, profile: Profile, diag: Diagnostics) -> None:
+    """A `${VAR}` nothing provides makes the runtime fail at start: say so before deploying."""
+    provided = (
+        set(facts.secret_names)
+        | set(facts.secret_env)
+        | set(profile.get("secrets", "env") or {})
+        | set(profile.get("env") or {})
+        | set(profile.get("properties") or {})
+        | (INJECTED if facts.produced else set())
+    )
+    missing = [v for v in facts.placeholders if v not in provided]
+    if missing:
+        names = ", ".join(f"${{{v}}}" for v in missing)
+        diag.warning(
+            f"chart '{chart}' in '{profile.env}': the properties use {names}, which nothing provides "
+            "(map them to Secret keys in the profile's secrets.env, or set them in env)",
+            profile.location("mode", key=True),
         )
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from chartgen.sources import FastLoader, display_path
+from chartgen.sources import FastLoader
 from chartgen.tools.helm import Helm
 from chartgen.verify.crd_schema import CrdSchemas
 from chartgen.verify.kube_schema import KubeSchemas
@@ -127,7 +127,3 @@ def _helm_problems(output: str) -> list[str]:
 def _name(obj: dict[str, Any]) -> str:
     meta = obj.get("metadata") or {}
     return f"{obj.get('kind')}/{meta.get('name')}"
-
-
-def describe(chart_folder: Path) -> str:
-    return display_path(chart_folder)

@@ -242,3 +242,25 @@ def test_no_projects_is_a_warning_and_writes_nothing(tmp_path: Path) -> None:
     assert result.code == 0
     assert "warning: no workflow projects found under workflows" in result.err
     assert not (tmp_path / "charts").exists()
+
+
+def test_unprovided_property_placeholders_are_reported(tmp_path: Path) -> None:
+    repo(
+        tmp_path,
+        {
+            "workflows/greet/application.properties": (
+                "a.url=${API_URL}\nb.url=${OTHER_URL:http://default}\nc=${a.url}\nd=${TOKEN}\n"
+            ),
+            "workflows/greet/secret.properties": "TOKEN=\n",
+        },
+    )
+    result = run_cli("generate")
+    assert result.code == 0, result.err
+    assert (
+        "profiles/prod.yaml:2:1: warning: chart 'greet' in 'prod': the properties use ${API_URL}, which "
+        "nothing provides (map them to Secret keys in the profile's secrets.env, or set them in env)"
+    ) in result.err
+    (tmp_path / "profiles/prod.yaml").write_text(
+        (tmp_path / "profiles/prod.yaml").read_text() + "env: {API_URL: 'http://api'}\n"
+    )
+    assert "prod': the properties use" not in run_cli("generate").err
