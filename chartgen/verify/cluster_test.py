@@ -135,6 +135,17 @@ def test_chart(chart: Path, cluster: Cluster, helm: Helm, env: str | None = None
     kubectl = cluster.kubectl()
     release = chart.name
     extra = ["-f", str(values)] if values else []
+
+    def step(phase: str, *args: str | Path) -> None:
+        """One timed helm command on this release; a failure ends the chart's test."""
+        start = time.monotonic()
+        try:
+            done = helm.against(cluster.kubeconfig, [*args, "-n", namespace, "--timeout", WAIT])
+        finally:
+            result.phases[phase] = round(time.monotonic() - start, 1)
+        if not done.ok:
+            raise _PhaseFailed(f"helm {args[0]}: {(done.stderr or done.stdout).strip()[-1500:]}")
+
     with _namespace(kubectl, namespace):
         previous = previous_version(chart)
         try:
@@ -142,110 +153,29 @@ def test_chart(chart: Path, cluster: Cluster, helm: Helm, env: str | None = None
                 sha, old_chart = previous
                 result.upgrade_from = f"git {sha[:12]}"
                 old_values = _same_file(old_chart.path, values)
-                _phase(
-                    result,
-                    "install previous",
-                    lambda: _helm(
-                        helm,
-                        cluster,
-                        [
-                            "install",
-                            release,
-                            old_chart.path,
-                            "-n",
-                            namespace,
-                            "--wait",
-                            "--timeout",
-                            WAIT,
-                            *old_values,
-                        ],
-                    ),
-                )
-                _phase(
-                    result,
-                    "upgrade",
-                    lambda: _helm(
-                        helm,
-                        cluster,
-                        ["upgrade", release, chart, "-n", namespace, "--wait", "--timeout", WAIT, *extra],
-                    ),
-                )
-                old_chart.cleanup()
+                step("install previous", "install", release, old_chart.path, "--wait", *old_values)
+                step("upgrade", "upgrade", release, chart, "--wait", *extra)
             else:
                 result.upgrade_from = "changed values"
-                _phase(
-                    result,
-                    "install",
-                    lambda: _helm(
-                        helm,
-                        cluster,
-                        ["install", release, chart, "-n", namespace, "--wait", "--timeout", WAIT, *extra],
-                    ),
-                )
-                _phase(
-                    result,
-                    "upgrade",
-                    lambda: _helm(
-                        helm,
-                        cluster,
-                        [
-                            "upgrade",
-                            release,
-                            chart,
-                            "-n",
-                            namespace,
-                            "--wait",
-                            "--timeout",
-                            WAIT,
-                            *extra,
-                            "--set-string",
-                            "podAnnotations.chartgen/upgrade-check=1",
-                        ],
-                    ),
-                )
-            _phase(
-                result,
-                "helm test",
-                lambda: _helm(helm, cluster, ["test", release, "-n", namespace, "--timeout", WAIT]),
-            )
-            _phase(
-                result,
-                "rollback",
-                lambda: _helm(
-                    helm, cluster, ["rollback", release, "1", "-n", namespace, "--wait", "--timeout", WAIT]
-                ),
-            )
-            _phase(
-                result,
-                "uninstall",
-                lambda: _helm(
-                    helm, cluster, ["uninstall", release, "-n", namespace, "--wait", "--timeout", WAIT]
-                ),
-            )
+                step("install", "install", release, chart, "--wait", *extra)
+                changed = "podAnnotations.chartgen/upgrade-check=1"
+                step("upgrade", "upgrade", release, chart, "--wait", *extra, "--set-string", changed)
+            step("helm test", "test", release)
+            step("rollback", "rollback", release, "1", "--wait")
+            step("uninstall", "uninstall", release, "--wait")
             left = _leftovers(kubectl, namespace, release)
             if left:
                 result.problems.append(f"uninstall left {', '.join(left)}")
         except _PhaseFailed as failed:
             result.problems.append(str(failed))
+        finally:
+            if previous is not None:
+                previous[1].cleanup()
     return result
 
 
 class _PhaseFailed(Exception):
     pass
-
-
-def _phase(result: ChartTest, name: str, action: Callable[[], None]) -> None:
-    start = time.monotonic()
-    try:
-        action()
-    finally:
-        result.phases[name] = round(time.monotonic() - start, 1)
-
-
-def _helm(helm: Helm, cluster: Cluster, args: list[str | Path]) -> None:
-    done = helm.against(cluster.kubeconfig, args)
-    if not done.ok:
-        raise _PhaseFailed(f"helm {args[0]}: {(done.stderr or done.stdout).strip()[-1500:]}")
 
 
 def _values_file(chart: Path, env: str | None) -> Path | None:
