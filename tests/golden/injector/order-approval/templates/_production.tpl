@@ -219,3 +219,13 @@ manage and the viewer Role may read. Mirrors the conditions of the templates.
   {{- end }}
 {{- end }}
 {{- end }}
+
+{{/* Pod security context of the runtime: non-root with a fixed UID, seccomp RuntimeDefault. */}}
+{{- define "chartgen.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: {{ .Values.securityContext.runAsUser }}
+runAsGroup: {{ .Values.securityContext.runAsGroup }}
+fsGroup: {{ .Values.securityContext.fsGroup }}
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}

@@ -94,3 +94,38 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- $image.repository }}
 {{- end }}
 {{- end }}
+
+{{/* Container security context of the restricted Pod Security level; the root filesystem is
+read-only unless the caller passes (dict "writable" true) (devmode compiles into it). */}}
+{{- define "chartgen.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+{{- if not .writable }}
+readOnlyRootFilesystem: true
+{{- end }}
+runAsNonRoot: true
+capabilities:
+  drop: ["ALL"]
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{/* Startup, liveness and readiness probes on the health endpoints (values: probes). */}}
+{{- define "chartgen.probes" -}}
+{{- with .Values.probes }}
+startupProbe:
+  httpGet: {path: {{ .startup.path }}, port: http}
+  periodSeconds: {{ .startup.periodSeconds }}
+  timeoutSeconds: {{ .startup.timeoutSeconds }}
+  failureThreshold: {{ .startup.failureThreshold }}
+livenessProbe:
+  httpGet: {path: {{ .liveness.path }}, port: http}
+  periodSeconds: {{ .liveness.periodSeconds }}
+  timeoutSeconds: {{ .liveness.timeoutSeconds }}
+  failureThreshold: {{ .liveness.failureThreshold }}
+readinessProbe:
+  httpGet: {path: {{ .readiness.path }}, port: http}
+  periodSeconds: {{ .readiness.periodSeconds }}
+  timeoutSeconds: {{ .readiness.timeoutSeconds }}
+  failureThreshold: {{ .readiness.failureThreshold }}
+{{- end }}
+{{- end }}
