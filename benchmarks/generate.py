@@ -22,8 +22,9 @@ from pathlib import Path
 import yaml
 
 from chartgen.config import load_settings
-from chartgen.pipeline import run_generate, run_validate
-from chartgen.tools.helm import Helm, find_helm
+from chartgen.flows import run_generate, run_validate
+from chartgen.tools.helm import Helm
+from chartgen.tools.locate import find_helm
 from chartgen.verify.lint import lint_charts
 
 WORKFLOW = """\

@@ -16,7 +16,7 @@ from typing import Any
 import jsonschema
 
 from chartgen.errors import Diagnostics, Location, UserError
-from chartgen.sources import ParseError, SourceFile, display_path
+from chartgen.formats.source import ParseError, SourceFile, display_path
 
 CONFIG_FILE = "chartgen.yaml"
 DEFAULT_KUBE_VERSION = "1.34"

@@ -7,6 +7,7 @@ scripts/setup.sh
 .venv/bin/ruff check chartgen tests testing benchmarks
 .venv/bin/ruff format --check chartgen tests testing benchmarks
 .venv/bin/mypy
+.venv/bin/lint-imports --no-logo --no-cache
 .venv/bin/pytest -q tests/unit
 .venv/bin/pytest -q tests/helm
 .venv/bin/pytest -q -s tests/e2e "$@"

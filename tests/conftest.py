@@ -52,7 +52,7 @@ def run_cli(*args: str) -> CliResult:
 
 def helm_available() -> bool:
     from chartgen.errors import ToolError
-    from chartgen.tools.helm import find_helm
+    from chartgen.tools.locate import find_helm
 
     try:
         find_helm()
@@ -63,7 +63,7 @@ def helm_available() -> bool:
 
 @pytest.fixture(scope="session")
 def helm_binary() -> Path:
-    from chartgen.tools.helm import find_helm
+    from chartgen.tools.locate import find_helm
 
     if not helm_available():
         if os.environ.get("CI"):

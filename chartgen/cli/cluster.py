@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from chartgen.cluster import DEFAULT_NAME, DEFAULT_NODES, cluster_down, cluster_up, kubeconfig_path
-from chartgen.output import Printer
+from chartgen.cli.output import Printer
+from chartgen.tools.kwok import DEFAULT_NAME, DEFAULT_NODES, cluster_down, cluster_up, kubeconfig_path
 
 
 def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:

@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from chartgen.cli.common import add_workflow_options, settings_from
-from chartgen.devsync import dev_sync
-from chartgen.output import Printer, diagnostics_json
-from chartgen.tools.helm import Helm, find_helm
-from chartgen.tools.kube import Kubectl, find_tool
+from chartgen.cli.output import Printer, diagnostics_json
+from chartgen.deploy.devsync import dev_sync
+from chartgen.tools.helm import Helm
+from chartgen.tools.kubectl import Kubectl
+from chartgen.tools.locate import find_helm, find_tool
 
 
 def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:

@@ -6,9 +6,9 @@ import argparse
 from typing import Any
 
 from chartgen.cli.common import add_workflow_options, settings_from
-from chartgen.output import Printer, diagnostics_json
-from chartgen.pipeline import run_generate
-from chartgen.sources import display_path
+from chartgen.cli.output import Printer, diagnostics_json
+from chartgen.flows import run_generate
+from chartgen.formats.source import display_path
 
 
 def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:

@@ -6,10 +6,11 @@ import argparse
 from typing import Any
 
 from chartgen.cli.common import settings_from
+from chartgen.cli.output import Printer
 from chartgen.errors import UserError
-from chartgen.output import Printer
-from chartgen.sources import display_path
-from chartgen.tools.helm import Helm, find_helm
+from chartgen.formats.source import display_path
+from chartgen.tools.helm import Helm
+from chartgen.tools.locate import find_helm
 from chartgen.verify.crd_schema import CrdSchemas
 from chartgen.verify.lint import LintResult, find_charts, lint_charts
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from chartgen import __version__
 from chartgen.cli import cluster, dev, generate, lint, test, validate
+from chartgen.cli.output import Printer, diagnostics_json
 from chartgen.errors import EXIT_BUG, ChartgenError
-from chartgen.output import Printer, diagnostics_json
 
 COMMANDS = {
     "validate": validate,

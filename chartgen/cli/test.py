@@ -7,13 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from chartgen.cli.common import settings_from
-from chartgen.cluster import DEFAULT_NAME, Cluster, kubeconfig_path
+from chartgen.cli.output import Printer
 from chartgen.errors import UserError
-from chartgen.output import Printer
-from chartgen.sources import display_path
-from chartgen.tools.helm import Helm, find_helm
-from chartgen.tools.kube import Kubectl, find_tool
-from chartgen.verify.cluster_test import ChartTest, install_crds, test_charts
+from chartgen.formats.source import display_path
+from chartgen.tools.helm import Helm
+from chartgen.tools.kubectl import Kubectl
+from chartgen.tools.kwok import DEFAULT_NAME, Cluster, kubeconfig_path
+from chartgen.tools.locate import find_helm, find_tool
+from chartgen.verify.lifecycle import LifecycleResult, install_crds, run_lifecycles
 from chartgen.verify.lint import find_charts
 
 
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace, printer: Printer) -> int:
     if installed:
         printer.line(f"installed {installed} CRDs")
 
-    def show(r: ChartTest) -> None:
+    def show(r: LifecycleResult) -> None:
         timings = ", ".join(f"{k} {v}s" for k, v in r.phases.items())
         printer.result(
             f"{'✔' if r.ok else '✖'} {r.chart} {r.values} (upgrade from {r.upgrade_from}; {timings})"
@@ -52,7 +53,7 @@ def run(args: argparse.Namespace, printer: Printer) -> int:
         for problem in r.problems:
             printer.result(f"    {problem}")
 
-    results = test_charts(settings.out, cluster, Helm(find_helm()), args.values_env, show)
+    results = run_lifecycles(settings.out, cluster, Helm(find_helm()), args.values_env, show)
     failed = [r for r in results if not r.ok]
     printer.result(f"{len(results) - len(failed)} of {len(results)} charts passed on the cluster")
     printer.document(

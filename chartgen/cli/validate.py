@@ -6,8 +6,8 @@ import argparse
 from typing import Any
 
 from chartgen.cli.common import add_workflow_options, settings_from
-from chartgen.output import Printer, diagnostics_json
-from chartgen.pipeline import run_validate
+from chartgen.cli.output import Printer, diagnostics_json
+from chartgen.flows import run_validate
 
 
 def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:

@@ -17,10 +17,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from chartgen.emit.yamlout import Quoted, dump_yaml
 from chartgen.errors import Diagnostics, UserError
+from chartgen.formats.source import display_path
+from chartgen.formats.yaml_out import Quoted, dump_yaml
 from chartgen.plan.model import ChartPlan
-from chartgen.sources import display_path
 
 OWNERSHIP_MARK = re.compile(rb"^  chartgen/generated: ['\"]true['\"]$", re.MULTILINE)
 _TEMPLATE_CACHE: dict[str, list[tuple[str, bytes]]] = {}

@@ -6,11 +6,11 @@ from collections.abc import Callable
 from functools import partial
 
 from chartgen.errors import Diagnostics
+from chartgen.formats.source import display_path
 from chartgen.plan.dev import plan_dev
 from chartgen.plan.model import ChartPlan
 from chartgen.plan.production import plan_production
 from chartgen.profile.model import Profile
-from chartgen.sources import display_path
 from chartgen.workflow.model import WorkflowSet
 from chartgen.workflow.names import NameRegistry, dns_name, is_valid_name
 

@@ -12,7 +12,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from chartgen.properties import parse_properties
+from chartgen.formats.properties import parse_properties
 
 _WORD = re.compile(
     r"(^|[-_])(password|passwd|secret|token|api-?key|private-?key|credentials?)$", re.IGNORECASE

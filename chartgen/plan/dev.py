@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chartgen.errors import Diagnostics, Location
+from chartgen.formats.source import display_path
 from chartgen.plan.facts import credential_env, secret_names
 from chartgen.plan.files import (
     ProjectFile,
@@ -21,7 +22,6 @@ from chartgen.plan.schema import dev_schema
 from chartgen.plan.values import dev_defaults, profile_values, split_image
 from chartgen.profile.loader import deep_merge
 from chartgen.profile.model import Profile
-from chartgen.sources import display_path
 from chartgen.workflow.model import WorkflowSet
 
 RESOURCES_PATH = "/home/kogito/serverless-workflow-project/src/main/resources"

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from chartgen.errors import Diagnostics, Location
+from chartgen.formats.properties import parse_properties
+from chartgen.formats.source import display_path
 from chartgen.plan.credentials import externalize
 from chartgen.plan.files import is_properties
-from chartgen.properties import parse_properties
-from chartgen.sources import display_path
 from chartgen.workflow.model import Project, Workflow
 from chartgen.workflow.names import dns_name
 from chartgen.workflow.specs import operation_path

@@ -13,11 +13,11 @@ from typing import Any
 import yaml
 
 from chartgen.errors import Diagnostics, Location
+from chartgen.formats.properties import parse_properties, render_properties
+from chartgen.formats.source import FastLoader, display_path
 from chartgen.plan.credentials import externalize
 from chartgen.plan.minify import dump_spec, minify_openapi
 from chartgen.plan.model import ConfigMapPlan, DataFile
-from chartgen.properties import parse_properties, render_properties
-from chartgen.sources import FastLoader, display_path
 from chartgen.workflow.model import Project
 
 # The API server refuses objects over 1 MiB; keep room for metadata and keys.

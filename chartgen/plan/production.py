@@ -8,8 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from chartgen.emit.yamlout import dump_yaml
 from chartgen.errors import Diagnostics
+from chartgen.formats.yaml_out import dump_yaml
 from chartgen.plan.facts import ProjectFacts, cr_flow, project_facts
 from chartgen.plan.files import data_files, is_properties, pack_config_maps, project_files
 from chartgen.plan.model import ChartPlan, DataFile

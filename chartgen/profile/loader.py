@@ -10,9 +10,9 @@ from typing import Any
 import jsonschema
 
 from chartgen.errors import Diagnostics, Location
+from chartgen.formats.source import ParseError, SourceFile, display_path
 from chartgen.profile.model import Profile, ProfileFile
 from chartgen.profile.schema import PLACEHOLDER_FIELDS, PROFILE_SCHEMA
-from chartgen.sources import ParseError, SourceFile, display_path
 
 ENV_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")

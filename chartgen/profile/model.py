@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chartgen.errors import Location
-from chartgen.sources import SourceFile
+from chartgen.formats.source import SourceFile
 
 
 @dataclass

@@ -1,40 +1,14 @@
-"""The helm binary: found through CHARTGEN_HELM, the set-up's cache, or PATH."""
+"""helm: lint, template and release commands, as argv lists."""
 
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from chartgen.errors import ToolError
+from chartgen.tools.locate import cache_dir
 from chartgen.tools.runner import Completed, run
-
-HELM_VERSION = "v4.3.1"
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("CHARTGEN_CACHE", Path.home() / ".cache" / "chartgen"))
-
-
-def find_helm() -> Path:
-    explicit = os.environ.get("CHARTGEN_HELM")
-    if explicit:
-        path = Path(explicit)
-        if not (path.is_file() and os.access(path, os.X_OK)):
-            raise ToolError(f"CHARTGEN_HELM={explicit} is not an executable file")
-        return path
-    cached = cache_dir() / "bin" / "helm"
-    if cached.is_file() and os.access(cached, os.X_OK):
-        return cached
-    found = shutil.which("helm")
-    if found:
-        return Path(found)
-    raise ToolError(
-        "helm not found: run scripts/setup.sh (installs helm "
-        f"{HELM_VERSION} into {cache_dir() / 'bin'}), or set CHARTGEN_HELM"
-    )
 
 
 @dataclass

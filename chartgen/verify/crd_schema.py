@@ -15,7 +15,7 @@ import jsonschema
 import yaml
 
 from chartgen.errors import UserError
-from chartgen.sources import FastLoader, display_path
+from chartgen.formats.source import FastLoader, display_path
 
 
 class CrdSchemas:

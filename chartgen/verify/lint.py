@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from chartgen.sources import FastLoader
+from chartgen.formats.source import FastLoader
 from chartgen.tools.helm import Helm
 from chartgen.verify.crd_schema import CrdSchemas
 from chartgen.verify.kube_schema import KubeSchemas

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from chartgen.errors import Diagnostics
-from chartgen.sources import Pointer, SourceFile
+from chartgen.formats.source import Pointer, SourceFile
 from chartgen.workflow import keys
 from chartgen.workflow.model import (
     STATE_TYPES,

@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from chartgen.errors import Diagnostics, Location
-from chartgen.sources import ParseError, SourceFile, display_path
+from chartgen.formats.source import ParseError, SourceFile, display_path
 from chartgen.workflow.build import WorkflowBuilder, is_custom_resource, looks_like_workflow
 from chartgen.workflow.discover import FoundProject, discover
 from chartgen.workflow.model import Asset, Project, Workflow, WorkflowSet

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from chartgen.errors import Location
-from chartgen.sources import Pointer, SourceFile
+from chartgen.formats.source import Pointer, SourceFile
 
 STATE_TYPES = ("operation", "switch", "event", "callback", "sleep", "inject", "parallel", "foreach")
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from chartgen.errors import Diagnostics, Location
-from chartgen.sources import ParseError, SourceFile
+from chartgen.formats.source import ParseError, SourceFile
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 

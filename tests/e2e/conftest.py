@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from chartgen.cluster import Cluster, cluster_down, cluster_up
 from chartgen.errors import ToolError
-from chartgen.tools.kube import find_tool
+from chartgen.tools.kwok import Cluster, cluster_down, cluster_up
+from chartgen.tools.locate import find_tool
 from tests.conftest import REPO
 
 CLUSTER = "chartgen-e2e"

@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 import yaml
 
-from chartgen.cluster import Cluster, cluster_down, cluster_up
-from chartgen.tools.helm import Helm, cache_dir, find_helm
-from chartgen.tools.kube import Kubectl, find_tool
-from chartgen.verify.cluster_test import install_crds
+from chartgen.tools.helm import Helm
+from chartgen.tools.kubectl import Kubectl
+from chartgen.tools.kwok import Cluster, cluster_down, cluster_up
+from chartgen.tools.locate import cache_dir, find_helm, find_tool
+from chartgen.verify.lifecycle import install_crds
 from testing.variants import make_variant
 from tests.conftest import REPO, run_cli
 from tests.e2e.conftest import CRDS, commit, git_repo

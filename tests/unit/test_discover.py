@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from chartgen.errors import Diagnostics, Location
-from chartgen.sources import SourceFile
+from chartgen.formats.source import SourceFile
 from chartgen.workflow.discover import discover
 from chartgen.workflow.loader import load_workflows
 from chartgen.workflow.model import Project, WorkflowSet

@@ -5,10 +5,9 @@ Used only to locate diagnostics, so clarity wins over speed here.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
-if TYPE_CHECKING:
-    from chartgen.sources import PosNode
+from chartgen.formats.positions import PosNode
 
 _WS = " \t\r\n\ufeff"
 
@@ -58,8 +57,6 @@ class _Scanner:
         raise ValueError("unterminated string")
 
     def value(self, key_pos: tuple[int, int] | None) -> PosNode:
-        from chartgen.sources import PosNode
-
         self.skip_ws()
         node = PosNode((self.line, self.col), key_pos)
         ch = self.peek()
@@ -103,3 +100,8 @@ def json_positions(text: str) -> PosNode | None:
         return _Scanner(text).value(None)
     except (ValueError, IndexError):
         return None
+
+
+def json_trees(text: str) -> list[Any]:
+    root = json_positions(text)
+    return [root] if root is not None else []

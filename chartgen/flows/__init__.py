@@ -11,10 +11,10 @@ from pathlib import Path
 from chartgen.config import Settings
 from chartgen.emit.writer import EmitResult, emit_charts
 from chartgen.errors import Diagnostic, Diagnostics, UserError
+from chartgen.formats.source import display_path
 from chartgen.plan import plan_charts
 from chartgen.plan.model import ChartPlan
 from chartgen.profile.loader import load_profiles
-from chartgen.sources import display_path
 from chartgen.workflow.loader import load_workflows
 from chartgen.workflow.model import WorkflowSet
 from chartgen.workflow.validate import validate

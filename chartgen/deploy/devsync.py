@@ -23,7 +23,7 @@ from chartgen.plan import dev_chart_name, plan_charts
 from chartgen.plan.model import ChartPlan
 from chartgen.profile.loader import load_profiles
 from chartgen.tools.helm import Helm
-from chartgen.tools.kube import Kubectl
+from chartgen.tools.kubectl import Kubectl
 from chartgen.workflow.discover import is_workflow_file
 from chartgen.workflow.loader import load_workflows
 from chartgen.workflow.validate import validate

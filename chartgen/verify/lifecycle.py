@@ -15,12 +15,12 @@ from pathlib import Path
 
 import yaml
 
-from chartgen.cluster import Cluster
-from chartgen.sources import FastLoader
+from chartgen.formats.source import FastLoader
 from chartgen.tools.helm import Helm
-from chartgen.tools.kube import Kubectl
-from chartgen.verify.git_history import previous_version
+from chartgen.tools.kubectl import Kubectl
+from chartgen.tools.kwok import Cluster
 from chartgen.verify.lint import find_charts
+from chartgen.version.git import previous_version
 
 RESTRICTED = {
     "pod-security.kubernetes.io/enforce": "restricted",
@@ -36,7 +36,7 @@ WAIT = "3m"
 
 
 @dataclass
-class ChartTest:
+class LifecycleResult:
     chart: str
     values: str
     namespace: str
@@ -112,26 +112,26 @@ def _minimal_crd(group: str, version: str, kind: str, plural: str) -> str:
     return yaml.safe_dump(crd)
 
 
-def test_charts(
+def run_lifecycles(
     charts: Path,
     cluster: Cluster,
     helm: Helm,
     env: str | None = None,
-    on_result: Callable[[ChartTest], None] | None = None,
-) -> list[ChartTest]:
+    on_result: Callable[[LifecycleResult], None] | None = None,
+) -> list[LifecycleResult]:
     results = []
     for chart in find_charts(charts):
-        result = test_chart(chart, cluster, helm, env)
+        result = run_lifecycle(chart, cluster, helm, env)
         results.append(result)
         if on_result:
             on_result(result)
     return results
 
 
-def test_chart(chart: Path, cluster: Cluster, helm: Helm, env: str | None = None) -> ChartTest:
+def run_lifecycle(chart: Path, cluster: Cluster, helm: Helm, env: str | None = None) -> LifecycleResult:
     values = _values_file(chart, env)
     namespace = f"test-{chart.name}"[:63].rstrip("-")
-    result = ChartTest(chart.name, values.name if values else "values.yaml", namespace)
+    result = LifecycleResult(chart.name, values.name if values else "values.yaml", namespace)
     kubectl = cluster.kubectl()
     release = chart.name
     extra = ["-f", str(values)] if values else []

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chartgen.errors import ToolError
-from chartgen.tools.helm import cache_dir
-from chartgen.tools.kube import Kubectl, find_tool
+from chartgen.tools.kubectl import Kubectl
+from chartgen.tools.locate import cache_dir, find_tool
 from chartgen.tools.runner import Completed, run
 
 DEFAULT_NAME = "chartgen"

@@ -1,33 +1,15 @@
-"""kubectl and kwokctl: argv lists only, always against an explicit kubeconfig."""
+"""kubectl: argv lists only, against an explicit kubeconfig when one is given."""
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from chartgen.errors import ToolError
-from chartgen.tools.helm import cache_dir
 from chartgen.tools.runner import Completed, run
-
-
-def find_tool(name: str) -> Path:
-    """A pinned tool from the set-up's cache (scripts/toolchain.sh), else PATH."""
-    explicit = os.environ.get(f"CHARTGEN_{name.upper().replace('-', '_')}")
-    for candidate in (explicit, str(cache_dir() / "bin" / name)):
-        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
-            return Path(candidate)
-    from shutil import which
-
-    found = which(name)
-    if found:
-        return Path(found)
-    raise ToolError(
-        f"{name} not found: run scripts/toolchain.sh (it builds the pinned {name} into {cache_dir() / 'bin'})"
-    )
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""Getting charts onto clusters: hot deploy to a dev pod."""

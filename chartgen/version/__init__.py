@@ -1,0 +1,1 @@
+"""Versions of charts: what git knows about earlier ones."""
