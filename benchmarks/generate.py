@@ -22,7 +22,8 @@ from pathlib import Path
 import yaml
 
 from chartgen.config import load_settings
-from chartgen.flows import run_generate, run_validate
+from chartgen.flows.generate import run_generate
+from chartgen.flows.validate import run_validate
 from chartgen.tools.helm import Helm
 from chartgen.tools.locate import find_helm
 from chartgen.verify.lint import lint_charts

@@ -11,31 +11,33 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import jsonschema
+from typing import Annotated, Any
 
 from chartgen.errors import Diagnostics, Location, UserError
 from chartgen.formats.source import ParseError, SourceFile, display_path
+from chartgen.schema.check import Checker
+from chartgen.schema.spec import Rule, value
 
 CONFIG_FILE = "chartgen.yaml"
 DEFAULT_KUBE_VERSION = "1.34"
 
-CONFIG_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "name": {"type": "string", "minLength": 1},
-        "workflows": {"type": "string", "minLength": 1},
-        "profiles": {"type": "string", "minLength": 1},
-        "out": {"type": "string", "minLength": 1},
-        "kubeVersion": {"type": "string", "pattern": r"^v?1\.\d+(\.\d+)?$"},
-        "exclude": {"type": "array", "items": {"type": "string", "minLength": 1}},
-        "charts": {"type": "object", "additionalProperties": {"type": "string"}},
-        "crds": {"type": "array", "items": {"type": "string", "minLength": 1}},
-    },
-}
-_VALIDATOR = jsonschema.Draft202012Validator(CONFIG_SCHEMA)
+Text = Annotated[str, Rule(min_length=1)]
+
+
+@dataclass(kw_only=True)
+class ConfigFile:
+    """chartgen.yaml: every key optional; keys are the flag names in camelCase."""
+
+    name: Text | None = value("Repository name; dev charts are <name>-<env>", None)
+    workflows: Text | None = value("Workflows folder", None)
+    profiles: Text | None = value("Profiles folder", None)
+    out: Text | None = value("Output folder for charts", None)
+    kubeVersion: Annotated[str, Rule(pattern=r"^v?1\.\d+(\.\d+)?$", expected='like "1.34"')] | None = value(
+        "Kubernetes version lint checks against", None
+    )
+    exclude: list[Text] | None = value("Globs of paths to leave out, relative to the workflows folder", None)
+    charts: dict[str, str] | None = value("Chart name overrides, by project folder", None)
+    crds: list[Text] | None = value("Folders of CRDs lint checks custom resources against", None)
 
 
 @dataclass
@@ -113,17 +115,9 @@ def _read_file(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         diag.error(f"{CONFIG_FILE} must be a mapping", source.location())
         diag.raise_if_errors()
-    for err in _VALIDATOR.iter_errors(data):
-        pointer = tuple(err.absolute_path)
-        if err.validator == "additionalProperties":
-            for key in sorted(set(err.instance) - set(CONFIG_SCHEMA["properties"])):
-                known = ", ".join(sorted(CONFIG_SCHEMA["properties"]))
-                diag.error(
-                    f"unknown key '{key}' in {CONFIG_FILE} (known keys: {known})",
-                    source.location(0, (*pointer, key), key=True),
-                )
-        else:
-            where = ".".join(map(str, pointer)) or CONFIG_FILE
-            diag.error(f"'{where}': {err.message}", source.location(0, pointer))
+    checker = Checker(CONFIG_FILE)
+    checker.load(ConfigFile, data)
+    for problem in checker.problems:
+        diag.error(problem.message, source.location(0, problem.at, problem.key))
     diag.raise_if_errors()
     return data

@@ -1,6 +1,7 @@
 """One error tree for the whole tool, and the located diagnostics users see.
 
-Exit codes: 0 ok, 1 user error (bad input, failed checks), 2 policy failure, 3 bug.
+Exit codes: 0 ok, 1 bad input (a bad command line too) or failed checks, 2 a policy refusal
+(well-formed input that production rules do not allow), 3 bug, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class Diagnostic:
     severity: Severity
     message: str
     location: Location | None = None
+    policy: bool = False  # a production rule refused well-formed input (exit 2)
 
     def __str__(self) -> str:
         where = f"{self.location}: " if self.location else ""
@@ -45,6 +47,7 @@ class Diagnostic:
             "path": loc.path if loc else None,
             "line": loc.line if loc else None,
             "col": loc.col if loc else None,
+            "policy": self.policy,
         }
 
 
@@ -67,6 +70,8 @@ class ToolError(ChartgenError):
 
 
 class PolicyError(ChartgenError):
+    """Every error is a production rule refusing well-formed input."""
+
     exit_code = EXIT_POLICY
 
 
@@ -78,6 +83,10 @@ class Diagnostics:
 
     def error(self, message: str, location: Location | None = None) -> None:
         self.items.append(Diagnostic("error", message, location))
+
+    def policy_error(self, message: str, location: Location | None = None) -> None:
+        """Well-formed input a production rule refuses: exit 2 when nothing else is wrong."""
+        self.items.append(Diagnostic("error", message, location, policy=True))
 
     def warning(self, message: str, location: Location | None = None) -> None:
         self.items.append(Diagnostic("warning", message, location))
@@ -98,7 +107,10 @@ class Diagnostics:
         return sorted(set(self.items), key=_sort_key)
 
     def raise_if_errors(self) -> None:
-        if self.errors:
+        errors = self.errors
+        if errors and all(d.policy for d in errors):
+            raise PolicyError(diagnostics=self.sorted())
+        if errors:
             raise UserError(diagnostics=self.sorted())
 
 

@@ -1,13 +1,23 @@
 #!/usr/bin/env bash
-# Everything CI checks, fastest tier first: lint/types, unit, real helm + corpus, then the
-# e2e tier on a real control plane (started and torn down by the tests themselves).
+# Everything CI checks, fastest tier first:
+#   scripts/test.sh            every tier (what .ci/run runs)
+#   scripts/test.sh TIER ...   only these: static (ruff, mypy, import layers), unit, helm, e2e
+# The e2e tier starts a real control plane and always tears it down.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+tiers=("$@")
+[ ${#tiers[@]} -gt 0 ] || tiers=(static unit helm e2e)
 scripts/setup.sh
-.venv/bin/ruff check chartgen tests testing benchmarks
-.venv/bin/ruff format --check chartgen tests testing benchmarks
-.venv/bin/mypy
-.venv/bin/lint-imports --no-logo --no-cache
-.venv/bin/pytest -q tests/unit
-.venv/bin/pytest -q tests/helm
-.venv/bin/pytest -q -s tests/e2e "$@"
+for tier in "${tiers[@]}"; do
+  case $tier in
+    static)
+      .venv/bin/ruff check chartgen tests testing benchmarks
+      .venv/bin/ruff format --check chartgen tests testing benchmarks
+      .venv/bin/mypy
+      .venv/bin/lint-imports --no-logo --no-cache ;;
+    unit) .venv/bin/pytest -q tests/unit ;;
+    helm) .venv/bin/pytest -q tests/helm ;;
+    e2e) .venv/bin/pytest -q -s tests/e2e ;;
+    *) echo "unknown tier: $tier (static, unit, helm, e2e)" >&2; exit 2 ;;
+  esac
+done

@@ -43,7 +43,9 @@ def workload_pods(objects: list[Obj]) -> list[tuple[str, Obj, list[Obj], dict[st
     return found
 
 
-def production_problems(objects: list[Obj], facts: Obj) -> list[str]:
+def production_problems(objects: list[Obj], data: Obj, env: str) -> list[str]:
+    """`data`: the chart's files/chartgen-data.yaml; `env`: the environment rendered."""
+    facts, planned = data, data["environments"][env]
     problems: list[str] = []
     by_kind: dict[str, list[Obj]] = {}
     for o in objects:
@@ -60,9 +62,30 @@ def production_problems(objects: list[Obj], facts: Obj) -> list[str]:
     problems += _network(by_kind, pods, tests)
     problems += _rbac(objects)
     problems += _events(by_kind, facts)
+    problems += _kinds(objects, planned["kinds"])
     if "SonataFlowPlatform" in by_kind:
         problems.append("a SonataFlowPlatform was emitted")
     return problems
+
+
+def plural(kind: str) -> str:
+    """The RBAC resource name of a kind (every kind a chartgen chart can hold)."""
+    lowered = kind.lower()
+    return (
+        lowered[:-1] + "ies" if lowered.endswith("y") else lowered + ("es" if lowered.endswith("s") else "s")
+    )
+
+
+def _kinds(objects: list[Obj], declared: dict[str, list[str]]) -> list[str]:
+    """Every rendered object is of a kind the plan declares (the deployer may manage it)."""
+    found = set()
+    for o in objects:
+        group = o["apiVersion"].rsplit("/", 1)[0] if "/" in o["apiVersion"] else ""
+        found.add((group, plural(o["kind"])))
+    allowed = {(g, r) for g, resources in declared.items() for r in resources}
+    return [
+        f"{r} ({g or 'core'}) rendered but not among the planned kinds" for g, r in sorted(found - allowed)
+    ]
 
 
 def _restricted(name: str, spec: Obj, containers: list[Obj]) -> list[str]:
@@ -154,7 +177,7 @@ def _rbac(objects: list[Obj]) -> list[str]:
 
 
 def _events(by_kind: dict[str, list[Obj]], facts: Obj) -> list[str]:
-    wanted = {(e["type"], e["source"]) for e in facts["events"]["consumed"]}
+    wanted = {(e["type"], e.get("source") or "") for e in facts["events"]["consumed"]}
     triggers = by_kind.get("Trigger", [])
     got = {
         (t["spec"]["filter"]["attributes"]["type"], t["spec"]["filter"]["attributes"].get("source", ""))

@@ -12,6 +12,8 @@ PROFILES_BASIC = {
           tag: "{version}"
         secrets:
           vault: {address: "https://vault.example.com:8200"}
+        networkPolicy:
+          ingress: [{namespace: clients}]
     """,
     "profiles/dev.yaml": """
         extends: base

@@ -22,14 +22,14 @@ VARIANTS: dict[str, dict[str, Any]] = {
 }
 
 
-def make_variant(dest: Path, name: str) -> Path:
-    """A copy of examples/ at dest/<name> whose production profiles carry the variant."""
+def make_variant(dest: Path, name: str, extra: dict[str, Any] | None = None) -> Path:
+    """A copy of examples/ at dest/<name> whose production profiles carry the variant (and `extra`)."""
     target = dest / name
     shutil.copytree(REPO / "examples", target, ignore=shutil.ignore_patterns("charts"))
     for file in PRODUCTION_PROFILES:
         path = target / "profiles" / file
         data = yaml.safe_load(path.read_text())
-        for key, value in VARIANTS[name].items():
+        for key, value in {**VARIANTS[name], **(extra or {})}.items():
             if isinstance(value, dict):
                 data.setdefault(key, {}).update(value)
             else:

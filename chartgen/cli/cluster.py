@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from chartgen.cli.output import Printer
+from chartgen.cli.output import Outcome, Printer
 from chartgen.tools.kwok import DEFAULT_NAME, DEFAULT_NODES, cluster_down, cluster_up, kubeconfig_path
 
 
@@ -22,17 +22,15 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--nodes", type=int, default=DEFAULT_NODES, help="simulated nodes (default 3)")
 
 
-def run(args: argparse.Namespace, printer: Printer) -> int:
+def run(args: argparse.Namespace, printer: Printer) -> Outcome:
     if args.action == "up":
         with printer.progress("cluster") as step:
             cluster = cluster_up(args.name, args.nodes, step)
         printer.result(f"✔ cluster {cluster.name} is up; kubeconfig: {cluster.kubeconfig}")
-        printer.document({"ok": True, "name": cluster.name, "kubeconfig": str(cluster.kubeconfig)})
-    elif args.action == "down":
+        return Outcome({"name": cluster.name, "kubeconfig": str(cluster.kubeconfig)})
+    if args.action == "down":
         cluster_down(args.name)
         printer.result(f"✔ cluster {args.name} is down")
-        printer.document({"ok": True, "name": args.name})
-    else:
-        printer.result(str(kubeconfig_path(args.name)))
-        printer.document({"ok": True, "kubeconfig": str(kubeconfig_path(args.name))})
-    return 0
+        return Outcome({"name": args.name})
+    printer.result(str(kubeconfig_path(args.name)))
+    return Outcome({"name": args.name, "kubeconfig": str(kubeconfig_path(args.name))})

@@ -28,3 +28,14 @@ def settings_from(args: argparse.Namespace) -> Settings:
     if getattr(args, "charts", None):
         flags["out"] = args.charts
     return load_settings(flags, Path.cwd())
+
+
+def add_cluster_options(p: argparse.ArgumentParser) -> None:
+    """The one cluster rule: --kubeconfig > KUBECONFIG > `chartgen cluster up`'s > ~/.kube/config."""
+    p.add_argument(
+        "--kubeconfig",
+        metavar="FILE",
+        help="cluster to use (default: KUBECONFIG, else the running `chartgen cluster up`, "
+        "else ~/.kube/config)",
+    )
+    p.add_argument("--context", help="kubeconfig context (default: the kubeconfig's current one)")

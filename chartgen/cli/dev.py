@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
-from chartgen.cli.common import add_workflow_options, settings_from
-from chartgen.cli.output import Printer, diagnostics_json
-from chartgen.deploy.devsync import dev_sync
+from chartgen.cli.common import add_cluster_options, add_workflow_options, settings_from
+from chartgen.cli.output import Outcome, Printer
+from chartgen.flows.dev import dev_sync
+from chartgen.tools.clusters import check_reachable, choose_cluster
 from chartgen.tools.helm import Helm
-from chartgen.tools.kubectl import Kubectl
-from chartgen.tools.locate import find_helm, find_tool
+from chartgen.tools.locate import find_helm
 
 
 def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -27,25 +26,24 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     add_workflow_options(p)
     p.add_argument("--profiles", metavar="DIR", help="profiles folder (default: profiles)")
     p.add_argument("--name", help="repository name (dev chart <name>-<env>)")
-    p.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig file (default: kubectl's)")
-    p.add_argument("--context", help="kubeconfig context")
+    add_cluster_options(p)
     p.add_argument("-n", "--namespace", help="namespace (default: the profile's)")
     p.add_argument("--release", help="Helm release name (default: the dev chart's name)")
     p.add_argument("--dry-run", action="store_true", help="show what would change; apply nothing")
 
 
-def run(args: argparse.Namespace, printer: Printer) -> int:
+def run(args: argparse.Namespace, printer: Printer) -> Outcome:
     settings = settings_from(args)
-    kubectl = Kubectl(find_tool("kubectl"), Path(args.kubeconfig) if args.kubeconfig else None, args.context)
+    cluster = choose_cluster(args.kubeconfig, args.context)
+    check_reachable(cluster)
+    printer.line(f"cluster: {cluster.describe()}")
     result = dev_sync(
-        settings, args.env, Helm(find_helm()), kubectl, args.namespace, args.release, args.dry_run
+        settings, args.env, Helm(find_helm()), cluster.kubectl(), args.namespace, args.release, args.dry_run
     )
-    printer.diagnostics(result.diagnostics)
-    for label, files in (("added", result.added), ("changed", result.changed), ("removed", result.removed)):
+    for label, mark, files in (("added", "+", result.added), ("changed", "~", result.changed),
+                               ("removed", "-", result.removed)):  # fmt: skip
         for path in files:
-            printer.line(
-                f"{'+' if label == 'added' else '-' if label == 'removed' else '~'} {path} ({label})"
-            )
+            printer.line(f"{mark} {path} ({label})")
     verb = "would apply" if args.dry_run else "applied"
     printer.result(
         f"✔ {result.release} in {result.namespace}: {len(result.added)} added, "
@@ -53,9 +51,9 @@ def run(args: argparse.Namespace, printer: Printer) -> int:
         f"{result.other_files} other files; {verb} "
         f"{len(result.applied) if not args.dry_run else 'no'} ConfigMaps, no restart"
     )
-    printer.document(
+    return Outcome(
         {
-            "ok": True,
+            "cluster": cluster.describe(),
             "release": result.release,
             "namespace": result.namespace,
             "added": result.added,
@@ -63,7 +61,6 @@ def run(args: argparse.Namespace, printer: Printer) -> int:
             "removed": result.removed,
             "otherFiles": result.other_files,
             "applied": result.applied,
-            "diagnostics": diagnostics_json(result.diagnostics),
-        }
+        },
+        result.diagnostics,
     )
-    return 0

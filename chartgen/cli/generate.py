@@ -6,8 +6,8 @@ import argparse
 from typing import Any
 
 from chartgen.cli.common import add_workflow_options, settings_from
-from chartgen.cli.output import Printer, diagnostics_json
-from chartgen.flows import run_generate
+from chartgen.cli.output import Outcome, Printer
+from chartgen.flows.generate import run_generate
 from chartgen.formats.source import display_path
 
 
@@ -24,35 +24,30 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--name", help="repository name, used for dev charts <name>-<env> (default: folder name)")
 
 
-def run(args: argparse.Namespace, printer: Printer) -> int:
+def run(args: argparse.Namespace, printer: Printer) -> Outcome:
     settings = settings_from(args)
     with printer.progress("generating") as step:
         result = run_generate(settings, step)
-    printer.diagnostics(result.diagnostics)
     out = display_path(settings.out)
     for plan in result.plans:
-        envs = ", ".join(f"values-{e}.yaml" for e in sorted(plan.env_values)) or "values.yaml"
-        printer.line(f"✔ {out}/{plan.dir_name} ({plan.kind}; {len(plan.workflows)} workflows; {envs})")
+        files = (
+            [f"values-{e}.yaml" for e in plan.environments] if plan.kind == "production" else ["values.yaml"]
+        )
+        printer.line(
+            f"✔ {out}/{plan.name} ({plan.kind}; {len(plan.workflows)} workflows; {', '.join(files)})"
+        )
     removed = result.emitted.removed if result.emitted else []
     for name in removed:
         printer.line(f"- {out}/{name} (stale, removed)")
     printer.result(f"{len(result.plans)} charts written to {out}")
-    printer.document(
+    charts = [
         {
-            "ok": True,
-            "out": str(settings.out),
-            "charts": [
-                {
-                    "name": p.dir_name,
-                    "kind": p.kind,
-                    "version": p.chart["version"],
-                    "workflows": p.workflows,
-                    "environments": sorted(p.env_namespaces),
-                }
-                for p in result.plans
-            ],
-            "removed": removed,
-            "diagnostics": diagnostics_json(result.diagnostics),
+            "name": p.name,
+            "kind": p.kind,
+            "version": p.chart["version"],
+            "workflows": p.workflows,
+            "environments": p.environments,
         }
-    )
-    return 0
+        for p in result.plans
+    ]
+    return Outcome({"out": str(settings.out), "charts": charts, "removed": removed}, result.diagnostics)

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from chartgen.cli.common import settings_from
-from chartgen.cli.output import Printer
+from chartgen.cli.output import Outcome, Printer
 from chartgen.errors import UserError
 from chartgen.formats.source import display_path
 from chartgen.tools.helm import Helm
@@ -34,7 +34,7 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     )
 
 
-def run(args: argparse.Namespace, printer: Printer) -> int:
+def run(args: argparse.Namespace, printer: Printer) -> Outcome:
     settings = settings_from(args)
     folder = settings.out
     if not find_charts(folder):
@@ -58,21 +58,15 @@ def run(args: argparse.Namespace, printer: Printer) -> int:
         f"{len(report.results) - len(failed)} of {len(report.results)} chart/values pairs passed "
         f"(Kubernetes {report.kube_version} schemas)"
     )
-    printer.document(
+    results = [
         {
-            "ok": report.ok,
-            "kubeVersion": report.kube_version,
-            "results": [
-                {
-                    "chart": r.chart,
-                    "values": r.values,
-                    "ok": r.ok,
-                    "objects": r.objects,
-                    "problems": r.problems,
-                    "unchecked": r.unchecked,
-                }
-                for r in report.results
-            ],
+            "chart": r.chart,
+            "values": r.values,
+            "ok": r.ok,
+            "objects": r.objects,
+            "problems": r.problems,
+            "unchecked": r.unchecked,
         }
-    )
-    return 0 if report.ok else 1
+        for r in report.results
+    ]
+    return Outcome({"kubeVersion": report.kube_version, "results": results}, exit_code=0 if report.ok else 1)

@@ -1,35 +1,55 @@
 """`chartgen`: the single error boundary and the command dispatch.
 
-Exit codes: 0 ok, 1 user error or failed checks, 2 policy failure, 3 bug, 130 interrupted.
+Exit codes: 0 ok; 1 bad input (a bad command line too) or failed checks; 2 a policy refusal
+(well-formed input a production rule does not allow); 3 a bug; 130 interrupted. With
+`--output json` every outcome, usage errors included, is one JSON envelope on stdout.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 import tempfile
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
+from typing import Any, NoReturn
 
 from chartgen import __version__
-from chartgen.cli import cluster, dev, generate, lint, test, validate
-from chartgen.cli.output import Printer, diagnostics_json
-from chartgen.errors import EXIT_BUG, ChartgenError
+from chartgen.cli.output import Outcome, Printer, envelope
+from chartgen.errors import EXIT_BUG, EXIT_USER, ChartgenError
 
-COMMANDS = {
-    "validate": validate,
-    "generate": generate,
-    "lint": lint,
-    "cluster": cluster,
-    "test": test,
-    "dev": dev,
+# Command modules are imported only when their command runs: startup stays cheap.
+COMMANDS = ("validate", "generate", "lint", "cluster", "test", "dev")
+HELP = {
+    "validate": "check workflow projects (located errors, nothing written)",
+    "generate": "write the dev chart(s) and one production chart per workflow project",
+    "lint": "helm lint --strict, helm template and strict schema checks of every chart",
+    "cluster": "start or stop a local Kubernetes control plane (real API server, simulated nodes)",
+    "test": "install, helm test, upgrade, roll back and uninstall every chart on a cluster",
+    "dev": "work with a running dev pod (hot deploy)",
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+class UsageError(Exception):
+    """A bad command line: exit 1 (never argparse's own 2, which means a policy refusal here)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def command_module(name: str) -> ModuleType:
+    return importlib.import_module(f"chartgen.cli.{name}")
+
+
+def build_parser(command: str | None) -> argparse.ArgumentParser:
+    """The parser; only the chosen command's module is imported to describe its options."""
+    parser = _Parser(
         prog="chartgen",
         description="Serverless Workflow projects + environment profiles -> Helm charts "
         "(one dev pod for the repository, one production chart per workflow project).",
@@ -40,48 +60,79 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--output", choices=("text", "json"), default="text", help="output format")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only errors and results")
     # The same options after the command name (`chartgen lint --output json`).
-    shared = argparse.ArgumentParser(add_help=False)
+    shared = _Parser(add_help=False)
     shared.add_argument("--output", choices=("text", "json"), default=argparse.SUPPRESS, help="output format")
     shared.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="less output")
     shared.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS, help="settings file")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in COMMANDS.values():
-        module.add_parser(sub, [shared])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
+    for name in COMMANDS:
+        if name == command:
+            command_module(name).add_parser(sub, [shared])
+        else:
+            sub.add_parser(name, help=HELP[name], add_help=False)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    printer = Printer(args.output, args.quiet)
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    command = _command_of(args_list)
+    printer = Printer(_output_format(args_list), "-q" in args_list or "--quiet" in args_list)
     try:
+        args = build_parser(command).parse_args(args_list)
+        printer = Printer(args.output, args.quiet)
         if args.directory:
             os.chdir(args.directory)
-        return int(COMMANDS[args.command].run(args, printer))
+        outcome: Outcome = command_module(args.command).run(args, printer)
+    except UsageError as exc:
+        return _fail(printer, command, EXIT_USER, str(exc), usage=True)
     except ChartgenError as exc:
-        if printer.json:
-            printer.document(
-                {
-                    "ok": False,
-                    "error": str(exc) if not exc.diagnostics else None,
-                    "diagnostics": diagnostics_json(exc.diagnostics),
-                }
-            )
-        elif exc.diagnostics:
+        if exc.diagnostics:
             printer.diagnostics(exc.diagnostics)
             errors = sum(1 for d in exc.diagnostics if d.severity == "error")
-            printer.error(f"{errors} error{'s' if errors != 1 else ''}; nothing was written")
+            message = f"{errors} error{'s' if errors != 1 else ''}; nothing was written"
         else:
-            printer.error(str(exc))
-        return exc.exit_code
+            message = str(exc)
+        return _fail(printer, command, exc.exit_code, message, exc.diagnostics)
     except KeyboardInterrupt:
-        printer.error("interrupted")
-        return 130
+        return _fail(printer, command, 130, "interrupted")
     except OSError as exc:
-        printer.error(f"{exc.filename or ''}: {exc.strerror}" if exc.strerror else str(exc))
-        return 1
+        message = f"{exc.filename or ''}: {exc.strerror}" if exc.strerror else str(exc)
+        return _fail(printer, command, EXIT_USER, message)
     except Exception:  # the boundary: a bug, reported with where to find the details
         log = Path(tempfile.gettempdir()) / "chartgen-crash.log"
         log.write_text(f"chartgen {__version__}\n{' '.join(sys.argv)}\n{traceback.format_exc()}")
-        printer.error(f"unexpected internal error (a bug); details in {log}")
-        return EXIT_BUG
+        return _fail(printer, command, EXIT_BUG, f"unexpected internal error (a bug); details in {log}")
+    printer.diagnostics(outcome.diagnostics)
+    printer.document(envelope(command, outcome.exit_code, outcome.result, outcome.diagnostics))
+    return outcome.exit_code
+
+
+def _fail(
+    printer: Printer, command: str | None, code: int, message: str, diagnostics: Any = (), usage: bool = False
+) -> int:
+    if printer.json:
+        printer.document(envelope(command, code, None, list(diagnostics), message))
+    else:
+        printer.error(message + ("\n(chartgen --help lists the commands and options)" if usage else ""))
+    return code
+
+
+def _command_of(argv: list[str]) -> str | None:
+    """The command named on the command line: the first word that is not a global option."""
+    words = iter(argv)
+    for arg in words:
+        if arg in ("-C", "--config", "--output"):
+            next(words, None)
+        elif not arg.startswith("-"):
+            return arg if arg in COMMANDS else None
+    return None
+
+
+def _output_format(argv: list[str]) -> str:
+    """--output as written, before parsing (a usage error is reported in the format asked for)."""
+    for i, arg in enumerate(argv):
+        if arg == "--output" and i + 1 < len(argv):
+            return argv[i + 1] if argv[i + 1] in ("text", "json") else "text"
+        if arg.startswith("--output="):
+            return arg.split("=", 1)[1] if arg.split("=", 1)[1] in ("text", "json") else "text"
+    return "text"

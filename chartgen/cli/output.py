@@ -6,9 +6,38 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from chartgen.errors import Diagnostic
+from chartgen.errors import EXIT_OK, Diagnostic
+
+
+@dataclass
+class Outcome:
+    """What a command returns: its result (the `result` of the JSON envelope), the diagnostics
+    to show, and its exit code."""
+
+    result: dict[str, Any]
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    exit_code: int = EXIT_OK
+
+
+def envelope(
+    command: str | None,
+    exit_code: int,
+    result: dict[str, Any] | None = None,
+    diagnostics: list[Diagnostic] | None = None,
+    error: str | None = None,
+) -> dict[str, Any]:
+    """The one JSON document every command prints with --output json, whatever happened."""
+    return {
+        "command": command,
+        "ok": exit_code == EXIT_OK,
+        "exitCode": exit_code,
+        "result": result,
+        "diagnostics": diagnostics_json(diagnostics or []),
+        "error": error,
+    }
 
 
 class Printer:

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
-from chartgen.cli.common import settings_from
-from chartgen.cli.output import Printer
+from chartgen.cli.common import add_cluster_options, settings_from
+from chartgen.cli.output import Outcome, Printer
 from chartgen.errors import UserError
 from chartgen.formats.source import display_path
+from chartgen.tools.clusters import check_reachable, choose_cluster
 from chartgen.tools.helm import Helm
-from chartgen.tools.kubectl import Kubectl
-from chartgen.tools.kwok import DEFAULT_NAME, Cluster, kubeconfig_path
-from chartgen.tools.locate import find_helm, find_tool
+from chartgen.tools.locate import find_helm
 from chartgen.verify.lifecycle import LifecycleResult, install_crds, run_lifecycles
 from chartgen.verify.lint import find_charts
+from chartgen.version.git import previous_version
 
 
 def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -24,26 +23,35 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         parents=parents,
         help="install, helm test, upgrade, roll back and uninstall every chart on a cluster",
         description="Each chart in its own namespace enforcing Pod Security 'restricted': "
-        "helm install --wait, helm test, helm upgrade (from the previous committed version when "
-        "git has one, else with changed values), helm rollback, helm uninstall leaving nothing.",
+        "helm install --wait, helm upgrade (from the previous committed version when git has one, "
+        "else with changed values), helm test, helm rollback, helm uninstall leaving nothing. "
+        "Waits are each chart's own startup allowance plus a margin.",
     )
     p.add_argument("--charts", metavar="DIR", help="charts folder (default: the generate output folder)")
-    p.add_argument("--values-env", metavar="ENV", help="environment values file to use (default: the first)")
-    p.add_argument("--kubeconfig", metavar="FILE", help="cluster to use (default: `chartgen cluster up`'s)")
+    p.add_argument("--values-env", metavar="ENV", help="environment to install (default: each chart's first)")
+    add_cluster_options(p)
     p.add_argument("--crds", metavar="DIR", action="append", help="CRDs to install first (repeatable)")
 
 
-def run(args: argparse.Namespace, printer: Printer) -> int:
+def run(args: argparse.Namespace, printer: Printer) -> Outcome:
     settings = settings_from(args)
-    if not find_charts(settings.out):
+    charts = find_charts(settings.out)
+    if not charts:
         raise UserError(f"no charts found in {display_path(settings.out)}")
-    kubeconfig = Path(args.kubeconfig) if args.kubeconfig else kubeconfig_path(DEFAULT_NAME)
-    if not kubeconfig.is_file():
-        raise UserError(f"no cluster: {kubeconfig} not found (run `chartgen cluster up`)")
-    cluster = Cluster(DEFAULT_NAME, kubeconfig)
-    installed = install_crds(Kubectl(find_tool("kubectl"), kubeconfig), list(settings.crds))
-    if installed:
-        printer.line(f"installed {installed} CRDs")
+    cluster = choose_cluster(args.kubeconfig, args.context)
+    check_reachable(cluster)
+    printer.line(f"cluster: {cluster.describe()}")
+    kubectl = cluster.kubectl()
+    crds = install_crds(kubectl, list(settings.crds))
+    if crds.installed:
+        printer.line(
+            f"installed {len(crds.installed)} CRDs from {', '.join(map(display_path, settings.crds))}"
+        )
+    if crds.stubs:
+        printer.line(
+            f"installed stub CRDs (any spec accepted, nothing checked) for {', '.join(crds.stubs)}: "
+            "pass --crds with the real ones to check those resources"
+        )
 
     def show(r: LifecycleResult) -> None:
         timings = ", ".join(f"{k} {v}s" for k, v in r.phases.items())
@@ -53,23 +61,22 @@ def run(args: argparse.Namespace, printer: Printer) -> int:
         for problem in r.problems:
             printer.result(f"    {problem}")
 
-    results = run_lifecycles(settings.out, cluster, Helm(find_helm()), args.values_env, show)
+    helm = Helm(find_helm(), kubeconfig=cluster.kubeconfig, context=cluster.context)
+    with printer.progress("testing") as step:
+        results = run_lifecycles(charts, helm, kubectl, previous_version, args.values_env, show, step)
     failed = [r for r in results if not r.ok]
     printer.result(f"{len(results) - len(failed)} of {len(results)} charts passed on the cluster")
-    printer.document(
+    report = [
         {
-            "ok": not failed,
-            "results": [
-                {
-                    "chart": r.chart,
-                    "values": r.values,
-                    "ok": r.ok,
-                    "phases": r.phases,
-                    "upgradeFrom": r.upgrade_from,
-                    "problems": r.problems,
-                }
-                for r in results
-            ],
+            "chart": r.chart,
+            "values": r.values,
+            "ok": r.ok,
+            "phases": r.phases,
+            "upgradeFrom": r.upgrade_from,
+            "problems": r.problems,
         }
-    )
-    return 1 if failed else 0
+        for r in results
+    ]
+    crd_report = {"installed": crds.installed, "stubs": crds.stubs}
+    result = {"cluster": cluster.describe(), "crds": crd_report, "results": report}
+    return Outcome(result, exit_code=1 if failed else 0)

@@ -6,8 +6,8 @@ import argparse
 from typing import Any
 
 from chartgen.cli.common import add_workflow_options, settings_from
-from chartgen.cli.output import Printer, diagnostics_json
-from chartgen.flows import run_validate
+from chartgen.cli.output import Outcome, Printer
+from chartgen.flows.validate import run_validate
 
 
 def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -20,17 +20,15 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     add_workflow_options(p)
 
 
-def run(args: argparse.Namespace, printer: Printer) -> int:
+def run(args: argparse.Namespace, printer: Printer) -> Outcome:
     settings = settings_from(args)
     with printer.progress("validating") as step:
         result = run_validate(settings.workflows, settings.exclude, step)
-    printer.diagnostics(result.diagnostics)
     projects = result.workflows.projects
     count = sum(len(p.workflows) for p in projects)
     printer.result(f"✔ {count} workflows in {len(projects)} projects are valid")
-    printer.document(
+    return Outcome(
         {
-            "ok": True,
             "projects": [
                 {
                     "project": p.rel,
@@ -39,8 +37,7 @@ def run(args: argparse.Namespace, printer: Printer) -> int:
                     ],
                 }
                 for p in projects
-            ],
-            "diagnostics": diagnostics_json(result.diagnostics),
-        }
+            ]
+        },
+        result.diagnostics,
     )
-    return 0

@@ -1,10 +1,10 @@
-"""`chartgen dev sync`: hot deploy to a running dev release, no Helm upgrade, no restart.
+"""Hot deploy to a running dev release: no Helm upgrade, no restart.
 
-The dev chart is regenerated in memory and rendered by helm exactly as an upgrade would
-render it; only its ConfigMaps are applied, server-side, as field manager `chartgen`.
-The pod's projected volume picks the new files up and the devmode runtime reloads them.
-Because the applied data is what the chart renders, a later `helm upgrade` of the same
-chart sets the same values and meets no conflict.
+The dev chart is rendered by helm exactly as an upgrade would render it; only its
+ConfigMaps are applied, server-side, as field manager `chartgen`. The pod's projected
+volume picks the new files up and the devmode runtime reloads them. Because the applied
+data is what the chart renders, a later `helm upgrade` of the same chart sets the same
+values and meets no conflict.
 """
 
 from __future__ import annotations
@@ -12,23 +12,33 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
-from chartgen.config import Settings
 from chartgen.emit.writer import write_chart
 from chartgen.errors import Diagnostic, Diagnostics, UserError
-from chartgen.plan import dev_chart_name, plan_charts
 from chartgen.plan.model import ChartPlan
-from chartgen.profile.loader import load_profiles
-from chartgen.tools.helm import Helm
-from chartgen.tools.kubectl import Kubectl
+from chartgen.tools.runner import Completed
 from chartgen.workflow.discover import is_workflow_file
-from chartgen.workflow.loader import load_workflows
-from chartgen.workflow.validate import validate
 
 FIELD_MANAGER = "chartgen"
+
+
+class Renderer(Protocol):
+    """What sync needs of helm."""
+
+    def template(
+        self, release: str, chart: Path, values: list[Path], kube_version: str, namespace: str
+    ) -> Completed: ...
+
+
+class ConfigMapStore(Protocol):
+    """What sync needs of the cluster (kubectl)."""
+
+    def get_json(self, *args: str) -> Any: ...
+
+    def apply_server_side(self, manifest: str, namespace: str, manager: str) -> Completed: ...
 
 
 @dataclass
@@ -43,22 +53,20 @@ class SyncResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
-def dev_sync(
-    settings: Settings,
-    env: str,
-    helm: Helm,
-    kubectl: Kubectl,
-    namespace: str | None = None,
-    release: str | None = None,
+def sync(
+    plan: ChartPlan,
+    helm: Renderer,
+    cluster: ConfigMapStore,
+    namespace: str,
+    release: str,
     dry_run: bool = False,
 ) -> SyncResult:
-    plan, profile_namespace, diag = _dev_plan(settings, env)
-    namespace = namespace or profile_namespace
-    release = release or plan.dir_name
+    """Apply the dev chart's ConfigMaps to the running release; report what changed."""
+    diag = Diagnostics()
     wanted = _rendered_config_maps(plan, helm, release, namespace)
     live = {
         cm["metadata"]["name"]: cm
-        for cm in kubectl.get_json(
+        for cm in cluster.get_json(
             "configmaps", "-n", namespace, "-l", f"app.kubernetes.io/instance={release}"
         )["items"]
     }
@@ -71,34 +79,19 @@ def dev_sync(
         )
     result = SyncResult(release, namespace)
     paths = {f.key: f.mount_path for f in plan.data_files}
-    flat = {f"{release}-{cm.suffix}" for cm in plan.config_maps if cm.flat} | {f"{release}-config"}
+    flat = {cm.name for cm in plan.config_maps if cm.flat} | {plan.data.names.config}
     _compare(wanted, live, paths, flat, result, diag)
     if not dry_run:
         manifest = "\n---\n".join(yaml.safe_dump(cm, sort_keys=True) for cm in wanted.values())
-        kubectl.apply_server_side(manifest, namespace, FIELD_MANAGER)
+        cluster.apply_server_side(manifest, namespace, FIELD_MANAGER)
         result.applied = sorted(wanted)
     result.diagnostics = diag.sorted()
     return result
 
 
-def _dev_plan(settings: Settings, env: str) -> tuple[ChartPlan, str, Diagnostics]:
-    diag = Diagnostics()
-    wset = load_workflows(settings.workflows, diag, settings.exclude)
-    validate(wset, diag)
-    profiles = [p for p in load_profiles(settings.profiles, diag) if p.env == env]
-    diag.raise_if_errors()
-    if not profiles or profiles[0].mode != "dev":
-        raise UserError(f"no dev profile '{env}' in {settings.profiles}")
-    plans = plan_charts(wset, profiles, settings.name, settings.chart_names, lambda: "", diag)
-    diag.raise_if_errors()
-    name = dev_chart_name(settings.name, env)
-    [plan] = [p for p in plans if p.dir_name == name]
-    return plan, profiles[0].namespace, diag
-
-
-def _rendered_config_maps(plan: ChartPlan, helm: Helm, release: str, namespace: str) -> dict[str, Any]:
+def _rendered_config_maps(plan: ChartPlan, helm: Renderer, release: str, namespace: str) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="chartgen-sync-") as tmp:
-        chart = Path(tmp) / plan.dir_name
+        chart = Path(tmp) / plan.name
         write_chart(plan, chart)
         rendered = helm.template(release, chart, [], "1.34", namespace)
     if not rendered.ok:

@@ -5,6 +5,7 @@ Used only to locate diagnostics, so clarity wins over speed here.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from chartgen.formats.positions import PosNode
@@ -18,6 +19,7 @@ class _Scanner:
         self.i = 0
         self.line = 1
         self.col = 1
+        self.duplicates: list[tuple[str, tuple[int, int], tuple[int, int]]] = []  # key, here, first
 
     def skip_ws(self) -> None:
         while self.i < len(self.text) and self.text[self.i] in _WS:
@@ -69,6 +71,9 @@ class _Scanner:
                 name = self.string()
                 self.skip_ws()
                 self.advance()  # colon
+                if name in node.children:
+                    first = node.children[name].key_pos or kp
+                    self.duplicates.append((name, kp, first))
                 node.children[name] = self.value(kp)
                 self.skip_ws()
                 if self.peek() == ",":
@@ -105,3 +110,14 @@ def json_positions(text: str) -> PosNode | None:
 def json_trees(text: str) -> list[Any]:
     root = json_positions(text)
     return [root] if root is not None else []
+
+
+def duplicate_key_position(text: str, key: str) -> tuple[int, int, int]:
+    """(line, column, line of the first) of the second occurrence of `key` in one object."""
+    scanner = _Scanner(text)
+    with contextlib.suppress(ValueError, IndexError):
+        scanner.value(None)
+    for name, (line, col), (first, _) in scanner.duplicates:
+        if name == key:
+            return line, col, first
+    return 1, 1, 1

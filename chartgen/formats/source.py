@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from chartgen.errors import Location
-from chartgen.formats.json_positions import json_trees
+from chartgen.formats.json_positions import duplicate_key_position, json_trees
 from chartgen.formats.positions import PosNode, yaml_trees
 
 Pointer = tuple[str | int, ...]
@@ -25,13 +25,44 @@ _LOADER_BASE: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class FastLoader(_LOADER_BASE):  # type: ignore[misc]
-    """libyaml loader that keeps dates as strings (workflow files are data, not timestamps)."""
+    """libyaml loader that keeps dates as strings (workflow files are data, not timestamps)
+    and refuses a key written twice in one mapping (YAML would silently keep the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> Any:
+        seen: dict[str, yaml.Node] = {}
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                first = seen.setdefault(key_node.value, key_node)
+                if first is not key_node:
+                    raise yaml.constructor.ConstructorError(
+                        None,
+                        None,
+                        f"duplicate key '{key_node.value}' (first at line {first.start_mark.line + 1})",
+                        key_node.start_mark,
+                    )
+        return super().construct_mapping(node, deep)
 
 
 FastLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in _LOADER_BASE.yaml_implicit_resolvers.items()
 }
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    data = dict(pairs)
+    if len(data) != len(pairs):  # rare: find which key, for the message
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return data
 
 
 class ParseError(Exception):
@@ -79,9 +110,14 @@ class SourceFile:
             raise ParseError(f"not UTF-8 text ({exc.reason})", 1, 1) from None
         if self.is_json:
             try:
-                return [json.loads(text)]
+                return [json.loads(text, object_pairs_hook=_unique_keys)]
             except json.JSONDecodeError as exc:
                 raise ParseError(f"invalid JSON: {exc.msg}", exc.lineno, exc.colno) from None
+            except _DuplicateKey as exc:
+                line, col, first = duplicate_key_position(text, exc.key)
+                raise ParseError(
+                    f"invalid JSON: duplicate key '{exc.key}' (first at line {first})", line, col
+                ) from None
         try:
             return list(yaml.load_all(text, Loader=FastLoader))
         except yaml.MarkedYAMLError as exc:

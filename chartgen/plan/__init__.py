@@ -1,4 +1,7 @@
-"""plan: workflow model + profiles -> one ChartPlan per chart. Every decision lives here."""
+"""plan: workflow model + profiles -> one ChartPlan per chart. Every decision lives here.
+
+`plan_charts` is a pure function of the loaded models: it reads no file.
+"""
 
 from __future__ import annotations
 
@@ -26,17 +29,18 @@ def plan_charts(
     """Charts for every production project and every dev profile, in a stable order."""
     if not wset.projects:
         return []
-    assign_names(wset, chart_names, name, profiles, diag)
+    names = assign_names(wset, chart_names, name, profiles, diag)
     if diag.errors:
         return []
     production = [p for p in profiles if p.mode == "production"]
     plans: list[ChartPlan] = []
     if production:
         plans += [
-            plan_production(project, production, name, git_sha, wset.specs, diag) for project in wset.projects
+            plan_production(project, names[project.rel], production, name, git_sha, wset.specs, diag)
+            for project in wset.projects
         ]
     plans += [plan_dev(wset, p, dev_chart_name(name, p.env), name, diag) for p in profiles if p.mode == "dev"]
-    return sorted(plans, key=lambda p: p.dir_name)
+    return sorted(plans, key=lambda p: p.name)
 
 
 def dev_chart_name(name: str, env: str) -> str:
@@ -46,8 +50,8 @@ def dev_chart_name(name: str, env: str) -> str:
 
 def assign_names(
     wset: WorkflowSet, overrides: dict[str, str], name: str, profiles: list[Profile], diag: Diagnostics
-) -> None:
-    """Chart names for projects (and dev charts), DNS-safe and unique; workflow names unique."""
+) -> dict[str, str]:
+    """Chart name per project folder (and dev charts), DNS-safe and unique; workflow names unique."""
     charts = NameRegistry("chart", diag)
     for profile in profiles:
         if profile.mode == "dev":
@@ -55,6 +59,7 @@ def assign_names(
             charts.claim(
                 dev_name, f"dev profile '{profile.env}'", partial(profile.location, "mode", key=True)
             )
+    chosen_names: dict[str, str] = {}
     for project in wset.projects:
         chosen = overrides.get(project.rel)
         if chosen is not None and not is_valid_name(chosen):
@@ -63,9 +68,10 @@ def assign_names(
                 "DNS-1035 label of at most 53 characters"
             )
             continue
-        project.chart_name = chosen or dns_name(project.name)
-        charts.claim(project.chart_name, f"project '{project.rel}'")
+        chosen_names[project.rel] = chosen or dns_name(project.name)
+        charts.claim(chosen_names[project.rel], f"project '{project.rel}'")
     workflows = NameRegistry("workflow resource", diag)
     for wf in wset.workflows:
         owner = f"workflow '{wf.id}' ({display_path(wf.source.path)})"
         workflows.claim(dns_name(wf.id), owner, partial(wf.loc, ("id",)))
+    return chosen_names

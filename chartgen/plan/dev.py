@@ -6,7 +6,7 @@ from typing import Any
 
 from chartgen.errors import Diagnostics, Location
 from chartgen.formats.source import display_path
-from chartgen.plan.facts import credential_env, secret_names
+from chartgen.plan.facts import credential_env, env_variable, secret_names
 from chartgen.plan.files import (
     ProjectFile,
     data_files,
@@ -16,13 +16,23 @@ from chartgen.plan.files import (
     project_files,
     same_content,
 )
-from chartgen.plan.model import ChartPlan, DataFile
-from chartgen.plan.production import GENERATED, KUBE_VERSION_RANGE
+from chartgen.plan.kinds import dev_kinds
+from chartgen.plan.model import (
+    ChartData,
+    ChartPlan,
+    ConfigMapData,
+    EnvironmentData,
+    FileEntry,
+    SecretBinding,
+    WorkflowData,
+)
+from chartgen.plan.production import GENERATED, KUBE_VERSION_RANGE, object_names
 from chartgen.plan.schema import dev_schema
-from chartgen.plan.values import dev_defaults, profile_values, split_image
-from chartgen.profile.loader import deep_merge
+from chartgen.plan.values import merge_resources, pod_settings
 from chartgen.profile.model import Profile
+from chartgen.values.model import DEVMODE_IMAGE, DevImage, DevValues, PullSecret, split_image
 from chartgen.workflow.model import WorkflowSet
+from chartgen.workflow.names import dns_name
 
 RESOURCES_PATH = "/home/kogito/serverless-workflow-project/src/main/resources"
 
@@ -33,41 +43,72 @@ def plan_dev(
     files, props = _merged_files(wset, diag)
     origins = {f.rel_path: f.origin for f in files}
     resources = data_files(files, "resources")
-    workflows = sorted(w.id for w in wset.workflows)
+    config_maps = pack_config_maps(
+        [f for f in resources if _is_flat(f)], f"{chart_name}-root", diag, origins, flat=True
+    ) + pack_config_maps([f for f in resources if not _is_flat(f)], f"{chart_name}-nested", diag, origins)
+    properties = data_files(props, "config")
+    values = _values(profile)
+    secret_name, keys, bindings = _secrets(wset, chart_name, diag)
+    environment = EnvironmentData(
+        namespace=profile.namespace,
+        secretName=secret_name,
+        secretKeys=keys,
+        secretBindings=bindings,
+        startupSeconds=values.probes.startup_seconds,
+        kinds=dev_kinds(),
+    )
+    workflows = sorted(wset.workflows, key=lambda w: w.id)
+    data = ChartData(
+        chart=chart_name,
+        kind="dev",
+        partOf=part_of,
+        names=object_names(chart_name),
+        configMaps=[ConfigMapData.of(cm) for cm in config_maps],
+        properties=[FileEntry(key=f.key, path=f.mount_path, source=f.chart_path) for f in properties],
+        workflows=[
+            WorkflowData(
+                id=w.id,
+                name=dns_name(w.id),
+                file=w.rel_path,
+                root=not w.is_subflow,
+                version=w.version or "0.0.0",
+                description=w.description or "",
+            )
+            for w in workflows
+        ],
+        environments={profile.env: environment},
+    )
     return ChartPlan(
         kind="dev",
-        dir_name=chart_name,
-        chart=_chart_yaml(chart_name, profile, workflows, len(wset.projects)),
-        values=_values(profile, part_of),
-        env_values={},
-        env_namespaces={profile.env: profile.namespace},
+        name=chart_name,
+        chart=_chart_yaml(chart_name, profile, [w.id for w in workflows], len(wset.projects), part_of),
+        values={profile.env: values},
+        data=data,
         schema=dev_schema(),
         template_set="dev",
-        config_maps=pack_config_maps([f for f in resources if _is_flat(f)], "root", diag, origins, flat=True)
-        + pack_config_maps([f for f in resources if not _is_flat(f)], "nested", diag, origins),
-        properties=data_files(props, "config"),
-        workflows=workflows,
-        facts=_secret_facts(wset, diag),
+        config_maps=config_maps,
+        properties=properties,
     )
 
 
-def _secret_facts(wset: WorkflowSet, diag: Diagnostics) -> dict[str, Any]:
-    """Secret keys of every project: the dev pod reads them from an optional Secret."""
+def _secrets(
+    wset: WorkflowSet, chart: str, diag: Diagnostics
+) -> tuple[str | None, list[str], list[SecretBinding]]:
+    """The dev pod reads every project's secrets from one optional Secret, `<chart>-secrets`."""
     names: set[str] = set()
     env: dict[str, str] = {}
     for project in wset.projects:
         names.update(secret_names(project, diag))
         env.update(credential_env(project))
-    return {
-        "secretKeys": sorted(names | set(env.values())),
-        "secretNames": sorted(names),
-        "secretEnv": dict(sorted(env.items())),
-    }
+    bindings = [SecretBinding(key=n, env=env_variable(n), property=n) for n in sorted(names)]
+    bindings += [SecretBinding(key=k, env=v, property=v) for v, k in sorted(env.items())]
+    keys = sorted(names | set(env.values()))
+    return (f"{chart}-secrets" if keys else None), keys, bindings
 
 
-def _is_flat(f: DataFile) -> bool:
+def _is_flat(f: Any) -> bool:
     """A file at the resources root whose ConfigMap key is its own name."""
-    return f.key == f.mount_path
+    return bool(f.key == f.mount_path)
 
 
 def _merged_files(wset: WorkflowSet, diag: Diagnostics) -> tuple[list[ProjectFile], list[ProjectFile]]:
@@ -95,18 +136,21 @@ def _merged_files(wset: WorkflowSet, diag: Diagnostics) -> tuple[list[ProjectFil
     return [f for _, f in sorted(chosen.values(), key=lambda t: t[1].rel_path)], merged_props
 
 
-def _values(profile: Profile, part_of: str) -> dict[str, Any]:
-    values = deep_merge(dev_defaults(part_of), profile_values(profile))
-    devmode = profile.get("devmode") or {}
-    if devmode.get("image"):
-        repository, tag = split_image(str(devmode["image"]))
-        values["image"].update({"repository": repository, "tag": tag})
-    if devmode.get("pullPolicy"):
-        values["image"]["pullPolicy"] = devmode["pullPolicy"]
+def _values(profile: Profile) -> DevValues:
+    s = profile.settings
+    values = DevValues(environment=profile.env, **pod_settings(s))
+    values.resources = merge_resources(values.resources, s.resources)
+    devmode = s.devmode
+    repository, tag, digest = split_image(devmode.image if devmode and devmode.image else DEVMODE_IMAGE)
+    pull = devmode.pullPolicy if devmode and devmode.pullPolicy else "IfNotPresent"
+    values.image = DevImage(repository=repository, tag=tag, digest=digest, pullPolicy=pull)
+    values.imagePullSecrets = [PullSecret(name=n) for n in s.imagePullSecrets or []]
     return values
 
 
-def _chart_yaml(name: str, profile: Profile, workflows: list[str], projects: int) -> dict[str, Any]:
+def _chart_yaml(
+    name: str, profile: Profile, workflows: list[str], projects: int, part_of: str
+) -> dict[str, Any]:
     return {
         "apiVersion": "v2",
         "name": name,
@@ -123,6 +167,7 @@ def _chart_yaml(name: str, profile: Profile, workflows: list[str], projects: int
             GENERATED: "true",
             "chartgen/mode": "dev",
             "chartgen/environment": profile.env,
+            "chartgen/part-of": part_of,
             "chartgen/workflows": ", ".join(workflows),
         },
     }

@@ -2,13 +2,16 @@
 
 These facts decide which objects a production chart gets: persistence for workflows that
 can wait, Triggers for consumed events, a sink for produced ones, Secret keys for every
-secret used, and whether the runtime talks to the Kubernetes API.
+secret used, whether the runtime talks to the Kubernetes API, and the services it calls.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +20,8 @@ from chartgen.formats.properties import parse_properties
 from chartgen.formats.source import display_path
 from chartgen.plan.credentials import externalize
 from chartgen.plan.files import is_properties
-from chartgen.workflow.model import Project, Workflow
+from chartgen.plan.model import ConsumedEvent, WorkflowData
+from chartgen.workflow.model import Project, SpecDoc, Workflow
 from chartgen.workflow.names import dns_name
 from chartgen.workflow.specs import operation_path
 
@@ -31,60 +35,68 @@ KUBE_PATH = re.compile(
     r"|persistentvolumes|persistentvolumeclaims)"
     r"|apis/([a-z0-9-]+(\.[a-z0-9-]+)+|apps|batch|autoscaling|policy)/v\d\w*)(/|$)"
 )
+REST_CLIENT_URL = re.compile(r"^(%[\w-]+\.)?quarkus\.rest-client\.(\"[^\"]+\"|[^.]+)\.(url|uri)$")
 
 
 @dataclass(frozen=True)
-class ConsumedEvent:
-    type: str
-    source: str | None
-    names: tuple[str, ...]  # event definitions (any workflow of the project) with this type/source
-    workflow: str  # the root workflow (resource name) that receives it
+class Endpoint:
+    """A URL the runtime calls, and where it was written (found only for a warning: that re-reads)."""
+
+    url: str
+    locate: Callable[[], Location | None]
+    what: str  # "property 'quarkus.rest-client.x.url'", "server of specs/x.yaml"
 
 
 @dataclass
 class ProjectFacts:
-    workflows: list[dict[str, Any]] = field(default_factory=list)
+    workflows: list[WorkflowData] = field(default_factory=list)
     waits: list[str] = field(default_factory=list)  # "workflow 'x': state 'y' ..."; empty: nothing waits
     consumed: list[ConsumedEvent] = field(default_factory=list)
     produced: list[str] = field(default_factory=list)  # event types
-    secret_keys: list[str] = field(default_factory=list)  # every Secret key (names only, never values)
     secret_names: list[str] = field(default_factory=list)  # keys read as config properties by name
     secret_env: dict[str, str] = field(default_factory=dict)  # env var -> secret key (rewritten credentials)
-    kube_api_calls: list[str] = field(default_factory=list)  # "function 'f' (specs/kube.yaml)"
+    kube_api_calls: list[str] = field(default_factory=list)  # "workflow 'w' function 'f' (/api/v1/...)"
     placeholders: list[str] = field(default_factory=list)  # ${VAR} (no default) nothing in the files defines
+    endpoints: list[Endpoint] = field(default_factory=list)  # services the workflows call
 
     @property
     def can_wait(self) -> bool:
         return bool(self.waits)
 
+    @property
+    def http_started(self) -> list[str]:
+        """Root workflows a client starts over HTTP (not by an event)."""
+        return [w.id for w in self.workflows if w.root and w.startedBy == "http"]
 
-def project_facts(project: Project, specs: dict[Path, Any], diag: Diagnostics) -> ProjectFacts:
+
+def project_facts(project: Project, specs: dict[Path, SpecDoc], diag: Diagnostics) -> ProjectFacts:
     facts = ProjectFacts()
     for wf in sorted(project.workflows, key=lambda w: w.rel_path):
-        facts.workflows.append(_workflow_fact(wf))
+        facts.workflows.append(_workflow_data(wf))
         facts.waits += [f"workflow '{wf.id}': {reason}" for reason in wf.wait_reasons]
     facts.consumed = _consumed(project)
     facts.produced = sorted({e.type for w in project.workflows for e in w.produced_events if e.type})
     facts.secret_env = credential_env(project)
     facts.secret_names = secret_names(project, diag)
-    facts.secret_keys = sorted(set(facts.secret_names) | set(facts.secret_env.values()))
     facts.kube_api_calls = _kube_api_calls(project, specs)
     facts.placeholders = _placeholders(project)
+    facts.endpoints = _endpoints(project, specs)
     return facts
 
 
-def _workflow_fact(wf: Workflow) -> dict[str, Any]:
-    fact = {
-        "id": wf.id,
-        "name": dns_name(wf.id),
-        "file": wf.rel_path,
-        "root": not wf.is_subflow,
-        "version": wf.version or "0.0.0",
-        "description": wf.description or "",
-    }
-    if not wf.is_subflow:
-        fact["flow"] = f"files/flows/{fact['name']}.yaml"
-    return fact
+def _workflow_data(wf: Workflow) -> WorkflowData:
+    name = dns_name(wf.id)
+    start = next((s for s in wf.states if wf.start and s.name == wf.start.name), None)
+    return WorkflowData(
+        id=wf.id,
+        name=name,
+        file=wf.rel_path,
+        root=not wf.is_subflow,
+        version=wf.version or "0.0.0",
+        description=wf.description or "",
+        flow=None if wf.is_subflow else f"files/flows/{name}.yaml",
+        startedBy="event" if start is not None and start.type == "event" else "http",
+    )
 
 
 # The keys a SonataFlow's spec.flow takes (its CRD); identity goes to metadata instead.
@@ -96,9 +108,7 @@ CR_FLOW_KEYS = (
 
 def cr_flow(wf: Workflow) -> dict[str, Any]:
     """The workflow as a SonataFlow's spec.flow: the definition without its identity keys."""
-    data: Any = wf.source.documents()[wf.doc]
-    for part in wf.base:
-        data = data[part]
+    data = wf.definition
     flow = {key: data[key] for key in CR_FLOW_KEYS if key in data}
     # The CRD only takes the object forms of these 0.8 shorthands.
     if isinstance(flow.get("dataInputSchema"), str):
@@ -125,27 +135,24 @@ def _object_timeouts(timeouts: dict[str, Any]) -> dict[str, Any]:
 
 
 def _consumed(project: Project) -> list[ConsumedEvent]:
-    by_key: dict[tuple[str, str | None], list[str]] = {}
-    owner: dict[tuple[str, str | None], str] = {}
+    receivers: dict[tuple[str, str | None], str] = {}
     roots = [w for w in sorted(project.workflows, key=lambda w: w.rel_path) if not w.is_subflow]
     for wf in sorted(project.workflows, key=lambda w: (w.is_subflow, w.rel_path)):
         for event in wf.consumed_events:
-            if not event.type:
-                continue  # reported by validation
-            key = (event.type, event.source)
-            by_key.setdefault(key, []).append(event.name)
-            # Under the sonataflow runtime each root workflow is its own service.
-            receiver = roots[0] if wf.is_subflow and roots else wf
-            owner.setdefault(key, dns_name(receiver.id))
+            if event.type:  # a missing type is reported by validation
+                # Under the sonataflow runtime each root workflow is its own service.
+                receiver = roots[0] if wf.is_subflow and roots else wf
+                receivers.setdefault((event.type, event.source), dns_name(receiver.id))
     return [
-        ConsumedEvent(t, s, tuple(sorted(set(n))), owner[(t, s)])
-        for (t, s), n in sorted(by_key.items(), key=_event_key)
+        ConsumedEvent(type=t, source=s, trigger=_trigger_name(t, s), subscriber=receivers[(t, s)])
+        for (t, s) in sorted(receivers, key=lambda k: (k[0], k[1] or ""))
     ]
 
 
-def _event_key(item: tuple[tuple[str, str | None], list[str]]) -> tuple[str, str]:
-    (event_type, source), _ = item
-    return (event_type, source or "")
+def _trigger_name(event_type: str, source: str | None) -> str:
+    """A short DNS name suffix for a Trigger, readable and unique per (type, source)."""
+    digest = hashlib.sha256(f"{event_type}|{source or ''}".encode()).hexdigest()[:8]
+    return f"{dns_name(event_type, 20)}-{digest}"
 
 
 def secret_names(project: Project, diag: Diagnostics) -> list[str]:
@@ -153,17 +160,15 @@ def secret_names(project: Project, diag: Diagnostics) -> list[str]:
     keys: set[str] = set()
     for wf in project.workflows:
         keys.update(wf.secret_names)
-    for path in project.secret_files:
-        text = path.read_text(encoding="utf-8", errors="replace")
-        for entry in parse_properties(text):
-            if SECRET_KEY.match(entry.key):
-                keys.add(entry.key)
-            else:
-                # Only the key is shown: the value is a secret.
-                diag.error(
-                    f"secret key '{entry.key}' is not a valid Kubernetes Secret key ([-._a-zA-Z0-9])",
-                    Location(display_path(path), entry.line),
-                )
+    for entry in project.secret_keys:
+        if SECRET_KEY.match(entry.key):
+            keys.add(entry.key)
+        else:
+            # Only the key is shown: the value is a secret.
+            diag.error(
+                f"secret key '{entry.key}' is not a valid Kubernetes Secret key ([-._a-zA-Z0-9])",
+                Location(display_path(entry.path), entry.line),
+            )
     return _one_key_per_variable(sorted(keys), project, diag)
 
 
@@ -192,15 +197,13 @@ def _one_key_per_variable(keys: list[str], project: Project, diag: Diagnostics) 
     return sorted(chosen.values())
 
 
-def _kube_api_calls(project: Project, specs: dict[Path, Any]) -> list[str]:
+def _kube_api_calls(project: Project, specs: dict[Path, SpecDoc]) -> list[str]:
     """Functions whose operation is a Kubernetes API path (/api/v1/..., /apis/<group>/<v>/...)."""
     calls = set()
     for wf in project.workflows:
         for fn in wf.functions:
-            doc = specs.get(fn.spec) if fn.spec else None
-            if doc is None:
-                continue
-            route = operation_path(doc, fn.operation.rsplit("#", 1)[-1])
+            spec = specs.get(fn.spec.path) if fn.spec and fn.spec.path else None
+            route = operation_path(spec.doc, fn.spec.operation_id) if spec and fn.spec else None
             if route and KUBE_PATH.match(route):
                 calls.add(f"workflow '{wf.id}' function '{fn.name}' ({route})")
     return sorted(calls)
@@ -211,7 +214,7 @@ def credential_env(project: Project) -> dict[str, str]:
     env: dict[str, str] = {}
     for asset in project.assets:
         if is_properties(asset.rel_path):
-            _, found = externalize(asset.path.read_text(encoding="utf-8", errors="replace"))
+            _, found = externalize(asset.content.decode("utf-8", errors="replace"))
             env.update({c.env: c.secret_key for c in found})
     return dict(sorted(env.items()))
 
@@ -222,9 +225,56 @@ def _placeholders(project: Project) -> list[str]:
     defined: set[str] = set()
     for asset in project.assets:
         if is_properties(asset.rel_path):
-            text = asset.path.read_text(encoding="utf-8", errors="replace")
+            text = asset.content.decode("utf-8", errors="replace")
             found.update(PLACEHOLDER.findall(text))
             defined.update(
                 e.key.split(".", 1)[1] if e.key.startswith("%") else e.key for e in parse_properties(text)
             )
     return sorted(found - defined)
+
+
+def rest_client_key(spec_file: str) -> str:
+    """The rest-client config key SonataFlow gives a spec file: specs/billing-api.yaml -> billing_api_yaml."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", spec_file.rsplit("/", 1)[-1])
+
+
+def _endpoints(project: Project, specs: dict[Path, SpecDoc]) -> list[Endpoint]:
+    """URLs the runtime calls: rest-client URL properties, else the servers of the specs it uses."""
+    found: list[Endpoint] = []
+    configured: set[str] = set()
+    for asset in project.assets:
+        if not is_properties(asset.rel_path):
+            continue
+        for entry in parse_properties(asset.content.decode("utf-8", errors="replace")):
+            m = REST_CLIENT_URL.match(entry.key)
+            if m:
+                configured.add(m.group(2).strip('"'))
+                where = Location(display_path(asset.path), entry.line)
+                found.append(Endpoint(entry.value, _known(where), f"property '{entry.key}'"))
+    used = sorted(
+        {fn.spec.path for wf in project.workflows for fn in wf.functions if fn.spec and fn.spec.path}
+    )
+    for path in used:
+        spec = specs.get(path)
+        if spec is not None and rest_client_key(path.name) not in configured:
+            found += _servers(spec)
+    return found
+
+
+def _known(location: Location) -> Callable[[], Location | None]:
+    return lambda: location
+
+
+def _servers(spec: SpecDoc) -> list[Endpoint]:
+    doc = spec.doc
+    if isinstance(doc.get("host"), str):  # Swagger 2
+        schemes = doc.get("schemes") or ["https"]
+        url = f"{schemes[0]}://{doc['host']}"
+        return [Endpoint(url, partial(spec.source.location, 0, ("host",)), f"host of {spec.source.display}")]
+    servers = doc.get("servers")
+    out = []
+    for i, server in enumerate(servers if isinstance(servers, list) else []):
+        if isinstance(server, dict) and isinstance(server.get("url"), str):
+            where = partial(spec.source.location, 0, ("servers", i, "url"))
+            out.append(Endpoint(server["url"], where, f"server of {spec.source.display}"))
+    return out

@@ -53,7 +53,7 @@ def project_files(
         ProjectFile(wf.rel_path, wf.rewritten if wf.rewritten is not None else wf.source.raw, wf.source.path)
         for wf in project.workflows
     ]
-    files += [_asset(project, a.rel_path, a.path, diag) for a in project.assets]
+    files += [_asset(project, a.rel_path, a.path, a.content, diag) for a in project.assets]
     files = [
         _without_credentials(f, diag, optional_credentials) if is_properties(f.rel_path) else f for f in files
     ]
@@ -63,15 +63,16 @@ def project_files(
     return sorted(files, key=lambda f: f.rel_path)
 
 
-def _asset(project: Project, rel_path: str, path: Path, diag: Diagnostics | None) -> ProjectFile:
-    content = path.read_bytes()
+def _asset(
+    project: Project, rel_path: str, path: Path, content: bytes, diag: Diagnostics | None
+) -> ProjectFile:
     if len(content) <= CONFIG_MAP_BUDGET - KEY_ALLOWANCE:
         return ProjectFile(rel_path, content, path)
     used = {
-        fn.operation.rsplit("#", 1)[-1]
+        fn.spec.operation_id
         for wf in project.workflows
         for fn in wf.functions
-        if fn.spec == path.resolve()
+        if fn.spec is not None and fn.spec.path == path.resolve()
     }
     doc = _parse(content, path)
     if not used or not isinstance(doc, dict) or "paths" not in doc:
@@ -137,7 +138,7 @@ def _is_binary(content: bytes) -> bool:
 def pack_config_maps(
     files: list[DataFile], prefix: str, diag: Diagnostics, origins: dict[str, Path], flat: bool = False
 ) -> list[ConfigMapPlan]:
-    """Files in path order, a new ConfigMap whenever the next file would not fit."""
+    """Files in path order, a new ConfigMap (`<prefix>-<n>`) whenever the next file would not fit."""
     maps: list[ConfigMapPlan] = []
     current, used = ConfigMapPlan(f"{prefix}-0", flat=flat), 0
     for f in files:

@@ -1,11 +1,22 @@
-"""ChartPlan: everything emit needs to write one chart, decided, nothing left to compute."""
+"""ChartPlan: every decision about one chart, made; emit writes it, templates render it.
+
+`ChartData` is what the chart's templates read from `files/chartgen-data.yaml`: object
+names, which ConfigMap carries which file, the workflows and their events, and per
+environment the structure chartgen decided (runtime, provider, Secret keys and the
+variables that read them, HPA, NetworkPolicy rules, RBAC, the kinds the chart contains).
+`dev sync`, `chartgen test`, the test invariants and later stages read the same model.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from chartgen.values.model import DevValues, ProductionValues
+
 ChartKind = Literal["production", "dev"]
+Runtime = Literal["kubernetes", "sonataflow"]
+Provider = Literal["none", "vso", "eso", "injector", "existing"]
 
 
 @dataclass(frozen=True)
@@ -27,7 +38,7 @@ class DataFile:
 
 @dataclass
 class ConfigMapPlan:
-    suffix: str  # appended to the release fullname
+    name: str
     files: list[DataFile] = field(default_factory=list)
     # Flat: every key is a file name at the mount root, so the pod mounts it without an
     # item list, and a file added later shows up without changing the pod (hot reload).
@@ -38,21 +49,154 @@ class ConfigMapPlan:
         return sum(f.size for f in self.files)
 
 
+@dataclass(kw_only=True)
+class FileEntry:
+    key: str  # ConfigMap key
+    path: str  # where the pod sees it, relative to the mount
+    source: str  # the chart file holding it
+
+
+@dataclass(kw_only=True)
+class ConfigMapData:
+    name: str
+    flat: bool | None = None  # True: mounted without an item list (files added later appear)
+    text: list[FileEntry] | None = None
+    binary: list[FileEntry] | None = None
+
+    @classmethod
+    def of(cls, cm: ConfigMapPlan) -> ConfigMapData:
+        def entries(binary: bool) -> list[FileEntry] | None:
+            found = [
+                FileEntry(key=f.key, path=f.mount_path, source=f.chart_path)
+                for f in cm.files
+                if f.binary == binary
+            ]
+            return found or None
+
+        return cls(name=cm.name, flat=cm.flat or None, text=entries(False), binary=entries(True))
+
+
+@dataclass(kw_only=True)
+class Names:
+    """Names of the chart's objects: fixed by the plan, so they never depend on the release name
+    (Vault binds the ServiceAccount by name; `dev sync` finds the ConfigMaps by name)."""
+
+    workload: str  # Deployment, Service, HPA, PDB, NetworkPolicy, Vault objects
+    serviceAccount: str
+    config: str  # the application.properties ConfigMap
+    test: str
+    runtimeRole: str
+    deployerRole: str
+    viewerRole: str
+
+
+@dataclass(kw_only=True)
+class WorkflowData:
+    id: str
+    name: str  # resource name (SonataFlow, Service under the sonataflow runtime)
+    file: str
+    root: bool
+    version: str
+    description: str
+    flow: str | None = None  # chart file with the SonataFlow spec.flow (root workflows)
+    startedBy: Literal["http", "event"] = "http"
+
+
+@dataclass(kw_only=True)
+class ConsumedEvent:
+    type: str
+    source: str | None
+    trigger: str  # Trigger name
+    subscriber: str  # root workflow resource name receiving it (its own Service under sonataflow)
+
+
+@dataclass(kw_only=True)
+class Events:
+    consumed: list[ConsumedEvent] = field(default_factory=list)
+    produced: list[str] = field(default_factory=list)
+
+
+@dataclass(kw_only=True)
+class SecretBinding:
+    """One Secret key and how the runtime reads it: as an environment variable, or (Vault
+    Agent) as a line of the rendered properties file."""
+
+    key: str
+    env: str
+    property: str
+
+
+@dataclass(kw_only=True)
+class Subject:
+    kind: Literal["Group", "User", "ServiceAccount"]
+    name: str
+    namespace: str | None = None
+
+
+@dataclass(kw_only=True)
+class NetworkRules:
+    """The NetworkPolicy's rules as Kubernetes objects (NetworkPolicyIngressRule/EgressRule)."""
+
+    ingress: list[dict[str, Any]] = field(default_factory=list)
+    egress: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(kw_only=True)
+class EnvironmentData:
+    namespace: str
+    secretName: str | None = None  # None: the pods read no Secret
+    secretKeys: list[str] = field(default_factory=list)  # every key of that Secret (names only)
+    secretBindings: list[SecretBinding] = field(default_factory=list)
+    startupSeconds: int = 0  # the startup probe's allowance: how long an install may take
+    kinds: dict[str, list[str]] = field(default_factory=dict)  # API group -> resources the chart creates
+    # Production only:
+    runtime: Runtime | None = None
+    provider: Provider | None = None
+    persistence: bool | None = None
+    databaseKeys: list[str] | None = None  # [username key, password key]
+    hpa: bool | None = None
+    pdb: bool | None = None
+    networkPolicy: NetworkRules | None = None
+    kubernetesApi: list[dict[str, Any]] | None = None  # Role rules of the runtime; empty: no token
+    deployers: list[Subject] | None = None
+    viewers: list[Subject] | None = None
+
+
+@dataclass(kw_only=True)
+class ChartData:
+    chart: str
+    kind: ChartKind
+    partOf: str
+    names: Names
+    configMaps: list[ConfigMapData] = field(default_factory=list)
+    properties: list[FileEntry] = field(default_factory=list)
+    workflows: list[WorkflowData] = field(default_factory=list)
+    waits: list[str] = field(default_factory=list)  # why instances outlive a request; empty: nothing waits
+    events: Events = field(default_factory=Events)
+    kubernetesApiCalls: list[str] = field(default_factory=list)
+    environments: dict[str, EnvironmentData] = field(default_factory=dict)
+
+
 @dataclass
 class ChartPlan:
     kind: ChartKind
-    dir_name: str  # folder under the output folder (= chart name)
+    name: str  # chart name = folder under the output folder = release name
     chart: dict[str, Any]  # Chart.yaml
-    values: dict[str, Any]  # values.yaml
-    env_values: dict[str, dict[str, Any]]  # env -> values-<env>.yaml (differences only)
-    env_namespaces: dict[str, str]
+    values: dict[str, ProductionValues] | dict[str, DevValues]  # per environment, complete
+    data: ChartData
     schema: dict[str, Any]  # values.schema.json
     template_set: str  # which folder of chartgen/templates/ to copy
     config_maps: list[ConfigMapPlan] = field(default_factory=list)
     properties: list[DataFile] = field(default_factory=list)  # files of the config ConfigMap
-    workflows: list[str] = field(default_factory=list)  # ids served by this chart
-    facts: dict[str, Any] = field(default_factory=dict)  # what the templates need to know
     extra_files: list[DataFile] = field(default_factory=list)  # chart files no ConfigMap carries
+
+    @property
+    def workflows(self) -> list[str]:
+        return sorted(w.id for w in self.data.workflows)
+
+    @property
+    def environments(self) -> list[str]:
+        return sorted(self.data.environments)
 
     @property
     def data_files(self) -> list[DataFile]:

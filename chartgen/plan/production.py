@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
+import dataclasses
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -12,13 +12,11 @@ from chartgen.errors import Diagnostics
 from chartgen.formats.yaml_out import dump_yaml
 from chartgen.plan.facts import ProjectFacts, cr_flow, project_facts
 from chartgen.plan.files import data_files, is_properties, pack_config_maps, project_files
-from chartgen.plan.model import ChartPlan, DataFile
-from chartgen.plan.production_env import check_environment, env_values, fill_values
+from chartgen.plan.model import ChartData, ChartPlan, ConfigMapData, DataFile, Events, FileEntry, Names
+from chartgen.plan.production_env import plan_environment
 from chartgen.plan.schema import production_schema
-from chartgen.plan.values import common_values, production_defaults, values_diff
-from chartgen.profile.loader import clone, deep_merge
 from chartgen.profile.model import Profile
-from chartgen.workflow.model import Project
+from chartgen.workflow.model import Project, SpecDoc
 from chartgen.workflow.names import dns_name
 
 GENERATED = "chartgen/generated"
@@ -28,45 +26,69 @@ _SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-
 
 def plan_production(
     project: Project,
+    name: str,
     profiles: list[Profile],
     part_of: str,
     git_sha: Callable[[], str],
-    specs: dict[Path, Any],
+    specs: dict[Path, SpecDoc],
     diag: Diagnostics,
 ) -> ChartPlan:
-    name = project.chart_name
     app_version = app_version_of(project)
     facts = project_facts(project, specs, diag)
-    for profile in profiles:
-        check_environment(name, facts, profile, diag)
-    defaults = production_defaults(part_of)
-    full = {p.env: env_values(p, facts, defaults, name, app_version, git_sha) for p in profiles}
-    known = {"workflow": name, "version": app_version, "env": "default", "schema": name.replace("-", "_")}
-    base = deep_merge(fill_values(clone(defaults), known, git_sha), common_values(list(full.values())))
+    environments = {p.env: plan_environment(name, facts, p, app_version, git_sha, diag) for p in profiles}
     files = project_files(project, diag)
     origins = {f.rel_path: f.origin for f in files}
     resources = data_files([f for f in files if not is_properties(f.rel_path)], "resources")
+    config_maps = pack_config_maps(resources, f"{name}-resources", diag, origins)
+    properties = data_files([f for f in files if is_properties(f.rel_path)], "config")
     flows = [
         DataFile(f"files/flows/{dns_name(wf.id)}.yaml", "", "", dump_yaml(cr_flow(wf)))
         for wf in sorted(project.roots, key=lambda w: w.rel_path)
     ]
-    properties = data_files([f for f in files if is_properties(f.rel_path)], "config")
-    workflows = sorted(w.id for w in project.workflows)
+    data = ChartData(
+        chart=name,
+        kind="production",
+        partOf=part_of,
+        names=object_names(name),
+        configMaps=[ConfigMapData.of(cm) for cm in config_maps],
+        properties=[FileEntry(key=f.key, path=f.mount_path, source=f.chart_path) for f in properties],
+        workflows=facts.workflows,
+        waits=facts.waits,
+        events=_events(name, facts),
+        kubernetesApiCalls=facts.kube_api_calls,
+        environments={env: e.data for env, e in environments.items()},
+    )
+    values = {env: e.values for env, e in environments.items()}
     return ChartPlan(
         kind="production",
-        dir_name=name,
-        chart=chart_yaml(name, app_version, project, workflows),
-        values=base,
-        env_values={env: values_diff(v, base) for env, v in full.items()},
-        env_namespaces={p.env: p.namespace for p in profiles},
-        schema=production_schema(),
+        name=name,
+        chart=chart_yaml(name, app_version, project, sorted(w.id for w in project.workflows), part_of),
+        values=values,
+        data=data,
+        schema=production_schema(list(values.values())),
         template_set="production",
-        config_maps=pack_config_maps(resources, "resources", diag, origins),
+        config_maps=config_maps,
         properties=properties,
-        workflows=workflows,
-        facts=facts_document(facts),
         extra_files=flows,
     )
+
+
+def object_names(chart: str) -> Names:
+    return Names(
+        workload=chart,
+        serviceAccount=chart,
+        config=f"{chart}-config",
+        test=f"{chart}-test",
+        runtimeRole=f"{chart}-runtime",
+        deployerRole=f"{chart}-deployer",
+        viewerRole=f"{chart}-viewer",
+    )
+
+
+def _events(chart: str, facts: ProjectFacts) -> Events:
+    prefix = chart[:32].rstrip("-")
+    consumed = [dataclasses.replace(e, trigger=f"{prefix}-{e.trigger}") for e in facts.consumed]
+    return Events(consumed=consumed, produced=facts.produced)
 
 
 def app_version_of(project: Project) -> str:
@@ -91,7 +113,9 @@ def _version_key(version: str) -> tuple[tuple[int, ...], str]:
     return (tuple(int(n) for n in re.findall(r"\d+", version)), version)
 
 
-def chart_yaml(name: str, app_version: str, project: Project, workflows: list[str]) -> dict[str, Any]:
+def chart_yaml(
+    name: str, app_version: str, project: Project, workflows: list[str], part_of: str
+) -> dict[str, Any]:
     listed = ", ".join(workflows)
     return {
         "apiVersion": "v2",
@@ -105,41 +129,8 @@ def chart_yaml(name: str, app_version: str, project: Project, workflows: list[st
         "annotations": {
             GENERATED: "true",
             "chartgen/mode": "production",
+            "chartgen/part-of": part_of,
             "chartgen/project": project.rel,
             "chartgen/workflows": listed,
         },
     }
-
-
-def facts_document(facts: ProjectFacts) -> dict[str, Any]:
-    """The facts as the chart's templates read them (files/chartgen-data.yaml)."""
-    return {
-        "workflows": facts.workflows,
-        "waits": facts.waits,
-        "events": {
-            "consumed": [
-                {
-                    "type": e.type,
-                    "source": e.source or "",
-                    "name": _trigger_suffix(e.type, e.source),
-                    "workflow": e.workflow,
-                }
-                for e in facts.consumed
-            ],
-            "produced": facts.produced,
-        },
-        "secretKeys": facts.secret_keys,
-        "secretNames": facts.secret_names,
-        "secretEnv": facts.secret_env,
-        "kubernetesApiCalls": facts.kube_api_calls,
-    }
-
-
-def _trigger_suffix(event_type: str, source: str | None) -> str:
-    """A short DNS name for a Trigger, readable and unique per (type, source)."""
-    key = f"{event_type}|{source or ''}"
-    return f"{dns_name(event_type, 20)}-{_hash(key)}"
-
-
-def _hash(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:8]

@@ -1,132 +1,229 @@
-"""One production environment: its profile turned into chart values, and refused when it
-cannot run the project's workflows safely.
+"""One production environment of one chart: its values, the structure chartgen decides for it,
+and a refusal when the profile cannot run the project's workflows safely.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from chartgen.errors import Diagnostics
-from chartgen.plan.facts import INJECTED, ProjectFacts
-from chartgen.plan.values import fill_placeholders, profile_values
-from chartgen.profile.loader import clone, deep_merge
-from chartgen.profile.model import Profile
+from chartgen.plan.facts import INJECTED, Endpoint, ProjectFacts
+from chartgen.plan.kinds import production_kinds
+from chartgen.plan.model import EnvironmentData, Provider, Runtime, Subject
+from chartgen.plan.network import Need, Target, admits_callers, api_server_egress, broker_egress, plan_network
+from chartgen.plan.secrets import plan_secrets
+from chartgen.plan.values import fill_placeholders, merge_resources, pod_settings
+from chartgen.profile.model import (
+    EventingSettings,
+    ImageSettings,
+    NetworkPolicySettings,
+    PersistenceSettings,
+    PostgresSettings,
+    Profile,
+    ScalingSettings,
+    SecretsSettings,
+    VaultSettings,
+)
+from chartgen.schema.spec import dump
+from chartgen.values.model import (
+    MIN_REPLICAS,
+    Autoscaling,
+    Eventing,
+    Persistence,
+    ProductionValues,
+    PullSecret,
+    RuntimeImage,
+    Vault,
+    production_probes,
+)
 
 # SonataFlow operators from this version on expose the `scale` subresource an HPA needs
 # (kie-tools #3432, 2026); older ones only take fixed replicas.
 SCALE_SUBRESOURCE_SINCE = (1, 37)
-FORBIDDEN_RESOURCES = {"secrets", "pods/exec", "pods/attach", "pods/portforward", "*"}
-FORBIDDEN_VERBS = {"*", "escalate", "bind", "impersonate"}
+DEFAULT_MAX_REPLICAS = 6
+DEFAULT_PATH = "workflows/{env}/{workflow}"
+DEFAULT_ROLE = "{workflow}-{env}"
 SUBJECT_KINDS = {"group": "Group", "user": "User", "serviceaccount": "ServiceAccount"}
 
 
-def env_values(
-    profile: Profile,
-    facts: ProjectFacts,
-    defaults: dict[str, Any],
+@dataclass
+class Environment:
+    values: ProductionValues
+    data: EnvironmentData
+
+
+def plan_environment(
     chart: str,
+    facts: ProjectFacts,
+    profile: Profile,
     app_version: str,
     git_sha: Callable[[], str],
-) -> dict[str, Any]:
-    """The full values of one environment: defaults, then what the profile sets."""
-    values = deep_merge(defaults, profile_values(profile))
-    image = profile.get("image") or {}
-    values["image"].update(
-        {k: v for k, v in image.items() if k in ("repository", "tag", "digest", "pullPolicy")}
+    diag: Diagnostics,
+) -> Environment:
+    """The full values of one environment and what chartgen decided for it."""
+    s = profile.settings
+    check_environment(chart, facts, profile, diag)
+    known = {"workflow": chart, "version": app_version, "env": profile.env}
+
+    def fill(text: str) -> str:
+        return fill_placeholders(text, known, git_sha)
+
+    runtime: Runtime = s.runtime or "kubernetes"
+    values = ProductionValues(environment=profile.env, **pod_settings(s))
+    values.resources = merge_resources(values.resources, s.resources)
+    image = s.image or ImageSettings()
+    values.image = RuntimeImage(
+        repository=fill(image.repository or ""),
+        tag=fill(image.tag or "{version}"),
+        digest=image.digest or "",
+        pullPolicy=image.pullPolicy or "IfNotPresent",
     )
-    values["runtime"] = profile.get("runtime", default="kubernetes")
-    _scaling(values, profile)
-    _persistence(values, profile, facts)
-    values["eventing"].update(profile.get("eventing") or {})
-    values["eventing"].pop("enabled", None)
-    _secrets(values, profile)
-    _rbac(values, profile, chart)
-    _network(values, profile)
-    _sonataflow(values, profile)
-    known = {"workflow": chart, "version": app_version, "env": profile.env, "schema": chart.replace("-", "_")}
-    return fill_values(values, known, git_sha)
+    values.imagePullSecrets = [PullSecret(name=n) for n in s.imagePullSecrets or []]
+    hpa, replicas = _scaling(values, s.scaling or ScalingSettings(), runtime, s.operatorVersion)
+    persistence = _persistence(values, facts, s.persistence or PersistenceSettings(), chart)
+    _eventing(values, facts, s.eventing or EventingSettings())
+    secrets = s.secrets or SecretsSettings()
+    needs_secrets = bool(facts.secret_names or facts.secret_env or secrets.env or persistence)
+    provider: Provider = (secrets.provider or "vso") if needs_secrets else "none"
+    if provider in ("vso", "eso", "injector"):
+        vault = secrets.vault or VaultSettings()
+        values.vault = Vault(
+            address=vault.address or "",
+            kvMount=vault.kvMount or "kv",
+            path=fill(vault.path or DEFAULT_PATH),
+            authMount=vault.authMount or "kubernetes",
+            role=fill(vault.role or DEFAULT_ROLE),
+        )
+    pg = (s.persistence or PersistenceSettings()).postgresql or PostgresSettings()
+    planned = plan_secrets(
+        chart,
+        facts,
+        provider,
+        secrets.existingSecret,
+        dict(secrets.env or {}),
+        (pg.credentials or "db") if persistence else None,
+        runtime,
+        diag,
+        profile.location("secrets"),
+    )
+    api_rules = [dump(r) for r in ((s.rbac.kubernetesApi or {}).get(chart, []) if s.rbac else [])]
+    rbac = s.rbac
+    data = EnvironmentData(
+        namespace=profile.namespace,
+        runtime=runtime,
+        provider=provider if planned.keys else "none",
+        secretName=planned.name if provider != "injector" else None,
+        secretKeys=planned.keys,
+        secretBindings=planned.bindings,
+        databaseKeys=planned.database_keys,
+        persistence=persistence,
+        hpa=hpa,
+        pdb=replicas > 1,
+        kubernetesApi=api_rules,
+        deployers=[subject(x) for x in (rbac.deployers or [])] if rbac else [],
+        viewers=[subject(x) for x in (rbac.viewers or [])] if rbac else [],
+        startupSeconds=(values.probes or production_probes()).startup_seconds,
+    )
+    network = s.networkPolicy or NetworkPolicySettings()
+    if network.enabled is not False:
+        data.networkPolicy = plan_network(
+            chart, profile.env, _egress_needs(values, facts, provider, api_rules), network, diag
+        )
+        _check_callers(chart, facts, profile, network, diag)
+    data.kinds = production_kinds(data, bool(facts.consumed), bool(facts.produced))
+    return Environment(values, data)
 
 
-def fill_values(values: dict[str, Any], known: dict[str, str], git_sha: Callable[[], str]) -> dict[str, Any]:
-    """Fill `{workflow}`-style placeholders in the few values that take them."""
-    for section, key in (
-        ("image", "repository"),
-        ("image", "tag"),
-        ("secrets.vault", "path"),
-        ("secrets.vault", "role"),
-        ("persistence.postgresql", "schema"),
-    ):
-        node = values
-        for part in section.split("."):
-            node = node[part]
-        node[key] = fill_placeholders(str(node[key]), known, git_sha)
-    return values
+def _scaling(
+    values: ProductionValues, scaling: ScalingSettings, runtime: Runtime, operator: str | None
+) -> tuple[bool, int]:
+    """(HPA on, fewest replicas)."""
+    low = scaling.minReplicas or MIN_REPLICAS
+    hpa = scaling.enabled is not False and (runtime == "kubernetes" or has_scale_subresource(operator))
+    if hpa:
+        values.autoscaling = Autoscaling(
+            minReplicas=low,
+            maxReplicas=scaling.maxReplicas or DEFAULT_MAX_REPLICAS,
+            targetCPUUtilizationPercentage=scaling.targetCPUUtilizationPercentage or 75,
+        )
+    else:
+        values.replicaCount = low
+    return hpa, low
 
 
-def _scaling(values: dict[str, Any], profile: Profile) -> None:
-    scaling = profile.get("scaling") or {}
-    auto = values["autoscaling"]
-    auto.update({k: scaling[k] for k in ("enabled", "minReplicas", "maxReplicas") if k in scaling})
-    if "targetCPUUtilizationPercentage" in scaling:
-        auto["targetCPUUtilizationPercentage"] = scaling["targetCPUUtilizationPercentage"]
-    values["replicaCount"] = auto["minReplicas"]
+def _persistence(
+    values: ProductionValues, facts: ProjectFacts, settings: PersistenceSettings, chart: str
+) -> bool:
+    enabled = facts.can_wait if settings.enabled is None else settings.enabled
+    if enabled:
+        pg = settings.postgresql or PostgresSettings()
+        values.persistence = Persistence(
+            host=pg.host or "",
+            port=pg.port or 5432,
+            database=pg.database or "",
+            schema=pg.schema or chart.replace("-", "_"),
+        )
+    return enabled
 
 
-def _persistence(values: dict[str, Any], profile: Profile, facts: ProjectFacts) -> None:
-    wanted = profile.get("persistence", "enabled")
-    pg = profile.get("persistence", "postgresql") or {}
-    values["persistence"]["postgresql"].update(pg)
-    values["persistence"]["enabled"] = facts.can_wait if wanted is None else bool(wanted)
+def _eventing(values: ProductionValues, facts: ProjectFacts, settings: EventingSettings) -> None:
+    if not (facts.consumed or facts.produced):
+        return
+    values.eventing = Eventing(
+        broker=settings.broker or "default",
+        brokerNamespace=settings.brokerNamespace or "knative-eventing",
+        retries=5 if settings.retries is None else settings.retries,
+        backoffPolicy=settings.backoffPolicy or "exponential",
+        backoffDelay=settings.backoffDelay or "PT1S",
+        deadLetterSink=(settings.deadLetterSink or "") if facts.consumed else None,
+    )
 
 
-def _secrets(values: dict[str, Any], profile: Profile) -> None:
-    secrets = profile.get("secrets") or {}
-    target = values["secrets"]
-    for key in ("provider", "existingSecret"):
-        if key in secrets:
-            target[key] = secrets[key]
-    target["env"] = dict(secrets.get("env") or {})
-    target["vault"].update(secrets.get("vault") or {})
+def _egress_needs(
+    values: ProductionValues, facts: ProjectFacts, provider: Provider, api_rules: list[Any]
+) -> list[Need]:
+    """What the runtime itself connects to: the database, the broker, the API server, the
+    services the workflows call, and Vault when its agent runs in the pod."""
+    needs: list[Need] = []
+    if values.persistence is not None:
+        pg = values.persistence
+        needs.append(Target(pg.host, pg.port, f"the database {pg.host}", lambda: None))
+    if values.eventing is not None:
+        needs.append(broker_egress(values.eventing.brokerNamespace))
+    if api_rules:
+        needs.append(api_server_egress())
+    needs += facts.endpoints
+    if provider == "injector" and values.vault is not None:
+        needs.append(Endpoint(values.vault.address, lambda: None, "Vault (its agent runs in the pod)"))
+    return needs
 
 
-def _rbac(values: dict[str, Any], profile: Profile, chart: str) -> None:
-    rbac = profile.get("rbac") or {}
-    values["rbac"]["deployers"] = [subject(s) for s in rbac.get("deployers", [])]
-    values["rbac"]["viewers"] = [subject(s) for s in rbac.get("viewers", [])]
-    values["kubernetesApi"]["rules"] = clone((rbac.get("kubernetesApi") or {}).get(chart, []))
-
-
-def subject(text: str) -> dict[str, str]:
+def subject(text: str) -> Subject:
     """`group:name`, `user:name`, `serviceaccount:ns:name` -> an RBAC subject."""
     kind, _, rest = text.partition(":")
     if kind == "serviceaccount":
         namespace, _, name = rest.partition(":")
-        return {"kind": "ServiceAccount", "name": name or namespace, "namespace": namespace if name else ""}
-    return {"kind": SUBJECT_KINDS[kind], "name": rest}
+        return Subject(kind="ServiceAccount", name=name, namespace=namespace)
+    return Subject(kind=SUBJECT_KINDS[kind], name=rest)  # type: ignore[arg-type]
 
 
-def _network(values: dict[str, Any], profile: Profile) -> None:
-    policy = profile.get("networkPolicy") or {}
-    target = values["networkPolicy"]
-    for key in ("enabled", "allowIngressFromNamespaces", "egress"):
-        if key in policy:
-            target[key] = clone(policy[key])
-
-
-def _sonataflow(values: dict[str, Any], profile: Profile) -> None:
-    version = str(profile.get("operatorVersion", default=""))
-    values["sonataflow"]["operatorVersion"] = version
-    values["sonataflow"]["scaleSubresource"] = _version(version) >= SCALE_SUBRESOURCE_SINCE
+def has_scale_subresource(operator: str | None) -> bool:
+    return _version(operator or "") >= SCALE_SUBRESOURCE_SINCE
 
 
 def _version(text: str) -> tuple[int, ...]:
     return tuple(int(n) for n in re.findall(r"\d+", text)[:2]) or (0,)
 
 
+# -- refusals and warnings ---------------------------------------------------------------------
+
+
 def check_environment(chart: str, facts: ProjectFacts, profile: Profile, diag: Diagnostics) -> None:
     """Refuse a production profile that cannot run this project's workflows safely."""
+    _check_image(profile, diag)
     _check_persistence(chart, facts, profile, diag)
     _check_eventing(chart, facts, profile, diag)
     _check_scaling(profile, diag)
@@ -136,105 +233,132 @@ def check_environment(chart: str, facts: ProjectFacts, profile: Profile, diag: D
     _check_placeholders(chart, facts, profile, diag)
 
 
+def _check_image(profile: Profile, diag: Diagnostics) -> None:
+    image = profile.settings.image
+    if image is None or not image.repository:
+        diag.error(
+            f"production profile '{profile.env}' has no image.repository: each chart runs a runtime image "
+            "the pipeline builds (e.g. registry.example.com/workflows/{workflow})",
+            profile.location("image", "repository") if image else profile.location("mode", key=True),
+        )
+
+
 def _check_persistence(chart: str, facts: ProjectFacts, profile: Profile, diag: Diagnostics) -> None:
     if not facts.can_wait:
         return
     first = facts.waits[0]
-    if profile.get("persistence", "enabled") is False:
-        diag.error(
+    settings = profile.settings.persistence or PersistenceSettings()
+    if settings.enabled is False:
+        diag.policy_error(
             f"profile '{profile.env}' disables persistence, but in chart '{chart}' {first}: "
             "its instances would be lost on restart",
             profile.location("persistence", "enabled"),
         )
         return
-    pg = profile.get("persistence", "postgresql") or {}
-    missing = [k for k in ("host", "database") if not pg.get(k)]
+    pg = settings.postgresql or PostgresSettings()
+    missing = [k for k in ("host", "database") if not getattr(pg, k)]
     if missing:
         diag.error(
             f"profile '{profile.env}' needs persistence.postgresql ({', '.join(missing)} missing): "
             f"in chart '{chart}' {first}",
-            profile.location("persistence")
-            if profile.get("persistence")
-            else profile.location("mode", key=True),
+            profile.location("persistence"),
+        )
+    if (
+        profile.settings.runtime == "sonataflow"
+        and (profile.settings.secrets or SecretsSettings()).provider == "injector"
+    ):
+        diag.error(
+            f"profile '{profile.env}': chart '{chart}' needs a database, and the SonataFlow operator "
+            "reads its "
+            "credentials from a Kubernetes Secret, which the agent injector does not create: use provider "
+            "vso, eso or existing with runtime sonataflow",
+            profile.location("secrets", "provider"),
         )
 
 
 def _check_eventing(chart: str, facts: ProjectFacts, profile: Profile, diag: Diagnostics) -> None:
     if not (facts.consumed or facts.produced):
         return
-    where = profile.location("eventing") if profile.get("eventing") else profile.location("mode", key=True)
-    if profile.get("eventing", "enabled") is False:
-        diag.error(f"profile '{profile.env}' disables eventing, but chart '{chart}' handles events", where)
-    elif facts.consumed and not profile.get("eventing", "deadLetterSink"):
+    eventing = profile.settings.eventing or EventingSettings()
+    if eventing.enabled is False:
+        diag.policy_error(
+            f"profile '{profile.env}' disables eventing, but chart '{chart}' handles events",
+            profile.location("eventing", "enabled"),
+        )
+    elif facts.consumed and not eventing.deadLetterSink:
         types = ", ".join(e.type for e in facts.consumed)
         diag.error(
             f"profile '{profile.env}' has no eventing.deadLetterSink: chart '{chart}' consumes {types}, "
             "and undeliverable events must go somewhere",
-            where,
+            profile.location("eventing"),
         )
 
 
 def _check_scaling(profile: Profile, diag: Diagnostics) -> None:
-    scaling = profile.get("scaling") or {}
-    if scaling.get("enabled") is False:
+    scaling = profile.settings.scaling or ScalingSettings()
+    if scaling.enabled is False:
         return
-    low, high = scaling.get("minReplicas", 2), scaling.get("maxReplicas", 6)
-    if low < 2:
-        diag.error(
-            f"profile '{profile.env}': scaling.minReplicas must be at least 2 (a single replica is "
+    low = scaling.minReplicas or MIN_REPLICAS
+    high = scaling.maxReplicas or DEFAULT_MAX_REPLICAS
+    if low < MIN_REPLICAS:
+        diag.policy_error(
+            f"profile '{profile.env}': scaling.minReplicas must be at least {MIN_REPLICAS} "
+            "(a single replica is "
             "not highly available; set scaling.enabled: false for a fixed count)",
             profile.location("scaling", "minReplicas"),
         )
     elif high <= low:
         diag.error(
             f"profile '{profile.env}': scaling.maxReplicas ({high}) must be greater than minReplicas ({low})",
-            profile.location("scaling", "maxReplicas")
-            if "maxReplicas" in scaling
-            else profile.location("scaling"),
+            profile.location("scaling", "maxReplicas"),
         )
 
 
 def _check_operator_scaling(chart: str, profile: Profile, diag: Diagnostics) -> None:
-    if profile.get("runtime") != "sonataflow" or profile.get("scaling", "enabled") is False:
+    s = profile.settings
+    if s.runtime != "sonataflow" or (s.scaling and s.scaling.enabled is False):
         return
-    version = str(profile.get("operatorVersion", default=""))
-    if _version(version) < SCALE_SUBRESOURCE_SINCE:
+    if not has_scale_subresource(s.operatorVersion):
         since = ".".join(map(str, SCALE_SUBRESOURCE_SINCE))
         diag.warning(
-            f"chart '{chart}' in '{profile.env}': SonataFlow operator {version or '(version unknown)'} "
+            f"chart '{chart}' in '{profile.env}': "
+            f"SonataFlow operator {s.operatorVersion or '(version unknown)'} "
             f"has no scale subresource (needs {since}+), so no HPA: fixed replicas (scaling.minReplicas)",
-            profile.location("operatorVersion") if version else profile.location("runtime"),
+            profile.location("operatorVersion") if s.operatorVersion else profile.location("runtime"),
         )
 
 
 def _check_secrets(chart: str, facts: ProjectFacts, profile: Profile, diag: Diagnostics) -> None:
-    needs = facts.secret_keys or facts.can_wait or profile.get("secrets", "env")
+    secrets = profile.settings.secrets or SecretsSettings()
+    needs = facts.secret_names or facts.secret_env or facts.can_wait or secrets.env
     if not needs:
         return
-    provider = profile.get("secrets", "provider", default="vso")
+    provider = secrets.provider or "vso"
     if provider == "existing":
-        if not profile.get("secrets", "existingSecret"):
+        if not secrets.existingSecret:
             diag.error(
                 f"profile '{profile.env}': secrets.provider 'existing' needs secrets.existingSecret "
                 f"(chart '{chart}' uses secrets)",
                 profile.location("secrets", "provider"),
             )
-    elif not profile.get("secrets", "vault", "address"):
+    elif not (secrets.vault and secrets.vault.address):
+        keys = sorted(set(facts.secret_names) | set(facts.secret_env.values()))
         diag.error(
             f"profile '{profile.env}': secrets.vault.address is required for provider '{provider}' "
-            f"(chart '{chart}' uses secrets: {', '.join(facts.secret_keys) or 'database credentials'})",
-            profile.location("secrets") if profile.get("secrets") else profile.location("mode", key=True),
+            f"(chart '{chart}' uses secrets: {', '.join(keys) or 'database credentials'})",
+            profile.location("secrets"),
         )
 
 
 def _check_placeholders(chart: str, facts: ProjectFacts, profile: Profile, diag: Diagnostics) -> None:
     """A `${VAR}` nothing provides makes the runtime fail at start: say so before deploying."""
+    s = profile.settings
     provided = (
         set(facts.secret_names)
         | set(facts.secret_env)
-        | set(profile.get("secrets", "env") or {})
-        | set(profile.get("env") or {})
-        | set(profile.get("properties") or {})
+        | set((s.secrets.env if s.secrets else None) or {})
+        | set(s.env or {})
+        | set(s.properties or {})
         | (INJECTED if facts.produced else set())
     )
     missing = [v for v in facts.placeholders if v not in provided]
@@ -248,7 +372,8 @@ def _check_placeholders(chart: str, facts: ProjectFacts, profile: Profile, diag:
 
 
 def _check_kubernetes_api(chart: str, facts: ProjectFacts, profile: Profile, diag: Diagnostics) -> None:
-    rules = (profile.get("rbac", "kubernetesApi") or {}).get(chart, [])
+    rbac = profile.settings.rbac
+    rules = (rbac.kubernetesApi or {}).get(chart, []) if rbac else []
     if facts.kube_api_calls and not rules:
         diag.warning(
             f"chart '{chart}': {facts.kube_api_calls[0]} calls the Kubernetes API, but profile "
@@ -256,16 +381,20 @@ def _check_kubernetes_api(chart: str, facts: ProjectFacts, profile: Profile, dia
             "ServiceAccount token and must bring its own credentials",
             profile.location("mode", key=True),
         )
-    for i, rule in enumerate(rules):
-        bad = sorted(
-            {r for r in rule["resources"] if r in FORBIDDEN_RESOURCES}
-            | {v for v in rule["verbs"] if v in FORBIDDEN_VERBS}
-            | {g for g in rule["apiGroups"] if g == "*"}
+
+
+def _check_callers(
+    chart: str, facts: ProjectFacts, profile: Profile, network: NetworkPolicySettings, diag: Diagnostics
+) -> None:
+    """An HTTP-started workflow needs callers the NetworkPolicy admits."""
+    eventing = profile.settings.eventing or EventingSettings()
+    event_namespaces = {"knative-eventing", eventing.brokerNamespace or "knative-eventing"}
+    if facts.http_started and not admits_callers(network, event_namespaces):
+        diag.warning(
+            f"chart '{chart}' in '{profile.env}': {', '.join(facts.http_started)} "
+            f"{'is' if len(facts.http_started) == 1 else 'are'} started over HTTP, "
+            "but the NetworkPolicy admits "
+            "no callers but event delivery and `helm test`: list the callers in networkPolicy.ingress "
+            "(namespace, podLabels or cidr)",
+            profile.location("networkPolicy"),
         )
-        if bad:
-            diag.error(
-                f"profile '{profile.env}': rbac.kubernetesApi.{chart}[{i}] grants {', '.join(bad)}: "
-                "wildcards, secrets, exec/attach/port-forward, escalate, bind and impersonate "
-                "are never granted",
-                profile.location("rbac", "kubernetesApi", chart),
-            )

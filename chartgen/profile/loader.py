@@ -7,16 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from chartgen.errors import Diagnostics, Location
 from chartgen.formats.source import ParseError, SourceFile, display_path
-from chartgen.profile.model import Profile, ProfileFile
-from chartgen.profile.schema import PLACEHOLDER_FIELDS, PROFILE_SCHEMA
+from chartgen.profile.model import PLACEHOLDER_FIELDS, Profile, ProfileFile, ProfileSettings
+from chartgen.schema.check import Checker, did_you_mean
 
 ENV_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
-_VALIDATOR = jsonschema.Draft202012Validator(PROFILE_SCHEMA)
 
 
 def load_profiles(folder: Path, diag: Diagnostics) -> list[Profile]:
@@ -31,7 +28,15 @@ def load_profiles(folder: Path, diag: Diagnostics) -> list[Profile]:
         chain = _chain(files[env], files, broken, diag)
         if chain is None:
             continue
-        profile = Profile(env, chain, merge_chain(chain))
+        checker = Checker("profile")
+        settings = checker.load(ProfileSettings, merge_chain(chain))
+        if checker.problems or settings is None:  # each file passed: only a merge can get here
+            for problem in checker.problems:
+                diag.error(
+                    f"profile '{env}' (with what it extends): {problem.message}", files[env].source.location()
+                )
+            continue
+        profile = Profile(env, chain, settings)
         if _check_merged(profile, diag):
             profiles.append(profile)
     return [p for p in profiles if p.mode is not None]
@@ -70,11 +75,12 @@ def _read_files(folder: Path, diag: Diagnostics, broken: set[str]) -> Iterator[P
 
 
 def _check_shape(source: SourceFile, data: dict[str, Any], diag: Diagnostics) -> bool:
-    ok = True
-    for err in sorted(_VALIDATOR.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
-        ok = False
-        for message, pointer, key in _describe(err):
-            diag.error(message, source.location(0, pointer, key))
+    checker = Checker("profile")
+    checker.load(ProfileSettings, data)
+    for problem in checker.problems:
+        report = diag.policy_error if problem.policy else diag.error
+        report(problem.message, source.location(0, problem.at, problem.key))
+    ok = not checker.problems
     for pointer, allowed in PLACEHOLDER_FIELDS.items():
         value = _get(data, pointer)
         if isinstance(value, str):
@@ -82,48 +88,12 @@ def _check_shape(source: SourceFile, data: dict[str, Any], diag: Diagnostics) ->
                 if name not in allowed:
                     ok = False
                     diag.error(
-                        f"unknown placeholder '{{{name}}}' in '{'.'.join(pointer)}' "
+                        f"unknown placeholder '{{{name}}}' in '{'.'.join(pointer)}'"
+                        f"{did_you_mean(name, allowed)} "
                         f"(allowed: {', '.join('{' + a + '}' for a in sorted(allowed))})",
                         source.location(0, pointer),
                     )
     return ok
-
-
-def _describe(err: jsonschema.ValidationError) -> Iterator[tuple[str, tuple[str | int, ...], bool]]:
-    """Our wording for a schema error: (message, where, point at the key?)."""
-    pointer = tuple(err.absolute_path)
-    where = ".".join(str(p) for p in pointer) or "profile"
-    schema: dict[str, Any] = err.schema if isinstance(err.schema, dict) else {}
-    expected = schema.get("x-expected")
-    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
-        known = sorted(schema.get("properties", {}))
-        for key in sorted(set(err.instance) - set(known)):
-            scope = f"in '{where}'" if pointer else "in profile"
-            yield (f"unknown key '{key}' {scope} (known keys: {', '.join(known)})", (*pointer, key), True)
-    elif err.validator == "enum":
-        allowed = ", ".join(str(v) for v in schema.get("enum", []))
-        yield (f"'{where}' must be one of {allowed}; got {err.instance!r}", pointer, False)
-    elif err.validator == "type":
-        wanted = schema.get("type", "")
-        wanted_text = " or ".join(wanted) if isinstance(wanted, list) else str(wanted)
-        got = _YAML_TYPE.get(type(err.instance), type(err.instance).__name__)
-        yield (f"'{where}' must be {_article(wanted_text)}, not {_article(got)}", pointer, False)
-    elif err.validator == "propertyNames":
-        yield (f"invalid key {err.instance!r} in '{where}'", pointer, True)
-    elif expected:
-        yield (f"'{where}' must be {expected}; got {err.instance!r}", pointer, False)
-    else:
-        yield (f"'{where}': {err.message}", pointer, False)
-
-
-_YAML_TYPE = {type(None): "null", bool: "boolean", int: "integer", float: "number", str: "string",
-              dict: "mapping", list: "list"}  # fmt: skip
-
-
-def _article(word: str) -> str:
-    if word == "null":
-        return "null"
-    return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
 
 
 def _chain(
@@ -138,7 +108,8 @@ def _chain(
         if target not in files:
             where = current.source.location(0, ("extends",))
             diag.error(
-                f"profile '{current.env}' extends '{target}', which does not exist in the profiles folder",
+                f"profile '{current.env}' extends '{target}', which does not exist in the profiles folder"
+                f"{did_you_mean(target, files)}",
                 where,
             )
             return None

@@ -15,14 +15,16 @@ from chartgen.tools.runner import Completed, run
 class Helm:
     binary: Path
     timeout: float = 120
+    kubeconfig: Path | None = None  # release commands: the cluster (None: KUBECONFIG / helm's default)
+    context: str | None = None
 
-    def _run(self, args: Sequence[str | Path]) -> Completed:
+    def _run(self, args: Sequence[str | Path], timeout: float | None = None) -> Completed:
         # An empty HOME-independent config keeps runs repeatable and offline.
         env = dict(os.environ)
         env.setdefault("HELM_CACHE_HOME", str(cache_dir() / "helm" / "cache"))
         env.setdefault("HELM_CONFIG_HOME", str(cache_dir() / "helm" / "config"))
         env.setdefault("HELM_DATA_HOME", str(cache_dir() / "helm" / "data"))
-        return run([self.binary, *args], timeout=self.timeout, env=env)
+        return run([self.binary, *args], timeout=timeout or self.timeout, env=env)
 
     def lint(self, chart: Path, values: Sequence[Path], kube_version: str) -> Completed:
         args: list[str | Path] = ["lint", "--strict", "--kube-version", kube_version, chart]
@@ -54,14 +56,14 @@ class Helm:
             args += ["--set", s]
         return self._run(args)
 
-    def against(self, kubeconfig: Path, args: Sequence[str | Path], timeout: float = 600) -> Completed:
-        """A release command (install, upgrade, test, rollback, uninstall) on a cluster."""
-        saved = self.timeout
-        self.timeout = timeout
-        try:
-            return self._run([*args, "--kubeconfig", kubeconfig])
-        finally:
-            self.timeout = saved
+    def release(self, args: Sequence[str | Path], timeout: float = 600) -> Completed:
+        """A release command (install, upgrade, test, rollback, uninstall) on the chosen cluster."""
+        cluster: list[str | Path] = []
+        if self.kubeconfig:
+            cluster += ["--kubeconfig", self.kubeconfig]
+        if self.context:
+            cluster += ["--kube-context", self.context]
+        return self._run([*args, *cluster], timeout)
 
     def version(self) -> str:
         return self._run(["version", "--template", "{{ .Version }}"]).stdout.strip()

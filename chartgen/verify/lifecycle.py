@@ -1,38 +1,57 @@
 """`chartgen test`: each chart's whole life on a real API server.
 
-install --wait, helm test, upgrade (from the previous committed version of the chart
-when git has one, else to changed values), rollback, uninstall leaving nothing behind;
-in a namespace that enforces the `restricted` Pod Security level.
+install --wait, upgrade (from the previous committed version of the chart when git has
+one, else to changed values), helm test, rollback, uninstall leaving nothing behind; in
+a namespace that enforces the `restricted` Pod Security level. What a chart creates and
+how long it may take to start are read from the chart's own plan (files/chartgen-data.yaml).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 import yaml
 
+from chartgen.errors import UserError
 from chartgen.formats.source import FastLoader
-from chartgen.tools.helm import Helm
-from chartgen.tools.kubectl import Kubectl
-from chartgen.tools.kwok import Cluster
-from chartgen.verify.lint import find_charts
-from chartgen.version.git import previous_version
+from chartgen.tools.runner import Completed
+from chartgen.version.git import OldChart
 
 RESTRICTED = {
     "pod-security.kubernetes.io/enforce": "restricted",
     "pod-security.kubernetes.io/warn": "restricted",
     "pod-security.kubernetes.io/audit": "restricted",
 }
-# Kinds a release may leave behind if uninstall were broken (namespaced, listable).
-LEFTOVER_KINDS = (
-    "deployments,services,configmaps,serviceaccounts,roles,rolebindings,networkpolicies,"
-    "poddisruptionbudgets,horizontalpodautoscalers,pods"
-)
-WAIT = "3m"
+DATA_FILE = "files/chartgen-data.yaml"
+# Beyond the chart's own startup allowance: scheduling, image pull, hooks.
+WAIT_MARGIN_SECONDS = 120
+
+
+class Releases(Protocol):
+    """What the lifecycle needs of helm: one release command on the chosen cluster."""
+
+    def release(self, args: Sequence[str | Path], timeout: float) -> Completed: ...
+
+
+class Cluster(Protocol):
+    """What the lifecycle needs of kubectl."""
+
+    def run(
+        self, args: Sequence[str | Path], input_text: str | None = None, check: bool = True
+    ) -> Completed: ...
+
+    def get_json(self, *args: str) -> Any: ...
+
+    def apply_server_side(self, manifest: str, namespace: str, manager: str) -> Completed: ...
+
+
+History = Callable[[Path], tuple[str, OldChart] | None]  # the previous committed version of a chart
+Progress = Callable[[str], None]
 
 
 @dataclass
@@ -49,6 +68,33 @@ class LifecycleResult:
         return not self.problems
 
 
+@dataclass
+class ChartUnderTest:
+    """A chart folder and the environment it is tested with, read from its plan."""
+
+    path: Path
+    env: str
+    values: Path | None  # values-<env>.yaml (None: a dev chart's values.yaml is its environment)
+    kinds: dict[str, list[str]]
+    startup_seconds: int
+
+    @property
+    def wait_seconds(self) -> int:
+        return self.startup_seconds + WAIT_MARGIN_SECONDS
+
+    @classmethod
+    def read(cls, chart: Path, env: str | None) -> ChartUnderTest:
+        data = yaml.load((chart / DATA_FILE).read_text(), Loader=FastLoader)
+        environments: dict[str, Any] = data["environments"]
+        chosen = env or sorted(environments)[0]
+        if chosen not in environments:
+            known = ", ".join(sorted(environments))
+            raise UserError(f"chart '{chart.name}' has no environment '{chosen}' (its environments: {known})")
+        values = chart / f"values-{chosen}.yaml" if data["kind"] == "production" else None
+        planned = environments[chosen]
+        return cls(chart, chosen, values, planned["kinds"], int(planned["startupSeconds"]))
+
+
 # The custom resources chartgen's charts can contain: (group, version, kind, plural).
 CUSTOM_KINDS = (
     ("secrets.hashicorp.com", "v1beta1", "VaultConnection", "vaultconnections"),
@@ -62,11 +108,17 @@ CUSTOM_KINDS = (
 )
 
 
-def install_crds(kubectl: Kubectl, folders: list[Path]) -> int:
+@dataclass
+class CrdReport:
+    installed: list[str] = field(default_factory=list)  # from the folders given
+    stubs: list[str] = field(default_factory=list)  # kinds given a minimal any-spec CRD
+
+
+def install_crds(kubectl: Cluster, folders: list[Path]) -> CrdReport:
     """The CRDs given (server-side apply: large ones exceed client-side apply's annotation
-    limit), then a minimal CRD accepting any spec for each kind the charts use and the
-    cluster still lacks."""
-    count = 0
+    limit), then a stub CRD accepting any spec for each kind the charts use and the cluster
+    still lacks: those kinds are installed but not checked (the report names them)."""
+    report = CrdReport()
     served = {c["metadata"]["name"] for c in kubectl.get_json("crd")["items"]}
     for folder in folders:
         for path in sorted(folder.rglob("*.yaml")):
@@ -77,22 +129,26 @@ def install_crds(kubectl: Kubectl, folders: list[Path]) -> int:
             }
             if names - served:  # already there: leave it (a cluster's CRDs belong to its operators)
                 kubectl.apply_server_side(path.read_text(), "default", "chartgen")
-                count += len(names)
+                report.installed += sorted(names - served)
                 served |= names
     for group, version, kind, plural in CUSTOM_KINDS:
         if f"{plural}.{group}" not in served:
-            kubectl.apply_server_side(_minimal_crd(group, version, kind, plural), "default", "chartgen")
-            count += 1
-    if count:
+            kubectl.apply_server_side(_stub_crd(group, version, kind, plural), "default", "chartgen")
+            report.stubs.append(kind)
+    if report.installed or report.stubs:
         kubectl.run(["wait", "--for=condition=Established", "crd", "--all", "--timeout=60s"])
-    return count
+    return report
 
 
-def _minimal_crd(group: str, version: str, kind: str, plural: str) -> str:
+def _stub_crd(group: str, version: str, kind: str, plural: str) -> str:
     crd = {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"{plural}.{group}", "labels": {"app.kubernetes.io/managed-by": "chartgen"}},
+        "metadata": {
+            "name": f"{plural}.{group}",
+            "labels": {"app.kubernetes.io/managed-by": "chartgen"},
+            "annotations": {"chartgen/stub": "accepts any spec; install the real CRD to check resources"},
+        },
         "spec": {
             "group": group,
             "scope": "Namespaced",
@@ -113,57 +169,68 @@ def _minimal_crd(group: str, version: str, kind: str, plural: str) -> str:
 
 
 def run_lifecycles(
-    charts: Path,
-    cluster: Cluster,
-    helm: Helm,
+    charts: list[Path],
+    helm: Releases,
+    kubectl: Cluster,
+    history: History,
     env: str | None = None,
     on_result: Callable[[LifecycleResult], None] | None = None,
+    progress: Progress | None = None,
 ) -> list[LifecycleResult]:
+    tested = [ChartUnderTest.read(chart, env) for chart in charts]  # every chart's env checked first
     results = []
-    for chart in find_charts(charts):
-        result = run_lifecycle(chart, cluster, helm, env)
+    for chart in tested:
+        result = run_lifecycle(chart, helm, kubectl, history, progress)
         results.append(result)
         if on_result:
             on_result(result)
     return results
 
 
-def run_lifecycle(chart: Path, cluster: Cluster, helm: Helm, env: str | None = None) -> LifecycleResult:
-    values = _values_file(chart, env)
-    namespace = f"test-{chart.name}"[:63].rstrip("-")
-    result = LifecycleResult(chart.name, values.name if values else "values.yaml", namespace)
-    kubectl = cluster.kubectl()
-    release = chart.name
-    extra = ["-f", str(values)] if values else []
+def run_lifecycle(
+    chart: ChartUnderTest,
+    helm: Releases,
+    kubectl: Cluster,
+    history: History,
+    progress: Progress | None = None,
+) -> LifecycleResult:
+    name = chart.path.name
+    namespace = f"test-{name}"[:63].rstrip("-")
+    values_name = chart.values.name if chart.values else "values.yaml"
+    result = LifecycleResult(name, values_name, namespace)
+    extra = ["-f", str(chart.values)] if chart.values else []
+    wait = f"{chart.wait_seconds}s"
 
     def step(phase: str, *args: str | Path) -> None:
         """One timed helm command on this release; a failure ends the chart's test."""
+        if progress:
+            progress(f"{name}: {phase} (waits up to {wait})")
         start = time.monotonic()
         try:
-            done = helm.against(cluster.kubeconfig, [*args, "-n", namespace, "--timeout", WAIT])
+            done = helm.release([*args, "-n", namespace, "--timeout", wait], chart.wait_seconds + 60)
         finally:
             result.phases[phase] = round(time.monotonic() - start, 1)
         if not done.ok:
             raise _PhaseFailed(f"helm {args[0]}: {(done.stderr or done.stdout).strip()[-1500:]}")
 
     with _namespace(kubectl, namespace):
-        previous = previous_version(chart)
+        previous = history(chart.path)
         try:
             if previous is not None:
                 sha, old_chart = previous
                 result.upgrade_from = f"git {sha[:12]}"
-                old_values = _same_file(old_chart.path, values)
-                step("install previous", "install", release, old_chart.path, "--wait", *old_values)
-                step("upgrade", "upgrade", release, chart, "--wait", *extra)
+                old_values = _same_file(old_chart.path, chart.values)
+                step("install previous", "install", name, old_chart.path, "--wait", *old_values)
+                step("upgrade", "upgrade", name, chart.path, "--wait", *extra)
             else:
                 result.upgrade_from = "changed values"
-                step("install", "install", release, chart, "--wait", *extra)
+                step("install", "install", name, chart.path, "--wait", *extra)
                 changed = "podAnnotations.chartgen/upgrade-check=1"
-                step("upgrade", "upgrade", release, chart, "--wait", *extra, "--set-string", changed)
-            step("helm test", "test", release)
-            step("rollback", "rollback", release, "1", "--wait")
-            step("uninstall", "uninstall", release, "--wait")
-            left = _leftovers(kubectl, namespace, release)
+                step("upgrade", "upgrade", name, chart.path, "--wait", *extra, "--set-string", changed)
+            step("helm test", "test", name)
+            step("rollback", "rollback", name, "1", "--wait")
+            step("uninstall", "uninstall", name, "--wait")
+            left = leftovers(kubectl, namespace, name, chart.kinds)
             if left:
                 result.problems.append(f"uninstall left {', '.join(left)}")
         except _PhaseFailed as failed:
@@ -178,14 +245,6 @@ class _PhaseFailed(Exception):
     pass
 
 
-def _values_file(chart: Path, env: str | None) -> Path | None:
-    envs = sorted(chart.glob("values-*.yaml"))
-    if env:
-        wanted = chart / f"values-{env}.yaml"
-        return wanted if wanted.is_file() else None
-    return envs[0] if envs else None
-
-
 def _same_file(old_chart: Path, values: Path | None) -> list[str]:
     """The previous version's own values file for the same environment, when it had one."""
     if values is None or not (old_chart / values.name).is_file():
@@ -194,7 +253,7 @@ def _same_file(old_chart: Path, values: Path | None) -> list[str]:
 
 
 @contextmanager
-def _namespace(kubectl: Kubectl, name: str) -> Iterator[None]:
+def _namespace(kubectl: Cluster, name: str) -> Iterator[None]:
     labels = "\n".join(f"    {k}: {v}" for k, v in RESTRICTED.items())
     manifest = f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n  labels:\n{labels}\n"
     # A namespace of an earlier run may still be terminating: it takes nothing new.
@@ -206,8 +265,10 @@ def _namespace(kubectl: Kubectl, name: str) -> Iterator[None]:
         kubectl.run(["delete", "namespace", name, "--wait=false", "--ignore-not-found"], check=False)
 
 
-def _leftovers(kubectl: Kubectl, namespace: str, release: str) -> list[str]:
-    found = kubectl.get_json(LEFTOVER_KINDS, "-n", namespace, "-l", f"app.kubernetes.io/instance={release}")
+def leftovers(kubectl: Cluster, namespace: str, release: str, kinds: dict[str, list[str]]) -> list[str]:
+    """Objects of the kinds the chart creates (its plan says which) still there after uninstall."""
+    resources = ",".join(f"{r}.{g}" if g else r for g, rs in sorted(kinds.items()) for r in rs)
+    found = kubectl.get_json(resources, "-n", namespace, "-l", f"app.kubernetes.io/instance={release}")
     names = [f"{i['kind']}/{i['metadata']['name']}" for i in found.get("items", [])]
     secrets = kubectl.get_json("secrets", "-n", namespace, "-l", f"owner=helm,name={release}")
     names += [f"Secret/{i['metadata']['name']}" for i in secrets.get("items", [])]

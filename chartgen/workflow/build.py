@@ -8,6 +8,7 @@ from typing import Any
 
 from chartgen.errors import Diagnostics
 from chartgen.formats.source import Pointer, SourceFile
+from chartgen.schema.check import did_you_mean
 from chartgen.workflow import keys
 from chartgen.workflow.model import (
     STATE_TYPES,
@@ -53,7 +54,7 @@ class WorkflowBuilder:
     def unknown_keys(self, obj: Mapping[str, Any], known: frozenset[str], at: Pointer, what: str) -> None:
         for k in obj:
             if k not in known:
-                self.warning(f"unknown key '{k}' in {what}", (*at, k), key=True)
+                self.warning(f"unknown key '{k}' in {what}{did_you_mean(k, known)}", (*at, k), key=True)
 
     # -- entry point -----------------------------------------------------------------------
     def build(self, data: Any, rel_path: str) -> Workflow | None:
@@ -251,8 +252,12 @@ class WorkflowBuilder:
 
     def _state(self, raw: Mapping[str, Any], name: str, typ: str, at: Pointer) -> State:
         state = State(name, typ, at)
+        state.used_for_compensation = raw.get("usedForCompensation") is True
         self._transition(state, raw.get("transition"), (*at, "transition"))
         self._end(state, raw.get("end"), (*at, "end"))
+        # A compensation state returns to the compensation flow: it needs neither.
+        if typ != "switch" and not state.used_for_compensation and not _goes_on(raw):
+            state.dead_ends.append(at)
         for i, handler in enumerate(_list(raw.get("onErrors"))):
             if isinstance(handler, Mapping):
                 self._transition(state, handler.get("transition"), (*at, "onErrors", i, "transition"))
@@ -277,6 +282,8 @@ class WorkflowBuilder:
                 cat = (*at, field, i)
                 self._transition(state, cond.get("transition"), (*cat, "transition"))
                 self._end(state, cond.get("end"), (*cat, "end"))
+                if not _goes_on(cond):
+                    state.dead_ends.append(cat)
                 if field == "eventConditions":
                     self._event_ref(state, cond.get("eventRef"), (*cat, "eventRef"))
         if raw.get("eventConditions"):
@@ -285,6 +292,8 @@ class WorkflowBuilder:
         if isinstance(default, Mapping):
             self._transition(state, default.get("transition"), (*at, "defaultCondition", "transition"))
             self._end(state, default.get("end"), (*at, "defaultCondition", "end"))
+            if not _goes_on(default):
+                state.dead_ends.append((*at, "defaultCondition"))
 
     def _state_event(self, state: State, raw: Mapping[str, Any], at: Pointer) -> None:
         state.waits.append("waits for events")
@@ -368,6 +377,12 @@ class WorkflowBuilder:
         sleep = action.get("sleep")
         if isinstance(sleep, Mapping) and (sleep.get("before") or sleep.get("after")):
             state.waits.append("sleeps around an action")
+
+
+def _goes_on(node: Mapping[str, Any]) -> bool:
+    """A state or switch branch either transitions somewhere or ends the workflow."""
+    end = node.get("end")
+    return node.get("transition") is not None or end is True or isinstance(end, Mapping)
 
 
 def _list(value: Any) -> list[Any]:

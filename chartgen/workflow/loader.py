@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from chartgen.errors import Diagnostics, Location
+from chartgen.formats.properties import parse_properties
 from chartgen.formats.source import ParseError, SourceFile, display_path
 from chartgen.workflow.build import WorkflowBuilder, is_custom_resource, looks_like_workflow
 from chartgen.workflow.discover import FoundProject, discover
-from chartgen.workflow.model import Asset, Project, Workflow, WorkflowSet
+from chartgen.workflow.model import Asset, Project, SecretKeyName, Workflow, WorkflowSet
 
 
 def load_workflows(base: Path, diag: Diagnostics, exclude: tuple[str, ...] = ()) -> WorkflowSet:
@@ -42,9 +44,30 @@ def _load_project(fp: FoundProject, base: Path, diag: Diagnostics) -> Project:
         wf = load_workflow_file(path, fp.resources, diag)
         if wf is not None:
             project.workflows.append(wf)
-    project.assets = [Asset(p.relative_to(fp.resources).as_posix(), p) for p in fp.asset_files]
-    project.secret_files = list(fp.secret_files)
+    for path in fp.asset_files:
+        content = _read(path, diag)
+        if content is not None:
+            project.assets.append(Asset(path.relative_to(fp.resources).as_posix(), path, content))
+    for path in fp.secret_files:
+        project.secret_keys += _secret_keys(path, diag)
     return project
+
+
+def _read(path: Path, diag: Diagnostics) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        diag.error(f"cannot read project file: {exc.strerror}", Location(display_path(path)))
+        return None
+
+
+def _secret_keys(path: Path, diag: Diagnostics) -> list[SecretKeyName]:
+    """Key names of a secret.properties; its values are dropped as soon as they are read."""
+    content = _read(path, diag)
+    if content is None:
+        return []
+    entries = parse_properties(content.decode("utf-8", errors="replace"))
+    return [SecretKeyName(e.key, path, e.line) for e in entries]
 
 
 def load_workflow_file(path: Path, resources: Path, diag: Diagnostics) -> Workflow | None:
@@ -79,12 +102,17 @@ def load_workflow_file(path: Path, resources: Path, diag: Diagnostics) -> Workfl
     if wf is None:
         return None
     wf.is_subflow = "subflows" in rel_path.split("/")[:-1]
+    wf.definition = _flow_of(data)
     if is_custom_resource(data) or len(docs) > 1:
         # The runtime reads plain workflow files: hand it the flow alone.
         flow = dict(data["spec"]["flow"]) if is_custom_resource(data) else dict(data)
         _fill_identity(flow, wf)
         wf.rewritten = _dump_flow(flow, source.is_json)
     return wf
+
+
+def _flow_of(data: Any) -> Any:
+    return data["spec"]["flow"] if is_custom_resource(data) else data
 
 
 def _fill_identity(flow: dict[str, object], wf: Workflow) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,25 @@ class Function:
     type: str  # rest | asyncapi | expression | custom | rpc | graphql | odata
     operation: str
     at: Pointer
-    spec: Path | None = None  # the local spec file, once validation found it
+    spec: SpecRef | None = None  # what `operation` points at, once references are resolved
+
+
+@dataclass(frozen=True)
+class SpecRef:
+    """Where a function's `<spec>#<operationId>` points (filled by resolve.py)."""
+
+    uri: str
+    operation_id: str
+    remote: str | None = None  # the remote URL or alias: not checked, not packaged
+    path: Path | None = None  # the local spec file inside the project; None: not found
+
+
+@dataclass
+class SpecDoc:
+    """A spec file, parsed once: its document and where its values were written."""
+
+    source: SourceFile
+    doc: Mapping[str, Any]
 
 
 @dataclass
@@ -57,6 +76,8 @@ class State:
     event_refs: list[Ref] = field(default_factory=list)
     subflow_refs: list[Ref] = field(default_factory=list)
     waits: list[str] = field(default_factory=list)  # why this state can wait (persistence)
+    dead_ends: list[Pointer] = field(default_factory=list)  # the state or branches with no transition/end
+    used_for_compensation: bool = False
 
 
 @dataclass
@@ -86,6 +107,8 @@ class Workflow:
     is_subflow: bool = False
     from_custom_resource: bool = False
     rewritten: bytes | None = None  # plain workflow text when the file held a CR or several docs
+    definition: Mapping[str, Any] = field(default_factory=dict)  # the flow as parsed
+    input_schema: Path | None = None  # the dataInputSchema file, once resolved
 
     def loc(self, pointer: Pointer = (), key: bool = False) -> Location:
         return self.source.location(self.doc, self.base + tuple(pointer), key)
@@ -117,10 +140,20 @@ class Workflow:
 
 @dataclass
 class Asset:
-    """A file of a project other than a workflow: spec, schema, properties, ..."""
+    """A file of a project other than a workflow: spec, schema, properties, ... (read once)."""
 
     rel_path: str  # inside the resources folder
     path: Path
+    content: bytes
+
+
+@dataclass(frozen=True)
+class SecretKeyName:
+    """A key of secret.properties: only its name and line are ever kept, never its value."""
+
+    key: str
+    path: Path
+    line: int
 
 
 @dataclass
@@ -131,8 +164,7 @@ class Project:
     rel: str  # root relative to the workflows folder, for messages
     workflows: list[Workflow] = field(default_factory=list)
     assets: list[Asset] = field(default_factory=list)
-    secret_files: list[Path] = field(default_factory=list)  # secret.properties: keys only
-    chart_name: str = ""
+    secret_keys: list[SecretKeyName] = field(default_factory=list)  # of secret.properties
 
     @property
     def roots(self) -> list[Workflow]:
@@ -149,7 +181,7 @@ class WorkflowSet:
 
     base: Path
     projects: list[Project] = field(default_factory=list)
-    specs: dict[Path, Any] = field(default_factory=dict)  # parsed spec documents, by file
+    specs: dict[Path, SpecDoc] = field(default_factory=dict)  # parsed spec documents, by file (resolve.py)
 
     @property
     def workflows(self) -> list[Workflow]:

@@ -1,43 +1,11 @@
-"""Operation ids defined by OpenAPI and AsyncAPI documents, read once per file."""
+"""What OpenAPI and AsyncAPI documents define: operation ids, and the path of an operation."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
-from chartgen.errors import Diagnostics, Location
-from chartgen.formats.source import ParseError, SourceFile
-
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-
-
-class SpecIndex:
-    """Caches parsed specs; a spec that cannot be read is reported once."""
-
-    def __init__(self, diag: Diagnostics) -> None:
-        self.diag = diag
-        self._ops: dict[Path, frozenset[str] | None] = {}
-        self.docs: dict[Path, Mapping[str, Any]] = {}  # parsed specs, for later stages
-
-    def operation_ids(self, path: Path) -> frozenset[str] | None:
-        if path not in self._ops:
-            self._ops[path] = self._read(path)
-        return self._ops[path]
-
-    def _read(self, path: Path) -> frozenset[str] | None:
-        source = SourceFile(path)
-        try:
-            docs = source.documents()
-        except ParseError as exc:
-            self.diag.error(f"cannot parse spec: {exc.message}", Location(source.display, exc.line, exc.col))
-            return None
-        doc = docs[0] if docs else None
-        if not isinstance(doc, Mapping):
-            self.diag.error("spec is not an OpenAPI or AsyncAPI document", source.location())
-            return None
-        self.docs[path] = doc
-        return frozenset(operation_ids(doc))
 
 
 def operation_path(doc: Mapping[str, Any], op_id: str) -> str | None:

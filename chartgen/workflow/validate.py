@@ -1,26 +1,25 @@
 """validate: the rules a workflow project must satisfy before any chart is made.
 
-Each rule is one function, so each can be tested (and read) on its own.
+Each rule is one function, so each can be tested (and read) on its own. Rules only
+report: loading and resolving (resolve.py) built the model they read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-from urllib.parse import urlparse
+from collections.abc import Callable, Iterable
 
-from chartgen.errors import Diagnostics, Location
-from chartgen.workflow.model import Function, Project, Ref, State, Workflow, WorkflowSet
-from chartgen.workflow.specs import SpecIndex
-
-SPEC_FUNCTION_TYPES = ("rest", "asyncapi")
+from chartgen.errors import Diagnostics
+from chartgen.schema.check import did_you_mean
+from chartgen.workflow.model import Project, Ref, State, Workflow, WorkflowSet
+from chartgen.workflow.resolve import SPEC_FUNCTION_TYPES, is_remote
+from chartgen.workflow.specs import operation_ids
 
 
 class Context:
-    def __init__(self, project: Project, diag: Diagnostics, specs: SpecIndex) -> None:
+    def __init__(self, project: Project, diag: Diagnostics, wset: WorkflowSet | None = None) -> None:
         self.project = project
         self.diag = diag
-        self.specs = specs
+        self.wset = wset or WorkflowSet(project.root, [project])
 
 
 Rule = Callable[[Workflow, Context], None]
@@ -28,14 +27,12 @@ Rule = Callable[[Workflow, Context], None]
 
 def validate(wset: WorkflowSet, diag: Diagnostics) -> None:
     """Checks every workflow of every project; problems go to `diag`."""
-    specs = SpecIndex(diag)
     for project in wset.projects:
-        ctx = Context(project, diag, specs)
+        ctx = Context(project, diag, wset)
         for wf in project.workflows:
             for rule in WORKFLOW_RULES:
                 rule(wf, ctx)
     check_duplicate_ids(wset, diag)
-    wset.specs = dict(specs.docs)
 
 
 def check_has_states(wf: Workflow, ctx: Context) -> None:
@@ -44,13 +41,14 @@ def check_has_states(wf: Workflow, ctx: Context) -> None:
 
 
 def check_start(wf: Workflow, ctx: Context) -> None:
-    names = {s.name for s in wf.states}
+    names = [s.name for s in wf.states]
     if wf.start is None:
         if wf.states:
             ctx.diag.error(f"workflow '{wf.id}' has no 'start' state", wf.loc())
     elif wf.states and wf.start.name not in names:
         ctx.diag.error(
-            f"start state '{wf.start.name}' does not exist in workflow '{wf.id}'",
+            f"start state '{wf.start.name}' does not exist in workflow '{wf.id}'"
+            f"{did_you_mean(wf.start.name, names)}",
             wf.ref_loc(wf.start),
         )
 
@@ -68,42 +66,79 @@ def check_unique_state_names(wf: Workflow, ctx: Context) -> None:
 
 
 def check_transitions(wf: Workflow, ctx: Context) -> None:
-    names = {s.name for s in wf.states}
+    names = [s.name for s in wf.states]
     for state in wf.states:
         for ref in state.transitions:
             if ref.name not in names:
                 ctx.diag.error(
-                    f"state '{state.name}' goes to '{ref.name}', which is not a state of workflow '{wf.id}'",
+                    f"state '{state.name}' goes to '{ref.name}', which is not a state of workflow "
+                    f"'{wf.id}'{did_you_mean(ref.name, names)}",
                     wf.ref_loc(ref),
                 )
         cb = state.compensated_by
         if cb is not None and cb.name not in names:
             ctx.diag.error(
-                f"state '{state.name}' is compensated by '{cb.name}', "
-                f"which is not a state of workflow '{wf.id}'",
+                f"state '{state.name}' is compensated by '{cb.name}', which is not a state of workflow "
+                f"'{wf.id}'{did_you_mean(cb.name, names)}",
                 wf.ref_loc(cb),
+            )
+
+
+def check_every_path_ends(wf: Workflow, ctx: Context) -> None:
+    """A state (or switch branch) with neither `transition` nor `end` leaves its instances stuck."""
+    for state in wf.states:
+        for at in state.dead_ends:
+            what = "state" if at == state.at else "branch of switch state"
+            ctx.diag.error(
+                f"{what} '{state.name}' of workflow '{wf.id}' has neither 'transition' nor 'end'",
+                wf.loc(at),
+            )
+
+
+def check_reachable(wf: Workflow, ctx: Context) -> None:
+    """States nothing leads to (from the start, through transitions and error handlers)."""
+    by_name = {s.name: s for s in wf.states}
+    if wf.start is None or wf.start.name not in by_name:
+        return
+    seen = {wf.start.name}
+    todo = [by_name[wf.start.name]]
+    while todo:
+        state = todo.pop()
+        targets = [r.name for r in state.transitions]
+        if state.compensated_by is not None:
+            targets.append(state.compensated_by.name)
+        for name in targets:
+            if name in by_name and name not in seen:
+                seen.add(name)
+                todo.append(by_name[name])
+    for state in wf.states:
+        if state.name not in seen and not state.used_for_compensation:
+            ctx.diag.warning(
+                f"state '{state.name}' of workflow '{wf.id}' is unreachable: no transition leads to it",
+                wf.loc((*state.at, "name")),
             )
 
 
 def _check_refs(
     wf: Workflow,
     ctx: Context,
-    known: set[str],
+    known: Iterable[str],
     refs: Callable[[State], list[Ref]],
     problem: Callable[[str, str], str],
 ) -> None:
     """Every name a state refers to (through `refs`) is in `known`; `problem(state, name)` words it."""
+    names = sorted(set(known))
     for state in wf.states:
         for ref in refs(state):
-            if ref.name not in known:
-                ctx.diag.error(problem(state.name, ref.name), wf.ref_loc(ref))
+            if ref.name not in names:
+                ctx.diag.error(problem(state.name, ref.name) + did_you_mean(ref.name, names), wf.ref_loc(ref))
 
 
 def check_function_refs(wf: Workflow, ctx: Context) -> None:
     _check_refs(
         wf,
         ctx,
-        {f.name for f in wf.functions},
+        (f.name for f in wf.functions),
         lambda s: s.function_refs,
         lambda state, name: (
             f"state '{state}' calls function '{name}', which workflow '{wf.id}' does not define"
@@ -125,7 +160,7 @@ def check_event_refs(wf: Workflow, ctx: Context) -> None:
     _check_refs(
         wf,
         ctx,
-        {e.name for e in wf.events},
+        (e.name for e in wf.events),
         lambda s: s.event_refs,
         lambda state, name: (
             f"state '{state}' refers to event '{name}', which workflow '{wf.id}' does not define"
@@ -138,7 +173,7 @@ def check_subflow_refs(wf: Workflow, ctx: Context) -> None:
     _check_refs(
         wf,
         ctx,
-        {w.id for w in ctx.project.workflows},
+        (w.id for w in ctx.project.workflows),
         lambda s: s.subflow_refs,
         lambda state, name: (
             f"state '{state}' calls subflow '{name}', which is not a workflow id of project '{project}'"
@@ -153,79 +188,59 @@ def check_secrets_declared(wf: Workflow, ctx: Context) -> None:
     for ref in wf.secret_uses:
         if ref.name not in declared and ref.name.split(".")[0] not in declared:
             ctx.diag.error(
-                f"secret '{ref.name}' is used but not declared in 'secrets' of workflow '{wf.id}'",
+                f"secret '{ref.name}' is used but not declared in 'secrets' of workflow "
+                f"'{wf.id}'{did_you_mean(ref.name, declared)}",
                 wf.ref_loc(ref),
             )
 
 
 def check_data_input_schema(wf: Workflow, ctx: Context) -> None:
     ref = wf.data_input_schema
-    if ref is None or _is_remote(ref.name):
+    if ref is None or wf.input_schema is not None or is_remote(ref.name):
         return
-    if _find_local(ref.name, wf, ctx.project) is None:
-        ctx.diag.warning(
-            f"dataInputSchema '{ref.name}' of workflow '{wf.id}' not found in project "
-            f"'{ctx.project.rel}': the runtime cannot check inputs against it",
-            wf.ref_loc(ref),
-        )
+    ctx.diag.warning(
+        f"dataInputSchema '{ref.name}' of workflow '{wf.id}' not found in project "
+        f"'{ctx.project.rel}': the runtime cannot check inputs against it",
+        wf.ref_loc(ref),
+    )
 
 
 def check_function_specs(wf: Workflow, ctx: Context) -> None:
     remote_reported: set[str] = set()
     for fn in wf.functions:
-        if fn.type in SPEC_FUNCTION_TYPES:
-            _check_spec_function(fn, wf, ctx, remote_reported)
-
-
-def _check_spec_function(fn: Function, wf: Workflow, ctx: Context, remote_reported: set[str]) -> None:
-    def at() -> Location:  # positions re-read the file: only when there is something to report
-        return wf.loc((*fn.at, "operation"))
-
-    if "#" not in fn.operation:
-        ctx.diag.error(
-            f"function '{fn.name}': operation '{fn.operation}' must be '<spec file>#<operationId>'", at()
-        )
-        return
-    uri, op_id = fn.operation.rsplit("#", 1)
-    alias = wf.uri_definitions.get(uri)
-    if alias is not None or _is_remote(uri):
-        where = f"'{uri}' ({alias})" if alias else f"'{uri}'"
-        if uri not in remote_reported:
-            remote_reported.add(uri)
-            ctx.diag.warning(
-                f"function '{fn.name}': spec {where} is remote and needs the network; "
-                "its operations are not checked and it is not packaged",
-                at(),
+        if fn.type not in SPEC_FUNCTION_TYPES:
+            continue
+        at = (*fn.at, "operation")
+        spec = fn.spec
+        if spec is None:
+            ctx.diag.error(
+                f"function '{fn.name}': operation '{fn.operation}' must be '<spec file>#<operationId>'",
+                wf.loc(at),
             )
-        return
-    path = _find_local(uri, wf, ctx.project)
-    if path is None:
-        ctx.diag.error(
-            f"function '{fn.name}': spec file '{uri}' not found in project '{ctx.project.rel}'", at()
-        )
-        return
-    fn.spec = path
-    ops = ctx.specs.operation_ids(path)
-    if ops is not None and op_id not in ops:
-        ctx.diag.error(f"function '{fn.name}': operationId '{op_id}' is not defined in '{uri}'", at())
-
-
-def _is_remote(uri: str) -> bool:
-    return urlparse(uri).scheme in ("http", "https")
-
-
-def _find_local(uri: str, wf: Workflow, project: Project) -> Path | None:
-    """A file next to the workflow, else at the resources root (the classpath); inside the project."""
-    for prefix in ("classpath:", "file:"):
-        if uri.startswith(prefix):
-            uri = uri[len(prefix) :].lstrip("/") if prefix == "classpath:" else uri[len(prefix) :]
-    here = wf.source.path.parent
-    root = project.resources.resolve()
-    for candidate in (here / uri, project.resources / uri):
-        resolved = candidate.resolve()
-        if resolved.is_file() and (resolved == root or root in resolved.parents):
-            return resolved
-    return None
+        elif spec.remote is not None:
+            if spec.uri not in remote_reported:
+                remote_reported.add(spec.uri)
+                where = f"'{spec.uri}' ({spec.remote})" if spec.remote != spec.uri else f"'{spec.uri}'"
+                ctx.diag.warning(
+                    f"function '{fn.name}': spec {where} is remote and needs the network; "
+                    "its operations are not checked and it is not packaged",
+                    wf.loc(at),
+                )
+        elif spec.path is None:
+            files = [a.rel_path for a in ctx.project.assets]
+            ctx.diag.error(
+                f"function '{fn.name}': spec file '{spec.uri}' not found in project '{ctx.project.rel}'"
+                f"{did_you_mean(spec.uri, files)}",
+                wf.loc(at),
+            )
+        elif spec.path in ctx.wset.specs:
+            ops = operation_ids(ctx.wset.specs[spec.path].doc)
+            if spec.operation_id not in ops:
+                ctx.diag.error(
+                    f"function '{fn.name}': operationId '{spec.operation_id}' is not defined in "
+                    f"'{spec.uri}'{did_you_mean(spec.operation_id, ops)}",
+                    wf.loc(at),
+                )
 
 
 def check_duplicate_ids(wset: WorkflowSet, diag: Diagnostics) -> None:
@@ -244,6 +259,8 @@ WORKFLOW_RULES: tuple[Rule, ...] = (
     check_start,
     check_unique_state_names,
     check_transitions,
+    check_every_path_ends,
+    check_reachable,
     check_function_refs,
     check_function_specs,
     check_event_refs,

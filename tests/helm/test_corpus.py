@@ -144,7 +144,9 @@ def test_repository_generates_and_lints(
                 objects = [d for d in yaml.safe_load_all(rendered.stdout) if d]
                 problems += [
                     f"{chart.name} {values.name if values else ''}: {p}"
-                    for p in production_problems(objects, facts)
+                    for p in production_problems(
+                        objects, facts, values.stem.removeprefix("values-") if values else ""
+                    )
                 ]
         assert problems == []
 

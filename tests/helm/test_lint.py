@@ -47,7 +47,7 @@ def test_values_schema_rejects_unknown_and_latest(charts: Path) -> None:
     values.write_text("replicas: 3\nimage:\n  tag: latest\n")
     result = run_cli("--output", "json", "lint", "--charts", str(charts / "shipment-tracker"))
     assert result.code == 1
-    report = json.loads(result.out)
+    report = json.loads(result.out)["result"]
     failed = [r for r in report["results"] if not r["ok"]]
     assert [r["values"] for r in failed] == ["values-staging.yaml"]
     text = "\n".join(failed[0]["problems"])

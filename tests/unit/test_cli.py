@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -70,3 +71,49 @@ def test_unexpected_error_exit_three(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert result.code == 3
     assert "unexpected internal error (a bug)" in result.err
     assert "Traceback" not in result.err
+
+
+def test_usage_error_exits_one_and_json_asks_get_json(tmp_path: Path) -> None:
+    """2 means a policy refusal: a bad command line is bad input (1), in the format asked for."""
+    text = run_cli("generate", "--no-such-flag")
+    assert text.code == 1
+    assert "unrecognized arguments: --no-such-flag" in text.err
+    as_json = run_cli("--output", "json", "generate", "--no-such-flag")
+    assert as_json.code == 1
+    doc = json.loads(as_json.out)
+    assert doc == {
+        "command": "generate",
+        "ok": False,
+        "exitCode": 1,
+        "result": None,
+        "diagnostics": [],
+        "error": doc["error"],
+    }
+    assert "unrecognized arguments" in doc["error"]
+    assert json.loads(run_cli("--output=json", "nosuchcommand").out)["command"] is None
+
+
+def test_policy_refusal_exits_two(tmp_path: Path) -> None:
+    build_tree(
+        tmp_path,
+        {
+            "workflows/greet/greeting.sw.yaml": GREETING,
+            "profiles/prod.yaml": "mode: production\nnamespace: p\nimage: {repository: r/x, tag: latest}\n",
+        },
+    )
+    result = run_cli("--output", "json", "generate")
+    assert result.code == 2
+    doc = json.loads(result.out)
+    assert (doc["ok"], doc["exitCode"]) == (False, 2)
+    [refusal] = doc["diagnostics"]
+    assert refusal["policy"] is True
+    assert refusal["message"].startswith("'image.tag' must not be 'latest'")
+    assert (refusal["path"], refusal["line"]) == ("profiles/prod.yaml", 3)
+
+
+@pytest.mark.parametrize("args", [["validate"], ["generate"], ["validate", "--workflows", "nowhere"]])
+def test_one_json_envelope_for_every_outcome(tmp_path: Path, args: list[str]) -> None:
+    build_tree(tmp_path, {"workflows/greet/greeting.sw.yaml": GREETING, "profiles/.keep": ""})
+    doc = json.loads(run_cli("--output", "json", *args).out)
+    assert set(doc) == {"command", "ok", "exitCode", "result", "diagnostics", "error"}
+    assert doc["command"] == args[0]

@@ -11,7 +11,7 @@ from chartgen.errors import Diagnostics, Location
 from chartgen.formats.source import SourceFile
 from chartgen.workflow.discover import discover
 from chartgen.workflow.loader import load_workflows
-from chartgen.workflow.model import Project, WorkflowSet
+from chartgen.workflow.model import Project, SecretKeyName, WorkflowSet
 from chartgen.workflow.validate import validate
 from testing.trees import GREETING, build_tree
 
@@ -147,7 +147,8 @@ def test_skipped_folders_and_files(tmp_path: Path) -> None:
     project = wset.projects[0]
     assert ids(project) == ["main"]
     assert asset_paths(project) == ["application.properties", "main.sw.input-schema.json"]
-    assert project.secret_files == [base / "p/secret.properties"]
+    assert project.secret_keys == [SecretKeyName("token", base / "p/secret.properties", 1)]
+    assert "xyz" not in repr(project)  # only key names are kept
 
 
 def test_input_schema_json_is_not_a_workflow_even_alone(tmp_path: Path) -> None:
@@ -168,7 +169,8 @@ def test_quarkus_secret_properties_recorded(tmp_path: Path) -> None:
     wset, _ = load(base)
     project = wset.projects[0]
     assert project.assets == []
-    assert project.secret_files == [base / "p/src/main/resources/secret.properties"]
+    assert [k.key for k in project.secret_keys] == ["token"]
+    assert project.secret_keys[0].path == base / "p/src/main/resources/secret.properties"
 
 
 def test_file_names_with_spaces_load(tmp_path: Path) -> None:

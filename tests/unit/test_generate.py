@@ -7,8 +7,8 @@ from pathlib import Path
 
 import yaml
 
+from chartgen.emit.values_files import common_values, values_diff
 from chartgen.plan.files import CONFIG_MAP_BUDGET
-from chartgen.plan.values import common_values, values_diff
 from chartgen.profile.loader import deep_merge
 from testing.trees import GREETING, PROFILES_BASIC, build_tree, snapshot
 from tests.conftest import copy_examples, run_cli
@@ -104,7 +104,10 @@ def test_json_output(tmp_path: Path) -> None:
     result = run_cli("--output", "json", "generate")
     doc = json.loads(result.out)
     assert doc["ok"] is True
-    assert [(c["name"], c["kind"]) for c in doc["charts"]] == [("acme-dev", "dev"), ("greet", "production")]
+    assert [(c["name"], c["kind"]) for c in doc["result"]["charts"]] == [
+        ("acme-dev", "dev"),
+        ("greet", "production"),
+    ]
     bad = run_cli("validate", "--output", "json", "--workflows", "nowhere")
     assert bad.code == 1
     failed = json.loads(bad.out)
@@ -125,15 +128,17 @@ def test_env_values_hold_only_differences(tmp_path: Path) -> None:
         "pullPolicy": "IfNotPresent",
     }
     assert prod == {
-        "replicaCount": 3,
+        "environment": "prod",
         "autoscaling": {"minReplicas": 3, "maxReplicas": 8},
         "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}},
-        "secrets": {"vault": {"path": "workflows/prod/greet", "role": "greet-prod"}},
     }
-    assert staging == {
-        "autoscaling": {"maxReplicas": 4},
-        "secrets": {"vault": {"path": "workflows/staging/greet", "role": "greet-staging"}},
-    }
+    assert staging == {"environment": "staging", "autoscaling": {"maxReplicas": 4}}
+    # values.yaml alone is no environment, and holds nothing this chart does not use:
+    # no replicaCount beside an HPA, no database, broker or Vault for a project needing none.
+    assert values["environment"] == ""
+    assert not {"replicaCount", "persistence", "eventing", "vault"} & set(values)
+    schema = json.loads((tmp_path / "charts/greet/values.schema.json").read_text())
+    assert not {"replicaCount", "persistence", "eventing", "vault"} & set(schema["properties"])
     header = (tmp_path / "charts/greet/values-prod.yaml").read_text().splitlines()
     assert "#   helm upgrade --install greet . -n wf-prod -f values-prod.yaml" in header
 

@@ -189,10 +189,10 @@ def test_assign_names_normalises_project_folders(tmp_path: Path) -> None:
     )
     wset = load(base)
     diag = Diagnostics()
-    assign_names(wset, {}, "repo", [], diag)
+    names = assign_names(wset, {}, "repo", [], diag)
 
     assert diag.items == []
-    assert {p.rel: p.chart_name for p in wset.projects} == {
+    assert names == {
         "02_advanced": "wf-02-advanced",
         "group/Order Approval": "order-approval",
         "ticketEscalation": "ticket-escalation",
@@ -244,10 +244,10 @@ def test_chart_name_override_is_used(tmp_path: Path) -> None:
     )
     wset = load(base)
     diag = Diagnostics()
-    assign_names(wset, {"team-a/order_approval": "custom"}, "repo", [], diag)
+    names = assign_names(wset, {"team-a/order_approval": "custom"}, "repo", [], diag)
 
     assert diag.items == []
-    assert [p.chart_name for p in wset.projects] == ["custom", "order-approval"]
+    assert [names[p.rel] for p in wset.projects] == ["custom", "order-approval"]
 
 
 def test_override_colliding_with_another_project_is_an_error(tmp_path: Path) -> None:
@@ -265,12 +265,12 @@ def test_invalid_override_is_an_error(tmp_path: Path, bad: str) -> None:
     base = build_tree(tmp_path / "wf", {"orders/x.sw.yaml": flow("x")})
     wset = load(base)
     diag = Diagnostics()
-    assign_names(wset, {"orders": bad}, "repo", [], diag)
+    names = assign_names(wset, {"orders": bad}, "repo", [], diag)
 
     [err] = diag.errors
     assert f"'{bad}'" in err.message
     assert "'orders'" in err.message
-    assert wset.projects[0].chart_name in ("", "orders")  # never the invalid name
+    assert names.get("orders") in (None, "orders")  # never the invalid name
 
 
 def test_override_with_trailing_newline_is_an_error(tmp_path: Path) -> None:
@@ -304,6 +304,6 @@ def test_dev_profile_alone_is_fine(tmp_path: Path) -> None:
     base = build_tree(tmp_path / "wf", {"orders/x.sw.yaml": flow("x")})
     wset = load(base)
 
-    assign_names(wset, {}, "repo", profiles, diag)
+    names = assign_names(wset, {}, "repo", profiles, diag)
     assert diag.errors == []
-    assert wset.projects[0].chart_name == "orders"
+    assert names == {"orders": "orders"}

@@ -20,7 +20,6 @@ from chartgen.plan.minify import dump_spec, minify_openapi
 from chartgen.profile.loader import deep_merge
 from chartgen.workflow.loader import load_workflow_file
 from chartgen.workflow.model import Project
-from chartgen.workflow.specs import SpecIndex
 from chartgen.workflow.validate import Context, check_consumed_event_types
 from testing.trees import GREETING, PROFILES_BASIC, build_tree, snapshot
 from tests.conftest import CliResult, run_cli
@@ -35,6 +34,8 @@ FULL_BASE = """
     eventing: {deadLetterSink: "http://dlq.example.svc"}
     secrets:
       vault: {address: "https://vault.example.com:8200"}
+    networkPolicy:
+      ingress: [{namespace: clients}]
 """
 PROFILES_FULL = {**PROFILES_BASIC, "profiles/base.yaml": FULL_BASE}
 PRODUCTION_ENVS = ("prod", "staging")
@@ -124,18 +125,26 @@ def generate(root: Path, extra: Mapping[str, str | bytes] | None = None, full: b
     return run_cli("generate")
 
 
-def refused(root: Path, result: CliResult) -> None:
-    assert result.code == 1, result.err
+def refused(root: Path, result: CliResult, code: int = 1) -> None:
+    """Nothing written; exit 1 for bad input, 2 when a production rule refused well-formed input."""
+    assert result.code == code, result.err
     assert "nothing was written" in result.err
     assert not (root / "charts").exists()
 
 
 def values_of(root: Path, env: str, chart: str = "greet") -> dict[str, Any]:
-    """An environment's values as Helm sees them: values.yaml + values-<env>.yaml."""
+    """An environment's values as Helm sees them: values.yaml + values-<env>.yaml (null deletes)."""
     folder = root / "charts" / chart
     base = yaml.safe_load((folder / "values.yaml").read_text())
     env_file = folder / f"values-{env}.yaml"
-    return deep_merge(base, (yaml.safe_load(env_file.read_text()) or {}) if env_file.exists() else {})
+    merged = deep_merge(base, (yaml.safe_load(env_file.read_text()) or {}) if env_file.exists() else {})
+    return {k: v for k, v in merged.items() if v is not None}
+
+
+def env_of(root: Path, env: str, chart: str = "greet") -> dict[str, Any]:
+    """What chartgen decided for one environment of a chart (its data file)."""
+    planned: dict[str, Any] = data_of(root, chart)["environments"][env]
+    return planned
 
 
 def data_of(root: Path, chart: str = "greet") -> dict[str, Any]:
@@ -164,7 +173,8 @@ def test_waiting_workflow_gets_persistence_in_every_env(tmp_path: Path, flow: st
     assert result.code == 0, result.err
     assert data_of(tmp_path)["waits"] == [reason]
     for env in PRODUCTION_ENVS:
-        assert values_of(tmp_path, env)["persistence"]["enabled"] is True, env
+        assert env_of(tmp_path, env)["persistence"] is True, env
+        assert values_of(tmp_path, env)["persistence"]["host"] == "pg.db.svc", env
 
 
 def test_wait_reasons_of_the_model(tmp_path: Path) -> None:
@@ -190,7 +200,8 @@ def test_non_waiting_workflow_has_no_persistence(tmp_path: Path) -> None:
     assert result.code == 0, result.err
     assert data_of(tmp_path)["waits"] == []
     for env in PRODUCTION_ENVS:
-        assert values_of(tmp_path, env)["persistence"]["enabled"] is False, env
+        assert env_of(tmp_path, env)["persistence"] is False, env
+        assert "persistence" not in values_of(tmp_path, env), env  # values it does not use are left out
 
 
 def test_disabling_persistence_for_a_waiting_workflow_is_refused(tmp_path: Path) -> None:
@@ -201,7 +212,7 @@ def test_disabling_persistence_for_a_waiting_workflow_is_refused(tmp_path: Path)
         """
     )
     result = generate(tmp_path, {"workflows/greet/greeting.sw.yaml": SLEEPER, "profiles/prod.yaml": prod})
-    refused(tmp_path, result)
+    refused(tmp_path, result, code=2)
     assert (
         "profiles/prod.yaml:5:12: error: profile 'prod' disables persistence, but in chart 'greet' "
         "workflow 'napper': state 'Nap' sleeps PT5M: its instances would be lost on restart"
@@ -304,9 +315,9 @@ def test_disabling_eventing_with_events_is_refused(tmp_path: Path) -> None:
         "profiles/prod.yaml": profile("eventing:\n  enabled: false\n"),
     }
     result = generate(tmp_path, extra)
-    refused(tmp_path, result)
+    refused(tmp_path, result, code=2)
     assert (
-        "profiles/prod.yaml:5:3: error: profile 'prod' disables eventing, but chart 'greet' handles events"
+        "profiles/prod.yaml:5:12: error: profile 'prod' disables eventing, but chart 'greet' handles events"
     ) in result.err
     assert "staging" not in result.err
 
@@ -317,7 +328,7 @@ def test_producing_only_with_eventing_disabled_is_refused(tmp_path: Path) -> Non
         "profiles/prod.yaml": profile("eventing:\n  enabled: false\n"),
     }
     result = generate(tmp_path, extra)
-    refused(tmp_path, result)
+    refused(tmp_path, result, code=2)
     assert "error: profile 'prod' disables eventing, but chart 'greet' handles events" in result.err
 
 
@@ -338,15 +349,15 @@ def test_consumed_events_are_listed_once_per_type_and_source(tmp_path: Path) -> 
     assert result.code == 0, result.err
     events = data_of(tmp_path)["events"]
     consumed = events["consumed"]
-    assert [(e["type"], e["source"], e["workflow"]) for e in consumed] == [
+    assert [(e["type"], e["source"], e["subscriber"]) for e in consumed] == [
         ("com.example.order", "/b2b", "shipper"),
         ("com.example.order", "/shop", "orders-audit"),
     ]
     assert events["produced"] == ["com.example.shipped"]
-    names = [e["name"] for e in consumed]
+    names = [e["trigger"] for e in consumed]
     assert len(set(names)) == 2
     for name in names:
-        assert name.startswith("com-example-order-")
+        assert name.startswith("greet-com-example-order-")
         assert len(name) <= 63
     # Stable: the same (type, source) gets the same name from a different tree.
     other = tmp_path / "other"
@@ -356,8 +367,8 @@ def test_consumed_events_are_listed_once_per_type_and_source(tmp_path: Path) -> 
     )
     assert run_cli("-C", str(other), "generate").code == 0
     [alone] = data_of(other)["events"]["consumed"]
-    assert alone["name"] == names[1]
-    assert alone["workflow"] == "orders"
+    assert alone["trigger"] == names[1]
+    assert alone["subscriber"] == "orders"
 
 
 def test_producing_only_needs_no_dead_letter_sink(tmp_path: Path) -> None:
@@ -373,7 +384,7 @@ def test_a_single_replica_is_refused(tmp_path: Path) -> None:
     result = generate(
         tmp_path, {"profiles/prod.yaml": profile("scaling: {minReplicas: 1, maxReplicas: 3}\n")}
     )
-    refused(tmp_path, result)
+    refused(tmp_path, result, code=2)
     assert (
         "profiles/prod.yaml:4:24: error: profile 'prod': scaling.minReplicas must be at least 2 (a single "
         "replica is not highly available; set scaling.enabled: false for a fixed count)"
@@ -385,7 +396,9 @@ def test_a_single_fixed_replica_is_allowed_with_scaling_disabled(tmp_path: Path)
     result = generate(tmp_path, {"profiles/prod.yaml": prod})
     assert result.code == 0, result.err
     values = values_of(tmp_path, "prod")
-    assert values["autoscaling"]["enabled"] is False
+    assert env_of(tmp_path, "prod")["hpa"] is False
+    assert env_of(tmp_path, "prod")["pdb"] is False  # one pod: a PDB would only block node drains
+    assert "autoscaling" not in values
     assert values["replicaCount"] == 1
 
 
@@ -411,9 +424,10 @@ def test_old_sonataflow_operator_warns_about_fixed_replicas(tmp_path: Path) -> N
         "profiles/prod.yaml:5:18: warning: chart 'greet' in 'prod': SonataFlow operator 1.36 has no scale "
         "subresource (needs 1.37+), so no HPA: fixed replicas (scaling.minReplicas)"
     ) in result.err
-    values = values_of(tmp_path, "prod")
-    assert values["runtime"] == "sonataflow"
-    assert values["sonataflow"] == {"operatorVersion": "1.36", "scaleSubresource": False}
+    planned = env_of(tmp_path, "prod")
+    assert planned["runtime"] == "sonataflow"
+    assert planned["hpa"] is False
+    assert values_of(tmp_path, "prod")["replicaCount"] == 2
 
 
 def test_new_sonataflow_operator_scales_without_warning(tmp_path: Path) -> None:
@@ -421,7 +435,8 @@ def test_new_sonataflow_operator_scales_without_warning(tmp_path: Path) -> None:
     assert result.code == 0, result.err
     assert "scale subresource" not in result.err
     assert "warning" not in result.err
-    assert values_of(tmp_path, "prod")["sonataflow"] == {"operatorVersion": "1.37", "scaleSubresource": True}
+    assert env_of(tmp_path, "prod")["hpa"] is True
+    assert "replicaCount" not in values_of(tmp_path, "prod")
 
 
 # -- 4. secrets ------------------------------------------------------------------------------------
@@ -430,6 +445,8 @@ NO_VAULT_BASE = """
     image:
       repository: registry.example.com/wf/{workflow}
       tag: "{version}"
+    networkPolicy:
+      ingress: [{namespace: clients}]
 """
 SECRET_USE = GREETING.replace('"${ .name }"', '"${ $SECRET.api_key }"')
 SECRET_DECLARED = GREETING.replace("    start: Greet\n", "    start: Greet\n    secrets: [api_key]\n")
@@ -478,13 +495,17 @@ def test_existing_provider_with_a_secret_name_needs_no_vault(tmp_path: Path) -> 
     }
     result = generate(tmp_path, extra)
     assert result.code == 0, result.err
-    assert values_of(tmp_path, "prod")["secrets"]["existingSecret"] == "greet-secrets"
+    planned = env_of(tmp_path, "prod")
+    assert (planned["provider"], planned["secretName"]) == ("existing", "greet-secrets")
+    assert "vault" not in values_of(tmp_path, "prod")
 
 
 def test_no_secrets_and_no_waiting_need_no_secret_settings(tmp_path: Path) -> None:
     result = generate(tmp_path, {"profiles/base.yaml": NO_VAULT_BASE})
     assert result.code == 0, result.err
-    assert data_of(tmp_path)["secretKeys"] == []
+    for env in PRODUCTION_ENVS:
+        assert env_of(tmp_path, env)["secretKeys"] == []
+        assert env_of(tmp_path, env)["provider"] == "none"
     assert result.err == ""
 
 
@@ -511,10 +532,14 @@ def test_secret_keys_are_the_union_of_every_source_and_values_never_leak(tmp_pat
     }
     result = generate(tmp_path, extra)
     assert result.code == 0, result.err
-    data = data_of(tmp_path)
-    assert data["secretKeys"] == ["api_key", "declared_only", "from_file", "quarkus.datasource.password"]
-    assert data["secretNames"] == ["api_key", "declared_only", "from_file"]
-    assert data["secretEnv"] == {DB_ENV: "quarkus.datasource.password"}
+    planned = env_of(tmp_path, "prod")
+    assert planned["secretKeys"] == ["api_key", "declared_only", "from_file", "quarkus.datasource.password"]
+    assert {b["key"]: b["env"] for b in planned["secretBindings"]} == {
+        "api_key": "API_KEY",
+        "declared_only": "DECLARED_ONLY",
+        "from_file": "FROM_FILE",
+        "quarkus.datasource.password": DB_ENV,
+    }
     for path, content in snapshot(tmp_path / "charts").items():
         assert SENTINEL.encode() not in content, path
     assert SENTINEL not in result.out + result.err
@@ -628,8 +653,10 @@ def test_generated_charts_never_carry_a_literal_credential(tmp_path: Path) -> No
     assert production == ("quarkus.log.level=INFO\nquarkus.datasource.password=${" + DB_ENV + "}\n")
     dev = (tmp_path / "charts/acme-dev/files/config/application.properties").read_text()
     assert "quarkus.datasource.password=${" + DB_ENV + ":}\n" in dev
-    dev_data = data_of(tmp_path, "acme-dev")
-    assert dev_data["secretEnv"] == {DB_ENV: "quarkus.datasource.password"}
+    [dev_env] = data_of(tmp_path, "acme-dev")["environments"].values()
+    assert dev_env["secretBindings"] == [
+        {"key": "quarkus.datasource.password", "env": DB_ENV, "property": DB_ENV}
+    ]
 
 
 # -- 6. Kubernetes API -----------------------------------------------------------------------------
@@ -646,37 +673,48 @@ def test_kubernetes_api_rules_go_to_that_chart_only(tmp_path: Path) -> None:
     extra = {"workflows/other/other.sw.yaml": OTHER, "profiles/prod.yaml": grant([APPS_RULE])}
     result = generate(tmp_path, extra)
     assert result.code == 0, result.err
-    assert values_of(tmp_path, "prod")["kubernetesApi"]["rules"] == [APPS_RULE]
-    assert values_of(tmp_path, "staging")["kubernetesApi"]["rules"] == []
-    assert values_of(tmp_path, "prod", "other")["kubernetesApi"]["rules"] == []
-    assert values_of(tmp_path, "staging", "other")["kubernetesApi"]["rules"] == []
+    assert env_of(tmp_path, "prod")["kubernetesApi"] == [APPS_RULE]
+    assert env_of(tmp_path, "staging")["kubernetesApi"] == []
+    assert env_of(tmp_path, "prod", "other")["kubernetesApi"] == []
+    assert env_of(tmp_path, "staging", "other")["kubernetesApi"] == []
 
 
 def test_kubernetes_api_rules_can_grant_the_core_group(tmp_path: Path) -> None:
     rule = {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]}
     result = generate(tmp_path, {"profiles/prod.yaml": grant([rule])})
     assert result.code == 0, result.err
-    assert values_of(tmp_path, "prod")["kubernetesApi"]["rules"] == [rule]
+    assert env_of(tmp_path, "prod")["kubernetesApi"] == [rule]
 
 
 @pytest.mark.parametrize(
-    ("rule", "what"),
+    ("rule", "field", "what"),
     [
-        ({"apiGroups": ["core"], "resources": ["secrets"], "verbs": ["get"]}, "secrets"),
-        ({"apiGroups": ["core"], "resources": ["pods/exec"], "verbs": ["create"]}, "pods/exec"),
-        ({"apiGroups": ["apps"], "resources": ["*"], "verbs": ["get"]}, "*"),
-        ({"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["*"]}, "*"),
-        ({"apiGroups": ["*"], "resources": ["deployments"], "verbs": ["get"]}, "*"),
+        ({"apiGroups": ["core"], "resources": ["secrets"], "verbs": ["get"]}, "resources", "secrets"),
+        ({"apiGroups": ["core"], "resources": ["pods/exec"], "verbs": ["create"]}, "resources", "pods/exec"),
+        (
+            {"apiGroups": [""], "resources": ["pods/portforward"], "verbs": ["create"]},
+            "resources",
+            "pods/portforward",
+        ),
+        ({"apiGroups": ["apps"], "resources": ["*"], "verbs": ["get"]}, "resources", "*"),
+        ({"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["*"]}, "verbs", "*"),
+        ({"apiGroups": ["*"], "resources": ["deployments"], "verbs": ["get"]}, "apiGroups", "*"),
         (
             {"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["roles"], "verbs": ["escalate"]},
+            "verbs",
             "escalate",
         ),
-        ({"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["roles"], "verbs": ["bind"]}, "bind"),
-        ({"apiGroups": ["core"], "resources": ["users"], "verbs": ["impersonate"]}, "impersonate"),
+        (
+            {"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["roles"], "verbs": ["bind"]},
+            "verbs",
+            "bind",
+        ),
+        ({"apiGroups": ["core"], "resources": ["users"], "verbs": ["impersonate"]}, "verbs", "impersonate"),
     ],
     ids=[
         "secrets",
         "pods-exec",
+        "pods-portforward",
         "resource-star",
         "verb-star",
         "group-star",
@@ -685,14 +723,17 @@ def test_kubernetes_api_rules_can_grant_the_core_group(tmp_path: Path) -> None:
         "impersonate",
     ],
 )
-def test_dangerous_kubernetes_api_rules_are_refused(tmp_path: Path, rule: dict[str, Any], what: str) -> None:
+def test_dangerous_kubernetes_api_rules_are_refused(
+    tmp_path: Path, rule: dict[str, Any], field: str, what: str
+) -> None:
+    """Refused where the profile is read: one rule, one place (the values schema has no rules)."""
     result = generate(tmp_path, {"profiles/prod.yaml": grant([APPS_RULE, rule])})
-    refused(tmp_path, result)
+    refused(tmp_path, result, code=2)
     assert (
-        f"profiles/prod.yaml:6:12: error: profile 'prod': rbac.kubernetesApi.greet[1] grants {what}: "
-        "wildcards, secrets, exec/attach/port-forward, escalate, bind and impersonate are never granted"
+        f"error: 'rbac.kubernetesApi.greet.1.{field}.0' must not be '{what}': never granted to a workflow runtime"
     ) in result.err
-    assert "greet[0]" not in result.err
+    assert result.err.startswith("profiles/prod.yaml:6:")
+    assert "greet.0" not in result.err
 
 
 def kube_spec(route: str) -> str:
@@ -941,7 +982,7 @@ def test_check_consumed_event_types_ignores_typed_and_produced_events(tmp_path: 
     build_tree(tmp_path, {"p/untyped.sw.yaml": UNTYPED, "p/produced.sw.yaml": untyped_produced})
     diag = Diagnostics()
     project = Project(name="p", root=tmp_path / "p", resources=tmp_path / "p", rel="p")
-    ctx = Context(project, diag, SpecIndex(diag))
+    ctx = Context(project, diag)
     for name in ("untyped", "produced"):
         wf = load_workflow_file(tmp_path / f"p/{name}.sw.yaml", tmp_path / "p", diag)
         assert wf is not None
@@ -1067,3 +1108,36 @@ def test_generated_chart_carries_the_cr_flow(tmp_path: Path) -> None:
     assert shipped["timeouts"]["workflowExecTimeout"] == {"duration": "PT1H"}
     assert "id" not in shipped
     assert data_of(tmp_path)["workflows"][0]["flow"] == "files/flows/full.yaml"
+
+
+# -- 7. the image ----------------------------------------------------------------------------------
+
+
+def test_a_profile_without_an_image_repository_is_refused_at_its_line(tmp_path: Path) -> None:
+    """Once only lint noticed, through a schema message naming values.yaml."""
+    base = FULL_BASE.replace("      repository: registry.example.com/wf/{workflow}\n", "")
+    result = generate(tmp_path, {"profiles/base.yaml": base})
+    refused(tmp_path, result)
+    for env in PRODUCTION_ENVS:
+        assert (
+            f"profiles/{env}.yaml:2:1: error: production profile '{env}' has no image.repository: each "
+            "chart runs a runtime image the pipeline builds (e.g. registry.example.com/workflows/{workflow})"
+        ) in result.err
+
+
+def test_latest_is_refused_where_the_profile_says_it(tmp_path: Path) -> None:
+    result = generate(tmp_path, {"profiles/prod.yaml": profile('image: {tag: "latest"}\n')})
+    refused(tmp_path, result, code=2)
+    assert (
+        "profiles/prod.yaml:4:14: error: 'image.tag' must not be 'latest': pin a version or a digest "
+        "(latest changes under a running release)"
+    ) in result.err
+
+
+def test_a_key_written_twice_in_a_profile_is_located(tmp_path: Path) -> None:
+    result = generate(tmp_path, {"profiles/prod.yaml": profile("namespace: other\n")})
+    refused(tmp_path, result)
+    assert (
+        "profiles/prod.yaml:4:1: error: invalid YAML: duplicate key 'namespace' (first at line 3)"
+        in result.err
+    )

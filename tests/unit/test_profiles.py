@@ -10,12 +10,13 @@ from chartgen.config import load_settings
 from chartgen.errors import EXIT_USER, Diagnostics, UserError
 from chartgen.profile.loader import load_profiles
 from chartgen.profile.model import Profile
+from chartgen.schema.spec import dump
 from testing.trees import PROFILES_BASIC, build_tree
 
 TOP_LEVEL_KEYS = (
-    "devmode, env, eventing, extends, image, imagePullSecrets, kubernetesVersion, mode, "
+    "affinity, devmode, env, eventing, extends, image, imagePullSecrets, kubernetesVersion, mode, "
     "namespace, networkPolicy, nodeSelector, operatorVersion, persistence, podAnnotations, "
-    "podLabels, properties, rbac, resources, runtime, scaling, secrets, service"
+    "podLabels, priorityClassName, properties, rbac, resources, runtime, scaling, secrets, service, tolerations"
 )
 CONFIG_KEYS = "charts, crds, exclude, kubeVersion, name, out, profiles, workflows"
 
@@ -72,13 +73,13 @@ def test_extends_merges_maps_deeply_and_replaces_lists(tmp_path: Path) -> None:
     )
     assert errors == []
     (prod,) = profiles
-    assert prod.get("resources") == {
+    assert dump(prod.settings.resources) == {
         "requests": {"cpu": "500m", "memory": "512Mi"},
         "limits": {"cpu": "1", "memory": "1Gi"},
     }
-    assert prod.get("rbac", "deployers") == ["user:release-bot"]
-    assert prod.get("rbac", "viewers") == ["group:everyone"]
-    assert "extends" not in prod.settings
+    assert prod.settings.rbac and prod.settings.rbac.deployers == ["user:release-bot"]
+    assert prod.settings.rbac.viewers == ["group:everyone"]
+    assert prod.settings.extends is None
 
 
 def test_three_level_chain_nearest_file_wins(tmp_path: Path) -> None:
@@ -110,14 +111,14 @@ def test_three_level_chain_nearest_file_wins(tmp_path: Path) -> None:
     assert [pf.env for pf in prod.chain] == ["prod", "staging", "base"]
     assert prod.mode == "production"  # inherited from staging
     assert prod.namespace == "wf-prod"
-    assert prod.get("runtime") == "kubernetes"  # inherited from base, two levels up
-    assert prod.get("scaling") == {
+    assert prod.settings.runtime == "kubernetes"  # inherited from base, two levels up
+    assert dump(prod.settings.scaling) == {
         "minReplicas": 2,  # staging over base
         "maxReplicas": 8,  # prod over staging
         "targetCPUUtilizationPercentage": 80,  # base
     }
-    assert prod.get("eventing", "retries") == 3
-    assert envs["staging"].get("scaling", "maxReplicas") == 4
+    assert prod.settings.eventing and prod.settings.eventing.retries == 3
+    assert envs["staging"].settings.scaling and envs["staging"].settings.scaling.maxReplicas == 4
 
 
 def test_location_points_into_the_file_that_set_the_value(tmp_path: Path) -> None:
@@ -184,7 +185,7 @@ def test_unknown_nested_key(tmp_path: Path) -> None:
         },
     )
     assert errors == [
-        "profiles/prod.yaml:5:3: error: unknown key 'minReplica' in 'scaling' "
+        "profiles/prod.yaml:5:3: error: unknown key 'minReplica' in 'scaling' (did you mean 'minReplicas'?) "
         "(known keys: enabled, maxReplicas, minReplicas, targetCPUUtilizationPercentage)"
     ]
 
@@ -640,5 +641,5 @@ def test_unknown_key_in_settings_file_is_a_located_user_error(tmp_path: Path) ->
         load_settings({}, tmp_path / "repo")
     assert info.value.exit_code == EXIT_USER == 1
     assert [str(d) for d in info.value.diagnostics] == [
-        f"repo/chartgen.yaml:2:1: error: unknown key 'workflow' in chartgen.yaml (known keys: {CONFIG_KEYS})"
+        f"repo/chartgen.yaml:2:1: error: unknown key 'workflow' in chartgen.yaml (did you mean 'workflows'?) (known keys: {CONFIG_KEYS})"
     ]

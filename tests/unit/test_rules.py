@@ -8,6 +8,7 @@ import pytest
 
 from chartgen.errors import Diagnostics
 from chartgen.workflow.loader import load_workflows
+from chartgen.workflow.resolve import resolve
 from chartgen.workflow.validate import validate
 from testing.trees import GREETING, build_tree
 
@@ -16,7 +17,9 @@ def problems(root: Path, files: dict[str, str], severity: str = "error") -> list
     """Diagnostics of one severity, with paths relative to `root`."""
     build_tree(root, files)
     diag = Diagnostics()
-    validate(load_workflows(root, diag), diag)
+    wset = load_workflows(root, diag)
+    resolve(wset, diag)
+    validate(wset, diag)
     out = []
     for d in diag.sorted():
         if d.severity == severity:
@@ -192,7 +195,7 @@ def test_rest_spec_file_must_exist(tmp_path: Path) -> None:
 def test_rest_operation_id_must_be_defined(tmp_path: Path) -> None:
     wf = REST.replace("{operation}", "specs/pets.yaml#getPet")
     assert problems(tmp_path, {"p/r.sw.yaml": wf, "p/specs/pets.yaml": SPEC}) == [
-        "p/r.sw.yaml:6:16: function 'getPet': operationId 'getPet' is not defined in 'specs/pets.yaml'"
+        "p/r.sw.yaml:6:16: function 'getPet': operationId 'getPet' is not defined in 'specs/pets.yaml' (did you mean 'getPetById'?)"
     ]
 
 
@@ -267,7 +270,7 @@ EVENTS = """
 def test_event_refs_resolve(tmp_path: Path) -> None:
     wf = EVENTS.replace("eventRefs: [orderPlaced]", "eventRefs: [orderPlaced, orderPaid]")
     assert problems(tmp_path, {"p/e.sw.yaml": wf}) == [
-        "p/e.sw.yaml:12:34: state 'Wait' refers to event 'orderPaid', which workflow 'ev' does not define"
+        "p/e.sw.yaml:12:34: state 'Wait' refers to event 'orderPaid', which workflow 'ev' does not define (did you mean 'orderPlaced'?)"
     ]
 
 
@@ -352,7 +355,7 @@ SECRETS = """
 
 def test_secret_used_but_not_declared(tmp_path: Path) -> None:
     assert problems(tmp_path, {"p/s.sw.yaml": SECRETS}) == [
-        "p/s.sw.yaml:17:20: secret 'api_key' is used but not declared in 'secrets' of workflow 'sec'"
+        "p/s.sw.yaml:17:20: secret 'api_key' is used but not declared in 'secrets' of workflow 'sec' (did you mean 'api_token'?)"
     ]
 
 
@@ -412,3 +415,89 @@ def test_all_errors_of_a_run_are_reported_together(tmp_path: Path) -> None:
         "b/two.sw.yaml": TWO_STATES.replace("transition: B", "transition: C"),
     }
     assert len(problems(tmp_path, files)) == 2
+
+
+# -- paths through a workflow, written keys -------------------------------------------------------
+
+
+def test_a_state_with_neither_transition_nor_end_is_an_error(tmp_path: Path) -> None:
+    """A `transtion:` typo used to be only a warning: the instance would stop in that state."""
+    wf = TWO_STATES.replace("transition: B", "transtion: B")
+    assert problems(tmp_path, {"p/t.sw.yaml": wf}) == [
+        "p/t.sw.yaml:5:5: state 'A' of workflow 'two' has neither 'transition' nor 'end'"
+    ]
+    assert problems(tmp_path, {"p/t.sw.yaml": wf}, "warning") == [
+        "p/t.sw.yaml:8:5: unknown key 'transtion' in inject state 'A' (did you mean 'transition'?)",
+        "p/t.sw.yaml:9:11: state 'B' of workflow 'two' is unreachable: no transition leads to it",
+    ]
+
+
+def test_end_false_is_no_end(tmp_path: Path) -> None:
+    wf = TWO_STATES.replace("end: true", "end: false")
+    assert problems(tmp_path, {"p/t.sw.yaml": wf}) == [
+        "p/t.sw.yaml:9:5: state 'B' of workflow 'two' has neither 'transition' nor 'end'"
+    ]
+
+
+OPEN_BRANCH = """
+    id: sw
+    specVersion: "0.8"
+    start: S
+    states:
+      - name: S
+        type: switch
+        dataConditions:
+          - condition: "${ .a }"
+            transition: Done
+          - condition: "${ .b }"
+        defaultCondition:
+          end: true
+      - name: Done
+        type: inject
+        data: {}
+        end: true
+"""
+
+
+def test_a_switch_branch_without_transition_or_end_is_an_error(tmp_path: Path) -> None:
+    assert problems(tmp_path, {"p/s.sw.yaml": OPEN_BRANCH}) == [
+        "p/s.sw.yaml:10:9: branch of switch state 'S' of workflow 'sw' has neither 'transition' nor 'end'"
+    ]
+
+
+def test_compensation_states_need_no_transition_and_count_as_reachable(tmp_path: Path) -> None:
+    wf = TWO_STATES.replace(
+        "        transition: B\n", "        transition: B\n        compensatedBy: Undo\n"
+    ) + ("      - name: Undo\n        type: inject\n        data: {}\n        usedForCompensation: true\n")
+    assert problems(tmp_path, {"p/t.sw.yaml": wf}) == []
+    assert problems(tmp_path, {"p/t.sw.yaml": wf}, "warning") == []
+
+
+def test_unreachable_state_is_a_warning(tmp_path: Path) -> None:
+    wf = TWO_STATES + "      - name: Orphan\n        type: inject\n        data: {}\n        end: true\n"
+    assert problems(tmp_path, {"p/t.sw.yaml": wf}) == []
+    assert problems(tmp_path, {"p/t.sw.yaml": wf}, "warning") == [
+        "p/t.sw.yaml:13:11: state 'Orphan' of workflow 'two' is unreachable: no transition leads to it"
+    ]
+
+
+def test_a_key_written_twice_is_an_error_yaml(tmp_path: Path) -> None:
+    """YAML would silently keep the last one."""
+    wf = TWO_STATES.replace("        end: true\n", "        end: true\n        end: false\n")
+    assert problems(tmp_path, {"p/t.sw.yaml": wf}) == [
+        "p/t.sw.yaml:13:5: invalid YAML: duplicate key 'end' (first at line 12)"
+    ]
+
+
+def test_a_key_written_twice_is_an_error_json(tmp_path: Path) -> None:
+    wf = '{"id": "j", "specVersion": "0.8",\n "start": "A",\n "start": "B",\n "states": []}\n'
+    assert problems(tmp_path, {"p/j.sw.json": wf}) == [
+        "p/j.sw.json:3:2: invalid JSON: duplicate key 'start' (first at line 2)"
+    ]
+
+
+def test_references_suggest_the_name_meant(tmp_path: Path) -> None:
+    wf = TWO_STATES.replace("transition: B", "transition: b")
+    assert problems(tmp_path, {"p/t.sw.yaml": wf}) == [
+        "p/t.sw.yaml:8:17: state 'A' goes to 'b', which is not a state of workflow 'two' (did you mean 'B'?)"
+    ]

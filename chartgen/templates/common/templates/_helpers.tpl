@@ -1,25 +1,24 @@
 {{/*
-Helpers shared by every template of a chartgen workflow chart.
-Names follow Helm's conventions: release-based, at most 63 characters.
+Helpers shared by every template of a chartgen workflow chart. chartgen decided what the
+chart contains and wrote it to files/chartgen-data.yaml; these helpers only render it.
 */}}
 
-{{/* The chart's short name: chartgen.name */}}
-{{- define "chartgen.name" -}}
-{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{/*
+The plan of this chart for the environment the values name (files/chartgen-data.yaml, with
+that environment's block as .env): chartgen.plan. values.yaml alone names no environment.
+*/}}
+{{- define "chartgen.plan" -}}
+{{- $data := .Files.Get "files/chartgen-data.yaml" | fromYaml }}
+{{- $env := .Values.environment | default "" | toString }}
+{{- $known := keys $data.environments | sortAlpha | join ", " }}
+{{- if not $env }}
+{{- fail (printf "values.yaml alone is not an environment: install with -f values-<env>.yaml for one of: %s" $known) }}
 {{- end }}
-
-{{/* The release-scoped name every object is named after: chartgen.fullname */}}
-{{- define "chartgen.fullname" -}}
-{{- if .Values.fullnameOverride }}
-{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
-{{- else }}
-{{- $name := default .Chart.Name .Values.nameOverride }}
-{{- if contains $name .Release.Name }}
-{{- .Release.Name | trunc 63 | trimSuffix "-" }}
-{{- else }}
-{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- if not (hasKey $data.environments $env) }}
+{{- fail (printf "unknown environment %q: this chart was generated for %s" $env $known) }}
 {{- end }}
-{{- end }}
+{{- $_ := set $data "env" (index $data.environments $env) }}
+{{- toYaml $data }}
 {{- end }}
 
 {{/* chart label value: chartgen.chart */}}
@@ -29,48 +28,33 @@ Names follow Helm's conventions: release-based, at most 63 characters.
 
 {{/* Selector labels: never a version, so upgrades never touch immutable selectors. */}}
 {{- define "chartgen.selectorLabels" -}}
-app.kubernetes.io/name: {{ include "chartgen.name" . }}
-app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/name: {{ .Chart.Name | quote }}
+app.kubernetes.io/instance: {{ .Release.Name | quote }}
 app.kubernetes.io/component: workflow-runtime
 {{- end }}
 
 {{/* The recommended labels, on every object. */}}
 {{- define "chartgen.labels" -}}
-helm.sh/chart: {{ include "chartgen.chart" . }}
+helm.sh/chart: {{ include "chartgen.chart" . | quote }}
 {{ include "chartgen.selectorLabels" . }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
-app.kubernetes.io/part-of: {{ .Values.partOf | default .Chart.Name | quote }}
-app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: {{ index .Chart.Annotations "chartgen/part-of" | default .Chart.Name | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service | quote }}
 {{- end }}
 
-{{/* The ServiceAccount the pods run as. */}}
-{{- define "chartgen.serviceAccountName" -}}
-{{- if .Values.serviceAccount.create }}
-{{- default (include "chartgen.fullname" .) .Values.serviceAccount.name }}
-{{- else }}
-{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name }}
-{{- end }}
-{{- end }}
-
-{{/* The runtime image: by digest when one is given, else by tag (never "latest"). */}}
+{{/* An image reference: by digest when one is given, else by tag. */}}
 {{- define "chartgen.image" -}}
 {{- $image := .Values.image }}
-{{- if eq $image.tag "latest" }}
-{{- fail "image.tag must be a pinned version, not latest" }}
-{{- end }}
 {{- if $image.digest }}
 {{- printf "%s@%s" $image.repository $image.digest }}
-{{- else }}
+{{- else if $image.tag }}
 {{- printf "%s:%s" $image.repository $image.tag }}
+{{- else }}
+{{- $image.repository }}
 {{- end }}
 {{- end }}
 
-{{/* What chartgen knows about this chart (files, workflows, events, secret keys): files/chartgen-data.yaml */}}
-{{- define "chartgen.data" -}}
-{{- .Files.Get "files/chartgen-data.yaml" }}
-{{- end }}
-
-{{/* application.properties: the project's file, then this environment's entries. */}}
+{{/* application.properties: the project's file, then this environment's entries. Takes (list $ file). */}}
 {{- define "chartgen.properties" -}}
 {{- $root := index . 0 }}
 {{- $file := index . 1 }}
@@ -78,20 +62,29 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if and (eq $file.key "application.properties") $root.Values.properties }}
 # Environment entries (values: properties)
 {{- range $key, $value := $root.Values.properties }}
-{{ $key }}={{ $value | replace "\n" "\\n" }}
+{{ $key }}={{ $value }}
 {{- end }}
 {{- end }}
 {{- end }}
 
-{{/* The devmode image: repository plus tag, or plus "@sha256:..." when pinned by digest. */}}
-{{- define "chartgen.devImage" -}}
-{{- $image := .Values.image }}
-{{- if hasPrefix "@" ($image.tag | default "") }}
-{{- printf "%s%s" $image.repository $image.tag }}
-{{- else if $image.tag }}
-{{- printf "%s:%s" $image.repository $image.tag }}
-{{- else }}
-{{- $image.repository }}
+{{/*
+Variables reading the runtime's Secret, one per binding chartgen planned. Takes
+(dict "plan" $plan "optional" bool): the dev pod starts without its Secret.
+*/}}
+{{- define "chartgen.secretEnv" -}}
+{{- $env := .plan.env }}
+{{- range $b := $env.secretBindings }}
+- name: {{ $b.env | quote }}
+  valueFrom:
+    secretKeyRef: {name: {{ $env.secretName | quote }}, key: {{ $b.key | quote }}{{ if $.optional }}, optional: true{{ end }}}
+{{- end }}
+{{- end }}
+
+{{/* Extra environment variables from values (never secrets). */}}
+{{- define "chartgen.extraEnv" -}}
+{{- range $name, $value := .Values.env }}
+- name: {{ $name | quote }}
+  value: {{ $value | quote }}
 {{- end }}
 {{- end }}
 
@@ -113,19 +106,42 @@ seccompProfile:
 {{- define "chartgen.probes" -}}
 {{- with .Values.probes }}
 startupProbe:
-  httpGet: {path: {{ .startup.path }}, port: http}
+  httpGet: {path: {{ .startup.path | quote }}, port: http}
   periodSeconds: {{ .startup.periodSeconds }}
   timeoutSeconds: {{ .startup.timeoutSeconds }}
   failureThreshold: {{ .startup.failureThreshold }}
 livenessProbe:
-  httpGet: {path: {{ .liveness.path }}, port: http}
+  httpGet: {path: {{ .liveness.path | quote }}, port: http}
   periodSeconds: {{ .liveness.periodSeconds }}
   timeoutSeconds: {{ .liveness.timeoutSeconds }}
   failureThreshold: {{ .liveness.failureThreshold }}
 readinessProbe:
-  httpGet: {path: {{ .readiness.path }}, port: http}
+  httpGet: {path: {{ .readiness.path | quote }}, port: http}
   periodSeconds: {{ .readiness.periodSeconds }}
   timeoutSeconds: {{ .readiness.timeoutSeconds }}
   failureThreshold: {{ .readiness.failureThreshold }}
+{{- end }}
+{{- end }}
+
+{{/* Where the pods run: node selector, tolerations, affinity, priority (values). */}}
+{{- define "chartgen.placement" -}}
+{{- with .Values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.priorityClassName }}
+priorityClassName: {{ . | quote }}
+{{- end }}
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- end }}

@@ -1,0 +1,1 @@
+"""Typed models declared once (dataclasses + rules): loading with located problems, JSON Schemas."""

@@ -1,0 +1,124 @@
+"""Value types shared by profiles and chart values: one rule and one description each.
+
+A profile key and the chart value it becomes use the same alias, so both are checked by
+the same rule and described in the same words (profile errors, values.schema.json,
+values.yaml comments, the chart README).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from chartgen.schema.spec import Rule, value
+
+DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+
+DnsLabel = Annotated[
+    str, Rule(pattern=DNS_LABEL, max_length=63, expected="a DNS-1123 label (lowercase letters, digits, '-')")
+]
+DnsSubdomain = Annotated[
+    str,
+    Rule(
+        pattern=DNS_SUBDOMAIN, max_length=253, expected="a DNS-1123 subdomain (lowercase, digits, '-', '.')"
+    ),
+]
+Quantity = Annotated[
+    str | int | float,
+    Rule(
+        pattern=r"^[0-9.]+([eE][0-9]+|[a-zA-Z]{1,2})?$",
+        expected="a Kubernetes quantity such as 250m, 1, 512Mi",
+    ),
+]
+IsoDuration = Annotated[
+    str,
+    Rule(
+        pattern=r"^P(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$",
+        expected="an ISO-8601 duration such as PT1S",
+    ),
+]
+GoDuration = Annotated[
+    str, Rule(pattern=r"^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$", expected="a duration such as 30s or 1h")
+]
+Port = Annotated[int, Rule(minimum=1, maximum=65535)]
+EnvName = Annotated[
+    str,
+    Rule(
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", expected="an environment variable name ([A-Za-z_][A-Za-z0-9_]*)"
+    ),
+]
+PropertyName = Annotated[
+    str, Rule(pattern=r"^[^\s=:#!]+$", expected="a property name (no whitespace, '=', ':', '#' or '!')")
+]
+SecretKey = Annotated[str, Rule(pattern=r"^[-._a-zA-Z0-9]+$", expected="a Secret key ([-._a-zA-Z0-9])")]
+# One line per value: a property value may not start another line of the properties file.
+PropertyValue = Annotated[
+    str | int | float | bool, Rule(pattern=r"^[^\r\n]*$", expected="one line (no line breaks)")
+]
+LabelKey = Annotated[
+    str,
+    Rule(
+        pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$",
+        expected="a Kubernetes label or annotation key ([prefix/]name)",
+    ),
+]
+PullPolicy = Literal["Always", "IfNotPresent", "Never"]
+
+# Settings a platform team sets per environment, with the same meaning in a profile and in a chart.
+PodLabels = Annotated[dict[LabelKey, str], Rule(doc="Extra labels on the workflow pods")]
+PodAnnotations = Annotated[dict[LabelKey, str], Rule(doc="Extra annotations on the workflow pods")]
+NodeSelector = Annotated[dict[LabelKey, str], Rule(doc="Node labels the pods must run on")]
+Tolerations = Annotated[list[dict[str, Any]], Rule(doc="Pod tolerations (Kubernetes Toleration objects)")]
+Affinity = Annotated[dict[str, Any], Rule(doc="Pod affinity rules (a Kubernetes Affinity object)")]
+PriorityClassName = Annotated[
+    str,
+    Rule(doc="PriorityClass of the pods (empty: the cluster default)", pattern=r"^$|" + DNS_SUBDOMAIN[1:]),
+]
+Properties = Annotated[
+    dict[PropertyName, PropertyValue],
+    Rule(doc="Extra application.properties entries for this environment (never secrets)"),
+]
+ExtraEnv = Annotated[
+    dict[EnvName, str], Rule(doc="Extra environment variables of the runtime (never secrets)")
+]
+
+# Runtime images are pinned: `latest` changes under a running release.
+ImageTag = Annotated[
+    str,
+    Rule(
+        doc="Image tag (a pinned version)",
+        min_length=1,
+        refused=("latest",),
+        refused_why="pin a version or a digest (latest changes under a running release)",
+    ),
+]
+ImageDigest = Annotated[
+    str,
+    Rule(doc="Image digest; when set it wins over the tag", pattern=r"^(sha256:[a-f0-9]{64})?$",
+         expected="sha256:<64 hex digits>"),
+]  # fmt: skip
+
+
+@dataclass(kw_only=True)
+class ResourceList:
+    cpu: Quantity | None = value("CPU", None)
+    memory: Quantity | None = value("Memory", None)
+    ephemeral_storage: Quantity | None = value(
+        "Ephemeral storage (/tmp, logs)", None, key="ephemeral-storage"
+    )
+
+
+@dataclass(kw_only=True)
+class Resources:
+    requests: ResourceList | None = value("What the scheduler reserves for each pod", None)
+    limits: ResourceList | None = value("The most each pod may use", None)
+
+
+ContainerResources = Annotated[Resources, Rule(doc="Container resources (requests and limits)")]
+
+
+@dataclass(kw_only=True)
+class ServiceSettings:
+    type: Literal["ClusterIP", "NodePort", "LoadBalancer"] | None = value("Service type", None)
+    port: Port | None = value("Service port (the runtime listens on 8080)", None)

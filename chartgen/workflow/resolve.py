@@ -1,0 +1,70 @@
+"""resolve: what the names in workflows point at, found among the files already loaded.
+
+A function's `<spec file>#<operationId>` becomes a SpecRef (remote, a project file, or
+not found) and each local spec is parsed once; a `dataInputSchema` becomes its file.
+Nothing is read from disk here and nothing is judged: validation reports what is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from urllib.parse import urlparse
+
+from chartgen.errors import Diagnostics, Location
+from chartgen.formats.source import ParseError, SourceFile
+from chartgen.workflow.model import Project, SpecDoc, SpecRef, Workflow, WorkflowSet
+
+SPEC_FUNCTION_TYPES = ("rest", "asyncapi")
+
+
+def resolve(wset: WorkflowSet, diag: Diagnostics) -> None:
+    for project in wset.projects:
+        files = {a.path.resolve(): a for a in project.assets}
+        for wf in project.workflows:
+            for fn in wf.functions:
+                if fn.type in SPEC_FUNCTION_TYPES and "#" in fn.operation:
+                    fn.spec = _spec_ref(fn.operation, wf, project, files)
+                    if fn.spec.path is not None and fn.spec.path not in wset.specs:
+                        _parse_spec(fn.spec.path, files[fn.spec.path].content, wset, diag)
+            schema = wf.data_input_schema
+            if schema is not None and not is_remote(schema.name):
+                wf.input_schema = find_local(schema.name, wf, project, files)
+
+
+def _spec_ref(operation: str, wf: Workflow, project: Project, files: Mapping[Path, object]) -> SpecRef:
+    uri, op_id = operation.rsplit("#", 1)
+    alias = wf.uri_definitions.get(uri)
+    if alias is not None or is_remote(uri):
+        return SpecRef(uri, op_id, remote=alias or uri)
+    return SpecRef(uri, op_id, path=find_local(uri, wf, project, files))
+
+
+def is_remote(uri: str) -> bool:
+    return urlparse(uri).scheme in ("http", "https")
+
+
+def find_local(uri: str, wf: Workflow, project: Project, files: Mapping[Path, object]) -> Path | None:
+    """A project file next to the workflow, else at the resources root (the classpath)."""
+    for prefix in ("classpath:", "file:"):
+        if uri.startswith(prefix):
+            uri = uri[len(prefix) :].lstrip("/") if prefix == "classpath:" else uri[len(prefix) :]
+    for candidate in (wf.source.path.parent / uri, project.resources / uri):
+        resolved = candidate.resolve()
+        if resolved in files:
+            return resolved
+    return None
+
+
+def _parse_spec(path: Path, content: bytes, wset: WorkflowSet, diag: Diagnostics) -> None:
+    source = SourceFile(path, content)
+    try:
+        docs = source.documents()
+    except ParseError as exc:
+        diag.error(f"cannot parse spec: {exc.message}", Location(source.display, exc.line, exc.col))
+        return
+    doc = docs[0] if docs else None
+    if not isinstance(doc, Mapping):
+        diag.error("spec is not an OpenAPI or AsyncAPI document", source.location())
+        return
+    wset.specs[path] = SpecDoc(source, doc)

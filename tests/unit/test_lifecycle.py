@@ -1,0 +1,101 @@
+"""`chartgen test` logic on fakes of helm and kubectl: environments, waits, phases, leftovers, CRDs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chartgen.errors import UserError
+from chartgen.verify.lifecycle import (
+    WAIT_MARGIN_SECONDS,
+    ChartUnderTest,
+    install_crds,
+    run_lifecycle,
+    run_lifecycles,
+)
+from testing.fakes import FakeHelm, FakeKubectl
+from tests.conftest import copy_examples, run_cli
+
+
+@pytest.fixture(scope="module")
+def charts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    examples = copy_examples(tmp_path_factory.mktemp("lifecycle"))
+    assert run_cli("-C", str(examples), "generate").code == 0
+    return examples / "charts"
+
+
+def no_history(chart: Path) -> None:
+    return None
+
+
+def test_an_unknown_environment_names_the_known_ones(charts: Path) -> None:
+    """It used to fall back silently to values.yaml."""
+    with pytest.raises(
+        UserError,
+        match=r"chart 'order-approval' has no environment 'nope' \(its environments: prod, staging\)",
+    ):
+        ChartUnderTest.read(charts / "order-approval", "nope")
+    helm, kubectl = FakeHelm(), FakeKubectl()
+    with pytest.raises(UserError):
+        run_lifecycles(
+            [charts / "invoice-sync", charts / "order-approval"], helm, kubectl, no_history, "nope"
+        )
+    assert helm.calls == []  # every chart's environment is checked before anything is installed
+
+
+def test_waits_are_the_charts_own_startup_allowance(charts: Path) -> None:
+    production = ChartUnderTest.read(charts / "order-approval", "prod")
+    assert production.values == charts / "order-approval/values-prod.yaml"
+    assert production.startup_seconds == 5 * 60  # startup probe: every 5 s, 60 times
+    dev = ChartUnderTest.read(charts / "acme-workflows-dev", None)
+    assert dev.values is None and dev.env == "dev"
+    assert dev.startup_seconds == 10 * 90  # devmode compiles at start: 15 minutes
+    helm = FakeHelm()
+    messages: list[str] = []
+    run_lifecycle(dev, helm, FakeKubectl(), no_history, messages.append)
+    assert helm.calls[0][-2:] == ["--timeout", f"{900 + WAIT_MARGIN_SECONDS}s"]
+    assert messages[0] == f"acme-workflows-dev: install (waits up to {900 + WAIT_MARGIN_SECONDS}s)"
+
+
+def test_phases_in_order_and_nothing_left(charts: Path) -> None:
+    helm, kubectl = FakeHelm(), FakeKubectl()
+    result = run_lifecycle(ChartUnderTest.read(charts / "invoice-sync", "staging"), helm, kubectl, no_history)
+    assert result.ok, result.problems
+    assert [c[0] for c in helm.calls] == ["install", "upgrade", "test", "rollback", "uninstall"]
+    assert list(result.phases) == ["install", "upgrade", "helm test", "rollback", "uninstall"]
+    assert all("-n" in c and "test-invoice-sync" in c for c in helm.calls)
+    assert result.values == "values-staging.yaml"
+
+
+def test_leftovers_are_looked_for_among_the_planned_kinds(charts: Path) -> None:
+    chart = ChartUnderTest.read(charts / "order-approval", "prod")
+    leftover = {"kind": "VaultStaticSecret", "metadata": {"name": "order-approval"}}
+    resources = ",".join(f"{r}.{g}" if g else r for g, rs in sorted(chart.kinds.items()) for r in rs)
+    kubectl = FakeKubectl({resources: [leftover]})
+    result = run_lifecycle(chart, FakeHelm(), kubectl, no_history)
+    assert result.problems == ["uninstall left VaultStaticSecret/order-approval"]
+    assert "vaultstaticsecrets.secrets.hashicorp.com" in resources
+    assert "triggers.eventing.knative.dev" in resources  # the chart consumes an event
+
+
+def test_a_failed_phase_ends_the_chart_with_helms_reason(charts: Path) -> None:
+    helm = FakeHelm(failing={"upgrade": "Error: UPGRADE FAILED: timed out waiting for the condition"})
+    result = run_lifecycle(
+        ChartUnderTest.read(charts / "invoice-sync", "prod"), helm, FakeKubectl(), no_history
+    )
+    assert result.problems == ["helm upgrade: Error: UPGRADE FAILED: timed out waiting for the condition"]
+    assert [c[0] for c in helm.calls] == ["install", "upgrade"]
+
+
+def test_stub_crds_are_reported_as_stubs(tmp_path: Path) -> None:
+    served = [{"metadata": {"name": "triggers.eventing.knative.dev"}}]
+    kubectl = FakeKubectl({"crd": served})
+    report = install_crds(kubectl, [])
+    assert report.installed == []
+    assert "Trigger" not in report.stubs  # the cluster serves it: left alone
+    assert report.stubs == [
+        "VaultConnection", "VaultAuth", "VaultStaticSecret", "SecretStore", "ExternalSecret", "SinkBinding",
+        "SonataFlow",
+    ]  # fmt: skip
+    assert all("chartgen/stub" in manifest for manifest in kubectl.applied)
