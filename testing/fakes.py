@@ -37,6 +37,10 @@ class FakeHelm:
             return completed(1, stderr=self.failing[argv[0]])
         return completed()
 
+    def lint(self, chart: Path, values: Sequence[Path], kube_version: str) -> Completed:
+        self.calls.append(["lint", str(chart), *map(str, values)])
+        return completed(1, stdout=self.failing["lint"]) if "lint" in self.failing else completed()
+
     def template(
         self, release: str, chart: Path, values: list[Path], kube_version: str, namespace: str
     ) -> Completed:

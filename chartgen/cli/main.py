@@ -23,7 +23,7 @@ from chartgen.cli.output import Outcome, Printer, envelope
 from chartgen.errors import EXIT_BUG, EXIT_USER, ChartgenError
 
 # Command modules are imported only when their command runs: startup stays cheap.
-COMMANDS = ("validate", "generate", "lint", "cluster", "test", "dev")
+COMMANDS = ("validate", "generate", "lint", "cluster", "test", "dev", "schema")
 HELP = {
     "validate": "check workflow projects (located errors, nothing written)",
     "generate": "write the dev chart(s) and one production chart per workflow project",
@@ -31,6 +31,7 @@ HELP = {
     "cluster": "start or stop a local Kubernetes control plane (real API server, simulated nodes)",
     "test": "install, helm test, upgrade, roll back and uninstall every chart on a cluster",
     "dev": "work with a running dev pod (hot deploy)",
+    "schema": "print the JSON Schema of profiles or chart values",
 }
 
 

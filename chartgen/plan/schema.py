@@ -11,9 +11,12 @@ from chartgen.values.model import DevValues, ProductionValues
 _OPTIONAL_SECTIONS = ("replicaCount", "autoscaling", "persistence", "eventing", "vault")
 
 
-def production_schema(environments: list[ProductionValues]) -> dict[str, Any]:
+def production_schema(environments: list[ProductionValues], every_section: bool = False) -> dict[str, Any]:
+    """The schema of a chart's values: the sections no environment uses are left out."""
     unused = frozenset(
-        key for key in _OPTIONAL_SECTIONS if all(getattr(v, key) is None for v in environments)
+        key
+        for key in _OPTIONAL_SECTIONS
+        if not every_section and all(getattr(v, key) is None for v in environments)
     )
     body = model_schema(ProductionValues, omit=unused, required=("image",))
     return document("Values of a chartgen production workflow chart", body)

@@ -7,18 +7,28 @@ first problem.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
 from chartgen.formats.source import FastLoader
-from chartgen.tools.helm import Helm
+from chartgen.tools.runner import Completed
 from chartgen.verify.crd_schema import CrdSchemas
 from chartgen.verify.kube_schema import KubeSchemas
+
+
+class Renderer(Protocol):
+    """What lint needs of helm."""
+
+    def lint(self, chart: Path, values: Sequence[Path], kube_version: str) -> Completed: ...
+
+    def template(
+        self, release: str, chart: Path, values: Sequence[Path], kube_version: str, namespace: str
+    ) -> Completed: ...
 
 
 @dataclass
@@ -55,7 +65,7 @@ def find_charts(folder: Path) -> list[Path]:
 def lint_charts(
     folder: Path,
     kube_version: str,
-    helm: Helm,
+    helm: Renderer,
     on_result: Callable[[LintResult], None] | None = None,
     jobs: int | None = None,
     crds: CrdSchemas | None = None,
@@ -89,7 +99,12 @@ def values_files(chart: Path) -> list[Path | None]:
 
 
 def lint_one(
-    chart: Path, values: Path | None, kube_version: str, helm: Helm, schemas: KubeSchemas, crds: CrdSchemas
+    chart: Path,
+    values: Path | None,
+    kube_version: str,
+    helm: Renderer,
+    schemas: KubeSchemas,
+    crds: CrdSchemas,
 ) -> LintResult:
     result = LintResult(chart.name, values.name if values else "values.yaml")
     extra = [values] if values else []

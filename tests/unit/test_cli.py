@@ -117,3 +117,15 @@ def test_one_json_envelope_for_every_outcome(tmp_path: Path, args: list[str]) ->
     doc = json.loads(run_cli("--output", "json", *args).out)
     assert set(doc) == {"command", "ok", "exitCode", "result", "diagnostics", "error"}
     assert doc["command"] == args[0]
+
+
+def test_profile_json_schema_for_editors() -> None:
+    result = run_cli("schema", "profile")
+    schema = json.loads(result.out)
+    assert result.code == 0
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["additionalProperties"] is False
+    tag = schema["properties"]["image"]["properties"]["tag"]
+    assert tag["not"] == {"enum": ["latest"]}
+    values = json.loads(run_cli("schema", "production-values").out)
+    assert values["properties"]["tolerations"] == schema["properties"]["tolerations"]

@@ -99,3 +99,26 @@ def test_stub_crds_are_reported_as_stubs(tmp_path: Path) -> None:
         "SonataFlow",
     ]  # fmt: skip
     assert all("chartgen/stub" in manifest for manifest in kubectl.applied)
+
+
+# -- lint's own logic, on a fake helm ------------------------------------------------------------
+
+
+def test_lint_reports_schema_problems_helm_errors_and_unchecked_kinds(charts: Path) -> None:
+    from chartgen.verify.crd_schema import CrdSchemas
+    from chartgen.verify.kube_schema import KubeSchemas
+    from chartgen.verify.lint import lint_one
+
+    rendered = (
+        "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {typo: 1}\n---\n"
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n"
+    )
+    helm = FakeHelm(failing={"lint": "[ERROR] templates/: parse error"}, rendered=rendered)
+    chart = charts / "invoice-sync"
+    result = lint_one(chart, chart / "values-prod.yaml", "1.34", helm, KubeSchemas("1.34"), CrdSchemas())
+    assert result.problems == [
+        "[ERROR] templates/: parse error",
+        "Service/s: spec: Additional properties are not allowed ('typo' was unexpected)",
+    ]
+    assert (result.objects, result.unchecked) == (2, ["example.com/v1/Widget"])
+    assert helm.calls[0] == ["lint", str(chart), str(chart / "values-prod.yaml")]
