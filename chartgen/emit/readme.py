@@ -94,12 +94,12 @@ def _secret_line(data: EnvironmentData, account: str, values: ProductionValues |
 
 def _value_rows(shared: dict[str, Any], docs: dict[tuple[str, ...], str]) -> list[tuple[str, str, str]]:
     rows = []
+    parents = {path[:i] for path in docs for i in range(1, len(path))}
     for path, doc in docs.items():
         node: Any = shared
         for part in path:
             node = node.get(part, _ABSENT) if isinstance(node, dict) else _ABSENT
-        nested = any(len(p) > len(path) and p[: len(path)] == path for p in docs)
-        if nested and isinstance(node, dict):
+        if path in parents and isinstance(node, dict):
             continue  # its own rows follow
         default = "set per environment" if node is _ABSENT else f"`{json.dumps(dump(node))}`"
         rows.append((".".join(path), doc, default))

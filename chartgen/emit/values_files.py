@@ -7,6 +7,8 @@ environment's values. `environment` is never shared: values.yaml alone is no env
 
 from __future__ import annotations
 
+import json
+from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -98,8 +100,13 @@ def _emit(
             out.append(f"{pad}{_key(key)}:")
             _emit(value, here, pad + "  ", docs, out)
         else:
-            text = dump_yaml({key: value}).decode().rstrip("\n")
-            out.extend(pad + line for line in text.splitlines())
+            out.extend(pad + line for line in _leaf(key, json.dumps(value)))
+
+
+@lru_cache(maxsize=4096)
+def _leaf(key: str, value_json: str) -> list[str]:
+    """`key: value` as YAML lines (charts share most of their values: dump each once)."""
+    return dump_yaml({key: json.loads(value_json)}).decode().rstrip("\n").splitlines()
 
 
 def _key(key: str) -> str:

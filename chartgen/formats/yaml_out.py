@@ -1,38 +1,96 @@
-"""Deterministic YAML: insertion order kept, block style, LF, one trailing newline."""
+"""Deterministic YAML of plain data: insertion order kept, block style, LF, one trailing newline.
+
+A small emitter of our own (PyYAML's representer is pure Python and was most of what
+`generate` spent): maps and lists in block style, a sequence under a key not indented (as
+PyYAML writes it), strings plain when they can only be read back as the same string, else
+double-quoted with JSON's escapes (which YAML reads the same way).
+"""
 
 from __future__ import annotations
 
+import json
+import math
+import re
 from typing import Any
 
-import yaml
-
-_BASE: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_PLAIN = re.compile(r"[A-Za-z_/][\w./@+-]*(?: [\w./@+()-]+)*")
+_RESERVED = frozenset({"true", "false", "yes", "no", "on", "off", "null", "y", "n"})
 
 
 class Quoted(str):
     """A string always written in double quotes (Chart.yaml appVersion)."""
 
 
-class _Dumper(_BASE):  # type: ignore[misc]
-    pass
+def scalar(value: Any) -> str:
+    if value is None:
+        return "null"
+    if value is True or value is False:
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return _float(value)
+    text = str(value)
+    if isinstance(value, Quoted) or not _PLAIN.fullmatch(text) or text.lower() in _RESERVED:
+        return json.dumps(text, ensure_ascii=False)
+    return text
 
 
-def _quoted(dumper: yaml.SafeDumper, data: Quoted) -> yaml.ScalarNode:
-    return dumper.represent_scalar("tag:yaml.org,2002:str", str(data), style='"')
+def _float(value: float) -> str:
+    """A float as YAML 1.1 reads it back (an exponent needs a dot and a sign there)."""
+    if math.isnan(value):
+        return ".nan"
+    if math.isinf(value):
+        return ".inf" if value > 0 else "-.inf"
+    text = repr(value)
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        mantissa = mantissa if "." in mantissa else mantissa + ".0"
+        exponent = exponent if exponent[0] in "+-" else "+" + exponent
+        text = f"{mantissa}e{exponent}"
+    return text
 
 
-def _str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in data else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+def _lines(data: Any, indent: int) -> list[str]:
+    pad = " " * indent
+    if isinstance(data, dict):
+        if not data:
+            return [pad + "{}"]
+        out = []
+        for key, value in data.items():
+            head = f"{pad}{scalar(key)}:"
+            if isinstance(value, dict) and value:
+                out.append(head)
+                out += _lines(value, indent + 2)
+            elif isinstance(value, list) and value:
+                out.append(head)
+                out += _lines(value, indent)  # a sequence under a key is not indented
+            else:
+                out.append(f"{head} {_inline(value)}")
+        return out
+    if isinstance(data, list):
+        if not data:
+            return [pad + "[]"]
+        out = []
+        for item in data:
+            if isinstance(item, dict | list) and item:
+                nested = _lines(item, indent + 2)
+                out.append(f"{pad}- {nested[0][indent + 2 :]}")
+                out += nested[1:]
+            else:
+                out.append(f"{pad}- {_inline(item)}")
+        return out
+    return [pad + scalar(data)]
 
 
-_Dumper.add_representer(Quoted, _quoted)
-_Dumper.add_representer(str, _str)
+def _inline(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{}"
+    if isinstance(value, list):
+        return "[]"
+    return scalar(value)
 
 
 def dump_yaml(data: Any, header: str = "") -> bytes:
-    text = yaml.dump(
-        data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=100
-    )
     comment = "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines())
-    return (comment + text).encode()
+    return (comment + "\n".join(_lines(data, 0)) + "\n").encode()

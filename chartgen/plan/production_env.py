@@ -37,7 +37,6 @@ from chartgen.values.model import (
     PullSecret,
     RuntimeImage,
     Vault,
-    production_probes,
 )
 
 # SonataFlow operators from this version on expose the `scale` subresource an HPA needs
@@ -109,8 +108,8 @@ def plan_environment(
         diag,
         profile.location("secrets"),
     )
-    api_rules = [dump(r) for r in ((s.rbac.kubernetesApi or {}).get(chart, []) if s.rbac else [])]
     rbac = s.rbac
+    api_rules = [dump(r) for r in ((rbac.kubernetesApi or {}).get(chart, []) if rbac else [])]
     data = EnvironmentData(
         namespace=profile.namespace,
         runtime=runtime,
@@ -125,7 +124,7 @@ def plan_environment(
         kubernetesApi=api_rules,
         deployers=[subject(x) for x in (rbac.deployers or [])] if rbac else [],
         viewers=[subject(x) for x in (rbac.viewers or [])] if rbac else [],
-        startupSeconds=(values.probes or production_probes()).startup_seconds,
+        startupSeconds=values.probes.startup_seconds,
     )
     network = s.networkPolicy or NetworkPolicySettings()
     if network.enabled is not False:

@@ -5,9 +5,12 @@ chart contains and wrote it to files/chartgen-data.yaml; these helpers only rend
 
 {{/*
 The plan of this chart for the environment the values name (files/chartgen-data.yaml, with
-that environment's block as .env): chartgen.plan. values.yaml alone names no environment.
+that environment's block as .env), read once per render and kept on the root context:
+  {{- include "chartgen.loadPlan" . }}{{- $plan := .chartgenPlan }}
+values.yaml alone names no environment, and the chart says so.
 */}}
-{{- define "chartgen.plan" -}}
+{{- define "chartgen.loadPlan" -}}
+{{- if not (hasKey . "chartgenPlan") }}
 {{- $data := .Files.Get "files/chartgen-data.yaml" | fromYaml }}
 {{- $env := .Values.environment | default "" | toString }}
 {{- $known := keys $data.environments | sortAlpha | join ", " }}
@@ -18,7 +21,8 @@ that environment's block as .env): chartgen.plan. values.yaml alone names no env
 {{- fail (printf "unknown environment %q: this chart was generated for %s" $env $known) }}
 {{- end }}
 {{- $_ := set $data "env" (index $data.environments $env) }}
-{{- toYaml $data }}
+{{- $_ := set . "chartgenPlan" $data }}
+{{- end }}
 {{- end }}
 
 {{/* chart label value: chartgen.chart */}}

@@ -122,7 +122,8 @@ schema cannot say (a section this environment needs, bounds that depend on each 
 Every problem is collected and the render fails once, listing them all.
 */}}
 {{- define "chartgen.validate" -}}
-{{- $plan := include "chartgen.plan" . | fromYaml }}
+{{- include "chartgen.loadPlan" . }}
+{{- $plan := .chartgenPlan }}
 {{- $env := $plan.env }}
 {{- $problems := list }}
 {{- if and $env.persistence (not .Values.persistence) }}
