@@ -77,10 +77,11 @@ class Printer:
         print(f"chartgen: error: {text}", file=self.err)
 
     @contextmanager
-    def progress(self, title: str) -> Iterator[Any]:
-        """A live status line on a terminal; nothing when piped or in JSON mode."""
+    def progress(self, title: str, log: bool = False) -> Iterator[Any]:
+        """A live status line on a terminal; nothing when piped or in JSON mode, unless `log`
+        asks for one line per step there (long waits in CI logs)."""
         if self.json or self.quiet or not self.err.isatty():
-            yield lambda message: None
+            yield (lambda message: self.line(f"  {title}: {message}")) if log else (lambda message: None)
             return
         from rich.console import Console
 

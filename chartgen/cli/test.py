@@ -62,7 +62,7 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
             printer.result(f"    {problem}")
 
     helm = Helm(find_helm(), kubeconfig=cluster.kubeconfig, context=cluster.context)
-    with printer.progress("testing") as step:
+    with printer.progress("testing", log=True) as step:
         results = run_lifecycles(charts, helm, kubectl, previous_version, args.values_env, show, step)
     failed = [r for r in results if not r.ok]
     printer.result(f"{len(results) - len(failed)} of {len(results)} charts passed on the cluster")
