@@ -68,7 +68,10 @@ def _environment(plan: ChartPlan, env: str, data: EnvironmentData) -> list[str]:
         if values.eventing is not None:
             ev = values.eventing
             sink = f"; undeliverable events go to `{ev.deadLetterSink}`" if ev.deadLetterSink else ""
-            lines.append(f"- Knative Broker `{ev.broker}` in namespace `{ev.brokerNamespace}`{sink}.")
+            lines.append(
+                f"- Knative Broker `{ev.broker}` in `{data.namespace}` (its ingress and dispatcher pods in "
+                f"`{ev.brokerNamespace}`){sink}."
+            )
     operators = sorted({CUSTOM_KINDS[g] for g in data.kinds if g in CUSTOM_KINDS})
     if operators:
         lines.append(f"- Installed in the cluster (their CRDs): {', '.join(operators)}.")
