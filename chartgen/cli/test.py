@@ -12,7 +12,13 @@ from chartgen.formats.source import display_path
 from chartgen.tools.clusters import check_reachable, choose_cluster
 from chartgen.tools.helm import Helm
 from chartgen.tools.locate import find_helm
-from chartgen.verify.lifecycle import LifecycleResult, install_crds, run_lifecycles
+from chartgen.verify.lifecycle import (
+    ChartUnderTest,
+    LifecycleResult,
+    custom_kinds,
+    install_crds,
+    run_lifecycles,
+)
 from chartgen.verify.lint import find_charts
 from chartgen.version.git import previous_version
 
@@ -38,11 +44,12 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
     charts = find_charts(settings.out)
     if not charts:
         raise UserError(f"no charts found in {display_path(settings.out)}")
+    tested = [ChartUnderTest.read(chart, args.values_env) for chart in charts]  # every env checked first
     cluster = choose_cluster(args.kubeconfig, args.context)
     check_reachable(cluster)
     printer.line(f"cluster: {cluster.describe()}")
     kubectl = cluster.kubectl()
-    crds = install_crds(kubectl, list(settings.crds))
+    crds = install_crds(kubectl, list(settings.crds), custom_kinds(tested))
     if crds.installed:
         printer.line(
             f"installed {len(crds.installed)} CRDs from {', '.join(map(display_path, settings.crds))}"
@@ -63,7 +70,7 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
 
     helm = Helm(find_helm(), kubeconfig=cluster.kubeconfig, context=cluster.context)
     with printer.progress("testing", log=True) as step:
-        results = run_lifecycles(charts, helm, kubectl, previous_version, args.values_env, show, step)
+        results = run_lifecycles(tested, helm, kubectl, previous_version, show, step)
     failed = [r for r in results if not r.ok]
     printer.result(f"{len(results) - len(failed)} of {len(results)} charts passed on the cluster")
     report = [

@@ -114,10 +114,13 @@ class CrdReport:
     stubs: list[str] = field(default_factory=list)  # kinds given a minimal any-spec CRD
 
 
-def install_crds(kubectl: Cluster, folders: list[Path]) -> CrdReport:
+def install_crds(
+    kubectl: Cluster, folders: list[Path], needed: set[tuple[str, str]] | None = None
+) -> CrdReport:
     """The CRDs given (server-side apply: large ones exceed client-side apply's annotation
-    limit), then a stub CRD accepting any spec for each kind the charts use and the cluster
-    still lacks: those kinds are installed but not checked (the report names them)."""
+    limit), then a stub CRD accepting any spec for each custom kind the charts contain
+    (`needed`: (group, plural) pairs from their plans; None: every kind chartgen emits) and the
+    cluster still lacks: those kinds are installed but not checked (the report names them)."""
     report = CrdReport()
     served = {c["metadata"]["name"] for c in kubectl.get_json("crd")["items"]}
     for folder in folders:
@@ -132,7 +135,8 @@ def install_crds(kubectl: Cluster, folders: list[Path]) -> CrdReport:
                 report.installed += sorted(names - served)
                 served |= names
     for group, version, kind, plural in CUSTOM_KINDS:
-        if f"{plural}.{group}" not in served:
+        wanted = needed is None or (group, plural) in needed
+        if wanted and f"{plural}.{group}" not in served:
             kubectl.apply_server_side(_stub_crd(group, version, kind, plural), "default", "chartgen")
             report.stubs.append(kind)
     if report.installed or report.stubs:
@@ -168,16 +172,20 @@ def _stub_crd(group: str, version: str, kind: str, plural: str) -> str:
     return yaml.safe_dump(crd)
 
 
+def custom_kinds(charts: list[ChartUnderTest]) -> set[tuple[str, str]]:
+    """(group, plural) of every custom kind the charts' plans contain."""
+    builtin = {"", "apps", "autoscaling", "policy", "networking.k8s.io", "rbac.authorization.k8s.io"}
+    return {(g, r) for c in charts for g, resources in c.kinds.items() if g not in builtin for r in resources}
+
+
 def run_lifecycles(
-    charts: list[Path],
+    tested: list[ChartUnderTest],
     helm: Releases,
     kubectl: Cluster,
     history: History,
-    env: str | None = None,
     on_result: Callable[[LifecycleResult], None] | None = None,
     progress: Progress | None = None,
 ) -> list[LifecycleResult]:
-    tested = [ChartUnderTest.read(chart, env) for chart in charts]  # every chart's env checked first
     results = []
     for chart in tested:
         result = run_lifecycle(chart, helm, kubectl, history, progress)

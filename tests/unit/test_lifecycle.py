@@ -10,6 +10,7 @@ from chartgen.errors import UserError
 from chartgen.verify.lifecycle import (
     WAIT_MARGIN_SECONDS,
     ChartUnderTest,
+    custom_kinds,
     install_crds,
     run_lifecycle,
     run_lifecycles,
@@ -36,12 +37,10 @@ def test_an_unknown_environment_names_the_known_ones(charts: Path) -> None:
         match=r"chart 'order-approval' has no environment 'nope' \(its environments: prod, staging\)",
     ):
         ChartUnderTest.read(charts / "order-approval", "nope")
-    helm, kubectl = FakeHelm(), FakeKubectl()
-    with pytest.raises(UserError):
-        run_lifecycles(
-            [charts / "invoice-sync", charts / "order-approval"], helm, kubectl, no_history, "nope"
-        )
-    assert helm.calls == []  # every chart's environment is checked before anything is installed
+    # Every chart's environment is checked before any cluster is chosen or touched.
+    result = run_cli("test", "--charts", str(charts), "--values-env", "nope", "--kubeconfig", "nowhere")
+    assert result.code == 1
+    assert "chart 'acme-workflows-dev' has no environment 'nope' (its environments: dev)" in result.err
 
 
 def test_waits_are_the_charts_own_startup_allowance(charts: Path) -> None:
@@ -86,6 +85,14 @@ def test_a_failed_phase_ends_the_chart_with_helms_reason(charts: Path) -> None:
     )
     assert result.problems == ["helm upgrade: Error: UPGRADE FAILED: timed out waiting for the condition"]
     assert [c[0] for c in helm.calls] == ["install", "upgrade"]
+
+
+def test_stubs_only_for_the_custom_kinds_the_charts_contain(charts: Path) -> None:
+    tested = [ChartUnderTest.read(charts / "invoice-sync", "prod")]
+    kubectl = FakeKubectl()
+    report = install_crds(kubectl, [], custom_kinds(tested))
+    assert report.stubs == ["VaultConnection", "VaultAuth", "VaultStaticSecret"]
+    assert run_lifecycles(tested, FakeHelm(), kubectl, no_history)[0].ok
 
 
 def test_stub_crds_are_reported_as_stubs(tmp_path: Path) -> None:
