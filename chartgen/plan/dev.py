@@ -6,7 +6,7 @@ from typing import Any
 
 from chartgen.errors import Diagnostics, Location
 from chartgen.formats.source import display_path
-from chartgen.plan.facts import credential_env, env_variable, secret_names
+from chartgen.plan.facts import credential_env, env_variable, secret_names, workflow_data
 from chartgen.plan.files import (
     ProjectFile,
     data_files,
@@ -24,7 +24,6 @@ from chartgen.plan.model import (
     EnvironmentData,
     FileEntry,
     SecretBinding,
-    WorkflowData,
 )
 from chartgen.plan.production import GENERATED, KUBE_VERSION_RANGE, object_names
 from chartgen.plan.schema import dev_schema
@@ -32,7 +31,6 @@ from chartgen.plan.values import merge_resources, pod_settings
 from chartgen.profile.model import Profile
 from chartgen.values.model import DEVMODE_IMAGE, DevImage, DevValues, PullSecret, split_image
 from chartgen.workflow.model import WorkflowSet
-from chartgen.workflow.names import dns_name
 
 RESOURCES_PATH = "/home/kogito/serverless-workflow-project/src/main/resources"
 
@@ -64,18 +62,8 @@ def plan_dev(
         partOf=part_of,
         names=object_names(chart_name),
         configMaps=[ConfigMapData.of(cm) for cm in config_maps],
-        properties=[FileEntry(key=f.key, path=f.mount_path, source=f.chart_path) for f in properties],
-        workflows=[
-            WorkflowData(
-                id=w.id,
-                name=dns_name(w.id),
-                file=w.rel_path,
-                root=not w.is_subflow,
-                version=w.version or "0.0.0",
-                description=w.description or "",
-            )
-            for w in workflows
-        ],
+        properties=[FileEntry.of(f) for f in properties],
+        workflows=[workflow_data(w, flow_files=False) for w in workflows],
         environments={profile.env: environment},
     )
     return ChartPlan(

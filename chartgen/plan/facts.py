@@ -72,7 +72,7 @@ class ProjectFacts:
 def project_facts(project: Project, specs: dict[Path, SpecDoc], diag: Diagnostics) -> ProjectFacts:
     facts = ProjectFacts()
     for wf in sorted(project.workflows, key=lambda w: w.rel_path):
-        facts.workflows.append(_workflow_data(wf))
+        facts.workflows.append(workflow_data(wf))
         facts.waits += [f"workflow '{wf.id}': {reason}" for reason in wf.wait_reasons]
     facts.consumed = _consumed(project)
     facts.produced = sorted({e.type for w in project.workflows for e in w.produced_events if e.type})
@@ -84,7 +84,8 @@ def project_facts(project: Project, specs: dict[Path, SpecDoc], diag: Diagnostic
     return facts
 
 
-def _workflow_data(wf: Workflow) -> WorkflowData:
+def workflow_data(wf: Workflow, flow_files: bool = True) -> WorkflowData:
+    """What the chart knows of a workflow; `flow_files`: root workflows ship a SonataFlow spec.flow."""
     name = dns_name(wf.id)
     start = next((s for s in wf.states if wf.start and s.name == wf.start.name), None)
     return WorkflowData(
@@ -94,7 +95,7 @@ def _workflow_data(wf: Workflow) -> WorkflowData:
         root=not wf.is_subflow,
         version=wf.version or "0.0.0",
         description=wf.description or "",
-        flow=None if wf.is_subflow else f"files/flows/{name}.yaml",
+        flow=f"files/flows/{name}.yaml" if flow_files and not wf.is_subflow else None,
         startedBy="event" if start is not None and start.type == "event" else "http",
     )
 

@@ -55,6 +55,10 @@ class FileEntry:
     path: str  # where the pod sees it, relative to the mount
     source: str  # the chart file holding it
 
+    @classmethod
+    def of(cls, f: DataFile) -> FileEntry:
+        return cls(key=f.key, path=f.mount_path, source=f.chart_path)
+
 
 @dataclass(kw_only=True)
 class ConfigMapData:

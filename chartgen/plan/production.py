@@ -51,7 +51,7 @@ def plan_production(
         partOf=part_of,
         names=object_names(name),
         configMaps=[ConfigMapData.of(cm) for cm in config_maps],
-        properties=[FileEntry(key=f.key, path=f.mount_path, source=f.chart_path) for f in properties],
+        properties=[FileEntry.of(f) for f in properties],
         workflows=facts.workflows,
         waits=facts.waits,
         events=_events(name, facts),
