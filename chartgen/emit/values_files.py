@@ -7,13 +7,9 @@ environment's values. `environment` is never shared: values.yaml alone is no env
 
 from __future__ import annotations
 
-import json
-from functools import lru_cache
 from typing import Any
 
-import yaml
-
-from chartgen.formats.yaml_out import dump_yaml
+from chartgen.formats.yaml_out import dump_yaml, scalar
 
 _MISSING = object()
 
@@ -97,18 +93,7 @@ def _emit(
                 out.append("")
             out.append(f"{pad}# {doc}")
         if isinstance(value, dict) and value and any((*here, k) in docs for k in value):
-            out.append(f"{pad}{_key(key)}:")
+            out.append(f"{pad}{scalar(key)}:")
             _emit(value, here, pad + "  ", docs, out)
         else:
-            out.extend(pad + line for line in _leaf(key, json.dumps(value)))
-
-
-@lru_cache(maxsize=4096)
-def _leaf(key: str, value_json: str) -> list[str]:
-    """`key: value` as YAML lines (charts share most of their values: dump each once)."""
-    return dump_yaml({key: json.loads(value_json)}).decode().rstrip("\n").splitlines()
-
-
-def _key(key: str) -> str:
-    text = yaml.safe_dump({key: None}).split(":", 1)[0]
-    return text
+            out.extend(pad + line for line in dump_yaml({key: value}).decode().splitlines())

@@ -36,12 +36,21 @@ def run_generate(settings: Settings, progress: Progress | None = None) -> Genera
 
 
 def plan_repository(
-    settings: Settings, diag: Diagnostics, progress: Progress | None = None
+    settings: Settings, diag: Diagnostics, progress: Progress | None = None, dev_env: str | None = None
 ) -> list[ChartPlan]:
-    """Every chart of the repository, planned; raises (with every problem) when anything is wrong."""
+    """Every chart of the repository, planned (or, with `dev_env`, only that dev profile's chart);
+    raises (with every problem) when anything is wrong."""
     wset = load_and_check(settings.workflows, settings.exclude, diag, progress)
     profiles = load_profiles(settings.profiles, diag)
     diag.raise_if_errors()
+    if dev_env is not None:
+        dev = [p for p in profiles if p.mode == "dev"]
+        profiles = [p for p in dev if p.env == dev_env]
+        if not profiles:
+            known = ", ".join(p.env for p in dev) or "none"
+            raise UserError(
+                f"no dev profile '{dev_env}' in {display_path(settings.profiles)} (dev profiles: {known})"
+            )
     if not wset.projects:
         diag.warning(f"no workflow projects found under {display_path(settings.workflows)}")
     if not profiles:

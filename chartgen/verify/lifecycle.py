@@ -173,9 +173,9 @@ def _stub_crd(group: str, version: str, kind: str, plural: str) -> str:
 
 
 def custom_kinds(charts: list[ChartUnderTest]) -> set[tuple[str, str]]:
-    """(group, plural) of every custom kind the charts' plans contain."""
-    builtin = {"", "apps", "autoscaling", "policy", "networking.k8s.io", "rbac.authorization.k8s.io"}
-    return {(g, r) for c in charts for g, resources in c.kinds.items() if g not in builtin for r in resources}
+    """(group, plural) of every custom kind (CUSTOM_KINDS) the charts' plans contain."""
+    custom = {(group, plural) for group, _, _, plural in CUSTOM_KINDS}
+    return {(g, r) for c in charts for g, resources in c.kinds.items() for r in resources} & custom
 
 
 def run_lifecycles(

@@ -92,3 +92,15 @@ def test_cluster_choice_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert (flagged.source, flagged.kubeconfig, flagged.context) == ("--kubeconfig", local, "kwok-chartgen")
     with pytest.raises(ToolError, match="--kubeconfig nowhere: no such file"):
         choose_cluster("nowhere")
+
+
+def test_sync_plans_only_the_dev_chart(tmp_path: Path) -> None:
+    """A production profile that would be refused does not stop a hot deploy of the dev pod."""
+    examples = copy_examples(tmp_path)
+    prod = examples / "profiles/prod.yaml"
+    text = prod.read_text().replace("scaling: {minReplicas: 3,", "scaling: {minReplicas: 1,")
+    prod.write_text(text)  # refused for production charts (exit 2 from generate)
+    [plan] = plan_repository(load_settings({}, examples), Diagnostics(), dev_env="dev")
+    assert plan.kind == "dev"
+    with pytest.raises(UserError, match=r"no dev profile 'prod' in .* \(dev profiles: dev\)"):
+        plan_repository(load_settings({}, examples), Diagnostics(), dev_env="prod")
