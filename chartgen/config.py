@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-from chartgen.errors import Diagnostics, Location, UserError
+from chartgen.errors import Diagnostic, Diagnostics, Location, UserError
 from chartgen.formats.source import ParseError, SourceFile, display_path
 from chartgen.schema.check import Checker
 from chartgen.schema.spec import Rule, value
@@ -60,7 +60,7 @@ def load_settings(flags: Mapping[str, Any], cwd: Path | None = None) -> Settings
     file_path = Path(flags["config"]) if flags.get("config") else cwd / CONFIG_FILE
     if not file_path.is_absolute():
         file_path = cwd / file_path
-    from_file = _read_file(file_path) if file_path.exists() or flags.get("config") else {}
+    source, from_file = _read_file(file_path) if file_path.exists() or flags.get("config") else (None, {})
     base = file_path.parent if from_file or flags.get("config") else cwd
 
     def pick(key: str, env: str, default: Any) -> Any:
@@ -73,10 +73,10 @@ def load_settings(flags: Mapping[str, Any], cwd: Path | None = None) -> Settings
     def path(key: str, env: str, default: str) -> Path:
         value = pick(key, env, None)
         if value is None:
-            return (base / default).resolve()
-        # Flags and environment are relative to where the user is; the file to itself.
-        anchor = base if flags.get(key) is None and not os.environ.get(env) else cwd
-        return (anchor / str(value)).resolve()
+            return _inside_repository(base, default, key, None)
+        if flags.get(key) is not None or os.environ.get(env):
+            return (cwd / str(value)).resolve()  # the user's own choice, relative to where they are
+        return _inside_repository(base, str(value), key, source)
 
     exclude = tuple(flags.get("exclude") or ()) + tuple(from_file.get("exclude", ()))
     kube_version = str(pick("kubeVersion", "CHARTGEN_KUBE_VERSION", DEFAULT_KUBE_VERSION)).lstrip("v")
@@ -93,12 +93,23 @@ def load_settings(flags: Mapping[str, Any], cwd: Path | None = None) -> Settings
         chart_names=dict(from_file.get("charts", {})),
         crds=tuple((cwd / c).resolve() for c in flags["crds"])
         if flags.get("crds")
-        else tuple((base / c).resolve() for c in from_file.get("crds", ())),
+        else tuple(_inside_repository(base, c, "crds", source) for c in from_file.get("crds", ())),
         config_file=file_path if from_file or flags.get("config") else None,
     )
 
 
-def _read_file(path: Path) -> dict[str, Any]:
+def _inside_repository(base: Path, value: str, key: str, source: SourceFile | None) -> Path:
+    """A folder named in chartgen.yaml (untrusted, like the rest of the repository) stays in it."""
+    path = (base / value).resolve()
+    if not path.is_relative_to(base.resolve()):
+        where = source.location(0, (key,)) if source else Location(display_path(base / value))
+        raise UserError(
+            diagnostics=[Diagnostic("error", f"'{key}' leads outside the repository ({base.name}/)", where)]
+        )
+    return path
+
+
+def _read_file(path: Path) -> tuple[SourceFile, dict[str, Any]]:
     diag = Diagnostics()
     try:
         source = SourceFile(path)
@@ -120,4 +131,4 @@ def _read_file(path: Path) -> dict[str, Any]:
     for problem in checker.problems:
         diag.error(problem.message, source.location(0, problem.at, problem.key))
     diag.raise_if_errors()
-    return data
+    return source, data

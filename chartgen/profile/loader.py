@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from chartgen.errors import Diagnostics, Location
+from chartgen.formats.confine import OutsideRoot, read_inside
 from chartgen.formats.source import ParseError, SourceFile, display_path
 from chartgen.profile.model import PLACEHOLDER_FIELDS, Profile, ProfileFile, ProfileSettings
 from chartgen.schema.check import Checker, did_you_mean
@@ -46,7 +47,13 @@ def _read_files(folder: Path, diag: Diagnostics, broken: set[str]) -> Iterator[P
     """Well-formed profile files; the names of the others go to `broken` (already reported)."""
     paths = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
     for path in paths:
-        source = SourceFile(path)
+        try:
+            source = SourceFile(path, read_inside(path, folder))
+        except (OutsideRoot, OSError) as exc:
+            why = f"it {exc}" if isinstance(exc, OutsideRoot) else f"cannot read it: {exc.strerror}"
+            diag.error(f"profile not read: {why}", Location(display_path(path)))
+            broken.add(path.stem)
+            continue
         env = path.stem
         if not ENV_NAME.fullmatch(env):
             diag.error(

@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 from chartgen.errors import Diagnostics, Location
+from chartgen.formats.confine import OutsideRoot, read_inside
 from chartgen.formats.properties import parse_properties
 from chartgen.formats.source import ParseError, SourceFile, display_path
 from chartgen.workflow.build import WorkflowBuilder, is_custom_resource, looks_like_workflow
@@ -41,39 +42,47 @@ def _load_project(fp: FoundProject, base: Path, diag: Diagnostics) -> Project:
     rel = fp.root.relative_to(base).as_posix() if fp.root != base else fp.root.name
     project = Project(name=fp.root.name, root=fp.root, resources=fp.resources, rel=rel)
     for path in fp.workflow_files:
-        wf = load_workflow_file(path, fp.resources, diag)
+        wf = load_workflow_file(path, fp.resources, diag, root=base)
         if wf is not None:
             project.workflows.append(wf)
     for path in fp.asset_files:
-        content = _read(path, diag)
+        content = _read(path, base, diag)
         if content is not None:
             project.assets.append(Asset(path.relative_to(fp.resources).as_posix(), path, content))
     for path in fp.secret_files:
-        project.secret_keys += _secret_keys(path, diag)
+        project.secret_keys += _secret_keys(path, base, diag)
     return project
 
 
-def _read(path: Path, diag: Diagnostics) -> bytes | None:
+def _read(path: Path, root: Path, diag: Diagnostics) -> bytes | None:
     try:
-        return path.read_bytes()
+        return read_inside(path, root)
+    except OutsideRoot as exc:
+        diag.error(f"project file not read: it {exc}", Location(display_path(path)))
     except OSError as exc:
         diag.error(f"cannot read project file: {exc.strerror}", Location(display_path(path)))
-        return None
+    return None
 
 
-def _secret_keys(path: Path, diag: Diagnostics) -> list[SecretKeyName]:
+def _secret_keys(path: Path, root: Path, diag: Diagnostics) -> list[SecretKeyName]:
     """Key names of a secret.properties; its values are dropped as soon as they are read."""
-    content = _read(path, diag)
+    content = _read(path, root, diag)
     if content is None:
         return []
     entries = parse_properties(content.decode("utf-8", errors="replace"))
     return [SecretKeyName(e.key, path, e.line) for e in entries]
 
 
-def load_workflow_file(path: Path, resources: Path, diag: Diagnostics) -> Workflow | None:
+def load_workflow_file(
+    path: Path, resources: Path, diag: Diagnostics, root: Path | None = None
+) -> Workflow | None:
+    """One workflow file of the project at `resources`; links must stay inside `root`."""
     try:
-        source = SourceFile(path)
+        source = SourceFile(path, read_inside(path, root or resources))
         docs = source.documents()
+    except OutsideRoot as exc:
+        diag.error(f"workflow file not read: it {exc}", Location(display_path(path)))
+        return None
     except OSError as exc:
         diag.error(f"cannot read workflow file: {exc.strerror}", Location(display_path(path)))
         return None

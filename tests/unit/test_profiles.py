@@ -545,7 +545,7 @@ def test_settings_from_file_are_relative_to_the_file(tmp_path: Path) -> None:
             "repo/chartgen.yaml": """
                 name: demo
                 workflows: src/workflows
-                profiles: ../shared/profiles
+                profiles: config/profiles
                 out: build/charts
                 kubeVersion: "1.33"
                 exclude: ["**/manifests/**"]
@@ -558,12 +558,29 @@ def test_settings_from_file_are_relative_to_the_file(tmp_path: Path) -> None:
     assert s.root == root / "repo"
     assert s.name == "demo"
     assert s.workflows == root / "repo/src/workflows"
-    assert s.profiles == root / "shared/profiles"
+    assert s.profiles == root / "repo/config/profiles"
     assert s.out == root / "repo/build/charts"
     assert s.kube_version == "1.33"
     assert s.exclude == ("**/manifests/**",)
     assert s.chart_names == {"greeting": "hello"}
     assert s.config_file == root / "repo/chartgen.yaml"
+
+
+def test_folders_outside_the_repository_come_only_from_flags_or_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path.resolve()
+    build_tree(root, {"repo/chartgen.yaml": "profiles: ../shared/profiles\n"})
+    with pytest.raises(UserError) as refused:
+        load_settings({}, root / "repo")
+    assert str(refused.value) == (
+        "repo/chartgen.yaml:1:11: error: 'profiles' leads outside the repository (repo/)"
+    )
+    assert (
+        load_settings({"profiles": "../shared/profiles"}, root / "repo").profiles == root / "shared/profiles"
+    )
+    monkeypatch.setenv("CHARTGEN_PROFILES", "../shared/profiles")
+    assert load_settings({}, root / "repo").profiles == root / "shared/profiles"
 
 
 def test_settings_file_in_cwd_is_found_without_a_flag(tmp_path: Path) -> None:

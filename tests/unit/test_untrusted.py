@@ -1,0 +1,98 @@
+"""Issue 8: a workflows repository is pull-request input. Files it links out of, names that
+become keys or template text, and profile strings never change what a chart reads or renders."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from testing.trees import GREETING, PROFILES_BASIC, build_tree
+from tests.conftest import run_cli
+
+
+def repo(root: Path, extra: dict[str, str | bytes] | None = None) -> Path:
+    files: dict[str, str | bytes] = {
+        "chartgen.yaml": "name: acme\n",
+        "workflows/greet/greeting.sw.yaml": GREETING,
+        "workflows/greet/application.properties": "quarkus.log.level=INFO\n",
+        **PROFILES_BASIC,
+    }
+    return build_tree(root, {**files, **(extra or {})})
+
+
+def all_output(root: Path) -> bytes:
+    out = root / "charts"
+    return b"".join(p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()) if out.exists() else b""
+
+
+# Class 1: files outside the repository are never read.
+
+
+def test_links_leaving_the_workflows_folder_are_refused_and_nothing_is_written(tmp_path: Path) -> None:
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.txt"
+    outside.write_text("SENTINEL-OUTSIDE\n")
+    repo(tmp_path / "r")
+    os.chdir(tmp_path / "r")
+    Path("workflows/greet/host.txt").symlink_to("/etc/hostname")
+    Path("workflows/greet/beside.txt").symlink_to(outside)
+    Path("workflows/greet/repo.txt").symlink_to("../../chartgen.yaml")  # in the repository, not in workflows/
+    Path("profiles/qa.yaml").symlink_to(outside)
+    result = run_cli("generate")
+    assert result.code == 1
+    for name in ("workflows/greet/host.txt", "workflows/greet/beside.txt", "workflows/greet/repo.txt"):
+        assert (
+            f"{name}:1:1: error: project file not read: it is a link to a file outside workflows/; "
+            "links must stay inside it" in result.err
+        )
+    assert (
+        "profiles/qa.yaml:1:1: error: profile not read: it is a link to a file outside profiles/"
+        in result.err
+    )
+    assert not Path("charts").exists()
+
+
+def test_a_linked_workflow_file_outside_is_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere.sw.yaml"
+    outside.write_text(GREETING.replace("greeting", "stolen"))
+    repo(tmp_path / "r")
+    os.chdir(tmp_path / "r")
+    Path("workflows/greet/stolen.sw.yaml").symlink_to(outside)
+    result = run_cli("validate")
+    assert result.code == 1
+    assert "workflows/greet/stolen.sw.yaml:1:1: error: workflow file not read: it is a link" in result.err
+
+
+def test_a_link_inside_the_workflows_folder_is_read_as_its_target(tmp_path: Path) -> None:
+    repo(tmp_path, {"workflows/shared/banner.txt": "hello\n"})
+    Path("workflows/greet/banner.txt").symlink_to("../shared/banner.txt")
+    result = run_cli("generate")
+    assert result.code == 0, result.err
+    assert (tmp_path / "charts/greet/files/resources/banner.txt").read_text() == "hello\n"
+
+
+def test_a_fifo_is_not_read(tmp_path: Path) -> None:
+    repo(tmp_path)
+    os.mkfifo("workflows/greet/pipe.txt")  # reading it would block CI forever
+    result = run_cli("validate")
+    assert result.code == 1
+    assert (
+        "workflows/greet/pipe.txt:1:1: error: project file not read: it is not a regular file" in result.err
+    )
+
+
+def test_folders_named_in_chartgen_yaml_stay_in_the_repository(tmp_path: Path) -> None:
+    repo(tmp_path / "r", {"chartgen.yaml": "name: acme\nworkflows: workflows\nprofiles: ../../etc\n"})
+    os.chdir(tmp_path / "r")
+    result = run_cli("validate")
+    assert result.code == 1
+    assert "chartgen.yaml:3:11: error: 'profiles' leads outside the repository (r/)" in result.err
+
+
+def test_a_workflows_folder_that_is_a_link_out_is_refused(tmp_path: Path) -> None:
+    repo(tmp_path / "elsewhere")
+    build_tree(tmp_path / "r", {"chartgen.yaml": "name: acme\n", **PROFILES_BASIC})
+    os.chdir(tmp_path / "r")
+    Path("workflows").symlink_to(tmp_path / "elsewhere/workflows")
+    result = run_cli("validate")
+    assert result.code == 1
+    assert "'workflows' leads outside the repository" in result.err
