@@ -21,11 +21,12 @@ from chartgen.formats.source import display_path
 from chartgen.plan.credentials import externalize
 from chartgen.plan.files import is_properties
 from chartgen.plan.model import ConsumedEvent, WorkflowData
+from chartgen.schema.check import Checker
+from chartgen.values.types import SecretKey
 from chartgen.workflow.model import Project, SpecDoc, Workflow
 from chartgen.workflow.names import dns_name
 from chartgen.workflow.specs import operation_path
 
-SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")  # no default value after ':'
 INJECTED = {"K_SINK"}  # set by the SinkBinding / the operator when a workflow produces events
 # Kubernetes API paths: the core group's well-known resources, or a named group/version
@@ -162,14 +163,12 @@ def secret_names(project: Project, diag: Diagnostics) -> list[str]:
     for wf in project.workflows:
         keys.update(wf.secret_names)
     for entry in project.secret_keys:
-        if SECRET_KEY.match(entry.key):
+        checker = Checker("secret key")
+        if checker.check(SecretKey, entry.key):
             keys.add(entry.key)
         else:
             # Only the key is shown: the value is a secret.
-            diag.error(
-                f"secret key '{entry.key}' is not a valid Kubernetes Secret key ([-._a-zA-Z0-9])",
-                Location(display_path(entry.path), entry.line),
-            )
+            diag.error(checker.problems[0].message, Location(display_path(entry.path), entry.line))
     return _one_key_per_variable(sorted(keys), project, diag)
 
 

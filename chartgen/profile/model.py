@@ -16,9 +16,12 @@ from chartgen.schema.spec import Rule, value
 from chartgen.values.types import (
     Affinity,
     ContainerResources,
+    DatabaseHost,
+    DatabaseName,
     DnsLabel,
     EnvName,
     ExtraEnv,
+    HttpUrl,
     ImageDigest,
     ImageTag,
     IsoDuration,
@@ -29,9 +32,11 @@ from chartgen.values.types import (
     PriorityClassName,
     Properties,
     PullPolicy,
+    SchemaName,
     SecretKey,
     ServiceSettings,
     Tolerations,
+    VaultMount,
 )
 
 # Never granted to a workflow runtime's ServiceAccount, whatever a profile asks.
@@ -84,13 +89,10 @@ class ScalingSettings:
 
 @dataclass(kw_only=True)
 class PostgresSettings:
-    host: Text | None = value("PostgreSQL host", None)
+    host: DatabaseHost | None = value("PostgreSQL host", None)
     port: Port | None = value("PostgreSQL port", None)
-    database: Text | None = value("Database name", None)
-    schema: Annotated[str, Rule(pattern=r"^[a-z_][a-z0-9_]*$",
-                                expected="a PostgreSQL schema name (lowercase, digits, _)")] | None = value(
-        "Schema of the runtime's tables (default: the chart name)", None
-    )  # fmt: skip
+    database: DatabaseName | None = value("Database name", None)
+    schema: SchemaName | None = value("Schema of the runtime's tables (default: the chart name)", None)
     credentials: Annotated[str, Rule(pattern=r"^[A-Za-z0-9][-._A-Za-z0-9]*$",
                                      expected="a key prefix such as db (keys db_username, db_password)"
                                      )] | None = value(
@@ -112,28 +114,24 @@ class EventingSettings:
     retries: Annotated[int, Rule(minimum=0)] | None = value("Delivery attempts before dead-lettering", None)
     backoffDelay: IsoDuration | None = value("Wait before the first retry", None)
     backoffPolicy: Literal["exponential", "linear"] | None = value("How the wait grows", None)
-    deadLetterSink: Annotated[str, Rule(pattern=r"^https?://\S+$", expected="an http(s) URL")] | None = value(
+    deadLetterSink: HttpUrl | None = value(
         "Where undeliverable events go (required when a chart consumes events)", None
     )
 
 
 @dataclass(kw_only=True)
 class VaultSettings:
-    address: Annotated[str, Rule(pattern=r"^https?://\S+$", expected="an http(s) URL")] | None = value(
-        "Vault address", None
-    )
-    kvMount: (
-        Annotated[str, Rule(pattern=r"^[A-Za-z0-9][-_.A-Za-z0-9/]*$", expected="a mount path")] | None
-    ) = value("kv-v2 mount", None)
-    path: (
-        Annotated[str, Rule(pattern=r"^[A-Za-z0-9{][-_.A-Za-z0-9/{}]*$", expected="a secret path")] | None
-    ) = value("Secret path; placeholders {workflow} {env}", None)
-    authMount: (
-        Annotated[str, Rule(pattern=r"^[A-Za-z0-9][-_.A-Za-z0-9/]*$", expected="a mount path")] | None
-    ) = value("Kubernetes auth mount", None)
-    role: Annotated[str, Rule(pattern=r"^[A-Za-z0-9{][-_.A-Za-z0-9{}]*$", expected="a role name")] | None = (
-        value("Vault role; placeholders {workflow} {env}", None)
-    )
+    address: HttpUrl | None = value("Vault address", None)
+    kvMount: VaultMount | None = value("kv-v2 mount", None)
+    path: Annotated[str, Rule(pattern=r"^[A-Za-z0-9_{}-]+([./][A-Za-z0-9_{}-]+)*$", max_length=512,
+                              expected="a secret path such as workflows/{env}/{workflow}")] | None = value(
+        "Secret path; placeholders {workflow} {env}", None
+    )  # fmt: skip
+    authMount: VaultMount | None = value("Kubernetes auth mount", None)
+    role: Annotated[str, Rule(pattern=r"^[A-Za-z0-9_{}-]+(\.[A-Za-z0-9_{}-]+)*$", max_length=128,
+                              expected="a role name such as {workflow}-{env}")] | None = value(
+        "Vault role; placeholders {workflow} {env}", None
+    )  # fmt: skip
 
 
 @dataclass(kw_only=True)

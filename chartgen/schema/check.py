@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from chartgen.schema.spec import Type, fields
+from chartgen.schema.spec import Type, fields, resolve
 
 Pointer = tuple[str | int, ...]
 
@@ -53,6 +53,12 @@ class Checker:
 
     def load(self, model: type, data: Any, at: Pointer = ()) -> Any:
         return self._convert(Type("model", model=model), data, at)
+
+    def check(self, annotation: Any, data: Any, at: Pointer = ()) -> bool:
+        """Whether one value meets a type alias (`SecretKey`); problems are recorded as by `load`."""
+        before = len(self.problems)
+        self._convert(resolve(annotation), data, at)
+        return len(self.problems) == before
 
     def _report(self, message: str, at: Pointer, key: bool = False, policy: bool = False) -> None:
         self.problems.append(Problem(message, at, key, policy))

@@ -15,10 +15,14 @@ from chartgen.schema.spec import Rule, value
 from chartgen.values.types import (
     Affinity,
     ContainerResources,
+    DatabaseHost,
+    DatabaseName,
     DnsLabel,
     ExtraEnv,
     GoDuration,
+    HttpUrl,
     ImageDigest,
+    ImageRepository,
     ImageTag,
     IsoDuration,
     NodeSelector,
@@ -30,7 +34,11 @@ from chartgen.values.types import (
     PullPolicy,
     ResourceList,
     Resources,
+    SchemaName,
     Tolerations,
+    VaultMount,
+    VaultPath,
+    VaultRole,
 )
 
 # An HPA below two replicas is not highly available; a fixed count may be one.
@@ -40,14 +48,6 @@ TEST_IMAGE = "docker.io/library/busybox:1.37.0"
 DEVMODE_IMAGE = "docker.io/apache/incubator-kie-sonataflow-devmode:10.0.0"
 
 NonEmpty = Annotated[str, Rule(min_length=1)]
-SchemaName = Annotated[
-    str,
-    Rule(
-        pattern=r"^[a-z_][a-z0-9_]*$",
-        max_length=63,
-        expected="a PostgreSQL schema name (lowercase, digits, _)",
-    ),
-]
 Uid = Annotated[int, Rule(minimum=10000)]
 Positive = Annotated[int, Rule(minimum=1)]
 
@@ -59,7 +59,7 @@ class PullSecret:
 
 @dataclass(kw_only=True)
 class RuntimeImage:
-    repository: NonEmpty = value("Image repository of this workflow runtime")
+    repository: ImageRepository = value("Image repository of this workflow runtime")
     tag: ImageTag = value()
     digest: ImageDigest = value(default="")
     pullPolicy: PullPolicy = value("When the kubelet pulls the image", "IfNotPresent")
@@ -67,7 +67,7 @@ class RuntimeImage:
 
 @dataclass(kw_only=True)
 class DevImage:
-    repository: NonEmpty = value("Image repository of the SonataFlow devmode image")
+    repository: ImageRepository = value("Image repository of the SonataFlow devmode image")
     tag: Annotated[str, Rule(doc="Image tag (empty with a digest)")] = value(default="")
     digest: ImageDigest = value(default="")
     pullPolicy: PullPolicy = value("When the kubelet pulls the image", "IfNotPresent")
@@ -127,9 +127,9 @@ class Service:
 
 @dataclass(kw_only=True)
 class Persistence:
-    host: NonEmpty = value("PostgreSQL host (<service>.<namespace>.svc in the cluster)")
+    host: DatabaseHost = value("PostgreSQL host (<service>.<namespace>.svc in the cluster)")
     port: Port = value("PostgreSQL port", 5432)
-    database: NonEmpty = value("Database name")
+    database: DatabaseName = value("Database name")
     schema: SchemaName = value("Schema of this runtime's tables (created at start)")
 
 
@@ -146,26 +146,16 @@ class Eventing:
         "How the wait between retries grows", "exponential"
     )
     backoffDelay: IsoDuration = value("Wait before the first retry", "PT1S")
-    deadLetterSink: str | None = value("Where undeliverable events go (a URL)", None)
+    deadLetterSink: HttpUrl | None = value("Where undeliverable events go (a URL)", None)
 
 
 @dataclass(kw_only=True)
 class Vault:
-    address: Annotated[str, Rule(pattern=r"^https?://\S+$", expected="an http(s) URL")] = value(
-        "Vault address"
-    )
-    kvMount: Annotated[str, Rule(pattern=r"^[A-Za-z0-9][-_.A-Za-z0-9/]*$", expected="a mount path")] = value(
-        "Mount of the kv-v2 secrets engine", "kv"
-    )
-    path: Annotated[str, Rule(pattern=r"^[A-Za-z0-9][-_.A-Za-z0-9/]*$", expected="a secret path")] = value(
-        "Path of this runtime's secret under the mount"
-    )
-    authMount: Annotated[str, Rule(pattern=r"^[A-Za-z0-9][-_.A-Za-z0-9/]*$", expected="a mount path")] = (
-        value("Mount of the Kubernetes auth method", "kubernetes")
-    )
-    role: Annotated[str, Rule(pattern=r"^[A-Za-z0-9][-_.A-Za-z0-9]*$", expected="a role name")] = value(
-        "Vault role bound to this runtime's ServiceAccount"
-    )
+    address: HttpUrl = value("Vault address")
+    kvMount: VaultMount = value("Mount of the kv-v2 secrets engine", "kv")
+    path: VaultPath = value("Path of this runtime's secret under the mount")
+    authMount: VaultMount = value("Mount of the Kubernetes auth method", "kubernetes")
+    role: VaultRole = value("Vault role bound to this runtime's ServiceAccount")
     refreshAfter: GoDuration = value("How often the Secret is refreshed from Vault", "1h")
 
 

@@ -42,6 +42,46 @@ GoDuration = Annotated[
     str, Rule(pattern=r"^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$", expected="a duration such as 30s or 1h")
 ]
 Port = Annotated[int, Rule(minimum=1, maximum=65535)]
+HttpUrl = Annotated[
+    str,
+    Rule(
+        pattern=r"^https?://[-A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%]+$",
+        max_length=2048,
+        expected="an http(s) URL",
+    ),
+]
+# Vault mounts and paths: segments joined by single '/' or '.' (no '..', no '//', no spaces).
+_VAULT_PATH = r"^[A-Za-z0-9_-]+([./][A-Za-z0-9_-]+)*$"
+VaultMount = Annotated[str, Rule(pattern=_VAULT_PATH, max_length=128, expected="a mount path such as kv")]
+VaultPath = Annotated[
+    str, Rule(pattern=_VAULT_PATH, max_length=512, expected="a secret path such as workflows/prod/app")
+]
+VaultRole = Annotated[
+    str, Rule(pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$", max_length=128, expected="a role name")
+]
+DatabaseHost = Annotated[
+    str,
+    Rule(
+        pattern=r"^[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*$",
+        max_length=253,
+        expected="a host name or IPv4 address",
+    ),
+]
+DatabaseName = Annotated[
+    str, Rule(pattern=r"^[A-Za-z_][A-Za-z0-9_-]*$", max_length=63, expected="a database name ([A-Za-z0-9_-])")
+]
+SchemaName = Annotated[
+    str,
+    Rule(
+        pattern=r"^[a-z_][a-z0-9_]*$",
+        max_length=63,
+        expected="a PostgreSQL schema name (lowercase, digits, _)",
+    ),
+]
+# Image repositories are rendered into one string with the tag: no spaces or control characters.
+ImageRepository = Annotated[
+    str, Rule(pattern=r"^[A-Za-z0-9][-A-Za-z0-9._/:]*$", max_length=255, expected="an image repository")
+]
 EnvName = Annotated[
     str,
     Rule(
@@ -51,11 +91,19 @@ EnvName = Annotated[
 PropertyName = Annotated[
     str, Rule(pattern=r"^[^\s=:#!]+$", expected="a property name (no whitespace, '=', ':', '#' or '!')")
 ]
-SecretKey = Annotated[str, Rule(pattern=r"^[-._a-zA-Z0-9]+$", expected="a Secret key ([-._a-zA-Z0-9])")]
-# One line per value: a property value may not start another line of the properties file.
-PropertyValue = Annotated[
-    str | int | float | bool, Rule(pattern=r"^[^\r\n]*$", expected="one line (no line breaks)")
+# A Kubernetes Secret key; also a Vault key, a properties line's name and (A_B_C) a variable.
+SecretKey = Annotated[
+    str,
+    Rule(
+        pattern=r"^([-._a-zA-Z0-9]*[-_a-zA-Z0-9][-._a-zA-Z0-9]*|\.{3,})$",  # RE2: no lookahead
+        expected="a Secret key ([-._a-zA-Z0-9], not '.' or '..')",
+        max_length=253,
+    ),
 ]
+# One line per value, no control characters: a property value may not start another line of
+# the properties file (Java ends a line at \r as well as \n), and helm refuses other controls.
+_ONE_LINE = Rule(pattern=r"^[^\x00-\x08\x0a-\x1f\x7f]*$", expected="one line without control characters")
+PropertyValue = Annotated[str | int | float | bool, _ONE_LINE]
 LabelKey = Annotated[
     str,
     Rule(
@@ -80,7 +128,8 @@ Properties = Annotated[
     Rule(doc="Extra application.properties entries for this environment (never secrets)"),
 ]
 ExtraEnv = Annotated[
-    dict[EnvName, str], Rule(doc="Extra environment variables of the runtime (never secrets)")
+    dict[EnvName, Annotated[str, _ONE_LINE]],
+    Rule(doc="Extra environment variables of the runtime (never secrets)"),
 ]
 
 # Runtime images are pinned: `latest` changes under a running release.

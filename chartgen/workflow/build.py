@@ -8,7 +8,8 @@ from typing import Any
 
 from chartgen.errors import Diagnostics
 from chartgen.formats.source import Pointer, SourceFile
-from chartgen.schema.check import did_you_mean
+from chartgen.schema.check import Checker, did_you_mean
+from chartgen.values.types import SecretKey
 from chartgen.workflow import keys
 from chartgen.workflow.model import (
     STATE_TYPES,
@@ -198,7 +199,12 @@ class WorkflowBuilder:
         if secrets is None:
             return
         if isinstance(secrets, list) and all(isinstance(s, str) for s in secrets):
-            self.wf.secrets = list(secrets)
+            # Each name becomes a Secret key, a properties line and a Vault template lookup.
+            checker = Checker("workflow")
+            valid = [checker.check(SecretKey, name, ("secrets", i)) for i, name in enumerate(secrets)]
+            self.wf.secrets = [name for name, ok in zip(secrets, valid, strict=True) if ok]
+            for problem in checker.problems:
+                self.error(problem.message, problem.at)
         elif isinstance(secrets, str):
             self.warning(f"'secrets' refers to an external file ({secrets}); not checked", ("secrets",))
         else:

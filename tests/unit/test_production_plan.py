@@ -550,8 +550,8 @@ def test_invalid_secret_properties_key_is_located_without_its_value(tmp_path: Pa
     result = generate(tmp_path, {"workflows/greet/secret.properties": props})
     refused(tmp_path, result)
     assert (
-        "workflows/greet/secret.properties:2:1: error: secret key 'bad\\ key!' is not a valid Kubernetes "
-        "Secret key ([-._a-zA-Z0-9])"
+        "workflows/greet/secret.properties:2:1: error: 'secret key' must be a Secret key "
+        "([-._a-zA-Z0-9], not '.' or '..'); got 'bad\\\\ key!'"
     ) in result.err
     assert SENTINEL not in result.out + result.err
 

@@ -96,3 +96,75 @@ def test_a_workflows_folder_that_is_a_link_out_is_refused(tmp_path: Path) -> Non
     result = run_cli("validate")
     assert result.code == 1
     assert "'workflows' leads outside the repository" in result.err
+
+
+# Class 2: workflow text never reaches an evaluator or a line-based format unchecked.
+
+INJECTED_SECRETS = """
+    secrets:
+      - billing_token
+      - 'x }}{{ with secret "kv/data/other-team" }}{{ .Data.data.password }}{{ end }}'
+      - "db\\nquarkus.datasource.jdbc.url=jdbc:postgresql://evil/db"
+      - "."
+"""
+
+
+def test_workflow_secret_names_are_secret_keys_or_located_errors(tmp_path: Path) -> None:
+    repo(tmp_path, {"workflows/greet/greeting.sw.yaml": GREETING + INJECTED_SECRETS})
+    result = run_cli("generate")
+    assert result.code == 1
+    lines = [line for line in result.err.splitlines() if "secrets." in line]
+    assert [line.split(": error: ")[0] for line in lines] == [
+        "workflows/greet/greeting.sw.yaml:22:5",
+        "workflows/greet/greeting.sw.yaml:23:5",
+        "workflows/greet/greeting.sw.yaml:24:5",
+    ]
+    assert "'secrets.1' must be a Secret key ([-._a-zA-Z0-9], not '.' or '..'); got 'x }}{{ with secret" in lines[0]
+    assert "'secrets.3' must be a Secret key" in lines[2]
+    assert not Path("charts").exists()
+
+
+def test_a_profile_property_value_is_one_line_without_control_characters(tmp_path: Path) -> None:
+    repo(tmp_path)
+    with open("profiles/prod.yaml", "a") as profile:
+        profile.write('properties: {a.b: "x\\rquarkus.datasource.jdbc.url=jdbc:evil", c.d: "tab\\tok"}\n')
+        profile.write('env: {GREETING: "bell\\u0007"}\n')
+    result = run_cli("generate")
+    assert result.code == 1
+    assert (
+        "profiles/prod.yaml:7:19: error: 'properties.a.b' must be one line without control characters; "
+        "got 'x\\rquarkus.datasource.jdbc.url=jdbc:evil'"
+    ) in result.err
+    assert "c.d" not in result.err
+    assert "'env.GREETING' must be one line without control characters" in result.err
+
+
+# Class 3: profile strings that end up in objects are constrained by the one shared alias.
+
+
+def test_profile_strings_that_reach_objects_are_constrained(tmp_path: Path) -> None:
+    repo(tmp_path)
+    with open("profiles/prod.yaml", "a") as profile:
+        profile.write(
+            "secrets:\n"
+            '  vault: {kvMount: "kv\\n  namespace: other-team", authMount: "k8s/../sys", path: "a//b",\n'
+            '          role: "r x", address: "https://v\\" x"}\n'
+            'eventing: {broker: "a: b", deadLetterSink: "http://x y"}\n'
+            'persistence: {postgresql: {host: "pg host", database: "wf?sslmode=disable", schema: "S"}}\n'
+        )
+    result = run_cli("generate")
+    assert result.code == 1
+    for key in (
+        "secrets.vault.kvMount",
+        "secrets.vault.authMount",
+        "secrets.vault.path",
+        "secrets.vault.role",
+        "secrets.vault.address",
+        "eventing.broker",
+        "eventing.deadLetterSink",
+        "persistence.postgresql.host",
+        "persistence.postgresql.database",
+        "persistence.postgresql.schema",
+    ):
+        assert f"error: '{key}' must be" in result.err, key
+    assert not Path("charts").exists()
