@@ -11,6 +11,7 @@ from chartgen.errors import Diagnostics, Location
 from chartgen.formats.confine import OutsideRoot, read_inside
 from chartgen.formats.source import ParseError, SourceFile, display_path
 from chartgen.profile.model import PLACEHOLDER_FIELDS, Profile, ProfileFile, ProfileSettings
+from chartgen.profile.rbac import check_rbac
 from chartgen.schema.check import Checker, did_you_mean
 
 ENV_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -158,6 +159,7 @@ def clone(value: Any) -> Any:
 
 
 def _check_merged(profile: Profile, diag: Diagnostics) -> bool:
+    check_rbac(profile, diag)
     if profile.mode is not None and not profile.namespace:
         diag.error(
             f"profile '{profile.env}' has mode '{profile.mode}' but no 'namespace'",

@@ -39,11 +39,6 @@ from chartgen.values.types import (
     VaultMount,
 )
 
-# Never granted to a workflow runtime's ServiceAccount, whatever a profile asks.
-FORBIDDEN_RESOURCES = ("*", "secrets", "pods/exec", "pods/attach", "pods/portforward")
-FORBIDDEN_VERBS = ("*", "escalate", "bind", "impersonate")
-NEVER_GRANTED = "never granted to a workflow runtime"
-
 Subject = Annotated[
     str,
     Rule(
@@ -54,9 +49,14 @@ Subject = Annotated[
 Cidr = Annotated[str, Rule(pattern=r"^[0-9a-fA-F.:]+/\d+$", expected="a CIDR such as 10.0.0.0/8")]
 Text = Annotated[str, Rule(min_length=1)]
 PlaceholderText = Annotated[str, Rule(min_length=1, pattern=r"^[^\s]+$", expected="text without spaces")]
-ApiGroup = Annotated[str, Rule(refused=("*",), refused_why=NEVER_GRANTED)]  # "" is the core group
-Resource = Annotated[str, Rule(min_length=1, refused=FORBIDDEN_RESOURCES, refused_why=NEVER_GRANTED)]
-Verb = Annotated[str, Rule(min_length=1, refused=FORBIDDEN_VERBS, refused_why=NEVER_GRANTED)]
+# What a rule may not grant is judged on whole rules, as the API server matches them (rbac.py).
+ApiGroup = Annotated[
+    str, Rule(pattern=r"^([a-z0-9.-]*|\*)$", expected="an API group")
+]  # "" is the core group
+Resource = Annotated[
+    str, Rule(pattern=r"^([a-z0-9.-]+|\*)(/[a-z0-9.-]+)?$", expected="a resource such as pods")
+]
+Verb = Annotated[str, Rule(pattern=r"^([a-z]+|\*)$", expected="a verb such as get")]
 
 
 @dataclass(kw_only=True)

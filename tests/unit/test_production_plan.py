@@ -710,6 +710,15 @@ def test_kubernetes_api_rules_can_grant_the_core_group(tmp_path: Path) -> None:
             "bind",
         ),
         ({"apiGroups": ["core"], "resources": ["users"], "verbs": ["impersonate"]}, "verbs", "impersonate"),
+        ({"apiGroups": [""], "resources": ["*/exec"], "verbs": ["create"]}, "resources", "*/exec"),
+        ({"apiGroups": [""], "resources": ["*/attach"], "verbs": ["get"]}, "resources", "*/attach"),
+        ({"apiGroups": [""], "resources": ["*/portforward"], "verbs": ["get"]}, "resources", "*/portforward"),
+        ({"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "create"]}, "resources", "pods"),
+        (
+            {"apiGroups": [""], "resources": ["serviceaccounts/token"], "verbs": ["create"]},
+            "resources",
+            "serviceaccounts/token",
+        ),
     ],
     ids=[
         "secrets",
@@ -721,6 +730,11 @@ def test_kubernetes_api_rules_can_grant_the_core_group(tmp_path: Path) -> None:
         "escalate",
         "bind",
         "impersonate",
+        "star-exec",
+        "star-attach",
+        "star-portforward",
+        "pods-create",
+        "token-create",
     ],
 )
 def test_dangerous_kubernetes_api_rules_are_refused(

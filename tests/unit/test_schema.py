@@ -9,7 +9,8 @@ from typing import Annotated, Literal
 
 import pytest
 
-from chartgen.profile.model import FORBIDDEN_RESOURCES, ProfileSettings
+from chartgen.profile.model import PolicyRule, ProfileSettings
+from chartgen.profile.rbac import refusals
 from chartgen.schema.check import load
 from chartgen.schema.json_schema import model_schema
 from chartgen.schema.spec import Rule, docs, dump, value
@@ -89,10 +90,38 @@ def test_scaling_bound_lives_in_one_place() -> None:
     )
 
 
-@pytest.mark.parametrize("resource", FORBIDDEN_RESOURCES)
-def test_forbidden_grants_are_refused_by_the_one_rule(resource: str) -> None:
-    rule = {"apiGroups": [""], "resources": [resource], "verbs": ["get"]}
-    _, problems = load(ProfileSettings, {"rbac": {"kubernetesApi": {"c": [rule]}}}, "profile")
-    [problem] = problems
-    assert problem.policy and problem.at == ("rbac", "kubernetesApi", "c", 0, "resources", 0)
-    assert json.dumps(model_schema(ProductionValues)).count("pods/portforward") == 0  # not a value at all
+@pytest.mark.parametrize(
+    ("resources", "verbs"),
+    [
+        (["secrets"], ["get"]),
+        (["*"], ["get"]),
+        (["*/exec"], ["create"]),
+        (["*/attach"], ["get"]),
+        (["*/portforward"], ["create"]),
+        (["*/token"], ["create"]),
+        (["pods"], ["create"]),
+        (["pods"], ["*"]),
+        (["deployments"], ["patch"]),
+        (["serviceaccounts/token"], ["create"]),
+        (["rolebindings"], ["create"]),
+        (["configmaps"], ["impersonate"]),
+    ],
+)
+def test_grants_are_refused_as_the_api_server_would_match_them(
+    resources: list[str], verbs: list[str]
+) -> None:
+    rule = PolicyRule(apiGroups=["", "apps"], resources=resources, verbs=verbs)
+    assert refusals(rule)
+    assert json.dumps(model_schema(ProductionValues)).count("kubernetesApi") == 0  # not a value at all
+
+
+@pytest.mark.parametrize(
+    ("resources", "verbs"),
+    [
+        (["pods", "pods/log"], ["get", "list", "watch"]),
+        (["configmaps"], ["create", "update"]),
+        (["*/status"], ["get"]),
+    ],
+)
+def test_harmless_grants_pass(resources: list[str], verbs: list[str]) -> None:
+    assert refusals(PolicyRule(apiGroups=[""], resources=resources, verbs=verbs)) == []
