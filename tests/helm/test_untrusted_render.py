@@ -60,7 +60,7 @@ def test_install_time_strings_with_yaml_syntax_stay_values(
                 "podAnnotations": {"example.com/note": hostile},
                 "podLabels": {"team": "a: b"},
                 "env": {"NOTE": "x: y # {{ z }}"},
-                "properties": {"app.note": "{{ .Values }}: ]["},
+                "properties": {"app.note": "{{ .Values }}: ][", "app.tail": "ends\\", "app.next": "kept"},
             }
         )
     )
@@ -77,10 +77,12 @@ def test_install_time_strings_with_yaml_syntax_stay_values(
             assert pod["metadata"]["labels"]["team"] == "a: b", variant
             env = {e["name"]: e.get("value") for c in pod["spec"]["containers"] for e in c.get("env", [])}
         assert env["NOTE"] == "x: y # {{ z }}", variant
-        properties = "".join(
+        properties = "\n".join(
             str(v) for o in objects if o["kind"] == "ConfigMap" for v in o.get("data", {}).values()
         )
-        assert "app.note={{ .Values }}\\: ][" in properties or "app.note={{ .Values }}: ][" in properties
+        lines = properties.splitlines()
+        assert "app.note={{ .Values }}: ][" in lines, variant
+        assert "app.tail=ends\\\\" in lines and "app.next=kept" in lines, variant  # no joined lines
 
 
 @pytest.mark.parametrize(

@@ -66,7 +66,8 @@ app.kubernetes.io/managed-by: {{ .Release.Service | quote }}
 {{- if and (eq $file.key "application.properties") $root.Values.properties }}
 # Environment entries (values: properties)
 {{- range $key, $value := $root.Values.properties }}
-{{ $key }}={{ $value }}
+{{- /* Java reads a backslash as an escape, and one at the end of a line joins the next line. */}}
+{{ $key | replace "\\" "\\\\" }}={{ $value | toString | replace "\\" "\\\\" }}
 {{- end }}
 {{- end }}
 {{- end }}
