@@ -15,6 +15,8 @@ from typing import Any
 
 _PLAIN = re.compile(r"[A-Za-z_/][\w./@+-]*(?: [\w./@+()-]+)*")
 _RESERVED = frozenset({"true", "false", "yes", "no", "on", "off", "null", "y", "n"})
+# Characters JSON leaves raw that YAML reads as line breaks (NEL, LS, PS) or may not contain.
+_NOT_PRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
 
 
 class Quoted(str):
@@ -32,7 +34,8 @@ def scalar(value: Any) -> str:
         return _float(value)
     text = str(value)
     if isinstance(value, Quoted) or not _PLAIN.fullmatch(text) or text.lower() in _RESERVED:
-        return json.dumps(text, ensure_ascii=False)
+        quoted = json.dumps(text, ensure_ascii=False)
+        return _NOT_PRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
     return text
 
 

@@ -119,7 +119,10 @@ def test_workflow_secret_names_are_secret_keys_or_located_errors(tmp_path: Path)
         "workflows/greet/greeting.sw.yaml:23:5",
         "workflows/greet/greeting.sw.yaml:24:5",
     ]
-    assert "'secrets.1' must be a Secret key ([-._a-zA-Z0-9], not '.' or '..'); got 'x }}{{ with secret" in lines[0]
+    assert (
+        "'secrets.1' must be a Secret key ([-._a-zA-Z0-9], not '.' or '..'); got 'x }}{{ with secret"
+        in lines[0]
+    )
     assert "'secrets.3' must be a Secret key" in lines[2]
     assert not Path("charts").exists()
 
@@ -168,3 +171,23 @@ def test_profile_strings_that_reach_objects_are_constrained(tmp_path: Path) -> N
     ):
         assert f"error: '{key}' must be" in result.err, key
     assert not Path("charts").exists()
+
+
+# Class 4: data the templates read keeps every string a string (helm reads YAML 1.1).
+
+YAML11_TRAPS = ["y", "n", "Y", "NO", "On", "off", "1e3", "1E3", "0x1F", "0o17", "0b101", "1_000", "1:20",
+                ".inf", "-.INF", ".nan", "~", "null", "Null", "2020-01-01", "2001-12-14t21:59:43.10-05:00",
+                "=", "<<", "-1", "+1", "0", "1.", "-.5", "'q'", '"q"', "a: b", "#c", "- x", "? k", "|", ">",
+                "&a", "*a", "!tag", "%x", "@x", "`x", "", " lead", "trail ", "x\ny", "\t", "\u2028", "\x85", "\x7f", "\ufeff", "é"]  # fmt: skip
+
+
+def test_the_emitter_keeps_yaml11_lookalikes_strings() -> None:
+    import yaml
+
+    from chartgen.formats.source import FastLoader
+    from chartgen.formats.yaml_out import dump_yaml
+
+    data = {"values": {s: [s, {"k": s}] for s in YAML11_TRAPS}}
+    text = dump_yaml(data).decode()
+    assert yaml.safe_load(text) == data  # PyYAML resolves YAML 1.1 booleans, ints, floats, timestamps
+    assert yaml.load(text, Loader=FastLoader) == data
