@@ -10,6 +10,7 @@ from functools import partial
 
 from chartgen.errors import Diagnostics
 from chartgen.formats.source import display_path
+from chartgen.plan.credentials import check_profile
 from chartgen.plan.dev import plan_dev
 from chartgen.plan.model import ChartPlan
 from chartgen.plan.production import plan_production
@@ -32,6 +33,8 @@ def plan_charts(
     names = assign_names(wset, chart_names, name, profiles, diag)
     if diag.errors:
         return []
+    for profile in profiles:
+        check_profile(profile, diag)
     production = [p for p in profiles if p.mode == "production"]
     plans: list[ChartPlan] = []
     if production:

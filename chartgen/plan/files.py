@@ -14,8 +14,14 @@ import yaml
 
 from chartgen.errors import Diagnostics, Location
 from chartgen.formats.properties import parse_properties, render_properties
-from chartgen.formats.source import FastLoader, display_path
-from chartgen.plan.credentials import externalize
+from chartgen.formats.source import FastLoader, SourceFile, display_path
+from chartgen.plan.credentials import (
+    Finding,
+    externalize,
+    holds_private_key,
+    properties_refusals,
+    yaml_refusals,
+)
 from chartgen.plan.minify import dump_spec, minify_openapi
 from chartgen.plan.model import ConfigMapPlan, DataFile
 from chartgen.workflow.model import Project
@@ -26,6 +32,7 @@ APPLICATION_PROPERTIES = "application.properties"
 KEY_ALLOWANCE = 256  # a file's ConfigMap key counts against the budget too
 _KEY_INVALID = re.compile(r"[^-._a-zA-Z0-9]")
 _PROPERTIES = re.compile(r"^application(-[\w.-]+)?\.properties$")
+_APPLICATION_YAML = re.compile(r"^application(-[\w.-]+)?\.ya?ml$")
 
 
 @dataclass(frozen=True)
@@ -54,9 +61,7 @@ def project_files(
         for wf in project.workflows
     ]
     files += [_asset(project, a.rel_path, a.path, a.content, diag) for a in project.assets]
-    files = [
-        _without_credentials(f, diag, optional_credentials) if is_properties(f.rel_path) else f for f in files
-    ]
+    files = [_without_credentials(f, diag, optional_credentials) for f in files]
     if not any(f.rel_path == APPLICATION_PROPERTIES for f in files):
         # The environment's `properties` values need a file to land in.
         files.append(ProjectFile(APPLICATION_PROPERTIES, b"", project.resources / APPLICATION_PROPERTIES))
@@ -88,6 +93,12 @@ def _asset(
 
 
 def _without_credentials(f: ProjectFile, diag: Diagnostics | None, optional: bool) -> ProjectFile:
+    """The file with its literal credentials moved to Secret references; those that cannot
+    move (inside a URL, in application.yaml, a private key) are refused, located."""
+    if diag is not None:
+        _refuse_credentials(f, diag)
+    if not is_properties(f.rel_path):
+        return f
     text, found = externalize(f.content.decode("utf-8", errors="replace"), optional)
     if not found:
         return f
@@ -99,6 +110,28 @@ def _without_credentials(f: ProjectFile, diag: Diagnostics | None, optional: boo
                 Location(display_path(f.origin), cred.line),
             )
     return ProjectFile(f.rel_path, text.encode(), f.origin)
+
+
+def _refuse_credentials(f: ProjectFile, diag: Diagnostics) -> None:
+    path = display_path(f.origin)
+    if holds_private_key(f.content):
+        diag.error(
+            f"'{f.rel_path}' holds a private key, which the chart would carry: keep it in Vault "
+            "(the key is not shown)",
+            Location(path),
+        )
+    findings: list[Finding] = []
+    if is_properties(f.rel_path):
+        findings = properties_refusals(f.content.decode("utf-8", errors="replace"))
+    elif "/" not in f.rel_path and _APPLICATION_YAML.match(f.rel_path):
+        findings = yaml_refusals(SourceFile(f.origin, f.content))
+    for found in findings:
+        diag.error(
+            f"'{found.key}' holds a credential ({found.what}), which the chart would carry: keep "
+            "the value in secret.properties or Vault and write ${VARIABLE} in its place (the value "
+            "is not shown)",
+            Location(path, found.line, found.col),
+        )
 
 
 def _parse(content: bytes, path: Path) -> Any:

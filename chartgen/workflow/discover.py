@@ -4,24 +4,47 @@ A project is one folder. Its workflow files (`*.sw.json|yaml|yml`) live either i
 folder itself (flat layout, subflows in `subflows/`) or in `src/main/resources`
 (Quarkus layout; then only that folder belongs to the project). `manifests/` folders
 hold generated Kubernetes objects and are skipped.
+
+A file whose name says it holds secrets is never packaged. `secret.properties` and its
+misspellings (`secrets.properties`, any case) give key names only; other such files are
+refused: a name whose last word is secret(s) or credential(s) (`db.secret.yaml`,
+`credentials.json`, `app-secrets.env`), or that ends in .env, .key, .p12 or .pfx. Dot-files
+(`.env`) are skipped like every hidden file. Certificates (.pem, .crt) are public and may
+be packaged; a file holding a private key is refused by its content when planning.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 WORKFLOW_SUFFIXES = (".sw.json", ".sw.yaml", ".sw.yml")
 SKIPPED_DIRS = frozenset({"manifests", "target", "node_modules", "build", "dist"})
 # Files that sit in project folders but are not runtime resources.
-SKIPPED_FILES = frozenset({"argfile.conf", "secret.properties", "pom.xml", "Dockerfile"})
+SKIPPED_FILES = frozenset({"argfile.conf", "pom.xml", "Dockerfile"})
 RESOURCES = ("src", "main", "resources")
+SECRET_PROPERTIES = frozenset({"secret.properties", "secrets.properties"})  # compared lowercase
+_SECRET_WORDS = frozenset({"secret", "secrets", "credential", "credentials"})
+_SECRET_SUFFIXES = (".env", ".key", ".p12", ".pfx")
 
 
 def is_workflow_file(name: str) -> bool:
     return name.lower().endswith(WORKFLOW_SUFFIXES)
+
+
+def is_secret_properties(name: str) -> bool:
+    return name.lower() in SECRET_PROPERTIES
+
+
+def says_secret(name: str) -> bool:
+    """A file name that says the file holds secrets (see the module's description)."""
+    lower = name.lower()
+    stem = lower.rsplit(".", 1)[0] if "." in lower.lstrip(".") else lower
+    words = [w for w in re.split(r"[^a-z0-9]+", stem) if w]
+    return lower.endswith(_SECRET_SUFFIXES) or (bool(words) and words[-1] in _SECRET_WORDS)
 
 
 @dataclass
@@ -31,6 +54,7 @@ class FoundProject:
     workflow_files: list[Path] = field(default_factory=list)
     asset_files: list[Path] = field(default_factory=list)
     secret_files: list[Path] = field(default_factory=list)  # secret.properties: keys only
+    refused_files: list[Path] = field(default_factory=list)  # other names that say "secret"
 
 
 @dataclass
@@ -133,8 +157,10 @@ def _assign_assets(projects: list[FoundProject], files: list[Path]) -> None:
                 if parent in roots:
                     break
                 continue
-            if path.name == "secret.properties":
+            if is_secret_properties(path.name):
                 owner.secret_files.append(path)
+            elif says_secret(path.name):
+                owner.refused_files.append(path)
             elif path.name not in SKIPPED_FILES:
                 owner.asset_files.append(path)
             break

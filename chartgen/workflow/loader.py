@@ -51,6 +51,12 @@ def _load_project(fp: FoundProject, base: Path, diag: Diagnostics) -> Project:
             project.assets.append(Asset(path.relative_to(fp.resources).as_posix(), path, content))
     for path in fp.secret_files:
         project.secret_keys += _secret_keys(path, base, diag)
+    for path in fp.refused_files:
+        diag.error(
+            "the file's name says it holds secrets, and chartgen never packages such a file: keep its "
+            "values in secret.properties or Vault, or exclude it (chartgen.yaml 'exclude')",
+            Location(display_path(path)),
+        )
     return project
 
 
