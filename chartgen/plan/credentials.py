@@ -52,14 +52,20 @@ _ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)", re.DOTALL)
 _ESCAPED = {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}
 _CAMEL = (re.compile(r"([a-z0-9])([A-Z])"), re.compile(r"([A-Z]+)([A-Z][a-z])"))
 _REFERENCE = re.compile(r"\$\{[^{}:]*(?::([^{}]*))?\}")  # ${VAR} or ${VAR:default}
+_MAX_NESTING = 8  # ${A:${B:...}} deeper than this stays written out (and counts as literal)
 _DEFAULTED = re.compile(r"\$\{([^{}:]+):[^{}]*\}")  # the whole value is ${VAR:default}
 _SCHEME = re.compile(r"^(basic|bearer)\b\s*", re.IGNORECASE)
 _SCHEME_VALUE = re.compile(r"^\s*(?:basic|bearer)\s+(\S+)\s*$", re.IGNORECASE)
-_REF_OR = r"(?:\$\{{[^{{}}]*\}}|[{}])*"  # ${...} references or the characters given
+# ${...} references or the characters given; one way only to match (no backtracking blow-up)
+_REF_OR = r"(?:\$\{{[^{{}}]*\}}|\$(?!\{{)|[{}])*"
 _USERINFO = re.compile(
-    r"[A-Za-z][A-Za-z0-9+.-]*://" + _REF_OR.format(r"^/\s@:?#") + ":(" + _REF_OR.format(r"^/\s@?#") + ")@"
+    r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*://"
+    + _REF_OR.format(r"^$/\s@:?#")
+    + ":("
+    + _REF_OR.format(r"^$/\s@?#")
+    + ")@"
 )
-_SETTING = re.compile(r"(?<![\w.])(?:-D)?([A-Za-z_][\w.-]*)\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s;&,\"')]*)")
+_SETTING = re.compile(r"(?<![\w.-])(?:-D)?([A-Za-z_][\w.-]*)\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s;&,\"')]*)")
 _HEADER = re.compile(r"\bauthorization\s*[:=]\s*[\"']?(?:basic|bearer)\s+([^\s\"';,]+)", re.IGNORECASE)
 _PRIVATE_KEY = re.compile(rb"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
 _KEY_INVALID = re.compile(r"[^-._a-zA-Z0-9]")
@@ -121,9 +127,10 @@ def is_credential(key: str) -> bool:
 
 def literal_text(value: str) -> str:
     """What of `value` is written out: `${VAR}` references dropped, `${VAR:default}` defaults kept."""
-    previous = ""
-    while previous != value:  # innermost references first: ${A:${B}}
-        previous, value = value, _REFERENCE.sub(lambda m: m.group(1) or "", value)
+    for _ in range(_MAX_NESTING):  # innermost references first: ${A:${B}}
+        value, replaced = _REFERENCE.subn(lambda m: m.group(1) or "", value)
+        if not replaced:
+            break
     return value.strip()
 
 
@@ -242,8 +249,8 @@ def _leaves(node: Any, pointer: tuple[str | int, ...]) -> Iterator[tuple[tuple[s
 def check_profile(profile: Profile, diag: Diagnostics) -> None:
     """Profiles are committed, and their `properties` and `env` copied into values files."""
     advice = {
-        "properties": "give it a variable in secrets.env and write ${VARIABLE} here",
-        "env": "set this variable from its Secret key in secrets.env instead",
+        "properties": ", give it a variable in secrets.env and write ${VARIABLE} here",
+        "env": " and set this variable from its Secret key in secrets.env instead",
     }
     for section, instead in advice.items():
         for key, value in (getattr(profile.settings, section) or {}).items():
@@ -251,6 +258,6 @@ def check_profile(profile: Profile, diag: Diagnostics) -> None:
             if verdict is not None:
                 diag.error(
                     f"{section} '{key}' holds a credential ({verdict.what}), which the chart's values "
-                    f"would carry: keep the value in Vault and {instead} (the value is not shown)",
+                    f"would carry: keep the value in Vault{instead} (the value is not shown)",
                     profile.location(section, key, key=True),
                 )
