@@ -65,7 +65,7 @@ _USERINFO = re.compile(
     + _REF_OR.format(r"^$/\s@?#")
     + ")@"
 )
-_SETTING = re.compile(r"(?<![\w.-])(?:-D)?([A-Za-z_][\w.-]*)\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s;&,\"')]*)")
+_SETTING = re.compile(r"(?<![\w.-])(?:-D|--?)?([A-Za-z_][\w.-]*)\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s;&,\"')]*)")
 _HEADER = re.compile(r"\bauthorization\s*[:=]\s*[\"']?(?:basic|bearer)\s+([^\s\"';,]+)", re.IGNORECASE)
 _PRIVATE_KEY = re.compile(rb"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
 _KEY_INVALID = re.compile(r"[^-._a-zA-Z0-9]")

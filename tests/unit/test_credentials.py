@@ -121,6 +121,7 @@ def test_literal_text_drops_references_and_keeps_defaults() -> None:
         ),
         ("JAVA_OPTS", "-Xmx1g -Djavax.net.ssl.trustStorePassword=changeit", "a 'javax.net.ssl.trustStorePassword=' setting", False),
         ("x.headers", "Authorization: Basic dXNlcjpwdw==", "an Authorization header", False),
+        ("x.args", "--user app --password=pw", "a 'password=' setting", False),
     ],
 )  # fmt: skip
 def test_credential_values(key: str, value: object, what: str, whole: bool) -> None:
