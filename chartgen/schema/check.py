@@ -176,7 +176,8 @@ class Checker:
             if isinstance(data, str):
                 if rule.pattern and not _compiled(rule.pattern).search(data):
                     wanted = rule.expected or f"like {rule.pattern}"
-                    self._report(f"'{name}' must be {wanted}; got {data!r}", at)
+                    got = f"; got {data!r}" if all(r.shown for r in t.rules) else ""
+                    self._report(f"'{name}' must be {wanted}{got}", at)
                 if rule.min_length is not None and len(data) < rule.min_length:
                     self._report(f"'{name}' must not be empty" if rule.min_length == 1 else
                                  f"'{name}' must have at least {rule.min_length} characters", at)  # fmt: skip

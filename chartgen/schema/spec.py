@@ -36,6 +36,7 @@ class Rule:
     min_items: int | None = None
     refused: tuple[str, ...] = ()  # values never accepted (`latest`, forbidden RBAC resources)
     refused_why: str = ""
+    shown: bool = True  # False: messages never repeat the value (it may be a misplaced credential)
 
 
 def value(doc: str = "", default: Any = MISSING, *, factory: Any = MISSING, key: str | None = None) -> Any:

@@ -102,7 +102,9 @@ SecretKey = Annotated[
 ]
 # One line per value, no control characters: a property value may not start another line of
 # the properties file (Java ends a line at \r as well as \n), and helm refuses other controls.
-_ONE_LINE = Rule(pattern=r"^[^\x00-\x08\x0a-\x1f\x7f]*$", expected="one line without control characters")
+_ONE_LINE = Rule(
+    pattern=r"^[^\x00-\x08\x0a-\x1f\x7f]*$", expected="one line without control characters", shown=False
+)
 PropertyValue = Annotated[str | int | float | bool, _ONE_LINE]
 LabelKey = Annotated[
     str,

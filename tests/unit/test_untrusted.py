@@ -135,9 +135,9 @@ def test_a_profile_property_value_is_one_line_without_control_characters(tmp_pat
     result = run_cli("generate")
     assert result.code == 1
     assert (
-        "profiles/prod.yaml:7:19: error: 'properties.a.b' must be one line without control characters; "
-        "got 'x\\rquarkus.datasource.jdbc.url=jdbc:evil'"
+        "profiles/prod.yaml:7:19: error: 'properties.a.b' must be one line without control characters\n"
     ) in result.err
+    assert "jdbc:evil" not in result.err  # a value that fails its check is not repeated (it may be secret)
     assert "c.d" not in result.err
     assert "'env.GREETING' must be one line without control characters" in result.err
 
