@@ -9,6 +9,7 @@ from functools import cache
 from pathlib import Path
 
 from chartgen.config import Settings
+from chartgen.emit.switch import settle_output
 from chartgen.emit.writer import EmitResult, emit_charts
 from chartgen.errors import Diagnostic, Diagnostics, UserError
 from chartgen.flows.validate import Progress, load_and_check, step
@@ -28,10 +29,14 @@ class GenerateResult:
 def run_generate(settings: Settings, progress: Progress | None = None) -> GenerateResult:
     """validate -> plan -> emit; nothing is written unless every step succeeded."""
     diag = Diagnostics()
+    for note in settle_output(settings.out):  # an interrupted run's switch, even if this run fails
+        diag.warning(note)
     plans = plan_repository(settings, diag, progress)
     step(progress, f"writing {len(plans)} charts")
     chart_dirs = os.path.relpath(settings.out, settings.root)
     emitted = emit_charts(plans, settings.out, chart_dirs) if plans or settings.out.exists() else None
+    for note in emitted.notes if emitted else []:
+        diag.warning(note)
     return GenerateResult(plans, emitted, diag.sorted())
 
 
