@@ -112,7 +112,7 @@ def _inside_repository(base: Path, value: str, key: str, source: SourceFile | No
 def _read_file(path: Path) -> tuple[SourceFile, dict[str, Any]]:
     diag = Diagnostics()
     try:
-        source = SourceFile(path)
+        source = SourceFile(path, string_keys=True)
         docs = source.documents()
     except OSError as exc:
         diag.error(f"cannot read {CONFIG_FILE}: {exc.strerror}", Location(display_path(path)))

@@ -11,6 +11,9 @@ from typing import Any
 from chartgen.formats.positions import PosNode
 
 _WS = " \t\r\n\ufeff"
+# Deeper than any document the loader accepts (formats/source.py MAX_DEPTH); a text scanned
+# before it was accepted (to locate a duplicate key) stops here instead of recursing on.
+_MAX_DEPTH = 200
 
 
 class _Scanner:
@@ -58,7 +61,9 @@ class _Scanner:
                 out.append(ch)
         raise ValueError("unterminated string")
 
-    def value(self, key_pos: tuple[int, int] | None) -> PosNode:
+    def value(self, key_pos: tuple[int, int] | None, depth: int = 1) -> PosNode:
+        if depth > _MAX_DEPTH:
+            raise ValueError("nested too deep")
         self.skip_ws()
         node = PosNode((self.line, self.col), key_pos)
         ch = self.peek()
@@ -74,7 +79,7 @@ class _Scanner:
                 if name in node.children:
                     first = node.children[name].key_pos or kp
                     self.duplicates.append((name, kp, first))
-                node.children[name] = self.value(kp)
+                node.children[name] = self.value(kp, depth + 1)
                 self.skip_ws()
                 if self.peek() == ",":
                     self.advance()
@@ -85,7 +90,7 @@ class _Scanner:
             self.skip_ws()
             index = 0
             while self.peek() not in ("]", ""):
-                node.children[index] = self.value(None)
+                node.children[index] = self.value(None, depth + 1)
                 index += 1
                 self.skip_ws()
                 if self.peek() == ",":

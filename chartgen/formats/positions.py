@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import yaml
+from yaml.constructor import SafeConstructor
+
+# Keys written as other scalars (`1:`, `true:`, `null:`) are also found by the value they load as.
+_SCALAR_KEYS = {
+    "tag:yaml.org,2002:int": SafeConstructor.construct_yaml_int,
+    "tag:yaml.org,2002:float": SafeConstructor.construct_yaml_float,
+    "tag:yaml.org,2002:bool": SafeConstructor.construct_yaml_bool,
+    "tag:yaml.org,2002:null": SafeConstructor.construct_yaml_null,
+}
 
 
 class PosNode:
@@ -15,25 +25,49 @@ class PosNode:
     def __init__(self, pos: tuple[int, int], key_pos: tuple[int, int] | None = None) -> None:
         self.pos = pos
         self.key_pos = key_pos
-        self.children: dict[str | int, PosNode] = {}
+        self.children: dict[Any, PosNode] = {}
 
 
 def yaml_trees(text: str, loader: Any) -> list[Any]:
+    """Position trees of the documents of a text the loader has already accepted (so their
+    size and depth are bounded: see formats/source.py)."""
     try:
         nodes = list(yaml.compose_all(text, Loader=loader))
     except yaml.YAMLError:
         return []
-    return [_from_yaml_node(n, None) if n is not None else None for n in nodes]
+    return [_from_yaml_node(n) if n is not None else None for n in nodes]
 
 
-def _from_yaml_node(node: yaml.Node, key_pos: tuple[int, int] | None) -> PosNode:
-    here = PosNode((node.start_mark.line + 1, node.start_mark.column + 1), key_pos)
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            kp = (k.start_mark.line + 1, k.start_mark.column + 1)
-            name = k.value if isinstance(k, yaml.ScalarNode) else str(kp)
-            here.children[name] = _from_yaml_node(v, kp)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            here.children[i] = _from_yaml_node(item, None)
-    return here
+def _from_yaml_node(root: yaml.Node) -> PosNode:
+    top = PosNode(_mark(root))
+    stack: list[tuple[yaml.Node, PosNode]] = [(root, top)]
+    while stack:
+        node, here = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                kp = _mark(k)
+                child = PosNode(_mark(v), kp)
+                for name in _key_names(k, kp):
+                    here.children[name] = child
+                stack.append((v, child))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                child = PosNode(_mark(item))
+                here.children[i] = child
+                stack.append((item, child))
+    return top
+
+
+def _mark(node: yaml.Node) -> tuple[int, int]:
+    return (node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def _key_names(key: yaml.Node, kp: tuple[int, int]) -> list[Any]:
+    if not isinstance(key, yaml.ScalarNode):
+        return [str(kp)]
+    names: list[Any] = [key.value]
+    convert = _SCALAR_KEYS.get(key.tag)
+    if convert is not None:
+        with contextlib.suppress(ValueError, KeyError, IndexError):  # written oddly: found by its text
+            names.append(convert(SafeConstructor(), key))
+    return names

@@ -1,40 +1,144 @@
-"""Reading YAML and JSON fast, and finding where a value was written only when needed.
+"""Reading YAML and JSON fast and safely, and finding where a value was written only when needed.
 
 Parsing uses the fastest parsers available (json, libyaml). Positions are needed only
 for diagnostics, so a file is re-read with marks the first time one of its values
 must be located, and the answer is cached.
+
+Input files come from pull requests, so the work a small file can cause is bounded, and
+what goes past a bound is a located error (never a stall, a crash or a traceback):
+
+- a file is at most MAX_FILE_BYTES (4 MiB: a chart's files must fit 1 MiB ConfigMaps anyway);
+- collections nest at most MAX_DEPTH (100) levels (the deepest real spec seen nests 25);
+- aliases repeat at most MAX_ALIAS_VALUES (10,000) values per document in all, counting each
+  use of an alias as the values it repeats (a 400-byte "billion laughs" would repeat 387
+  million), and an alias may not sit inside the collection it names (a structure that
+  contains itself);
+- an integer has at most MAX_INT_DIGITS (4,300) digits, the limit Python itself puts on
+  converting integers to text;
+- a value with an explicit tag must be what the tag says (`!!bool maybe` is an error), and
+  tags that make something else than plain data (`!!binary`, `!!set`, `!!omap`, `!!pairs`)
+  are refused; `!!timestamp` is checked and kept as the text written.
+
+The checks run once per document, after parsing and before anything walks the data, so
+everything downstream can rely on them (recursive code included).
 """
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from chartgen.errors import Location
+from chartgen.errors import Location, decode_error_position, text_position
 from chartgen.formats.json_positions import duplicate_key_position, json_trees
 from chartgen.formats.positions import PosNode, yaml_trees
 
 Pointer = tuple[str | int, ...]
 
+MAX_FILE_BYTES = 4 * 1024 * 1024
+MAX_DEPTH = 100
+MAX_ALIAS_VALUES = 10_000
+MAX_INT_DIGITS = 4300
+
+_INT_BOUND = 10**MAX_INT_DIGITS
 _LOADER_BASE: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_TAG = "tag:yaml.org,2002:"
+_KEY_KINDS = {"int": "an integer", "float": "a number", "bool": "a boolean", "null": "null"}
+
+
+class LimitError(yaml.MarkedYAMLError):
+    """A document past one of the bounds above (a YAMLError, so every caller of the loaders
+    that handles bad YAML handles this too)."""
+
+    def __init__(self, problem: str, mark: Any, alias: bool = False) -> None:
+        super().__init__(problem=problem, problem_mark=mark)
+        self.alias = alias  # the mark is the anchored collection; the alias is found in the text
+
+
+def _refuse(node: Node, problem: str) -> ConstructorError:
+    return ConstructorError(None, None, problem, node.start_mark)
+
+
+def _shown(text: str) -> str:
+    return repr(text) if len(text) <= 40 else repr(text[:40]) + "..."
+
+
+def _checked(kind: str) -> Any:
+    """PyYAML's constructor for `!!kind`, turning a value it cannot convert into a located error."""
+    base = SafeConstructor.yaml_constructors[_TAG + kind]
+
+    def construct(self: SafeConstructor, node: Node) -> Any:
+        text = self.construct_scalar(node)  # type: ignore[arg-type]
+        if kind == "int" and sum(c.isdigit() for c in text) > MAX_INT_DIGITS:
+            raise _refuse(node, f"integer with more than {MAX_INT_DIGITS:,} digits")
+        try:
+            value = base(self, node) if text.strip("+-_") else None
+        except (ValueError, KeyError):  # the conversion's own refusals: int('x1'), a bool 'maybe'
+            value = None
+        if value is None:
+            raise _refuse(node, f"{_shown(text)} is not a valid !!{kind}")
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= _INT_BOUND:
+            raise _refuse(node, f"integer with more than {MAX_INT_DIGITS:,} digits")  # 0x..., 1:2:3...
+        return value
+
+    return construct
+
+
+_TIMESTAMP = SafeConstructor.timestamp_regexp
+
+
+def _timestamp(self: SafeConstructor, node: Node) -> str:
+    """An explicit `!!timestamp`: checked, and kept as written (dates are data here)."""
+    text = self.construct_scalar(node)  # type: ignore[arg-type]
+    match = _TIMESTAMP.match(text)
+    try:
+        if match is None:
+            raise ValueError
+        parts = match.groupdict()
+        datetime.date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
+        if parts["hour"]:
+            datetime.time(int(parts["hour"]), int(parts["minute"]), int(parts["second"]))
+    except ValueError:
+        raise _refuse(node, f"{_shown(text)} is not a valid !!timestamp") from None
+    return text
+
+
+def _unsupported(self: SafeConstructor, node: Node) -> Any:
+    raise _refuse(
+        node,
+        f"tag !!{node.tag.removeprefix(_TAG)} is not supported: files hold plain data "
+        "(text, numbers, booleans, null, lists and mappings)",
+    )
 
 
 class FastLoader(_LOADER_BASE):  # type: ignore[misc]
-    """libyaml loader that keeps dates as strings (workflow files are data, not timestamps)
-    and refuses a key written twice in one mapping (YAML would silently keep the last)."""
+    """libyaml loader that keeps dates as strings (workflow files are data, not timestamps),
+    refuses a key written twice in one mapping (YAML would silently keep the last), and
+    holds every document to the bounds of this module."""
+
+    string_keys = False  # PlainDataLoader: every mapping key must be a string
+
+    def construct_document(self, node: Node) -> Any:
+        check_graph(node)
+        return super().construct_document(node)
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> Any:
         seen: dict[str, yaml.Node] = {}
         for key_node, _ in node.value:
-            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+            if self.string_keys and key_node.tag not in (_TAG + "str", _TAG + "merge"):
+                raise _refuse(key_node, _key_problem(key_node))
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != _TAG + "merge":
                 first = seen.setdefault(key_node.value, key_node)
                 if first is not key_node:
-                    raise yaml.constructor.ConstructorError(
+                    raise ConstructorError(
                         None,
                         None,
                         f"duplicate key '{key_node.value}' (first at line {first.start_mark.line + 1})",
@@ -43,15 +147,154 @@ class FastLoader(_LOADER_BASE):  # type: ignore[misc]
         return super().construct_mapping(node, deep)
 
 
+class PlainDataLoader(FastLoader):
+    """FastLoader for files whose keys are names (profiles, chartgen.yaml): `1:` is an error."""
+
+    string_keys = True
+
+
 FastLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != _TAG + "timestamp"]
     for first, resolvers in _LOADER_BASE.yaml_implicit_resolvers.items()
 }
+for _kind in ("bool", "int", "float"):
+    FastLoader.add_constructor(_TAG + _kind, _checked(_kind))
+FastLoader.add_constructor(_TAG + "timestamp", _timestamp)
+for _kind in ("binary", "set", "omap", "pairs"):
+    FastLoader.add_constructor(_TAG + _kind, _unsupported)
+
+
+def _key_problem(node: Node) -> str:
+    if isinstance(node, ScalarNode):
+        kind = _KEY_KINDS.get(node.tag.removeprefix(_TAG), node.tag)
+        shown = node.value or "''"
+        return f'key {shown} is {kind}, not a string (quote it if it is a name: "{node.value}")'
+    return f"a {'list' if isinstance(node, SequenceNode) else 'mapping'} as a key: keys must be strings"
+
+
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, SequenceNode):
+        return list(node.value)
+    return []
+
+
+def check_graph(root: Node) -> None:
+    """Depth, cycles and alias expansion of one composed document. Raises LimitError.
+
+    Most documents are trees: one pass over their collections, without recursion. A
+    collection met twice (an alias) sends the document to the full measure.
+    """
+    seen: set[int] = set()
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if type(node) is ScalarNode:
+            continue
+        if depth > MAX_DEPTH:
+            raise LimitError(f"nested more than {MAX_DEPTH} levels deep", node.start_mark)
+        if id(node) in seen:
+            _measure_shared(root)
+            return
+        seen.add(id(node))
+        depth += 1
+        if type(node) is MappingNode:
+            for key, value in node.value:
+                stack.append((key, depth))
+                stack.append((value, depth))
+        else:
+            stack.extend((child, depth) for child in node.value)
+
+
+def _measure_shared(root: Node) -> None:
+    """check_graph for a document with aliases: each node measured once (values once
+    expanded, nesting levels), so a bomb costs no more than its text."""
+    measured: dict[int, tuple[int, int]] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            open_nodes.discard(key)
+            size, height = 1, 0
+            for child in _children(node):
+                child_size, child_height = measured[id(child)]
+                size += child_size
+                height = max(height, child_height)
+            measured[key] = (size, height + 1)
+            continue
+        if key in measured:
+            continue
+        if key in open_nodes:
+            raise LimitError("an alias is inside the collection it names", node.start_mark, alias=True)
+        if isinstance(node, ScalarNode):
+            measured[key] = (1, 0)
+            continue
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node))
+    size, height = measured[id(root)]
+    if height > MAX_DEPTH:
+        node = root
+        for _ in range(MAX_DEPTH):
+            node = max(_children(node), key=lambda child: measured[id(child)][1])
+        raise LimitError(f"nested more than {MAX_DEPTH} levels deep", node.start_mark)
+    if size - len(measured) > MAX_ALIAS_VALUES:
+        raise LimitError(f"aliases repeat more than {MAX_ALIAS_VALUES:,} values", root.start_mark, alias=True)
+
+
+def _alias_problem(text: str, doc: int) -> tuple[str, Any] | None:
+    """The first alias of document `doc` (0-based) that names an open collection or takes the
+    values repeated by aliases past the limit, with its mark; found from the parser's events."""
+    index = -1
+    sizes: dict[str, int] = {}
+    frames: list[list[Any]] = []  # [anchor, values] of each open collection
+    repeated = 0
+    for event in yaml.parse(text, Loader=_LOADER_BASE):
+        if isinstance(event, yaml.DocumentStartEvent):
+            index, sizes, frames, repeated = index + 1, {}, [], 0
+            continue
+        if index != doc:
+            continue
+        if isinstance(event, yaml.AliasEvent):
+            if any(frame[0] == event.anchor for frame in frames):
+                return f"alias '*{event.anchor}' is inside the collection it names", event.start_mark
+            count = sizes.get(event.anchor or "", 1)
+            repeated += count
+            if repeated > MAX_ALIAS_VALUES:
+                return (
+                    f"alias '*{event.anchor}' repeats {count:,} values: in all, aliases would "
+                    f"repeat more than {MAX_ALIAS_VALUES:,} values in this document",
+                    event.start_mark,
+                )
+        elif isinstance(event, yaml.CollectionStartEvent):
+            frames.append([event.anchor, 1])
+            continue
+        elif isinstance(event, yaml.CollectionEndEvent):
+            anchor, count = frames.pop()
+            if anchor is not None:
+                sizes[anchor] = count
+        elif isinstance(event, yaml.ScalarEvent):
+            count = 1
+            if event.anchor is not None:
+                sizes[event.anchor] = 1
+        else:
+            continue
+        if frames:
+            frames[-1][1] += count
+    return None
 
 
 class _DuplicateKey(Exception):
     def __init__(self, key: str) -> None:
         self.key = key
+
+
+class _HugeInteger(Exception):
+    def __init__(self, digits: str) -> None:
+        self.digits = digits
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -63,6 +306,49 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
                 raise _DuplicateKey(key)
             seen.add(key)
     return data
+
+
+def _json_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_INT_DIGITS:
+        raise _HugeInteger(digits)
+    return int(digits)
+
+
+_TOO_DEEP = object()
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
+
+
+def _json_too_deep(text: str) -> int:
+    """Offset of the first bracket nested more than MAX_DEPTH levels (0 if none)."""
+    depth = 0
+    for token in _JSON_TOKENS.finditer(text):
+        bracket = token.group()
+        if bracket in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return token.start()
+        elif bracket in "]}":
+            depth -= 1
+    return 0
+
+
+def _json_depth(data: Any) -> int:
+    deepest = 0
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            value = value.values()
+        elif not isinstance(value, list):
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in value if isinstance(child, dict | list))
+    return deepest
+
+
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - text.rfind("\n", 0, offset)
 
 
 class ParseError(Exception):
@@ -82,13 +368,24 @@ def display_path(path: Path) -> str:
     return str(path) if rel.startswith("../../..") else rel
 
 
-class SourceFile:
-    """One input file: its bytes, its parsed documents and, lazily, their positions."""
+def _read_bounded(path: Path) -> bytes:
+    """The file's bytes, reading at most one byte past the limit (documents() refuses more)."""
+    with path.open("rb") as f:
+        return f.read(MAX_FILE_BYTES + 1)
 
-    def __init__(self, path: Path, raw: bytes | None = None) -> None:
+
+class SourceFile:
+    """One input file: its bytes, its parsed documents and, lazily, their positions.
+
+    `string_keys`: every mapping key must be a string (profiles and settings name things;
+    a spec's `200:` response is fine).
+    """
+
+    def __init__(self, path: Path, raw: bytes | None = None, string_keys: bool = False) -> None:
         self.path = path
         self.display = display_path(path)
-        self.raw = path.read_bytes() if raw is None else raw
+        self.raw = _read_bounded(path) if raw is None else raw
+        self.string_keys = string_keys
         self._text: str | None = None
         self._positions: list[Any] | None = None
 
@@ -104,29 +401,67 @@ class SourceFile:
 
     def documents(self) -> list[Any]:
         """Every document of the file (JSON has one). Raises ParseError, located."""
+        if len(self.raw) > MAX_FILE_BYTES:
+            raise ParseError(
+                f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB ({MAX_FILE_BYTES:,} bytes), "
+                "the most chartgen reads",
+                1,
+                1,
+            )
         try:
             text = self.text
-        except UnicodeDecodeError as exc:
-            raise ParseError(f"not UTF-8 text ({exc.reason})", 1, 1) from None
-        if self.is_json:
-            try:
-                return [json.loads(text, object_pairs_hook=_unique_keys)]
-            except json.JSONDecodeError as exc:
-                raise ParseError(f"invalid JSON: {exc.msg}", exc.lineno, exc.colno) from None
-            except _DuplicateKey as exc:
-                line, col, first = duplicate_key_position(text, exc.key)
-                raise ParseError(
-                    f"invalid JSON: duplicate key '{exc.key}' (first at line {first})", line, col
-                ) from None
+        except UnicodeDecodeError as exc:  # located at the first byte that is not UTF-8
+            line, col = decode_error_position(exc)
+            byte = exc.object[exc.start]
+            raise ParseError(f"not UTF-8 text: byte 0x{byte:02x} ({exc.reason})", line, col) from None
+        return [self._json(text)] if self.is_json else self._yaml(text)
+
+    def _json(self, text: str) -> Any:
         try:
-            return list(yaml.load_all(text, Loader=FastLoader))
+            data = json.loads(text, object_pairs_hook=_unique_keys, parse_int=_json_int)
+        except json.JSONDecodeError as exc:
+            raise ParseError(f"invalid JSON: {exc.msg}", exc.lineno, exc.colno) from None
+        except _DuplicateKey as exc:
+            line, col, first = duplicate_key_position(text, exc.key)
+            raise ParseError(
+                f"invalid JSON: duplicate key '{exc.key}' (first at line {first})", line, col
+            ) from None
+        except _HugeInteger as exc:
+            found = re.search(rf"(?<![0-9]){re.escape(exc.digits)}(?![0-9])", text)
+            line, col = _line_col(text, found.start() if found else 0)
+            raise ParseError(
+                f"invalid JSON: integer with more than {MAX_INT_DIGITS:,} digits", line, col
+            ) from None
+        except RecursionError:  # the C scanner's own bound: only far past MAX_DEPTH
+            data = _TOO_DEEP
+        if data is _TOO_DEEP or _json_depth(data) > MAX_DEPTH:
+            line, col = _line_col(text, _json_too_deep(text))
+            raise ParseError(f"invalid JSON: nested more than {MAX_DEPTH} levels deep", line, col)
+        return data
+
+    def _yaml(self, text: str) -> list[Any]:
+        loader = PlainDataLoader if self.string_keys else FastLoader
+        docs: list[Any] = []
+        try:
+            for doc in yaml.load_all(text, Loader=loader):
+                docs.append(doc)
+        except LimitError as exc:
+            found = _alias_problem(text, len(docs)) if exc.alias else None
+            problem, mark = found if found else (exc.problem, exc.problem_mark)
+            line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+            raise ParseError(f"invalid YAML: {problem}", line, col) from None
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
             problem = exc.problem or exc.context or "syntax error"
             raise ParseError(f"invalid YAML: {problem}", line, col) from None
+        except yaml.reader.ReaderError as exc:  # a character YAML refuses: the first one in the text
+            line, col = text_position(text, max(text.find(chr(exc.character)), 0))
+            problem = f"character U+{exc.character:04X} is not allowed ({exc.reason})"
+            raise ParseError(f"invalid YAML: {problem}", line, col) from None
         except yaml.YAMLError as exc:
             raise ParseError(f"invalid YAML: {exc}", 1, 1) from None
+        return docs
 
     def location(self, doc: int = 0, pointer: Sequence[str | int] = (), key: bool = False) -> Location:
         """Where `pointer` (keys and list indexes) was written; `key` asks for the key itself."""

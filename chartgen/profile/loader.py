@@ -49,7 +49,7 @@ def _read_files(folder: Path, diag: Diagnostics, broken: set[str]) -> Iterator[P
     paths = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
     for path in paths:
         try:
-            source = SourceFile(path, read_inside(path, folder))
+            source = SourceFile(path, read_inside(path, folder), string_keys=True)
         except (OutsideRoot, OSError) as exc:
             why = f"it {exc}" if isinstance(exc, OutsideRoot) else f"cannot read it: {exc.strerror}"
             diag.error(f"profile not read: {why}", Location(display_path(path)))
