@@ -1,26 +1,36 @@
 """`chartgen`: the single error boundary and the command dispatch.
 
 Exit codes: 0 ok; 1 bad input (a bad command line too) or failed checks; 2 a policy refusal
-(well-formed input a production rule does not allow); 3 a bug; 130 interrupted. With
+(well-formed input a production rule does not allow); 3 a bug; 130 interrupted; 141 the output
+was closed (`chartgen ... | head -1`: nothing more is printed, no traceback). With
 `--output json` every outcome, usage errors included, is one JSON envelope on stdout.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
+import shlex
 import sys
 import tempfile
 import traceback
 from collections.abc import Sequence
-from pathlib import Path
 from types import ModuleType
 from typing import Any, NoReturn
 
 from chartgen import __version__
 from chartgen.cli.output import Outcome, Printer, envelope
-from chartgen.errors import EXIT_BUG, EXIT_USER, ChartgenError
+from chartgen.errors import (
+    EXIT_BUG,
+    EXIT_INTERRUPTED,
+    EXIT_PIPE,
+    EXIT_USER,
+    ChartgenError,
+    UserError,
+    os_error_text,
+)
 
 # Command modules are imported only when their command runs: startup stays cheap.
 COMMANDS = ("validate", "generate", "lint", "cluster", "test", "dev", "schema")
@@ -75,14 +85,28 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args_list = list(sys.argv[1:] if argv is None else argv)
+    """Run one command; every outcome is an exit code and printed text, never a traceback."""
+    try:
+        try:
+            code = _run(list(sys.argv[1:] if argv is None else argv))
+        except SystemExit:  # --help and --version: argparse printed, then exits
+            _flush_stdout()
+            raise
+        _flush_stdout()  # a reader that went away shows here, not at interpreter exit
+        return code
+    except BrokenPipeError:  # the reader of stdout or stderr went away: stop quietly
+        _discard_output()
+        return EXIT_PIPE
+
+
+def _run(args_list: list[str]) -> int:
     command = _command_of(args_list)
     printer = Printer(_output_format(args_list), "-q" in args_list or "--quiet" in args_list)
     try:
         args = build_parser(command).parse_args(args_list)
         printer = Printer(args.output, args.quiet)
         if args.directory:
-            os.chdir(args.directory)
+            _change_directory(args.directory)
         outcome: Outcome = command_module(args.command).run(args, printer)
     except UsageError as exc:
         return _fail(printer, command, EXIT_USER, str(exc), usage=True)
@@ -95,17 +119,56 @@ def main(argv: Sequence[str] | None = None) -> int:
             message = str(exc)
         return _fail(printer, command, exc.exit_code, message, exc.diagnostics)
     except KeyboardInterrupt:
-        return _fail(printer, command, 130, "interrupted")
-    except OSError as exc:
-        message = f"{exc.filename or ''}: {exc.strerror}" if exc.strerror else str(exc)
-        return _fail(printer, command, EXIT_USER, message)
+        return _fail(printer, command, EXIT_INTERRUPTED, "interrupted")
+    except BrokenPipeError:  # our own output is closed: nothing more can be said (main)
+        raise
+    except OSError as exc:  # a file or folder the user named that cannot be used
+        return _fail(printer, command, EXIT_USER, os_error_text(exc))
     except Exception:  # the boundary: a bug, reported with where to find the details
-        log = Path(tempfile.gettempdir()) / "chartgen-crash.log"
-        log.write_text(f"chartgen {__version__}\n{' '.join(sys.argv)}\n{traceback.format_exc()}")
-        return _fail(printer, command, EXIT_BUG, f"unexpected internal error (a bug); details in {log}")
+        return _fail(printer, command, EXIT_BUG, _crash_report(args_list))
     printer.diagnostics(outcome.diagnostics)
     printer.document(envelope(command, outcome.exit_code, outcome.result, outcome.diagnostics))
     return outcome.exit_code
+
+
+def _change_directory(directory: str) -> None:
+    try:
+        os.chdir(directory)
+    except OSError as exc:
+        reason = (exc.strerror or str(exc)).lower()
+        raise UserError(f"-C {directory}: cannot run in this folder: {reason}") from None
+
+
+def _crash_report(args_list: list[str]) -> str:
+    """Write the traceback to a new private file (mkstemp: a unique name, created with O_EXCL
+    and mode 0600, so a name planted in the shared temp folder is never followed); the message
+    says where it is."""
+    details = f"chartgen {__version__}\n{shlex.join(['chartgen', *args_list])}\n{traceback.format_exc()}"
+    try:
+        fd, log = tempfile.mkstemp(prefix="chartgen-crash-", suffix=".log")
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as fh:
+            fh.write(details)
+    except OSError as exc:  # no crash log: the details go to stderr, or the bug is lost
+        print(details, file=sys.stderr)
+        return f"unexpected internal error (a bug); no crash log ({os_error_text(exc)}), details above"
+    return f"unexpected internal error (a bug); details in {log}"
+
+
+def _flush_stdout() -> None:
+    if sys.stdout is not None:
+        sys.stdout.flush()
+
+
+def _discard_output() -> None:
+    """Point stdout and stderr at the null device, so text still buffered for a closed pipe is
+    dropped at exit instead of failing again ("Exception ignored ... BrokenPipeError")."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(AttributeError, OSError, ValueError):  # not a real file (a test's)
+                os.dup2(devnull, stream.fileno())
+    finally:
+        os.close(devnull)
 
 
 def _fail(
@@ -114,7 +177,7 @@ def _fail(
     if printer.json:
         printer.document(envelope(command, code, None, list(diagnostics), message))
     else:
-        printer.error(message + ("\n(chartgen --help lists the commands and options)" if usage else ""))
+        printer.error(message, "(chartgen --help lists the commands and options)" if usage else "")
     return code
 
 

@@ -1,4 +1,12 @@
-"""All printing goes through here, so commands stay thin and tests can capture it."""
+"""All printing goes through here, so commands stay thin and tests can capture it.
+
+Text output is where user text (file names, ids, values of an untrusted repository) meets a
+terminal or a CI log: every line is written by `Printer._write`, which escapes control
+characters (`errors.escape_text`), so a message is always exactly one line and nothing in it
+can forge a `file:line:col: error:` line for a problem matcher or send a terminal escape.
+JSON output carries the exact text: `json.dumps` escapes every control and non-ASCII character,
+and a string value cannot add a line to the document.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from chartgen.errors import EXIT_OK, Diagnostic
+from chartgen.errors import EXIT_OK, Diagnostic, escape_text
 
 
 @dataclass
@@ -55,12 +63,13 @@ class Printer:
 
     def line(self, text: str = "") -> None:
         if not self.json and not self.quiet:
-            print(text, file=self.out)
+            self._write(self.out, text)
 
-    def result(self, text: str) -> None:
-        """A line that is the command's answer: printed even with --quiet."""
+    def result(self, text: str, multiline: bool = False) -> None:
+        """A line that is the command's answer: printed even with --quiet. `multiline`: `text`
+        is several lines laid out by chartgen (a JSON document), each escaped on its own."""
         if not self.json:
-            print(text, file=self.out)
+            self._write(self.out, text, multiline)
 
     def document(self, data: dict[str, Any]) -> None:
         if self.json:
@@ -71,10 +80,18 @@ class Printer:
             return
         for d in items:
             if d.severity == "error" or not self.quiet:
-                print(str(d), file=self.err)
+                self._write(self.err, str(d))
 
-    def error(self, text: str) -> None:
-        print(f"chartgen: error: {text}", file=self.err)
+    def error(self, text: str, hint: str = "") -> None:
+        self._write(self.err, f"chartgen: error: {text}")
+        if hint:
+            self._write(self.err, hint)
+
+    @staticmethod
+    def _write(stream: TextIO, text: str, multiline: bool = False) -> None:
+        """The one place text output is written: control characters escaped, one line each."""
+        lines = text.split("\n") if multiline else [text]
+        print("\n".join(escape_text(line) for line in lines), file=stream)
 
     @contextmanager
     def progress(self, title: str, log: bool = False) -> Iterator[Any]:
@@ -84,10 +101,11 @@ class Printer:
             yield (lambda message: self.line(f"  {title}: {message}")) if log else (lambda message: None)
             return
         from rich.console import Console
+        from rich.markup import escape
 
         console = Console(file=self.err)
         with console.status(title) as status:
-            yield lambda message: status.update(f"{title}: {message}")
+            yield lambda message: status.update(escape(escape_text(f"{title}: {message}")))
 
 
 def diagnostics_json(items: list[Diagnostic]) -> list[dict[str, object]]:

@@ -37,5 +37,5 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
         schema = production_schema([ProductionValues(replicaCount=1)], every_section=True)
     else:
         schema = dev_schema()
-    printer.result(json.dumps(schema, indent=2))
+    printer.result(json.dumps(schema, indent=2), multiline=True)
     return Outcome({"schema": schema})

@@ -24,7 +24,10 @@ def read_inside(path: Path, root: Path) -> bytes:
 
 
 def check_inside(path: Path, root: Path) -> None:
-    target = path.resolve()
+    try:
+        target = path.resolve()
+    except RuntimeError:  # Python 3.11 reports a link loop so (later versions: OSError ELOOP)
+        raise OutsideRoot("is a symbolic link loop") from None
     if not target.is_relative_to(root.resolve()):
         raise OutsideRoot(f"is a link to a file outside {root.name}/; links must stay inside it")
     mode = target.stat().st_mode

@@ -72,7 +72,9 @@ def assign_names(
             )
             continue
         chosen_names[project.rel] = chosen or dns_name(project.name)
-        charts.claim(chosen_names[project.rel], f"project '{project.rel}'")
+        first = next(iter(project.roots or project.workflows), None)  # a collision is located at its id
+        where = partial(first.loc, ("id",)) if first else (lambda: None)
+        charts.claim(chosen_names[project.rel], f"project '{project.rel}'", where)
     workflows = NameRegistry("workflow resource", diag)
     for wf in wset.workflows:
         owner = f"workflow '{wf.id}' ({display_path(wf.source.path)})"

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -71,6 +74,121 @@ def test_unexpected_error_exit_three(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert result.code == 3
     assert "unexpected internal error (a bug)" in result.err
     assert "Traceback" not in result.err
+
+
+def test_the_crash_log_is_a_new_private_file_never_a_planted_link(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The temp folder is shared: a fixed name there could be a link planted by another user."""
+
+    def boom(*_: object, **__: object) -> None:
+        raise RuntimeError("bug")
+
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("KEEP\n")
+    (temp / "chartgen-crash.log").symlink_to(victim)
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    monkeypatch.setattr("chartgen.cli.validate.run_validate", boom)
+    first, second = run_cli("validate"), run_cli("validate")
+    assert victim.read_text() == "KEEP\n"
+    logs = []
+    for result in (first, second):
+        assert result.code == 3
+        prefix = "chartgen: error: unexpected internal error (a bug); details in "
+        assert result.err.startswith(prefix)
+        logs.append(Path(result.err.removeprefix(prefix).rstrip("\n")))
+    assert logs[0] != logs[1]
+    for log in logs:
+        assert log.parent == temp and log.name.startswith("chartgen-crash-") and log.suffix == ".log"
+        info = log.lstat()
+        assert stat.S_ISREG(info.st_mode) and stat.S_IMODE(info.st_mode) == 0o600
+        assert log.read_text().splitlines()[1] == "chartgen validate"
+        assert "RuntimeError: bug" in log.read_text()
+
+
+def test_dash_c_at_a_file_or_nowhere_is_a_clear_error(tmp_path: Path) -> None:
+    Path("afile").write_text("")
+    result = run_cli("-C", "afile", "validate")
+    assert (result.code, result.err) == (
+        1,
+        "chartgen: error: -C afile: cannot run in this folder: not a directory\n",
+    )
+    result = run_cli("-C", "nowhere", "validate")
+    assert result.err == "chartgen: error: -C nowhere: cannot run in this folder: no such file or directory\n"
+    doc = json.loads(run_cli("--output", "json", "-C", "afile", "validate").out)
+    assert (doc["exitCode"], doc["error"]) == (1, "-C afile: cannot run in this folder: not a directory")
+
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [
+        (PermissionError(13, "Permission denied", "profiles"), "profiles: permission denied"),
+        (OSError(28, "No space left on device"), "no space left on device"),
+        (OSError(18, "Invalid cross-device link", "a", None, "b"), "a -> b: invalid cross-device link"),
+    ],
+)
+def test_an_os_error_is_one_clear_line_exit_one(
+    monkeypatch: pytest.MonkeyPatch, error: OSError, message: str
+) -> None:
+    def fail(*_: object, **__: object) -> None:
+        raise error
+
+    monkeypatch.setattr("chartgen.cli.validate.run_validate", fail)
+    result = run_cli("validate")
+    assert (result.code, result.err) == (1, f"chartgen: error: {message}\n")
+
+
+def test_a_link_loop_is_a_located_error_not_a_bug(tmp_path: Path) -> None:
+    build_tree(tmp_path, {"workflows/greet/greeting.sw.yaml": GREETING})
+    Path("workflows/greet/loop.sw.yaml").symlink_to("loop.sw.yaml")
+    result = run_cli("validate")
+    assert result.code == 1
+    assert result.err.startswith(
+        "workflows/greet/loop.sw.yaml:1:1: error: workflow file not read: it is a symbolic link loop\n"
+    )
+
+
+def run_into_closed_pipe(
+    cwd: Path, args: list[str], closed: str = "stdout"
+) -> subprocess.CompletedProcess[str]:
+    """Run chartgen with stdout (or stderr) a pipe nobody reads any more (`| head -0`)."""
+    read, write = os.pipe()
+    os.close(read)
+    streams = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, closed: write}
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "chartgen", *args], cwd=cwd, text=True, timeout=60, **streams
+        )
+    finally:
+        os.close(write)
+    return proc
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--output", "json", "validate"],
+        ["validate"],
+        ["--output", "json", "validate", "--workflows", "nowhere"],
+        ["schema", "profile"],
+    ],
+)
+def test_a_closed_stdout_ends_quietly(tmp_path: Path, args: list[str]) -> None:
+    build_tree(tmp_path, {"workflows/greet/greeting.sw.yaml": GREETING})
+    proc = run_into_closed_pipe(tmp_path, args)
+    assert (proc.returncode, proc.stderr) == (141, "")
+
+
+def test_help_into_a_closed_pipe_prints_no_error(tmp_path: Path) -> None:
+    assert run_into_closed_pipe(tmp_path, ["--help"]).stderr == ""
+
+
+def test_a_closed_stderr_ends_quietly(tmp_path: Path) -> None:
+    build_tree(tmp_path, {"workflows/greet/greeting.sw.yaml": "id: [\n"})
+    proc = run_into_closed_pipe(tmp_path, ["validate"], closed="stderr")
+    assert (proc.returncode, proc.stdout) == (141, "")
 
 
 def test_usage_error_exits_one_and_json_asks_get_json(tmp_path: Path) -> None:
