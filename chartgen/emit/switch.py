@@ -26,13 +26,16 @@ recovery rather than by one system call:
    journal deleted: the old tree stands. If undoing fails too, the journal stays and the next run
    finishes the switch.
 
-Guarantee: once the next run has started (or the lock is free and no journal exists), the
-visible entries of the output folder are exactly the complete old tree or the complete new one,
-with no temporary entry left, whatever moment the previous run was killed at (kill -9, Ctrl-C,
-out of memory, a crash). Between a kill during step 4 and that next run, the folder can be mixed,
-and says so: the journal is there. Not covered: a power loss or kernel crash (files are not
-fsynced; git shows any damage), several hosts writing one folder over a network file system
-(flock there is only as good as the server's locking), and people editing the folder meanwhile.
+Guarantee: whatever moment a run is stopped at (kill -9, out of memory, a crash, Ctrl-C), once
+the next `chartgen generate` on that folder has started (it recovers before it reads anything,
+even if it then fails), the visible entries of the output folder are exactly the complete old
+tree or the complete new one, and no `.chartgen-*` entry is left. After Ctrl-C, SIGTERM or SIGHUP
+this holds at once (the switch is never left half done; only leftovers can remain); after
+kill -9 in step 4 the folder is mixed until that next run, and says so: the journal is there.
+Not covered: a power loss or kernel crash (files are not fsynced; git shows any damage), several
+hosts writing one folder over a network file system (flock there is only as good as the
+server's locking), and people editing the folder meanwhile. Readers other than `generate`
+(`lint`) should call `settle_output` first, or they may read a mixed tree after a kill -9.
 
 The journal is read as untrusted: it names only entries directly inside the output folder.
 """
@@ -175,10 +178,11 @@ class Switch:
                 for e in entries
             ):
                 raise ValueError("entries")
-        except (ValueError, KeyError, TypeError) as exc:  # JSONDecodeError and UnicodeError too
+        except (OSError, ValueError, KeyError, TypeError) as exc:  # JSONDecodeError, UnicodeError too
+            why = _why(exc) if isinstance(exc, OSError) else str(exc)
             raise UserError(
                 f"{display_path(path)}: the record of an interrupted chartgen generate is not readable "
-                f"({exc}); compare {display_path(out)} with git, then delete this file"
+                f"({why}); compare {display_path(out)} with git, then delete this file"
             ) from None
         return cls(*folders, *entries)
 
@@ -222,8 +226,8 @@ def open_output(out: Path) -> Iterator[OutputFolder]:
         with _locked(out) as locked:
             if not locked:
                 raise UserError(
-                    f"another chartgen generate is writing {display_path(out)}; {UNCHANGED} "
-                    "(run again when it has ended)"
+                    f"another chartgen generate is writing {display_path(out)}: this run changed "
+                    "nothing (run it again when the other one has ended)"
                 )
             folder.notes = _recover(out)
             yield folder

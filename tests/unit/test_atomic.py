@@ -268,7 +268,7 @@ def test_killed_runs_leave_the_old_or_the_new_tree(fast_root: Path) -> None:
         print(f"  {count:3} {outcome}")
 
 
-def test_a_second_run_during_a_switch_loses_with_a_clear_message(fast_root: Path) -> None:
+def test_a_second_run_while_one_writes_loses_with_a_clear_message(fast_root: Path) -> None:
     root = make_repo(fast_root / "repo", charts=20)
     out = root / "charts"
     assert run_cli("-C", str(root), "generate").code == 0
@@ -277,10 +277,11 @@ def test_a_second_run_during_a_switch_loses_with_a_clear_message(fast_root: Path
     assert wait_for_entry(out, ".chartgen-new-", first)
     first.signal(signal.SIGSTOP)  # the first run holds the folder, mid-write
     try:
+        assert leftovers(out), "the first run ended before it could be stopped"
         second = run_cli("-C", str(root), "generate")
     finally:
         first.signal(signal.SIGCONT)
-    assert second.code == 1
+    assert second.code == 1, second.err
     assert "chartgen: error: another chartgen generate is writing charts" in second.err
     assert "Traceback" not in second.err
     code, err = first.finish()
