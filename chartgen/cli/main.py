@@ -29,6 +29,7 @@ from chartgen.errors import (
     EXIT_USER,
     ChartgenError,
     UserError,
+    escape_text,
     os_error_text,
 )
 
@@ -149,7 +150,7 @@ def _crash_report(args_list: list[str]) -> str:
         with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as fh:
             fh.write(details)
     except OSError as exc:  # no crash log: the details go to stderr, or the bug is lost
-        print(details, file=sys.stderr)
+        print("\n".join(escape_text(line) for line in details.rstrip("\n").split("\n")), file=sys.stderr)
         return f"unexpected internal error (a bug); no crash log ({os_error_text(exc)}), details above"
     return f"unexpected internal error (a bug); details in {log}"
 

@@ -108,6 +108,24 @@ def test_the_crash_log_is_a_new_private_file_never_a_planted_link(
         assert "RuntimeError: bug" in log.read_text()
 
 
+def test_without_a_crash_log_the_details_go_to_stderr(monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(*_: object, **__: object) -> None:
+        raise RuntimeError("bug\x1b[2J")
+
+    def no_temp(*_: object, **__: object) -> None:
+        raise PermissionError(13, "Permission denied", "/tmp")
+
+    monkeypatch.setattr("chartgen.cli.validate.run_validate", boom)
+    monkeypatch.setattr(tempfile, "mkstemp", no_temp)
+    result = run_cli("validate")
+    assert result.code == 3
+    assert "RuntimeError: bug\\x1b[2J\n" in result.err and "\x1b" not in result.err
+    assert result.err.endswith(
+        "chartgen: error: unexpected internal error (a bug); no crash log (/tmp: permission denied), "
+        "details above\n"
+    )
+
+
 def test_dash_c_at_a_file_or_nowhere_is_a_clear_error(tmp_path: Path) -> None:
     Path("afile").write_text("")
     result = run_cli("-C", "afile", "validate")
