@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import yaml
 
+from chartgen.emit.switch import settle_output
 from chartgen.formats.source import FastLoader
 from chartgen.tools.runner import Completed
 from chartgen.verify.crd_schema import CrdSchemas
@@ -55,6 +56,8 @@ class LintReport:
 
 
 def find_charts(folder: Path) -> list[Path]:
+    """The charts of `folder`, once a `generate` interrupted there is finished (never a mixed tree)."""
+    settle_output(folder)
     if (folder / "Chart.yaml").is_file():
         return [folder]
     if not folder.is_dir():
