@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from chartgen.errors import Diagnostic, Diagnostics, Location, UserError
+from chartgen.formats.confine import OutsideRoot, read_inside
 from chartgen.formats.source import ParseError, SourceFile, display_path
 from chartgen.schema.check import Checker
 from chartgen.schema.spec import Rule, value
@@ -112,8 +113,12 @@ def _inside_repository(base: Path, value: str, key: str, source: SourceFile | No
 def _read_file(path: Path) -> tuple[SourceFile, dict[str, Any]]:
     diag = Diagnostics()
     try:
-        source = SourceFile(path, string_keys=True)
+        source = SourceFile(path, read_inside(path, path.parent), string_keys=True)
         docs = source.documents()
+    except OutsideRoot as exc:
+        diag.error(f"{CONFIG_FILE} not read: it {exc}", Location(display_path(path)))
+        diag.raise_if_errors()
+        raise AssertionError("unreachable") from None
     except OSError as exc:
         diag.error(f"cannot read {CONFIG_FILE}: {exc.strerror}", Location(display_path(path)))
         diag.raise_if_errors()

@@ -191,3 +191,19 @@ def test_the_emitter_keeps_yaml11_lookalikes_strings() -> None:
     text = dump_yaml(data).decode()
     assert yaml.safe_load(text) == data  # PyYAML resolves YAML 1.1 booleans, ints, floats, timestamps
     assert yaml.load(text, Loader=FastLoader) == data
+
+
+def test_a_chartgen_yaml_that_is_a_fifo_or_links_out_is_not_read(tmp_path: Path) -> None:
+    repo(tmp_path / "r")
+    os.chdir(tmp_path / "r")
+    os.remove("chartgen.yaml")
+    os.mkfifo("chartgen.yaml")  # reading it would block CI forever
+    result = run_cli("validate")
+    assert result.code == 1
+    assert "chartgen.yaml:1:1: error: chartgen.yaml not read: it is not a regular file" in result.err
+    os.remove("chartgen.yaml")
+    (tmp_path / "elsewhere.yaml").write_text("name: x\n")
+    Path("chartgen.yaml").symlink_to(tmp_path / "elsewhere.yaml")
+    result = run_cli("validate")
+    assert result.code == 1
+    assert "chartgen.yaml not read: it is a link to a file outside r/" in result.err
