@@ -6,10 +6,16 @@ originals meant.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 _SEPARATORS = "=:"
 _WHITESPACE = " \t\f"
+# Characters a properties file may not hold raw: control characters (YAML refuses DEL and C1
+# in a ConfigMap even after helm's toJson) and those Python splits lines at but Java does not
+# (form feed, NEL, U+2028/9), so line numbers and credential rewriting agree with Java.
+# A value writes any of them as \uXXXX.
+_REFUSED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufffe\uffff]")
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,32 @@ def _split(line: str) -> tuple[str, str]:
     if rest[:1] in _SEPARATORS and rest:
         rest = rest[1:].lstrip(_WHITESPACE)
     return key, rest
+
+
+def properties_problems(text: str) -> list[tuple[int, int, str]]:
+    """(line, column, message) of what a properties file a chart carries must not hold:
+    raw control characters, and a `%profile.` prefix with no key."""
+    lines = re.split(r"\r\n|\r|\n", text)  # Java's line ends
+    found = [
+        (number, m.start() + 1, f"control character U+{ord(m.group()):04X} in a properties file "
+         f"(write it as \\u{ord(m.group()):04x})")
+        for number, line in enumerate(lines, 1)
+        for m in _REFUSED.finditer(line)
+    ]  # fmt: skip
+    if found:  # the lines below are Java's only once these are gone
+        return found
+    for entry in parse_properties(text):
+        profile, dot, key = entry.key.partition(".")
+        if entry.key.startswith("%") and not (profile[1:] and dot and key):
+            line = lines[entry.line - 1]
+            found.append(
+                (
+                    entry.line,
+                    len(line) - len(line.lstrip(_WHITESPACE)) + 1,
+                    f"property '{entry.key}' has a profile marker but is not '%profile.key'",
+                )
+            )
+    return found
 
 
 def render_properties(entries: list[tuple[str, str]]) -> str:

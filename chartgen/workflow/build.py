@@ -228,6 +228,10 @@ class WorkflowBuilder:
             self.wf.data_input_schema = _ref(schema.get("schema"), ("dataInputSchema", "schema"))
         elif isinstance(schema, str):
             self.wf.data_input_schema = Ref(schema, ("dataInputSchema",))
+        ref = self.wf.data_input_schema
+        if ref is not None and "\0" in ref.name:
+            self.error("'dataInputSchema' holds a NUL character, which no file name can", ref.at)
+            self.wf.data_input_schema = None
 
     # -- states ------------------------------------------------------------------------------
     def _states(self, flow: Mapping[str, Any]) -> None:

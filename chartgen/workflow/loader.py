@@ -9,7 +9,7 @@ import yaml
 
 from chartgen.errors import Diagnostics, Location
 from chartgen.formats.confine import OutsideRoot, read_inside
-from chartgen.formats.properties import parse_properties
+from chartgen.formats.properties import parse_properties, properties_problems
 from chartgen.formats.source import ParseError, SourceFile, display_path
 from chartgen.workflow.build import WorkflowBuilder, is_custom_resource, looks_like_workflow
 from chartgen.workflow.discover import FoundProject, discover
@@ -49,6 +49,9 @@ def _load_project(fp: FoundProject, base: Path, diag: Diagnostics) -> Project:
         content = _read(path, base, diag)
         if content is not None:
             project.assets.append(Asset(path.relative_to(fp.resources).as_posix(), path, content))
+            if path.suffix == ".properties":
+                for line, col, problem in properties_problems(content.decode("utf-8", errors="replace")):
+                    diag.error(problem, Location(display_path(path), line, col))
     for path in fp.secret_files:
         project.secret_keys += _secret_keys(path, base, diag)
     for path in fp.refused_files:

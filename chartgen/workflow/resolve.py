@@ -46,6 +46,8 @@ def is_remote(uri: str) -> bool:
 
 def find_local(uri: str, wf: Workflow, project: Project, files: Mapping[Path, object]) -> Path | None:
     """A project file next to the workflow, else at the resources root (the classpath)."""
+    if "\0" in uri:  # no file has this name (and the OS refuses to look it up)
+        return None
     for prefix in ("classpath:", "file:"):
         if uri.startswith(prefix):
             uri = uri[len(prefix) :].lstrip("/") if prefix == "classpath:" else uri[len(prefix) :]

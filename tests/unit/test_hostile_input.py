@@ -1,0 +1,231 @@
+"""Issue 8, classes 8 and 9: small hostile files are refused quickly, each with a located error.
+
+Class 8: alias expansion (and file size) is bounded, so a few hundred bytes never stall a run.
+Class 9: odd input that used to end in an internal error (exit 3) is a located user error (exit 1),
+and generate never writes a chart helm would refuse.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import textwrap
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from chartgen.formats.source import MAX_ALIAS_VALUES, MAX_DEPTH, MAX_FILE_BYTES
+from chartgen.plan.production import chart_version
+from testing.trees import GREETING, PROFILES_BASIC, build_tree
+from tests.conftest import CliResult, run_cli
+
+LOCATED = re.compile(r"^(?P<path>[^\s:][^:]*):(?P<line>\d+):(?P<col>\d+): error: ", re.MULTILINE)
+WORKFLOW = "workflows/greet/greeting.sw.yaml"
+
+
+PROD = textwrap.dedent(PROFILES_BASIC["profiles/prod.yaml"]).lstrip("\n")
+FLOW = textwrap.dedent(GREETING).lstrip("\n")
+
+
+def line_of(text: str, start: str) -> int:
+    """1-based number of the first line of `text` starting with `start`."""
+    return next(i for i, line in enumerate(text.splitlines(), 1) if line.startswith(start))
+
+
+def after(text: str) -> int:
+    """The number of a line added at the end of `text`."""
+    return len(text.splitlines()) + 1
+
+
+def repo(root: Path, extra: dict[str, str | bytes] | None = None) -> Path:
+    files: dict[str, str | bytes] = {
+        "chartgen.yaml": "name: acme\n",
+        WORKFLOW: GREETING,
+        "workflows/greet/application.properties": "quarkus.log.level=INFO\n",
+        **PROFILES_BASIC,
+    }
+    return build_tree(root, {**files, **(extra or {})})
+
+
+@contextmanager
+def within(seconds: float) -> Iterator[None]:
+    """Fail (instead of hanging CI) when the block runs longer than `seconds`."""
+
+    def expire(signum: int, frame: object) -> None:
+        raise TimeoutError(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def run(command: str, seconds: float = 5.0) -> CliResult:
+    with within(seconds):
+        return run_cli(command)
+
+
+def error_at(result: CliResult, path: str, line: int, col: int | None = None) -> str:
+    """The first error message located at path:line(:col); fails when there is none."""
+    assert result.code == 1, result.err
+    assert "internal error" not in result.err
+    for m in LOCATED.finditer(result.err):
+        if m["path"] == path and int(m["line"]) == line and (col is None or int(m["col"]) == col):
+            return result.err[m.end() :].split("\n", 1)[0]
+    raise AssertionError(f"no error at {path}:{line}:{col}:\n{result.err}")
+
+
+def laughs(indent: str = "  ") -> tuple[str, int, int]:
+    """A billion-laughs block (9**9 values from ~400 bytes): text, and the line (0-based, within
+    the block) and column of the first alias whose expansion passes the limit."""
+    lines, sizes, prev, added = [], {}, None, 0
+    where: tuple[int, int] | None = None
+    for i, name in enumerate("abcdefghi"):
+        items = ["x"] * 9 if prev is None else [f"*{prev}"] * 9
+        head = f"{indent}{name}: &{name} ["
+        col = len(head) + 1
+        for item in items:
+            if prev is not None:
+                added += sizes[prev]
+                if added > MAX_ALIAS_VALUES and where is None:
+                    where = (i, col)
+            col += len(item) + 2
+        sizes[name] = 1 + 9 * (1 if prev is None else sizes[prev])
+        lines.append(head + ", ".join(items) + "]")
+        prev = name
+    assert where is not None
+    return "\n".join(lines) + "\n", where[0], where[1]
+
+
+# Class 8: alias bombs and big files.
+
+
+def test_alias_bomb_in_a_workflow_is_refused_at_the_alias(tmp_path: Path) -> None:
+    bomb, line, col = laughs()
+    assert len(bomb) < 617
+    flow = FLOW + "metadata:\n" + bomb
+    repo(tmp_path, {WORKFLOW: flow})
+    for command in ("validate", "generate"):
+        message = error_at(run(command), WORKFLOW, line_of(flow, "metadata:") + 1 + line, col)
+        assert message.startswith("invalid YAML: alias '*") and f"more than {MAX_ALIAS_VALUES:,}" in message
+
+
+def test_alias_bomb_in_a_profile_is_refused_at_the_alias(tmp_path: Path) -> None:
+    bomb, line, col = laughs()
+    profile = PROD + "affinity:\n" + bomb
+    repo(tmp_path, {"profiles/prod.yaml": profile})
+    message = error_at(run("generate"), "profiles/prod.yaml", line_of(profile, "affinity:") + 1 + line, col)
+    assert message.startswith("invalid YAML: alias '*")
+
+
+def test_an_alias_inside_what_it_names_is_refused(tmp_path: Path) -> None:
+    repo(tmp_path, {"profiles/prod.yaml": PROD + "affinity: &a {x: *a}\n"})
+    message = error_at(run("generate"), "profiles/prod.yaml", after(PROD), 18)
+    assert "inside the collection it names" in message
+
+
+def test_a_file_over_the_size_limit_is_refused(tmp_path: Path) -> None:
+    repo(tmp_path, {WORKFLOW: FLOW + "# " + "x" * MAX_FILE_BYTES + "\n"})
+    assert "larger than" in error_at(run("validate"), WORKFLOW, 1, 1)
+
+
+# Class 9: located errors instead of internal errors.
+
+
+def test_properties_key_with_a_profile_marker_and_no_dot(tmp_path: Path) -> None:
+    repo(tmp_path, {"workflows/greet/application.properties": "a=1\n%foo=bar\n"})
+    for command in ("validate", "generate"):
+        message = error_at(run(command), "workflows/greet/application.properties", 2, 1)
+        assert "'%foo'" in message
+
+
+def test_integer_key_in_a_profile(tmp_path: Path) -> None:
+    repo(tmp_path, {"profiles/prod.yaml": PROD + "affinity: {x: {1: a}}\n"})
+    message = error_at(run("generate"), "profiles/prod.yaml", after(PROD), 16)
+    assert "key 1 " in message and "string" in message
+
+
+@pytest.mark.parametrize("value", ["!!bool maybe", "!!timestamp 2020-13-45", "!!int x1", "!!float 1.2.3"])
+def test_explicit_tag_with_a_bad_value(tmp_path: Path, value: str) -> None:
+    tag = value.split()[0]
+    repo(tmp_path, {"profiles/prod.yaml": PROD + f"podLabels: {{a: {value}}}\n"})
+    assert tag in error_at(run("generate"), "profiles/prod.yaml", after(PROD), 16)
+    repo(tmp_path, {WORKFLOW: FLOW + f"metadata: {{a: {value}}}\n"})
+    assert tag in error_at(run("validate"), WORKFLOW, after(FLOW), 15)
+
+
+def test_integer_of_more_than_4300_digits(tmp_path: Path) -> None:
+    huge = "9" * 5000
+    profile = PROD.replace("scaling: {minReplicas: 3,", f"scaling: {{minReplicas: {huge},")
+    repo(tmp_path, {"profiles/prod.yaml": profile})
+    assert "digits" in error_at(run("generate"), "profiles/prod.yaml", line_of(PROD, "scaling:"), 24)
+    flow = '{"id": "j", "version": "1.0", "specVersion": "0.8", "start": "S",\n "n": ' + huge + "}\n"
+    Path(WORKFLOW).unlink()
+    build_tree(tmp_path, {"workflows/greet/greeting.sw.json": flow})
+    assert "digits" in error_at(run("validate"), "workflows/greet/greeting.sw.json", 2, 7)
+
+
+def test_json_nested_1000_deep(tmp_path: Path) -> None:
+    flow = '{"id": "j", "version": "1.0", "specVersion": "0.8",\n "x": ' + "[" * 1000 + "]" * 1000 + "}\n"
+    repo(tmp_path, {"workflows/greet/greeting.sw.json": flow})
+    Path(WORKFLOW).unlink()
+    # The object is level 1; the 100th bracket (column 7 + 99) is the first too deep.
+    message = error_at(run("validate"), "workflows/greet/greeting.sw.json", 2, 7 + MAX_DEPTH - 1)
+    assert f"more than {MAX_DEPTH} levels" in message
+
+
+def test_yaml_nested_300_deep_in_generate(tmp_path: Path) -> None:
+    # A second document makes generate rewrite the workflow (the flow alone) for the runtime.
+    flow = FLOW + "metadata: " + "{a: " * 300 + "1" + "}" * 300 + "\n---\nkind: Note\n"
+    repo(tmp_path, {WORKFLOW: flow})
+    message = error_at(run("generate"), WORKFLOW, line_of(flow, "metadata:"), 11 + 4 * (MAX_DEPTH - 1))
+    assert f"more than {MAX_DEPTH} levels" in message
+
+
+def test_nul_in_a_file_reference(tmp_path: Path) -> None:
+    flow = FLOW + 'dataInputSchema: "schemas/in\\0put.json"\n'
+    repo(tmp_path, {WORKFLOW: flow})
+    for command in ("validate", "generate"):
+        error_at(run(command), WORKFLOW, line_of(flow, "dataInputSchema:"))
+
+
+def test_control_characters_in_properties_are_refused_not_written(tmp_path: Path) -> None:
+    repo(tmp_path, {"workflows/greet/application.properties": b"a=1\nb=x\x7fy\nc=\x01\n"})
+    result = run("generate")
+    assert "U+007F" in error_at(result, "workflows/greet/application.properties", 2, 4)
+    assert "U+0001" in error_at(result, "workflows/greet/application.properties", 3, 3)
+    assert not Path("charts").exists()
+
+
+# Strict SemVer 2 (https://semver.org), with Masterminds' (helm's) uint64 bound on each number.
+_ID = r"(?:0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*)"
+SEMVER = re.compile(
+    rf"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(?:-{_ID}(?:\.{_ID})*)?"
+    r"(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?"
+)
+
+
+@pytest.mark.parametrize(
+    "version",
+    ["1.0.0-01", "1.0.0-a..b", "1.0.0+x..y", "1.0.0\n", "99999999999999999999.1", "1.0.0-ä", "1٢.0.0", "v"],
+)
+def test_chart_version_is_always_semver_helm_accepts(version: str) -> None:
+    chart = chart_version(version)
+    m = SEMVER.fullmatch(chart)
+    assert m is not None, chart
+    assert all(int(n) < 2**64 for n in m.groups())
+
+
+def test_hostile_inputs_are_fast(tmp_path: Path) -> None:
+    """Every refusal above is cheap: the bombs are refused before anything walks them."""
+    bomb, _, _ = laughs()
+    repo(tmp_path, {"profiles/prod.yaml": PROD + "x:\n" + bomb})
+    start = time.perf_counter()
+    assert run("generate").code == 1
+    assert time.perf_counter() - start < 1.0
