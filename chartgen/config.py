@@ -21,8 +21,10 @@ from chartgen.schema.spec import Rule, value
 
 CONFIG_FILE = "chartgen.yaml"
 DEFAULT_KUBE_VERSION = "1.34"
+NAME_MAX = 255  # bytes in one file or folder name (every common file system)
 
 Text = Annotated[str, Rule(min_length=1)]
+PathText = Annotated[str, Rule(min_length=1, pattern=r"^[^\x00]*$", expected="a path (no NUL character)")]
 
 
 @dataclass(kw_only=True)
@@ -30,15 +32,17 @@ class ConfigFile:
     """chartgen.yaml: every key optional; keys are the flag names in camelCase."""
 
     name: Text | None = value("Repository name; dev charts are <name>-<env>", None)
-    workflows: Text | None = value("Workflows folder", None)
-    profiles: Text | None = value("Profiles folder", None)
-    out: Text | None = value("Output folder for charts", None)
-    kubeVersion: Annotated[str, Rule(pattern=r"^v?1\.\d+(\.\d+)?$", expected='like "1.34"')] | None = value(
-        "Kubernetes version lint checks against", None
+    workflows: PathText | None = value("Workflows folder", None)
+    profiles: PathText | None = value("Profiles folder", None)
+    out: PathText | None = value("Output folder for charts", None)
+    kubeVersion: Annotated[str, Rule(pattern=r"^v?1\.[0-9]+(\.[0-9]+)?$", expected='like "1.34"')] | None = (
+        value("Kubernetes version lint checks against", None)
     )
-    exclude: list[Text] | None = value("Globs of paths to leave out, relative to the workflows folder", None)
+    exclude: list[PathText] | None = value(
+        "Globs of paths to leave out, relative to the workflows folder", None
+    )
     charts: dict[str, str] | None = value("Chart name overrides, by project folder", None)
-    crds: list[Text] | None = value("Folders of CRDs lint checks custom resources against", None)
+    crds: list[PathText] | None = value("Folders of CRDs lint checks custom resources against", None)
 
 
 @dataclass
@@ -81,7 +85,7 @@ def load_settings(flags: Mapping[str, Any], cwd: Path | None = None) -> Settings
 
     exclude = tuple(flags.get("exclude") or ()) + tuple(from_file.get("exclude", ()))
     kube_version = str(pick("kubeVersion", "CHARTGEN_KUBE_VERSION", DEFAULT_KUBE_VERSION)).lstrip("v")
-    if not re.fullmatch(r"1\.\d+(\.\d+)?", kube_version):
+    if not re.fullmatch(r"1\.[0-9]+(\.[0-9]+)?", kube_version):
         raise UserError(f"Kubernetes version '{kube_version}' is not like 1.34")
     return Settings(
         root=base,
@@ -101,9 +105,13 @@ def load_settings(flags: Mapping[str, Any], cwd: Path | None = None) -> Settings
 
 def _inside_repository(base: Path, value: str, key: str, source: SourceFile | None) -> Path:
     """A folder named in chartgen.yaml (untrusted, like the rest of the repository) stays in it."""
+    where = source.location(0, (key,)) if source else Location(display_path(base / value))
+    if any(len(part.encode()) > NAME_MAX for part in Path(value).parts):
+        raise UserError(
+            diagnostics=[Diagnostic("error", f"'{key}' has a name longer than {NAME_MAX} bytes", where)]
+        )
     path = (base / value).resolve()
     if not path.is_relative_to(base.resolve()):
-        where = source.location(0, (key,)) if source else Location(display_path(base / value))
         raise UserError(
             diagnostics=[Diagnostic("error", f"'{key}' leads outside the repository ({base.name}/)", where)]
         )

@@ -174,7 +174,7 @@ class Checker:
         name = where(at, self.root)
         for rule in t.rules:
             if isinstance(data, str):
-                if rule.pattern and not _compiled(rule.pattern).search(data):
+                if rule.pattern and not _matches(rule.pattern, data):
                     wanted = rule.expected or f"like {rule.pattern}"
                     got = f"; got {data!r}" if all(r.shown for r in t.rules) else ""
                     self._report(f"'{name}' must be {wanted}{got}", at)
@@ -217,7 +217,15 @@ def _accepts_shape(t: Type, data: Any) -> bool:
 
 @cache
 def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
+    return re.compile(pattern, re.ASCII)  # \d is 0-9, as in helm's (Go) check of values.schema.json
+
+
+def _matches(pattern: str, data: str) -> bool:
+    """As helm matches the same pattern in values.schema.json (Go): a final `$` is the end of
+    the text, not a line before a trailing newline (Python's `$` lets "name\n" through)."""
+    found = _compiled(pattern).search(data)
+    anchored = pattern.endswith("$") and not pattern.endswith("\\$")
+    return found is not None and (not anchored or found.end() == len(data))
 
 
 def load(model: type, data: Any, root: str = "document") -> tuple[Any, list[Problem]]:

@@ -229,3 +229,23 @@ def test_hostile_inputs_are_fast(tmp_path: Path) -> None:
     start = time.perf_counter()
     assert run("generate").code == 1
     assert time.perf_counter() - start < 1.0
+
+
+# Found by the fuzzer (testing/fuzz.py).
+
+
+def test_patterns_match_as_helm_does_no_trailing_newline_no_other_digits(tmp_path: Path) -> None:
+    """Python's `$` accepts "name\\n" and its `\\d` accepts "٣"; helm's check of the same pattern in
+    values.schema.json refuses both, so chartgen does too, located."""
+    repo(tmp_path, {"profiles/prod.yaml": PROD.replace("namespace: wf-prod", 'namespace: "wf-prod\\n"')})
+    assert "namespace" in error_at(run("generate"), "profiles/prod.yaml", line_of(PROD, "namespace:"), 12)
+    repo(tmp_path, {"profiles/prod.yaml": PROD, "chartgen.yaml": 'name: acme\nkubeVersion: "1.34\\n"\n'})
+    assert "kubeVersion" in error_at(run("validate"), "chartgen.yaml", 2, 14)
+    Path("chartgen.yaml").write_text('name: acme\nkubeVersion: "1.٣٤"\n')
+    assert "kubeVersion" in error_at(run("validate"), "chartgen.yaml", 2, 14)
+
+
+@pytest.mark.parametrize(("out", "words"), [('"\\0"', "NUL"), ("x" * 300, "longer than 255 bytes")])
+def test_settings_paths_no_file_system_takes(tmp_path: Path, out: str, words: str) -> None:
+    repo(tmp_path, {"chartgen.yaml": f"name: acme\nout: {out}\n"})
+    assert words in error_at(run("generate"), "chartgen.yaml", 2, 6)
