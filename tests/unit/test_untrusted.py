@@ -207,3 +207,16 @@ def test_a_chartgen_yaml_that_is_a_fifo_or_links_out_is_not_read(tmp_path: Path)
     result = run_cli("validate")
     assert result.code == 1
     assert "chartgen.yaml not read: it is a link to a file outside r/" in result.err
+
+
+def test_links_to_folders_are_not_followed(tmp_path: Path) -> None:
+    build_tree(tmp_path / "outside", {"stolen/stolen.sw.yaml": GREETING.replace("greeting", "stolen"),
+                                      "stolen/notes.txt": "SENTINEL-OUTSIDE\n"})  # fmt: skip
+    repo(tmp_path / "r")
+    os.chdir(tmp_path / "r")
+    Path("workflows/stolen").symlink_to(tmp_path / "outside/stolen")
+    Path("workflows/greet/more").symlink_to(tmp_path / "outside/stolen")
+    result = run_cli("generate")
+    assert result.code == 0, result.err
+    assert sorted(p.name for p in Path("charts").iterdir() if p.is_dir()) == ["acme-dev", "greet"]
+    assert b"SENTINEL-OUTSIDE" not in all_output(Path.cwd())
