@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from chartgen.errors import Diagnostic, Diagnostics, Location, UserError
-from chartgen.formats.confine import OutsideRoot, read_inside
+from chartgen.formats.confine import NotRead, read_inside
 from chartgen.formats.source import ParseError, SourceFile, display_path
 from chartgen.schema.check import Checker
 from chartgen.schema.spec import Rule, value
@@ -123,7 +123,7 @@ def _read_file(path: Path) -> tuple[SourceFile, dict[str, Any]]:
     try:
         source = SourceFile(path, read_inside(path, path.parent), string_keys=True)
         docs = source.documents()
-    except OutsideRoot as exc:
+    except NotRead as exc:
         diag.error(f"{CONFIG_FILE} not read: it {exc}", Location(display_path(path)))
         diag.raise_if_errors()
         raise AssertionError("unreachable") from None

@@ -4,7 +4,8 @@ A workflows repository is pull-request input: a file in it may be a symbolic lin
 `/etc/passwd` or to another team's folder. Every input file is read through `read_inside`,
 which follows links only while the final target stays inside the folder it was found in
 (the workflows folder for project files, the profiles folder for profiles). A link that
-leaves it, or a special file (a FIFO would block, a device would never end), is refused.
+leaves it, a special file (a FIFO would block, a device would never end) or a file over
+MAX_FILE_BYTES is refused, and nothing of it is read.
 """
 
 from __future__ import annotations
@@ -12,24 +13,31 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
+# No input file is larger (a chart's files must fit 1 MiB ConfigMaps anyway).
+MAX_FILE_BYTES = 4 * 1024 * 1024
 
-class OutsideRoot(Exception):
+
+class NotRead(Exception):
     """A file that must not be read; the message says why, without reading it."""
 
 
 def read_inside(path: Path, root: Path) -> bytes:
-    """The bytes of `path`, a file under `root` (itself resolved). Raises OutsideRoot or OSError."""
+    """The bytes of `path`, a file under `root` (itself resolved). Raises NotRead or OSError."""
     check_inside(path, root)
-    return path.read_bytes()
+    with path.open("rb") as f:
+        content = f.read(MAX_FILE_BYTES + 1)  # a huge file is never read whole
+    if len(content) > MAX_FILE_BYTES:
+        raise NotRead(f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB, the most chartgen reads")
+    return content
 
 
 def check_inside(path: Path, root: Path) -> None:
     try:
         target = path.resolve()
     except RuntimeError:  # Python 3.11 reports a link loop so (later versions: OSError ELOOP)
-        raise OutsideRoot("is a symbolic link loop") from None
+        raise NotRead("is a symbolic link loop") from None
     if not target.is_relative_to(root.resolve()):
-        raise OutsideRoot(f"is a link to a file outside {root.name}/; links must stay inside it")
+        raise NotRead(f"is a link to a file outside {root.name}/; links must stay inside it")
     mode = target.stat().st_mode
     if not stat.S_ISREG(mode):
-        raise OutsideRoot("is not a regular file")
+        raise NotRead("is not a regular file")

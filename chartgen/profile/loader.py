@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from chartgen.errors import Diagnostics, Location
-from chartgen.formats.confine import OutsideRoot, read_inside
+from chartgen.formats.confine import NotRead, read_inside
 from chartgen.formats.source import ParseError, SourceFile, display_path
 from chartgen.profile.model import PLACEHOLDER_FIELDS, Profile, ProfileFile, ProfileSettings
 from chartgen.profile.rbac import check_rbac
@@ -50,8 +50,8 @@ def _read_files(folder: Path, diag: Diagnostics, broken: set[str]) -> Iterator[P
     for path in paths:
         try:
             source = SourceFile(path, read_inside(path, folder), string_keys=True)
-        except (OutsideRoot, OSError) as exc:
-            why = f"it {exc}" if isinstance(exc, OutsideRoot) else f"cannot read it: {exc.strerror}"
+        except (NotRead, OSError) as exc:
+            why = f"it {exc}" if isinstance(exc, NotRead) else f"cannot read it: {exc.strerror}"
             diag.error(f"profile not read: {why}", Location(display_path(path)))
             broken.add(path.stem)
             continue

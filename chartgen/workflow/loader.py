@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 from chartgen.errors import Diagnostics, Location
-from chartgen.formats.confine import OutsideRoot, read_inside
+from chartgen.formats.confine import NotRead, read_inside
 from chartgen.formats.properties import parse_properties, properties_problems
 from chartgen.formats.source import ParseError, SourceFile, display_path
 from chartgen.workflow.build import WorkflowBuilder, is_custom_resource, looks_like_workflow
@@ -66,7 +66,7 @@ def _load_project(fp: FoundProject, base: Path, diag: Diagnostics) -> Project:
 def _read(path: Path, root: Path, diag: Diagnostics) -> bytes | None:
     try:
         return read_inside(path, root)
-    except OutsideRoot as exc:
+    except NotRead as exc:
         diag.error(f"project file not read: it {exc}", Location(display_path(path)))
     except OSError as exc:
         diag.error(f"cannot read project file: {exc.strerror}", Location(display_path(path)))
@@ -89,7 +89,7 @@ def load_workflow_file(
     try:
         source = SourceFile(path, read_inside(path, root or resources))
         docs = source.documents()
-    except OutsideRoot as exc:
+    except NotRead as exc:
         diag.error(f"workflow file not read: it {exc}", Location(display_path(path)))
         return None
     except OSError as exc:

@@ -220,3 +220,13 @@ def test_links_to_folders_are_not_followed(tmp_path: Path) -> None:
     assert result.code == 0, result.err
     assert sorted(p.name for p in Path("charts").iterdir() if p.is_dir()) == ["acme-dev", "greet"]
     assert b"SENTINEL-OUTSIDE" not in all_output(Path.cwd())
+
+
+def test_a_file_over_the_size_limit_is_refused_unread(tmp_path: Path) -> None:
+    repo(tmp_path, {"workflows/greet/big.json": b"[" + b"0," * (2 * 1024 * 1024) + b"0]"})
+    result = run_cli("validate")
+    assert result.code == 1
+    assert (
+        "workflows/greet/big.json:1:1: error: project file not read: it is larger than 4 MiB, the most chartgen reads"
+        in result.err
+    )
