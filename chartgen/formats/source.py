@@ -17,7 +17,9 @@ what goes past a bound is a located error (never a stall, a crash or a traceback
   converting integers to text;
 - a value with an explicit tag must be what the tag says (`!!bool maybe` is an error), and
   tags that make something else than plain data (`!!binary`, `!!set`, `!!omap`, `!!pairs`)
-  are refused; `!!timestamp` is checked and kept as the text written.
+  are refused; `!!timestamp` is checked and kept as the text written;
+- JSON holds only what YAML can (charts are YAML): no raw DEL or C1 control, no escaped half
+  of a surrogate pair.
 
 The checks run once per document, after parsing and before anything walks the data, so
 everything downstream can rely on them (recursive code included).
@@ -346,6 +348,37 @@ def _json_depth(data: Any) -> int:
     return deepest
 
 
+# JSON takes what YAML (every chart file, a SonataFlow's flow) cannot hold: raw DEL and C1
+# controls (but NEL) and U+FFFE/F, and escaped halves of UTF-16 surrogate pairs (not text).
+_JSON_RAW_REFUSED = re.compile("[\x7f-\x84\x86-\x9f\ufffe\uffff]")
+_HALF_SURROGATE = re.compile(
+    r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
+
+
+def _check_json_text(text: str, data: Any) -> None:
+    raw = _JSON_RAW_REFUSED.search(text)
+    if raw:
+        code = ord(raw.group())
+        line, col = _line_col(text, raw.start())
+        raise ParseError(
+            f"control character U+{code:04X} must be escaped as \\u{code:04x} "
+            "(YAML, which charts and SonataFlow flows are, refuses it raw)",
+            line,
+            col,
+        )
+    half = _HALF_SURROGATE.search(text)
+    if half:  # an escaped backslash can look like one: refused only when the data holds it
+        try:
+            json.dumps(data, ensure_ascii=False).encode()
+        except UnicodeEncodeError:
+            line, col = _line_col(text, half.start())
+            raise ParseError(
+                f"invalid JSON: {half.group()} is half a surrogate pair, not a character", line, col
+            ) from None
+
+
 def _line_col(text: str, offset: int) -> tuple[int, int]:
     line = text.count("\n", 0, offset) + 1
     return line, offset - text.rfind("\n", 0, offset)
@@ -437,6 +470,7 @@ class SourceFile:
         if data is _TOO_DEEP or _json_depth(data) > MAX_DEPTH:
             line, col = _line_col(text, _json_too_deep(text))
             raise ParseError(f"invalid JSON: nested more than {MAX_DEPTH} levels deep", line, col)
+        _check_json_text(text, data)
         return data
 
     def _yaml(self, text: str) -> list[Any]:

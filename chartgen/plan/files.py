@@ -31,6 +31,7 @@ CONFIG_MAP_BUDGET = 1_000_000
 APPLICATION_PROPERTIES = "application.properties"
 KEY_ALLOWANCE = 256  # a file's ConfigMap key counts against the budget too
 _KEY_INVALID = re.compile(r"[^-._a-zA-Z0-9]")
+_YAML_REFUSES = re.compile("[\x7f-\x84\x86-\x9f\ufffe\uffff]")
 _PROPERTIES = re.compile(r"^application(-[\w.-]+)?\.properties$")
 _APPLICATION_YAML = re.compile(r"^application(-[\w.-]+)?\.ya?ml$")
 
@@ -159,13 +160,15 @@ def data_files(files: Iterable[ProjectFile], folder: str) -> list[DataFile]:
 
 
 def _is_binary(content: bytes) -> bool:
+    """Whether a file goes to the ConfigMap's binaryData: not UTF-8 text, or text holding
+    characters YAML refuses even after helm's toJson (DEL, C1 controls but NEL, U+FFFE/F)."""
     if b"\0" in content:
         return True
     try:
-        content.decode("utf-8")
+        text = content.decode("utf-8")
     except UnicodeDecodeError:
         return True
-    return False
+    return _YAML_REFUSES.search(text) is not None
 
 
 def pack_config_maps(

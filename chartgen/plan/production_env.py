@@ -27,6 +27,7 @@ from chartgen.profile.model import (
     SecretsSettings,
     VaultSettings,
 )
+from chartgen.schema.check import Checker
 from chartgen.schema.spec import dump
 from chartgen.values.model import (
     MIN_REPLICAS,
@@ -64,6 +65,7 @@ def plan_environment(
 ) -> Environment:
     """The full values of one environment and what chartgen decided for it."""
     s = profile.settings
+    errors = len(diag.errors)
     check_environment(chart, facts, profile, diag)
     known = {"workflow": chart, "version": app_version, "env": profile.env}
 
@@ -133,7 +135,21 @@ def plan_environment(
         )
         _check_callers(chart, facts, profile, network, diag)
     data.kinds = production_kinds(data, bool(facts.consumed), bool(facts.produced))
+    if len(diag.errors) == errors:  # a rule above already said what is wrong, better
+        _check_values(values, profile, diag)
     return Environment(values, data)
+
+
+def _check_values(values: ProductionValues, profile: Profile, diag: Diagnostics) -> None:
+    """The values as planned (placeholders filled) meet the chart's own values.schema.json, or
+    helm refuses the chart: e.g. a repository the profile allows but an image name does not."""
+    checker = Checker("values")
+    checker.load(ProductionValues, dump(values))
+    for problem in checker.problems:
+        diag.error(
+            f"profile '{profile.env}' gives the chart a value it refuses: {problem.message}",
+            profile.location(*(str(part) for part in problem.at)),
+        )
 
 
 def _scaling(

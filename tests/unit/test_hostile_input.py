@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import yaml
 
 from chartgen.formats.source import MAX_ALIAS_VALUES, MAX_DEPTH, MAX_FILE_BYTES
 from chartgen.plan.production import chart_version
@@ -249,3 +250,32 @@ def test_patterns_match_as_helm_does_no_trailing_newline_no_other_digits(tmp_pat
 def test_settings_paths_no_file_system_takes(tmp_path: Path, out: str, words: str) -> None:
     repo(tmp_path, {"chartgen.yaml": f"name: acme\nout: {out}\n"})
     assert words in error_at(run("generate"), "chartgen.yaml", 2, 6)
+
+
+def test_json_characters_yaml_cannot_hold_are_located_errors(tmp_path: Path) -> None:
+    """JSON takes a raw DEL and an escaped half surrogate pair; YAML (charts, SonataFlow flows)
+    cannot hold them: helm refused the chart, and the half pair was an internal error."""
+    head = '{"id": "j", "version": "1.0", "specVersion": "0.8",\n "description": '
+    for body, col, words in (('"a\x7fb"}', 19, "U+007F"), ('"\\udc00x"}', 18, "surrogate")):
+        repo(tmp_path, {"workflows/greet/greeting.sw.json": head + body + "\n"})
+        Path(WORKFLOW).unlink(missing_ok=True)
+        assert words in error_at(run("generate"), "workflows/greet/greeting.sw.json", 2, col)
+
+
+def test_a_text_file_yaml_cannot_hold_is_carried_as_binary_data(tmp_path: Path) -> None:
+    repo(tmp_path, {"workflows/greet/notes.txt": "a\x7fb\n", "workflows/greet/plain.txt": "ab\n"})
+    assert run("generate").code == 0
+    data = yaml.safe_load(Path("charts/greet/files/chartgen-data.yaml").read_text())
+    (config_map,) = data["configMaps"]
+    assert [f["path"] for f in config_map["binary"]] == ["notes.txt"]
+    assert "plain.txt" in [f["path"] for f in config_map["text"]]
+
+
+def test_planned_values_meet_the_charts_own_schema(tmp_path: Path) -> None:
+    """The profile's rule for image.repository (placeholders, no spaces) let through a value the
+    chart's values.schema.json refuses: helm refused the chart at install."""
+    base = textwrap.dedent(PROFILES_BASIC["profiles/base.yaml"]).lstrip("\n")
+    odd = base.replace("registry.example.com", "regist'ry.example.com")
+    repo(tmp_path, {"profiles/base.yaml": odd})
+    message = error_at(run("generate"), "profiles/base.yaml", line_of(odd, "  repository:"), 15)
+    assert "'image.repository' must be an image repository" in message
