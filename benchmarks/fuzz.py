@@ -1,6 +1,7 @@
 """Long fuzz run: the seeded structure-aware fuzzer of testing/fuzz.py over many cases.
 
     .venv/bin/python benchmarks/fuzz.py [--cases 20000] [--seed 1] [--corpus DIR] [--helm-every 100]
+                                        [--workers 2]
 
 Each case mutates examples/ (and, with --corpus, mixes in a real workflow project read in
 place from DIR) and runs `chartgen validate` and `chartgen generate` in-process. Prints the
@@ -32,6 +33,7 @@ def main() -> int:
     parser.add_argument("--corpus", type=Path, help="real workflow projects to mix in, read in place")
     parser.add_argument("--bound", type=float, default=BOUND, help="seconds a case may take")
     parser.add_argument("--helm-every", type=int, default=0, help="lint every Nth successful generate")
+    parser.add_argument("--workers", type=int, default=1, help="processes (no progress lines when > 1)")
     parser.add_argument("--dir", help="where cases are written (default: system temp)")
     args = parser.parse_args()
     fuzzer = default_fuzzer(args.corpus)
@@ -45,10 +47,12 @@ def main() -> int:
             )
 
     with tempfile.TemporaryDirectory(prefix="chartgen-fuzz-", dir=args.dir) as tmp:
-        report = fuzz(fuzzer, args.seed, args.cases, Path(tmp), args.bound, progress, args.helm_every)
+        report = fuzz(
+            fuzzer, args.seed, args.cases, Path(tmp), args.bound, progress, args.helm_every, args.workers
+        )
     wall = time.perf_counter() - start
     corpus = f", corpus {args.corpus} ({len(fuzzer.projects)} projects)" if args.corpus else ""
-    print(f"seed {args.seed}{corpus}; {wall:.0f} s wall\n")
+    print(f"seed {args.seed}{corpus}; {args.workers} worker(s), {wall:.0f} s wall\n")
     print("| figure | value |\n|---|---:|")
     for name, value in report.figures().items():
         print(f"| {name} | {value} |")

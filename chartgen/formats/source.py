@@ -7,7 +7,10 @@ must be located, and the answer is cached.
 Input files come from pull requests, so the work a small file can cause is bounded, and
 what goes past a bound is a located error (never a stall, a crash or a traceback):
 
-- a file is at most MAX_FILE_BYTES (4 MiB: a chart's files must fit 1 MiB ConfigMaps anyway);
+- a file is at most MAX_FILE_BYTES (4 MiB: a chart carries files in 1 MiB ConfigMaps, and
+  only a spec, cut down to the operations used, may be larger than that);
+- a document holds at most MAX_VALUES (200,000) values, keys included (the largest real
+  document seen holds about 9,300; a profile of 200,000 generates in about 2 s);
 - collections nest at most MAX_DEPTH (100) levels (the deepest real spec seen nests 25);
 - aliases repeat at most MAX_ALIAS_VALUES (10,000) values per document in all, counting each
   use of an alias as the values it repeats (a 400-byte "billion laughs" would repeat 387
@@ -48,6 +51,7 @@ Pointer = tuple[str | int, ...]
 MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 100
 MAX_ALIAS_VALUES = 10_000
+MAX_VALUES = 200_000
 MAX_INT_DIGITS = 4300
 
 _INT_BOUND = 10**MAX_INT_DIGITS
@@ -190,8 +194,14 @@ def check_graph(root: Node) -> None:
     """
     seen: set[int] = set()
     stack = [(root, 1)]
+    values = 0
     while stack:
         node, depth = stack.pop()
+        values += 1
+        if values > MAX_VALUES:
+            raise LimitError(
+                f"a document holds at most {MAX_VALUES:,} values (keys included)", node.start_mark
+            )
         if type(node) is ScalarNode:
             continue
         if depth > MAX_DEPTH:
@@ -238,6 +248,8 @@ def _measure_shared(root: Node) -> None:
         stack.append((node, True))
         stack.extend((child, False) for child in _children(node))
     size, height = measured[id(root)]
+    if len(measured) > MAX_VALUES:
+        raise LimitError(f"a document holds at most {MAX_VALUES:,} values (keys included)", root.start_mark)
     if height > MAX_DEPTH:
         node = root
         for _ in range(MAX_DEPTH):
@@ -334,18 +346,22 @@ def _json_too_deep(text: str) -> int:
     return 0
 
 
-def _json_depth(data: Any) -> int:
-    deepest = 0
+def _json_shape(data: Any) -> tuple[int, int]:
+    """(nesting levels, values with keys) of parsed JSON, as check_graph counts a YAML document."""
+    deepest, values = 0, 1
     stack = [(data, 1)]
     while stack:
         value, depth = stack.pop()
         if isinstance(value, dict):
+            values += 2 * len(value)
             value = value.values()
-        elif not isinstance(value, list):
+        elif isinstance(value, list):
+            values += len(value)
+        else:
             continue
         deepest = max(deepest, depth)
         stack.extend((child, depth + 1) for child in value if isinstance(child, dict | list))
-    return deepest
+    return deepest, values
 
 
 # JSON takes what YAML (every chart file, a SonataFlow's flow) cannot hold: raw DEL and C1
@@ -467,9 +483,14 @@ class SourceFile:
             ) from None
         except RecursionError:  # the C scanner's own bound: only far past MAX_DEPTH
             data = _TOO_DEEP
-        if data is _TOO_DEEP or _json_depth(data) > MAX_DEPTH:
+        depth, values = (MAX_DEPTH + 1, 0) if data is _TOO_DEEP else _json_shape(data)
+        if depth > MAX_DEPTH:
             line, col = _line_col(text, _json_too_deep(text))
             raise ParseError(f"invalid JSON: nested more than {MAX_DEPTH} levels deep", line, col)
+        if values > MAX_VALUES:
+            raise ParseError(
+                f"invalid JSON: a document holds at most {MAX_VALUES:,} values (keys included)", 1, 1
+            )
         _check_json_text(text, data)
         return data
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from chartgen.formats.source import MAX_ALIAS_VALUES, MAX_DEPTH, MAX_FILE_BYTES
+from chartgen.formats.source import MAX_ALIAS_VALUES, MAX_DEPTH, MAX_FILE_BYTES, MAX_VALUES
 from chartgen.plan.production import chart_version
 from testing.trees import GREETING, PROFILES_BASIC, build_tree
 from tests.conftest import CliResult, run_cli
@@ -134,6 +134,14 @@ def test_an_alias_inside_what_it_names_is_refused(tmp_path: Path) -> None:
 def test_a_file_over_the_size_limit_is_refused(tmp_path: Path) -> None:
     repo(tmp_path, {WORKFLOW: FLOW + "# " + "x" * MAX_FILE_BYTES + "\n"})
     assert "larger than" in error_at(run("validate"), WORKFLOW, 1, 1)
+
+
+def test_a_document_of_too_many_values_is_refused(tmp_path: Path) -> None:
+    """4 MiB of `x,` is 2 million values: a profile that size took 25 s to generate."""
+    profile = PROD + "affinity: {a: [" + ",".join(["x"] * MAX_VALUES) + "]}\n"
+    repo(tmp_path, {"profiles/prod.yaml": profile})
+    message = error_at(run("generate", 10.0), "profiles/prod.yaml", after(PROD))
+    assert f"at most {MAX_VALUES:,} values" in message
 
 
 # Class 9: located errors instead of internal errors.
