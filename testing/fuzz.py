@@ -720,13 +720,14 @@ def _values_problems(chart: Path, schema: Any, docs: dict[str, Any]) -> list[str
 
     validator = jsonschema.Draft202012Validator(schema)
     base = docs.get(f"{chart.name}/values.yaml") or {}
+    overlays = {
+        r: o for r, o in docs.items() if r.startswith(f"{chart.name}/values-") and isinstance(o, dict)
+    }
     problems = []
-    for rel, overlay in docs.items():
-        if rel.startswith(f"{chart.name}/values-") and isinstance(overlay, dict):
-            merged = _merge(base, overlay)
-            for error in list(validator.iter_errors(merged))[:3]:
-                where = "/".join(str(p) for p in error.absolute_path)
-                problems.append(f"{rel}: schema: {where}: {error.message[:120]}")
+    for rel, overlay in (overlays or {f"{chart.name}/values.yaml": {}}).items():
+        for error in list(validator.iter_errors(_merge(base, overlay)))[:3]:
+            where = "/".join(str(p) for p in error.absolute_path)
+            problems.append(f"{rel}: schema: {where}: {error.message[:120]}")
     return problems
 
 

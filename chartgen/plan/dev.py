@@ -27,7 +27,7 @@ from chartgen.plan.model import (
 )
 from chartgen.plan.production import GENERATED, KUBE_VERSION_RANGE, object_names
 from chartgen.plan.schema import dev_schema
-from chartgen.plan.values import merge_resources, pod_settings
+from chartgen.plan.values import check_values, merge_resources, pod_settings
 from chartgen.profile.model import Profile
 from chartgen.values.model import DEVMODE_IMAGE, DevImage, DevValues, PullSecret, split_image
 from chartgen.workflow.model import WorkflowSet
@@ -46,6 +46,7 @@ def plan_dev(
     ) + pack_config_maps([f for f in resources if not _is_flat(f)], f"{chart_name}-nested", diag, origins)
     properties = data_files(props, "config")
     values = _values(profile)
+    check_values(DevValues, values, profile, diag, {"image": ("devmode", "image")})
     secret_name, keys, bindings = _secrets(wset, chart_name, diag)
     environment = EnvironmentData(
         namespace=profile.namespace,

@@ -15,7 +15,7 @@ from chartgen.plan.kinds import production_kinds
 from chartgen.plan.model import EnvironmentData, Provider, Runtime, Subject
 from chartgen.plan.network import Need, Target, admits_callers, api_server_egress, broker_egress, plan_network
 from chartgen.plan.secrets import plan_secrets
-from chartgen.plan.values import fill_placeholders, merge_resources, pod_settings
+from chartgen.plan.values import check_values, fill_placeholders, merge_resources, pod_settings
 from chartgen.profile.model import (
     EventingSettings,
     ImageSettings,
@@ -27,7 +27,6 @@ from chartgen.profile.model import (
     SecretsSettings,
     VaultSettings,
 )
-from chartgen.schema.check import Checker
 from chartgen.schema.spec import dump
 from chartgen.values.model import (
     MIN_REPLICAS,
@@ -136,20 +135,8 @@ def plan_environment(
         _check_callers(chart, facts, profile, network, diag)
     data.kinds = production_kinds(data, bool(facts.consumed), bool(facts.produced))
     if len(diag.errors) == errors:  # a rule above already said what is wrong, better
-        _check_values(values, profile, diag)
+        check_values(ProductionValues, values, profile, diag)
     return Environment(values, data)
-
-
-def _check_values(values: ProductionValues, profile: Profile, diag: Diagnostics) -> None:
-    """The values as planned (placeholders filled) meet the chart's own values.schema.json, or
-    helm refuses the chart: e.g. a repository the profile allows but an image name does not."""
-    checker = Checker("values")
-    checker.load(ProductionValues, dump(values))
-    for problem in checker.problems:
-        diag.error(
-            f"profile '{profile.env}' gives the chart a value it refuses: {problem.message}",
-            profile.location(*(str(part) for part in problem.at)),
-        )
 
 
 def _scaling(

@@ -7,7 +7,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from chartgen.profile.model import ProfileSettings
+from chartgen.errors import Diagnostics
+from chartgen.profile.model import Profile, ProfileSettings
+from chartgen.schema.check import Checker
+from chartgen.schema.spec import dump
 from chartgen.values.model import Service
 from chartgen.values.types import ResourceList, Resources
 
@@ -67,3 +70,25 @@ def fill_placeholders(text: str, known: dict[str, str], git_sha: Callable[[], st
         return git_sha() if name == "git_sha" else known[name]
 
     return PLACEHOLDER.sub(one, text)
+
+
+def check_values(
+    model: type,
+    values: Any,
+    profile: Profile,
+    diag: Diagnostics,
+    moved: dict[str, tuple[str, ...]] | None = None,
+) -> None:
+    """The values as planned (placeholders filled, images split) meet the chart's own
+    values.schema.json, or helm refuses the chart: e.g. a repository the profile allows but an
+    image name does not. Located at the profile's setting (`moved`: value key -> profile path)."""
+    checker = Checker("values")
+    checker.load(model, dump(values))
+    for problem in checker.problems:
+        at = [str(part) for part in problem.at]
+        if at and moved and at[0] in moved:
+            at = [*moved[at[0]]]
+        diag.error(
+            f"profile '{profile.env}' gives the chart a value it refuses: {problem.message}",
+            profile.location(*at),
+        )

@@ -287,3 +287,7 @@ def test_planned_values_meet_the_charts_own_schema(tmp_path: Path) -> None:
     repo(tmp_path, {"profiles/base.yaml": odd})
     message = error_at(run("generate"), "profiles/base.yaml", line_of(odd, "  repository:"), 15)
     assert "'image.repository' must be an image repository" in message
+    dev = textwrap.dedent(PROFILES_BASIC["profiles/dev.yaml"]).lstrip("\n")
+    repo(tmp_path, {"profiles/dev.yaml": dev + 'devmode: {image: "docker.io/apa\'che/x:1.0"}\n'})
+    message = error_at(run("generate"), "profiles/dev.yaml", after(dev), 18)
+    assert "'image.repository' must be an image repository" in message
