@@ -628,20 +628,12 @@ def run_case(
         codes.append(code)
         problems += _judge(case, command, code, out.getvalue(), err.getvalue(), crash_log)
         if command == "generate" and code == 0 and check_charts:
-            charts = _charts_folder(work)
-            problems += [Problem(case, "chart helm refuses", p) for p in chart_problems(charts)]
+            with contextlib.suppress(ValueError, KeyError, TypeError):  # no envelope: judged above
+                charts = Path(json.loads(out.getvalue())["result"]["out"])
+                problems += [Problem(case, "chart helm refuses", p) for p in chart_problems(charts)]
     if elapsed > bound:
         problems.append(Problem(case, "over time bound", f"{elapsed:.2f} s (bound {bound:g} s)"))
     return codes, elapsed, problems
-
-
-def _charts_folder(work: Path) -> Path:
-    """Where generate wrote: chartgen.yaml's `out` when it names one, else charts/."""
-    with contextlib.suppress(OSError, yaml.YAMLError, AttributeError, TypeError):
-        out = yaml.load((work / "chartgen.yaml").read_text(), Loader=_LOADER).get("out")
-        if isinstance(out, str):
-            return work / out
-    return work / "charts"
 
 
 def _judge(case: Case, command: str, code: int, out: str, err: str, crash_log: Path) -> list[Problem]:
