@@ -87,12 +87,20 @@ def load_settings(flags: Mapping[str, Any], cwd: Path | None = None) -> Settings
     kube_version = str(pick("kubeVersion", "CHARTGEN_KUBE_VERSION", DEFAULT_KUBE_VERSION)).lstrip("v")
     if not re.fullmatch(r"1\.[0-9]+(\.[0-9]+)?", kube_version):
         raise UserError(f"Kubernetes version '{kube_version}' is not like 1.34")
+    workflows = path("workflows", "CHARTGEN_WORKFLOWS", "workflows")
+    profiles = path("profiles", "CHARTGEN_PROFILES", "profiles")
+    out = path("out", "CHARTGEN_OUT", "charts")
+    out_in_file = flags.get("out") is None and not os.environ.get("CHARTGEN_OUT") and "out" in from_file
+    for key, folder in (("workflows", workflows), ("profiles", profiles)):
+        if source and out_in_file and folder.is_relative_to(out):  # generate would replace the inputs
+            message = f"'out' ({display_path(out)}) holds the {key} folder: charts go apart from the inputs"
+            raise UserError(diagnostics=[Diagnostic("error", message, source.location(0, ("out",)))])
     return Settings(
         root=base,
         name=str(pick("name", "CHARTGEN_NAME", base.name)),
-        workflows=path("workflows", "CHARTGEN_WORKFLOWS", "workflows"),
-        profiles=path("profiles", "CHARTGEN_PROFILES", "profiles"),
-        out=path("out", "CHARTGEN_OUT", "charts"),
+        workflows=workflows,
+        profiles=profiles,
+        out=out,
         kube_version=kube_version,
         exclude=exclude,
         chart_names=dict(from_file.get("charts", {})),

@@ -691,11 +691,14 @@ def chart_problems(charts: Path) -> list[str]:
                     docs[rel] = yaml.load(data, Loader=FastLoader)
                 except yaml.YAMLError as exc:
                     problems.append(f"{rel}: not YAML helm can read: {str(exc)[:120]}")
-            if "files" in path.relative_to(chart).parts and b"\0" not in data:
-                with contextlib.suppress(UnicodeDecodeError):
-                    found = _HELM_REFUSES.search(data.decode("utf-8"))
-                    if found:
-                        problems.append(f"{rel}: U+{ord(found.group()):04X} in a text file (YAML refuses it)")
+        plan = docs.get(f"{chart.name}/files/chartgen-data.yaml") or {}
+        for source in _text_sources(plan):  # files the templates put in a ConfigMap's `data`
+            with contextlib.suppress(OSError, UnicodeDecodeError):
+                found = _HELM_REFUSES.search((chart / source).read_bytes().decode("utf-8"))
+                if found:
+                    problems.append(
+                        f"{chart.name}/{source}: U+{ord(found.group()):04X} in text data (YAML refuses it)"
+                    )
         meta = docs.get(f"{chart.name}/Chart.yaml") or {}
         version = str(meta.get("version"))
         semver = _SEMVER.fullmatch(version)
@@ -705,6 +708,12 @@ def chart_problems(charts: Path) -> list[str]:
         if schema_path.exists():
             problems += _values_problems(chart, json.loads(schema_path.read_text()), docs)
     return problems
+
+
+def _text_sources(plan: Any) -> list[str]:
+    entries = [f for cm in plan.get("configMaps") or [] for f in cm.get("text") or []]
+    entries += plan.get("properties") or []
+    return [str(f["source"]) for f in entries if isinstance(f, dict) and "source" in f]
 
 
 def _values_problems(chart: Path, schema: Any, docs: dict[str, Any]) -> list[str]:

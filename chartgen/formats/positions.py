@@ -29,8 +29,7 @@ class PosNode:
 
 
 def yaml_trees(text: str, loader: Any) -> list[Any]:
-    """Position trees of the documents of a text the loader has already accepted (so their
-    size and depth are bounded: see formats/source.py)."""
+    """Position trees of the documents of a text (composed only: nothing is constructed)."""
     try:
         nodes = list(yaml.compose_all(text, Loader=loader))
     except yaml.YAMLError:
@@ -39,22 +38,45 @@ def yaml_trees(text: str, loader: Any) -> list[Any]:
 
 
 def _from_yaml_node(root: yaml.Node) -> PosNode:
-    top = PosNode(_mark(root))
+    """Each YAML node is walked once: a node an alias repeats gets a twin (its own key position,
+    the same children), so a bomb or a cycle costs no more than its text (a file may be
+    located before its bounds were checked, e.g. when its name is wrong)."""
+    made: dict[int, PosNode] = {}
+
+    def position(node: yaml.Node, key_pos: tuple[int, int] | None) -> PosNode | None:
+        """A new PosNode to fill, or None when `node` was met before (its twin is linked)."""
+        known = made.get(id(node))
+        if known is None:
+            made[id(node)] = PosNode(_mark(node), key_pos)
+        return None if known is not None else made[id(node)]
+
+    def twin(node: yaml.Node, key_pos: tuple[int, int] | None) -> PosNode:
+        known = made[id(node)]
+        if known.key_pos == key_pos:
+            return known
+        other = PosNode(known.pos, key_pos)
+        other.children = known.children
+        return other
+
+    top = position(root, None)
+    assert top is not None
     stack: list[tuple[yaml.Node, PosNode]] = [(root, top)]
     while stack:
         node, here = stack.pop()
         if isinstance(node, yaml.MappingNode):
             for k, v in node.value:
                 kp = _mark(k)
-                child = PosNode(_mark(v), kp)
+                child = position(v, kp)
+                if child is not None:
+                    stack.append((v, child))
                 for name in _key_names(k, kp):
-                    here.children[name] = child
-                stack.append((v, child))
+                    here.children[name] = child or twin(v, kp)
         elif isinstance(node, yaml.SequenceNode):
             for i, item in enumerate(node.value):
-                child = PosNode(_mark(item))
-                here.children[i] = child
-                stack.append((item, child))
+                child = position(item, None)
+                if child is not None:
+                    stack.append((item, child))
+                here.children[i] = child or twin(item, None)
     return top
 
 

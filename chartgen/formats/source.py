@@ -377,7 +377,7 @@ def _check_json_text(text: str, data: Any) -> None:
     raw = _JSON_RAW_REFUSED.search(text)
     if raw:
         code = ord(raw.group())
-        line, col = _line_col(text, raw.start())
+        line, col = text_position(text, raw.start())
         raise ParseError(
             f"control character U+{code:04X} must be escaped as \\u{code:04x} "
             "(YAML, which charts and SonataFlow flows are, refuses it raw)",
@@ -389,15 +389,10 @@ def _check_json_text(text: str, data: Any) -> None:
         try:
             json.dumps(data, ensure_ascii=False).encode()
         except UnicodeEncodeError:
-            line, col = _line_col(text, half.start())
+            line, col = text_position(text, half.start())
             raise ParseError(
                 f"invalid JSON: {half.group()} is half a surrogate pair, not a character", line, col
             ) from None
-
-
-def _line_col(text: str, offset: int) -> tuple[int, int]:
-    line = text.count("\n", 0, offset) + 1
-    return line, offset - text.rfind("\n", 0, offset)
 
 
 class ParseError(Exception):
@@ -477,7 +472,7 @@ class SourceFile:
             ) from None
         except _HugeInteger as exc:
             found = re.search(rf"(?<![0-9]){re.escape(exc.digits)}(?![0-9])", text)
-            line, col = _line_col(text, found.start() if found else 0)
+            line, col = text_position(text, found.start() if found else 0)
             raise ParseError(
                 f"invalid JSON: integer with more than {MAX_INT_DIGITS:,} digits", line, col
             ) from None
@@ -485,7 +480,7 @@ class SourceFile:
             data = _TOO_DEEP
         depth, values = (MAX_DEPTH + 1, 0) if data is _TOO_DEEP else _json_shape(data)
         if depth > MAX_DEPTH:
-            line, col = _line_col(text, _json_too_deep(text))
+            line, col = text_position(text, _json_too_deep(text))
             raise ParseError(f"invalid JSON: nested more than {MAX_DEPTH} levels deep", line, col)
         if values > MAX_VALUES:
             raise ParseError(

@@ -19,13 +19,15 @@ SPEC_FUNCTION_TYPES = ("rest", "asyncapi")
 
 
 def resolve(wset: WorkflowSet, diag: Diagnostics) -> None:
+    parsed: set[Path] = set()  # a spec that is not one is parsed (and reported) once too
     for project in wset.projects:
         files = {a.path.resolve(): a for a in project.assets}
         for wf in project.workflows:
             for fn in wf.functions:
                 if fn.type in SPEC_FUNCTION_TYPES and "#" in fn.operation:
                     fn.spec = _spec_ref(fn.operation, wf, project, files)
-                    if fn.spec.path is not None and fn.spec.path not in wset.specs:
+                    if fn.spec.path is not None and fn.spec.path not in parsed:
+                        parsed.add(fn.spec.path)
                         _parse_spec(fn.spec.path, files[fn.spec.path].content, wset, diag)
             schema = wf.data_input_schema
             if schema is not None and not is_remote(schema.name):

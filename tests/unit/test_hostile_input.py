@@ -131,6 +131,14 @@ def test_an_alias_inside_what_it_names_is_refused(tmp_path: Path) -> None:
     assert "inside the collection it names" in message
 
 
+def test_a_file_located_before_it_is_parsed_does_not_expand_its_aliases(tmp_path: Path) -> None:
+    """A profile with a wrong name is reported at its first line without being loaded: finding
+    that line composed the file and walked a cycle forever (found by the fuzzer)."""
+    bomb, _, _ = laughs()
+    repo(tmp_path, {"profiles/Prod.yaml": "extends: &c [1, *c]\nx:\n" + bomb})
+    assert "environment name" in error_at(run("generate"), "profiles/Prod.yaml", 1, 1)
+
+
 def test_a_file_over_the_size_limit_is_refused(tmp_path: Path) -> None:
     repo(tmp_path, {WORKFLOW: FLOW + "# " + "x" * MAX_FILE_BYTES + "\n"})
     assert "larger than" in error_at(run("validate"), WORKFLOW, 1, 1)
@@ -291,3 +299,10 @@ def test_planned_values_meet_the_charts_own_schema(tmp_path: Path) -> None:
     repo(tmp_path, {"profiles/dev.yaml": dev + 'devmode: {image: "docker.io/apa\'che/x:1.0"}\n'})
     message = error_at(run("generate"), "profiles/dev.yaml", after(dev), 18)
     assert "'image.repository' must be an image repository" in message
+
+
+@pytest.mark.parametrize("out", ["workflows", ".", "profiles"])
+def test_an_output_folder_holding_the_inputs_is_refused_at_out(tmp_path: Path, out: str) -> None:
+    """generate refused to replace the inputs, without saying where 'out' was set (fuzzer)."""
+    repo(tmp_path, {"chartgen.yaml": f"name: acme\nout: {out}\n"})
+    assert "charts go apart from the inputs" in error_at(run("generate"), "chartgen.yaml", 2, 6)
