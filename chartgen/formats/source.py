@@ -43,12 +43,12 @@ from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from chartgen.errors import Location, decode_error_position, text_position
+from chartgen.formats.confine import MAX_FILE_BYTES
 from chartgen.formats.json_positions import duplicate_key_position, json_trees
 from chartgen.formats.positions import PosNode, yaml_trees
 
 Pointer = tuple[str | int, ...]
 
-MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 100
 MAX_ALIAS_VALUES = 10_000
 MAX_VALUES = 200_000
