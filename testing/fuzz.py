@@ -32,12 +32,11 @@ import os
 import random
 import re
 import shutil
-import signal
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,6 +49,7 @@ from chartgen.formats.source import FastLoader
 from chartgen.profile.model import ProfileSettings
 from chartgen.schema.spec import Type, fields
 from chartgen.workflow import keys as workflow_keys
+from testing.timing import time_limit
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
@@ -574,20 +574,6 @@ class Report:
         }
 
 
-@contextlib.contextmanager
-def _hard_stop(seconds: float) -> Iterator[None]:
-    def stop(signum: int, frame: object) -> None:
-        raise _Stalled
-
-    previous = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def _write(files: Tree, root: Path) -> None:
     for rel, data in files.items():
         path = root / rel
@@ -616,7 +602,11 @@ def run_case(
         tempfile.tempdir = str(crash_dir)
         start = time.perf_counter()
         try:
-            with _hard_stop(HARD_STOP), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            with (
+                time_limit(HARD_STOP, _Stalled()),
+                contextlib.redirect_stdout(out),
+                contextlib.redirect_stderr(err),
+            ):
                 code = main(["-C", str(work), "--output", "json", command])
         except _Stalled:
             problems.append(Problem(case, "stall", f"{command} still running after {HARD_STOP:g} s"))

@@ -8,11 +8,9 @@ and generate never writes a chart helm would refuse.
 from __future__ import annotations
 
 import re
-import signal
 import textwrap
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -20,6 +18,7 @@ import yaml
 
 from chartgen.formats.source import MAX_ALIAS_VALUES, MAX_DEPTH, MAX_FILE_BYTES, MAX_VALUES
 from chartgen.plan.production import chart_version
+from testing.timing import time_limit
 from testing.trees import GREETING, PROFILES_BASIC, build_tree
 from tests.conftest import CliResult, run_cli
 
@@ -51,20 +50,9 @@ def repo(root: Path, extra: dict[str, str | bytes] | None = None) -> Path:
     return build_tree(root, {**files, **(extra or {})})
 
 
-@contextmanager
-def within(seconds: float) -> Iterator[None]:
+def within(seconds: float) -> AbstractContextManager[None]:
     """Fail (instead of hanging CI) when the block runs longer than `seconds`."""
-
-    def expire(signum: int, frame: object) -> None:
-        raise TimeoutError(f"still running after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+    return time_limit(seconds, TimeoutError(f"still running after {seconds} s"))
 
 
 def run(command: str, seconds: float = 5.0) -> CliResult:
