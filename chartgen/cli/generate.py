@@ -7,6 +7,7 @@ from typing import Any
 
 from chartgen.cli.common import add_workflow_options, settings_from
 from chartgen.cli.output import Outcome, Printer
+from chartgen.errors import EXIT_OK, EXIT_USER
 from chartgen.flows.generate import run_generate
 from chartgen.formats.source import display_path
 
@@ -16,38 +17,71 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         "generate",
         parents=parents,
         help="write the dev chart(s) and one production chart per workflow project",
-        description="Generate Helm charts. With no flags, settings come from ./chartgen.yaml.",
+        description="Generate Helm charts. With no flags, settings come from ./chartgen.yaml. "
+        "Only files whose bytes change are rewritten; each chart keeps the version its "
+        "Chart.yaml already has (a new chart starts at 0.1.0: see `chartgen version bump`).",
     )
     add_workflow_options(p)
     p.add_argument("--profiles", metavar="DIR", help="profiles folder (default: profiles)")
     p.add_argument("--out", metavar="DIR", help="output folder for charts (default: charts)")
     p.add_argument("--name", help="repository name, used for dev charts <name>-<env> (default: folder name)")
+    p.add_argument(
+        "--chart",
+        dest="only",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help="generate only this chart, reading only its project (repeatable; others are kept)",
+    )
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 listing the files that differ from what generate would write",
+    )
 
 
 def run(args: argparse.Namespace, printer: Printer) -> Outcome:
     settings = settings_from(args)
-    with printer.progress("generating") as step:
-        result = run_generate(settings, step)
+    charts = tuple(dict.fromkeys(args.only))
+    with printer.progress("checking" if args.check else "generating") as step:
+        result = run_generate(settings, step, charts=charts, check=args.check)
     out = display_path(settings.out)
+    if args.check:
+        for line in result.drift:
+            printer.line(f"✖ {line}")
+        if result.drift:
+            printer.result(
+                f"{len(result.drift)} files differ from what generate writes: run chartgen generate"
+            )
+        else:
+            printer.result(f"{len(result.plans)} charts in {out} are what generate writes")
+        code = EXIT_USER if result.drift else EXIT_OK
+        return Outcome({"out": str(settings.out), "drift": result.drift}, result.diagnostics, code)
+    emitted = result.emitted
+    written = set(emitted.written) if emitted else set()
+    versions = emitted.versions if emitted else {}
     for plan in result.plans:
         files = (
             [f"values-{e}.yaml" for e in plan.environments] if plan.kind == "production" else ["values.yaml"]
         )
+        mark, state = ("✔", "written") if plan.name in written else ("=", "unchanged")
         printer.line(
-            f"✔ {out}/{plan.name} ({plan.kind}; {len(plan.workflows)} workflows; {', '.join(files)})"
+            f"{mark} {out}/{plan.name} {versions.get(plan.name, '')} ({state}; {plan.kind}; "
+            f"{len(plan.workflows)} workflows; {', '.join(files)})"
         )
-    removed = result.emitted.removed if result.emitted else []
+    removed = emitted.removed if emitted else []
     for name in removed:
         printer.line(f"- {out}/{name} (stale, removed)")
-    printer.result(f"{len(result.plans)} charts written to {out}")
-    charts = [
+    printer.result(f"{len(result.plans)} charts in {out}: {len(written)} written, {len(removed)} removed")
+    charts_json = [
         {
             "name": p.name,
             "kind": p.kind,
-            "version": p.chart["version"],
+            "version": versions.get(p.name),
+            "written": p.name in written,
             "workflows": p.workflows,
             "environments": p.environments,
         }
         for p in result.plans
     ]
-    return Outcome({"out": str(settings.out), "charts": charts, "removed": removed}, result.diagnostics)
+    return Outcome({"out": str(settings.out), "charts": charts_json, "removed": removed}, result.diagnostics)

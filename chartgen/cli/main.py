@@ -34,11 +34,27 @@ from chartgen.errors import (
 )
 
 # Command modules are imported only when their command runs: startup stays cheap.
-COMMANDS = ("validate", "generate", "lint", "cluster", "test", "dev", "schema")
+COMMANDS = (
+    "validate",
+    "generate",
+    "lint",
+    "version",
+    "diff",
+    "release",
+    "verify",
+    "cluster",
+    "test",
+    "dev",
+    "schema",
+)
 HELP = {
     "validate": "check workflow projects (located errors, nothing written)",
     "generate": "write the dev chart(s) and one production chart per workflow project",
     "lint": "helm lint --strict, helm template and strict schema checks of every chart",
+    "version": "check or bump chart versions against a base branch (exact, immutable versions)",
+    "diff": "what a pull request changes in each chart and environment (rendered by helm)",
+    "release": "package and publish charts whose version is not released yet (OCI or a chart repo)",
+    "verify": "check the provenance (signature) of a packaged or released chart",
     "cluster": "start or stop a local Kubernetes control plane (real API server, simulated nodes)",
     "test": "install, helm test, upgrade, roll back and uninstall every chart on a cluster",
     "dev": "work with a running dev pod (hot deploy)",

@@ -10,13 +10,17 @@ from pathlib import Path
 
 from chartgen.config import Settings
 from chartgen.emit.switch import settle_output
-from chartgen.emit.writer import EmitResult, emit_charts
+from chartgen.emit.writer import EmitResult, emit_charts, output_drift
 from chartgen.errors import Diagnostic, Diagnostics, UserError
 from chartgen.flows.validate import Progress, load_and_check, step
 from chartgen.formats.source import display_path
-from chartgen.plan import plan_charts
+from chartgen.plan import dev_chart_name, plan_charts
 from chartgen.plan.model import ChartPlan
 from chartgen.profile.loader import load_profiles
+from chartgen.profile.model import Profile
+from chartgen.workflow.discover import discover
+from chartgen.workflow.loader import project_rel
+from chartgen.workflow.names import dns_name
 
 
 @dataclass
@@ -24,29 +28,52 @@ class GenerateResult:
     plans: list[ChartPlan]
     emitted: EmitResult | None
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    drift: list[str] = field(default_factory=list)  # --check: what differs from the committed charts
 
 
-def run_generate(settings: Settings, progress: Progress | None = None) -> GenerateResult:
-    """validate -> plan -> emit; nothing is written unless every step succeeded."""
+def run_generate(
+    settings: Settings, progress: Progress | None = None, charts: tuple[str, ...] = (), check: bool = False
+) -> GenerateResult:
+    """validate -> plan -> emit; nothing is written unless every step succeeded. `charts` limits
+    the work to those charts (others are neither read nor removed); `check` writes nothing and
+    lists what differs between the output folder and what generate would write."""
     diag = Diagnostics()
-    for note in settle_output(settings.out):  # an interrupted run's switch, even if this run fails
-        diag.warning(note)
-    plans = plan_repository(settings, diag, progress)
-    step(progress, f"writing {len(plans)} charts")
+    if not check:
+        for note in settle_output(settings.out):  # an interrupted run's switch, even if this run fails
+            diag.warning(note)
+    plans = plan_repository(settings, diag, progress, charts=charts)
     chart_dirs = os.path.relpath(settings.out, settings.root)
-    emitted = emit_charts(plans, settings.out, chart_dirs) if plans or settings.out.exists() else None
+    if check:
+        step(progress, f"comparing {len(plans)} charts with {display_path(settings.out)}")
+        drift = output_drift(plans, settings.out, chart_dirs, prune=not charts)
+        return GenerateResult(plans, None, diag.sorted(), drift)
+    step(progress, f"writing {len(plans)} charts")
+    emitted = (
+        emit_charts(plans, settings.out, chart_dirs, prune=not charts)
+        if plans or settings.out.exists()
+        else None
+    )
     for note in emitted.notes if emitted else []:
         diag.warning(note)
     return GenerateResult(plans, emitted, diag.sorted())
 
 
 def plan_repository(
-    settings: Settings, diag: Diagnostics, progress: Progress | None = None, dev_env: str | None = None
+    settings: Settings,
+    diag: Diagnostics,
+    progress: Progress | None = None,
+    dev_env: str | None = None,
+    charts: tuple[str, ...] = (),
 ) -> list[ChartPlan]:
-    """Every chart of the repository, planned (or, with `dev_env`, only that dev profile's chart);
-    raises (with every problem) when anything is wrong."""
-    wset = load_and_check(settings.workflows, settings.exclude, diag, progress)
+    """Every chart of the repository, planned (with `dev_env`, only that dev profile's chart; with
+    `charts`, only those, loading only their projects); raises (with every problem) when anything
+    is wrong."""
     profiles = load_profiles(settings.profiles, diag)
+    only = None
+    if charts:  # the selection needs the profiles (dev chart names)
+        diag.raise_if_errors()
+        only = _selection(settings, profiles, charts)
+    wset = load_and_check(settings.workflows, settings.exclude, diag, progress, only)
     diag.raise_if_errors()
     if dev_env is not None:
         dev = [p for p in profiles if p.mode == "dev"]
@@ -56,7 +83,9 @@ def plan_repository(
             raise UserError(
                 f"no dev profile '{dev_env}' in {display_path(settings.profiles)} (dev profiles: {known})"
             )
-    if not wset.projects:
+    if charts:
+        profiles = [p for p in profiles if p.mode != "dev" or dev_chart_name(settings.name, p.env) in charts]
+    if not wset.projects and not charts:
         diag.warning(f"no workflow projects found under {display_path(settings.workflows)}")
     if not profiles:
         diag.warning(f"no profile with a 'mode' in {display_path(settings.profiles)}: nothing to generate")
@@ -65,7 +94,29 @@ def plan_repository(
         wset, profiles, settings.name, settings.chart_names, _git_sha(settings.workflows), diag
     )
     diag.raise_if_errors()
-    return plans
+    return [p for p in plans if p.name in charts] if charts else plans
+
+
+def _selection(
+    settings: Settings, profiles: list[Profile], charts: tuple[str, ...]
+) -> Callable[[str, str], bool]:
+    """Which projects to load for the chosen charts: a dev chart needs every project; a
+    production chart only its own. An unknown name is an error that lists the known ones."""
+    dev = {dev_chart_name(settings.name, p.env) for p in profiles if p.mode == "dev"}
+    found = discover(settings.workflows.resolve(), settings.exclude) if settings.workflows.is_dir() else None
+    production: dict[str, str] = {}
+    if found is not None and any(p.mode == "production" for p in profiles):
+        for fp in found.projects:
+            rel = project_rel(fp, settings.workflows.resolve())
+            production[settings.chart_names.get(rel) or dns_name(fp.root.name)] = rel
+    unknown = sorted(set(charts) - dev - set(production))
+    if unknown:
+        known = ", ".join(sorted(dev | set(production))) or "none"
+        raise UserError(f"--chart {', '.join(unknown)}: no such chart (charts: {known})")
+    if dev & set(charts):
+        return lambda rel, name: True
+    wanted = {production[c] for c in charts}
+    return lambda rel, name: rel in wanted
 
 
 def _git_sha(folder: Path) -> Callable[[], str]:

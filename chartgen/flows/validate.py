@@ -33,10 +33,14 @@ def run_validate(
 
 
 def load_and_check(
-    workflows: Path, exclude: tuple[str, ...], diag: Diagnostics, progress: Progress | None = None
+    workflows: Path,
+    exclude: tuple[str, ...],
+    diag: Diagnostics,
+    progress: Progress | None = None,
+    only: Callable[[str, str], bool] | None = None,
 ) -> WorkflowSet:
     step(progress, f"loading {display_path(workflows)}")
-    wset = load_workflows(workflows, diag, exclude)
+    wset = load_workflows(workflows, diag, exclude, only)
     resolve(wset, diag)
     step(progress, f"validating {len(wset.workflows)} workflows in {len(wset.projects)} projects")
     validate(wset, diag)

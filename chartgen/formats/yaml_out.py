@@ -23,6 +23,11 @@ class Quoted(str):
     """A string always written in double quotes (Chart.yaml appVersion)."""
 
 
+class Literal(str):
+    """A multi-line string written as a literal block (`key: |`), the way ruamel.yaml writes
+    one, when it can be (one final newline, no blank line, no control character); else quoted."""
+
+
 def scalar(value: Any) -> str:
     if value is None:
         return "null"
@@ -68,6 +73,9 @@ def _lines(data: Any, indent: int) -> list[str]:
             elif isinstance(value, list) and value:
                 out.append(head)
                 out += _lines(value, indent)  # a sequence under a key is not indented
+            elif isinstance(value, Literal) and _is_literal_block(value):
+                out.append(f"{head} |")
+                out += [f"{pad}  {line}" for line in value[:-1].split("\n")]
             else:
                 out.append(f"{head} {_inline(value)}")
         return out
@@ -92,6 +100,18 @@ def _inline(value: Any) -> str:
     if isinstance(value, list):
         return "[]"
     return scalar(value)
+
+
+def _is_literal_block(text: str) -> bool:
+    lines = text[:-1].split("\n")
+    return (
+        text.endswith("\n")
+        and not text.endswith("\n\n")
+        and not lines[0][:1].isspace()
+        and all(line.strip() for line in lines)
+        and not _NOT_PRINTABLE.search(text)
+        and not any(ord(c) < 0x20 and c != "\n" for c in text)
+    )
 
 
 def dump_yaml(data: Any, header: str = "") -> bytes:

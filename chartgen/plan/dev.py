@@ -148,7 +148,6 @@ def _chart_yaml(
             f"from {projects} projects, hot-reloaded from {RESOURCES_PATH}"
         ),
         "type": "application",
-        "version": "0.1.0",
         "appVersion": "dev",
         "kubeVersion": KUBE_VERSION_RANGE,
         "keywords": ["serverless-workflow", "sonataflow", "devmode"],

@@ -21,13 +21,6 @@ from chartgen.workflow.names import dns_name
 
 GENERATED = "chartgen/generated"
 KUBE_VERSION_RANGE = ">=1.27.0-0"
-# SemVer 2 as helm checks it (https://semver.org: no empty or leading-zero identifiers, ASCII);
-# helm also keeps each of the three numbers in 64 bits.
-_ID = r"(?:0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*)"
-_SEMVER = re.compile(
-    rf"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(?:-{_ID}(?:\.{_ID})*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?"
-)
-_UINT64 = 2**64
 
 
 def plan_production(
@@ -103,19 +96,6 @@ def app_version_of(project: Project) -> str:
     return max(versions, key=_version_key) if versions else "0.0.0"
 
 
-def chart_version(app_version: str) -> str:
-    """A SemVer 2 chart version from the workflow version (1.0 -> 1.0.0)."""
-    text = app_version.lstrip("vV")
-    semver = _SEMVER.fullmatch(text)
-    if semver and all(len(n) <= 20 and int(n) < _UINT64 for n in semver.groups()):
-        return text
-    numbers = re.findall(r"[0-9]+", text)[:3]
-    if not numbers or any(len(n) > 20 or int(n) >= _UINT64 for n in numbers):
-        return "0.1.0"
-    parts = [str(int(n)) for n in numbers] + ["0"] * (3 - len(numbers))
-    return ".".join(parts)
-
-
 def _version_key(version: str) -> tuple[tuple[tuple[int, str], ...], str]:
     """Numbers compared as numbers (by length, then digits: no conversion of huge ones)."""
     numbers = (n.lstrip("0") for n in re.findall(r"[0-9]+", version))
@@ -131,7 +111,6 @@ def chart_yaml(
         "name": name,
         "description": f"Workflow runtime for project {project.rel} (workflows: {listed})",
         "type": "application",
-        "version": chart_version(app_version),
         "appVersion": app_version,
         "kubeVersion": KUBE_VERSION_RANGE,
         "keywords": ["serverless-workflow", "sonataflow", "workflow"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,14 @@ from chartgen.workflow.discover import FoundProject, discover
 from chartgen.workflow.model import Asset, Project, SecretKeyName, Workflow, WorkflowSet
 
 
-def load_workflows(base: Path, diag: Diagnostics, exclude: tuple[str, ...] = ()) -> WorkflowSet:
-    """Every project under `base` (a folder, or one workflow file given on purpose)."""
+def load_workflows(
+    base: Path,
+    diag: Diagnostics,
+    exclude: tuple[str, ...] = (),
+    only: Callable[[str, str], bool] | None = None,
+) -> WorkflowSet:
+    """Every project under `base` (a folder, or one workflow file given on purpose); with
+    `only`, just the projects for which only(rel, folder name) is true."""
     base = base.resolve()
     if base.is_file():
         return _load_single_file(base, diag)
@@ -29,8 +36,14 @@ def load_workflows(base: Path, diag: Diagnostics, exclude: tuple[str, ...] = ())
         diag.warning(f"workflow file ignored: {why}", Location(display_path(path)))
     result = WorkflowSet(base)
     for fp in found.projects:
-        result.projects.append(_load_project(fp, base, diag))
+        if only is None or only(project_rel(fp, base), fp.root.name):
+            result.projects.append(_load_project(fp, base, diag))
     return result
+
+
+def project_rel(fp: FoundProject, base: Path) -> str:
+    """The project's name in settings and messages: its folder, relative to the workflows folder."""
+    return fp.root.relative_to(base).as_posix() if fp.root != base else fp.root.name
 
 
 def _load_single_file(path: Path, diag: Diagnostics) -> WorkflowSet:
@@ -39,7 +52,7 @@ def _load_single_file(path: Path, diag: Diagnostics) -> WorkflowSet:
 
 
 def _load_project(fp: FoundProject, base: Path, diag: Diagnostics) -> Project:
-    rel = fp.root.relative_to(base).as_posix() if fp.root != base else fp.root.name
+    rel = project_rel(fp, base)
     project = Project(name=fp.root.name, root=fp.root, resources=fp.resources, rel=rel)
     for path in fp.workflow_files:
         wf = load_workflow_file(path, fp.resources, diag, root=base)

@@ -31,7 +31,7 @@ def test_generate_from_chartgen_yaml_with_no_flags(tmp_path: Path) -> None:
     assert sorted(p.name for p in (tmp_path / "charts").iterdir()) == ["acme-dev", "ct.yaml", "greet"]
     chart = yaml.safe_load((tmp_path / "charts/greet/Chart.yaml").read_text())
     assert chart["apiVersion"] == "v2"
-    assert chart["version"] == "1.0.0"
+    assert chart["version"] == "0.1.0"
     assert chart["appVersion"] == "1.0"
     assert 'appVersion: "1.0"' in (tmp_path / "charts/greet/Chart.yaml").read_text()
     assert sorted(p.name for p in (tmp_path / "charts/greet").glob("values*.yaml")) == [
