@@ -304,8 +304,14 @@ def test_ct_lint_and_install_upgrade(cluster: Cluster, tmp_path: Path) -> None:
     wf = repo / "workflows/invoice-sync/invoice-sync.sw.yaml"
     wf.write_text(wf.read_text().replace('version: "2.0.0"', 'version: "2.0.1"'))
     assert run_cli("-C", str(repo), "generate").code == 0
-    commit(repo, "invoice-sync 2.0.1")
-    assert (repo / "charts/ct.yaml").is_file()
+    commit(repo, "invoice-sync 2.0.1, version not bumped")
+    subprocess.run(["git", "push", "-q", "origin", "change"], cwd=repo, check=True)
+    # ct runs on a fresh clone, as CI checks a pull request out.
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", "-b", "change", str(remote), str(clone)], check=True)
+    for key, value in (("user.email", "e2e@example.invalid"), ("user.name", "e2e")):
+        subprocess.run(["git", "config", key, value], cwd=clone, check=True)
+    assert (clone / "charts/ct.yaml").is_file()
 
     venv_bin = Path(os.sys.executable).parent
     env = {
@@ -315,16 +321,28 @@ def test_ct_lint_and_install_upgrade(cluster: Cluster, tmp_path: Path) -> None:
         "KUBECONFIG": str(cluster.kubeconfig),
         "HELM_CACHE_HOME": str(tmp_path / "helm-cache"),
     }
-    if CRDS.is_dir():  # ct installs the charts as they are: their custom resources need CRDs
-        install_crds(cluster.kubectl(), [CRDS])
     ct = str(find_tool("ct"))
-    for args in (["lint"], ["install", "--upgrade"]):
+
+    def run_ct(*args: str) -> subprocess.CompletedProcess[str]:
         start = time.monotonic()
         done = subprocess.run(
-            [ct, *args, "--config", "charts/ct.yaml", "--all"],
-            cwd=repo, env=env, capture_output=True, text=True, timeout=900,
+            [ct, *args, "--config", "charts/ct.yaml"],
+            cwd=clone, env=env, capture_output=True, text=True, timeout=900,
         )  # fmt: skip
         timed(f"ct {' '.join(args)}", start)
+        return done
+
+    # The version check is on: a changed chart under its old version fails ct lint...
+    unbumped = run_ct("lint")
+    assert unbumped.returncode != 0
+    assert "invoice-sync" in unbumped.stdout + unbumped.stderr
+    # ... and passes once `chartgen version bump` raised it.
+    assert run_cli("-C", str(clone), "version", "bump", "--base", "origin/main").code == 0
+    commit(clone, "bump invoice-sync")
+    for args in (["lint"], ["install", "--upgrade", "--all"]):
+        if args[0] == "install" and CRDS.is_dir():  # ct installs the charts as they are: CRDs first
+            install_crds(cluster.kubectl(), [CRDS])
+        done = run_ct(*args)
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
 
