@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the pinned external tools chartgen's tests use, into one cache folder.
-#   scripts/toolchain.sh [helm ...]     (default: everything)
+#   scripts/toolchain.sh [helm ...]     (default: everything: helm kube etcd kwok ct registry)
 # Idempotent: a tool already built at the pinned version is reused.
 # Cache: $CHARTGEN_CACHE (default ~/.cache/chartgen); binaries in $CHARTGEN_CACHE/bin.
 set -euo pipefail
@@ -10,6 +10,7 @@ K8S_VERSION=v1.34.4       # kube-apiserver, kube-controller-manager, kube-schedu
 ETCD_VERSION=v3.6.14
 KWOK_VERSION=v0.8.0       # kwok, kwokctl
 CT_VERSION=v3.14.0        # chart-testing
+REGISTRY_VERSION=v3.1.2   # CNCF distribution registry (release tests: a real OCI registry on 127.0.0.1)
 
 CACHE=${CHARTGEN_CACHE:-$HOME/.cache/chartgen}
 BIN=$CACHE/bin
@@ -112,8 +113,18 @@ install_ct() {
   echo "ct $CT_VERSION: built in $((SECONDS - start))s"
 }
 
+# The CNCF distribution registry: `chartgen release` tests push charts to it on loopback.
+install_registry() {
+  if stamp_ok registry "$REGISTRY_VERSION"; then echo "registry $REGISTRY_VERSION: cached"; return; fi
+  need_go registry
+  local start=$SECONDS
+  GOBIN=$BIN CGO_ENABLED=0 go install "github.com/distribution/distribution/v3/cmd/registry@$REGISTRY_VERSION"
+  stamp registry "$REGISTRY_VERSION"
+  echo "registry $REGISTRY_VERSION: built in $((SECONDS - start))s"
+}
+
 tools=("$@")
-[ ${#tools[@]} -gt 0 ] || tools=(helm kube etcd kwok ct)
+[ ${#tools[@]} -gt 0 ] || tools=(helm kube etcd kwok ct registry)
 for tool in "${tools[@]}"; do
   case $tool in
     helm) install_helm ;;
@@ -121,6 +132,7 @@ for tool in "${tools[@]}"; do
     etcd) install_etcd ;;
     kwok) install_kwok ;;
     ct) install_ct ;;
+    registry) install_registry ;;
     *) echo "unknown tool: $tool" >&2; exit 2 ;;
   esac
 done

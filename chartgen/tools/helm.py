@@ -6,9 +6,23 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from chartgen.tools.locate import cache_dir
 from chartgen.tools.runner import Completed, run
+
+# Registries reached over plain HTTP: only this machine's (a test or a local mirror); any
+# other registry is HTTPS, so credentials and charts never cross a network in clear.
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def is_loopback(url: str) -> bool:
+    """True when `url` (oci://HOST[:PORT]/PATH or http://...) names this machine."""
+    return (urlsplit(url).hostname or "") in LOOPBACK_HOSTS
+
+
+def _plain_http(url: str) -> list[str]:
+    return ["--plain-http"] if url.startswith("oci://") and is_loopback(url) else []
 
 
 @dataclass
@@ -67,3 +81,59 @@ class Helm:
 
     def version(self) -> str:
         return self._run(["version", "--template", "{{ .Version }}"]).stdout.strip()
+
+    # --- packaging and distribution (chartgen release / verify) ---
+
+    def package(
+        self,
+        chart: Path,
+        destination: Path,
+        sign_key: str | None = None,
+        keyring: Path | None = None,
+        passphrase_file: Path | None = None,
+    ) -> Completed:
+        """`helm package` into `destination`; with `sign_key`, also `<chart>.tgz.prov` signed with
+        that key of the (legacy, secret) `keyring`."""
+        args: list[str | Path] = ["package", chart, "--destination", destination]
+        if sign_key:
+            args += ["--sign", "--key", sign_key]
+            if keyring:
+                args += ["--keyring", keyring]
+            if passphrase_file:
+                args += ["--passphrase-file", passphrase_file]
+        return self._run(args)
+
+    def push(self, package: Path, remote: str) -> Completed:
+        """`helm push` to `oci://HOST/PATH` (a `.prov` beside the package is pushed with it)."""
+        return self._run(["push", package, remote, *_plain_http(remote)], timeout=300)
+
+    def show_chart(self, ref: str, version: str, repo_url: str | None = None) -> Completed:
+        """Chart.yaml of a released chart: `ref` is `oci://HOST/PATH/NAME`, or NAME with `repo_url`."""
+        return self._run(["show", "chart", ref, "--version", version, *self._source(ref, repo_url)])
+
+    def pull(
+        self, ref: str, version: str, destination: Path, prov: bool = False, repo_url: str | None = None
+    ) -> Completed:
+        args: list[str | Path] = ["pull", ref, "--version", version, "--destination", destination]
+        if prov:
+            args.append("--prov")
+        return self._run([*args, *self._source(ref, repo_url)], timeout=300)
+
+    def verify(self, package: Path, keyring: Path) -> Completed:
+        """`helm verify`: the `.prov` beside `package` is signed by a key of `keyring` and names
+        the package's sha256."""
+        return self._run(["verify", package, "--keyring", keyring])
+
+    def repo_index(self, folder: Path, merge: Path | None = None, url: str | None = None) -> Completed:
+        """`helm repo index`: writes `folder/index.yaml` for the packages in `folder`, keeping
+        every entry of `merge` (an existing index.yaml) as it is."""
+        args: list[str | Path] = ["repo", "index", folder]
+        if merge:
+            args += ["--merge", merge]
+        if url:
+            args += ["--url", url]
+        return self._run(args)
+
+    @staticmethod
+    def _source(ref: str, repo_url: str | None) -> list[str]:
+        return ["--repo", repo_url] if repo_url else _plain_http(ref)
