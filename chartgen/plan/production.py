@@ -20,6 +20,7 @@ from chartgen.workflow.model import Project, SpecDoc
 from chartgen.workflow.names import dns_name
 
 GENERATED = "chartgen/generated"
+NO_VERSION = "0.0.0"  # appVersion of a chart whose workflows declare none (with a warning)
 KUBE_VERSION_RANGE = ">=1.27.0-0"
 
 
@@ -33,6 +34,13 @@ def plan_production(
     diag: Diagnostics,
 ) -> ChartPlan:
     app_version = app_version_of(project)
+    if app_version == NO_VERSION:
+        first = (project.roots or project.workflows)[0]
+        diag.warning(
+            f"workflow '{first.id}' has no version: chart '{name}' gets appVersion {NO_VERSION} "
+            "(add `version:` to the workflow)",
+            first.loc((), key=False),
+        )
     facts = project_facts(project, specs, diag)
     environments = {p.env: plan_environment(name, facts, p, app_version, git_sha, diag) for p in profiles}
     files = project_files(project, diag)
@@ -93,7 +101,7 @@ def _events(chart: str, facts: ProjectFacts) -> Events:
 def app_version_of(project: Project) -> str:
     """The version the project's root workflows declare (the highest if they differ)."""
     versions = {w.version for w in (project.roots or project.workflows) if w.version}
-    return max(versions, key=_version_key) if versions else "0.0.0"
+    return max(versions, key=_version_key) if versions else NO_VERSION
 
 
 def _version_key(version: str) -> tuple[tuple[tuple[int, str], ...], str]:

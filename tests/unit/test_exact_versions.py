@@ -204,3 +204,15 @@ def test_unchanged_files_survive_as_the_same_inode_when_links_work(tmp_path: Pat
     assert run_cli("generate").code == 0
     assert values.stat().st_ino == ino
     assert os.stat(tmp_path / "charts/greet/values-prod.yaml").st_nlink == 1
+
+
+def test_a_workflow_without_version_is_said_not_silent(tmp_path: Path) -> None:
+    repo(tmp_path)
+    wf = tmp_path / "workflows/greet/greeting.sw.yaml"
+    wf.write_text(wf.read_text().replace('version: "1.0"\n', ""))
+    result = run_cli("generate")
+    assert result.code == 0
+    assert (
+        "workflows/greet/greeting.sw.yaml:1:1: warning: workflow 'greeting' has no version: "
+        "chart 'greet' gets appVersion 0.0.0"
+    ) in result.err
