@@ -1,0 +1,67 @@
+"""`chartgen diff --base REF`: what a pull request changes in each chart and environment."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from chartgen.cli.common import settings_from
+from chartgen.cli.output import Outcome, Printer
+from chartgen.errors import EXIT_OK, EXIT_USER
+from chartgen.flows.diff import run_diff
+from chartgen.tools.helm import Helm
+from chartgen.tools.locate import find_helm
+from chartgen.verify.diff_report import to_json, to_markdown, to_text
+
+
+def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "diff",
+        parents=parents,
+        help="what a pull request changes in each chart and environment (rendered by helm)",
+        description="Render every chart whose files changed since the merge-base of HEAD and REF, "
+        "at the base and in the working tree, with each environment's values; report the objects "
+        "added, removed and changed, the version change, and whether the pods roll. Secret values "
+        "are never shown. Exit 1 when a chart could not be rendered.",
+    )
+    p.add_argument("--base", required=True, metavar="REF", help="branch, tag or commit to compare with")
+    p.add_argument(
+        "--env",
+        dest="envs",
+        metavar="ENV",
+        action="append",
+        default=[],
+        help="only this environment (repeatable)",
+    )
+    p.add_argument(
+        "--chart",
+        dest="only",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help="only this chart (repeatable)",
+    )
+    p.add_argument(
+        "--format",
+        choices=("text", "markdown", "json"),
+        default="text",
+        help="text, markdown (a pull request comment) or json (default: text)",
+    )
+    p.add_argument("--charts", metavar="DIR", help="charts folder (default: the generate output folder)")
+    p.add_argument("--kube-version", metavar="X.Y", help="Kubernetes version to render for (default 1.34)")
+    p.add_argument("--jobs", type=int, metavar="N", help="parallel helm runs (default: CPU count)")
+
+
+def run(args: argparse.Namespace, printer: Printer) -> Outcome:
+    settings = settings_from(args)
+    helm = Helm(find_helm())
+    result = run_diff(settings, helm, args.base, tuple(dict.fromkeys(args.only)), tuple(args.envs), args.jobs)
+    data = to_json(result)
+    if args.format == "json":
+        printer.result(json.dumps(data, indent=2), multiline=True)
+    elif args.format == "markdown":
+        printer.result(to_markdown(result), multiline=True)
+    else:
+        printer.result(to_text(result), multiline=True)
+    return Outcome(data, exit_code=EXIT_OK if result.ok else EXIT_USER)

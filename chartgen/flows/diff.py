@@ -1,0 +1,218 @@
+"""`chartgen diff`: render every chart a pull request changes, at its base and at head, with
+each environment's values, and compare the objects (verify/objects_diff.py).
+
+Only the charts whose files changed are read and rendered (git says which), so one changed
+chart in a repository of a thousand costs a few helm runs. A chart helm cannot render is
+reported for its environment and the others still are.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import yaml
+
+from chartgen.config import Settings
+from chartgen.emit.switch import settle_output
+from chartgen.errors import UserError
+from chartgen.formats.source import ParseError, SourceFile
+from chartgen.tools.runner import Completed
+from chartgen.verify.objects_diff import (
+    ChartDiff,
+    DiffResult,
+    EnvDiff,
+    ObjectChange,
+    Status,
+    compare,
+    parse_objects,
+)
+from chartgen.version.chartfile import parse_chart_yaml, version_fields
+from chartgen.version.git import find_base
+
+Objects = dict[str, dict[str, Any]]
+
+
+class Renderer(Protocol):
+    """What diff needs of helm."""
+
+    def template(
+        self, release: str, chart: Path, values: Sequence[Path], kube_version: str, namespace: str
+    ) -> Completed: ...
+
+
+@dataclass
+class Side:
+    """One chart as it is at the base or at head."""
+
+    folder: Path
+    version: str
+    dev: bool
+    values: dict[str, list[Path]] = field(default_factory=dict)  # environment -> extra values files
+    namespaces: dict[str, str] = field(default_factory=dict)
+
+
+def run_diff(
+    settings: Settings,
+    helm: Renderer,
+    base_ref: str,
+    charts: Sequence[str] = (),
+    environments: Sequence[str] = (),
+    jobs: int | None = None,
+) -> DiffResult:
+    settle_output(settings.out)  # never read a charts folder an interrupted generate left mixed
+    base = find_base(settings.out, base_ref)
+    names = sorted(base.changed_charts())
+    if charts:
+        known = base.chart_names() | {n for n in charts if (settings.out / n / "Chart.yaml").is_file()}
+        unknown = [n for n in charts if n not in known]
+        if unknown:
+            raise UserError(f"--chart {', '.join(unknown)}: no such chart at the base or at head")
+        names = [n for n in names if n in charts]
+    result = DiffResult(base_ref, base.sha)
+    with tempfile.TemporaryDirectory(prefix="chartgen-diff-") as tmp:
+        pairs = []
+        for name in names:
+            old = _write_base(base.files(name), Path(tmp) / name)
+            new = settings.out / name if (settings.out / name / "Chart.yaml").is_file() else None
+            if old or new:
+                pairs.append((name, old, new))
+        diffs = _diff_charts(pairs, helm, settings.kube_version, environments, jobs)
+    result.charts = [d for d in diffs if d.error or d.environments]
+    return result
+
+
+def _write_base(files: dict[str, bytes] | None, folder: Path) -> Path | None:
+    """The chart as committed at the base, written out for helm (None: not a chart there)."""
+    if not files or "Chart.yaml" not in files:
+        return None
+    for rel, content in files.items():
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_bytes(content)
+    return folder
+
+
+def _diff_charts(
+    pairs: list[tuple[str, Path | None, Path | None]],
+    helm: Renderer,
+    kube_version: str,
+    only: Sequence[str],
+    jobs: int | None,
+) -> list[ChartDiff]:
+    """Read both sides of every chart, render every (side, environment) in one pool, compare."""
+    sides: dict[str, tuple[Side | None, Side | None]] = {}
+    diffs: list[ChartDiff] = []
+    for name, old, new in pairs:
+        try:
+            sides[name] = (read_side(old) if old else None, read_side(new) if new else None)
+        except UserError as exc:
+            diffs.append(ChartDiff(name, "changed", None, None, False, error=str(exc)))
+    work = [
+        (side.folder, name, env, side.values[env], side.namespaces[env])
+        for name, pair in sides.items()
+        for side in pair
+        if side is not None
+        for env in side.values
+        if not only or env in only
+    ]
+
+    def render(item: tuple[Path, str, str, list[Path], str]) -> tuple[Objects | None, str]:
+        folder, name, _env, values, namespace = item
+        return render_objects(helm, folder, name, values, kube_version, namespace)
+
+    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 2) as pool:
+        rendered = {(item[0], item[2]): out for item, out in zip(work, pool.map(render, work), strict=True)}
+    for name, (old_side, new_side) in sides.items():
+        diffs.append(_chart_diff(name, old_side, new_side, rendered, only))
+    return sorted(diffs, key=lambda d: d.chart)
+
+
+def _chart_diff(
+    name: str,
+    old: Side | None,
+    new: Side | None,
+    rendered: dict[tuple[Path, str], tuple[Objects | None, str]],
+    only: Sequence[str],
+) -> ChartDiff:
+    status: Status = "new" if old is None else "removed" if new is None else "changed"
+    chart = ChartDiff(
+        name,
+        status,
+        old.version if old else None,
+        new.version if new else None,
+        any(s.dev for s in (old, new) if s),
+    )
+    envs = sorted({e for s in (old, new) if s for e in s.values if not only or e in only})
+    for env in envs:
+        a = rendered.get((old.folder, env)) if old and env in old.values else None
+        b = rendered.get((new.folder, env)) if new and env in new.values else None
+        chart.environments.append(_env_diff(env, a, b, status))
+    return chart
+
+
+def _env_diff(
+    env: str, a: tuple[Objects | None, str] | None, b: tuple[Objects | None, str] | None, status: str
+) -> EnvDiff:
+    errors = [f"{side}: {out[1]}" for side, out in (("base", a), ("head", b)) if out and out[0] is None]
+    if errors:
+        return EnvDiff(env, error="\n".join(errors))
+    note = ""
+    if status == "changed" and a is None:
+        note = "new environment"
+    elif status == "changed" and b is None:
+        note = "environment removed"
+    base_objects = a[0] if a and a[0] is not None else {}
+    head_objects = b[0] if b and b[0] is not None else {}
+    objects: list[ObjectChange] = compare(base_objects, head_objects)
+    return EnvDiff(env, objects, note)
+
+
+def read_side(folder: Path) -> Side:
+    """The version, the mode and the environments of a chart folder (a located UserError when
+    its Chart.yaml cannot be read)."""
+    meta = parse_chart_yaml((folder / "Chart.yaml").read_bytes(), folder / "Chart.yaml")
+    annotations = meta["annotations"] if isinstance(meta.get("annotations"), dict) else {}
+    dev = str(annotations.get("chartgen/mode", "")) == "dev"
+    side = Side(folder, version_fields(meta).version, dev)
+    envs = {p.name[len("values-") : -len(".yaml")]: [p] for p in sorted(folder.glob("values-*.yaml"))}
+    if not envs:  # a dev chart: its one environment, from values.yaml alone
+        envs = {str(annotations.get("chartgen/environment") or "default"): []}
+    namespaces = _namespaces(folder)
+    side.values = envs
+    side.namespaces = {env: namespaces.get(env, "default") for env in envs}
+    return side
+
+
+def _namespaces(folder: Path) -> dict[str, str]:
+    """Each environment's namespace, from what generate decided (files/chartgen-data.yaml)."""
+    path = folder / "files" / "chartgen-data.yaml"
+    try:
+        docs = SourceFile(path).documents() if path.is_file() else []
+    except (ParseError, OSError):
+        return {}  # helm reports what is wrong with the chart when it renders
+    envs = docs[0].get("environments") if docs and isinstance(docs[0], dict) else None
+    if not isinstance(envs, dict):
+        return {}
+    return {
+        str(env): str(data["namespace"])
+        for env, data in envs.items()
+        if isinstance(data, dict) and isinstance(data.get("namespace"), str)
+    }
+
+
+def render_objects(
+    helm: Renderer, folder: Path, release: str, values: list[Path], kube_version: str, namespace: str
+) -> tuple[Objects | None, str]:
+    """(objects by key, "") or (None, why helm could not render them)."""
+    done = helm.template(release, folder, values, kube_version, namespace)
+    if not done.ok:
+        return None, done.stderr.strip() or f"helm template exited with {done.returncode}"
+    try:
+        return parse_objects(done.stdout, namespace), ""
+    except yaml.YAMLError as exc:
+        return None, f"helm template produced invalid YAML: {exc}"

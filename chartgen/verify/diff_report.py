@@ -1,0 +1,188 @@
+"""The diff result as text (a terminal, a CI log), Markdown (a pull request comment) and JSON.
+
+Names, environments and error messages come from the repository: in Markdown they are written
+with HTML entities for the characters that would make a table cell, a link, emphasis or HTML
+of them, and every block of content is fenced with more backticks than it holds, so nothing
+in a chart can close its fence or change the comment's layout. Control characters are escaped
+where the text is printed (cli/output.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any
+
+from chartgen.verify.objects_diff import ChartDiff, DiffResult, EnvDiff, ObjectChange
+
+DEV_ONLY = "Only the dev chart changes: nothing changes in production environments."
+NO_CHANGES = "No chart changes."
+MAX_FIELDS = 8  # listed per object in a summary line; the diff has them all
+_SIGN = {"added": "+", "removed": "-", "changed": "~"}
+_ENTITIES = {c: f"&#{ord(c)};" for c in "&<>|`*_[]\\#~"}
+
+
+def version_text(c: ChartDiff) -> str:
+    if c.status == "new":
+        return f"new chart {c.head_version}"
+    if c.status == "removed":
+        return f"removed chart (was {c.base_version})"
+    if c.base_version == c.head_version:
+        return f"{c.head_version} (version unchanged)"
+    return f"{c.base_version} → {c.head_version}"
+
+
+def rolls_text(env: EnvDiff) -> str:
+    return f"yes ({', '.join(env.rolls)})" if env.rolls else "no"
+
+
+def fields_text(o: ObjectChange) -> str:
+    shown = o.fields[:MAX_FIELDS]
+    more = len(o.fields) - len(shown)
+    return ", ".join(shown) + (f", and {more} more" if more else "")
+
+
+# --- text ----------------------------------------------------------------------------------
+
+
+def to_text(result: DiffResult) -> str:
+    lines: list[str] = []
+    for c in result.charts:
+        lines.append(f"{c.chart} {version_text(c)}{' (dev chart)' if c.dev else ''}")
+        if c.error:
+            lines.append(f"  error: {c.error}")
+        for env in c.environments:
+            lines += _env_text(env)
+    lines.append(_summary(result))
+    return "\n".join(lines)
+
+
+def _env_text(env: EnvDiff) -> list[str]:
+    head = f"  {env.environment}:" + (f" {env.note}" if env.note else "")
+    if env.error:
+        return [head, *(f"    error: {line}" for line in env.error.splitlines() or [""])]
+    if not env.objects:
+        return [f"{head} no change in the rendered objects"]
+    lines = [head]
+    for o in env.objects:
+        lines.append(f"    {_SIGN[o.change]} {o.key}" + (f" ({fields_text(o)})" if o.fields else ""))
+        if o.workload:
+            lines.append(f"      rolls pods: {'yes (' + ', '.join(o.rolls) + ')' if o.rolls else 'no'}")
+        lines += [f"      {line}" for line in o.diff.splitlines()]
+    return lines
+
+
+def _summary(result: DiffResult) -> str:
+    if not result.charts:
+        return NO_CHANGES
+    failed = sum(1 for c in result.charts if c.errors)
+    text = f"{len(result.charts)} charts changed since {result.base} ({result.commit[:12]})"
+    if failed:
+        text += f"; {failed} could not be rendered"
+    return text + (f"\n{DEV_ONLY}" if result.dev_only else "")
+
+
+# --- Markdown ------------------------------------------------------------------------------
+
+
+def md(text: str) -> str:
+    """Text as Markdown that shows exactly that text, in a table cell or in HTML."""
+    return "".join(_ENTITIES.get(ch, ch) for ch in text.replace("\r", " ").replace("\n", " "))
+
+
+def code(text: str) -> str:
+    """An inline code span `text` cannot close (its delimiter is longer than any backtick run)."""
+    text = text.replace("\r", " ").replace("\n", " ")
+    ticks = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
+def fenced(content: str, info: str = "") -> str:
+    """A fenced code block that `content` cannot close: its fence is longer than any run of
+    backticks inside."""
+    longest = max((len(run) for run in re.findall(r"`+", content)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{info}\n{content}\n{fence}"
+
+
+def to_markdown(result: DiffResult) -> str:
+    out = ["## chartgen diff", ""]
+    if not result.charts:
+        return "\n".join([*out, NO_CHANGES, ""])
+    out += [f"Compared with {md(result.base)} (merge-base {md(result.commit[:12])}).", ""]
+    if result.dev_only:
+        out += [DEV_ONLY, ""]
+    out += [
+        "| Chart | Version | Environment | Added | Changed | Removed | Rolls pods |",
+        "| --- | --- | --- | ---: | ---: | ---: | --- |",
+    ]
+    for c in result.charts:
+        out += _rows(c)
+    out.append("")
+    for c in result.charts:
+        out += _errors(c)
+        for env in c.environments:
+            out += _details(c, env)
+    return "\n".join(out)
+
+
+def _rows(c: ChartDiff) -> list[str]:
+    name, version = md(c.chart), md(version_text(c)) + (" (dev)" if c.dev else "")
+    if c.error:
+        return [f"| {name} | {version} | — | — | — | — | error: not rendered |"]
+    rows = []
+    for env in c.environments:
+        where = md(env.environment) + (f" ({md(env.note)})" if env.note else "")
+        if env.error:
+            rows.append(f"| {name} | {version} | {where} | — | — | — | error: not rendered |")
+            continue
+        counts = " | ".join(str(env.count(k)) for k in ("added", "changed", "removed"))
+        rows.append(f"| {name} | {version} | {where} | {counts} | {md(rolls_text(env))} |")
+    return rows
+
+
+def _errors(c: ChartDiff) -> list[str]:
+    out = []
+    for env, error in [("", c.error)] + [(e.environment, e.error) for e in c.environments]:
+        if error:
+            where = f" ({md(env)})" if env else ""
+            out += [f"**Error in {md(c.chart)}{where}:**", "", fenced(error, "text"), ""]
+    return out
+
+
+def _details(c: ChartDiff, env: EnvDiff) -> list[str]:
+    if not env.objects:
+        return []
+    counts = ", ".join(f"{env.count(k)} {k}" for k in ("added", "changed", "removed") if env.count(k))
+    out = [f"<details><summary>{md(c.chart)} · {md(env.environment)}: {counts}</summary>", ""]
+    for o in env.objects:
+        line = f"- `{_SIGN[o.change]}` {code(o.key)}"
+        if o.fields:
+            line += ": " + ", ".join(code(f) for f in o.fields[:MAX_FIELDS])
+            line += f", and {len(o.fields) - MAX_FIELDS} more" if len(o.fields) > MAX_FIELDS else ""
+        if o.rolls:
+            line += f" — rolls pods: {md(', '.join(o.rolls))}"
+        out.append(line)
+    diffs = [o.diff for o in env.objects if o.diff]
+    if diffs:
+        out += ["", fenced("\n".join(diffs), "diff")]
+    return [*out, "", "</details>", ""]
+
+
+# --- JSON ----------------------------------------------------------------------------------
+
+
+def to_json(result: DiffResult) -> dict[str, Any]:
+    data = _camel(dataclasses.asdict(result))
+    data["ok"] = result.ok
+    data["devOnly"] = result.dev_only
+    return dict(data)
+
+
+def _camel(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {re.sub(r"_([a-z])", lambda m: m[1].upper(), k): _camel(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_camel(v) for v in data]
+    return data
