@@ -76,7 +76,8 @@ def _summary(result: DiffResult) -> str:
     if not result.charts:
         return NO_CHANGES
     failed = sum(1 for c in result.charts if c.errors)
-    text = f"{len(result.charts)} charts changed since {result.base} ({result.commit[:12]})"
+    count = len(result.charts)
+    text = f"{count} chart{'s' if count != 1 else ''} changed since {result.base} ({result.commit[:12]})"
     if failed:
         text += f"; {failed} could not be rendered"
     return text + (f"\n{DEV_ONLY}" if result.dev_only else "")
