@@ -23,6 +23,8 @@ _ENTITIES = {c: f"&#{ord(c)};" for c in "&<>|`*_[]\\#~"}
 
 
 def version_text(c: ChartDiff) -> str:
+    if c.base_version is None and c.head_version is None:
+        return "(Chart.yaml not read)"
     if c.status == "new":
         return f"new chart {c.head_version}"
     if c.status == "removed":

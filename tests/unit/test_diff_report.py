@@ -286,6 +286,15 @@ def test_text_report_lines() -> None:
     assert text.endswith("4 charts changed since main (0123456789ab); 1 could not be rendered")
 
 
+def test_an_unreadable_chart_is_an_error_of_its_own() -> None:
+    result = DiffResult(
+        "main", "0" * 40, [ChartDiff("bad", "changed", None, None, False, error="Chart.yaml:1:1: x")]
+    )
+    assert not result.ok
+    assert to_text(result).startswith("bad (Chart.yaml not read)\n  error: Chart.yaml:1:1: x\n")
+    assert "| bad | (Chart.yaml not read) | — | — | — | — | error: not rendered |" in to_markdown(result)
+
+
 def test_json_is_the_result_in_camel_case() -> None:
     data = json.loads(json.dumps(to_json(sample_result())))
     assert data["ok"] is False
