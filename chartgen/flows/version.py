@@ -22,7 +22,7 @@ from chartgen.formats.source import FastLoader, display_path
 from chartgen.tools.helm import Helm
 from chartgen.version.chartfile import parse_chart_yaml, version_fields, write_version
 from chartgen.version.digest import CHART_FILE, chart_digest
-from chartgen.version.git import Base, find_base, working_files
+from chartgen.version.git import Base, find_base, open_repo, working_files
 from chartgen.version.rules import ChartSnapshot, bump_kind, changes_text, chart_data
 from chartgen.version.semver import NotSemVer, Version
 
@@ -65,8 +65,6 @@ class _Side:
 
 def default_ref(charts: Path) -> str:
     """origin/main when the repository has it, else main."""
-    from chartgen.version.git import open_repo
-
     repo = open_repo(charts if charts.exists() else charts.parent)
     return "origin/main" if "origin/main" in {r.name for r in repo.refs} else "main"
 

@@ -221,11 +221,12 @@ def _selector(obj: dict[str, Any]) -> Any:
 
 def workflow_reasons(base: Mapping[str, bytes], head: Mapping[str, bytes]) -> Iterator[Reason]:
     old, new = _workflows(base), _workflows(head)
+    # A dev chart keeps no instances (no persistence): removals are still major, for its users.
+    dev = chart_data(head).get("kind") == "dev"
     for wid in old:
         if wid not in new:
-            yield Reason(
-                "major", f"workflow '{wid}' removed (its persisted instances cannot resume)", "removed"
-            )
+            why = "" if dev else " (its persisted instances cannot resume)"
+            yield Reason("major", f"workflow '{wid}' removed{why}", "removed")
     for wid, parts in new.items():
         if wid not in old:
             yield Reason("minor", f"workflow '{wid}' added", "added")
@@ -234,12 +235,8 @@ def workflow_reasons(base: Mapping[str, bytes], head: Mapping[str, bytes]) -> It
             before = old[wid].get(part, [])
             for name in before:
                 if name not in names:
-                    yield Reason(
-                        "major",
-                        f"{part} '{name}' removed from workflow '{wid}' "
-                        f"(persisted instances {_STUCK[part]} cannot resume)",
-                        "removed",
-                    )
+                    why = "" if dev else f" (persisted instances {_STUCK[part]} cannot resume)"
+                    yield Reason("major", f"{part} '{name}' removed from workflow '{wid}'{why}", "removed")
             for name in names:
                 if name not in before:
                     yield Reason("minor", f"{part} '{name}' added to workflow '{wid}'", "added")

@@ -214,7 +214,7 @@ def test_one_changed_chart_in_a_thousand_is_checked_fast(tmp_path: Path) -> None
     assert (
         report.charts[0].problems[0].startswith("chart-0500: content changed but the version is still 1.0.0")
     )
-    assert elapsed < 0.5, elapsed
+    assert elapsed < 1.0, elapsed  # about 0.1 s on a laptop; CI machines are busier
 
 
 def test_a_hand_set_version_too_small_for_the_change_is_raised(examples: Path) -> None:

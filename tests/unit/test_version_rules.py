@@ -253,6 +253,18 @@ def test_workflow_parts_added_are_minor_removed_major(key: str, part: str, item:
     assert "cannot resume" in descriptions(removed)[0]
 
 
+def test_dev_chart_removals_are_major_without_the_persistence_note() -> None:
+    def dev(files: dict[str, bytes]) -> dict[str, bytes]:
+        return {**files, "files/chartgen-data.yaml": b"kind: dev\n" + files["files/chartgen-data.yaml"]}
+
+    more = chart(workflows=workflow_with(lambda d: d["states"].append({"name": "Wait"})))
+    result = bump(dev(more), dev(chart()))
+    assert (result.kind, descriptions(result)) == (
+        "major",
+        ["state 'Wait' removed from workflow 'order-approval'"],
+    )
+
+
 def test_json_workflow_files_are_read() -> None:
     def as_json(files: dict[str, bytes]) -> dict[str, bytes]:
         out = {k: v for k, v in files.items() if not k.endswith(".sw.yaml")}
