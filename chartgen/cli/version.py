@@ -77,9 +77,8 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
             _show_bump(printer, chart)
         bumped = sum(1 for c in report.charts if c.status == "bumped")
         verdict = f"{bumped} version{'s' if bumped != 1 else ''} written"
-    printer.result(
-        f"{len(report.charts)} charts changed since {report.base[:12]} (merge-base with {ref}): {verdict}"
-    )
+    count = f"{len(report.charts)} chart{'s' if len(report.charts) != 1 else ''}"
+    printer.result(f"{count} changed since {report.base[:12]} (merge-base with {ref}): {verdict}")
     return Outcome(_json(report), exit_code=EXIT_OK if report.ok else EXIT_USER)
 
 
