@@ -434,6 +434,22 @@ def run_release(
     on_chart: Callable[[ChartRelease], None] | None = None,
 ) -> list[ChartRelease]:
     repo = open_repo(charts if charts.exists() else charts.parent)
+    try:  # gitpython keeps `git cat-file` processes per Repo: closed when done
+        return _release_all(repo, charts, target, helm, only, base, signing, on_chart)
+    finally:
+        repo.close()
+
+
+def _release_all(
+    repo: git.Repo,
+    charts: Path,
+    target: Target,
+    helm: Helm,
+    only: tuple[str, ...],
+    base: str | None,
+    signing: Signing | None,
+    on_chart: Callable[[ChartRelease], None] | None,
+) -> list[ChartRelease]:
     try:
         repo.head.commit  # noqa: B018 - raises on a repository without commits
     except ValueError:
@@ -441,8 +457,11 @@ def run_release(
     owned = owned_charts(charts)
     names = list(only) or sorted(owned)
     if base:
-        changed = find_base(charts, base).changed_charts()
-        names = [n for n in names if n in changed]
+        found = find_base(charts, base)
+        try:
+            names = [n for n in names if n in found.changed_charts()]
+        finally:
+            found.repo.close()
     ctx = Context(
         repo,
         Path(str(repo.working_tree_dir)).resolve(),
