@@ -67,7 +67,8 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
     helm = Helm(find_helm())
 
     def show(r: ChartRelease) -> None:
-        printer.result(f"{MARKS[r.state]} {r.name} {r.version} {r.message}".replace("  ", " "))
+        where = f"{r.name} {r.version}".strip() + (":" if r.state == "failed" else "")
+        printer.result(f"{MARKS[r.state]} {where} {r.message}")
         if r.state == "released" and r.changes:
             printer.line(f"    changes: {summary(r.changes)}")
 

@@ -7,7 +7,12 @@ For one chart, every step is a reason to stop before anything is published:
    `origin` without force: of two runs releasing one version, git lets exactly one claim it;
 4. `helm package` (signed when a key is configured) into a temporary folder, then `helm push`
    (OCI) or a copy plus a merged index.yaml under an exclusive lock (chart repository folder).
-A chart that fails is reported and the others are still released.
+A chart that fails is reported and the others are still released. Failure messages do not
+repeat the chart's name: the report line (and the JSON entry) carries it.
+
+Without an `origin` remote, a tag claims the version in this clone only: two clones releasing
+one version to the same OCI registry at once could both push (OCI tags are mutable); a chart
+repository folder is still arbitrated by its lock.
 """
 
 from __future__ import annotations
@@ -225,7 +230,7 @@ def parse_target(to: str | None, repo_dir: str | None, repo_url: str | None) -> 
 
 def _refuse_other(name: str, version: str, released: str, digest: str) -> None:
     if released != digest:
-        raise ReleaseError(f"{name} {version} is already released with other content: bump the version")
+        raise ReleaseError(f"{version} is already released with other content: bump the version")
 
 
 @dataclass
@@ -248,7 +253,7 @@ def release_chart(ctx: Context, folder: Path) -> ChartRelease:
     except KeyError:
         committed = None
     if committed != files:
-        raise ReleaseError(f"{folder.name}: {rel} differs from the last commit: commit the chart first")
+        raise ReleaseError(f"{rel} differs from the last commit: commit the chart first")
     meta = parse_chart_yaml(files[CHART_FILE], folder / CHART_FILE)
     fields = version_fields(meta)
     name = str(meta.get("name") or folder.name)
@@ -256,11 +261,11 @@ def release_chart(ctx: Context, folder: Path) -> ChartRelease:
     try:
         Version.parse(fields.version)
     except NotSemVer as exc:
-        raise ReleaseError(f"{name}: {exc}") from None
+        raise ReleaseError(str(exc)) from None
     digest = chart_digest(meta, files)
     if fields.digest != digest:
         raise ReleaseError(
-            f"{name}: Chart.yaml's {DIGEST_KEY} does not match the chart's content "
+            f"Chart.yaml's {DIGEST_KEY} does not match the chart's content "
             "(edited by hand?): run chartgen generate and commit"
         )
     released = ctx.target.released_digest(ctx.helm, name, fields.version)
@@ -474,7 +479,7 @@ def _release_all(
     for name in names:
         folder = owned.get(name)
         if folder is None:
-            outcome = ChartRelease(name, message=f"no chart {name} generated in {display_path(charts)}")
+            outcome = ChartRelease(name, message=f"no such chart generated in {display_path(charts)}")
         else:
             outcome = _guarded(ctx, folder)
         results.append(outcome)

@@ -4,6 +4,7 @@ HTTP, with git repositories that push their tags to a bare `origin`."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -157,6 +158,12 @@ def test_oci_release_tags_every_chart_then_is_a_noop(
     assert code == 0, err
     assert lines_of(lines, "=") == set(ALL_CHARTS)
     assert "= order-approval 0.1.0 already released (same digest)" in lines
+    as_json = run_cli("-C", str(workspace.working_tree_dir), "--output", "json", "release", "--to", to)
+    charts = json.loads(as_json.out)["result"]["charts"]
+    assert {(c["name"], c["state"]) for c in charts} == {(name, "skipped") for name in ALL_CHARTS}
+    # --base: only charts changed since the merge-base (none since HEAD).
+    code, lines, err = release(workspace, "--to", to, "--base", "HEAD")
+    assert (code, lines[-1]) == (0, f"0 charts for {to}: 0 released, 0 already released, 0 failed")
 
 
 def test_changed_content_without_a_bump_is_refused_naming_the_chart(
@@ -185,10 +192,7 @@ def test_changed_content_without_a_bump_is_refused_naming_the_chart(
     code, lines, _ = release(workspace, "--to", to)
     assert code == 1
     assert "invoice-sync" in lines_of(lines, "✖")
-    assert (
-        "✖ invoice-sync 0.1.0 invoice-sync 0.1.0 is already released with other content: bump the version"
-        in lines
-    )
+    assert "✖ invoice-sync 0.1.0: 0.1.0 is already released with other content: bump the version" in lines
     assert {"order-approval", "shipment-tracker"} <= lines_of(lines, "=")
 
 
@@ -251,6 +255,14 @@ def test_signed_release_verifies_and_a_tampered_package_does_not(
 ) -> None:
     secret, public = keys
     to = target(registry, request)
+    # A key the keyring does not hold: this chart fails and its version is not claimed.
+    code, lines, _ = release(
+        workspace, "--to", to, "--chart", "invoice-sync", "--sign-key", "nobody", "--keyring", str(secret)
+    )
+    assert code == 1
+    assert lines[0].startswith("✖ invoice-sync 0.1.0: helm package invoice-sync failed: ")
+    assert not workspace.git.tag("-l", "invoice-sync-0.1.0")
+    assert "invoice-sync-0.1.0" not in workspace.git.ls_remote("--tags", "origin")
     sign = ("--sign-key", "chartgen test", "--keyring", str(secret))
     assert release(workspace, "--to", to, "--chart", "invoice-sync", *sign)[0] == 0
     store = tmp_path / "store"
@@ -313,7 +325,7 @@ def test_two_releases_of_one_version_at_once_exactly_one_wins(
     winner, loser = (0, 1) if results[0].returncode == 0 else (1, 0)
     lost = results[loser].stdout + results[loser].stderr
     assert "Traceback" not in lost
-    assert "✖ invoice-sync 0.1.0" in lost
+    assert "✖ invoice-sync 0.1.0: " in lost
     assert "bump the version" in lost
     winner_sha = clones[winner].head.commit.hexsha
     assert f"{winner_sha}\trefs/tags/invoice-sync-0.1.0" in workspace.git.ls_remote("--tags", "origin")
