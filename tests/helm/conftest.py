@@ -1,18 +1,34 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from chartgen.errors import ToolError
 from chartgen.tools.helm import Helm
+from chartgen.tools.locate import find_tool
+from testing.registry import Registry, running_registry
 from testing.variants import VARIANTS, make_variant
 from tests.conftest import REPO, run_cli
 
 CRDS = REPO.parent / "shared" / "crds"
 Render = Callable[..., list[dict[str, Any]]]
+
+
+@pytest.fixture(scope="session")
+def registry(tmp_path_factory: pytest.TempPathFactory, helm_binary: Path) -> Iterator[Registry]:
+    try:
+        binary = find_tool("registry")
+    except ToolError:
+        if os.environ.get("CI"):
+            pytest.fail("the registry binary is missing: scripts/toolchain.sh must run first")
+        pytest.skip("the CNCF distribution registry is not built (run scripts/toolchain.sh registry)")
+    with running_registry(binary, tmp_path_factory.mktemp("registry")) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

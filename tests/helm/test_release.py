@@ -18,32 +18,19 @@ import git
 import pytest
 import yaml
 
-from chartgen.errors import ToolError
 from chartgen.flows.release import parse_target, redact
 from chartgen.tools.helm import Helm, is_loopback
 from chartgen.tools.locate import find_tool
 from chartgen.version.chartfile import parse_chart_yaml, version_fields
 from chartgen.version.digest import chart_digest
 from chartgen.version.git import working_files
-from testing.registry import Registry, running_registry, serving
+from testing.registry import Registry, serving
 from tests.conftest import REPO, run_cli
 
 pytestmark = pytest.mark.helm
 
 PROD_CHARTS = ("invoice-sync", "order-approval", "shipment-tracker")
 ALL_CHARTS = ("acme-workflows-dev", *PROD_CHARTS)
-
-
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory: pytest.TempPathFactory, helm_binary: Path) -> Iterator[Registry]:
-    try:
-        binary = find_tool("registry")
-    except ToolError:
-        if os.environ.get("CI"):
-            pytest.fail("the registry binary is missing: scripts/toolchain.sh must run first")
-        pytest.skip("the CNCF distribution registry is not built (run scripts/toolchain.sh registry)")
-    with running_registry(binary, tmp_path_factory.mktemp("registry")) as running:
-        yield running
 
 
 @pytest.fixture(scope="module")
