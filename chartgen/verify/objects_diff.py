@@ -120,7 +120,10 @@ def object_key(obj: dict[str, Any], namespace: str, qualified: bool = False) -> 
 
 
 def compare(base: dict[str, dict[str, Any]], head: dict[str, dict[str, Any]]) -> list[ObjectChange]:
-    """Every object added, removed or changed from `base` to `head`, sorted by key."""
+    """Every object added, removed or changed from `base` to `head`, sorted by key. The chart
+    version label on each object's own metadata is left out: a version bump changes it on every
+    object, and the report states the version change once. On a pod template it stays (the
+    label change rolls the pods)."""
     changes = []
     for key in sorted(base.keys() | head.keys()):
         if key not in base:
@@ -128,8 +131,22 @@ def compare(base: dict[str, dict[str, Any]], head: dict[str, dict[str, Any]]) ->
         elif key not in head:
             changes.append(ObjectChange(key, "removed"))
         elif base[key] != head[key]:
-            changes.append(changed_object(key, base[key], head[key]))
+            old, new = _without_version_label(base[key]), _without_version_label(head[key])
+            if old != new:
+                changes.append(changed_object(key, old, new))
     return changes
+
+
+VERSION_LABEL = "helm.sh/chart"  # <chart>-<version>, on every object of a chart
+
+
+def _without_version_label(obj: dict[str, Any]) -> dict[str, Any]:
+    labels = _get(obj, ("metadata", "labels"))
+    if not isinstance(labels, dict) or VERSION_LABEL not in labels:
+        return obj
+    copied = copy.deepcopy(obj)
+    del copied["metadata"]["labels"][VERSION_LABEL]
+    return copied
 
 
 def changed_object(key: str, old: dict[str, Any], new: dict[str, Any]) -> ObjectChange:

@@ -307,3 +307,21 @@ def test_json_is_the_result_in_camel_case() -> None:
         "removed",
         "added",
     ]
+
+
+def test_the_chart_version_label_alone_is_not_a_change_but_rolls_a_pod_template() -> None:
+    def objects(version: str) -> dict[str, dict[str, Any]]:
+        labels = {"app.kubernetes.io/name": "app", "helm.sh/chart": f"app-{version}"}
+        return {
+            "Service/app": {"kind": "Service", "metadata": {"name": "app", "labels": dict(labels)}},
+            "Deployment/app": {
+                "kind": "Deployment",
+                "metadata": {"name": "app", "labels": dict(labels)},
+                "spec": {"template": {"metadata": {"labels": dict(labels)}, "spec": {"containers": []}}},
+            },
+        }
+
+    changes = compare(objects("0.1.0"), objects("0.2.0"))
+    assert [(c.key, c.fields, c.rolls) for c in changes] == [
+        ("Deployment/app", ['spec.template.metadata.labels["helm.sh/chart"]'], ["pod labels"])
+    ]
