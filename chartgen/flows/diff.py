@@ -14,15 +14,12 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
-
-import yaml
+from typing import Any
 
 from chartgen.config import Settings
 from chartgen.emit.switch import settle_output
 from chartgen.errors import UserError
-from chartgen.formats.source import ParseError, SourceFile
-from chartgen.tools.runner import Completed
+from chartgen.verify.chart_env import ChartEnvironment, Renderer, chart_environments, render, write_chart
 from chartgen.verify.objects_diff import (
     ChartDiff,
     DiffResult,
@@ -30,20 +27,12 @@ from chartgen.verify.objects_diff import (
     ObjectChange,
     Status,
     compare,
-    parse_objects,
+    object_key,
 )
 from chartgen.version.chartfile import parse_chart_yaml, version_fields
-from chartgen.version.git import find_base
+from chartgen.version.git import find_base, working_files
 
 Objects = dict[str, dict[str, Any]]
-
-
-class Renderer(Protocol):
-    """What diff needs of helm."""
-
-    def template(
-        self, release: str, chart: Path, values: Sequence[Path], kube_version: str, namespace: str
-    ) -> Completed: ...
 
 
 @dataclass
@@ -53,8 +42,7 @@ class Side:
     folder: Path
     version: str
     dev: bool
-    values: dict[str, list[Path]] = field(default_factory=dict)  # environment -> extra values files
-    namespaces: dict[str, str] = field(default_factory=dict)
+    environments: dict[str, ChartEnvironment] = field(default_factory=dict)
 
 
 def run_diff(
@@ -91,9 +79,7 @@ def _write_base(files: dict[str, bytes] | None, folder: Path) -> Path | None:
     """The chart as committed at the base, written out for helm (None: not a chart there)."""
     if not files or "Chart.yaml" not in files:
         return None
-    for rel, content in files.items():
-        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
-        (folder / rel).write_bytes(content)
+    write_chart(files, folder)
     return folder
 
 
@@ -113,20 +99,20 @@ def _diff_charts(
         except UserError as exc:
             diffs.append(ChartDiff(name, "changed", None, None, False, error=str(exc)))
     work = [
-        (side.folder, name, env, side.values[env], side.namespaces[env])
+        (side.folder, name, env)
         for name, pair in sides.items()
         for side in pair
         if side is not None
-        for env in side.values
-        if not only or env in only
+        for env in side.environments.values()
+        if not only or env.name in only
     ]
 
-    def render(item: tuple[Path, str, str, list[Path], str]) -> tuple[Objects | None, str]:
-        folder, name, _env, values, namespace = item
-        return render_objects(helm, folder, name, values, kube_version, namespace)
+    def one(item: tuple[Path, str, ChartEnvironment]) -> tuple[Objects | None, str]:
+        folder, name, env = item
+        return render_objects(helm, folder, name, env, kube_version)
 
     with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 2) as pool:
-        rendered = {(item[0], item[2]): out for item, out in zip(work, pool.map(render, work), strict=True)}
+        rendered = {(item[0], item[2].name): out for item, out in zip(work, pool.map(one, work), strict=True)}
     for name, (old_side, new_side) in sides.items():
         diffs.append(_chart_diff(name, old_side, new_side, rendered, only))
     return sorted(diffs, key=lambda d: d.chart)
@@ -147,10 +133,10 @@ def _chart_diff(
         new.version if new else None,
         any(s.dev for s in (old, new) if s),
     )
-    envs = sorted({e for s in (old, new) if s for e in s.values if not only or e in only})
+    envs = sorted({e for s in (old, new) if s for e in s.environments if not only or e in only})
     for env in envs:
-        a = rendered.get((old.folder, env)) if old and env in old.values else None
-        b = rendered.get((new.folder, env)) if new and env in new.values else None
+        a = rendered.get((old.folder, env)) if old and env in old.environments else None
+        b = rendered.get((new.folder, env)) if new and env in new.environments else None
         chart.environments.append(_env_diff(env, a, b, status))
     return chart
 
@@ -178,41 +164,25 @@ def read_side(folder: Path) -> Side:
     meta = parse_chart_yaml((folder / "Chart.yaml").read_bytes(), folder / "Chart.yaml")
     annotations = meta["annotations"] if isinstance(meta.get("annotations"), dict) else {}
     dev = str(annotations.get("chartgen/mode", "")) == "dev"
-    side = Side(folder, version_fields(meta).version, dev)
-    envs = {p.name[len("values-") : -len(".yaml")]: [p] for p in sorted(folder.glob("values-*.yaml"))}
-    if not envs:  # a dev chart: its one environment, from values.yaml alone
-        envs = {str(annotations.get("chartgen/environment") or "default"): []}
-    namespaces = _namespaces(folder)
-    side.values = envs
-    side.namespaces = {env: namespaces.get(env, "default") for env in envs}
-    return side
-
-
-def _namespaces(folder: Path) -> dict[str, str]:
-    """Each environment's namespace, from what generate decided (files/chartgen-data.yaml)."""
-    path = folder / "files" / "chartgen-data.yaml"
-    try:
-        docs = SourceFile(path).documents() if path.is_file() else []
-    except (ParseError, OSError):
-        return {}  # helm reports what is wrong with the chart when it renders
-    envs = docs[0].get("environments") if docs and isinstance(docs[0], dict) else None
-    if not isinstance(envs, dict):
-        return {}
-    return {
-        str(env): str(data["namespace"])
-        for env, data in envs.items()
-        if isinstance(data, dict) and isinstance(data.get("namespace"), str)
-    }
+    envs = chart_environments(working_files(folder))
+    return Side(folder, version_fields(meta).version, dev, {env.name: env for env in envs})
 
 
 def render_objects(
-    helm: Renderer, folder: Path, release: str, values: list[Path], kube_version: str, namespace: str
+    helm: Renderer, folder: Path, release: str, env: ChartEnvironment, kube_version: str
 ) -> tuple[Objects | None, str]:
     """(objects by key, "") or (None, why helm could not render them)."""
-    done = helm.template(release, folder, values, kube_version, namespace)
-    if not done.ok:
-        return None, done.stderr.strip() or f"helm template exited with {done.returncode}"
-    try:
-        return parse_objects(done.stdout, namespace), ""
-    except yaml.YAMLError as exc:
-        return None, f"helm template produced invalid YAML: {exc}"
+    objects, problem = render(helm, folder, release, env, kube_version)
+    if objects is None:
+        return None, problem
+    keyed: Objects = {}
+    for obj in objects:
+        if not obj.get("kind"):
+            continue
+        key = object_key(obj, env.namespace)
+        if key in keyed:  # the same kind and name in two API groups (core and Knative Service)
+            key = object_key(obj, env.namespace, qualified=True)
+        while key in keyed:
+            key += "'"
+        keyed[key] = obj
+    return keyed, ""

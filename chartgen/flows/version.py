@@ -11,19 +11,18 @@ import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
-
-import yaml
 
 from chartgen.config import Settings
 from chartgen.errors import UserError
-from chartgen.formats.source import FastLoader, display_path
+from chartgen.formats.source import display_path
 from chartgen.tools.helm import Helm
+from chartgen.verify.chart_env import chart_environments, render, write_chart
 from chartgen.version.chartfile import parse_chart_yaml, version_fields, write_version
 from chartgen.version.digest import CHART_FILE, chart_digest
 from chartgen.version.git import Base, find_base, open_repo, working_files
-from chartgen.version.rules import ChartSnapshot, bump_kind, changes_text, chart_data
+from chartgen.version.rules import ChartSnapshot, bump_kind, changes_text
 from chartgen.version.semver import NotSemVer, Version
 
 
@@ -256,53 +255,17 @@ def _render_both(
     in the working tree. An environment that does not render is left out (noted)."""
     with tempfile.TemporaryDirectory(prefix="chartgen-base-") as tmp:
         old = Path(tmp) / name
-        for rel, content in old_files.items():
-            parts = PurePosixPath(rel).parts
-            if rel.startswith("/") or ".." in parts:
-                continue  # git never stores such a path; never write outside the folder
-            (old / rel).parent.mkdir(parents=True, exist_ok=True)
-            (old / rel).write_bytes(content)
-        jobs = [("base", old, env, ns) for env, ns in _environments(old_files)]
-        jobs += [("head", head, env, ns) for env, ns in _environments(head_files)]
+        write_chart(old_files, old)
+        jobs = [("base", old, env) for env in chart_environments(old_files)]
+        jobs += [("head", head, env) for env in chart_environments(head_files)]
         with ThreadPoolExecutor(max_workers=8) as pool:
-            outputs = list(pool.map(lambda job: _render(helm, kube_version, name, *job[1:]), jobs))
+            outputs = list(pool.map(lambda job: render(helm, job[1], name, job[2], kube_version), jobs))
     sides: tuple[dict[str, list[dict[str, Any]]], dict[str, list[dict[str, Any]]]] = ({}, {})
-    for (side, _chart, env, _ns), (objects, problem) in zip(jobs, outputs, strict=True):
-        if problem:
-            notes.append(f"{side} {env}: {problem}; selectors and object names not compared there")
+    for (side, _chart, env), (objects, problem) in zip(jobs, outputs, strict=True):
+        if objects is None:
+            notes.append(
+                f"{side} {env.name} not rendered ({problem}); selectors and object names not compared there"
+            )
         else:
-            sides[0 if side == "base" else 1][env] = objects
+            sides[0 if side == "base" else 1][env.name] = objects
     return sides
-
-
-def _environments(files: dict[str, bytes]) -> list[tuple[str, str]]:
-    """(environment, namespace) per values-<env>.yaml; a dev chart has values.yaml alone."""
-    envs = _dict(chart_data(files).get("environments"))
-    names = sorted(
-        f.removeprefix("values-").removesuffix(".yaml")
-        for f in files
-        if f.startswith("values-") and f.endswith(".yaml") and "/" not in f
-    )
-    if not names:
-        dev = _dict(next(iter(envs.values()))) if len(envs) == 1 else {}
-        return [("default", str(dev.get("namespace") or "default"))]
-    return [(env, str(_dict(envs.get(env)).get("namespace") or "default")) for env in names]
-
-
-def _render(
-    helm: Helm, kube_version: str, name: str, chart: Path, env: str, namespace: str
-) -> tuple[list[dict[str, Any]], str]:
-    values = [] if env == "default" else [chart / f"values-{env}.yaml"]
-    done = helm.template(name, chart, values, kube_version, namespace)
-    if not done.ok:
-        lines = done.stderr.strip().splitlines()
-        return [], f"helm template failed: {lines[-1] if lines else 'no output'}"
-    try:
-        docs = list(yaml.load_all(done.stdout, Loader=FastLoader))
-    except yaml.YAMLError as exc:
-        return [], f"helm template gave invalid YAML ({str(exc).splitlines()[0]})"
-    return [d for d in docs if isinstance(d, dict)], ""
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}

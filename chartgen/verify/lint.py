@@ -18,6 +18,7 @@ import yaml
 from chartgen.emit.switch import settle_output
 from chartgen.formats.source import FastLoader
 from chartgen.tools.runner import Completed
+from chartgen.verify.chart_env import env_values_files
 from chartgen.verify.crd_schema import CrdSchemas
 from chartgen.verify.kube_schema import KubeSchemas
 
@@ -95,9 +96,11 @@ def values_files(chart: Path) -> list[Path | None]:
     A chart with environment files is checked with each of them: its values.yaml holds
     only what every environment shares and is not an environment of its own (settings
     such as the database host are required, and differ). A chart without them is
-    checked with its values.yaml alone (None).
+    checked with its values.yaml alone (None). The same rule as diff and version
+    (verify/chart_env.py); lint renders every environment in namespace "default".
     """
-    envs: list[Path | None] = list(sorted(chart.glob("values-*.yaml")))
+    names = (p.name for p in chart.iterdir() if p.is_file()) if chart.is_dir() else ()
+    envs: list[Path | None] = [chart / rel for rel in env_values_files(names)]
     return envs or [None]
 
 
