@@ -27,7 +27,7 @@ from chartgen.verify.objects_diff import (
     ObjectChange,
     Status,
     compare,
-    object_key,
+    keyed_objects,
 )
 from chartgen.version.chartfile import parse_chart_yaml, version_fields
 from chartgen.version.git import find_base, working_files
@@ -175,14 +175,4 @@ def render_objects(
     objects, problem = render(helm, folder, release, env, kube_version)
     if objects is None:
         return None, problem
-    keyed: Objects = {}
-    for obj in objects:
-        if not obj.get("kind"):
-            continue
-        key = object_key(obj, env.namespace)
-        if key in keyed:  # the same kind and name in two API groups (core and Knative Service)
-            key = object_key(obj, env.namespace, qualified=True)
-        while key in keyed:
-            key += "'"
-        keyed[key] = obj
-    return keyed, ""
+    return keyed_objects(objects, env.namespace), ""

@@ -96,8 +96,13 @@ class DiffResult:
 
 def parse_objects(text: str, namespace: str) -> dict[str, dict[str, Any]]:
     """helm template's documents by key (see ObjectChange.key). Raises yaml.YAMLError."""
+    return keyed_objects(list(yaml.load_all(text, Loader=FastLoader)), namespace)
+
+
+def keyed_objects(docs: list[Any], namespace: str) -> dict[str, dict[str, Any]]:
+    """Rendered objects by key (see ObjectChange.key); documents that are not objects are left out."""
     objects: dict[str, dict[str, Any]] = {}
-    for doc in yaml.load_all(text, Loader=FastLoader):
+    for doc in docs:
         if not isinstance(doc, dict) or not doc.get("kind"):
             continue
         key = object_key(doc, namespace)
