@@ -57,7 +57,10 @@ def signing_from(args: argparse.Namespace) -> Signing | None:
             "signing needs --keyring FILE (or CHARTGEN_KEYRING): a secret keyring, "
             "gpg --export-secret-keys > secring.gpg"
         )
-    return Signing(key, Path(keyring), Path(args.passphrase_file) if args.passphrase_file else None)
+    passphrase = Path(args.passphrase_file) if args.passphrase_file else None
+    if passphrase and not passphrase.is_file():
+        raise UserError(f"--passphrase-file {args.passphrase_file}: no such file")
+    return Signing(key, Path(keyring), passphrase)
 
 
 def run(args: argparse.Namespace, printer: Printer) -> Outcome:

@@ -32,12 +32,16 @@ class Helm:
     kubeconfig: Path | None = None  # release commands: the cluster (None: KUBECONFIG / helm's default)
     context: str | None = None
 
-    def _run(self, args: Sequence[str | Path], timeout: float | None = None) -> Completed:
-        # An empty HOME-independent config keeps runs repeatable and offline.
+    def _run(
+        self, args: Sequence[str | Path], timeout: float | None = None, own_config: bool = True
+    ) -> Completed:
+        # An empty HOME-independent config keeps runs repeatable and offline. Commands that reach
+        # a registry keep the user's config: `helm registry login` stores credentials there.
         env = dict(os.environ)
         env.setdefault("HELM_CACHE_HOME", str(cache_dir() / "helm" / "cache"))
-        env.setdefault("HELM_CONFIG_HOME", str(cache_dir() / "helm" / "config"))
         env.setdefault("HELM_DATA_HOME", str(cache_dir() / "helm" / "data"))
+        if own_config:
+            env.setdefault("HELM_CONFIG_HOME", str(cache_dir() / "helm" / "config"))
         return run([self.binary, *args], timeout=timeout or self.timeout, env=env)
 
     def lint(self, chart: Path, values: Sequence[Path], kube_version: str) -> Completed:
@@ -105,11 +109,11 @@ class Helm:
 
     def push(self, package: Path, remote: str) -> Completed:
         """`helm push` to `oci://HOST/PATH` (a `.prov` beside the package is pushed with it)."""
-        return self._run(["push", package, remote, *_plain_http(remote)], timeout=300)
+        return self._run(["push", package, remote, *_plain_http(remote)], timeout=300, own_config=False)
 
-    def show_chart(self, ref: str, version: str, repo_url: str | None = None) -> Completed:
-        """Chart.yaml of a released chart: `ref` is `oci://HOST/PATH/NAME`, or NAME with `repo_url`."""
-        return self._run(["show", "chart", ref, "--version", version, *self._source(ref, repo_url)])
+    def show_chart(self, ref: str, version: str) -> Completed:
+        """Chart.yaml of a released chart: `ref` is `oci://HOST/PATH/NAME`."""
+        return self._run(["show", "chart", ref, "--version", version, *_plain_http(ref)], own_config=False)
 
     def pull(
         self, ref: str, version: str, destination: Path, prov: bool = False, repo_url: str | None = None
@@ -117,7 +121,8 @@ class Helm:
         args: list[str | Path] = ["pull", ref, "--version", version, "--destination", destination]
         if prov:
             args.append("--prov")
-        return self._run([*args, *self._source(ref, repo_url)], timeout=300)
+        source = ["--repo", repo_url] if repo_url else _plain_http(ref)
+        return self._run([*args, *source], timeout=300, own_config=False)
 
     def verify(self, package: Path, keyring: Path) -> Completed:
         """`helm verify`: the `.prov` beside `package` is signed by a key of `keyring` and names
@@ -133,7 +138,3 @@ class Helm:
         if url:
             args += ["--url", url]
         return self._run(args)
-
-    @staticmethod
-    def _source(ref: str, repo_url: str | None) -> list[str]:
-        return ["--repo", repo_url] if repo_url else _plain_http(ref)

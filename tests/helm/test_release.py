@@ -18,9 +18,11 @@ import git
 import pytest
 import yaml
 
-from chartgen.flows.release import parse_target, redact
+from chartgen.errors import UserError
+from chartgen.flows.release import Claim, parse_target, redact
 from chartgen.tools.helm import Helm, is_loopback
 from chartgen.tools.locate import find_tool
+from chartgen.tools.runner import Completed
 from chartgen.version.chartfile import parse_chart_yaml, version_fields
 from chartgen.version.digest import chart_digest
 from chartgen.version.git import working_files
@@ -325,6 +327,123 @@ def test_two_releases_of_one_version_at_once_exactly_one_wins(
     )
 
 
+def test_repo_dir_retry_replaces_the_leftovers_of_an_interrupted_release(
+    workspace: git.Repo, tmp_path: Path
+) -> None:
+    """Files index.yaml does not name (a run stopped between copying and indexing) are not
+    released: a retry replaces them instead of failing forever."""
+    store = tmp_path / "store"
+    store.mkdir()
+    (store / "invoice-sync-0.1.0.tgz").write_bytes(b"half a package")
+    (store / "invoice-sync-0.1.0.tgz.prov").write_bytes(b"a signature of something else")
+    code, lines, err = release(workspace, "--repo-dir", str(store), "--chart", "invoice-sync")
+    assert code == 0, (lines, err)
+    assert not (store / "invoice-sync-0.1.0.tgz.prov").exists()
+    with tarfile.open(store / "invoice-sync-0.1.0.tgz") as archive:
+        assert "invoice-sync/Chart.yaml" in archive.getnames()
+    entries = yaml.safe_load((store / "index.yaml").read_text())["entries"]
+    assert [e["version"] for e in entries["invoice-sync"]] == ["0.1.0"]
+    assert not list(store.glob(".*chartgen-tmp"))
+
+
+def test_two_releases_to_one_repo_dir_without_origin_exactly_one_wins(
+    workspace: git.Repo, tmp_path: Path
+) -> None:
+    """Without `origin`, the chart repository folder's lock arbitrates."""
+    store = tmp_path / "store"
+    store.mkdir()
+    clones = []
+    for value in ("left", "right"):
+        clone = git.Repo.clone_from(str(workspace.remotes.origin.url), tmp_path / value)
+        clone.delete_remote(clone.remotes.origin)
+        with clone.config_writer() as config:
+            config.set_value("user", "name", value)
+            config.set_value("user", "email", f"{value}@example.invalid")
+        change_workflow_input(clone, value)
+        clones.append(clone)
+
+    def run(clone: git.Repo) -> subprocess.CompletedProcess[str]:
+        argv = [sys.executable, "-m", "chartgen", "-C", str(clone.working_tree_dir), "release"]
+        return subprocess.run(
+            [*argv, "--repo-dir", str(store), "--chart", "invoice-sync"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(run, clones))
+    for clone in clones:
+        clone.close()
+    assert sorted(r.returncode for r in results) == [0, 1], [(r.stdout, r.stderr) for r in results]
+    loser = 0 if results[0].returncode else 1
+    assert "Traceback" not in results[loser].stderr
+    assert "✖ invoice-sync 0.1.0: 0.1.0 is already released with other content" in results[loser].stdout
+    assert not clones[loser].git.tag("-l", "invoice-sync-0.1.0")
+    entries = yaml.safe_load((store / "index.yaml").read_text())["entries"]
+    assert len(entries["invoice-sync"]) == 1
+
+
+def test_a_chart_name_that_is_not_its_folder_name_is_refused_alone(
+    workspace: git.Repo, registry: Registry, request: pytest.FixtureRequest
+) -> None:
+    """Chart.yaml's name becomes a git tag, a registry path and a file name."""
+    to = target(registry, request)
+    chart = Path(str(workspace.working_tree_dir)) / "charts" / "order-approval" / "Chart.yaml"
+    chart.write_text(chart.read_text().replace("name: order-approval", "name: --delete", 1))
+    commit_all(workspace, "a hostile chart name")
+    code, lines, _ = release(workspace, "--to", to)
+    assert code == 1
+    assert lines_of(lines, "✖") == {"order-approval"}
+    assert "is not its folder's name" in next(line for line in lines if line.startswith("✖"))
+    assert lines_of(lines, "✔") == set(ALL_CHARTS) - {"order-approval"}
+    assert "order-approval-0.1.0" not in workspace.git.tag("-l").split()
+    assert not [t for t in workspace.git.tag("-l").split() if t.startswith("-")]
+
+
+def test_unreachable_origin_fails_each_chart_at_once_and_leaves_no_tag(
+    workspace: git.Repo, registry: Registry, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    to = target(registry, request)
+    workspace.remotes.origin.set_url(str(tmp_path / "gone.git"))
+    code, lines, _ = release(workspace, "--to", to)
+    assert code == 1
+    failures = [line for line in lines if line.startswith("✖")]
+    assert len(failures) == len(ALL_CHARTS)
+    for line in failures:
+        assert "cannot reach origin to claim the version: fatal: " in line
+        assert "does not appear to be a git repository" in line
+    assert not workspace.git.tag("-l")
+    assert not helm().show_chart(f"{to}/invoice-sync", "0.1.0").ok
+
+
+def test_taking_a_claim_back_deletes_the_local_tag_even_when_origin_is_gone(
+    workspace: git.Repo, tmp_path: Path
+) -> None:
+    workspace.git.tag("invoice-sync-0.1.0")
+    workspace.remotes.origin.set_url(str(tmp_path / "gone.git"))
+    Claim(workspace, "invoice-sync-0.1.0", created=True, pushed=True).undo()
+    assert not workspace.git.tag("-l", "invoice-sync-0.1.0")
+
+
+def test_registry_commands_use_the_users_helm_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """`helm registry login` stores credentials in the user's config: push, show and pull read it."""
+    monkeypatch.delenv("HELM_CONFIG_HOME", raising=False)
+    seen: list[dict[str, str]] = []
+
+    def fake_run(argv: list[object], timeout: float, env: dict[str, str]) -> Completed:
+        seen.append(env)
+        return Completed((), 0, "", "")
+
+    monkeypatch.setattr("chartgen.tools.helm.run", fake_run)
+    h = Helm(tmp_path / "helm")
+    h.push(tmp_path / "a-0.1.0.tgz", "oci://registry.example.com/charts")
+    h.show_chart("oci://registry.example.com/charts/a", "0.1.0")
+    h.pull("oci://registry.example.com/charts/a", "0.1.0", tmp_path)
+    h.lint(tmp_path, [], "1.34")
+    assert ["HELM_CONFIG_HOME" in env for env in seen] == [False, False, False, True]
+
+
 def test_plain_http_only_on_loopback_and_no_credentials_in_urls() -> None:
     assert is_loopback("oci://127.0.0.1:5000/charts")
     assert is_loopback("oci://localhost/charts")
@@ -334,6 +453,15 @@ def test_plain_http_only_on_loopback_and_no_credentials_in_urls() -> None:
     with pytest.raises(Exception, match="credentials do not belong") as raised:
         parse_target("oci://user:s3cret@registry.example.com/charts", None, None)
     assert "s3cret" not in str(raised.value)
+    for args, message in [
+        ((None, ".", "https://u:s3cret@charts.example.com"), "credentials do not belong"),
+        (("oci://registry.example.com/charts", None, "https://charts.example.com"), "goes with --repo-dir"),
+        (("oci://[::1/charts", None, None), "expected oci://HOST"),
+        ((None, ".", "ftp://charts.example.com"), "expected http://HOST"),
+    ]:
+        with pytest.raises(UserError, match=message) as raised:
+            parse_target(*args)
+        assert "s3cret" not in str(raised.value)
     assert redact("fatal: unable to access 'https://x:tok@github.com/a/b'") == (
         "fatal: unable to access 'https://***@github.com/a/b'"
     )
