@@ -30,6 +30,7 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
     monkeypatch.delenv("KUBECONFIG", raising=False)
     monkeypatch.delenv("VAULT_ADDR", raising=False)
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("chartgen.flows.unchanged.records_dir", lambda: tmp_path / ".generate-records")
     yield
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import asdict
 from typing import Any
 
 from chartgen.cli.common import add_workflow_options, settings_from
@@ -54,34 +55,34 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
                 f"{len(result.drift)} files differ from what generate writes: run chartgen generate"
             )
         else:
-            printer.result(f"{len(result.plans)} charts in {out} are what generate writes")
+            printer.result(f"{len(result.charts)} charts in {out} are what generate writes")
         code = EXIT_USER if result.drift else EXIT_OK
         return Outcome({"out": str(settings.out), "drift": result.drift}, result.diagnostics, code)
-    emitted = result.emitted
-    written = set(emitted.written) if emitted else set()
-    versions = emitted.versions if emitted else {}
-    for plan in result.plans:
+    for chart in result.charts:
         files = (
-            [f"values-{e}.yaml" for e in plan.environments] if plan.kind == "production" else ["values.yaml"]
+            [f"values-{e}.yaml" for e in chart.environments]
+            if chart.kind == "production"
+            else ["values.yaml"]
         )
-        mark, state = ("✔", "written") if plan.name in written else ("=", "unchanged")
+        mark, state = ("✔", "written") if chart.written else ("=", "unchanged")
         printer.line(
-            f"{mark} {out}/{plan.name} {versions.get(plan.name, '')} ({state}; {plan.kind}; "
-            f"{len(plan.workflows)} workflows; {', '.join(files)})"
+            f"{mark} {out}/{chart.name} {chart.version} ({state}; {chart.kind}; "
+            f"{len(chart.workflows)} workflows; {', '.join(files)})"
         )
-    removed = emitted.removed if emitted else []
-    for name in removed:
+    for name in result.removed:
         printer.line(f"- {out}/{name} (stale, removed)")
-    printer.result(f"{len(result.plans)} charts in {out}: {len(written)} written, {len(removed)} removed")
-    charts_json = [
+    written = sum(c.written for c in result.charts)
+    summary = f"{len(result.charts)} charts in {out}: {written} written, {len(result.removed)} removed"
+    if result.unchanged:
+        summary += " (inputs and charts as the last generate left them)"
+    printer.result(summary)
+    charts_json = [asdict(c) for c in result.charts]
+    return Outcome(
         {
-            "name": p.name,
-            "kind": p.kind,
-            "version": versions.get(p.name),
-            "written": p.name in written,
-            "workflows": p.workflows,
-            "environments": p.environments,
-        }
-        for p in result.plans
-    ]
-    return Outcome({"out": str(settings.out), "charts": charts_json, "removed": removed}, result.diagnostics)
+            "out": str(settings.out),
+            "charts": charts_json,
+            "removed": result.removed,
+            "unchanged": result.unchanged,
+        },
+        result.diagnostics,
+    )

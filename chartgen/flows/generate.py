@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
@@ -12,6 +12,8 @@ from chartgen.config import Settings
 from chartgen.emit.switch import settle_output
 from chartgen.emit.writer import EmitResult, emit_charts, output_drift
 from chartgen.errors import Diagnostic, Diagnostics, UserError
+from chartgen.flows import unchanged
+from chartgen.flows.unchanged import ChartSummary
 from chartgen.flows.validate import Progress, load_and_check, step
 from chartgen.formats.source import display_path
 from chartgen.plan import dev_chart_name, plan_charts
@@ -25,10 +27,11 @@ from chartgen.workflow.names import dns_name
 
 @dataclass
 class GenerateResult:
-    plans: list[ChartPlan]
-    emitted: EmitResult | None
+    charts: list[ChartSummary]  # every planned chart (with --check: nothing was written)
+    removed: list[str] = field(default_factory=list)  # stale charts removed
     diagnostics: list[Diagnostic] = field(default_factory=list)
     drift: list[str] = field(default_factory=list)  # --check: what differs from the committed charts
+    unchanged: bool = False  # the inputs and the output folder were as the last generate left them
 
 
 def run_generate(
@@ -41,12 +44,19 @@ def run_generate(
     if not check:
         for note in settle_output(settings.out):  # an interrupted run's switch, even if this run fails
             diag.warning(note)
+    full = not charts and not check
+    if full:
+        step(progress, "hashing the inputs")
+        inputs = unchanged.input_fingerprint(settings)
+        record = unchanged.unchanged(settings, inputs)
+        if record is not None:
+            return GenerateResult(record.charts, [], record.diagnostics, unchanged=True)
     plans = plan_repository(settings, diag, progress, charts=charts)
     chart_dirs = os.path.relpath(settings.out, settings.root)
     if check:
         step(progress, f"comparing {len(plans)} charts with {display_path(settings.out)}")
         drift = output_drift(plans, settings.out, chart_dirs, prune=not charts)
-        return GenerateResult(plans, None, diag.sorted(), drift)
+        return GenerateResult(_summaries(plans, None), [], diag.sorted(), drift)
     step(progress, f"writing {len(plans)} charts")
     emitted = (
         emit_charts(plans, settings.out, chart_dirs, prune=not charts)
@@ -55,7 +65,23 @@ def run_generate(
     )
     for note in emitted.notes if emitted else []:
         diag.warning(note)
-    return GenerateResult(plans, emitted, diag.sorted())
+    result = GenerateResult(_summaries(plans, emitted), emitted.removed if emitted else [], diag.sorted())
+    if full and emitted is not None:
+        unchanged.remember(
+            settings, inputs, [replace(c, written=False) for c in result.charts], result.diagnostics
+        )
+    elif emitted is not None:
+        unchanged.forget(settings.out)
+    return result
+
+
+def _summaries(plans: list[ChartPlan], emitted: EmitResult | None) -> list[ChartSummary]:
+    written = set(emitted.written) if emitted else set()
+    versions = emitted.versions if emitted else {}
+    return [
+        ChartSummary(p.name, p.kind, versions.get(p.name, ""), p.name in written, p.workflows, p.environments)
+        for p in plans
+    ]
 
 
 def plan_repository(

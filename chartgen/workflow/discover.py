@@ -65,7 +65,7 @@ class Discovery:
 
 def discover(base: Path, exclude: tuple[str, ...] = ()) -> Discovery:
     """Every project under `base`, in a stable order."""
-    files = _walk(base, exclude)
+    files = walk(base, exclude)
     quarkus_roots = {p.parent.parent.parent for p in _dirs_of(files) if p.parts[-3:] == RESOURCES}
     by_root: dict[Path, FoundProject] = {}
     ignored: list[tuple[Path, str]] = []
@@ -84,7 +84,8 @@ def discover(base: Path, exclude: tuple[str, ...] = ()) -> Discovery:
     return Discovery(projects, ignored)
 
 
-def _walk(base: Path, exclude: tuple[str, ...]) -> list[Path]:
+def walk(base: Path, exclude: tuple[str, ...]) -> list[Path]:
+    """Every file discovery looks at under `base` (not hidden, not skipped, not excluded)."""
     found: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(base):
         here = Path(dirpath)

@@ -216,3 +216,35 @@ def test_a_workflow_without_version_is_said_not_silent(tmp_path: Path) -> None:
         "workflows/greet/greeting.sw.yaml:1:1: warning: workflow 'greeting' has no version: "
         "chart 'greet' gets appVersion 0.0.0"
     ) in result.err
+
+
+def test_a_repeat_with_nothing_changed_skips_planning_and_repeats_the_report(tmp_path: Path) -> None:
+    repo(tmp_path)
+    wf = tmp_path / "workflows/greet/greeting.sw.yaml"
+    wf.write_text(wf.read_text().replace('version: "1.0"\n', ""))  # a warning to repeat
+    first = run_cli("generate")
+    assert first.code == 0 and "has no version" in first.err
+    again = run_cli("generate")
+    assert again.code == 0
+    assert "as the last generate left them" in again.out and "0 written" in again.out
+    assert again.err == first.err  # the same warnings, from the record
+    assert "= charts/greet 0.1.0 (unchanged; production" in again.out
+
+
+@pytest.mark.parametrize("edit", ["input", "output", "selection"])
+def test_any_change_since_the_record_makes_a_normal_run(tmp_path: Path, edit: str) -> None:
+    repo(tmp_path)
+    assert run_cli("generate").code == 0
+    values = tmp_path / "charts/greet/values.yaml"
+    if edit == "input":
+        prod = tmp_path / "profiles/prod.yaml"
+        prod.write_text(prod.read_text().replace("maxReplicas: 8", "maxReplicas: 9"))
+    elif edit == "output":
+        values.write_text("edited: by hand\n")
+    else:  # a --chart run drops the record: it no longer describes the whole folder
+        assert run_cli("generate", "--chart", "greet").code == 0
+    result = run_cli("generate")
+    assert result.code == 0
+    assert "as the last generate left them" not in result.out
+    assert "edited: by hand" not in values.read_text()
+    assert run_cli("generate", "--check").code == 0
