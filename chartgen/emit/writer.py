@@ -96,7 +96,7 @@ def output_drift(plans: list[ChartPlan], out: Path, chart_dirs: str, prune: bool
                 drift.append(f"{shown}/{plan.name}/{rel}: missing")
             elif rel not in files:
                 drift.append(f"{shown}/{plan.name}/{rel}: not generated (generate removes it)")
-            elif existing[rel] != len(files[rel]) or (folder / rel).read_bytes() != files[rel]:
+            elif not _same_file(existing, folder, rel, files[rel]):
                 drift.append(f"{shown}/{plan.name}/{rel}: differs")
     if prune:
         names = {p.name for p in plans}
@@ -144,10 +144,8 @@ def stage_if_changed(files: dict[str, bytes], current: Path, staged: Path) -> bo
     """Write `files` into `staged` unless `current` already holds exactly them (then False).
     A file whose bytes are unchanged is hard-linked from `current`, not written again."""
     existing = _regular_files(current)
-    if existing.keys() == files.keys() and all(
-        existing[rel] == len(content) and (current / rel).read_bytes() == content
-        for rel, content in files.items()
-    ):
+    same = {rel for rel, content in files.items() if _same_file(existing, current, rel, content)}
+    if existing.keys() == files.keys() == same:
         return False
     made: set[str] = set()
     for rel, content in files.items():
@@ -155,15 +153,19 @@ def stage_if_changed(files: dict[str, bytes], current: Path, staged: Path) -> bo
         if parent not in made:
             (staged / parent).mkdir(parents=True, exist_ok=True)
             made.add(parent)
-        old = current / rel
-        if existing.get(rel) == len(content) and old.read_bytes() == content:
+        if rel in same:
             try:
-                os.link(old, staged / rel)
+                os.link(current / rel, staged / rel)
                 continue
             except OSError:  # a file system without hard links: write it
                 pass
         write_file(staged / rel, content)
     return True
+
+
+def _same_file(existing: dict[str, int], folder: Path, rel: str, content: bytes) -> bool:
+    """`folder/rel` is a regular file holding `content` (sizes first: most changes show there)."""
+    return existing.get(rel) == len(content) and (folder / rel).read_bytes() == content
 
 
 def _regular_files(folder: Path) -> dict[str, int]:
