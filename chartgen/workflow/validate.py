@@ -6,6 +6,7 @@ report: loading and resolving (resolve.py) built the model they read.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 
 from chartgen.errors import Diagnostics
@@ -181,6 +182,29 @@ def check_subflow_refs(wf: Workflow, ctx: Context) -> None:
     )
 
 
+# SonataFlow 10.0's code generator declares a Java field `process<id>` for each subflow a
+# workflow calls: an id that is not a Java identifier part (`notify-approver`) fails the build.
+_JAVA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def check_subflow_ids_compile(wf: Workflow, ctx: Context) -> None:
+    for state in wf.states:
+        for ref in state.subflow_refs:
+            if not _JAVA_NAME.fullmatch(ref.name):
+                ctx.diag.error(
+                    f"state '{state.name}' calls subflow '{ref.name}': the SonataFlow runtime makes a Java "
+                    "name of a called subflow's id, so it may hold only letters, digits and _ "
+                    f"(rename the subflow's id, e.g. '{_java_name(ref.name)}')",
+                    wf.ref_loc(ref),
+                )
+
+
+def _java_name(name: str) -> str:
+    words = [w for w in re.split(r"[^A-Za-z0-9]+", name) if w]
+    text = "".join([words[0], *(w[:1].upper() + w[1:] for w in words[1:])]) if words else "subflow"
+    return text if not text[0].isdigit() else "wf" + text
+
+
 def check_secrets_declared(wf: Workflow, ctx: Context) -> None:
     if wf.secrets is None:
         return
@@ -266,6 +290,7 @@ WORKFLOW_RULES: tuple[Rule, ...] = (
     check_event_refs,
     check_consumed_event_types,
     check_subflow_refs,
+    check_subflow_ids_compile,
     check_secrets_declared,
     check_data_input_schema,
 )

@@ -61,6 +61,10 @@ Vault agent's file), persistence settings. Values never appear here, only refere
   value: "false"
 - name: KIE_FLYWAY_ENABLED
   value: "true"
+{{- /* SonataFlow 10.0 has no KIE Flyway module: Quarkus' own Flyway creates the tables, from the
+     locations the runtime image fixes at build time (chartgen build: classpath:db/postgresql). */}}
+- name: QUARKUS_FLYWAY_MIGRATE_AT_START
+  value: "true"
 {{- end }}
 {{- end }}
 

@@ -1,0 +1,68 @@
+"""`chartgen build`: the runtime each production chart deploys, as a Maven build context (and app)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from chartgen.cli.common import settings_from
+from chartgen.cli.output import Outcome, Printer
+from chartgen.errors import EXIT_OK, EXIT_USER
+from chartgen.flows.build import ChartBuild, run_build
+from chartgen.formats.source import display_path
+
+
+def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "build",
+        parents=parents,
+        help="write each production chart's runtime build context (Maven, Containerfile) and build it",
+        description="For each production chart: build/<chart>/ with a Maven project whose "
+        "src/main/resources holds exactly the chart's files, the extensions its workflows need "
+        "(each with its reason) and a Containerfile matching the chart; then mvn package.",
+    )
+    p.add_argument(
+        "--chart", dest="only", metavar="NAME", action="append", default=[], help="only this chart"
+    )
+    p.add_argument("--charts", metavar="DIR", help="charts folder (default: the generate output folder)")
+    p.add_argument(
+        "--out", dest="build_out", metavar="DIR", default="build", help="contexts folder (default: build)"
+    )
+    p.add_argument("--no-package", action="store_true", help="write the contexts only (no mvn)")
+    p.add_argument("--offline", action="store_true", help="mvn -o: only what ~/.m2 already has")
+
+
+def run(args: argparse.Namespace, printer: Printer) -> Outcome:
+    settings = settings_from(args)
+    out = Path(args.build_out)
+
+    def show(result: ChartBuild) -> None:
+        where = display_path(result.context)
+        if result.problems:
+            printer.line(f"✖ {result.name}: the runtime does not build ({where})")
+            for line in result.problems:
+                printer.line(f"    {line}")
+        elif result.app is not None:
+            printer.line(f"✔ {result.name}: {display_path(result.app)} ({result.seconds:.0f} s)")
+        else:
+            printer.line(f"✔ {result.name}: {where}")
+        for e in result.extensions:
+            printer.line(f"    + {e.artifact}: {e.reason}")
+
+    with printer.progress("building"):
+        results = run_build(settings.out, out, args.only, not args.no_package, args.offline, show)
+    failed = [r.name for r in results if r.problems]
+    printer.result(f"{len(results)} runtimes in {display_path(out)}: {len(failed)} failed")
+    charts = [
+        {
+            "name": r.name,
+            "context": str(r.context),
+            "app": str(r.app) if r.app else None,
+            "extensions": [{"artifact": e.artifact, "reason": e.reason} for e in r.extensions],
+            "problems": r.problems,
+            "seconds": round(r.seconds, 1),
+        }
+        for r in results
+    ]
+    return Outcome({"charts": charts}, [], EXIT_USER if failed else EXIT_OK)

@@ -1,0 +1,104 @@
+"""`chartgen build`: each production chart -> the build context of its runtime, then `mvn package`.
+
+Reads the generated charts (charts/ is the state), never the workflows again: the runtime gets
+exactly the files its chart carries. A chart that does not build is reported with the build's
+own messages; the others go on.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from chartgen.emit.writer import OWNERSHIP_MARK
+from chartgen.errors import UserError
+from chartgen.formats.source import ParseError, SourceFile
+from chartgen.runtime.context import Extension, build_context, extensions
+from chartgen.runtime.maven import package
+from chartgen.verify.lint import find_charts
+from chartgen.version.git import working_files
+
+DEFAULT_UID = 10001
+
+
+@dataclass
+class ChartBuild:
+    name: str
+    context: Path
+    extensions: list[Extension]
+    app: Path | None = None
+    problems: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def run_build(
+    charts: Path,
+    out: Path,
+    only: Sequence[str] = (),
+    packaged: bool = True,
+    offline: bool = False,
+    on_chart: Callable[[ChartBuild], None] | None = None,
+) -> list[ChartBuild]:
+    found = {c.name: c for c in find_charts(charts) if _mode(c) == "production"}
+    unknown = sorted(set(only) - set(found))
+    if unknown:
+        known = ", ".join(sorted(found)) or "none"
+        raise UserError(f"--chart {', '.join(unknown)}: no production chart of that name (charts: {known})")
+    results = []
+    for name in sorted(only or found):
+        files = working_files(found[name])
+        context = out / name
+        write_context(context, build_context(name, files, _uid(files)))
+        result = ChartBuild(name, context, extensions(files))
+        if packaged:
+            start = time.monotonic()
+            built = package(context, offline)
+            result.app, result.problems = built.app, built.problems
+            result.seconds = time.monotonic() - start
+        results.append(result)
+        if on_chart is not None:
+            on_chart(result)
+    return results
+
+
+def write_context(folder: Path, files: dict[str, bytes]) -> None:
+    """Write the context's files (only those whose bytes change: Maven's up-to-date checks see
+    mtimes) and remove the files it no longer has; Maven's own target/ is left alone."""
+    for rel, content in files.items():
+        path = folder / rel
+        if path.is_file() and not path.is_symlink() and path.read_bytes() == content:
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_symlink():
+            path.unlink()
+        path.write_bytes(content)
+    for dirpath, dirnames, filenames in os.walk(folder):
+        rel_dir = os.path.relpath(dirpath, folder)
+        if rel_dir == ".":
+            dirnames[:] = [d for d in dirnames if d != "target"]
+        for name in filenames:
+            rel = name if rel_dir == "." else f"{rel_dir}/{name}"
+            if rel not in files:
+                os.unlink(os.path.join(dirpath, name))
+
+
+def _mode(chart: Path) -> str:
+    raw = (chart / "Chart.yaml").read_bytes()
+    if not OWNERSHIP_MARK.search(raw):
+        return ""
+    return "production" if b"chartgen/mode: production" in raw else "dev"
+
+
+def _uid(files: dict[str, bytes]) -> int:
+    """The UID the chart runs its pods as (values.yaml securityContext.runAsUser)."""
+    try:
+        docs = SourceFile(Path("values.yaml"), files.get("values.yaml", b"")).documents()
+    except ParseError as exc:
+        raise UserError(f"values.yaml:{exc.line}:{exc.col}: {exc.message}") from None
+    values = docs[0] if docs and isinstance(docs[0], dict) else {}
+    context = values.get("securityContext")
+    uid = context.get("runAsUser") if isinstance(context, dict) else None
+    return uid if isinstance(uid, int) and not isinstance(uid, bool) and 0 < uid < 2**31 else DEFAULT_UID

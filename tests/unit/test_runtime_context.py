@@ -1,0 +1,132 @@
+"""The runtime build context of a production chart: files, extensions with reasons, pom and
+Containerfile agreeing with the chart (pure: no Maven here; tests/runtime builds for real)."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+import yaml
+from dockerfile_parse import DockerfileParser
+
+from chartgen.flows.build import run_build, write_context
+from chartgen.runtime.context import APP, QUARKUS_VERSION, SONATAFLOW_VERSION, build_context, extensions
+from chartgen.version.git import working_files
+from tests.conftest import copy_examples, run_cli
+
+POM = "{http://maven.apache.org/POM/4.0.0}"
+
+
+@pytest.fixture(scope="module")
+def charts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    repo = copy_examples(tmp_path_factory.mktemp("ctx"))
+    assert run_cli("-C", str(repo), "generate").code == 0
+    return repo / "charts"
+
+
+def artifacts(files: dict[str, bytes]) -> list[str]:
+    return [e.artifact for e in extensions(files)]
+
+
+def test_extensions_follow_what_the_workflows_need(charts: Path) -> None:
+    waiting = artifacts(working_files(charts / "order-approval"))
+    assert "kie-addons-quarkus-persistence-jdbc" in waiting and "quarkus-jdbc-postgresql" in waiting
+    assert "kie-addons-quarkus-knative-eventing" in waiting  # consumes approval.decision
+    calling = artifacts(working_files(charts / "invoice-sync"))
+    assert calling[:3] == ["sonataflow-quarkus", "quarkus-resteasy-jackson", "quarkus-smallrye-health"]
+    assert "kie-addons-quarkus-persistence-jdbc" not in calling  # it never waits
+    reasons = {e.artifact: e.reason for e in extensions(working_files(charts / "shipment-tracker"))}
+    assert "consumes 1 and produces 1 event types" in reasons["kie-addons-quarkus-knative-eventing"]
+    assert "waits for events" in reasons["kie-addons-quarkus-persistence-jdbc"]
+
+
+def test_service_uris_add_discovery() -> None:
+    files = {
+        "files/resources/a.sw.yaml": b"id: a\nfunctions:\n- name: f\n  operation: knative:services.v1.serving.knative.dev/pay?path=/x\n"
+    }
+    found = {e.artifact: e.reason for e in extensions(files)}
+    assert (
+        found["kie-addons-quarkus-kubernetes"]
+        == "service discovery for knative:services.v1.serving.knative.dev/pay"
+    )
+
+
+def test_resources_are_exactly_the_chart_files(charts: Path) -> None:
+    files = working_files(charts / "order-approval")
+    context = build_context("order-approval", files, 10001)
+    resources = sorted(r for r in context if r.startswith("src/main/resources/"))
+    assert resources == [
+        "src/main/resources/application.properties",
+        "src/main/resources/order-approval.sw.yaml",
+        "src/main/resources/schemas/order-approval-input.json",
+        "src/main/resources/subflows/notify-approver.sw.yaml",
+    ]
+    assert (
+        context["src/main/resources/order-approval.sw.yaml"]
+        == files["files/resources/order-approval.sw.yaml"]
+    )
+    assert build_context("order-approval", files, 10001) == context  # deterministic
+
+
+def test_pom_pins_versions_in_one_place_and_fixes_flyway_for_persistence(charts: Path) -> None:
+    pom = ET.fromstring(
+        build_context("order-approval", working_files(charts / "order-approval"), 10001)["pom.xml"]
+    )
+    props = {p.tag.removeprefix(POM): p.text for p in pom.find(f"{POM}properties") or []}
+    assert props["sonataflow.version"] == SONATAFLOW_VERSION and props["quarkus.version"] == QUARKUS_VERSION
+    assert props["quarkus.flyway.locations"] == "classpath:db/postgresql"
+    plain = ET.fromstring(
+        build_context("invoice-sync", working_files(charts / "invoice-sync"), 10001)["pom.xml"]
+    )
+    assert "quarkus.flyway.locations" not in {
+        p.tag.removeprefix(POM) for p in plain.find(f"{POM}properties") or []
+    }
+
+
+def test_containerfile_matches_the_maven_output_and_the_chart(charts: Path) -> None:
+    files = working_files(charts / "order-approval")
+    uid = yaml.safe_load(files["values.yaml"])["securityContext"]["runAsUser"]
+    parser = DockerfileParser(fileobj=None)
+    parser.content = build_context("order-approval", files, uid)["Containerfile"].decode()
+    stages = [i for i in parser.structure if i["instruction"] == "FROM"]
+    assert len(stages) == 2  # Maven build, then a JRE runtime
+    runtime = parser.structure[parser.structure.index(stages[1]) :]
+    by = {i["instruction"]: i["value"] for i in runtime}
+    assert by["WORKDIR"] == APP  # Quarkus reads ./config/application.properties: the chart's mount
+    assert by["USER"] == f"{uid}:{uid}"
+    assert by["ENTRYPOINT"] == f'["java", "-Djava.io.tmpdir=/tmp", "-jar", "{APP}/quarkus-run.jar"]'
+    copies = [i["value"].split()[-2:] for i in runtime if i["instruction"] == "COPY"]
+    sources = {src.removeprefix("/build/") for src, _ in copies}
+    assert sources == {
+        "target/quarkus-app/lib/",
+        "target/quarkus-app/app/",
+        "target/quarkus-app/quarkus/",
+        "target/quarkus-app/quarkus-run.jar",
+    }
+    assert all(dest.startswith(APP + "/") for _, dest in copies)
+
+
+def test_contexts_are_rewritten_in_place_and_keep_maven_output(tmp_path: Path, charts: Path) -> None:
+    folder = tmp_path / "ctx"
+    write_context(folder, {"pom.xml": b"a", "src/main/resources/x.sw.yaml": b"x"})
+    (folder / "target").mkdir()
+    (folder / "target/keep.jar").write_bytes(b"jar")
+    before = (folder / "pom.xml").stat().st_mtime_ns
+    write_context(folder, {"pom.xml": b"a"})
+    assert not (folder / "src/main/resources/x.sw.yaml").exists()
+    assert (folder / "target/keep.jar").read_bytes() == b"jar"
+    assert (folder / "pom.xml").stat().st_mtime_ns == before
+    built = run_build(charts, tmp_path / "build", ["invoice-sync"], packaged=False)
+    assert [b.name for b in built] == ["invoice-sync"] and (
+        tmp_path / "build/invoice-sync/Containerfile"
+    ).is_file()
+
+
+def test_an_unknown_chart_is_named_with_the_production_charts(charts: Path, tmp_path: Path) -> None:
+    result = run_cli("build", "--charts", str(charts), "--chart", "acme-workflows-dev", "--no-package")
+    assert result.code == 1
+    assert (
+        "no production chart of that name (charts: invoice-sync, order-approval, shipment-tracker)"
+        in result.err
+    )
