@@ -130,3 +130,41 @@ def test_an_unknown_chart_is_named_with_the_production_charts(charts: Path, tmp_
         "no production chart of that name (charts: invoice-sync, order-approval, shipment-tracker)"
         in result.err
     )
+
+
+def test_a_called_subflow_id_the_runtime_cannot_compile_is_a_located_error(tmp_path: Path) -> None:
+    from testing.trees import build_tree
+
+    build_tree(
+        tmp_path,
+        {
+            "workflows/p/main.sw.yaml": """
+                id: main
+                specVersion: "0.8"
+                start: Call
+                states:
+                  - name: Call
+                    type: operation
+                    actions:
+                      - subFlowRef: send-mail
+                    end: true
+            """,
+            "workflows/p/subflows/send.sw.yaml": """
+                id: send-mail
+                specVersion: "0.8"
+                start: Done
+                states:
+                  - name: Done
+                    type: inject
+                    data: {}
+                    end: true
+            """,
+        },
+    )
+    result = run_cli("validate", "--workflows", "workflows")
+    assert result.code == 1
+    assert (
+        "workflows/p/main.sw.yaml:8:21: error: state 'Call' calls subflow 'send-mail': the SonataFlow runtime "
+        "makes a Java name of a called subflow's id"
+    ) in result.err
+    assert "e.g. 'sendMail'" in result.err
