@@ -1,0 +1,181 @@
+"""`chartgen run CHART --env ENV`: a production chart's runtime on this machine, as the cluster
+would run it (see chartgen.runtime.local), until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from chartgen.cli.common import settings_from
+from chartgen.cli.output import Outcome, Printer
+from chartgen.errors import EXIT_OK, EXIT_USER, UserError, escape_text
+from chartgen.formats.source import display_path
+from chartgen.runtime.local import LOG_LINES, RunningRuntime, RuntimeFailed, read_secrets_file, start_runtime
+from chartgen.runtime.postgres import parse_database_url
+from chartgen.tools.helm import Helm
+from chartgen.tools.locate import find_helm
+from chartgen.verify.chart_env import ChartEnvironment, chart_environments, render, write_chart
+from chartgen.version.git import working_files
+
+DEFAULT_APP = "build/{chart}/target/quarkus-app/quarkus-run.jar"
+
+
+def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "run",
+        parents=parents,
+        help="run a production chart's runtime here, as the cluster would (127.0.0.1, until Ctrl-C)",
+        description="Render CHART with ENV's values (helm) and run the built runtime with exactly "
+        "its container's env, mounted files and probes, on 127.0.0.1; with persistence, against a "
+        "throwaway PostgreSQL or --database. Stops everything on Ctrl-C.",
+    )
+    p.add_argument("chart", metavar="CHART", help="a chart name in the charts folder, or a chart folder")
+    p.add_argument(
+        "--env", metavar="ENV", help="the environment (values-ENV.yaml); required for production charts"
+    )
+    p.add_argument("--charts", metavar="DIR", help="charts folder (default: the generate output folder)")
+    p.add_argument("--app", metavar="JAR", help=f"the built runtime (default: {DEFAULT_APP})")
+    p.add_argument(
+        "--secrets", metavar="FILE", help="KEY=VALUE lines, keyed by Secret key name (default: test values)"
+    )
+    p.add_argument(
+        "--database",
+        metavar="URL",
+        help="a running PostgreSQL, postgresql://USER:PASSWORD@HOST:PORT/DB (default: a throwaway one)",
+    )
+    p.add_argument("--port", metavar="N", type=int, help="the HTTP port on 127.0.0.1 (default: a free one)")
+
+
+def chart_folder(chart: str, charts: Path) -> Path:
+    """CHART as a folder: a path holding Chart.yaml, else a name in the charts folder."""
+    as_path = Path(chart)
+    if (as_path / "Chart.yaml").is_file():
+        return as_path
+    named = charts / chart
+    if "/" not in chart and (named / "Chart.yaml").is_file():
+        return named
+    known = (
+        sorted(p.name for p in charts.iterdir() if (p / "Chart.yaml").is_file()) if charts.is_dir() else []
+    )
+    raise UserError(
+        f"{chart}: no chart of that name in {display_path(charts)} and no chart folder there "
+        f"(charts: {', '.join(known) or 'none; run chartgen generate'})"
+    )
+
+
+def environment_of(files: dict[str, bytes], chart: str, env: str | None) -> ChartEnvironment:
+    environments = chart_environments(files)
+    if b"chartgen/mode: production" not in files.get("Chart.yaml", b""):
+        raise UserError(
+            f"{chart} is not a production chart: chartgen run runs production charts (dev: chartgen dev)"
+        )
+    names = [e.name for e in environments]
+    if env is None:
+        raise UserError(f"{chart}: --env is required (environments: {', '.join(names)})")
+    chosen = next((e for e in environments if e.name == env), None)
+    if chosen is None:
+        raise UserError(f"{chart}: no environment {env} (environments: {', '.join(names)})")
+    return chosen
+
+
+def render_environment(folder: Path, env: str | None, kube_version: str) -> tuple[list[dict[str, Any]], str]:
+    """(the objects helm renders for the chart folder's environment, the chart's name)."""
+    files = working_files(folder)
+    name = _chart_name(files) or folder.resolve().name
+    environment = environment_of(files, name, env)
+    with tempfile.TemporaryDirectory(prefix="chartgen-run-chart-") as tmp:
+        write_chart(files, Path(tmp) / name)  # the chart as it is in the working tree, nothing else
+        objects, problem = render(Helm(find_helm()), Path(tmp) / name, name, environment, kube_version)
+    if objects is None:
+        raise UserError(f"{name} ({environment.name}): helm template failed: {problem}")
+    return objects, name
+
+
+def _chart_name(files: dict[str, bytes]) -> str:
+    for line in files.get("Chart.yaml", b"").decode(errors="replace").splitlines():
+        if line.startswith("name:"):
+            return line.partition(":")[2].strip().strip("\"'")
+    return ""
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a supervisor stopping chartgen) stops the runtime like Ctrl-C does."""
+
+    def handler(_signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def run(args: argparse.Namespace, printer: Printer) -> Outcome:
+    settings = settings_from(args)
+    if args.port is not None and not 0 < args.port < 65536:
+        raise UserError(f"--port {args.port}: not a TCP port")
+    database = parse_database_url(args.database) if args.database else None
+    secrets = read_secrets_file(Path(args.secrets)) if args.secrets else {}
+    folder = chart_folder(args.chart, settings.out)
+    objects, name = render_environment(folder, args.env, settings.kube_version)
+    app = Path(args.app) if args.app else Path(DEFAULT_APP.format(chart=name))
+    label = f"{name} ({args.env})"
+    running: RunningRuntime | None = None
+    with _terminate_as_interrupt():
+        try:
+            with printer.progress(label, log=True) as step:
+                running = start_runtime(
+                    objects,
+                    app,
+                    label=label,
+                    prefer=name,
+                    secrets=secrets,
+                    database=database,
+                    port=args.port,
+                    on_status=step,
+                )
+            for note in running.notes:
+                printer.line(f"  note: {note}")
+            if running.placeholders:
+                printer.line(
+                    f"  test values for secret keys: {', '.join(running.placeholders)} (--secrets FILE)"
+                )
+            if running.database is not None:
+                kind = "throwaway " if args.database is None else ""
+                printer.line(f"  database: {kind}{running.database.display()}")
+            printer.result(f"{label} on {running.url}")
+            printer.line("  Ctrl-C stops it")
+            code = running.process.wait()
+        except RuntimeFailed as exc:
+            _failed(printer, exc.problem, exc.log_tail)
+            return Outcome({"chart": name, "env": args.env, "url": None, "log": exc.log_tail}, [], EXIT_USER)
+        except KeyboardInterrupt:
+            if running is not None:
+                running.stop()
+            printer.line(f"{label}: stopped")
+            return Outcome(
+                {"chart": name, "env": args.env, "url": running.url if running else None}, [], EXIT_OK
+            )
+    running.stop()
+    tail = running.logs(LOG_LINES).splitlines()
+    _failed(printer, f"{label} exited with {code}", tail)
+    return Outcome(
+        {"chart": name, "env": args.env, "url": running.url, "exit": code, "log": tail}, [], EXIT_USER
+    )
+
+
+def _failed(printer: Printer, problem: str, tail: list[str]) -> None:
+    """The problem, then the runtime's last log lines (already masked), each escaped."""
+    if printer.json:
+        return
+    printer.error(f"{problem}; its last log lines:" if tail else problem)
+    for line in tail:
+        print(f"  | {escape_text(line)}", file=printer.err)
