@@ -419,16 +419,17 @@ def localize(resolved: Resolved, root: Path, port: int, database: Database | Non
 
 
 def _local_paths(value: str, mounts: Iterable[str], root: Path) -> str:
-    """A container path in a value (a mount or a path under one) -> the same path under root."""
-    for mount in sorted(set(mounts), key=len, reverse=True):
-        local = str(root) + mount.rstrip("/")
-        pattern = re.compile(r"(?<![\w/.-])" + re.escape(mount.rstrip("/")) + r"(?![\w.-])")
-        value = pattern.sub(local.replace("\\", "\\\\"), value)
-    return value
+    """A container path in a value (a mount or a path under one) -> the same path under root
+    (one pass: a replaced path is never replaced again, though root may itself be under /tmp)."""
+    paths = sorted({m.rstrip("/") for m in mounts if m.rstrip("/")}, key=len, reverse=True)
+    if not paths:
+        return value
+    pattern = re.compile(r"(?<![\w/.-])(" + "|".join(re.escape(p) for p in paths) + r")(?![\w.-])")
+    return pattern.sub(lambda m: str(root) + m.group(1), value)
 
 
 def write_files(root: Path, resolved: Resolved) -> None:
-    for path in {WORKING_DIR, "/tmp", *resolved.dirs, *resolved.mounts}:
+    for path in {WORKING_DIR, "/tmp", *resolved.dirs, *resolved.mounts} - set(resolved.files):
         (root / path.lstrip("/")).mkdir(parents=True, exist_ok=True)
     for path, content in resolved.files.items():
         local = root / path.lstrip("/")

@@ -1,0 +1,201 @@
+"""`chartgen run` for real: order-approval's runtime, built by `chartgen build`, run as its
+prod environment's Deployment says, against PostgreSQL, on 127.0.0.1."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chartgen.cli.run import render_environment
+from chartgen.runtime.local import RuntimeFailed, start_runtime
+from chartgen.runtime.postgres import ensure_database, throwaway_postgres
+from chartgen.tools.locate import find_helm
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.runtime
+
+APP = "build/order-approval/target/quarkus-app/quarkus-run.jar"
+ORDER = {
+    "orderId": "o-1",
+    "amount": 5000,
+    "currency": "EUR",
+    "customer": {"name": "ACME"},
+    "approver": {"email": "approver@example.com"},
+}
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def call(url: str, body: Any = None) -> tuple[int, Any, dict[str, str]]:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Content-Type": "application/json", "Accept": "application/json"},
+        method="POST" if body is not None else "GET",
+    )
+    try:
+        with _DIRECT.open(request, timeout=15) as answer:
+            return answer.status, json.loads(answer.read() or b"null"), dict(answer.headers)
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code, None, dict(exc.headers)
+
+
+def objects_of(repo: Path) -> list[dict[str, Any]]:
+    objects, name = render_environment(repo / "charts/order-approval", "prod", "1.34")
+    assert name == "order-approval"
+    return objects
+
+
+def _config_map(objects: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    return next(o for o in objects if o.get("kind") == "ConfigMap" and o["metadata"]["name"] == name)
+
+
+def _container(objects: list[dict[str, Any]]) -> dict[str, Any]:
+    deployment = next(o for o in objects if o.get("kind") == "Deployment")
+    container: dict[str, Any] = deployment["spec"]["template"]["spec"]["containers"][0]
+    return container
+
+
+def test_a_waiting_instance_survives_kill_9_and_a_restart_on_the_same_database(order_approval: Path) -> None:
+    objects = objects_of(order_approval)
+    # The mounted config ConfigMap is what the runtime reads (./config/application.properties):
+    # a header set only there must be on its answers.
+    config = _config_map(objects, "order-approval-config")
+    config["data"]["application.properties"] += 'quarkus.http.header."X-Chartgen-Config".value=mounted\n'
+    app = order_approval / APP
+    with throwaway_postgres() as server:
+        ensure_database(server, "workflows")
+        db = server.with_database("workflows")
+        start = time.monotonic()
+        first = start_runtime(objects, app, prefer="order-approval", database=db)
+        print(f"\n[runtime] order-approval (prod) ready in {time.monotonic() - start:.1f}s at {first.url}")
+        try:
+            assert re.fullmatch(r"http://127\.0\.0\.1:\d+", first.url)
+            status, started, headers = call(first.url + "/order-approval", ORDER)
+            assert status == 201, first.logs(30)
+            assert headers.get("X-Chartgen-Config") == "mounted"
+            instance = started["id"]
+            assert call(f"{first.url}/order-approval/{instance}")[0] == 200
+        finally:
+            assert first.stop(kill=True) == -signal.SIGKILL
+        start = time.monotonic()
+        second = start_runtime(objects, app, prefer="order-approval", database=db)
+        print(f"[runtime] restarted after kill -9 in {time.monotonic() - start:.1f}s")
+        try:
+            status, waiting, _ = call(f"{second.url}/order-approval/{instance}")
+            assert status == 200, second.logs(30)
+            assert waiting["workflowdata"]["orderId"] == "o-1"
+            assert "started in" in second.logs()
+        finally:
+            second.stop()
+        assert not second.root.exists()
+
+
+def test_a_runtime_that_never_becomes_ready_shows_its_last_log_lines_with_secrets_masked(
+    order_approval: Path,
+) -> None:
+    objects = copy.deepcopy(objects_of(order_approval))
+    # A secret value Quarkus rejects, and so prints, at start.
+    _container(objects)["env"].append(
+        {"name": "QUARKUS_HTTP_IDLE_TIMEOUT", "valueFrom": {"secretKeyRef": {"name": "s", "key": "idle"}}}
+    )
+    secrets = {"idle": "Hidden-Secret-Value-42", "db_password": "pw-Hidden-7"}
+    start = time.monotonic()
+    with pytest.raises(RuntimeFailed) as failed:
+        start_runtime(objects, order_approval / APP, prefer="order-approval", secrets=secrets)
+    print(f"\n[runtime] a failing start reported in {time.monotonic() - start:.1f}s")
+    tail = failed.value.log_tail
+    assert 0 < len(tail) <= 30
+    text = str(failed.value)
+    assert "exited with" in failed.value.problem
+    assert "Hidden-Secret-Value-42" not in text and "pw-Hidden-7" not in text
+    assert "***" in text, text
+
+
+def _wait_for(path: Path, pattern: str, process: subprocess.Popen[bytes], timeout: float) -> re.Match[str]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = re.search(pattern, path.read_text())
+        if found:
+            return found
+        if process.poll() is not None:
+            break
+        time.sleep(0.2)
+    pytest.fail(f"no {pattern!r} in the output:\n{path.read_text()}")
+
+
+def _cli(repo: Path, *args: str, out: Path, err: Path) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, PYTHONPATH=str(REPO), CHARTGEN_HELM=str(find_helm()))
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        return subprocess.Popen(
+            [sys.executable, "-m", "chartgen", "-C", str(repo), "run", *args],
+            stdout=stdout,
+            stderr=stderr,
+            env=env,
+        )
+
+
+def test_chartgen_run_serves_the_chart_until_interrupted(order_approval: Path, tmp_path: Path) -> None:
+    secrets = tmp_path / "secrets.env"
+    secrets.write_text("db_username=app\ndb_password=pw-Never-Printed-1\n")
+    out, err = tmp_path / "out", tmp_path / "err"
+    start = time.monotonic()
+    process = _cli(
+        order_approval, "order-approval", "--env", "prod", "--secrets", str(secrets), out=out, err=err
+    )
+    try:
+        found = _wait_for(out, r"order-approval \(prod\) on (http://127\.0\.0\.1:\d+)", process, 300)
+        print(f"\n[runtime] chartgen run: URL printed after {time.monotonic() - start:.1f}s")
+        url = found.group(1)
+        assert call(url + "/q/health/ready")[0] == 200
+        assert call(url + "/order-approval", ORDER)[0] == 201
+        assert "throwaway postgresql://chartgen@127.0.0.1:" in out.read_text()
+        process.send_signal(signal.SIGINT)
+        assert process.wait(60) == 0, err.read_text()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    text = out.read_text() + err.read_text()
+    assert "order-approval (prod): stopped" in text
+    assert "pw-Never-Printed-1" not in text
+    with pytest.raises(urllib.error.URLError):
+        _DIRECT.open(url + "/q/health/live", timeout=5)
+
+
+def test_chartgen_run_reports_a_runtime_that_exits_with_its_log_lines_and_exit_1(
+    order_approval: Path, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.jar"
+    broken.write_text("not a jar")
+    out, err = tmp_path / "out", tmp_path / "err"
+    process = _cli(order_approval, "order-approval", "--env", "prod", "--app", str(broken), out=out, err=err)
+    assert process.wait(120) == 1
+    stderr = err.read_text()
+    assert "order-approval (prod) exited with 1" in stderr
+    assert "its last log lines:" in stderr and "  | " in stderr
+
+
+def test_chartgen_run_names_what_is_missing(order_approval: Path) -> None:
+    from tests.conftest import run_cli
+
+    no_env = run_cli("-C", str(order_approval), "run", "order-approval")
+    assert no_env.code == 1 and "--env is required (environments: prod, staging)" in no_env.err
+    unknown = run_cli("-C", str(order_approval), "run", "nope", "--env", "prod")
+    assert unknown.code == 1 and "no chart of that name" in unknown.err
+    no_app = run_cli(
+        "-C", str(order_approval), "run", "order-approval", "--env", "prod", "--app", "missing.jar"
+    )
+    assert no_app.code == 1 and "no runtime app at missing.jar: build it first" in no_app.err
