@@ -114,7 +114,10 @@ def _check(done: Completed, what: str) -> None:
 
 @contextlib.contextmanager
 def throwaway_postgres(parent: Path | None = None) -> Iterator[Database]:
-    """Start a PostgreSQL server for this run only; stop it and delete its folder on exit."""
+    """Start a PostgreSQL server for this run only; stop it and delete its folder on exit.
+    `parent` (default: the system temp folder) must be one the `postgres` user can enter when
+    chartgen runs as root. The server runs in its own session: Ctrl-C reaches chartgen only,
+    which stops the runtime first, then the server."""
     binaries = bin_dir()
     folder = Path(tempfile.mkdtemp(prefix="chartgen-pg-", dir=parent))
     try:
