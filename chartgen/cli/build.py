@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from chartgen.cli.common import settings_from
+from chartgen.cli.common import add_chart_choice, add_charts_folder, settings_from
 from chartgen.cli.output import Outcome, Printer
 from chartgen.errors import EXIT_OK, EXIT_USER
 from chartgen.flows.build import ChartBuild, run_build
@@ -22,10 +22,8 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         "src/main/resources holds exactly the chart's files, the extensions its workflows need "
         "(each with its reason) and a Containerfile matching the chart; then mvn package.",
     )
-    p.add_argument(
-        "--chart", dest="only", metavar="NAME", action="append", default=[], help="only this chart"
-    )
-    p.add_argument("--charts", metavar="DIR", help="charts folder (default: the generate output folder)")
+    add_chart_choice(p)
+    add_charts_folder(p)
     p.add_argument(
         "--out", dest="build_out", metavar="DIR", default="build", help="contexts folder (default: build)"
     )

@@ -20,6 +20,15 @@ def add_workflow_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_charts_folder(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--charts", metavar="DIR", help="charts folder (default: the generate output folder)")
+
+
+def add_chart_choice(p: argparse.ArgumentParser, description: str = "only this chart (repeatable)") -> None:
+    """--chart NAME, repeatable, into `args.only`: the charts a command limits its work to."""
+    p.add_argument("--chart", dest="only", metavar="NAME", action="append", default=[], help=description)
+
+
 def settings_from(args: argparse.Namespace) -> Settings:
     keys = ("workflows", "profiles", "out", "name", "exclude", "config", "crds")
     flags = {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}

@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from chartgen.cli.common import settings_from
+from chartgen.cli.common import add_chart_choice, add_charts_folder, settings_from
 from chartgen.cli.output import Outcome, Printer
 from chartgen.errors import EXIT_OK, EXIT_USER
 from chartgen.flows.diff import run_diff
@@ -34,21 +34,14 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         default=[],
         help="only this environment (repeatable)",
     )
-    p.add_argument(
-        "--chart",
-        dest="only",
-        metavar="NAME",
-        action="append",
-        default=[],
-        help="only this chart (repeatable)",
-    )
+    add_chart_choice(p)
     p.add_argument(
         "--format",
         choices=("text", "markdown", "json"),
         default="text",
         help="text, markdown (a pull request comment) or json (default: text)",
     )
-    p.add_argument("--charts", metavar="DIR", help="charts folder (default: the generate output folder)")
+    add_charts_folder(p)
     p.add_argument("--kube-version", metavar="X.Y", help="Kubernetes version to render for (default 1.34)")
     p.add_argument("--jobs", type=int, metavar="N", help="parallel helm runs (default: CPU count)")
 

@@ -6,7 +6,7 @@ import argparse
 from dataclasses import asdict
 from typing import Any
 
-from chartgen.cli.common import add_workflow_options, settings_from
+from chartgen.cli.common import add_chart_choice, add_workflow_options, settings_from
 from chartgen.cli.output import Outcome, Printer
 from chartgen.errors import EXIT_OK, EXIT_USER
 from chartgen.flows.generate import run_generate
@@ -26,14 +26,7 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--profiles", metavar="DIR", help="profiles folder (default: profiles)")
     p.add_argument("--out", metavar="DIR", help="output folder for charts (default: charts)")
     p.add_argument("--name", help="repository name, used for dev charts <name>-<env> (default: folder name)")
-    p.add_argument(
-        "--chart",
-        dest="only",
-        metavar="NAME",
-        action="append",
-        default=[],
-        help="generate only this chart, reading only its project (repeatable; others are kept)",
-    )
+    add_chart_choice(p, "generate only this chart, reading only its project (repeatable; others are kept)")
     p.add_argument(
         "--check",
         action="store_true",

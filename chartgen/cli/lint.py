@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from chartgen.cli.common import settings_from
+from chartgen.cli.common import add_charts_folder, settings_from
 from chartgen.cli.output import Outcome, Printer
 from chartgen.errors import UserError
 from chartgen.formats.source import display_path
@@ -22,7 +22,7 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         help="helm lint --strict, helm template and strict schema checks of every chart",
         description="Check every chart with each of its values files; fail at the end.",
     )
-    p.add_argument("--charts", metavar="DIR", help="charts folder (default: the generate output folder)")
+    add_charts_folder(p)
     p.add_argument("--kube-version", metavar="X.Y", help="target Kubernetes version (default 1.34)")
     p.add_argument("--jobs", type=int, metavar="N", help="parallel helm runs (default: CPU count)")
     p.add_argument(

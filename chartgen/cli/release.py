@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from chartgen.cli.common import settings_from
+from chartgen.cli.common import add_chart_choice, add_charts_folder, settings_from
 from chartgen.cli.output import Outcome, Printer
 from chartgen.errors import EXIT_OK, EXIT_USER, UserError
 from chartgen.flows.release import ChartRelease, Signing, parse_target, run_release
@@ -32,10 +32,8 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     where.add_argument("--to", metavar="oci://HOST/PATH", help="OCI registry (plain HTTP only on loopback)")
     where.add_argument("--repo-dir", metavar="DIR", help="classic chart repository folder (index.yaml)")
     p.add_argument("--repo-url", metavar="URL", help="with --repo-dir: the URL it is served at")
-    p.add_argument("--charts", metavar="DIR", help="charts folder (default: the generate output folder)")
-    p.add_argument(
-        "--chart", dest="only", metavar="NAME", action="append", default=[], help="only this chart"
-    )
+    add_charts_folder(p)
+    add_chart_choice(p)
     p.add_argument("--base", metavar="REF", help="only charts changed since the merge-base with REF")
     p.add_argument("--sign-key", metavar="NAME", help="sign with this key (default: CHARTGEN_SIGN_KEY)")
     p.add_argument(

@@ -12,8 +12,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from chartgen.cli.common import settings_from
+from chartgen.cli.common import add_charts_folder, settings_from
 from chartgen.cli.output import Outcome, Printer
+from chartgen.emit.writer import chart_mode
 from chartgen.errors import EXIT_OK, EXIT_USER, UserError, escape_text
 from chartgen.formats.source import display_path
 from chartgen.runtime.local import LOG_LINES, RunningRuntime, RuntimeFailed, read_secrets_file, start_runtime
@@ -39,7 +40,7 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--env", metavar="ENV", help="the environment (values-ENV.yaml); required for production charts"
     )
-    p.add_argument("--charts", metavar="DIR", help="charts folder (default: the generate output folder)")
+    add_charts_folder(p)
     p.add_argument("--app", metavar="JAR", help=f"the built runtime (default: {DEFAULT_APP})")
     p.add_argument(
         "--secrets", metavar="FILE", help="KEY=VALUE lines, keyed by Secret key name (default: test values)"
@@ -71,7 +72,7 @@ def chart_folder(chart: str, charts: Path) -> Path:
 
 def environment_of(files: dict[str, bytes], chart: str, env: str | None) -> ChartEnvironment:
     environments = chart_environments(files)
-    if b"chartgen/mode: production" not in files.get("Chart.yaml", b""):
+    if chart_mode(files.get("Chart.yaml", b"")) != "production":
         raise UserError(
             f"{chart} is not a production chart: chartgen run runs production charts (dev: chartgen dev)"
         )

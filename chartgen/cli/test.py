@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from chartgen.cli.common import add_cluster_options, settings_from
+from chartgen.cli.common import add_charts_folder, add_cluster_options, settings_from
 from chartgen.cli.output import Outcome, Printer
 from chartgen.errors import UserError
 from chartgen.formats.source import display_path
@@ -33,7 +33,7 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         "else with changed values), helm test, helm rollback, helm uninstall leaving nothing. "
         "Waits are each chart's own startup allowance plus a margin.",
     )
-    p.add_argument("--charts", metavar="DIR", help="charts folder (default: the generate output folder)")
+    add_charts_folder(p)
     p.add_argument("--values-env", metavar="ENV", help="environment to install (default: each chart's first)")
     add_cluster_options(p)
     p.add_argument("--crds", metavar="DIR", action="append", help="CRDs to install first (repeatable)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from chartgen.cli.common import settings_from
+from chartgen.cli.common import add_chart_choice, add_charts_folder, settings_from
 from chartgen.cli.output import Outcome, Printer
 from chartgen.errors import EXIT_OK, EXIT_USER, UserError
 from chartgen.flows.version import ChartVersion, VersionReport, bump_versions, check_versions, default_ref
@@ -39,15 +39,8 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         q.add_argument(
             "--base", metavar="REF", help="branch, tag or commit (default: origin/main, else main)"
         )
-        q.add_argument("--charts", metavar="DIR", help="charts folder (default: the generate output folder)")
-        q.add_argument(
-            "--chart",
-            dest="only",
-            metavar="NAME",
-            action="append",
-            default=[],
-            help="only this chart (repeatable)",
-        )
+        add_charts_folder(q)
+        add_chart_choice(q)
     bump.add_argument("--pr", type=int, metavar="N", help="write the pull-request build X.Y.Z-pr.N.SHA")
     bump.add_argument("--sha", metavar="SHA", help="commit of the pull-request build (default: HEAD)")
 

@@ -34,6 +34,7 @@ from chartgen.version.digest import CHANGES_KEY, CHART_FILE, DIGEST_KEY, chart_d
 from chartgen.version.semver import INITIAL, NotSemVer, Version
 
 OWNERSHIP_MARK = re.compile(rb"^  chartgen/generated: ['\"]true['\"]$", re.MULTILINE)
+_MODE = re.compile(rb"^  chartgen/mode: (production|dev)$", re.MULTILINE)
 _TEMPLATE_CACHE: dict[str, list[tuple[str, bytes]]] = {}
 
 
@@ -210,6 +211,12 @@ def ct_config(chart_dirs: str) -> bytes:
         "check-version-increment: true\n"
         "helm-extra-args: --timeout 300s\n"
     ).encode()
+
+
+def chart_mode(chart_yaml: bytes) -> str:
+    """The chart's `chartgen/mode` annotation ("production" or "dev") as Chart.yaml has it, else ""."""
+    mode = _MODE.search(chart_yaml)
+    return mode.group(1).decode() if mode else ""
 
 
 def owned_charts(out: Path) -> set[str]:

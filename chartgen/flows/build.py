@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from chartgen.emit.writer import OWNERSHIP_MARK
+from chartgen.emit.writer import OWNERSHIP_MARK, chart_mode
 from chartgen.errors import UserError
 from chartgen.formats.source import ParseError, SourceFile
 from chartgen.runtime.context import Extension, build_context, extensions
@@ -42,7 +42,7 @@ def run_build(
     offline: bool = False,
     on_chart: Callable[[ChartBuild], None] | None = None,
 ) -> list[ChartBuild]:
-    found = {c.name: c for c in find_charts(charts) if _mode(c) == "production"}
+    found = {c.name: c for c in find_charts(charts) if _generated_production((c / "Chart.yaml").read_bytes())}
     unknown = sorted(set(only) - set(found))
     if unknown:
         known = ", ".join(sorted(found)) or "none"
@@ -85,11 +85,8 @@ def write_context(folder: Path, files: dict[str, bytes]) -> None:
                 os.unlink(os.path.join(dirpath, name))
 
 
-def _mode(chart: Path) -> str:
-    raw = (chart / "Chart.yaml").read_bytes()
-    if not OWNERSHIP_MARK.search(raw):
-        return ""
-    return "production" if b"chartgen/mode: production" in raw else "dev"
+def _generated_production(chart_yaml: bytes) -> bool:
+    return bool(OWNERSHIP_MARK.search(chart_yaml)) and chart_mode(chart_yaml) == "production"
 
 
 def _uid(files: dict[str, bytes]) -> int:
