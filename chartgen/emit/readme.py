@@ -36,6 +36,9 @@ def chart_readme(plan: ChartPlan, shared: dict[str, Any], docs: dict[tuple[str, 
     ]
     if data.waits:
         lines += ["", "Instances can wait (they are kept in PostgreSQL): " + "; ".join(data.waits) + "."]
+    if data.timers:
+        runtimes = sorted({e.runtime or "kubernetes" for e in data.environments.values()})
+        lines += ["", *(" ".join(timers_note(r).split("\n")) for r in runtimes)]
     lines += ["", "## Environments", ""]
     for env, env_data in sorted(data.environments.items()):
         lines += _environment(plan, env, env_data)
@@ -110,3 +113,17 @@ def _value_rows(shared: dict[str, Any], docs: dict[tuple[str, ...], str]) -> lis
 
 
 _ABSENT = object()
+
+
+def timers_note(runtime: str | None) -> str:
+    """How this chart's timers (sleeps, timeouts) work, for the values files and the README."""
+    if runtime == "sonataflow":
+        return (
+            "Timers (sleeps, timeouts): the SonataFlowPlatform's Jobs Service keeps and fires them;\n"
+            "the platform of this namespace must provide one."
+        )
+    return (
+        "Timers (sleeps, timeouts) go to the platform's Jobs Service (jobService.url), which keeps\n"
+        "them and calls the Service back when one is due: they survive restarts and fire once,\n"
+        "whatever the replicas."
+    )

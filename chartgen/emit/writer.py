@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from chartgen.emit.readme import chart_readme
+from chartgen.emit.readme import chart_readme, timers_note
 from chartgen.emit.switch import JOURNAL, LEFTOVER, open_output
 from chartgen.emit.values_files import commented_yaml, split_values
 from chartgen.errors import Diagnostics, UserError
@@ -374,10 +374,11 @@ def _values_header(plan: ChartPlan) -> str:
 
 
 def _env_header(plan: ChartPlan, env: str) -> str:
-    ns = plan.data.environments[env].namespace
+    data = plan.data.environments[env]
     return (
         f"{_header(plan)}\nValues for environment '{env}' (only what differs from values.yaml). Deploy:\n"
-        f"  helm upgrade --install {plan.name} . -n {ns} -f values-{env}.yaml"
+        f"  helm upgrade --install {plan.name} . -n {data.namespace} -f values-{env}.yaml"
+        + (f"\n{timers_note(data.runtime)}" if plan.data.timers else "")
     )
 
 

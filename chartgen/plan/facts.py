@@ -52,6 +52,7 @@ class Endpoint:
 class ProjectFacts:
     workflows: list[WorkflowData] = field(default_factory=list)
     waits: list[str] = field(default_factory=list)  # "workflow 'x': state 'y' ..."; empty: nothing waits
+    timers: list[str] = field(default_factory=list)  # the waits a timer ends (a subset of waits)
     consumed: list[ConsumedEvent] = field(default_factory=list)
     produced: list[str] = field(default_factory=list)  # event types
     secret_names: list[str] = field(default_factory=list)  # keys read as config properties by name
@@ -75,6 +76,7 @@ def project_facts(project: Project, specs: dict[Path, SpecDoc], diag: Diagnostic
     for wf in sorted(project.workflows, key=lambda w: w.rel_path):
         facts.workflows.append(workflow_data(wf))
         facts.waits += [f"workflow '{wf.id}': {reason}" for reason in wf.wait_reasons]
+        facts.timers += [f"workflow '{wf.id}': {reason}" for reason in wf.timer_reasons]
     facts.consumed = _consumed(project)
     facts.produced = sorted({e.type for w in project.workflows for e in w.produced_events if e.type})
     facts.secret_env = credential_env(project)

@@ -176,6 +176,8 @@ class ChartData:
     properties: list[FileEntry] = field(default_factory=list)
     workflows: list[WorkflowData] = field(default_factory=list)
     waits: list[str] = field(default_factory=list)  # why instances outlive a request; empty: nothing waits
+    # Sleeps and timeouts: the runtime embeds a Jobs Service that keeps them in the database.
+    timers: list[str] = field(default_factory=list)
     events: Events = field(default_factory=Events)
     kubernetesApiCalls: list[str] = field(default_factory=list)
     environments: dict[str, EnvironmentData] = field(default_factory=dict)

@@ -91,10 +91,23 @@ Need = Target | Endpoint | dict[str, Any]
 
 
 def plan_network(
-    chart: str, env: str, needs: list[Need], settings: NetworkPolicySettings, diag: Diagnostics
+    chart: str,
+    env: str,
+    needs: list[Need],
+    settings: NetworkPolicySettings,
+    diag: Diagnostics,
+    timer_callbacks: str | None = None,
 ) -> NetworkRules:
-    """`needs`: what the runtime must reach, in order: hosts or URLs to resolve, or ready rules."""
+    """`needs`: what the runtime must reach, in order: hosts or URLs to resolve, or ready rules.
+    `timer_callbacks`: the URL of the Jobs Service that calls the runtime back when a timer is
+    due (None: no timers)."""
     egress = [DNS_EGRESS]
+    callers: list[dict[str, Any]] = []
+    if timer_callbacks:
+        target = endpoint_target(Endpoint(timer_callbacks, lambda: None, "the Jobs Service"))
+        found = peer(target.host) if target else None
+        if isinstance(found, dict):
+            callers.append(found)
     for need in needs:
         if isinstance(need, dict):
             egress.append(need)
@@ -125,7 +138,8 @@ def plan_network(
             [{"ipBlock": {"cidr": rule.cidr}}] if rule.cidr else []
         )
         egress.append({**({"to": to} if to else {}), "ports": _tcp(*rule.ports)})
-    return NetworkRules(ingress=_ingress(chart, settings), egress=_unique(egress))
+    ingress = _ingress(chart, settings) + [{"from": [c], "ports": _tcp(HTTP_PORT)} for c in callers]
+    return NetworkRules(ingress=_unique(ingress), egress=_unique(egress))
 
 
 def _ingress(chart: str, settings: NetworkPolicySettings) -> list[dict[str, Any]]:

@@ -61,6 +61,7 @@ def plan_production(
         properties=[FileEntry.of(f) for f in properties],
         workflows=facts.workflows,
         waits=facts.waits,
+        timers=facts.timers,
         events=_events(name, facts),
         kubernetesApiCalls=facts.kube_api_calls,
         environments={env: e.data for env, e in environments.items()},

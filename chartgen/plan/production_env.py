@@ -19,6 +19,7 @@ from chartgen.plan.values import check_values, fill_placeholders, merge_resource
 from chartgen.profile.model import (
     EventingSettings,
     ImageSettings,
+    JobServiceSettings,
     NetworkPolicySettings,
     PersistenceSettings,
     PostgresSettings,
@@ -32,6 +33,7 @@ from chartgen.values.model import (
     MIN_REPLICAS,
     Autoscaling,
     Eventing,
+    JobService,
     Persistence,
     ProductionValues,
     PullSecret,
@@ -85,6 +87,10 @@ def plan_environment(
     hpa, replicas = _scaling(values, s.scaling or ScalingSettings(), runtime, s.operatorVersion)
     persistence = _persistence(values, facts, s.persistence or PersistenceSettings(), chart)
     _eventing(values, facts, s.eventing or EventingSettings())
+    timers = bool(facts.timers) and runtime == "kubernetes"  # the operator's platform keeps them
+    job_service = (s.jobService or JobServiceSettings()).url
+    if timers and job_service:
+        values.jobService = JobService(url=job_service)
     secrets = s.secrets or SecretsSettings()
     needs_secrets = bool(facts.secret_names or facts.secret_env or secrets.env or persistence)
     provider: Provider = (secrets.provider or "vso") if needs_secrets else "none"
@@ -130,7 +136,12 @@ def plan_environment(
     network = s.networkPolicy or NetworkPolicySettings()
     if network.enabled is not False:
         data.networkPolicy = plan_network(
-            chart, profile.env, _egress_needs(values, facts, provider, api_rules), network, diag
+            chart,
+            profile.env,
+            _egress_needs(values, facts, provider, api_rules),
+            network,
+            diag,
+            timer_callbacks=job_service if timers else None,
         )
         _check_callers(chart, facts, profile, network, diag)
     data.kinds = production_kinds(data, bool(facts.consumed), bool(facts.produced))
@@ -195,6 +206,8 @@ def _egress_needs(
         needs.append(Target(pg.host, pg.port, f"the database {pg.host}", lambda: None))
     if values.eventing is not None:
         needs.append(broker_egress(values.eventing.brokerNamespace))
+    if values.jobService is not None:
+        needs.append(Endpoint(values.jobService.url, lambda: None, "the Jobs Service"))
     if api_rules:
         needs.append(api_server_egress())
     needs += facts.endpoints
@@ -227,6 +240,7 @@ def check_environment(chart: str, facts: ProjectFacts, profile: Profile, diag: D
     """Refuse a production profile that cannot run this project's workflows safely."""
     _check_image(profile, diag)
     _check_persistence(chart, facts, profile, diag)
+    _check_timers(chart, facts, profile, diag)
     _check_eventing(chart, facts, profile, diag)
     _check_scaling(profile, diag)
     _check_operator_scaling(chart, profile, diag)
@@ -243,6 +257,23 @@ def _check_image(profile: Profile, diag: Diagnostics) -> None:
             "the pipeline builds (e.g. registry.example.com/workflows/{workflow})",
             profile.location("image", "repository") if image else profile.location("mode", key=True),
         )
+
+
+def _check_timers(chart: str, facts: ProjectFacts, profile: Profile, diag: Diagnostics) -> None:
+    """Timers must outlive the pod that set them: the platform's Jobs Service keeps them. (One
+    embedded in the runtime would answer every request with 503 in all replicas but the one
+    that leads it, and in a restarted pod until the dead one's lease ends.)"""
+    s = profile.settings
+    if not facts.timers or s.runtime == "sonataflow" or (s.jobService and s.jobService.url):
+        return
+    if (s.persistence or PersistenceSettings()).enabled is False:
+        return  # refused as such, better
+    diag.error(
+        f"profile '{profile.env}': chart '{chart}' has timers ({facts.timers[0]}): set "
+        "jobService.url to the platform's Jobs Service, which keeps them through restarts and "
+        "fires each once, whatever the replicas",
+        profile.location("mode"),
+    )
 
 
 def _check_persistence(chart: str, facts: ProjectFacts, profile: Profile, diag: Diagnostics) -> None:

@@ -101,6 +101,11 @@ class PostgresSettings:
 
 
 @dataclass(kw_only=True)
+class JobServiceSettings:
+    url: HttpUrl | None = value("The platform's Jobs Service (required by charts with timers)", None)
+
+
+@dataclass(kw_only=True)
 class PersistenceSettings:
     enabled: bool | None = value("Default: on exactly for charts whose workflows can wait", None)
     postgresql: PostgresSettings | None = value("The database", None)
@@ -216,6 +221,7 @@ class ProfileSettings:
     resources: ContainerResources | None = value(default=None)
     persistence: PersistenceSettings | None = value("PostgreSQL for workflows that can wait", None)
     eventing: EventingSettings | None = value("Knative eventing", None)
+    jobService: JobServiceSettings | None = value("Where the workflows' timers go", None)
     secrets: SecretsSettings | None = value("Credentials", None)
     rbac: RbacSettings | None = value("Who may deploy and read; what runtimes may do with the API", None)
     networkPolicy: NetworkPolicySettings | None = value("The NetworkPolicy", None)

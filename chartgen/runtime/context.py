@@ -63,6 +63,10 @@ def extensions(files: Mapping[str, bytes]) -> list[Extension]:
             Extension("io.quarkus", "quarkus-jdbc-postgresql", why),
             Extension("io.quarkus", "quarkus-agroal", why),
         ]
+    timers = [str(t) for t in data.get("timers") or []]
+    if timers:
+        why = f"timers ({timers[0]}{'; …' if len(timers) > 1 else ''}): sent to the Jobs Service"
+        found.append(Extension(KIE, "kogito-addons-quarkus-jobs-management", why, kie=True))
     events = data.get("events")
     consumed = (events.get("consumed") or []) if isinstance(events, dict) else []
     produced = (events.get("produced") or []) if isinstance(events, dict) else []

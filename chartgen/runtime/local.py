@@ -43,6 +43,8 @@ MASK = "***"
 DB_USER_ENV = "QUARKUS_DATASOURCE_USERNAME"
 DB_PASSWORD_ENV = "QUARKUS_DATASOURCE_PASSWORD"
 JDBC_ENV = "QUARKUS_DATASOURCE_JDBC_URL"
+SERVICE_URL_ENV = "KOGITO_SERVICE_URL"  # where the Jobs Service calls back when a timer is due
+JOBS_SERVICE_ENV = "KOGITO_JOBS_SERVICE_URL"  # where timers go (the platform's Jobs Service)
 # What a process needs of this machine; everything else comes from the chart.
 HOST_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "JAVA_HOME")
 
@@ -402,14 +404,20 @@ def persistence_on(env: Mapping[str, str]) -> bool:
     return env.get("KOGITO_PERSISTENCE_TYPE") == "jdbc" or JDBC_ENV in env
 
 
-def localize(resolved: Resolved, root: Path, port: int, database: Database | None) -> dict[str, str]:
+def localize(
+    resolved: Resolved, root: Path, port: int, database: Database | None, jobs_service: str | None = None
+) -> dict[str, str]:
     """The env for running here: container paths under `root`, the port on 127.0.0.1, the JDBC
-    URL (and credentials) pointing at `database`."""
+    URL (and credentials) pointing at `database`, timers going to `jobs_service`."""
     env = dict(resolved.env)
     for name, value in env.items():
         env[name] = _local_paths(value, resolved.mounts, root)
     env["QUARKUS_HTTP_PORT"] = str(port)
     env["QUARKUS_HTTP_HOST"] = "127.0.0.1"
+    if SERVICE_URL_ENV in env:
+        env[SERVICE_URL_ENV] = f"http://127.0.0.1:{port}"
+    if jobs_service and JOBS_SERVICE_ENV in env:
+        env[JOBS_SERVICE_ENV] = jobs_service
     if database is not None and persistence_on(env):
         jdbc = parse_jdbc(env.get(JDBC_ENV, "")) or Jdbc("", database.database, [])
         env[JDBC_ENV] = jdbc.url(database.host, database.port, database.database)
@@ -555,11 +563,13 @@ def start_runtime(
     port: int | None = None,
     timeout_cap: float = TIMEOUT_CAP,
     on_status: Callable[[str], None] | None = None,
+    jobs_service: str | None = None,
 ) -> RunningRuntime:
     """Run the chart's runtime (rendered `objects`) with the built `app` until its startup probe
     passes. With persistence and no `database`, a throwaway PostgreSQL is started (and stopped
     with the runtime). Raises RuntimeFailed with the masked last log lines when it never
-    becomes ready; everything started is stopped then."""
+    becomes ready; everything started is stopped then. Timers go to `jobs_service`; without it,
+    when the chart sends timers to a Jobs Service, one is started here (and stopped with it)."""
     status = on_status or (lambda _message: None)
     if not app.is_file():
         raise UserError(
@@ -583,11 +593,18 @@ def start_runtime(
                 ensure_database(server, db.database)
             if jdbc and jdbc.schema:
                 ensure_schema(db, jdbc.schema)
+        if JOBS_SERVICE_ENV in resolved.env and jobs_service is None:
+            from chartgen.runtime.jobs_service import start_jobs_service  # it runs Java as we do
+
+            if db is None:
+                server = stack.enter_context(throwaway_postgres())
+                db = server
+            jobs_service = start_jobs_service(db, stack, status=status)
         local_port = port or free_port()
         env = {k: os.environ[k] for k in HOST_ENV if k in os.environ}
         env["HOME"] = str(root / "home")
         (root / "home").mkdir()
-        env.update(localize(resolved, root, local_port, db))
+        env.update(localize(resolved, root, local_port, db, jobs_service))
         secret_values = [*resolved.secret_values, *([db.password] if db and db.password else [])]
         log_path = root / "runtime.log"
         status(f"starting {label}")
@@ -616,7 +633,7 @@ def start_runtime(
         stack.close()
         raise
     try:
-        problem = _wait_started(running, resolved.startup_path, resolved.startup_timeout, status)
+        problem = wait_started(running, resolved.startup_path, resolved.startup_timeout, status)
     except BaseException:
         running.stop()
         raise
@@ -629,7 +646,7 @@ def start_runtime(
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # 127.0.0.1: never a proxy
 
 
-def _wait_started(running: RunningRuntime, path: str, timeout: float, status: Callable[[str], None]) -> str:
+def wait_started(running: RunningRuntime, path: str, timeout: float, status: Callable[[str], None]) -> str:
     """ "" once `path` answers 200-399 (a Kubernetes httpGet probe's success), else why not."""
     url = running.url + path
     deadline = time.monotonic() + timeout

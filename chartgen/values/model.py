@@ -126,6 +126,14 @@ class Service:
 
 
 @dataclass(kw_only=True)
+class JobService:
+    url: HttpUrl = value(
+        "The platform's Jobs Service: the runtime sends it its timers, and it calls the Service "
+        "back when one is due"
+    )
+
+
+@dataclass(kw_only=True)
 class Persistence:
     host: DatabaseHost = value("PostgreSQL host (<service>.<namespace>.svc in the cluster)")
     port: Port = value("PostgreSQL port", 5432)
@@ -218,6 +226,9 @@ class ProductionValues:
     priorityClassName: PriorityClassName = value(default="")
     persistence: Persistence | None = value("PostgreSQL the runtime keeps waiting instances in", None)
     eventing: Eventing | None = value("Knative Broker and delivery of the events the workflows use", None)
+    jobService: JobService | None = value(
+        "The Jobs Service that keeps the timers (sleeps, timeouts) of the workflows", None
+    )
     vault: Vault | None = value(
         "Vault the runtime's Secret comes from (names only; values stay in Vault)", None
     )

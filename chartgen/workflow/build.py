@@ -274,7 +274,7 @@ class WorkflowBuilder:
         state.compensated_by = _ref(raw.get("compensatedBy"), (*at, "compensatedBy"))
         timeouts = raw.get("timeouts")
         if isinstance(timeouts, Mapping) and timeouts.get("eventTimeout"):
-            state.waits.append(f"has eventTimeout {timeouts['eventTimeout']}")
+            state.timer(f"has eventTimeout {timeouts['eventTimeout']}")
         getattr(self, f"_state_{typ}")(state, raw, at)
         return state
 
@@ -322,7 +322,7 @@ class WorkflowBuilder:
             self._action(state, action, (*at, "action"))
 
     def _state_sleep(self, state: State, raw: Mapping[str, Any], at: Pointer) -> None:
-        state.waits.append(f"sleeps {raw.get('duration')}")
+        state.timer(f"sleeps {raw.get('duration')}")
 
     def _state_inject(self, state: State, raw: Mapping[str, Any], at: Pointer) -> None:
         return None
@@ -386,7 +386,7 @@ class WorkflowBuilder:
                 state.subflow_refs.append(ref)
         sleep = action.get("sleep")
         if isinstance(sleep, Mapping) and (sleep.get("before") or sleep.get("after")):
-            state.waits.append("sleeps around an action")
+            state.timer("sleeps around an action")
 
 
 def _goes_on(node: Mapping[str, Any]) -> bool:

@@ -76,8 +76,14 @@ class State:
     event_refs: list[Ref] = field(default_factory=list)
     subflow_refs: list[Ref] = field(default_factory=list)
     waits: list[str] = field(default_factory=list)  # why this state can wait (persistence)
+    timers: list[str] = field(default_factory=list)  # those of the waits a timer ends (Jobs Service)
     dead_ends: list[Pointer] = field(default_factory=list)  # the state or branches with no transition/end
     used_for_compensation: bool = False
+
+    def timer(self, why: str) -> None:
+        """A wait that a timer ends: the instance needs persistence, and the timer must survive too."""
+        self.waits.append(why)
+        self.timers.append(why)
 
 
 @dataclass
@@ -128,6 +134,14 @@ class Workflow:
     def wait_reasons(self) -> list[str]:
         """Why an instance of this workflow can outlive a request (needs persistence)."""
         reasons = [f"state '{s.name}' {why}" for s in self.states for why in s.waits]
+        if self.exec_timeout:
+            reasons.insert(0, f"workflowExecTimeout {self.exec_timeout}")
+        return reasons
+
+    @property
+    def timer_reasons(self) -> list[str]:
+        """Why this workflow needs timers that outlive the process (a sleep, a timeout)."""
+        reasons = [f"state '{s.name}' {why}" for s in self.states for why in s.timers]
         if self.exec_timeout:
             reasons.insert(0, f"workflowExecTimeout {self.exec_timeout}")
         return reasons

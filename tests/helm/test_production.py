@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -180,8 +181,11 @@ def test_network_policy_selects_exactly_the_workflow_pods(
             for peer in rule["from"]
             if "namespaceSelector" in peer
         ]
-        # The profile's callers: Knative's delivery and the portal that starts workflows over HTTP.
-        assert ingress_namespaces == ["knative-eventing", "order-portal"]
+        # The profile's callers: Knative's delivery and the portal that starts workflows over HTTP;
+        # under the kubernetes runtime also the Jobs Service, which calls back when a timer is due.
+        timers = variant == "vso" and chart == "order-approval"
+        callers = ["knative-eventing", "order-portal"] + ["workflows-prod"] * timers
+        assert ingress_namespaces == callers
         # The only in-namespace peer allowed in is this chart's `helm test` pod.
         pod_peers = [
             p["podSelector"]
@@ -410,3 +414,28 @@ def test_values_yaml_alone_is_not_an_environment(variant_charts: dict[str, Path]
             variant_charts["vso"] / chart, "values-prod.yaml", sets=("environment=qa",), ok=False
         )
         assert 'unknown environment "qa": this chart was generated for prod, staging' in unknown[0]["error"]
+
+
+def test_timers_go_to_the_jobs_service_and_a_values_file_without_one_is_refused(
+    variant_charts: dict[str, Path], render: Render, tmp_path: Path
+) -> None:
+    chart = variant_charts["vso"] / "order-approval"
+    env = {e["name"]: e.get("value") for e in _runtime_env(render(chart, "values-prod.yaml"))}
+    assert env["KOGITO_JOBS_SERVICE_URL"] == (
+        "http://sonataflow-platform-jobs-service.workflows-prod.svc.cluster.local"
+    )
+    # Its own address, not application.properties' (%prod names the prod namespace in staging too).
+    staging = {e["name"]: e.get("value") for e in _runtime_env(render(chart, "values-staging.yaml"))}
+    assert staging["KOGITO_SERVICE_URL"] == "http://order-approval.workflows.svc.cluster.local:80"
+    edited = tmp_path / "order-approval"
+    shutil.copytree(chart, edited)
+    values = (edited / "values-prod.yaml").read_text()
+    kept = [line for line in values.splitlines() if not line.startswith(("jobService:", "  url:"))]
+    (edited / "values-prod.yaml").write_text("\n".join(kept) + "\n")
+    error = render(edited, "values-prod.yaml", ok=False)[0]["error"]
+    assert "jobService.url is required: workflow 'order-approval': workflowExecTimeout P7D" in error
+
+
+def _runtime_env(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    env: list[dict[str, Any]] = one(objects, "Deployment")["spec"]["template"]["spec"]["containers"][0]["env"]
+    return env

@@ -32,6 +32,7 @@ FULL_BASE = """
     persistence:
       postgresql: {host: pg.db.svc, database: workflows}
     eventing: {deadLetterSink: "http://dlq.example.svc"}
+    jobService: {url: "http://jobs-service.platform.svc.cluster.local"}
     secrets:
       vault: {address: "https://vault.example.com:8200"}
     networkPolicy:
@@ -175,6 +176,40 @@ def test_waiting_workflow_gets_persistence_in_every_env(tmp_path: Path, flow: st
     for env in PRODUCTION_ENVS:
         assert env_of(tmp_path, env)["persistence"] is True, env
         assert values_of(tmp_path, env)["persistence"]["host"] == "pg.db.svc", env
+
+
+JOBS = "http://jobs-service.platform.svc.cluster.local"
+PLATFORM = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "platform"}}}
+
+
+def test_timers_go_to_the_platforms_jobs_service_which_may_call_back(tmp_path: Path) -> None:
+    result = generate(tmp_path, {"workflows/greet/greeting.sw.yaml": SLEEPER})
+    assert result.code == 0, result.err
+    assert data_of(tmp_path)["timers"] == ["workflow 'napper': state 'Nap' sleeps PT5M"]
+    for env in PRODUCTION_ENVS:
+        assert values_of(tmp_path, env)["jobService"] == {"url": JOBS}
+        rules = env_of(tmp_path, env)["networkPolicy"]
+        assert {"from": [PLATFORM], "ports": [{"port": 8080, "protocol": "TCP"}]} in rules["ingress"]
+        assert {"to": [PLATFORM], "ports": [{"port": 80, "protocol": "TCP"}]} in rules["egress"]
+
+
+def test_timers_without_a_jobs_service_are_refused_whatever_the_replicas(tmp_path: Path) -> None:
+    base = FULL_BASE.replace(f'    jobService: {{url: "{JOBS}"}}\n', "")
+    single = profile("scaling: {enabled: false, minReplicas: 1}\n")
+    result = generate(
+        tmp_path,
+        {
+            "workflows/greet/greeting.sw.yaml": SLEEPER,
+            "profiles/base.yaml": base,
+            "profiles/prod.yaml": single,
+        },
+    )
+    refused(tmp_path, result)
+    assert (
+        "profiles/prod.yaml:2:7: error: profile 'prod': chart 'greet' has timers (workflow 'napper': "
+        "state 'Nap' sleeps PT5M): set jobService.url to the platform's Jobs Service"
+    ) in result.err
+    assert "profile 'staging': chart 'greet' has timers" in result.err
 
 
 def test_wait_reasons_of_the_model(tmp_path: Path) -> None:

@@ -84,6 +84,14 @@ def test_pom_pins_versions_in_one_place_and_fixes_flyway_for_persistence(charts:
     }
 
 
+def test_timers_get_the_jobs_service_client_only_where_workflows_have_timers(charts: Path) -> None:
+    needed = extensions(working_files(charts / "order-approval"))
+    jobs = next(e for e in needed if e.artifact == "kogito-addons-quarkus-jobs-management")
+    assert jobs.reason.startswith("timers (workflow 'order-approval': workflowExecTimeout P7D; …)")
+    plain = build_context("invoice-sync", working_files(charts / "invoice-sync"), 10001)
+    assert b"jobs-management" not in plain["pom.xml"]
+
+
 def test_containerfile_matches_the_maven_output_and_the_chart(charts: Path) -> None:
     files = working_files(charts / "order-approval")
     uid = yaml.safe_load(files["values.yaml"])["securityContext"]["runAsUser"]

@@ -42,6 +42,12 @@ Vault agent's file), persistence settings. Values never appear here, only refere
 {{- $env := $plan.env }}
 - name: QUARKUS_HTTP_PORT
   value: "8080"
+{{- if eq $env.runtime "kubernetes" }}
+{{- /* This runtime's own address, whatever application.properties says: links, the source
+     of produced events, and where the Jobs Service calls back when a timer is due. */}}
+- name: KOGITO_SERVICE_URL
+  value: {{ printf "http://%s.%s.svc.cluster.local:%v" $plan.names.workload $root.Release.Namespace $root.Values.service.port | quote }}
+{{- end }}
 {{- include "chartgen.extraEnv" $root }}
 {{- if eq $env.provider "injector" }}
 - name: QUARKUS_CONFIG_LOCATIONS
@@ -65,6 +71,12 @@ Vault agent's file), persistence settings. Values never appear here, only refere
      locations the runtime image fixes at build time (chartgen build: classpath:db/postgresql). */}}
 - name: QUARKUS_FLYWAY_MIGRATE_AT_START
   value: "true"
+{{- end }}
+{{- /* Sleeps and timeouts go to the platform's Jobs Service, which keeps them and calls the
+     Service back (KOGITO_SERVICE_URL) when one is due: they survive restarts, fire once. */}}
+{{- if and $plan.timers (eq $env.runtime "kubernetes") $root.Values.jobService }}
+- name: KOGITO_JOBS_SERVICE_URL
+  value: {{ $root.Values.jobService.url | quote }}
 {{- end }}
 {{- end }}
 
@@ -132,6 +144,9 @@ Every problem is collected and the render fails once, listing them all.
 {{- $problems := list }}
 {{- if and $env.persistence (not .Values.persistence) }}
 {{- $problems = append $problems (printf "persistence is required in environment %s: %s" .Values.environment (first $plan.waits | default "the profile turns it on")) }}
+{{- end }}
+{{- if and $plan.timers (eq $env.runtime "kubernetes") (not .Values.jobService) }}
+{{- $problems = append $problems (printf "jobService.url is required: %s, and the platform's Jobs Service keeps the timers" (first $plan.timers)) }}
 {{- end }}
 {{- if and $plan.events.consumed (not (dig "deadLetterSink" "" (.Values.eventing | default dict))) }}
 {{- $problems = append $problems "eventing.deadLetterSink is required: this chart consumes events" }}
