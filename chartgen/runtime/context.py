@@ -165,7 +165,8 @@ def pom(name: str, needed: list[Extension], versions: Versions) -> str:
   <artifactId>{escape(name)}</artifactId>
   <version>1.0.0</version>
   <properties>
-    <maven.compiler.release>17</maven.compiler.release>
+    <maven.compiler.source>17</maven.compiler.source>
+    <maven.compiler.target>17</maven.compiler.target>
     <project.build.sourceEncoding>UTF-8</project.build.sourceEncoding>
     <sonataflow.version>{escape(versions.sonataflow)}</sonataflow.version>
     <quarkus.version>{escape(versions.quarkus)}</quarkus.version>{flyway}
@@ -186,7 +187,8 @@ def pom(name: str, needed: list[Extension], versions: Versions) -> str:
         <artifactId>quarkus-maven-plugin</artifactId>
         <version>${{quarkus.version}}</version>
         <extensions>true</extensions>
-        <executions><execution><goals><goal>build</goal></goals></execution></executions>
+        <!-- generate-code: the REST clients of the OpenAPI operations the workflows call -->
+        <executions><execution><goals><goal>generate-code</goal><goal>build</goal></goals></execution></executions>
       </plugin>
     </plugins>
   </build>

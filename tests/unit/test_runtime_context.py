@@ -76,6 +76,10 @@ def test_pom_pins_versions_in_one_place_and_fixes_flyway_for_persistence(charts:
     props = {p.tag.removeprefix(POM): p.text for p in pom.find(f"{POM}properties") or []}
     assert props["sonataflow.version"] == SONATAFLOW_VERSION and props["quarkus.version"] == QUARKUS_VERSION
     assert props["quarkus.flyway.locations"] == "classpath:db/postgresql"
+    # Without generate-code no REST client exists for an OpenAPI operation: the runtime fails
+    # with "Could not find work item handler for <spec>_<operation>" (tests/runtime/test_large_spec.py).
+    goals = [g.text for g in pom.iter(f"{POM}goal")]
+    assert goals == ["generate-code", "build"]
     plain = ET.fromstring(
         build_context("invoice-sync", working_files(charts / "invoice-sync"), 10001)["pom.xml"]
     )
