@@ -11,7 +11,10 @@ from pathlib import Path
 import pytest
 from dockerfile_parse import DockerfileParser
 
+from chartgen.cli.run import render_environment
+from chartgen.runtime.local import start_runtime
 from tests.conftest import copy_examples, run_cli
+from tests.runtime.test_local_run import call
 
 pytestmark = pytest.mark.runtime
 
@@ -47,4 +50,27 @@ def test_every_example_runtime_builds_and_the_containerfile_copies_its_output(
             source = step["value"].split()[-2].removeprefix("/build/")
             assert (context / source).exists(), (
                 f"{chart}: the Containerfile copies {source}, Maven made no such path"
+            )
+
+
+@pytest.mark.parametrize("chart", CHARTS)
+def test_every_example_runtime_answers_its_charts_probes(built: Path, chart: str) -> None:
+    """Started from its prod configuration alone (test values for its Secret keys, a throwaway
+    PostgreSQL and Jobs Service when it needs them), on the chart's port: every probe's path
+    answers 200."""
+    objects, _ = render_environment(built.parent / "charts" / chart, "prod", "1.34")
+    deployment = next(o for o in objects if o.get("kind") == "Deployment")
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    port = {p["name"]: p["containerPort"] for p in container["ports"]}
+    probes = {kind: container[f"{kind}Probe"]["httpGet"] for kind in ("startup", "liveness", "readiness")}
+    assert all(p["port"] in ("http", port["http"]) for p in probes.values())
+    start = time.monotonic()
+    with start_runtime(
+        objects, built / chart / "target/quarkus-app/quarkus-run.jar", prefer=chart
+    ) as runtime:
+        print(f"\n[runtime] {chart} (prod) ready in {time.monotonic() - start:.1f}s")
+        for kind, probe in probes.items():
+            status = call(runtime.url + probe["path"])[0]
+            assert status == 200, (
+                f"{chart}: {kind} probe {probe['path']} answered {status}\n{runtime.logs(20)}"
             )
