@@ -1,0 +1,268 @@
+"""Credentials for real: the values in the Secret keys invoice-sync's chart maps (what VSO or
+ESO syncs from Vault) reach its calls to the billing OpenAPI service — a stub on 127.0.0.1 the
+environment points the REST client at, the way a user would (a profile's `properties`, so the
+chart's values) — and a sentinel value appears nowhere in what chartgen prints or writes, nor in
+the runtime's log lines as chartgen reports them."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from chartgen.runtime.local import start_runtime
+from chartgen.tools.locate import find_helm
+from tests.conftest import REPO, copy_examples, run_cli
+from tests.runtime.conftest import require
+from tests.runtime.fixtures_events import (
+    Received,
+    StubServer,
+    files_holding,
+    render_with,
+    the,
+)
+from tests.runtime.test_local_run import call
+
+pytestmark = pytest.mark.runtime
+
+CHART = "invoice-sync"
+APP = "target/quarkus-app/quarkus-run.jar"
+SPEC_KEY = "billing_openapi_yaml"  # the REST client's config key for specs/billing-openapi.yaml
+# Sentinels: the values VSO would sync into the Secret's keys.
+TOKEN = f"tok-Sentinel-{uuid.uuid4().hex}"
+CLIENT_ID = f"cid-Sentinel-{uuid.uuid4().hex}"
+SECRETS = {"billing_api_token": TOKEN, "billing_client_id": CLIENT_ID}
+ORDER = {"orderId": "o-7", "customerId": "c-9", "amount": 120.5, "currency": "EUR"}
+
+
+def _seconds_since(start: float) -> float:
+    return time.monotonic() - start
+
+
+class Billing(StubServer):
+    """The billing service of specs/billing-openapi.yaml: createInvoice makes a DRAFT invoice,
+    getInvoice reads it back ISSUED."""
+
+    def __init__(self) -> None:
+        self.invoices: dict[str, dict[str, Any]] = {}
+        super().__init__(self._invoices)
+
+    def _invoices(self, request: Received) -> tuple[int, Any]:
+        if request.method == "POST" and request.path == "/invoices":
+            sent = request.json()
+            invoice = {"id": f"inv-{uuid.uuid4().hex[:8]}", "orderId": sent.get("orderId"), "status": "DRAFT"}
+            self.invoices[invoice["id"]] = invoice
+            return 201, invoice
+        found = re.fullmatch(r"/invoices/([^/?]+)", request.path)
+        if request.method == "GET" and found and found.group(1) in self.invoices:
+            return 200, {**self.invoices[found.group(1)], "status": "ISSUED"}
+        return 404, None
+
+    def calls_of(self, instance: str) -> list[Received]:
+        """What one workflow instance sent (SonataFlow names it in a header of every call)."""
+        return self.requests(lambda r: r.headers.get("kogitoprocinstanceid") == instance)
+
+
+@pytest.fixture(scope="module")
+def billing() -> Iterator[Billing]:
+    with Billing() as stub:
+        yield stub
+
+
+@dataclass
+class Built:
+    repo: Path
+    app: Path  # as `chartgen build` built it
+    printed: list[str] = field(default_factory=list)  # chartgen's stdout and stderr so far
+
+
+@pytest.fixture(scope="module")
+def invoice_sync(tmp_path_factory: pytest.TempPathFactory, helm_binary: Path, billing: Billing) -> Built:
+    """The examples with a `local` environment (prod, the billing service at the stub), charts
+    generated and invoice-sync's runtime built by `chartgen build`."""
+    require("java", shutil.which("java") is not None)
+    require("mvn", shutil.which("mvn") is not None)
+    top = tmp_path_factory.mktemp("credentials")
+    repo = copy_examples(top)
+    (repo / "profiles/local.yaml").write_text(
+        "# prod, with the billing service on this machine\n"
+        "extends: prod\n"
+        f'properties: {{quarkus.rest-client.{SPEC_KEY}.url: "{billing.url}"}}\n'
+    )
+    generated = run_cli("-C", str(repo), "generate")
+    assert generated.code == 0, generated.out + generated.err
+    start = time.monotonic()
+    built = run_cli("-C", str(repo), "build", "--chart", CHART)
+    print(f"\n[runtime] chartgen build --chart {CHART}: {_seconds_since(start):.0f}s")
+    assert built.code == 0, built.out + built.err
+    assert (repo / "build" / CHART / APP).is_file()
+    return Built(repo, repo / "build" / CHART / APP, [generated.out, generated.err, built.out, built.err])
+
+
+def _objects(built: Built, extra: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    return render_with(built.repo / "charts" / CHART, "local", extra)
+
+
+# --- chartgen run ----------------------------------------------------------------------------
+
+
+@dataclass
+class CliRun:
+    status: int
+    started: Any
+    calls: list[Received]
+    printed: list[str]  # chartgen's stdout and stderr (generate, build, run)
+    # files holding a sentinel: the repo (charts, build), chartgen run's temp files
+    written: list[tuple[Path, str]]
+    bindings: list[dict[str, str]]
+    objects: list[dict[str, Any]]
+
+
+def _wait_for(path: Path, pattern: str, process: subprocess.Popen[bytes], timeout: float) -> re.Match[str]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = re.search(pattern, path.read_text())
+        if found:
+            return found
+        if process.poll() is not None:
+            break
+        time.sleep(0.2)
+    pytest.fail(f"no {pattern!r} in chartgen run's output:\n{path.read_text()}")
+
+
+@pytest.fixture(scope="module")
+def cli_run(invoice_sync: Built, billing: Billing, tmp_path_factory: pytest.TempPathFactory) -> CliRun:
+    """`chartgen run invoice-sync --env local --secrets FILE` (the Secret's keys as VSO syncs
+    them), one invoice synced through it, stopped with Ctrl-C."""
+    top = tmp_path_factory.mktemp("cli-run")
+    secrets_file = top / "secrets.env"
+    secrets_file.write_text("".join(f"{k}={v}\n" for k, v in SECRETS.items()))
+    temp = top / "tmp"  # where chartgen run puts the runtime's files (TMPDIR)
+    temp.mkdir()
+    out, err = top / "out", top / "err"
+    env = dict(os.environ, PYTHONPATH=str(REPO), CHARTGEN_HELM=str(find_helm()), TMPDIR=str(temp))
+    argv = [sys.executable, "-m", "chartgen", "-C", str(invoice_sync.repo), "run", CHART, "--env", "local"]
+    argv += ["--secrets", str(secrets_file)]  # the app: build/invoice-sync/..., where chartgen build put it
+    start = time.monotonic()
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        process = subprocess.Popen(argv, stdout=stdout, stderr=stderr, env=env)
+    try:
+        url = _wait_for(out, rf"{CHART} \(local\) on (http://127\.0\.0\.1:\d+)", process, 300).group(1)
+        print(f"\n[runtime] chartgen run {CHART} --env local: URL printed after {_seconds_since(start):.1f}s")
+        start = time.monotonic()
+        status, started, _ = call(url + f"/{CHART}", ORDER)
+        print(f"[runtime] an invoice synced through the stub billing service in {_seconds_since(start):.1f}s")
+        written = list(files_holding([temp], SECRETS.values()))  # while the runtime's files exist
+        process.send_signal(signal.SIGINT)
+        assert process.wait(60) == 0, err.read_text()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    start = time.monotonic()
+    written += files_holding([invoice_sync.repo, temp], SECRETS.values())
+    print(f"[runtime] files chartgen wrote searched for the sentinels in {_seconds_since(start):.1f}s")
+    instance = started["id"] if isinstance(started, dict) else ""
+    data = yaml.safe_load((invoice_sync.repo / "charts" / CHART / "files/chartgen-data.yaml").read_text())
+    return CliRun(
+        status,
+        started,
+        billing.calls_of(instance),
+        [*invoice_sync.printed, out.read_text(), err.read_text()],
+        written,
+        data["environments"]["local"]["secretBindings"],
+        _objects(invoice_sync),
+    )
+
+
+def test_the_rest_call_goes_where_the_environment_points_it(cli_run: CliRun, billing: Billing) -> None:
+    assert cli_run.status == 201, cli_run.printed[-2:]
+    assert [(c.method, c.path.split("/")[1]) for c in cli_run.calls] == [
+        ("POST", "invoices"),
+        ("GET", "invoices"),
+    ]
+    created = cli_run.calls[0]
+    invoice = cli_run.started["workflowdata"]["invoice"]
+    assert cli_run.calls[1].path == f"/invoices/{invoice['id']}"
+    assert invoice == {**billing.invoices[invoice["id"]], "status": "ISSUED"}
+    assert created.json()["orderId"] == ORDER["orderId"]
+
+
+def test_the_secret_keys_reach_the_runtime_as_the_chart_maps_them(cli_run: CliRun) -> None:
+    """VaultStaticSecret -> the Secret it syncs -> the Deployment's secretKeyRef -> the variable
+    the workflow's $SECRET reads -> the request body (createInvoice's clientId)."""
+    synced = the(cli_run.objects, "VaultStaticSecret")["spec"]["destination"]["name"]
+    container = the(cli_run.objects, "Deployment")["spec"]["template"]["spec"]["containers"][0]
+    refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in container["env"] if "valueFrom" in e}
+    for binding in cli_run.bindings:
+        assert refs[binding["env"]] == {"name": synced, "key": binding["key"]}
+    assert cli_run.calls, cli_run.printed[-2:]
+    assert cli_run.calls[0].json()["clientId"] == CLIENT_ID
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="chart defect (chartgen/plan/secrets.py plan_secrets): billing_api_token is bound to variable "
+    "BILLING_API_TOKEN, i.e. property billing_api_token, which only the workflow's `auth` definition "
+    "reads; SonataFlow 10.0 does not apply workflow `auth` definitions to OpenAPI calls (authRef is read "
+    "only to fetch remote specs): the bearer token comes from "
+    f"quarkus.openapi-generator.{SPEC_KEY}.auth.bearerAuth.bearer-token, which the chart never sets, so "
+    "the calls go out with no Authorization header",
+)
+def test_the_bearer_token_reaches_the_call_as_the_spec_security_scheme_says(cli_run: CliRun) -> None:
+    assert cli_run.calls, cli_run.printed[-2:]
+    assert [c.headers.get("authorization") for c in cli_run.calls] == [f"Bearer {TOKEN}"] * len(cli_run.calls)
+
+
+def test_no_secret_value_in_what_chartgen_prints_or_writes(cli_run: CliRun) -> None:
+    assert cli_run.calls, "the run synced nothing: the check below would prove little"
+    for text in cli_run.printed:
+        assert TOKEN not in text and CLIENT_ID not in text
+    assert cli_run.written == []
+
+
+# --- the token with the property SonataFlow reads; the runtime's log lines --------------------
+
+
+def test_with_the_generator_property_the_token_reaches_the_call_and_chartgen_masks_the_log(
+    invoice_sync: Built, billing: Billing
+) -> None:
+    """What the chart lacks, set as values (`properties` may hold a ${VARIABLE}, not a value):
+    the token then reaches the call; and with Apache HttpClient's wire log on (values `env`), the
+    runtime prints both values, which chartgen's report of its log lines masks."""
+    extra = {
+        "properties": {
+            f"quarkus.openapi-generator.{SPEC_KEY}.auth.bearerAuth.bearer-token": "${BILLING_API_TOKEN}"
+        },
+        "env": {"QUARKUS_LOG_CATEGORY__ORG_APACHE_HTTP_WIRE__LEVEL": "DEBUG"},
+    }
+    start = time.monotonic()
+    with start_runtime(
+        _objects(invoice_sync, extra), invoice_sync.app, prefer=CHART, secrets=SECRETS
+    ) as running:
+        print(
+            f"\n[runtime] {CHART} (local + bearer-token property, wire log) ready in {_seconds_since(start):.1f}s"
+        )
+        status, started, _ = call(running.url + f"/{CHART}", ORDER)
+        assert status == 201, running.logs(30)
+        calls = billing.calls_of(started["id"])
+        raw = running.log_path.read_text()
+        reported = running.logs()
+    assert len(calls) == 2
+    assert [c.headers.get("authorization") for c in calls] == [f"Bearer {TOKEN}"] * 2
+    assert TOKEN in raw and CLIENT_ID in raw, "the wire log did not print the values: nothing to mask"
+    assert TOKEN not in reported and CLIENT_ID not in reported
+    assert "Bearer ***" in reported
