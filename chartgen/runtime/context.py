@@ -76,6 +76,10 @@ def extensions(files: Mapping[str, bytes]) -> list[Extension]:
         )
         why = f"{' and '.join(kinds)} event types (Knative: K_SINK out, broker deliveries in)"
         found.append(Extension(KIE, "kie-addons-quarkus-knative-eventing", why, kie=True))
+    secured = sorted(oauth_specs(files))
+    if secured:
+        why = f"OAuth2 security of {', '.join(secured)}: its generated REST client fetches the tokens"
+        found.append(Extension("io.quarkus", "quarkus-oidc-client-filter", why))
     uris = sorted(service_uris(files))
     if uris:
         why = f"service discovery for {', '.join(uris)}"
@@ -93,6 +97,32 @@ def service_uris(files: Mapping[str, bytes]) -> set[str]:
                 if isinstance(operation, str) and SERVICE_URI.match(operation):
                     uris.add(operation.split("?", 1)[0])
     return uris
+
+
+def oauth_specs(files: Mapping[str, bytes]) -> set[str]:
+    """The chart's OpenAPI specs with an oauth2 or openIdConnect security scheme."""
+    found = set()
+    for rel, content in files.items():
+        if not rel.startswith(RESOURCES) or is_workflow(rel) or not rel.endswith((".yaml", ".yml", ".json")):
+            continue
+        try:
+            docs = SourceFile(_path(rel), content).documents()
+        except ParseError:
+            continue
+        doc = docs[0] if docs else None
+        if not isinstance(doc, dict) or not ("openapi" in doc or "swagger" in doc):
+            continue
+        components = doc.get("components")
+        schemes = components.get("securitySchemes") if isinstance(components, dict) else None
+        schemes = schemes if isinstance(schemes, dict) else doc.get("securityDefinitions")
+        kinds = (
+            {s.get("type") for s in (schemes or {}).values() if isinstance(s, dict)}
+            if isinstance(schemes, dict)
+            else set()
+        )
+        if kinds & {"oauth2", "openIdConnect"}:
+            found.add(rel[len(RESOURCES) :])
+    return found
 
 
 def is_workflow(rel: str) -> bool:

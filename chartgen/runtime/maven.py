@@ -11,6 +11,7 @@ from chartgen.errors import ToolError
 from chartgen.tools.runner import run
 
 APP_JAR = Path("target/quarkus-app/quarkus-run.jar")
+_COLOUR = re.compile(r"\x1b\[[0-9;]*m")  # Quarkus colours some lines even under -B
 _FRAME = re.compile(r"^\[ERROR\]\s+(\\t)?\s*(at |\.\.\. \d+ more)")  # stack frames, not messages
 _NOISE = re.compile(
     r"^\[ERROR\] *(->.*|To see the full stack trace.*|Re-run Maven.*|For more information.*|\[Help \d+\].*)?$"
@@ -34,7 +35,7 @@ def package(context: Path, offline: bool = False, timeout: float = 1200) -> Pack
     done = run(argv, timeout=timeout, cwd=context)
     if done.ok and (context / APP_JAR).is_file():
         return Packaged(True, context / APP_JAR, [])
-    lines = [line.rstrip() for line in (done.stdout + "\n" + done.stderr).splitlines()]
+    lines = [_COLOUR.sub("", line).rstrip() for line in (done.stdout + "\n" + done.stderr).splitlines()]
     errors = [
         line
         for line in lines

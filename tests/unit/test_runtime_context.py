@@ -11,7 +11,14 @@ import yaml
 from dockerfile_parse import DockerfileParser
 
 from chartgen.flows.build import run_build, write_context
-from chartgen.runtime.context import APP, QUARKUS_VERSION, SONATAFLOW_VERSION, build_context, extensions
+from chartgen.runtime.context import (
+    APP,
+    QUARKUS_VERSION,
+    SONATAFLOW_VERSION,
+    build_context,
+    extensions,
+    oauth_specs,
+)
 from chartgen.version.git import working_files
 from tests.conftest import copy_examples, run_cli
 
@@ -180,3 +187,17 @@ def test_a_called_subflow_id_the_runtime_cannot_compile_is_a_located_error(tmp_p
         "makes a Java name of a called subflow's id"
     ) in result.err
     assert "e.g. 'sendMail'" in result.err
+
+
+def test_an_oauth2_secured_spec_brings_the_oidc_client_filter() -> None:
+    oauth = b"openapi: 3.0.3\ncomponents:\n  securitySchemes:\n    t: {type: oauth2, flows: {}}\n"
+    bearer = b"openapi: 3.0.3\ncomponents:\n  securitySchemes:\n    t: {type: http, scheme: bearer}\n"
+    swagger = b'{"swagger": "2.0", "securityDefinitions": {"k": {"type": "oauth2"}}}'
+    files = {
+        "files/resources/specs/a.yaml": oauth,
+        "files/resources/specs/b.yaml": bearer,
+        "files/resources/specs/c.json": swagger,
+        "files/resources/x.sw.yaml": oauth,  # a workflow, never a spec
+    }
+    assert oauth_specs(files) == {"specs/a.yaml", "specs/c.json"}
+    assert "quarkus-oidc-client-filter" in [e.artifact for e in extensions(files)]

@@ -1,0 +1,71 @@
+"""A sample of real public projects (../shared/corpus, read in place) built and run: production
+charts generated with the examples' profiles, their runtimes built by `chartgen build`, and each
+started from its prod configuration alone answers its probes. A chart the runtime cannot build
+is reported with the build's own message while the others are built."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from chartgen.cli.run import render_environment
+from chartgen.runtime.local import start_runtime
+from tests.conftest import REPO, run_cli
+from tests.helm.test_corpus import CORPUS
+from tests.runtime.conftest import require
+from tests.runtime.test_local_run import call
+
+pytestmark = [
+    pytest.mark.runtime,
+    pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus folder absent: {CORPUS}"),
+]
+
+PROJECT = "rhdhorchestrator__orchestrator-demo"
+# Plain REST, Knative events in and out, an OAuth2-secured OpenAPI spec.
+BUILDS = ("wf-01-basic-flat", "wf-07-knative-events", "wf-09-token-propagation")
+# Its properties route events through Kafka, which the charts (Knative) do not provide.
+FAILS = (
+    "callback-flow-with-inputs",
+    "The channel 'release-event-with-inputs' is configured with an unknown connector",
+)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory, helm_binary: Path, postgres_programs: None) -> Path:
+    require("java", shutil.which("java") is not None)
+    require("mvn", shutil.which("mvn") is not None)
+    root = tmp_path_factory.mktemp("corpus-runtimes")
+    generated = run_cli(
+        "generate",
+        *("--workflows", str(CORPUS / PROJECT), "--profiles", str(REPO / "examples/profiles")),
+        *("--out", str(root / "charts"), "--name", "corpus"),
+    )
+    assert generated.code == 0, generated.err
+    start = time.monotonic()
+    charts = [arg for chart in (*BUILDS, FAILS[0]) for arg in ("--chart", chart)]
+    result = run_cli("build", "--charts", str(root / "charts"), "--out", str(root / "build"), *charts)
+    print(f"\n[runtime] chartgen build of {len(BUILDS) + 1} corpus charts: {time.monotonic() - start:.0f}s")
+    assert result.code == 1, result.out + result.err  # one does not build; the others do
+    for chart in BUILDS:
+        assert f"✔ {chart}: " in result.out, result.out
+    assert f"✖ {FAILS[0]}: the runtime does not build" in result.out
+    assert FAILS[1] in result.out
+    assert "quarkus-oidc-client-filter: OAuth2 security of specs/sample-server.yaml" in result.out
+    return root
+
+
+@pytest.mark.parametrize("chart", BUILDS)
+def test_a_corpus_runtime_answers_its_charts_probes(built: Path, chart: str) -> None:
+    objects, _ = render_environment(built / "charts" / chart, "prod", "1.34")
+    deployment = next(o for o in objects if o.get("kind") == "Deployment")
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    paths = [container[f"{kind}Probe"]["httpGet"]["path"] for kind in ("startup", "liveness", "readiness")]
+    start = time.monotonic()
+    app = built / "build" / chart / "target/quarkus-app/quarkus-run.jar"
+    with start_runtime(objects, app, prefer=chart) as runtime:
+        print(f"\n[runtime] {chart} (prod) ready in {time.monotonic() - start:.1f}s")
+        for path in paths:
+            assert call(runtime.url + path)[0] == 200, f"{chart}: {path}\n{runtime.logs(20)}"
