@@ -139,23 +139,29 @@ def _object_timeouts(timeouts: dict[str, Any]) -> dict[str, Any]:
 
 
 def _consumed(project: Project) -> list[ConsumedEvent]:
-    receivers: dict[tuple[str, str | None], str] = {}
+    receivers: set[tuple[str, str]] = set()
     roots = [w for w in sorted(project.workflows, key=lambda w: w.rel_path) if not w.is_subflow]
     for wf in sorted(project.workflows, key=lambda w: (w.is_subflow, w.rel_path)):
         for event in wf.consumed_events:
             if event.type:  # a missing type is reported by validation
                 # Under the sonataflow runtime each root workflow is its own service.
                 receiver = roots[0] if wf.is_subflow and roots else wf
-                receivers.setdefault((event.type, event.source), dns_name(receiver.id))
+                receivers.add((event.type, dns_name(receiver.id)))
+    ordered = sorted(receivers)
     return [
-        ConsumedEvent(type=t, source=s, trigger=_trigger_name(t, s), subscriber=receivers[(t, s)])
-        for (t, s) in sorted(receivers, key=lambda k: (k[0], k[1] or ""))
+        ConsumedEvent(
+            type=t,
+            trigger=_trigger_name(t, s),
+            subscriber=s,
+            firstOfType=i == 0 or ordered[i - 1][0] != t,
+        )
+        for i, (t, s) in enumerate(ordered)
     ]
 
 
-def _trigger_name(event_type: str, source: str | None) -> str:
-    """A short DNS name suffix for a Trigger, readable and unique per (type, source)."""
-    digest = hashlib.sha256(f"{event_type}|{source or ''}".encode()).hexdigest()[:8]
+def _trigger_name(event_type: str, subscriber: str) -> str:
+    """A short DNS name suffix for a Trigger, readable and unique per (type, receiver)."""
+    digest = hashlib.sha256(f"{event_type}|{subscriber}".encode()).hexdigest()[:8]
     return f"{dns_name(event_type, 20)}-{digest}"
 
 

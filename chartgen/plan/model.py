@@ -108,9 +108,11 @@ class WorkflowData:
 
 @dataclass(kw_only=True)
 class ConsumedEvent:
+    # Per type and receiving workflow: the runtime matches events by type (not by source).
     type: str
-    source: str | None
-    trigger: str  # Trigger name
+    trigger: str
+    # The one Trigger of its type kept when one Service runs every workflow (kubernetes runtime).
+    firstOfType: bool  # Trigger name
     subscriber: str  # root workflow resource name receiving it (its own Service under sonataflow)
 
 

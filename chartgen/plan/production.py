@@ -13,6 +13,7 @@ from chartgen.formats.yaml_out import dump_yaml
 from chartgen.plan.facts import ProjectFacts, cr_flow, project_facts
 from chartgen.plan.files import data_files, is_properties, pack_config_maps, project_files
 from chartgen.plan.model import ChartData, ChartPlan, ConfigMapData, DataFile, Events, FileEntry, Names
+from chartgen.plan.openapi_auth import bearer_properties, with_bearer_properties
 from chartgen.plan.production_env import plan_environment
 from chartgen.plan.schema import production_schema
 from chartgen.profile.model import Profile
@@ -43,7 +44,7 @@ def plan_production(
         )
     facts = project_facts(project, specs, diag)
     environments = {p.env: plan_environment(name, facts, p, app_version, git_sha, diag) for p in profiles}
-    files = project_files(project, diag)
+    files = with_bearer_properties(project_files(project, diag), bearer_properties(project, specs))
     origins = {f.rel_path: f.origin for f in files}
     resources = data_files([f for f in files if not is_properties(f.rel_path)], "resources")
     config_maps = pack_config_maps(resources, f"{name}-resources", diag, origins)

@@ -89,14 +89,21 @@ def delivery_path(objects: list[dict[str, Any]], trigger: dict[str, Any]) -> str
     does not hold."""
     subscriber = trigger["spec"]["subscriber"]
     ref, uri = subscriber.get("ref"), str(subscriber.get("uri") or "")
-    if ref is None:
-        raise DeliveryMismatch(
-            f"Trigger {trigger['metadata']['name']}: subscriber {uri} is not the chart's Service"
-        )
+    sent_to = KNATIVE_SERVICE_PORT
+    if ref is None:  # an address: http://<service>.<namespace>.svc.cluster.local:<port>/
+        parts = urllib.parse.urlsplit(uri)
+        host = (parts.hostname or "").split(".")
+        if len(host) < 3 or host[2] != "svc":
+            raise DeliveryMismatch(
+                f"Trigger {trigger['metadata']['name']}: subscriber {uri} is not the chart's Service"
+            )
+        ref = {"apiVersion": "v1", "kind": "Service", "name": host[0]}
+        sent_to = parts.port or 80
+        uri = parts.path
     if (ref.get("apiVersion"), ref.get("kind")) != ("v1", "Service"):
         raise DeliveryMismatch(f"subscriber ref {ref} is not a core Service")
     service = the(objects, "Service", ref["name"])
-    port = next((p for p in service["spec"]["ports"] if p["port"] == KNATIVE_SERVICE_PORT), None)
+    port = next((p for p in service["spec"]["ports"] if p["port"] == sent_to), None)
     if port is None:
         ports = [p["port"] for p in service["spec"]["ports"]]
         raise DeliveryMismatch(

@@ -212,17 +212,9 @@ def test_the_secret_keys_reach_the_runtime_as_the_chart_maps_them(cli_run: CliRu
     assert cli_run.calls[0].json()["clientId"] == CLIENT_ID
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="chart defect (chartgen/plan/secrets.py plan_secrets): billing_api_token is bound to variable "
-    "BILLING_API_TOKEN, i.e. property billing_api_token, which only the workflow's `auth` definition "
-    "reads; SonataFlow 10.0 does not apply workflow `auth` definitions to OpenAPI calls (authRef is read "
-    "only to fetch remote specs): the bearer token comes from "
-    f"quarkus.openapi-generator.{SPEC_KEY}.auth.bearerAuth.bearer-token, which the chart never sets, so "
-    "the calls go out with no Authorization header",
-)
 def test_the_bearer_token_reaches_the_call_as_the_spec_security_scheme_says(cli_run: CliRun) -> None:
+    # SonataFlow 10.0 does not apply a workflow's `auth` to OpenAPI calls: the chart sets
+    # quarkus.openapi-generator.<spec>.auth.<scheme>.bearer-token to the secret (plan/openapi_auth.py).
     assert cli_run.calls, cli_run.printed[-2:]
     assert [c.headers.get("authorization") for c in cli_run.calls] == [f"Bearer {TOKEN}"] * len(cli_run.calls)
 

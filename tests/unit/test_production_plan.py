@@ -374,7 +374,7 @@ def test_projects_without_events_need_no_eventing_settings(tmp_path: Path) -> No
     assert "eventing" not in result.err
 
 
-def test_consumed_events_are_listed_once_per_type_and_source(tmp_path: Path) -> None:
+def test_consumed_events_are_listed_once_per_type_and_receiving_workflow(tmp_path: Path) -> None:
     extra = {
         "workflows/greet/greeting.sw.yaml": EVENT_STATE,
         "workflows/greet/audit.sw.yaml": ORDERS_TWICE,
@@ -384,17 +384,19 @@ def test_consumed_events_are_listed_once_per_type_and_source(tmp_path: Path) -> 
     assert result.code == 0, result.err
     events = data_of(tmp_path)["events"]
     consumed = events["consumed"]
-    assert [(e["type"], e["source"], e["subscriber"]) for e in consumed] == [
-        ("com.example.order", "/b2b", "shipper"),
-        ("com.example.order", "/shop", "orders-audit"),
+    # Sources are not part of it: the runtime matches events by type.
+    assert [(e["type"], e["subscriber"], e["firstOfType"]) for e in consumed] == [
+        ("com.example.order", "orders", True),
+        ("com.example.order", "orders-audit", False),
+        ("com.example.order", "shipper", False),
     ]
     assert events["produced"] == ["com.example.shipped"]
     names = [e["trigger"] for e in consumed]
-    assert len(set(names)) == 2
+    assert len(set(names)) == 3
     for name in names:
         assert name.startswith("greet-com-example-order-")
         assert len(name) <= 63
-    # Stable: the same (type, source) gets the same name from a different tree.
+    # Stable: the same (type, workflow) gets the same name from a different tree.
     other = tmp_path / "other"
     build_tree(
         other,
@@ -402,7 +404,7 @@ def test_consumed_events_are_listed_once_per_type_and_source(tmp_path: Path) -> 
     )
     assert run_cli("-C", str(other), "generate").code == 0
     [alone] = data_of(other)["events"]["consumed"]
-    assert alone["trigger"] == names[1]
+    assert alone["trigger"] == names[0]
     assert alone["subscriber"] == "orders"
 
 
