@@ -25,6 +25,15 @@ NAME_MAX = 255  # bytes in one file or folder name (every common file system)
 
 Text = Annotated[str, Rule(min_length=1)]
 PathText = Annotated[str, Rule(min_length=1, pattern=r"^[^\x00]*$", expected="a path (no NUL character)")]
+MavenVersion = Annotated[
+    str, Rule(pattern=r"^[0-9]+(\.[0-9]+){1,3}([.-][A-Za-z0-9]+)?$", expected='a version like "10.0.0"')
+]
+
+
+@dataclass(kw_only=True)
+class RuntimeVersions:
+    sonataflow: MavenVersion | None = value("SonataFlow version the runtimes are built with", None)
+    quarkus: MavenVersion | None = value("Quarkus version it is built on (they go together)", None)
 
 
 @dataclass(kw_only=True)
@@ -43,6 +52,7 @@ class ConfigFile:
     )
     charts: dict[str, str] | None = value("Chart name overrides, by project folder", None)
     crds: list[PathText] | None = value("Folders of CRDs lint checks custom resources against", None)
+    runtime: RuntimeVersions | None = value("Versions `chartgen build` pins (default: chartgen's)", None)
 
 
 @dataclass
@@ -57,6 +67,9 @@ class Settings:
     chart_names: dict[str, str] = field(default_factory=dict)  # project folder -> chart name
     crds: tuple[Path, ...] = ()  # folders of CRDs custom resources are checked against
     config_file: Path | None = None
+    runtime_versions: dict[str, str] = field(
+        default_factory=dict
+    )  # chartgen.yaml runtime: {sonataflow, quarkus}
 
 
 def load_settings(flags: Mapping[str, Any], cwd: Path | None = None) -> Settings:
@@ -108,6 +121,7 @@ def load_settings(flags: Mapping[str, Any], cwd: Path | None = None) -> Settings
         if flags.get("crds")
         else tuple(_inside_repository(base, c, "crds", source) for c in from_file.get("crds", ())),
         config_file=file_path if from_file or flags.get("config") else None,
+        runtime_versions=dict(from_file.get("runtime") or {}),
     )
 
 

@@ -11,6 +11,7 @@ from chartgen.cli.output import Outcome, Printer
 from chartgen.errors import EXIT_OK, EXIT_USER
 from chartgen.flows.build import ChartBuild, run_build
 from chartgen.formats.source import display_path
+from chartgen.runtime.context import Versions
 
 
 def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -49,7 +50,8 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
             printer.line(f"    + {e.artifact}: {e.reason}")
 
     with printer.progress("building"):
-        results = run_build(settings.out, out, args.only, not args.no_package, args.offline, show)
+        versions = Versions.chosen(settings.runtime_versions)
+        results = run_build(settings.out, out, args.only, not args.no_package, args.offline, show, versions)
     failed = [r.name for r in results if r.problems]
     printer.result(f"{len(results)} runtimes in {display_path(out)}: {len(failed)} failed")
     charts = [

@@ -16,7 +16,7 @@ from pathlib import Path
 from chartgen.emit.writer import OWNERSHIP_MARK, chart_mode
 from chartgen.errors import UserError
 from chartgen.formats.source import ParseError, SourceFile
-from chartgen.runtime.context import Extension, build_context, extensions
+from chartgen.runtime.context import PINNED, Extension, Versions, build_context, extensions
 from chartgen.runtime.maven import package
 from chartgen.verify.lint import find_charts
 from chartgen.version.git import working_files
@@ -41,6 +41,7 @@ def run_build(
     packaged: bool = True,
     offline: bool = False,
     on_chart: Callable[[ChartBuild], None] | None = None,
+    versions: Versions = PINNED,
 ) -> list[ChartBuild]:
     found = {c.name: c for c in find_charts(charts) if _generated_production((c / "Chart.yaml").read_bytes())}
     unknown = sorted(set(only) - set(found))
@@ -51,7 +52,7 @@ def run_build(
     for name in sorted(only or found):
         files = working_files(found[name])
         context = out / name
-        write_context(context, build_context(name, files, _uid(files)))
+        write_context(context, build_context(name, files, _uid(files), versions))
         result = ChartBuild(name, context, extensions(files))
         if packaged:
             start = time.monotonic()

@@ -44,6 +44,14 @@ class Versions:
     sonataflow: str = SONATAFLOW_VERSION
     quarkus: str = QUARKUS_VERSION
 
+    @classmethod
+    def chosen(cls, settings: dict[str, str]) -> Versions:
+        """chartgen.yaml's `runtime: {sonataflow, quarkus}` over the pinned ones."""
+        return cls(settings.get("sonataflow", SONATAFLOW_VERSION), settings.get("quarkus", QUARKUS_VERSION))
+
+
+PINNED = Versions()
+
 
 def extensions(files: Mapping[str, bytes]) -> list[Extension]:
     """What the chart's workflows need in the runtime, each with the reason, in a stable order."""

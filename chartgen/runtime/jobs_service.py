@@ -19,7 +19,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from chartgen.errors import ToolError
-from chartgen.runtime.context import Versions
+from chartgen.runtime.context import PINNED, Versions
 from chartgen.runtime.local import LOG_LINES, RunningRuntime, RuntimeFailed, find_java, wait_started
 from chartgen.runtime.maven import APP_JAR, package
 from chartgen.runtime.postgres import Database, ensure_schema, free_port
@@ -27,7 +27,6 @@ from chartgen.tools.locate import cache_dir
 
 SCHEMA = "jobs_service"
 READY = "/q/health/ready"
-PINNED = Versions()
 
 
 def jobs_service_pom(versions: Versions) -> str:

@@ -201,3 +201,21 @@ def test_an_oauth2_secured_spec_brings_the_oidc_client_filter() -> None:
     }
     assert oauth_specs(files) == {"specs/a.yaml", "specs/c.json"}
     assert "quarkus-oidc-client-filter" in [e.artifact for e in extensions(files)]
+
+
+def test_chartgen_yaml_overrides_the_pinned_runtime_versions(charts: Path) -> None:
+    repo = charts.parent
+    config = (repo / "chartgen.yaml").read_text()
+    (repo / "chartgen.yaml").write_text(config + 'runtime: {sonataflow: "10.0.1", quarkus: "3.8.6"}\n')
+    try:
+        result = run_cli("-C", str(repo), "build", "--chart", "invoice-sync", "--no-package", "--out", "ctx")
+        assert result.code == 0, result.err
+        pom = ET.fromstring((repo / "ctx/invoice-sync/pom.xml").read_bytes())
+        props = {p.tag.removeprefix(POM): p.text for p in pom.find(f"{POM}properties") or []}
+        assert (props["sonataflow.version"], props["quarkus.version"]) == ("10.0.1", "3.8.6")
+        (repo / "chartgen.yaml").write_text(config + 'runtime: {sonataflow: "latest"}\n')
+        bad = run_cli("-C", str(repo), "build", "--no-package", "--out", "ctx")
+        assert bad.code == 1
+        assert "chartgen.yaml:" in bad.err and "runtime.sonataflow" in bad.err and "10.0.0" in bad.err
+    finally:
+        (repo / "chartgen.yaml").write_text(config)
