@@ -105,6 +105,7 @@ def test_a_minified_spec_still_serves_the_call(tmp_path: Path, catalog: str, hel
     require("mvn", shutil.which("mvn") is not None)
     repo = tmp_path / "bigspec"
     shutil.copytree(PROJECT, repo)
+    (repo / SPEC).parent.mkdir(exist_ok=True)  # git keeps no empty folder
     (repo / SPEC).write_text(yaml.safe_dump(large_spec(catalog), sort_keys=False))
     original = (repo / SPEC).stat().st_size
     assert original > CONFIG_MAP_BUDGET
