@@ -1,5 +1,6 @@
 """`chartgen run CHART --env ENV`: a production chart's runtime on this machine, as the cluster
-would run it (see chartgen.runtime.local), until Ctrl-C."""
+would run it (see chartgen.runtime.local), until Ctrl-C. On the dev chart: its files in Quarkus
+dev mode, as the devmode image runs them (see chartgen.runtime.devmode)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from chartgen.cli.output import Outcome, Printer
 from chartgen.emit.writer import chart_mode
 from chartgen.errors import EXIT_OK, EXIT_USER, UserError, escape_text
 from chartgen.formats.source import display_path
+from chartgen.runtime.devmode import start_devmode
 from chartgen.runtime.local import LOG_LINES, RunningRuntime, RuntimeFailed, read_secrets_file, start_runtime
 from chartgen.runtime.postgres import parse_database_url
 from chartgen.tools.helm import Helm
@@ -31,10 +33,12 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "run",
         parents=parents,
-        help="run a production chart's runtime here, as the cluster would (127.0.0.1, until Ctrl-C)",
+        help="run a chart's runtime here, as the cluster would (127.0.0.1, until Ctrl-C)",
         description="Render CHART with ENV's values (helm) and run the built runtime with exactly "
         "its container's env, mounted files and probes, on 127.0.0.1; with persistence, against a "
-        "throwaway PostgreSQL or --database. Stops everything on Ctrl-C.",
+        "throwaway PostgreSQL or --database. The dev chart runs in Quarkus dev mode (mvn "
+        "quarkus:dev), as its devmode pod does: workflow files dropped into the folder it prints "
+        "are hot-reloaded. Stops everything on Ctrl-C.",
     )
     p.add_argument("chart", metavar="CHART", help="a chart name in the charts folder, or a chart folder")
     p.add_argument(
@@ -74,7 +78,7 @@ def environment_of(files: dict[str, bytes], chart: str, env: str | None) -> Char
     environments = chart_environments(files)
     if chart_mode(files.get("Chart.yaml", b"")) != "production":
         raise UserError(
-            f"{chart} is not a production chart: chartgen run runs production charts (dev: chartgen dev)"
+            f"{chart} is not a production chart: chartgen run runs chartgen's production and dev charts"
         )
     names = [e.name for e in environments]
     if env is None:
@@ -85,11 +89,28 @@ def environment_of(files: dict[str, bytes], chart: str, env: str | None) -> Char
     return chosen
 
 
-def render_environment(folder: Path, env: str | None, kube_version: str) -> tuple[list[dict[str, Any]], str]:
-    """(the objects helm renders for the chart folder's environment, the chart's name)."""
+def dev_environment(files: dict[str, bytes], chart: str, env: str | None) -> ChartEnvironment:
+    """The dev chart's one environment (`env`, when given, must be its name)."""
+    if chart_mode(files.get("Chart.yaml", b"")) != "dev":
+        raise UserError(f"{chart} is not a dev chart")
+    (environment,) = chart_environments(files)
+    if env is not None and env != environment.name:
+        raise UserError(f"{chart}: no environment {env} (a dev chart has one: {environment.name})")
+    return environment
+
+
+def is_dev_chart(folder: Path) -> bool:
+    return chart_mode((folder / "Chart.yaml").read_bytes()) == "dev"
+
+
+def render_environment(
+    folder: Path, env: str | None, kube_version: str, dev: bool = False
+) -> tuple[list[dict[str, Any]], str]:
+    """(the objects helm renders for the chart folder's environment, the chart's name);
+    `dev`: the folder is the dev chart (its one environment, values.yaml alone)."""
     files = working_files(folder)
     name = _chart_name(files) or folder.resolve().name
-    environment = environment_of(files, name, env)
+    environment = dev_environment(files, name, env) if dev else environment_of(files, name, env)
     with tempfile.TemporaryDirectory(prefix="chartgen-run-chart-") as tmp:
         write_chart(files, Path(tmp) / name)  # the chart as it is in the working tree, nothing else
         objects, problem = render(Helm(find_helm()), Path(tmp) / name, name, environment, kube_version)
@@ -126,6 +147,8 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
     database = parse_database_url(args.database) if args.database else None
     secrets = read_secrets_file(Path(args.secrets)) if args.secrets else {}
     folder = chart_folder(args.chart, settings.out)
+    if is_dev_chart(folder):
+        return _run_dev(args, printer, folder, settings.kube_version, secrets)
     objects, name = render_environment(folder, args.env, settings.kube_version)
     app = Path(args.app) if args.app else Path(DEFAULT_APP.format(chart=name))
     label = f"{name} ({args.env})"
@@ -170,6 +193,48 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
     _failed(printer, f"{label} exited with {code}", tail)
     return Outcome(
         {"chart": name, "env": args.env, "url": running.url, "exit": code, "log": tail}, [], EXIT_USER
+    )
+
+
+def _run_dev(
+    args: argparse.Namespace, printer: Printer, folder: Path, kube_version: str, secrets: dict[str, str]
+) -> Outcome:
+    """The dev chart in Quarkus dev mode until Ctrl-C (or until Maven exits)."""
+    for flag, given in (("--app", args.app), ("--database", args.database)):
+        if given:
+            raise UserError(f"{flag}: a dev chart runs its files in dev mode, with no built app or database")
+    objects, name = render_environment(folder, args.env, kube_version, dev=True)
+    label = f"{name} (dev mode)"
+    running = None
+    with _terminate_as_interrupt():
+        try:
+            with printer.progress(label, log=True) as step:
+                running = start_devmode(
+                    objects, label=label, name=name, secrets=secrets, port=args.port, on_status=step
+                )
+            for note in running.notes:
+                printer.line(f"  note: {note}")
+            printer.result(f"{label} on {running.url}")
+            printer.line(f"  drop workflow files into {running.resources} (hot reload, same JVM)")
+            printer.line(
+                "  nothing is persisted: a restart or a reload loses every instance; Ctrl-C stops it"
+            )
+            code = running.process.wait()
+        except RuntimeFailed as exc:
+            _failed(printer, exc.problem, exc.log_tail)
+            return Outcome({"chart": name, "mode": "dev", "url": None, "log": exc.log_tail}, [], EXIT_USER)
+        except KeyboardInterrupt:
+            if running is not None:
+                running.stop()
+            printer.line(f"{label}: stopped")
+            return Outcome(
+                {"chart": name, "mode": "dev", "url": running.url if running else None}, [], EXIT_OK
+            )
+    running.stop()
+    tail = running.logs(LOG_LINES).splitlines()
+    _failed(printer, f"{label}: Maven exited with {code}", tail)
+    return Outcome(
+        {"chart": name, "mode": "dev", "url": running.url, "exit": code, "log": tail}, [], EXIT_USER
     )
 
 
