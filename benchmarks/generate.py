@@ -103,6 +103,7 @@ PROFILES = {
         "image:\n  repository: registry.example.com/bench/{workflow}\n  tag: '{version}'\n"
         "persistence:\n  postgresql: {host: pg.db.svc, database: workflows}\n"
         "eventing: {deadLetterSink: 'http://dlq.bench.svc'}\n"
+        "jobService: {url: 'http://jobs-service.platform.svc.cluster.local'}\n"
         "secrets:\n  vault: {address: 'https://vault.example.com:8200'}\n"
     ),
     "dev.yaml": "extends: base\nmode: dev\nnamespace: bench-dev\n",
