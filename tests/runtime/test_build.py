@@ -14,7 +14,7 @@ from dockerfile_parse import DockerfileParser
 from chartgen.cli.run import render_environment
 from chartgen.runtime.local import start_runtime
 from tests.conftest import copy_examples, run_cli
-from tests.runtime.test_local_run import call
+from tests.runtime.helpers import call
 
 pytestmark = pytest.mark.runtime
 

@@ -16,7 +16,7 @@ from chartgen.runtime.local import start_runtime
 from tests.conftest import REPO, run_cli
 from tests.helm.test_corpus import CORPUS
 from tests.runtime.conftest import require
-from tests.runtime.test_local_run import call
+from tests.runtime.helpers import call
 
 pytestmark = [
     pytest.mark.runtime,

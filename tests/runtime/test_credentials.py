@@ -33,7 +33,7 @@ from tests.runtime.fixtures_events import (
     render_with,
     the,
 )
-from tests.runtime.test_local_run import call
+from tests.runtime.helpers import call, wait_for_output
 
 pytestmark = pytest.mark.runtime
 
@@ -130,18 +130,6 @@ class CliRun:
     objects: list[dict[str, Any]]
 
 
-def _wait_for(path: Path, pattern: str, process: subprocess.Popen[bytes], timeout: float) -> re.Match[str]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = re.search(pattern, path.read_text())
-        if found:
-            return found
-        if process.poll() is not None:
-            break
-        time.sleep(0.2)
-    pytest.fail(f"no {pattern!r} in chartgen run's output:\n{path.read_text()}")
-
-
 @pytest.fixture(scope="module")
 def cli_run(invoice_sync: Built, billing: Billing, tmp_path_factory: pytest.TempPathFactory) -> CliRun:
     """`chartgen run invoice-sync --env local --secrets FILE` (the Secret's keys as VSO syncs
@@ -159,7 +147,7 @@ def cli_run(invoice_sync: Built, billing: Billing, tmp_path_factory: pytest.Temp
     with out.open("wb") as stdout, err.open("wb") as stderr:
         process = subprocess.Popen(argv, stdout=stdout, stderr=stderr, env=env)
     try:
-        url = _wait_for(out, rf"{CHART} \(local\) on (http://127\.0\.0\.1:\d+)", process, 300).group(1)
+        url = wait_for_output(out, rf"{CHART} \(local\) on (http://127\.0\.0\.1:\d+)", process, 300).group(1)
         print(f"\n[runtime] chartgen run {CHART} --env local: URL printed after {_seconds_since(start):.1f}s")
         start = time.monotonic()
         status, started, _ = call(url + f"/{CHART}", ORDER)

@@ -8,16 +8,13 @@ nothing is persisted, so a restart (and a hot reload) loses every instance."""
 from __future__ import annotations
 
 import copy
-import json
 import os
-import re
 import shutil
 import signal
 import subprocess
 import sys
 import time
 import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -28,19 +25,13 @@ from chartgen.runtime.devmode import RunningDevmode, start_devmode
 from chartgen.runtime.local import RuntimeFailed
 from chartgen.tools.locate import find_helm
 from tests.conftest import REPO, copy_examples, run_cli
+from tests.runtime import helpers
 from tests.runtime.conftest import require
+from tests.runtime.helpers import ORDER, wait_for_output
 
 pytestmark = pytest.mark.runtime
 
 CHART = "acme-workflows-dev"
-ORDER = {
-    "orderId": "o-1",
-    "amount": 5000,
-    "currency": "EUR",
-    "customer": {"name": "ACME"},
-    "approver": {"email": "approver@example.com"},
-}
-_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def greeter(workflow_id: str, greeting: str) -> bytes:
@@ -51,18 +42,9 @@ def greeter(workflow_id: str, greeting: str) -> bytes:
 
 
 def call(url: str, body: Any = None, timeout: float = 60) -> tuple[int, Any]:
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(body).encode() if body is not None else None,
-        headers={"Content-Type": "application/json", "Accept": "application/json"},
-        method="POST" if body is not None else "GET",
-    )
-    try:
-        with _DIRECT.open(request, timeout=timeout) as answer:
-            return answer.status, json.loads(answer.read() or b"null")
-    except urllib.error.HTTPError as exc:
-        with exc:
-            return exc.code, None
+    """(status, JSON answer): dev mode compiles on the request after a change, hence 60 s."""
+    status, answer, _ = helpers.call(url, body, timeout)
+    return status, answer
 
 
 def until(url: str, body: Any, wanted: Any, timeout: float = 120) -> tuple[float, Any]:
@@ -189,18 +171,6 @@ def _cli(repo: Path, *args: str, out: Path, err: Path) -> subprocess.Popen[bytes
         )
 
 
-def _wait_for(path: Path, pattern: str, process: subprocess.Popen[bytes], timeout: float) -> re.Match[str]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = re.search(pattern, path.read_text())
-        if found:
-            return found
-        if process.poll() is not None:
-            break
-        time.sleep(0.2)
-    pytest.fail(f"no {pattern!r} in the output:\n{path.read_text()}")
-
-
 def test_chartgen_run_serves_the_dev_chart_and_hot_reloads_a_file_dropped_into_its_folder(
     dev_repo: Path, tmp_path: Path
 ) -> None:
@@ -208,9 +178,11 @@ def test_chartgen_run_serves_the_dev_chart_and_hot_reloads_a_file_dropped_into_i
     began = time.monotonic()
     process = _cli(dev_repo, CHART, out=out, err=err)
     try:
-        url = _wait_for(out, rf"{CHART} \(dev mode\) on (http://127\.0\.0\.1:\d+)", process, 400).group(1)
+        url = wait_for_output(out, rf"{CHART} \(dev mode\) on (http://127\.0\.0\.1:\d+)", process, 400).group(
+            1
+        )
         print(f"\n[runtime] chartgen run {CHART}: URL printed after {time.monotonic() - began:.1f}s")
-        folder = Path(_wait_for(out, r"drop workflow files into (\S+) ", process, 10).group(1))
+        folder = Path(wait_for_output(out, r"drop workflow files into (\S+) ", process, 10).group(1))
         assert folder.name == "resources" and (folder / "order-approval.sw.yaml").is_file()
         (folder / "dropped.sw.yaml").write_bytes(greeter("dropped", "dropped"))
         seconds, _ = until(url + "/dropped", {}, {"greeting": "dropped"})
@@ -224,7 +196,7 @@ def test_chartgen_run_serves_the_dev_chart_and_hot_reloads_a_file_dropped_into_i
     assert f"{CHART} (dev mode): stopped" in out.read_text()
     assert not folder.exists()
     with pytest.raises(urllib.error.URLError):
-        _DIRECT.open(url + "/q/health/live", timeout=5)
+        helpers.call(url + "/q/health/live", timeout=5)
 
 
 def test_chartgen_run_on_the_dev_chart_names_what_is_wrong_in_one_line(

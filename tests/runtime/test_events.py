@@ -10,7 +10,6 @@ helm-rendered Deployment says:
 from __future__ import annotations
 
 import json
-import shutil
 import signal
 import time
 import uuid
@@ -21,8 +20,6 @@ import pytest
 
 from chartgen.runtime.local import start_runtime
 from chartgen.runtime.postgres import ensure_database, throwaway_postgres
-from tests.conftest import copy_examples, run_cli
-from tests.runtime.conftest import require
 from tests.runtime.fixtures_events import (
     Received,
     StubServer,
@@ -35,7 +32,8 @@ from tests.runtime.fixtures_events import (
     trigger_for,
     wait_until,
 )
-from tests.runtime.test_local_run import APP, ORDER, call
+from tests.runtime.helpers import ORDER, call, examples_with_runtime
+from tests.runtime.test_local_run import APP
 
 pytestmark = pytest.mark.runtime
 
@@ -132,15 +130,7 @@ def shipment_tracker(
 ) -> Path:
     """A copy of the examples with charts generated and shipment-tracker's runtime built by
     `chartgen build` (the example that produces an event: shipment.tracked)."""
-    require("java", shutil.which("java") is not None)
-    require("mvn", shutil.which("mvn") is not None)
-    repo = copy_examples(tmp_path_factory.mktemp("events"))
-    assert run_cli("-C", str(repo), "generate").code == 0
-    start = time.monotonic()
-    result = run_cli("-C", str(repo), "build", "--chart", "shipment-tracker")
-    print(f"\n[runtime] chartgen build --chart shipment-tracker: {_seconds_since(start):.0f}s")
-    assert result.code == 0, result.out + result.err
-    return repo
+    return examples_with_runtime(tmp_path_factory, "shipment-tracker")
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from chartgen.plan.files import CONFIG_MAP_BUDGET
 from chartgen.runtime.local import start_runtime
 from tests.conftest import run_cli
 from tests.runtime.conftest import require
-from tests.runtime.test_local_run import call
+from tests.runtime.helpers import call
 
 pytestmark = pytest.mark.runtime
 

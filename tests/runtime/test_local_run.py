@@ -4,7 +4,6 @@ prod environment's Deployment says, against PostgreSQL, on 127.0.0.1."""
 from __future__ import annotations
 
 import copy
-import json
 import os
 import re
 import signal
@@ -12,7 +11,6 @@ import subprocess
 import sys
 import time
 import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -23,33 +21,11 @@ from chartgen.runtime.local import RuntimeFailed, start_runtime
 from chartgen.runtime.postgres import ensure_database, throwaway_postgres
 from chartgen.tools.locate import find_helm
 from tests.conftest import REPO
+from tests.runtime.helpers import ORDER, call, wait_for_output
 
 pytestmark = pytest.mark.runtime
 
 APP = "build/order-approval/target/quarkus-app/quarkus-run.jar"
-ORDER = {
-    "orderId": "o-1",
-    "amount": 5000,
-    "currency": "EUR",
-    "customer": {"name": "ACME"},
-    "approver": {"email": "approver@example.com"},
-}
-_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def call(url: str, body: Any = None) -> tuple[int, Any, dict[str, str]]:
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(body).encode() if body is not None else None,
-        headers={"Content-Type": "application/json", "Accept": "application/json"},
-        method="POST" if body is not None else "GET",
-    )
-    try:
-        with _DIRECT.open(request, timeout=15) as answer:
-            return answer.status, json.loads(answer.read() or b"null"), dict(answer.headers)
-    except urllib.error.HTTPError as exc:
-        with exc:
-            return exc.code, None, dict(exc.headers)
 
 
 def objects_of(repo: Path) -> list[dict[str, Any]]:
@@ -124,18 +100,6 @@ def test_a_runtime_that_never_becomes_ready_shows_its_last_log_lines_with_secret
     assert "***" in text, text
 
 
-def _wait_for(path: Path, pattern: str, process: subprocess.Popen[bytes], timeout: float) -> re.Match[str]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = re.search(pattern, path.read_text())
-        if found:
-            return found
-        if process.poll() is not None:
-            break
-        time.sleep(0.2)
-    pytest.fail(f"no {pattern!r} in the output:\n{path.read_text()}")
-
-
 def _cli(repo: Path, *args: str, out: Path, err: Path) -> subprocess.Popen[bytes]:
     env = dict(os.environ, PYTHONPATH=str(REPO), CHARTGEN_HELM=str(find_helm()))
     with out.open("wb") as stdout, err.open("wb") as stderr:
@@ -156,7 +120,7 @@ def test_chartgen_run_serves_the_chart_until_interrupted(order_approval: Path, t
         order_approval, "order-approval", "--env", "prod", "--secrets", str(secrets), out=out, err=err
     )
     try:
-        found = _wait_for(out, r"order-approval \(prod\) on (http://127\.0\.0\.1:\d+)", process, 300)
+        found = wait_for_output(out, r"order-approval \(prod\) on (http://127\.0\.0\.1:\d+)", process, 300)
         print(f"\n[runtime] chartgen run: URL printed after {time.monotonic() - start:.1f}s")
         url = found.group(1)
         assert call(url + "/q/health/ready")[0] == 200
@@ -172,7 +136,7 @@ def test_chartgen_run_serves_the_chart_until_interrupted(order_approval: Path, t
     assert "order-approval (prod): stopped" in text
     assert "pw-Never-Printed-1" not in text
     with pytest.raises(urllib.error.URLError):
-        _DIRECT.open(url + "/q/health/live", timeout=5)
+        call(url + "/q/health/live", timeout=5)
 
 
 def test_chartgen_run_reports_a_runtime_that_exits_with_its_log_lines_and_exit_1(

@@ -24,7 +24,7 @@ from chartgen.runtime.local import RunningRuntime, start_runtime
 from chartgen.runtime.postgres import Database, ensure_database, psql, throwaway_postgres
 from tests.conftest import run_cli
 from tests.runtime.conftest import require
-from tests.runtime.test_local_run import call
+from tests.runtime.helpers import call
 
 pytestmark = pytest.mark.runtime
 

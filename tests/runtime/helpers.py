@@ -1,0 +1,83 @@
+"""What the runtime tier's tests share: the example order, HTTP calls to 127.0.0.1, waiting for
+a line in a process's output, and a copy of the examples with one runtime built."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import copy_examples, run_cli
+
+# An order-approval input over its approval threshold: the instance waits for a decision.
+ORDER = {
+    "orderId": "o-1",
+    "amount": 5000,
+    "currency": "EUR",
+    "customer": {"name": "ACME"},
+    "approver": {"email": "approver@example.com"},
+}
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # 127.0.0.1: never a proxy
+
+
+def require(what: str, present: bool) -> None:
+    """Skip a test whose programs are missing; in CI, fail: the set-up must install them."""
+    if not present:
+        if os.environ.get("CI"):
+            pytest.fail(f"{what} is not installed: scripts/setup.sh must install it")
+        pytest.skip(f"{what} is not installed")
+
+
+def call(url: str, body: Any = None, timeout: float = 15) -> tuple[int, Any, dict[str, str]]:
+    """(status, JSON answer, headers) of a GET, or a POST of `body` as JSON."""
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Content-Type": "application/json", "Accept": "application/json"},
+        method="POST" if body is not None else "GET",
+    )
+    try:
+        with _DIRECT.open(request, timeout=timeout) as answer:
+            return answer.status, json.loads(answer.read() or b"null"), dict(answer.headers)
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code, None, dict(exc.headers)
+
+
+def wait_for_output(
+    path: Path, pattern: str, process: subprocess.Popen[bytes], timeout: float
+) -> re.Match[str]:
+    """The first match of `pattern` in the output `process` writes to `path`, or fail."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = re.search(pattern, path.read_text())
+        if found:
+            return found
+        if process.poll() is not None:
+            break
+        time.sleep(0.2)
+    pytest.fail(f"no {pattern!r} in the output:\n{path.read_text()}")
+
+
+def examples_with_runtime(tmp_path_factory: pytest.TempPathFactory, chart: str) -> Path:
+    """A copy of the examples with charts generated and `chart`'s runtime built by chartgen
+    build (its app: build/<chart>/target/quarkus-app/quarkus-run.jar)."""
+    require("java", shutil.which("java") is not None)
+    require("mvn", shutil.which("mvn") is not None)
+    repo = copy_examples(tmp_path_factory.mktemp(chart))
+    assert run_cli("-C", str(repo), "generate").code == 0
+    start = time.monotonic()
+    result = run_cli("-C", str(repo), "build", "--chart", chart)
+    print(f"\n[runtime] chartgen build --chart {chart}: {time.monotonic() - start:.0f}s")
+    assert result.code == 0, result.out + result.err
+    assert (repo / f"build/{chart}/target/quarkus-app/quarkus-run.jar").is_file()
+    return repo
