@@ -21,6 +21,7 @@ from chartgen.schema.spec import Rule, value
 
 CONFIG_FILE = "chartgen.yaml"
 DEFAULT_KUBE_VERSION = "1.34"
+DEFAULT_VAULT_PREFIX = "chartgen-"  # the roles' default names (profile secrets.vault.role) carry it
 NAME_MAX = 255  # bytes in one file or folder name (every common file system)
 
 Text = Annotated[str, Rule(min_length=1)]
@@ -34,6 +35,16 @@ MavenVersion = Annotated[
 class RuntimeVersions:
     sonataflow: MavenVersion | None = value("SonataFlow version the runtimes are built with", None)
     quarkus: MavenVersion | None = value("Quarkus version it is built on (they go together)", None)
+
+
+@dataclass(kw_only=True)
+class VaultConfig:
+    prefix: (
+        Annotated[str, Rule(pattern=r"^[A-Za-z0-9_-]{2,64}$", expected='a name prefix such as "chartgen-"')]
+        | None
+    ) = value(
+        "Names of the Vault policies and roles chartgen manages start with this (default chartgen-)", None
+    )
 
 
 @dataclass(kw_only=True)
@@ -53,6 +64,7 @@ class ConfigFile:
     charts: dict[str, str] | None = value("Chart name overrides, by project folder", None)
     crds: list[PathText] | None = value("Folders of CRDs lint checks custom resources against", None)
     runtime: RuntimeVersions | None = value("Versions `chartgen build` pins (default: chartgen's)", None)
+    vault: VaultConfig | None = value("What `chartgen vault apply` may change in Vault", None)
 
 
 @dataclass
@@ -70,6 +82,7 @@ class Settings:
     runtime_versions: dict[str, str] = field(
         default_factory=dict
     )  # chartgen.yaml runtime: {sonataflow, quarkus}
+    vault_prefix: str = DEFAULT_VAULT_PREFIX
 
 
 def load_settings(flags: Mapping[str, Any], cwd: Path | None = None) -> Settings:
@@ -122,6 +135,7 @@ def load_settings(flags: Mapping[str, Any], cwd: Path | None = None) -> Settings
         else tuple(_inside_repository(base, c, "crds", source) for c in from_file.get("crds", ())),
         config_file=file_path if from_file or flags.get("config") else None,
         runtime_versions=dict(from_file.get("runtime") or {}),
+        vault_prefix=str((from_file.get("vault") or {}).get("prefix") or DEFAULT_VAULT_PREFIX),
     )
 
 

@@ -48,6 +48,7 @@ COMMANDS = (
     "test",
     "dev",
     "schema",
+    "vault",
 )
 HELP = {
     "validate": "check workflow projects (located errors, nothing written)",
@@ -63,6 +64,7 @@ HELP = {
     "test": "install, helm test, upgrade, roll back and uninstall every chart on a cluster",
     "dev": "work with a running dev pod (hot deploy)",
     "schema": "print the JSON Schema of profiles or chart values",
+    "vault": "plan, apply and check what Vault must grant each production chart",
 }
 
 

@@ -59,7 +59,7 @@ def _environment(plan: ChartPlan, env: str, data: EnvironmentData) -> list[str]:
     ]
     values = plan.values[env]
     if data.secretKeys:
-        account = plan.data.names.serviceAccount
+        account = values.serviceAccount.name if values.serviceAccount else plan.name
         lines.append(_secret_line(data, account, values if isinstance(values, ProductionValues) else None))
     if isinstance(values, ProductionValues):
         if values.persistence is not None:

@@ -29,7 +29,7 @@ from chartgen.plan.production import GENERATED, KUBE_VERSION_RANGE, object_names
 from chartgen.plan.schema import dev_schema
 from chartgen.plan.values import check_values, merge_resources, pod_settings
 from chartgen.profile.model import Profile
-from chartgen.values.model import DEVMODE_IMAGE, DevImage, DevValues, PullSecret, split_image
+from chartgen.values.model import DEVMODE_IMAGE, DevImage, DevValues, PullSecret, ServiceAccount, split_image
 from chartgen.workflow.model import WorkflowSet
 
 RESOURCES_PATH = "/home/kogito/serverless-workflow-project/src/main/resources"
@@ -45,7 +45,7 @@ def plan_dev(
         [f for f in resources if _is_flat(f)], f"{chart_name}-root", diag, origins, flat=True
     ) + pack_config_maps([f for f in resources if not _is_flat(f)], f"{chart_name}-nested", diag, origins)
     properties = data_files(props, "config")
-    values = _values(profile)
+    values = _values(profile, chart_name)
     check_values(DevValues, values, profile, diag, {"image": ("devmode", "image")})
     secret_name, keys, bindings = _secrets(wset, chart_name, diag)
     environment = EnvironmentData(
@@ -125,9 +125,10 @@ def _merged_files(wset: WorkflowSet, diag: Diagnostics) -> tuple[list[ProjectFil
     return [f for _, f in sorted(chosen.values(), key=lambda t: t[1].rel_path)], merged_props
 
 
-def _values(profile: Profile) -> DevValues:
+def _values(profile: Profile, chart: str) -> DevValues:
     s = profile.settings
     values = DevValues(environment=profile.env, **pod_settings(s))
+    values.serviceAccount = ServiceAccount(name=chart)
     values.resources = merge_resources(values.resources, s.resources)
     devmode = s.devmode
     repository, tag, digest = split_image(devmode.image if devmode and devmode.image else DEVMODE_IMAGE)

@@ -83,10 +83,10 @@ class ConfigMapData:
 @dataclass(kw_only=True)
 class Names:
     """Names of the chart's objects: fixed by the plan, so they never depend on the release name
-    (Vault binds the ServiceAccount by name; `dev sync` finds the ConfigMaps by name)."""
+    (`dev sync` finds the ConfigMaps by name). The ServiceAccount's is a value (serviceAccount.name),
+    since Vault's role binds it: the values show what Vault must allow."""
 
     workload: str  # Deployment, Service, HPA, PDB, NetworkPolicy, Vault objects
-    serviceAccount: str
     config: str  # the application.properties ConfigMap
     test: str
     runtimeRole: str
@@ -178,7 +178,7 @@ class ChartData:
     properties: list[FileEntry] = field(default_factory=list)
     workflows: list[WorkflowData] = field(default_factory=list)
     waits: list[str] = field(default_factory=list)  # why instances outlive a request; empty: nothing waits
-    # Sleeps and timeouts: the runtime embeds a Jobs Service that keeps them in the database.
+    # Sleeps and timeouts: the platform's Jobs Service keeps them (values jobService.url).
     timers: list[str] = field(default_factory=list)
     events: Events = field(default_factory=Events)
     kubernetesApiCalls: list[str] = field(default_factory=list)

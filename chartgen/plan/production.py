@@ -85,7 +85,6 @@ def plan_production(
 def object_names(chart: str) -> Names:
     return Names(
         workload=chart,
-        serviceAccount=chart,
         config=f"{chart}-config",
         test=f"{chart}-test",
         runtimeRole=f"{chart}-runtime",

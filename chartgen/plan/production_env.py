@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from chartgen.config import DEFAULT_VAULT_PREFIX
 from chartgen.errors import Diagnostics
 from chartgen.plan.facts import INJECTED, Endpoint, ProjectFacts
 from chartgen.plan.kinds import production_kinds
@@ -38,6 +39,7 @@ from chartgen.values.model import (
     ProductionValues,
     PullSecret,
     RuntimeImage,
+    ServiceAccount,
     Vault,
 )
 
@@ -46,7 +48,8 @@ from chartgen.values.model import (
 SCALE_SUBRESOURCE_SINCE = (1, 37)
 DEFAULT_MAX_REPLICAS = 6
 DEFAULT_PATH = "workflows/{env}/{workflow}"
-DEFAULT_ROLE = "{workflow}-{env}"
+DEFAULT_ROLE = DEFAULT_VAULT_PREFIX + "{workflow}-{env}"  # names `chartgen vault apply` manages
+DEFAULT_AUDIENCE = "vault"
 SUBJECT_KINDS = {"group": "Group", "user": "User", "serviceaccount": "ServiceAccount"}
 
 
@@ -75,6 +78,7 @@ def plan_environment(
 
     runtime: Runtime = s.runtime or "kubernetes"
     values = ProductionValues(environment=profile.env, **pod_settings(s))
+    values.serviceAccount = ServiceAccount(name=chart)
     values.resources = merge_resources(values.resources, s.resources)
     image = s.image or ImageSettings()
     values.image = RuntimeImage(
@@ -102,6 +106,7 @@ def plan_environment(
             path=fill(vault.path or DEFAULT_PATH),
             authMount=vault.authMount or "kubernetes",
             role=fill(vault.role or DEFAULT_ROLE),
+            audience=vault.audience or DEFAULT_AUDIENCE,
         )
     pg = (s.persistence or PersistenceSettings()).postgresql or PostgresSettings()
     planned = plan_secrets(
@@ -296,17 +301,6 @@ def _check_persistence(chart: str, facts: ProjectFacts, profile: Profile, diag: 
             f"in chart '{chart}' {first}",
             profile.location("persistence"),
         )
-    if (
-        profile.settings.runtime == "sonataflow"
-        and (profile.settings.secrets or SecretsSettings()).provider == "injector"
-    ):
-        diag.error(
-            f"profile '{profile.env}': chart '{chart}' needs a database, and the SonataFlow operator "
-            "reads its "
-            "credentials from a Kubernetes Secret, which the agent injector does not create: use provider "
-            "vso, eso or existing with runtime sonataflow",
-            profile.location("secrets", "provider"),
-        )
 
 
 def _check_eventing(chart: str, facts: ProjectFacts, profile: Profile, diag: Diagnostics) -> None:
@@ -367,6 +361,14 @@ def _check_secrets(chart: str, facts: ProjectFacts, profile: Profile, diag: Diag
     if not needs:
         return
     provider = secrets.provider or "vso"
+    if provider == "injector" and profile.settings.runtime == "sonataflow":
+        diag.error(
+            f"profile '{profile.env}': chart '{chart}' uses secrets, and the Vault Agent injector needs pod "
+            "annotations, which a SonataFlow resource cannot carry (nor does the injector create the "
+            "Secret the operator reads database credentials from): use provider vso, eso or existing "
+            "with runtime sonataflow",
+            profile.location("secrets", "provider"),
+        )
     if provider == "existing":
         if not secrets.existingSecret:
             diag.error(

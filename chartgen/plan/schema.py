@@ -18,9 +18,11 @@ def production_schema(environments: list[ProductionValues], every_section: bool 
         for key in _OPTIONAL_SECTIONS
         if not every_section and all(getattr(v, key) is None for v in environments)
     )
-    body = model_schema(ProductionValues, omit=unused, required=("image",))
+    body = model_schema(ProductionValues, omit=unused, required=("image", "serviceAccount"))
     return document("Values of a chartgen production workflow chart", body)
 
 
 def dev_schema() -> dict[str, Any]:
-    return document("Values of a chartgen dev-mode chart", model_schema(DevValues, required=("image",)))
+    return document(
+        "Values of a chartgen dev-mode chart", model_schema(DevValues, required=("image", "serviceAccount"))
+    )

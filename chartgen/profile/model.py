@@ -36,6 +36,7 @@ from chartgen.values.types import (
     SecretKey,
     ServiceSettings,
     Tolerations,
+    VaultAudience,
     VaultMount,
 )
 
@@ -137,6 +138,9 @@ class VaultSettings:
                               expected="a role name such as {workflow}-{env}")] | None = value(
         "Vault role; placeholders {workflow} {env}", None
     )  # fmt: skip
+    audience: VaultAudience | None = value(
+        "Audience the role requires of ServiceAccount tokens (default vault)", None
+    )
 
 
 @dataclass(kw_only=True)

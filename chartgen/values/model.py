@@ -36,6 +36,7 @@ from chartgen.values.types import (
     Resources,
     SchemaName,
     Tolerations,
+    VaultAudience,
     VaultMount,
     VaultPath,
     VaultRole,
@@ -164,7 +165,18 @@ class Vault:
     path: VaultPath = value("Path of this runtime's secret under the mount")
     authMount: VaultMount = value("Mount of the Kubernetes auth method", "kubernetes")
     role: VaultRole = value("Vault role bound to this runtime's ServiceAccount")
+    audience: VaultAudience = value(
+        "Audience of the ServiceAccount tokens the runtime logs in with; the Vault role requires it", "vault"
+    )
     refreshAfter: GoDuration = value("How often the Secret is refreshed from Vault", "1h")
+
+
+@dataclass(kw_only=True)
+class ServiceAccount:
+    name: DnsLabel = value(
+        "The runtime's own ServiceAccount, named by chartgen and never after the release: Vault's "
+        "role binds this name (`chartgen vault plan`)"
+    )
 
 
 @dataclass(kw_only=True)
@@ -232,6 +244,7 @@ class ProductionValues:
     vault: Vault | None = value(
         "Vault the runtime's Secret comes from (names only; values stay in Vault)", None
     )
+    serviceAccount: ServiceAccount | None = value("The identity the pods run as", None)
     test: TestPod = value("The `helm test` pod", factory=TestPod)
 
 
@@ -253,6 +266,7 @@ class DevValues:
     tolerations: Tolerations = value(factory=list)
     affinity: Affinity = value(factory=dict)
     priorityClassName: PriorityClassName = value(default="")
+    serviceAccount: ServiceAccount | None = value("The identity the pod runs as", None)
     test: TestPod = value("The `helm test` pod", factory=TestPod)
 
 

@@ -59,6 +59,10 @@ VaultPath = Annotated[
 VaultRole = Annotated[
     str, Rule(pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$", max_length=128, expected="a role name")
 ]
+# A token audience (the `aud` claim): one line of visible characters, no spaces or commas.
+VaultAudience = Annotated[
+    str, Rule(pattern=r"^[A-Za-z0-9._:/-]+$", max_length=253, expected="an audience such as vault")
+]
 DatabaseHost = Annotated[
     str,
     Rule(

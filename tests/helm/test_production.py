@@ -60,6 +60,20 @@ def test_production_invariants_hold(variant: str, variant_charts: dict[str, Path
     assert problems == []
 
 
+def assert_agent_token_only(objects: list[dict], spec: dict, containers: list[dict], what: str) -> None:
+    """The injector's agent logs in with a short-lived token for Vault's audience, in a volume
+    the annotation names and no container of the chart mounts (the injector mounts it in its own)."""
+    (deployment,) = [o for o in objects if o["kind"] == "Deployment"]
+    annotations = deployment["spec"]["template"]["metadata"]["annotations"]
+    volume_name = annotations["vault.hashicorp.com/agent-service-account-token-volume-name"]
+    (volume,) = [v for v in spec["volumes"] if v["name"] == volume_name]
+    (source,) = volume["projected"]["sources"]
+    assert source["serviceAccountToken"] == {"path": "token", "audience": "vault", "expirationSeconds": 600}
+    mounted = {m["name"] for c in containers for m in c.get("volumeMounts", [])}
+    assert volume_name not in mounted, what
+    assert annotations["vault.hashicorp.com/service"].startswith("http"), what
+
+
 @pytest.mark.parametrize("variant", list(VARIANTS))
 def test_every_container_restricted_resourced_and_probed(
     variant: str, variant_charts: dict[str, Path], render: Render
@@ -73,9 +87,10 @@ def test_every_container_restricted_resourced_and_probed(
                 assert spec["securityContext"]["runAsNonRoot"] is True, what
                 assert spec["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault", what
                 assert spec["securityContext"]["runAsUser"] >= 10000, what
-                # Vault's agent logs in with the pod's token; nothing else gets one.
-                injected = variant == "injector" and what.startswith("Deployment/")
-                assert spec["automountServiceAccountToken"] is injected, what
+                # No API token: Vault's agent (injector) gets a projected one of its own, below.
+                assert spec["automountServiceAccountToken"] is False, what
+                if variant == "injector" and what.startswith("Deployment/"):
+                    assert_agent_token_only(objects, spec, containers, what)
                 for c in containers:
                     sc = c["securityContext"]
                     assert sc["allowPrivilegeEscalation"] is False, what

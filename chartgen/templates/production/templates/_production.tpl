@@ -90,7 +90,9 @@ Vault agent's file), persistence settings. Values never appear here, only refere
 
 {{/*
 Vault Agent injector annotations: the agent renders every key into one properties file
-the runtime reads through QUARKUS_CONFIG_LOCATIONS.
+the runtime reads through QUARKUS_CONFIG_LOCATIONS. It logs in with the token of the volume
+below, which only the agent's containers mount (the injector mounts it at
+/var/run/secrets/vault.hashicorp.com/serviceaccount): the runtime's own container has no token.
 */}}
 {{- define "chartgen.injectorAnnotations" -}}
 {{- $root := index . 0 }}
@@ -98,8 +100,10 @@ the runtime reads through QUARKUS_CONFIG_LOCATIONS.
 {{- $vault := $root.Values.vault }}
 {{- $path := printf "%s/data/%s" $vault.kvMount $vault.path }}
 vault.hashicorp.com/agent-inject: "true"
+vault.hashicorp.com/service: {{ $vault.address | quote }}
 vault.hashicorp.com/role: {{ $vault.role | quote }}
 vault.hashicorp.com/auth-path: {{ printf "auth/%s" $vault.authMount | quote }}
+vault.hashicorp.com/agent-service-account-token-volume-name: vault-token
 vault.hashicorp.com/agent-inject-secret-workflow.properties: {{ $path | quote }}
 vault.hashicorp.com/agent-inject-template-workflow.properties: |
   {{ printf "{{- with secret %q }}" $path }}
@@ -107,6 +111,18 @@ vault.hashicorp.com/agent-inject-template-workflow.properties: |
   {{ printf "%s={{ index .Data.data %q }}" $b.property $b.key }}
   {{- end }}
   {{ "{{- end }}" }}
+{{- end }}
+
+{{/* The agent's login token: this chart's ServiceAccount, for Vault's audience, short-lived
+(the kubelet renews it; 600 s is the least Kubernetes allows). */}}
+{{- define "chartgen.injectorTokenVolume" -}}
+- name: vault-token
+  projected:
+    sources:
+      - serviceAccountToken:
+          path: token
+          audience: {{ .Values.vault.audience | quote }}
+          expirationSeconds: 600
 {{- end }}
 
 {{/* RBAC subjects: [{kind: Group|User|ServiceAccount, name, namespace}]. Takes (dict "subjects" .. "namespace" ..). */}}
