@@ -1,4 +1,4 @@
-"""Hand-written fakes of helm and kubectl for the fast tests of lint, test and dev sync logic.
+"""Hand-written fakes of helm, kubectl and Vault for the fast tests of lint, test, dev sync and vault logic.
 
 They implement the narrow Protocols the library declares where it uses the tools
 (verify/lifecycle.py, deploy/devsync.py) and record every call; the real programs run in
@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from chartgen.tools.runner import Completed
+from chartgen.vault.client import Mount, VaultError
 
 
 def completed(code: int = 0, stdout: str = "", stderr: str = "") -> Completed:
@@ -67,3 +68,63 @@ class FakeKubectl:
     def apply_server_side(self, manifest: str, namespace: str, manager: str) -> Completed:
         self.applied.append(manifest)
         return completed()
+
+
+class FakeVault:
+    """VaultApi in memory: mounts, policies and roles; counts writes; can refuse role writes."""
+
+    def __init__(
+        self,
+        mounts: dict[str, tuple[str, str]] | None = None,
+        auth: dict[str, str] | None = None,
+        refuse_roles: bool = False,
+    ) -> None:
+        self.address = "http://vault.fake:8200"
+        self.mounts = dict(mounts or {})
+        self.auth = dict(auth or {})
+        self.policies: dict[str, str] = {}
+        self.roles: dict[tuple[str, str], dict[str, Any]] = {}
+        self.secrets: dict[tuple[str, str], dict[str, str]] = {}
+        self.refuse_roles = refuse_roles
+        self.writes = 0
+
+    def check_ready(self) -> None:
+        pass
+
+    def secret_mount(self, mount: str) -> Mount | None:
+        found = self.mounts.get(mount)
+        return Mount(*found) if found else None
+
+    def auth_mount(self, mount: str) -> Mount | None:
+        found = self.auth.get(mount)
+        return Mount(found, "") if found else None
+
+    def enable_kv2(self, mount: str) -> None:
+        self.mounts[mount] = ("kv", "2")
+
+    def enable_kubernetes(self, mount: str) -> None:
+        self.auth[mount] = "kubernetes"
+
+    def read_policy(self, name: str) -> str | None:
+        return self.policies.get(name)
+
+    def write_policy(self, name: str, hcl: str) -> None:
+        self.writes += 1
+        self.policies[name] = hcl
+
+    def read_role(self, mount: str, name: str) -> dict[str, Any] | None:
+        if self.refuse_roles:
+            raise VaultError(f"permission denied on auth/{mount}/role/{name}")
+        found = self.roles.get((mount, name))
+        return dict(found) if found is not None else None
+
+    def write_role(self, mount: str, name: str, settings: dict[str, Any]) -> None:
+        self.writes += 1
+        self.roles[(mount, name)] = {**self.roles.get((mount, name), {}), **settings}
+
+    def secret_keys(self, mount: str, path: str) -> list[str] | None:
+        found = self.secrets.get((mount, path))
+        return sorted(found) if found is not None else None
+
+    def secret_deleted(self, mount: str, path: str) -> bool:
+        return False

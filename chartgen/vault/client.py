@@ -69,6 +69,16 @@ class HvacApi:
             raise self._sealed()
         if isinstance(health, requests.Response) and health.status_code == 503:
             raise self._sealed()
+        try:  # every valid token may look itself up (the default policy): Vault says 403 for a bad one
+            self._get("auth/token/lookup-self")
+        except hvac_errors.Forbidden:
+            raise VaultError(
+                f"Vault at {self.address} refused the token: it is expired, revoked or not a token "
+                "(set VAULT_TOKEN, or log in again)"
+            ) from None
+        except Exception:
+            with self.translate("auth/token/lookup-self", "read"):
+                raise
 
     def secret_mount(self, mount: str) -> Mount | None:
         """The mount's type: from sys/mounts (an operator's token), else as any token that may

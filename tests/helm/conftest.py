@@ -49,8 +49,10 @@ def render(helm_binary: Path) -> Render:
     """Objects `helm template` renders for a chart and values files (and --set pairs)."""
     helm = Helm(helm_binary)
 
-    def run(chart: Path, *values: str, sets: tuple[str, ...] = (), ok: bool = True) -> list[dict[str, Any]]:
-        result = helm.template(chart.name, chart, [chart / v for v in values], "1.34", "workflows", sets)
+    def run(
+        chart: Path, *values: str, sets: tuple[str, ...] = (), ok: bool = True, namespace: str = "workflows"
+    ) -> list[dict[str, Any]]:
+        result = helm.template(chart.name, chart, [chart / v for v in values], "1.34", namespace, sets)
         if not ok:
             assert not result.ok
             return [{"error": result.stderr}]

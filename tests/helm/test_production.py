@@ -376,7 +376,7 @@ def test_vault_providers(variant_charts: dict[str, Path], render: Render) -> Non
     auth, static = one(vso, "VaultAuth"), one(vso, "VaultStaticSecret")
     assert auth["spec"]["method"] == "kubernetes"
     assert auth["spec"]["kubernetes"] == {
-        "role": "invoice-sync-prod",
+        "role": "chartgen-invoice-sync-prod",
         "serviceAccount": "invoice-sync",
         "audiences": ["vault"],
     }
@@ -388,7 +388,8 @@ def test_vault_providers(variant_charts: dict[str, Path], render: Render) -> Non
     store, external = one(eso, "SecretStore"), one(eso, "ExternalSecret")
     assert store["apiVersion"] == "external-secrets.io/v1"
     assert store["spec"]["provider"]["vault"]["auth"]["kubernetes"]["serviceAccountRef"] == {
-        "name": "invoice-sync"
+        "name": "invoice-sync",
+        "audiences": ["vault"],
     }
     assert [d["secretKey"] for d in external["spec"]["data"]] == keys
     assert {d["remoteRef"]["key"] for d in external["spec"]["data"]} == {"workflows/prod/invoice-sync"}
@@ -397,7 +398,7 @@ def test_vault_providers(variant_charts: dict[str, Path], render: Render) -> Non
     injector = one(render(variant_charts["injector"] / "invoice-sync", "values-prod.yaml"), "Deployment")
     pod = injector["spec"]["template"]["metadata"]["annotations"]
     assert pod["vault.hashicorp.com/agent-inject"] == "true"
-    assert pod["vault.hashicorp.com/role"] == "invoice-sync-prod"
+    assert pod["vault.hashicorp.com/role"] == "chartgen-invoice-sync-prod"
     template = pod["vault.hashicorp.com/agent-inject-template-workflow.properties"]
     assert all(f'{k}={{{{ index .Data.data "{k}" }}}}' in template for k in keys)
 

@@ -18,7 +18,7 @@ TOP_LEVEL_KEYS = (
     "namespace, networkPolicy, nodeSelector, operatorVersion, persistence, podAnnotations, "
     "podLabels, priorityClassName, properties, rbac, resources, runtime, scaling, secrets, service, tolerations"
 )
-CONFIG_KEYS = "charts, crds, exclude, kubeVersion, name, out, profiles, runtime, workflows"
+CONFIG_KEYS = "charts, crds, exclude, kubeVersion, name, out, profiles, runtime, vault, workflows"
 
 
 def load(root: Path, files: dict[str, str]) -> tuple[list[Profile], list[str]]:
