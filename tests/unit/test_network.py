@@ -186,3 +186,19 @@ def test_network_policy_can_be_turned_off(tmp_path: Path) -> None:
     planned = env_of(tmp_path, "prod")
     assert "networkPolicy" not in planned
     assert "networking.k8s.io" not in planned["kinds"]
+
+
+def test_injector_is_refused_under_the_sonataflow_runtime(tmp_path: Path) -> None:
+    """A SonataFlow resource carries no pod annotations: the agent would never come."""
+    flow = GREETING.replace("    start: Greet\n", "    start: Greet\n    secrets: [api_key]\n")
+    prod = profile(
+        "runtime: sonataflow\noperatorVersion: '1.37'\n"
+        "secrets: {provider: injector, vault: {address: 'http://vault.vault.svc:8200'}}\n"
+    )
+    result = generate(tmp_path, {"workflows/greet/greeting.sw.yaml": flow, "profiles/prod.yaml": prod})
+    assert result.code == 1
+    assert (
+        "the Vault Agent injector needs pod annotations, which a SonataFlow resource cannot carry"
+        in result.err
+    )
+    assert "profiles/prod.yaml:" in result.err

@@ -46,17 +46,27 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 OUTPUTS: list[str] = []  # everything chartgen printed in this module, checked for the sentinel
 
 
-def vault(repo: Path, bao: OpenBao, *args: str, token: str | None = None, address: str = "") -> CliResult:
-    saved = {k: os.environ.get(k) for k in ("VAULT_ADDR", "VAULT_TOKEN")}
-    os.environ["VAULT_ADDR"] = address or bao.address
-    os.environ["VAULT_TOKEN"] = token or bao.root_token
+def vault(
+    repo: Path, bao: OpenBao, *args: str, token: str | None = None, address: str = "", **env: str
+) -> CliResult:
+    """`chartgen vault ...` with VAULT_ADDR and VAULT_TOKEN (root unless given), or with `env` alone."""
+    chosen = env or {"VAULT_TOKEN": token or bao.root_token}
+    names = (
+        "VAULT_ADDR",
+        "VAULT_TOKEN",
+        "VAULT_CACERT",
+        "VAULT_ROLE_ID",
+        "VAULT_SECRET_ID",
+        "VAULT_NAMESPACE",
+    )
+    saved = {k: os.environ.pop(k, None) for k in names}
+    os.environ.update(VAULT_ADDR=address or bao.address, **chosen)
     try:
         result = run_cli("-C", str(repo), "vault", *args)
     finally:
         for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
+            os.environ.pop(key, None)
+            if value is not None:
                 os.environ[key] = value
     OUTPUTS.append(result.out + result.err)
     return result
@@ -233,6 +243,51 @@ def test_unreachable_sealed_and_wrong_mounts(repo: Path, tmp_path: Path) -> None
     for result in (unreachable, wrong, no_auth, wrong_auth, sealed):
         assert len(result.err.strip().splitlines()) == 1, result.err
         assert "Traceback" not in result.err
+
+
+def test_tls_needs_the_ca_and_approle_logs_in(repo: Path, tmp_path: Path) -> None:
+    with running_openbao(tmp_path, tls=True) as tls:
+        untrusted = vault(repo, tls, "apply", "--enable-mounts")
+        assert untrusted.code == 1
+        assert untrusted.err.strip() == (
+            f"error: TLS verification of Vault at {tls.address} failed: set VAULT_CACERT to the "
+            "CA file that signed its certificate"
+        )
+        trusted = vault(
+            repo, tls, "apply", "--enable-mounts", VAULT_TOKEN=tls.root_token, VAULT_CACERT=str(tls.ca)
+        )
+        assert trusted.code == 0, trusted.err
+
+        client = tls.client()
+        client.sys.enable_auth_method("approle")
+        client.sys.create_or_update_policy("pipeline-check", 'path "kv/*" { capabilities = ["read"] }')
+        client.auth.approle.create_or_update_approle("pipeline", token_policies=["pipeline-check"])
+        role_id = client.auth.approle.read_role_id("pipeline")["data"]["role_id"]
+        secret_id = client.auth.approle.generate_secret_id("pipeline")["data"]["secret_id"]
+        checked = vault(
+            repo, tls, "check", "--env", "prod",
+            VAULT_ROLE_ID=role_id, VAULT_SECRET_ID=secret_id, VAULT_CACERT=str(tls.ca),
+        )  # fmt: skip
+        assert checked.code == 1  # logged in, and nothing is written yet
+        assert "3 charts checked" in checked.out and "3 missing keys" in checked.out
+        nobody = vault(repo, tls, "check", "--env", "prod", VAULT_CACERT=str(tls.ca))
+        assert "no Vault credentials: set VAULT_TOKEN" in nobody.err
+
+
+def test_vault_namespace_is_honoured(repo: Path, bao: OpenBao) -> None:
+    bao.client().adapter.post("/v1/sys/namespaces/team-a")
+    applied = vault(repo, bao, "apply", "--env", "staging", "--enable-mounts",
+                    VAULT_TOKEN=bao.root_token, VAULT_NAMESPACE="team-a")  # fmt: skip
+    assert applied.code == 0, applied.err
+    assert "2 enabled, 6 created, 0 updated, 0 unchanged" in applied.out  # a fresh namespace of its own
+    inside = hvac.Client(url=bao.address, token=bao.root_token, namespace="team-a")
+    assert (
+        "kv/data/workflows/staging/order-approval"
+        in inside.sys.read_policy("chartgen-order-approval-staging")["data"]["rules"]
+    )
+    assert (
+        "team-a/" in bao.client().adapter.get("/v1/sys/namespaces", params={"list": "true"})["data"]["keys"]
+    )
 
 
 def test_no_sentinel_anywhere(repo: Path) -> None:
