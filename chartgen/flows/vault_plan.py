@@ -76,7 +76,7 @@ def read_accesses(
 def _access(
     folder: Path, chart: str, env: str, files: dict[str, bytes], diag: Diagnostics
 ) -> VaultAccess | None:
-    data = _document(folder, DATA_FILE, files, diag)
+    source, data = _document(folder, DATA_FILE, files, diag)
     env_data = (data.get("environments") or {}).get(env) if isinstance(data, dict) else None
     if not isinstance(env_data, dict):
         diag.error(
@@ -94,7 +94,7 @@ def _access(
     ok = checker.check(list[SecretKey], keys, (*base, "secretKeys")) and ok
     values = _values(folder, env, files, diag)
     for p in checker.problems:
-        diag.error(f"{where(p.at, DATA_FILE)}: {p.message}", _at(folder, DATA_FILE))
+        diag.error(f"{where(p.at, DATA_FILE)}: {p.message}", source.location(0, p.at))
     if not ok or values is None:
         return None
     vault, account = values.vault, values.serviceAccount
@@ -124,15 +124,15 @@ def _access(
 
 def _values(folder: Path, env: str, files: dict[str, bytes], diag: Diagnostics) -> ProductionValues | None:
     """values.yaml + values-<env>.yaml, merged as Helm merges them, as the typed model."""
-    env_file = f"values-{env}.yaml"
-    shared = _document(folder, "values.yaml", files, diag)
-    own = _document(folder, env_file, files, diag)
+    shared_source, shared = _document(folder, "values.yaml", files, diag)
+    own_source, own = _document(folder, f"values-{env}.yaml", files, diag)
     if not isinstance(shared, dict) or not isinstance(own, dict):
         return None
     checker = Checker("values")
     values = checker.load(ProductionValues, merge(shared, own))
     for p in checker.problems:
-        diag.error(f"{where(p.at, 'values')}: {p.message}", _at(folder, env_file))
+        source = own_source if p.at and p.at[0] in own else shared_source  # where the value came from
+        diag.error(f"{where(p.at, 'values')}: {p.message}", source.location(0, p.at))
     return None if checker.problems else values
 
 
@@ -177,18 +177,19 @@ def write_plan(accesses: Sequence[VaultAccess], folder: str | Path) -> list[Path
     return written
 
 
-def _document(folder: Path, rel: str, files: dict[str, bytes], diag: Diagnostics) -> Any:
+def _document(folder: Path, rel: str, files: dict[str, bytes], diag: Diagnostics) -> tuple[SourceFile, Any]:
+    """The file and its first document (None, reported, when missing or unreadable)."""
     raw = files.get(rel)
+    source = SourceFile(folder / rel, raw or b"")
     if raw is None:
         diag.error(f"{rel} is missing from chart '{folder.name}': regenerate it", _at(folder, rel))
-        return None
-    source = SourceFile(folder / rel, raw)
+        return source, None
     try:
         docs = source.documents()
     except ParseError as exc:
         diag.error(exc.message, Location(source.display, exc.line, exc.col))
-        return None
-    return docs[0] if docs else {}
+        return source, None
+    return source, (docs[0] if docs else {})
 
 
 def _at(folder: Path, rel: str) -> Location:

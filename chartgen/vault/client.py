@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 import hvac
 import hvac.exceptions as hvac_errors
@@ -20,7 +20,6 @@ import requests
 
 from chartgen.errors import UserError
 
-T = TypeVar("T")
 TIMEOUT_SECONDS = 10
 K8S_TOKEN_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 
@@ -76,7 +75,7 @@ class HvacApi:
                 f"Vault at {self.address} refused the token: it is expired, revoked or not a token "
                 "(set VAULT_TOKEN, or log in again)"
             ) from None
-        except Exception:
+        except Exception:  # any other failure: say it the usual way
             with self.translate("auth/token/lookup-self", "read"):
                 raise
 
@@ -96,7 +95,7 @@ class HvacApi:
                     f"Vault at {self.address}: no secrets engine at {mount}/ that this token may use "
                     "(it is missing, or the token's policies do not reach it)"
                 ) from exc
-        except Exception:
+        except Exception:  # any other failure: say it the usual way
             with self.translate(f"sys/mounts/{mount}", "read"):
                 raise
         data = body.get("data", body) if isinstance(body, dict) else {}
@@ -117,26 +116,16 @@ class HvacApi:
             self.client.sys.enable_auth_method("kubernetes", path=mount)
 
     def read_policy(self, name: str) -> str | None:
-        try:
-            with self.translate(f"sys/policies/acl/{name}", "read"):
-                return str(self._get(f"sys/policies/acl/{name}")["data"]["policy"])
-        except VaultError as exc:
-            if exc.missing:
-                return None
-            raise
+        found = self._read(f"sys/policies/acl/{name}")
+        return None if found is None else str(found["data"]["policy"])
 
     def write_policy(self, name: str, hcl: str) -> None:
         with self.translate(f"sys/policies/acl/{name}", "create/update"):
             self.client.adapter.put(f"/v1/sys/policies/acl/{name}", json={"policy": hcl})
 
     def read_role(self, mount: str, name: str) -> dict[str, Any] | None:
-        try:
-            with self.translate(f"auth/{mount}/role/{name}", "read"):
-                return dict(self._get(f"auth/{mount}/role/{name}")["data"])
-        except VaultError as exc:
-            if exc.missing:
-                return None
-            raise
+        found = self._read(f"auth/{mount}/role/{name}")
+        return None if found is None else dict(found["data"])
 
     def write_role(self, mount: str, name: str, settings: dict[str, Any]) -> None:
         with self.translate(f"auth/{mount}/role/{name}", "create/update"):
@@ -144,29 +133,30 @@ class HvacApi:
 
     def secret_keys(self, mount: str, path: str) -> list[str] | None:
         """The key names of the secret's current version (None: none readable); values dropped."""
-        try:
-            with self.translate(f"{mount}/data/{path}", "read"):
-                body = self._get(f"{mount}/data/{path}")
-        except VaultError as exc:
-            if exc.missing:
-                return None
-            raise
-        data = (body.get("data") or {}).get("data")
+        body = self._read(f"{mount}/data/{path}")
+        data = (body.get("data") or {}).get("data") if body is not None else None
         return sorted(str(k) for k in data) if isinstance(data, dict) else None
 
     def secret_deleted(self, mount: str, path: str) -> bool:
         """Whether the path has versions but its current one is deleted or destroyed."""
-        try:
-            with self.translate(f"{mount}/metadata/{path}", "read"):
-                meta = self._get(f"{mount}/metadata/{path}")["data"]
-        except VaultError as exc:
-            if exc.missing:
-                return False
-            raise
+        body = self._read(f"{mount}/metadata/{path}")
+        if body is None:
+            return False
+        meta = body["data"]
         current = (meta.get("versions") or {}).get(str(meta.get("current_version")), {})
         return bool(current.get("deletion_time") or current.get("destroyed"))
 
     # -- plumbing -----------------------------------------------------------------------------
+
+    def _read(self, path: str) -> dict[str, Any] | None:
+        """The response to a read; None when nothing is there (404)."""
+        try:
+            with self.translate(path, "read"):
+                return self._get(path)
+        except VaultError as exc:
+            if exc.missing:
+                return None
+            raise
 
     def _get(self, path: str) -> dict[str, Any]:
         body = self.client.adapter.get(f"/v1/{path}")
