@@ -31,6 +31,15 @@ MavenVersion = Annotated[
 ]
 
 
+VaultPrefix = Annotated[
+    str,
+    Rule(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}[-_]$",
+        expected='a prefix ending with - or _, like "chartgen-"',
+    ),
+]
+
+
 @dataclass(kw_only=True)
 class RuntimeVersions:
     sonataflow: MavenVersion | None = value("SonataFlow version the runtimes are built with", None)
@@ -39,10 +48,8 @@ class RuntimeVersions:
 
 @dataclass(kw_only=True)
 class VaultConfig:
-    prefix: (
-        Annotated[str, Rule(pattern=r"^[A-Za-z0-9_-]{2,64}$", expected='a name prefix such as "chartgen-"')]
-        | None
-    ) = value(
+    # Ends with '-' or '_': no prefix can make chartgen claim Vault's own `default` or `root`.
+    prefix: VaultPrefix | None = value(
         "Names of the Vault policies and roles chartgen manages start with this (default chartgen-)", None
     )
 

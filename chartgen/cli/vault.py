@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 from typing import Any
 
 from chartgen.cli.common import add_chart_choice, add_charts_folder, settings_from
@@ -45,7 +46,7 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         add_chart_choice(action)
         add_charts_folder(action)
     for action in (do, check):
-        action.add_argument("--address", help="Vault address to use (default: VAULT_ADDR, else the charts')")
+        action.add_argument("--address", help="Vault address (default: VAULT_ADDR; one of them is required)")
 
 
 def run(args: argparse.Namespace, printer: Printer) -> Outcome:
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
 
 def _plan(args: argparse.Namespace, printer: Printer, accesses: list[VaultAccess]) -> Outcome:
     if args.write:
-        write_plan(accesses, args.write)
+        write_plan(accesses, args.write, complete=not (args.env or args.only))
     documents = [a.as_dict() for a in accesses]
     if args.format == "json":
         printer.result(json.dumps(documents, indent=2), multiline=True)
@@ -109,7 +110,9 @@ def _check(printer: Printer, api: Any, accesses: list[VaultAccess]) -> Outcome:
                 f"✖ {a.chart} {a.env}: missing keys at {a.kv_mount}/{a.path}: {', '.join(r.missing)}"
             )
     failed = [r for r in results if not r.ok]
-    printer.result(f"{len(results)} charts checked in Vault at {api.address}: {len(failed)} missing keys")
+    printer.result(
+        f"{len(results)} charts checked in Vault at {api.address}: {len(failed)} with missing keys"
+    )
     charts = [
         {"chart": r.access.chart, "environment": r.access.env, "missing": r.missing, "problem": r.problem}
         for r in results
@@ -118,14 +121,21 @@ def _check(printer: Printer, api: Any, accesses: list[VaultAccess]) -> Outcome:
 
 
 def _address(args: argparse.Namespace, accesses: list[VaultAccess]) -> str:
-    """--address, else VAULT_ADDR, else the charts' own; the selection must name one Vault."""
+    """--address, else VAULT_ADDR: never the charts' own address, which a pull request can
+    change (the token would go there). The selection must be the charts of one Vault."""
     addresses = sorted({a.address for a in accesses})
     if len(addresses) > 1:
         raise UserError(
             f"the selected charts use {len(addresses)} Vaults ({', '.join(addresses)}): select the "
             "charts of one with --env (or --chart)"
         )
-    return str(args.address or os.environ.get("VAULT_ADDR") or addresses[0])
+    chosen = args.address or os.environ.get("VAULT_ADDR")
+    flag = "--address" if args.address else "VAULT_ADDR"
+    if not chosen:
+        raise UserError(f"set VAULT_ADDR (or --address) to the Vault the charts use ({addresses[0]})")
+    if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", chosen):
+        raise UserError(f"{flag} '{chosen}' is not an http(s) URL like https://vault.example.com:8200")
+    return str(chosen)
 
 
 def _summary(accesses: list[VaultAccess]) -> str:

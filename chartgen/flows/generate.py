@@ -117,7 +117,13 @@ def plan_repository(
         diag.warning(f"no profile with a 'mode' in {display_path(settings.profiles)}: nothing to generate")
     step(progress, "planning charts")
     plans = plan_charts(
-        wset, profiles, settings.name, settings.chart_names, _git_sha(settings.workflows), diag
+        wset,
+        profiles,
+        settings.name,
+        settings.chart_names,
+        _git_sha(settings.workflows),
+        diag,
+        settings.vault_prefix,
     )
     diag.raise_if_errors()
     return [p for p in plans if p.name in charts] if charts else plans

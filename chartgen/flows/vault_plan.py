@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,15 +21,23 @@ from chartgen.emit.writer import chart_mode
 from chartgen.errors import Diagnostics, Location, UserError
 from chartgen.formats.source import ParseError, SourceFile, display_path
 from chartgen.profile.loader import ENV_NAME
-from chartgen.schema.check import Checker, where
+from chartgen.schema.check import Checker, Pointer, where
 from chartgen.values.model import ProductionValues
 from chartgen.values.types import DnsLabel, SecretKey
 from chartgen.vault.access import VaultAccess
 from chartgen.verify.chart_env import DATA_FILE, chart_environments
 from chartgen.verify.lint import find_charts
 from chartgen.version.git import working_files
+from chartgen.workflow.names import is_valid_name
 
 VAULT_PROVIDERS = ("vso", "eso", "injector")
+
+
+@dataclass(frozen=True)
+class _Found:
+    access: VaultAccess
+    role_at: Location  # where values set vault.role and vault.path
+    path_at: Location
 
 
 def read_accesses(
@@ -36,7 +45,9 @@ def read_accesses(
 ) -> list[VaultAccess]:
     """Every access the selected production charts need, sorted by environment and chart.
     Raises UserError listing every problem (unknown names, unreadable files, a role outside
-    the managed prefix, two charts sharing a role or a path)."""
+    the managed prefix, two charts sharing a role or a path). Names are checked across every
+    chart and environment, whatever the selection: a role shared with an unselected chart is
+    still shared."""
     found = {c.name: c for c in find_charts(charts) if chart_mode(_read(c / "Chart.yaml")) == "production"}
     if not found:
         raise UserError(f"no production chart in {display_path(charts)}: run `chartgen generate` first")
@@ -45,37 +56,35 @@ def read_accesses(
         known = ", ".join(sorted(found)) or "none"
         raise UserError(f"--chart {', '.join(unknown)}: no production chart of that name (charts: {known})")
     diag = Diagnostics()
-    accesses: list[VaultAccess] = []
-    seen_envs: set[str] = set()
-    for name in sorted(only or found):
-        folder = found[name]
+    every: list[_Found] = []
+    for name, folder in sorted(found.items()):
+        if not is_valid_name(name):  # it becomes a policy line, a file name, a message
+            diag.error(
+                f"chart folder '{name}' is not a chart name (a DNS-1035 label)", _at(folder, "Chart.yaml")
+            )
+            continue
         files = working_files(folder)
         for environment in chart_environments(files):
-            if not ENV_NAME.fullmatch(environment.name):  # it names a folder of `plan --write`
+            if not ENV_NAME.fullmatch(environment.name):
                 diag.error(
-                    f"chart '{name}': environment '{environment.name}' is not a profile name",
-                    _at(folder, "."),
+                    f"chart '{name}': '{environment.name}' is not an environment name", _at(folder, ".")
                 )
                 continue
-            seen_envs.add(environment.name)
-            if envs and environment.name not in envs:
-                continue
-            access = _access(folder, name, environment.name, files, diag)
-            if access is not None:
-                accesses.append(access)
-    missing = sorted(set(envs) - seen_envs)
+            planned = _access(folder, name, environment.name, files, diag)
+            if planned is not None:
+                every.append(planned)
+    missing = sorted(set(envs) - {f.access.env for f in every})
     if missing:
-        diag.error(
-            f"--env {', '.join(missing)}: no chart has it (environments: {', '.join(sorted(seen_envs))})"
-        )
-    _check_names(accesses, prefix, diag)
+        diag.error(f"--env {', '.join(missing)}: no chart has it")
+    _check_names(every, prefix, diag)
     diag.raise_if_errors()
-    return sorted(accesses, key=lambda a: (a.env, a.chart))
+    chosen = [
+        f.access for f in every if (not envs or f.access.env in envs) and (not only or f.access.chart in only)
+    ]
+    return sorted(chosen, key=lambda a: (a.env, a.chart))
 
 
-def _access(
-    folder: Path, chart: str, env: str, files: dict[str, bytes], diag: Diagnostics
-) -> VaultAccess | None:
+def _access(folder: Path, chart: str, env: str, files: dict[str, bytes], diag: Diagnostics) -> _Found | None:
     source, data = _document(folder, DATA_FILE, files, diag)
     env_data = (data.get("environments") or {}).get(env) if isinstance(data, dict) else None
     if not isinstance(env_data, dict):
@@ -92,21 +101,19 @@ def _access(
     base = ("environments", env)
     ok = checker.check(DnsLabel, env_data.get("namespace"), (*base, "namespace"))
     ok = checker.check(list[SecretKey], keys, (*base, "secretKeys")) and ok
-    values = _values(folder, env, files, diag)
     for p in checker.problems:
         diag.error(f"{where(p.at, DATA_FILE)}: {p.message}", source.location(0, p.at))
-    if not ok or values is None:
+    loaded = _values(folder, env, files, diag)
+    if not ok or loaded is None:
         return None
+    values, locate = loaded
     vault, account = values.vault, values.serviceAccount
     if vault is None or account is None:
         missing = "vault" if vault is None else "serviceAccount"
         what = f"chart '{chart}' environment '{env}'"
-        diag.error(
-            f"{what}: values have no {missing} section: regenerate the chart",
-            _at(folder, f"values-{env}.yaml"),
-        )
+        diag.error(f"{what}: values have no {missing} section: regenerate the chart", locate(()))
         return None
-    return VaultAccess(
+    access = VaultAccess(
         chart=chart,
         env=env,
         provider=str(provider),
@@ -120,61 +127,96 @@ def _access(
         audience=vault.audience,
         keys=tuple(sorted(keys)),
     )
+    return _Found(access, locate(("vault", "role")), locate(("vault", "path")))
 
 
-def _values(folder: Path, env: str, files: dict[str, bytes], diag: Diagnostics) -> ProductionValues | None:
-    """values.yaml + values-<env>.yaml, merged as Helm merges them, as the typed model."""
+def _values(
+    folder: Path, env: str, files: dict[str, bytes], diag: Diagnostics
+) -> tuple[ProductionValues, Callable[[Pointer], Location]] | None:
+    """values.yaml + values-<env>.yaml, merged as Helm merges them, as the typed model; and
+    where a value was written (the environment's file when it sets the section)."""
     shared_source, shared = _document(folder, "values.yaml", files, diag)
     own_source, own = _document(folder, f"values-{env}.yaml", files, diag)
     if not isinstance(shared, dict) or not isinstance(own, dict):
         return None
+
+    def locate(at: Pointer) -> Location:
+        return (own_source if not at or at[0] in own else shared_source).location(0, at)
+
     checker = Checker("values")
     values = checker.load(ProductionValues, merge(shared, own))
     for p in checker.problems:
-        source = own_source if p.at and p.at[0] in own else shared_source  # where the value came from
-        diag.error(f"{where(p.at, 'values')}: {p.message}", source.location(0, p.at))
-    return None if checker.problems else values
+        diag.error(f"{where(p.at, 'values')}: {p.message}", locate(p.at))
+    return None if checker.problems else (values, locate)
 
 
-def _check_names(accesses: list[VaultAccess], prefix: str, diag: Diagnostics) -> None:
-    """Each role and policy is chartgen's (the prefix) and each chart's own (no sharing)."""
-    roles: dict[tuple[str, str, str], VaultAccess] = {}
-    paths: dict[tuple[str, str, str], VaultAccess] = {}
-    for a in accesses:
+def _check_names(found: list[_Found], prefix: str, diag: Diagnostics) -> None:
+    """Each role and policy is chartgen's (the prefix) and each chart's own: policy names are
+    global in a Vault, so a role name (= its policy's) is taken once per address, whatever
+    the auth mount; a secret path once per address and kv mount."""
+    names: dict[tuple[str, ...], VaultAccess] = {}
+    paths: dict[tuple[str, ...], VaultAccess] = {}
+    for f in found:
+        a = f.access
         if not a.role.startswith(prefix):
             diag.error(
                 f"chart '{a.chart}' environment '{a.env}': Vault role '{a.role}' does not start with "
                 f"'{prefix}' (chartgen.yaml vault.prefix), the names chartgen manages: name it so in the "
-                'profile (secrets.vault.role, e.g. "' + prefix + '{workflow}-{env}")'
+                'profile (secrets.vault.role, e.g. "' + prefix + '{workflow}-{env}")',
+                f.role_at,
             )
-        for seen, key, what in (
-            (roles, (a.address, a.auth_mount, a.role), f"role '{a.role}'"),
-            (paths, (a.address, a.kv_mount, a.path), f"secret path '{a.kv_mount}/{a.path}'"),
+        for seen, key, what, at in (
+            (names, (a.address, a.role), f"role and policy '{a.role}'", f.role_at),
+            (paths, (a.address, a.kv_mount, a.path), f"secret path '{a.kv_mount}/{a.path}'", f.path_at),
         ):
             first = seen.setdefault(key, a)
             if first is not a:
                 diag.error(
                     f"{what} is planned for both {first.chart}/{first.env} and {a.chart}/{a.env}: each "
-                    "chart and environment needs its own (placeholders {workflow} and {env} in the profile)"
+                    "chart and environment needs its own (placeholders {workflow} and {env} in the profile)",
+                    at,
                 )
 
 
-def write_plan(accesses: Sequence[VaultAccess], folder: str | Path) -> list[Path]:
+def write_plan(accesses: Sequence[VaultAccess], folder: str | Path, complete: bool) -> list[Path]:
     """<folder>/<env>/<chart>.hcl (the policy) and .json (policy, role, secret keys), for review
-    in git. Each file is replaced whole (a temporary file renamed over it)."""
-    written = []
+    in git. Each file is replaced whole; no symlink is followed (the folder may be part of an
+    untrusted repository). `complete`: the plan of every chart and environment, so a .hcl or
+    .json of a chart or environment no longer planned is removed."""
+    root = Path(folder)
+    _plain_folder(root)
+    written: list[Path] = []
     for a in accesses:
-        base = Path(folder) / a.env
-        base.mkdir(parents=True, exist_ok=True)
+        base = root / a.env
+        _plain_folder(base)
         for path, text in (
             (base / f"{a.chart}.hcl", a.policy_hcl()),
             (base / f"{a.chart}.json", json.dumps(a.as_dict(), indent=2, sort_keys=True) + "\n"),
         ):
-            partial = path.with_name(f".{path.name}.partial")
-            partial.write_text(text, encoding="utf-8")
-            os.replace(partial, path)
+            _replace(path, text.encode())
             written.append(path)
+    if complete:
+        for stale in sorted(root.glob("*/*")):
+            if stale.suffix in (".hcl", ".json") and stale not in written and not stale.is_symlink():
+                stale.unlink()
     return written
+
+
+def _plain_folder(path: Path) -> None:
+    if path.is_symlink() or (path.exists() and not path.is_dir()):
+        raise UserError(
+            f"{display_path(path)}: not a plain folder (a symlink or a file): chartgen writes no plan there"
+        )
+    path.mkdir(parents=True, exist_ok=True)
+
+
+def _replace(path: Path, content: bytes) -> None:
+    """Write a new file beside `path` (never through a link) and rename it over `path`."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    with os.fdopen(fd, "wb") as out:
+        out.write(content)
+    os.replace(partial, path)  # replaces a link at `path` itself, never its target
 
 
 def _document(folder: Path, rel: str, files: dict[str, bytes], diag: Diagnostics) -> tuple[SourceFile, Any]:

@@ -8,12 +8,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
+from chartgen.config import DEFAULT_VAULT_PREFIX
 from chartgen.errors import Diagnostics
 from chartgen.formats.source import display_path
 from chartgen.plan.credentials import check_profile
 from chartgen.plan.dev import plan_dev
 from chartgen.plan.model import ChartPlan
 from chartgen.plan.production import plan_production
+from chartgen.plan.production_env import check_role_prefix
 from chartgen.profile.model import Profile
 from chartgen.workflow.model import WorkflowSet
 from chartgen.workflow.names import NameRegistry, dns_name, is_valid_name
@@ -26,6 +28,7 @@ def plan_charts(
     chart_names: dict[str, str],
     git_sha: Callable[[], str],
     diag: Diagnostics,
+    vault_prefix: str = DEFAULT_VAULT_PREFIX,
 ) -> list[ChartPlan]:
     """Charts for every production project and every dev profile, in a stable order."""
     if not wset.projects:
@@ -36,10 +39,14 @@ def plan_charts(
     for profile in profiles:
         check_profile(profile, diag)
     production = [p for p in profiles if p.mode == "production"]
+    for profile in production:
+        check_role_prefix(profile, vault_prefix, diag)
     plans: list[ChartPlan] = []
     if production:
         plans += [
-            plan_production(project, names[project.rel], production, name, git_sha, wset.specs, diag)
+            plan_production(
+                project, names[project.rel], production, name, git_sha, wset.specs, diag, vault_prefix
+            )
             for project in wset.projects
         ]
     plans += [plan_dev(wset, p, dev_chart_name(name, p.env), name, diag) for p in profiles if p.mode == "dev"]

@@ -33,6 +33,7 @@ def plan_production(
     git_sha: Callable[[], str],
     specs: dict[Path, SpecDoc],
     diag: Diagnostics,
+    vault_prefix: str,
 ) -> ChartPlan:
     app_version = app_version_of(project)
     if app_version == NO_VERSION:
@@ -43,7 +44,9 @@ def plan_production(
             first.loc((), key=False),
         )
     facts = project_facts(project, specs, diag)
-    environments = {p.env: plan_environment(name, facts, p, app_version, git_sha, diag) for p in profiles}
+    environments = {
+        p.env: plan_environment(name, facts, p, app_version, git_sha, diag, vault_prefix) for p in profiles
+    }
     files = with_bearer_properties(project_files(project, diag), bearer_properties(project, specs))
     origins = {f.rel_path: f.origin for f in files}
     resources = data_files([f for f in files if not is_properties(f.rel_path)], "resources")

@@ -48,7 +48,7 @@ from chartgen.values.model import (
 SCALE_SUBRESOURCE_SINCE = (1, 37)
 DEFAULT_MAX_REPLICAS = 6
 DEFAULT_PATH = "workflows/{env}/{workflow}"
-DEFAULT_ROLE = DEFAULT_VAULT_PREFIX + "{workflow}-{env}"  # names `chartgen vault apply` manages
+DEFAULT_ROLE = "{workflow}-{env}"  # after chartgen.yaml's vault.prefix: the names `vault apply` manages
 DEFAULT_AUDIENCE = "vault"
 SUBJECT_KINDS = {"group": "Group", "user": "User", "serviceaccount": "ServiceAccount"}
 
@@ -66,6 +66,7 @@ def plan_environment(
     app_version: str,
     git_sha: Callable[[], str],
     diag: Diagnostics,
+    vault_prefix: str = DEFAULT_VAULT_PREFIX,
 ) -> Environment:
     """The full values of one environment and what chartgen decided for it."""
     s = profile.settings
@@ -105,7 +106,7 @@ def plan_environment(
             kvMount=vault.kvMount or "kv",
             path=fill(vault.path or DEFAULT_PATH),
             authMount=vault.authMount or "kubernetes",
-            role=fill(vault.role or DEFAULT_ROLE),
+            role=fill(vault.role or vault_prefix + DEFAULT_ROLE),
             audience=vault.audience or DEFAULT_AUDIENCE,
         )
     pg = (s.persistence or PersistenceSettings()).postgresql or PostgresSettings()
@@ -382,6 +383,18 @@ def _check_secrets(chart: str, facts: ProjectFacts, profile: Profile, diag: Diag
             f"profile '{profile.env}': secrets.vault.address is required for provider '{provider}' "
             f"(chart '{chart}' uses secrets: {', '.join(keys) or 'database credentials'})",
             profile.location("secrets"),
+        )
+
+
+def check_role_prefix(profile: Profile, prefix: str, diag: Diagnostics) -> None:
+    """Once per production profile: a role `vault apply` would refuse to manage."""
+    secrets = profile.settings.secrets
+    role = secrets.vault.role if secrets and secrets.vault else None
+    if role and not role.startswith(prefix):
+        diag.warning(
+            f"profile '{profile.env}': Vault role '{role}' does not start with '{prefix}' (chartgen.yaml "
+            "vault.prefix): `chartgen vault plan` and `apply` manage only names with that prefix",
+            profile.location("secrets", "vault", "role"),
         )
 
 

@@ -56,14 +56,23 @@ class VaultAccess:
         return header + rules
 
     def role_settings(self) -> dict[str, Any]:
-        """The Kubernetes auth role, as Vault's API takes (and returns) it."""
+        """The Kubernetes auth role, as Vault's API takes (and returns) it: every setting that
+        widens who logs in or what a token may do is written out, so none stays from a hand edit."""
         return {
             "bound_service_account_names": [self.service_account],
             "bound_service_account_namespaces": [self.namespace],
+            "bound_service_account_namespace_selector": "",
             "audience": self.audience,
+            "alias_name_source": "serviceaccount_uid",
             "token_policies": [self.policy],
+            "token_no_default_policy": False,
             "token_ttl": TOKEN_TTL_SECONDS,
             "token_max_ttl": TOKEN_MAX_TTL_SECONDS,
+            "token_explicit_max_ttl": 0,
+            "token_period": 0,
+            "token_num_uses": 0,
+            "token_bound_cidrs": [],
+            "token_type": "default",
         }
 
     def as_dict(self) -> dict[str, Any]:

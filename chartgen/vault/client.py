@@ -8,7 +8,7 @@ values are read only by `secret_keys`, which keeps the key names and drops the r
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,8 +72,9 @@ class HvacApi:
             self._get("auth/token/lookup-self")
         except hvac_errors.Forbidden:
             raise VaultError(
-                f"Vault at {self.address} refused the token: it is expired, revoked or not a token "
-                "(set VAULT_TOKEN, or log in again)"
+                f"Vault at {self.address} refused the token on auth/token/lookup-self: it is expired, "
+                "revoked or not a token (set VAULT_TOKEN, or log in again), or it lacks Vault's default "
+                "policy, which lets every token look itself up"
             ) from None
         except Exception:  # any other failure: say it the usual way
             with self.translate("auth/token/lookup-self", "read"):
@@ -219,7 +220,7 @@ def _first(exc: Exception) -> str:
     return " ".join(text.split())[:300] or type(exc).__name__
 
 
-def connect(address: str, login: Callable[[hvac.Client], None] | None = None) -> HvacApi:
+def connect(address: str) -> HvacApi:
     """A client for `address`, authenticated from the environment (see `login_from_env`)."""
     ca = os.environ.get("VAULT_CACERT")
     client = hvac.Client(
@@ -229,35 +230,47 @@ def connect(address: str, login: Callable[[hvac.Client], None] | None = None) ->
         timeout=TIMEOUT_SECONDS,
     )
     api = HvacApi(client, address)
-    with api.translate("auth", "login"):
-        (login or login_from_env)(client)
+    login_from_env(api)
     return api
 
 
-def login_from_env(client: hvac.Client) -> None:
+def login_from_env(api: HvacApi) -> None:
     """VAULT_TOKEN; else an AppRole login (VAULT_ROLE_ID, VAULT_SECRET_ID, VAULT_APPROLE_MOUNT);
     else a Kubernetes login as the pod's ServiceAccount (VAULT_K8S_ROLE, VAULT_K8S_MOUNT,
     VAULT_K8S_TOKEN_FILE)."""
-    env = os.environ
+    env, client = os.environ, api.client
     if env.get("VAULT_TOKEN"):
         client.token = env["VAULT_TOKEN"]
     elif env.get("VAULT_ROLE_ID") and env.get("VAULT_SECRET_ID"):
-        client.auth.approle.login(
-            env["VAULT_ROLE_ID"],
-            env["VAULT_SECRET_ID"],
-            mount_point=env.get("VAULT_APPROLE_MOUNT", "approle"),
-        )
+        mount = env.get("VAULT_APPROLE_MOUNT", "approle")
+        with _login(api, mount, "VAULT_APPROLE_MOUNT"):
+            client.auth.approle.login(env["VAULT_ROLE_ID"], env["VAULT_SECRET_ID"], mount_point=mount)
     elif env.get("VAULT_K8S_ROLE"):
         token_file = Path(env.get("VAULT_K8S_TOKEN_FILE", K8S_TOKEN_FILE))
         try:
             jwt = token_file.read_text().strip()
         except OSError as exc:
             raise VaultError(f"{token_file}: cannot read the ServiceAccount token ({exc.strerror})") from None
-        client.auth.kubernetes.login(
-            env["VAULT_K8S_ROLE"], jwt, mount_point=env.get("VAULT_K8S_MOUNT", "kubernetes")
-        )
+        mount = env.get("VAULT_K8S_MOUNT", "kubernetes")
+        with _login(api, mount, "VAULT_K8S_MOUNT"):
+            client.auth.kubernetes.login(env["VAULT_K8S_ROLE"], jwt, mount_point=mount)
     else:
         raise VaultError(
             "no Vault credentials: set VAULT_TOKEN, or VAULT_ROLE_ID and VAULT_SECRET_ID (AppRole), or "
             "VAULT_K8S_ROLE (Kubernetes login as this pod)"
         )
+
+
+@contextmanager
+def _login(api: HvacApi, mount: str, variable: str) -> Iterator[None]:
+    path = f"auth/{mount}/login"
+    try:
+        with api.translate(path, "login"):
+            yield
+    except VaultError as exc:
+        if exc.missing:
+            raise VaultError(
+                f"Vault at {api.address} has no auth method at auth/{mount}/: set {variable} to the mount "
+                "it is enabled at"
+            ) from None
+        raise

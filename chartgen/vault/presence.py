@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from chartgen.vault.access import VaultAccess
-from chartgen.vault.client import VaultApi
+from chartgen.vault.client import VaultApi, VaultError
 from chartgen.vault.reconcile import require_kv2
 
 
@@ -29,16 +29,21 @@ def check_presence(api: VaultApi, accesses: Sequence[VaultAccess]) -> list[Prese
     api.check_ready()
     for mount in sorted({a.kv_mount for a in accesses}):
         require_kv2(api, mount)
-    results = []
-    for a in accesses:
-        where = f"{a.kv_mount}/{a.path}"
+    return [_presence(api, a) for a in accesses]
+
+
+def _presence(api: VaultApi, a: VaultAccess) -> Presence:
+    """One chart's secret; a refusal on its path is that chart's problem, not the whole check's."""
+    where = f"{a.kv_mount}/{a.path}"
+    try:
         keys = api.secret_keys(a.kv_mount, a.path)
-        if keys is None:
-            deleted = api.secret_deleted(a.kv_mount, a.path)
-            state = (
-                "its current version is deleted (undelete it or write a new one)" if deleted else "no secret"
-            )
-            results.append(Presence(a, list(a.keys), f"{state} at {where}"))
-            continue
-        results.append(Presence(a, sorted(set(a.keys) - set(keys))))
-    return results
+    except VaultError as exc:
+        return Presence(a, list(a.keys), str(exc))
+    if keys is not None:
+        return Presence(a, sorted(set(a.keys) - set(keys)))
+    try:
+        deleted = api.secret_deleted(a.kv_mount, a.path)
+    except VaultError:  # no read on its metadata: say what is known
+        return Presence(a, list(a.keys), f"no secret, or its current version is deleted, at {where}")
+    state = "its current version is deleted (undelete it or write a new one)" if deleted else "no secret"
+    return Presence(a, list(a.keys), f"{state} at {where}")

@@ -123,9 +123,12 @@ def _role(api: VaultApi, access: VaultAccess) -> Change:
 
 
 def _same(current: dict[str, Any], wanted: dict[str, Any]) -> bool:
-    """Whether Vault's role has every setting of the plan (Vault adds defaults of its own)."""
+    """Whether Vault's role has every setting of the plan that this server knows (a setting
+    one Vault version lacks is not drift)."""
     for key, value in wanted.items():
-        have = current.get(key)
+        if key not in current:
+            continue
+        have = current[key]
         if isinstance(value, list):
             if sorted(map(str, have or [])) != sorted(map(str, value)):
                 return False

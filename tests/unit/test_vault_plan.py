@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from chartgen.errors import UserError
-from chartgen.flows.vault_plan import read_accesses
+from chartgen.errors import Location, UserError
+from chartgen.flows.vault_plan import read_accesses, write_plan
+from chartgen.formats.source import display_path
 from chartgen.vault.access import VaultAccess
 from chartgen.vault.reconcile import apply
 from testing.fakes import FakeVault
@@ -23,6 +24,13 @@ def charts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(REPO / "examples", repo, ignore=shutil.ignore_patterns("charts"))
     assert run_cli("-C", str(repo), "generate").code == 0
     return repo / "charts"
+
+
+def where_set(path: Path, start: str) -> Location:
+    """Where the value of the line starting with `start` begins."""
+    lines = path.read_text().splitlines()
+    line = next(i for i, text in enumerate(lines) if text.startswith(start))
+    return Location(display_path(path), line + 1, len(start) + 1)
 
 
 def copy(charts: Path, tmp_path: Path) -> Path:
@@ -41,10 +49,18 @@ def test_the_policy_reads_only_the_chart_path(charts: Path) -> None:
     assert access.role_settings() == {
         "bound_service_account_names": ["order-approval"],
         "bound_service_account_namespaces": ["workflows-prod"],
+        "bound_service_account_namespace_selector": "",
         "audience": "vault",
+        "alias_name_source": "serviceaccount_uid",
         "token_policies": ["chartgen-order-approval-prod"],
+        "token_no_default_policy": False,
         "token_ttl": 900,
         "token_max_ttl": 3600,
+        "token_explicit_max_ttl": 0,
+        "token_period": 0,
+        "token_num_uses": 0,
+        "token_bound_cidrs": [],
+        "token_type": "default",
     }
     assert access.keys == ("db_password", "db_username")  # the database keys are listed too
 
@@ -64,9 +80,11 @@ def test_json_is_stable(charts: Path) -> None:
 def test_a_role_outside_the_prefix_is_refused(charts: Path) -> None:
     with pytest.raises(UserError) as refused:
         read_accesses(charts, ["prod"], prefix="acme-")
-    messages = [d.message for d in refused.value.diagnostics]
-    assert len(messages) == 3
-    assert messages[0].startswith(
+    found = refused.value.diagnostics
+    assert len(found) == 6  # every chart and environment, whatever the selection
+    first = found[0]
+    assert first.location == where_set(charts / "invoice-sync/values-prod.yaml", "  role: ")
+    assert first.message.startswith(
         "chart 'invoice-sync' environment 'prod': Vault role 'chartgen-invoice-sync-prod' does not start "
         "with 'acme-' (chartgen.yaml vault.prefix)"
     )
@@ -78,14 +96,33 @@ def test_a_shared_role_or_path_is_refused(charts: Path, tmp_path: Path) -> None:
     text = values.read_text().replace("chartgen-shipment-tracker-prod", "chartgen-order-approval-prod")
     values.write_text(text.replace("workflows/prod/shipment-tracker", "workflows/prod/order-approval"))
     with pytest.raises(UserError) as refused:
-        read_accesses(target, ["prod"])
-    assert [d.message for d in refused.value.diagnostics] == [
-        "role 'chartgen-order-approval-prod' is planned for both order-approval/prod and shipment-tracker/prod: "
-        "each chart and environment needs its own (placeholders {workflow} and {env} in the profile)",
-        "secret path 'kv/workflows/prod/order-approval' is planned for both order-approval/prod and "
-        "shipment-tracker/prod: each chart and environment needs its own (placeholders {workflow} and {env} "
-        "in the profile)",
-    ]
+        read_accesses(target, ["prod"], ["shipment-tracker"])  # the other chart is not selected: still shared
+    found = {d.location: d.message for d in refused.value.diagnostics}
+    shared = "is planned for both order-approval/prod and shipment-tracker/prod: each chart and environment "
+    assert found == {
+        where_set(values, "  role: "): f"role and policy 'chartgen-order-approval-prod' {shared}"
+        "needs its own (placeholders {workflow} and {env} in the profile)",
+        where_set(values, "  path: "): f"secret path 'kv/workflows/prod/order-approval' {shared}"
+        "needs its own (placeholders {workflow} and {env} in the profile)",
+    }
+
+
+def test_a_policy_name_is_one_per_vault_whatever_the_auth_mount(charts: Path, tmp_path: Path) -> None:
+    target = copy(charts, tmp_path)
+    values = target / "shipment-tracker/values-prod.yaml"
+    text = values.read_text().replace("chartgen-shipment-tracker-prod", "chartgen-order-approval-prod")
+    values.write_text(text.replace("authMount: kubernetes", "authMount: kubernetes-b"))
+    with pytest.raises(UserError, match="role and policy 'chartgen-order-approval-prod' is planned for both"):
+        read_accesses(target)
+
+
+def test_a_hostile_chart_folder_name_never_reaches_a_policy(charts: Path, tmp_path: Path) -> None:
+    target = copy(charts, tmp_path)
+    shutil.copytree(target / "invoice-sync", target / 'x\npath "*" {')
+    with pytest.raises(UserError) as refused:
+        read_accesses(target)
+    (problem,) = refused.value.diagnostics
+    assert "is not a chart name (a DNS-1035 label)" in problem.message
 
 
 def test_a_hand_edited_values_file_is_located(charts: Path, tmp_path: Path) -> None:
@@ -106,6 +143,24 @@ def test_an_unknown_env_or_chart_is_named(charts: Path) -> None:
         read_accesses(charts, ["qa"])
     with pytest.raises(UserError, match="--chart nope: no production chart"):
         read_accesses(charts, [], ["nope"])
+
+
+def test_write_plan_follows_no_link_and_drops_stale_files(charts: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside.txt"
+    outside.write_text("mine")
+    plan = tmp_path / "vault"
+    (plan / "prod").mkdir(parents=True)
+    (plan / "prod" / "order-approval.hcl").symlink_to(outside)
+    (plan / "prod" / "gone.json").write_text("{}")
+    write_plan(read_accesses(charts), plan, complete=True)
+    assert outside.read_text() == "mine"
+    assert not (plan / "prod" / "order-approval.hcl").is_symlink()
+    assert not (plan / "prod" / "gone.json").exists()
+    assert len(list(plan.glob("*/*"))) == 12
+    (plan / "staging").rename(tmp_path / "elsewhere")
+    (plan / "staging").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(UserError, match="not a plain folder"):
+        write_plan(read_accesses(charts), plan, complete=True)
 
 
 def access(**over: object) -> VaultAccess:

@@ -117,7 +117,7 @@ def test_plan_apply_check_round_trip(repo: Path, bao: OpenBao, tmp_path: Path) -
     for env in ENVS:
         checked = vault(repo, bao, "check", "--env", env)
         assert checked.code == 0, checked.out + checked.err
-        assert "3 charts checked" in checked.out and "0 missing keys" in checked.out
+        assert "3 charts checked" in checked.out and "0 with missing keys" in checked.out
 
     written = vault(repo, bao, "plan", "--write", str(tmp_path / "vault"))
     assert written.code == 0
@@ -142,16 +142,23 @@ def test_drift_is_repaired(repo: Path, bao: OpenBao) -> None:
     client.auth.kubernetes.create_role(
         "chartgen-invoice-sync-prod", ["invoice-sync"], ["*"], policies=["chartgen-invoice-sync-prod"]
     )
+    # A write merges into the role: renewable-forever tokens are drift too.
+    client.adapter.post(
+        "/v1/auth/kubernetes/role/chartgen-shipment-tracker-prod", json={"token_period": "768h"}
+    )
     client.sys.create_or_update_policy("someone-elses", 'path "kv/*" { capabilities = ["read"] }')
     repaired = vault(repo, bao, "apply")
     assert repaired.code == 0, repaired.err
-    assert "updated   policy chartgen-order-approval-prod (order-approval/prod)" in repaired.out
+    lines = repaired.out.splitlines()
+    assert "updated   policy chartgen-order-approval-prod (order-approval/prod)" in lines
+    assert "updated   role auth/kubernetes/role/chartgen-invoice-sync-prod (invoice-sync/prod)" in lines
     assert (
-        "updated   role auth/kubernetes/role/chartgen-invoice-sync-prod (invoice-sync/prod)" in repaired.out
+        "updated   role auth/kubernetes/role/chartgen-shipment-tracker-prod (shipment-tracker/prod)" in lines
     )
-    assert "0 created, 2 updated, 10 unchanged" in repaired.out
+    assert "0 created, 3 updated, 9 unchanged" in repaired.out
     role = client.auth.kubernetes.read_role("chartgen-invoice-sync-prod")
     assert role["bound_service_account_namespaces"] == ["workflows-prod"]
+    assert client.auth.kubernetes.read_role("chartgen-shipment-tracker-prod")["token_period"] == 0
     assert "kv/*" in client.sys.read_policy("someone-elses")["data"]["rules"]  # never touched
     assert vault(repo, bao, "apply").out.count("unchanged ") == 12
 
@@ -174,7 +181,16 @@ def test_a_deleted_key_and_a_deleted_secret_are_reported(repo: Path, bao: OpenBa
         "kv/workflows/staging/order-approval (needs keys: db_password, db_username)"
     ) in lines
     assert "✔ shipment-tracker staging: 2 keys at kv/workflows/staging/shipment-tracker" in lines
-    assert "3 charts checked" in result.out and "2 missing keys" in result.out
+    assert "3 charts checked" in result.out and "2 with missing keys" in result.out
+    # A token that may read the secrets but not their metadata still gets a line per chart.
+    client.sys.create_or_update_policy("data-only", 'path "kv/data/*" { capabilities = ["read"] }')
+    data_only = client.auth.token.create(policies=["data-only"], ttl="10m")["auth"]["client_token"]
+    limited = vault(repo, bao, "check", "--env", "staging", token=data_only)
+    assert limited.code == 1
+    assert (
+        "✖ order-approval staging: no secret, or its current version is deleted, at "
+        "kv/workflows/staging/order-approval (needs keys: db_password, db_username)"
+    ) in limited.out.splitlines()
 
 
 def test_a_token_without_rights_gets_the_permission_message(repo: Path, bao: OpenBao) -> None:
@@ -207,10 +223,24 @@ def test_a_token_without_rights_gets_the_permission_message(repo: Path, bao: Ope
     assert len(denied.err.strip().splitlines()) == 1
     bad = vault(repo, bao, "check", "--env", "prod", token="not-a-token")
     assert bad.code == 1
-    assert (
-        bad.err.strip()
-        == f"chartgen: error: Vault at {bao.address} refused the token: it is expired, revoked or not a token (set VAULT_TOKEN, or log in again)"
+    assert bad.err.strip().startswith(
+        f"chartgen: error: Vault at {bao.address} refused the token on auth/token/lookup-self: it is expired, "
+        "revoked or not a token"
     )
+    # A token that may read one chart's secret: a line for each chart, a refusal for the others.
+    client.sys.create_or_update_policy(
+        "one-chart", 'path "kv/data/workflows/prod/invoice-sync" { capabilities = ["read"] }'
+    )
+    one = client.auth.token.create(policies=["one-chart"], ttl="10m")["auth"]["client_token"]
+    partly = vault(repo, bao, "check", "--env", "prod", token=one)
+    assert partly.code == 1
+    lines = partly.out.splitlines()
+    assert "✔ invoice-sync prod: 2 keys at kv/workflows/prod/invoice-sync" in lines
+    assert any(
+        line.startswith("✖ order-approval prod: permission denied by Vault at")
+        and "on kv/data/workflows/prod/order-approval" in line
+        for line in lines
+    ), lines
 
 
 def test_unreachable_sealed_and_wrong_mounts(repo: Path, tmp_path: Path) -> None:
@@ -269,7 +299,7 @@ def test_tls_needs_the_ca_and_approle_logs_in(repo: Path, tmp_path: Path) -> Non
             VAULT_ROLE_ID=role_id, VAULT_SECRET_ID=secret_id, VAULT_CACERT=str(tls.ca),
         )  # fmt: skip
         assert checked.code == 1  # logged in, and nothing is written yet
-        assert "3 charts checked" in checked.out and "3 missing keys" in checked.out
+        assert "3 charts checked" in checked.out and "3 with missing keys" in checked.out
         nobody = vault(repo, tls, "check", "--env", "prod", VAULT_CACERT=str(tls.ca))
         assert "no Vault credentials: set VAULT_TOKEN" in nobody.err
 
@@ -288,6 +318,25 @@ def test_vault_namespace_is_honoured(repo: Path, bao: OpenBao) -> None:
     assert (
         "team-a/" in bao.client().adapter.get("/v1/sys/namespaces", params={"list": "true"})["data"]["keys"]
     )
+
+
+def test_the_token_goes_only_where_the_operator_says(repo: Path) -> None:
+    """Never to the charts' own address, which a pull request may change."""
+    saved = {k: os.environ.pop(k, None) for k in ("VAULT_ADDR", "VAULT_TOKEN")}
+    os.environ["VAULT_TOKEN"] = "a-token"
+    try:
+        result = run_cli("-C", str(repo), "vault", "check", "--env", "prod")
+        bad = run_cli("-C", str(repo), "vault", "apply", "--address", "vault.example.com")
+    finally:
+        os.environ.pop("VAULT_TOKEN")
+        os.environ.update({k: v for k, v in saved.items() if v is not None})
+    assert result.code == 1
+    assert result.err.strip() == (
+        "chartgen: error: set VAULT_ADDR (or --address) to the Vault the charts use "
+        "(https://vault.example.com:8200)"
+    )
+    assert bad.code == 1
+    assert "--address 'vault.example.com' is not an http(s) URL" in bad.err
 
 
 def test_no_sentinel_anywhere(repo: Path) -> None:
