@@ -4,6 +4,7 @@ and checked before a deploy."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import re
@@ -14,7 +15,7 @@ from chartgen.cli.output import Outcome, Printer
 from chartgen.errors import EXIT_OK, EXIT_USER, Diagnostic, UserError
 from chartgen.flows.vault_plan import read_accesses, write_plan
 from chartgen.vault.access import VaultAccess, describe
-from chartgen.vault.client import connect
+from chartgen.vault.client import VaultApi, connect
 from chartgen.vault.presence import check_presence
 from chartgen.vault.reconcile import Change, apply
 
@@ -80,7 +81,7 @@ def _plan(args: argparse.Namespace, printer: Printer, accesses: list[VaultAccess
     return Outcome({"plan": documents})
 
 
-def _apply(args: argparse.Namespace, printer: Printer, api: Any, accesses: list[VaultAccess]) -> Outcome:
+def _apply(args: argparse.Namespace, printer: Printer, api: VaultApi, accesses: list[VaultAccess]) -> Outcome:
     def show(change: Change) -> None:
         whose = f" ({change.chart}/{change.env})" if change.chart else ""
         printer.line(f"{change.action:9} {change.kind} {change.name}{whose}")
@@ -88,7 +89,7 @@ def _apply(args: argparse.Namespace, printer: Printer, api: Any, accesses: list[
     report = apply(api, accesses, args.enable_mounts, show)
     counts = {a: report.count(a) for a in ("enabled", "created", "updated", "unchanged")}
     summary = ", ".join(f"{n} {a}" for a, n in counts.items() if n or a != "enabled")
-    changes = [c.__dict__ for c in report.changes]
+    changes = [dataclasses.asdict(c) for c in report.changes]
     if report.error is not None:
         printer.line(f"stopped after {len(report.changes)} objects ({summary})")
         diagnostic = Diagnostic("error", str(report.error))
@@ -97,7 +98,7 @@ def _apply(args: argparse.Namespace, printer: Printer, api: Any, accesses: list[
     return Outcome({"changes": changes, "address": api.address})
 
 
-def _check(printer: Printer, api: Any, accesses: list[VaultAccess]) -> Outcome:
+def _check(printer: Printer, api: VaultApi, accesses: list[VaultAccess]) -> Outcome:
     results = check_presence(api, accesses)
     for r in results:
         a = r.access
