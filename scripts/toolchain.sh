@@ -11,6 +11,8 @@ ETCD_VERSION=v3.6.14
 KWOK_VERSION=v0.8.0       # kwok, kwokctl
 CT_VERSION=v3.14.0        # chart-testing
 REGISTRY_VERSION=v3.1.2   # CNCF distribution registry (release tests: a real OCI registry on 127.0.0.1)
+OPA_VERSION=v1.22.3       # Open Policy Agent: evaluates policies/ (chartgen policy check)
+CONFTEST_VERSION=v0.71.0  # conftest: the same policies, as organisations run them (parity test)
 
 CACHE=${CHARTGEN_CACHE:-$HOME/.cache/chartgen}
 BIN=$CACHE/bin
@@ -123,8 +125,19 @@ install_registry() {
   echo "registry $REGISTRY_VERSION: built in $((SECONDS - start))s"
 }
 
+# OPA and conftest (policies/): plain Go programs, no cgo (OPA's Wasm engine is left out).
+install_go_tool() {
+  local name=$1 version=$2 package=$3
+  if stamp_ok "$name" "$version"; then echo "$name $version: cached"; return; fi
+  need_go "$name"
+  local start=$SECONDS
+  GOBIN=$BIN CGO_ENABLED=0 go install "$package@$version"
+  stamp "$name" "$version"
+  echo "$name $version: built in $((SECONDS - start))s"
+}
+
 tools=("$@")
-[ ${#tools[@]} -gt 0 ] || tools=(helm kube etcd kwok ct registry)
+[ ${#tools[@]} -gt 0 ] || tools=(helm kube etcd kwok ct registry opa conftest)
 for tool in "${tools[@]}"; do
   case $tool in
     helm) install_helm ;;
@@ -133,6 +146,8 @@ for tool in "${tools[@]}"; do
     kwok) install_kwok ;;
     ct) install_ct ;;
     registry) install_registry ;;
+    opa) install_go_tool opa "$OPA_VERSION" github.com/open-policy-agent/opa ;;
+    conftest) install_go_tool conftest "$CONFTEST_VERSION" github.com/open-policy-agent/conftest ;;
     *) echo "unknown tool: $tool" >&2; exit 2 ;;
   esac
 done

@@ -7,12 +7,15 @@ from typing import Any
 
 from chartgen.cli.common import add_charts_folder, settings_from
 from chartgen.cli.output import Outcome, Printer
+from chartgen.cli.policy import report as policy_report
 from chartgen.errors import UserError
 from chartgen.formats.source import display_path
 from chartgen.tools.helm import Helm
-from chartgen.tools.locate import find_helm
+from chartgen.tools.locate import find_helm, find_tool
+from chartgen.tools.opa import Opa
 from chartgen.verify.crd_schema import CrdSchemas
 from chartgen.verify.lint import LintResult, find_charts, lint_charts
+from chartgen.verify.policy import check_policies
 
 
 def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -31,6 +34,9 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         action="append",
         help="folder of CustomResourceDefinitions to check custom resources against (repeatable; "
         "default: chartgen.yaml crds)",
+    )
+    p.add_argument(
+        "--no-policy", action="store_true", help="skip the policy check (policies/, `chartgen policy check`)"
     )
 
 
@@ -69,4 +75,11 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
         }
         for r in report.results
     ]
-    return Outcome({"kubeVersion": report.kube_version, "results": results}, exit_code=0 if report.ok else 1)
+    code = 0 if report.ok else 1
+    document: dict[str, Any] = {"kubeVersion": report.kube_version, "results": results}
+    if not args.no_policy:  # one command, one verdict: schemas first (1), then the rules (2)
+        checked = check_policies(folder, helm, Opa(find_tool("opa")), settings.kube_version, jobs=args.jobs)
+        policy = policy_report(checked, "text", printer, folder, [])
+        document["policy"] = policy.result["results"]
+        code = code or policy.exit_code
+    return Outcome(document, exit_code=code)

@@ -49,6 +49,7 @@ COMMANDS = (
     "dev",
     "schema",
     "vault",
+    "policy",
 )
 HELP = {
     "validate": "check workflow projects (located errors, nothing written)",
@@ -65,6 +66,7 @@ HELP = {
     "dev": "work with a running dev pod (hot deploy)",
     "schema": "print the JSON Schema of profiles or chart values",
     "vault": "plan, apply and check what Vault must grant each production chart",
+    "policy": "check every rendered chart against the production or dev policies (Rego, opa)",
 }
 
 

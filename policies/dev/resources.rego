@@ -1,0 +1,9 @@
+# rule dev-resources: The dev pod sets CPU and memory requests and limits: dev mode compiles at start and must not starve a shared dev cluster.
+package main
+
+import rego.v1
+
+deny contains msg if {
+	some [obj, what] in resource_gaps
+	msg := denial("dev-resources", obj, what)
+}

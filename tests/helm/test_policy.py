@@ -1,0 +1,243 @@
+"""Policies as code, for real: opa's own tests of the rules, every generated chart passing
+its mode's rules (real helm, real opa), one hand-made bad manifest per rule failing exactly
+that rule, and conftest giving the same verdicts on the same manifests."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chartgen.errors import ToolError
+from chartgen.tools.helm import Helm
+from chartgen.tools.locate import find_tool
+from chartgen.tools.opa import Opa
+from chartgen.tools.runner import run
+from chartgen.verify.policy import BUILTIN, as_input, check_policies, rule_sets, rules
+from tests.conftest import run_cli
+
+pytestmark = pytest.mark.helm
+Objects = list[dict[str, Any]]
+
+
+def tool(name: str) -> Path:
+    try:
+        return find_tool(name)
+    except ToolError:
+        if os.environ.get("CI"):
+            pytest.fail(f"{name} is missing: scripts/toolchain.sh builds it")
+        pytest.skip(f"{name} is not built (scripts/toolchain.sh {name})")
+
+
+@pytest.fixture(scope="module")
+def opa() -> Opa:
+    return Opa(tool("opa"))
+
+
+def test_the_rules_own_tests_pass(opa: Opa) -> None:
+    for mode, least in (("production", 21), ("dev", 5)):
+        ok, output = opa.test(rule_sets(mode))
+        assert ok, output
+        passed = int(output.split("PASS: ")[1].split("/")[0])
+        assert passed >= least, output
+
+
+def test_every_rule_has_an_id_and_a_rationale() -> None:
+    found = {mode: rules([BUILTIN / mode]) for mode in ("production", "dev")}
+    assert len(found["production"]) == 17 and len(found["dev"]) == 4
+    for rule in found["production"] + found["dev"]:
+        assert rule.id.startswith(("prod-", "dev-")) and len(rule.rationale) > 40, rule
+    readme = (BUILTIN.parent / "README.md").read_text()
+    for rule in found["production"] + found["dev"]:
+        assert f"| `{rule.id}` | {rule.rationale} |" in readme, (
+            f"README lists no {rule.id} (or another rationale)"
+        )
+
+
+def test_every_variant_of_the_examples_passes(
+    variant_charts: dict[str, Path], opa: Opa, helm_binary: Path
+) -> None:
+    for variant, charts in variant_charts.items():
+        results = check_policies(charts, Helm(helm_binary), opa, "1.34")
+        assert len(results) == 7  # 3 production charts x staging, prod + the dev chart
+        for r in results:
+            assert r.ok and not r.allowed, (variant, r)
+
+
+def rendered_prod(
+    variant_charts: dict[str, Path], helm_binary: Path, chart: str = "order-approval"
+) -> Objects:
+    import yaml
+
+    folder = variant_charts["vso"] / chart
+    done = Helm(helm_binary).template(chart, folder, [folder / "values-prod.yaml"], "1.34", "workflows-prod")
+    assert done.ok, done.stderr
+    return [d for d in yaml.safe_load_all(done.stdout) if d]
+
+
+def first(objects: Objects, kind: str) -> dict[str, Any]:
+    return next(o for o in objects if o["kind"] == kind)
+
+
+def runtime(objects: Objects) -> dict[str, Any]:
+    return first(objects, "Deployment")["spec"]["template"]["spec"]["containers"][0]
+
+
+# One hand-made break per rule, on the real rendered order-approval chart.
+BREAKS: dict[str, Callable[[Objects], None]] = {
+    "prod-resources": lambda o: runtime(o)["resources"]["limits"].pop("memory"),
+    "prod-probes": lambda o: runtime(o).update(readinessProbe=runtime(o)["livenessProbe"]),
+    "prod-pod-security": lambda o: runtime(o)["securityContext"].update(allowPrivilegeEscalation=True),
+    "prod-image-tag": lambda o: runtime(o).update(image="registry.example.com/acme/order-approval:latest"),
+    "prod-image-registry": lambda o: runtime(o).update(image="evil.example.net/order-approval:1.2.0"),
+    "prod-service-account": lambda o: first(o, "Deployment")["spec"]["template"]["spec"].update(
+        automountServiceAccountToken=True
+    ),
+    "prod-rbac-wildcards": lambda o: first(o, "Role")["rules"][0].update(verbs=["*"]),
+    "prod-rbac-runtime": lambda o: o.extend(
+        [
+            {
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "Role",
+                "metadata": {"name": "rt"},
+                "rules": [{"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create"]}],
+            },
+            {
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "RoleBinding",
+                "metadata": {"name": "rt"},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "rt"},
+                "subjects": [{"kind": "ServiceAccount", "name": "order-approval"}],
+            },
+        ]
+    ),
+    "prod-no-cluster-rbac": lambda o: o.append(
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRole",
+            "metadata": {"name": "x"},
+            "rules": [],
+        }
+    ),
+    "prod-hpa": lambda o: first(o, "HorizontalPodAutoscaler")["spec"].update(minReplicas=1),
+    "prod-pdb": lambda o: first(o, "PodDisruptionBudget")["spec"].update(maxUnavailable=0),
+    "prod-network-policy": lambda o: first(o, "NetworkPolicy")["spec"]["egress"].append(
+        {"ports": [{"port": 443}]}
+    ),
+    "prod-no-inline-secrets": lambda o: runtime(o)["env"].append({"name": "API_TOKEN", "value": "literal"}),
+    "prod-configmap-size": lambda o: first(o, "ConfigMap")["data"].update(big="x" * (1 << 20)),
+    "prod-selector-labels": lambda o: first(o, "Service")["spec"]["selector"].update(
+        {"app.kubernetes.io/version": "1.2.0"}
+    ),
+    "prod-service-type": lambda o: first(o, "Service")["spec"].update(type="NodePort"),
+    "prod-persistence": lambda o: runtime(o).update(
+        env=[e for e in runtime(o)["env"] if e["name"] != "KOGITO_PERSISTENCE_TYPE"]
+    ),
+}
+REGISTRIES = {"chartgen": {"allowedRegistries": ["registry.example.com", "docker.io/library"]}}
+
+
+def rule_ids(messages: list[str]) -> set[str]:
+    return {m.split(" ", 1)[0] for m in messages}
+
+
+@pytest.fixture(scope="module")
+def cases(variant_charts: dict[str, Path], helm_binary: Path) -> dict[str, Objects]:
+    good = rendered_prod(variant_charts, helm_binary)
+    broken = {"none": good}
+    for rule, brake in BREAKS.items():
+        objects = copy.deepcopy(good)
+        brake(objects)
+        broken[rule] = objects
+    return broken
+
+
+def test_each_bad_manifest_fails_exactly_its_rule(
+    cases: dict[str, Objects], opa: Opa, tmp_path: Path
+) -> None:
+    assert set(BREAKS) == {r.id for r in rules([BUILTIN / "production"])}
+    data = tmp_path / "data.json"
+    data.write_text(json.dumps(REGISTRIES))
+    names = list(cases)
+    verdicts = opa.evaluate(rule_sets("production"), [as_input(cases[n]) for n in names], [data])
+    for name, verdict in zip(names, verdicts, strict=True):
+        assert rule_ids(verdict.deny) == (set() if name == "none" else {name}), (name, verdict.deny)
+
+
+def test_conftest_gives_the_same_verdicts(cases: dict[str, Objects], opa: Opa, tmp_path: Path) -> None:
+    conftest = tool("conftest")
+    data = tmp_path / "data.json"
+    data.write_text(json.dumps(REGISTRIES))
+    names = list(cases)
+    ours = opa.evaluate(rule_sets("production"), [as_input(cases[n]) for n in names], [data])
+    for name, verdict in zip(names, ours, strict=True):
+        folder = tmp_path / name
+        folder.mkdir()
+        for doc in as_input(cases[name]):
+            (folder / doc["path"]).write_text(json.dumps(doc["contents"]))
+        policies = [a for p in rule_sets("production") for a in ("--policy", str(p))]
+        done = run(
+            [
+                conftest,
+                "test",
+                "--combine",
+                "--no-color",
+                "--output",
+                "json",
+                *policies,
+                "--data",
+                data,
+                folder,
+            ],
+            cwd=tmp_path,
+        )
+        report = json.loads(done.stdout)
+        theirs = sorted(f["msg"] for r in report for f in r.get("failures") or [])
+        assert theirs == verdict.deny, name
+        assert done.returncode == (0 if name == "none" else 1), done.stderr
+
+
+def test_cli_reports_text_json_sarif_and_exit_2(variant_charts: dict[str, Path], tmp_path: Path) -> None:
+    import shutil
+
+    charts = tmp_path / "charts"
+    shutil.copytree(variant_charts["vso"], charts)
+    values = charts / "invoice-sync" / "values-prod.yaml"
+    values.write_text(
+        values.read_text()
+        + "service: {type: NodePort}\n"
+        + 'podAnnotations: {"chartgen.io/allow": "prod-image-tag: pinned by digest at deploy"}\n'
+    )
+    text = run_cli("policy", "check", "--charts", str(charts))
+    assert text.code == 2, text.out + text.err
+    assert (
+        "invoice-sync values-prod.yaml Service/invoice-sync prod-service-type: is of type NodePort"
+        in text.out
+    )
+    assert (
+        "invoice-sync values-prod.yaml Deployment/invoice-sync allowed prod-image-tag: pinned by digest at deploy"
+        in text.out
+    )
+    assert "6 of 7 chart/values pairs pass" in text.out
+    sarif = json.loads(run_cli("policy", "check", "--charts", str(charts), "--format", "sarif").out)
+    assert sarif["version"] == "2.1.0"
+    (result,) = [r for r in sarif["runs"][0]["results"] if r["level"] == "error"]
+    assert result["ruleId"] == "prod-service-type"
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith(
+        "invoice-sync/values-prod.yaml"
+    )
+    (note,) = [r for r in sarif["runs"][0]["results"] if r["level"] == "note"]
+    assert note["suppressions"][0]["justification"] == "pinned by digest at deploy"
+    ids = {r["id"] for r in sarif["runs"][0]["tool"]["driver"]["rules"]}
+    assert {"prod-service-type", "dev-single-pod"} <= ids
+    as_json = json.loads(
+        run_cli("policy", "check", "--charts", str(charts), "--env", "prod", "--format", "json").out
+    )
+    assert {(r["chart"], r["values"]) for r in as_json} == {
+        (c, "values-prod.yaml") for c in ("invoice-sync", "order-approval", "shipment-tracker")
+    }
