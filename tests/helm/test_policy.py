@@ -241,3 +241,29 @@ def test_cli_reports_text_json_sarif_and_exit_2(variant_charts: dict[str, Path],
     assert {(r["chart"], r["values"]) for r in as_json} == {
         (c, "values-prod.yaml") for c in ("invoice-sync", "order-approval", "shipment-tracker")
     }
+
+
+def test_an_organisation_rule_adds_to_the_built_in_ones(
+    variant_charts: dict[str, Path], tmp_path: Path
+) -> None:
+    org = tmp_path / "policies-acme"
+    org.mkdir()
+    (org / "team.rego").write_text(
+        "# rule acme-team-label: Every workload names its owning team.\n"
+        "package main\n\nimport rego.v1\n\n"
+        "deny contains msg if {\n"
+        "\tsome obj in workloads\n"
+        '\tnot obj.metadata.labels["acme.example/team"]\n'
+        '\tmsg := denial("acme-team-label", obj, "has no acme.example/team label")\n'
+        "}\n"
+    )
+    result = run_cli(
+        "policy", "check", "--charts", str(variant_charts["vso"]), "--env", "prod", "--policies", str(org)
+    )
+    assert result.code == 2
+    found = [line for line in result.out.splitlines() if "acme-team-label" in line]
+    assert found == [
+        f"{chart} values-prod.yaml Deployment/{chart} acme-team-label: has no acme.example/team label"
+        for chart in ("invoice-sync", "order-approval", "shipment-tracker")
+    ]
+    assert "0 of 3 chart/values pairs pass 22 rules" in result.out
