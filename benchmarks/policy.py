@@ -14,7 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.generate import make_repo
+from generate import make_repo  # benchmarks/generate.py: the script's folder is on sys.path
+
 from chartgen.config import load_settings
 from chartgen.flows.generate import run_generate
 from chartgen.tools.helm import Helm
