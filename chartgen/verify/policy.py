@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,7 +99,6 @@ def check_policies(
     extra: Sequence[Path] = (),
     data: Sequence[Path] = (),
     jobs: int | None = None,
-    on_result: Callable[[PolicyResult], None] | None = None,
 ) -> list[PolicyResult]:
     """Render every chart x environment (in parallel), then evaluate each mode's batch with
     one opa run."""
@@ -129,11 +128,7 @@ def check_policies(
         )
         for (result, _), verdict in zip(batch, verdicts, strict=True):
             _read_verdict(result, verdict)
-    results = [result for result, _ in rendered]
-    for result in results:
-        if on_result is not None:
-            on_result(result)
-    return results
+    return [result for result, _ in rendered]
 
 
 def _read_verdict(result: PolicyResult, verdict: Verdict) -> None:
