@@ -1,5 +1,6 @@
-"""What the runtime tier's tests share: the example order, HTTP calls to 127.0.0.1, waiting for
-a line in a process's output, and a copy of the examples with one runtime built."""
+"""What the runtime tier's tests share: the example order, HTTP calls to 127.0.0.1, `chartgen run`
+as a process (started, interrupted, cleaned up), waiting for a line in a process's output, and a
+copy of the examples with one runtime built."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -16,7 +19,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import copy_examples, run_cli
+from chartgen.tools.locate import find_helm
+from tests.conftest import REPO, copy_examples, run_cli
 
 # An order-approval input over its approval threshold: the instance waits for a decision.
 ORDER = {
@@ -51,6 +55,31 @@ def call(url: str, body: Any = None, timeout: float = 15) -> tuple[int, Any, dic
     except urllib.error.HTTPError as exc:
         with exc:
             return exc.code, None, dict(exc.headers)
+
+
+def chartgen_run(repo: Path, *args: str, out: Path, err: Path, **env: str) -> subprocess.Popen[bytes]:
+    """`chartgen -C repo run ARGS` as its own process (as a user starts it), output to files."""
+    environment = dict(os.environ, PYTHONPATH=str(REPO), CHARTGEN_HELM=str(find_helm()), **env)
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        return subprocess.Popen(
+            [sys.executable, "-m", "chartgen", "-C", str(repo), "run", *args],
+            stdout=stdout,
+            stderr=stderr,
+            env=environment,
+        )
+
+
+def interrupt(process: subprocess.Popen[bytes], err: Path) -> None:
+    """Ctrl-C: the command stops what it started and exits 0."""
+    process.send_signal(signal.SIGINT)
+    assert process.wait(60) == 0, err.read_text()
+
+
+def kill_if_running(process: subprocess.Popen[bytes]) -> None:
+    """After a failed test: nothing is left running."""
+    if process.poll() is None:
+        process.kill()
+        process.wait()
 
 
 def wait_for_output(

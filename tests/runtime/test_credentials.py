@@ -6,12 +6,8 @@ the runtime's log lines as chartgen reports them."""
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -23,8 +19,8 @@ import pytest
 import yaml
 
 from chartgen.runtime.local import start_runtime
-from chartgen.tools.locate import find_helm
-from tests.conftest import REPO, copy_examples, run_cli
+from tests.conftest import copy_examples, run_cli
+from tests.runtime import helpers
 from tests.runtime.conftest import require
 from tests.runtime.fixtures_events import (
     Received,
@@ -140,12 +136,12 @@ def cli_run(invoice_sync: Built, billing: Billing, tmp_path_factory: pytest.Temp
     temp = top / "tmp"  # where chartgen run puts the runtime's files (TMPDIR)
     temp.mkdir()
     out, err = top / "out", top / "err"
-    env = dict(os.environ, PYTHONPATH=str(REPO), CHARTGEN_HELM=str(find_helm()), TMPDIR=str(temp))
-    argv = [sys.executable, "-m", "chartgen", "-C", str(invoice_sync.repo), "run", CHART, "--env", "local"]
-    argv += ["--secrets", str(secrets_file)]  # the app: build/invoice-sync/..., where chartgen build put it
     start = time.monotonic()
-    with out.open("wb") as stdout, err.open("wb") as stderr:
-        process = subprocess.Popen(argv, stdout=stdout, stderr=stderr, env=env)
+    # The app: build/invoice-sync/..., where chartgen build put it.
+    process = helpers.chartgen_run(
+        invoice_sync.repo, CHART, "--env", "local", "--secrets", str(secrets_file), out=out, err=err,
+        TMPDIR=str(temp),
+    )  # fmt: skip
     try:
         url = wait_for_output(out, rf"{CHART} \(local\) on (http://127\.0\.0\.1:\d+)", process, 300).group(1)
         print(f"\n[runtime] chartgen run {CHART} --env local: URL printed after {_seconds_since(start):.1f}s")
@@ -153,12 +149,9 @@ def cli_run(invoice_sync: Built, billing: Billing, tmp_path_factory: pytest.Temp
         status, started, _ = call(url + f"/{CHART}", ORDER)
         print(f"[runtime] an invoice synced through the stub billing service in {_seconds_since(start):.1f}s")
         written = list(files_holding([temp], SECRETS.values()))  # while the runtime's files exist
-        process.send_signal(signal.SIGINT)
-        assert process.wait(60) == 0, err.read_text()
+        helpers.interrupt(process, err)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        helpers.kill_if_running(process)
     start = time.monotonic()
     written += files_holding([invoice_sync.repo, temp], SECRETS.values())
     print(f"[runtime] files chartgen wrote searched for the sentinels in {_seconds_since(start):.1f}s")

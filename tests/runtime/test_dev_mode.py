@@ -8,11 +8,7 @@ nothing is persisted, so a restart (and a hot reload) loses every instance."""
 from __future__ import annotations
 
 import copy
-import os
 import shutil
-import signal
-import subprocess
-import sys
 import time
 import urllib.error
 from pathlib import Path
@@ -23,8 +19,7 @@ import pytest
 from chartgen.cli.run import render_environment
 from chartgen.runtime.devmode import RunningDevmode, start_devmode
 from chartgen.runtime.local import RuntimeFailed
-from chartgen.tools.locate import find_helm
-from tests.conftest import REPO, copy_examples, run_cli
+from tests.conftest import copy_examples, run_cli
 from tests.runtime import helpers
 from tests.runtime.conftest import require
 from tests.runtime.helpers import ORDER, wait_for_output
@@ -160,23 +155,12 @@ def test_a_workflow_the_runtime_cannot_build_is_reported_at_once_with_its_log_li
     assert seconds < 200  # not the startup probe's allowance (300 s)
 
 
-def _cli(repo: Path, *args: str, out: Path, err: Path) -> subprocess.Popen[bytes]:
-    env = dict(os.environ, PYTHONPATH=str(REPO), CHARTGEN_HELM=str(find_helm()))
-    with out.open("wb") as stdout, err.open("wb") as stderr:
-        return subprocess.Popen(
-            [sys.executable, "-m", "chartgen", "-C", str(repo), "run", *args],
-            stdout=stdout,
-            stderr=stderr,
-            env=env,
-        )
-
-
 def test_chartgen_run_serves_the_dev_chart_and_hot_reloads_a_file_dropped_into_its_folder(
     dev_repo: Path, tmp_path: Path
 ) -> None:
     out, err = tmp_path / "out", tmp_path / "err"
     began = time.monotonic()
-    process = _cli(dev_repo, CHART, out=out, err=err)
+    process = helpers.chartgen_run(dev_repo, CHART, out=out, err=err)
     try:
         url = wait_for_output(out, rf"{CHART} \(dev mode\) on (http://127\.0\.0\.1:\d+)", process, 400).group(
             1
@@ -187,12 +171,9 @@ def test_chartgen_run_serves_the_dev_chart_and_hot_reloads_a_file_dropped_into_i
         (folder / "dropped.sw.yaml").write_bytes(greeter("dropped", "dropped"))
         seconds, _ = until(url + "/dropped", {}, {"greeting": "dropped"})
         print(f"[runtime] chartgen run {CHART}: a dropped workflow served after {seconds:.1f}s")
-        process.send_signal(signal.SIGINT)
-        assert process.wait(60) == 0, err.read_text()
+        helpers.interrupt(process, err)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        helpers.kill_if_running(process)
     assert f"{CHART} (dev mode): stopped" in out.read_text()
     assert not folder.exists()
     with pytest.raises(urllib.error.URLError):

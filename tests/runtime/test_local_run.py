@@ -4,11 +4,8 @@ prod environment's Deployment says, against PostgreSQL, on 127.0.0.1."""
 from __future__ import annotations
 
 import copy
-import os
 import re
 import signal
-import subprocess
-import sys
 import time
 import urllib.error
 from pathlib import Path
@@ -19,9 +16,7 @@ import pytest
 from chartgen.cli.run import render_environment
 from chartgen.runtime.local import RuntimeFailed, start_runtime
 from chartgen.runtime.postgres import ensure_database, throwaway_postgres
-from chartgen.tools.locate import find_helm
-from tests.conftest import REPO
-from tests.runtime.helpers import ORDER, call, wait_for_output
+from tests.runtime.helpers import ORDER, call, chartgen_run, interrupt, kill_if_running, wait_for_output
 
 pytestmark = pytest.mark.runtime
 
@@ -100,23 +95,12 @@ def test_a_runtime_that_never_becomes_ready_shows_its_last_log_lines_with_secret
     assert "***" in text, text
 
 
-def _cli(repo: Path, *args: str, out: Path, err: Path) -> subprocess.Popen[bytes]:
-    env = dict(os.environ, PYTHONPATH=str(REPO), CHARTGEN_HELM=str(find_helm()))
-    with out.open("wb") as stdout, err.open("wb") as stderr:
-        return subprocess.Popen(
-            [sys.executable, "-m", "chartgen", "-C", str(repo), "run", *args],
-            stdout=stdout,
-            stderr=stderr,
-            env=env,
-        )
-
-
 def test_chartgen_run_serves_the_chart_until_interrupted(order_approval: Path, tmp_path: Path) -> None:
     secrets = tmp_path / "secrets.env"
     secrets.write_text("db_username=app\ndb_password=pw-Never-Printed-1\n")
     out, err = tmp_path / "out", tmp_path / "err"
     start = time.monotonic()
-    process = _cli(
+    process = chartgen_run(
         order_approval, "order-approval", "--env", "prod", "--secrets", str(secrets), out=out, err=err
     )
     try:
@@ -126,12 +110,9 @@ def test_chartgen_run_serves_the_chart_until_interrupted(order_approval: Path, t
         assert call(url + "/q/health/ready")[0] == 200
         assert call(url + "/order-approval", ORDER)[0] == 201
         assert "throwaway postgresql://chartgen@127.0.0.1:" in out.read_text()
-        process.send_signal(signal.SIGINT)
-        assert process.wait(60) == 0, err.read_text()
+        interrupt(process, err)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        kill_if_running(process)
     text = out.read_text() + err.read_text()
     assert "order-approval (prod): stopped" in text
     assert "pw-Never-Printed-1" not in text
@@ -145,7 +126,9 @@ def test_chartgen_run_reports_a_runtime_that_exits_with_its_log_lines_and_exit_1
     broken = tmp_path / "broken.jar"
     broken.write_text("not a jar")
     out, err = tmp_path / "out", tmp_path / "err"
-    process = _cli(order_approval, "order-approval", "--env", "prod", "--app", str(broken), out=out, err=err)
+    process = chartgen_run(
+        order_approval, "order-approval", "--env", "prod", "--app", str(broken), out=out, err=err
+    )
     assert process.wait(120) == 1
     stderr = err.read_text()
     assert "order-approval (prod) exited with 1" in stderr
