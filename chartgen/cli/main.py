@@ -50,6 +50,8 @@ COMMANDS = (
     "schema",
     "vault",
     "policy",
+    "deploy",
+    "promote",
 )
 HELP = {
     "validate": "check workflow projects (located errors, nothing written)",
@@ -67,6 +69,8 @@ HELP = {
     "schema": "print the JSON Schema of profiles or chart values",
     "vault": "plan, apply and check what Vault must grant each production chart",
     "policy": "check every rendered chart against the production or dev policies (Rego, opa)",
+    "deploy": "helm upgrade --install each chart into an environment: checks, wait, roll back on failure",
+    "promote": "deploy to one environment exactly the chart versions and image digests running in another",
 }
 
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
-import re
 from typing import Any
 
 from chartgen.cli.common import add_chart_choice, add_charts_folder, settings_from
@@ -15,7 +13,7 @@ from chartgen.cli.output import Outcome, Printer
 from chartgen.errors import EXIT_OK, EXIT_USER, Diagnostic, UserError
 from chartgen.flows.vault_plan import read_accesses, write_plan
 from chartgen.vault.access import VaultAccess, describe
-from chartgen.vault.client import VaultApi, connect
+from chartgen.vault.client import VaultApi, connect, vault_address
 from chartgen.vault.presence import check_presence
 from chartgen.vault.reconcile import Change, apply
 
@@ -60,7 +58,7 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
     if not accesses:
         printer.result("no chart reads a secret from Vault in this selection: nothing to do")
         return Outcome({"changes": [], "charts": []})
-    api = connect(_address(args, accesses))
+    api = connect(vault_address(args.address, accesses))
     if args.action == "apply":
         return _apply(args, printer, api, accesses)
     return _check(printer, api, accesses)
@@ -119,24 +117,6 @@ def _check(printer: Printer, api: VaultApi, accesses: list[VaultAccess]) -> Outc
         for r in results
     ]
     return Outcome({"charts": charts, "address": api.address}, [], EXIT_USER if failed else EXIT_OK)
-
-
-def _address(args: argparse.Namespace, accesses: list[VaultAccess]) -> str:
-    """--address, else VAULT_ADDR: never the charts' own address, which a pull request can
-    change (the token would go there). The selection must be the charts of one Vault."""
-    addresses = sorted({a.address for a in accesses})
-    if len(addresses) > 1:
-        raise UserError(
-            f"the selected charts use {len(addresses)} Vaults ({', '.join(addresses)}): select the "
-            "charts of one with --env (or --chart)"
-        )
-    chosen = args.address or os.environ.get("VAULT_ADDR")
-    flag = "--address" if args.address else "VAULT_ADDR"
-    if not chosen:
-        raise UserError(f"set VAULT_ADDR (or --address) to the Vault the charts use ({addresses[0]})")
-    if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", chosen):
-        raise UserError(f"{flag} '{chosen}' is not an http(s) URL like https://vault.example.com:8200")
-    return str(chosen)
 
 
 def _summary(accesses: list[VaultAccess]) -> str:

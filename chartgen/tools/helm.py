@@ -116,11 +116,20 @@ class Helm:
         return self._run(["show", "chart", ref, "--version", version, *_plain_http(ref)], own_config=False)
 
     def pull(
-        self, ref: str, version: str, destination: Path, prov: bool = False, repo_url: str | None = None
+        self,
+        ref: str,
+        version: str,
+        destination: Path,
+        prov: bool = False,
+        repo_url: str | None = None,
+        untar: bool = False,
     ) -> Completed:
+        """The package into `destination` (with `untar`: the chart folder `destination/NAME`)."""
         args: list[str | Path] = ["pull", ref, "--version", version, "--destination", destination]
         if prov:
             args.append("--prov")
+        if untar:
+            args += ["--untar", "--untardir", destination]
         source = ["--repo", repo_url] if repo_url else _plain_http(ref)
         return self._run([*args, *source], timeout=300, own_config=False)
 

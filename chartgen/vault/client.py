@@ -8,7 +8,8 @@ values are read only by `secret_keys`, which keeps the key names and drops the r
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ import hvac.exceptions as hvac_errors
 import requests
 
 from chartgen.errors import UserError
+from chartgen.vault.access import VaultAccess
 
 TIMEOUT_SECONDS = 10
 K8S_TOKEN_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/token"
@@ -218,6 +220,24 @@ def _first(exc: Exception) -> str:
     errors = getattr(exc, "errors", None)
     text = "; ".join(str(e) for e in errors) if isinstance(errors, list) and errors else str(exc)
     return " ".join(text.split())[:300] or type(exc).__name__
+
+
+def vault_address(flag: str | None, accesses: Sequence[VaultAccess], flag_name: str = "--address") -> str:
+    """--address, else VAULT_ADDR: never the charts' own address, which a pull request can
+    change (the token would go there). The selection must be the charts of one Vault."""
+    addresses = sorted({a.address for a in accesses})
+    if len(addresses) > 1:
+        raise UserError(
+            f"the selected charts use {len(addresses)} Vaults ({', '.join(addresses)}): select the "
+            "charts of one with --env (or --chart)"
+        )
+    chosen = flag or os.environ.get("VAULT_ADDR")
+    source = flag_name if flag else "VAULT_ADDR"
+    if not chosen:
+        raise UserError(f"set VAULT_ADDR (or {flag_name}) to the Vault the charts use ({addresses[0]})")
+    if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", chosen):
+        raise UserError(f"{source} '{chosen}' is not an http(s) URL like https://vault.example.com:8200")
+    return str(chosen)
 
 
 def connect(address: str) -> HvacApi:

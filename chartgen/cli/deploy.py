@@ -1,0 +1,125 @@
+"""`chartgen deploy --env ENV`: helm upgrade --install each chart, checked first, rolled back on failure."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from chartgen.cli.common import add_chart_choice, add_charts_folder, add_cluster_options, settings_from
+from chartgen.cli.output import Outcome, Printer
+from chartgen.deploy.upgrade import DeployResult
+from chartgen.errors import EXIT_OK, EXIT_USER
+from chartgen.flows.deploy import Checks, DeployReport, Tools, check_registry, run_deploy
+from chartgen.tools.clusters import ClusterChoice, check_reachable, choose_cluster
+from chartgen.tools.helm import Helm
+from chartgen.tools.locate import find_helm, find_tool
+from chartgen.tools.opa import Opa
+from chartgen.vault.client import connect
+
+MARKS = {"installed": "✔", "upgraded": "✔", "unchanged": "=", "rolled back": "↩", "failed": "✖"}
+
+
+def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "deploy",
+        parents=parents,
+        help="helm upgrade --install each chart into an environment: checks, wait, roll back on failure",
+        description="For each chart that has ENV: policy check and vault check for ENV first (nothing "
+        "is deployed when either fails), then helm upgrade --install (release = chart name, the "
+        "environment's namespace and values file) --wait, with a timeout of the chart's startup "
+        "allowance plus a margin, rolled back on failure. A release left pending by a killed helm is "
+        "rolled back (or uninstalled) first; a release already running this chart and these values "
+        "is left alone. Exit 1 when a chart failed (it is rolled back; the others are deployed).",
+    )
+    p.add_argument("--env", required=True, metavar="ENV", help="the environment (values-ENV.yaml)")
+    add_chart_choice(p)
+    p.add_argument(
+        "--version-from",
+        metavar="charts|oci://HOST/PATH",
+        default="charts",
+        help="charts: the charts folder (default); oci://...: the released package of each chart's "
+        "version, which must hold the same content",
+    )
+    p.add_argument(
+        "--image-digests",
+        metavar="DIR",
+        help="<chart>.digest files (sha256:...) written by the image stage: the image each chart runs",
+    )
+    add_check_options(p)
+    add_charts_folder(p)
+    add_cluster_options(p)
+
+
+def add_check_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--skip-vault-check", action="store_true", help="do not check Vault first (printed in the report)"
+    )
+    p.add_argument(
+        "--skip-policy-check", action="store_true", help="do not check the policies first (printed)"
+    )
+    p.add_argument("--vault-address", metavar="URL", help="Vault for the check (default: VAULT_ADDR)")
+
+
+def checks_from(args: argparse.Namespace) -> Checks:
+    return Checks(args.skip_vault_check, args.skip_policy_check, args.vault_address)
+
+
+def tools_for(cluster: ClusterChoice) -> Tools:
+    check_reachable(cluster)
+    helm = Helm(find_helm(), kubeconfig=cluster.kubeconfig, context=cluster.context)
+    return Tools(helm, lambda: Opa(find_tool("opa")), connect)
+
+
+def run(args: argparse.Namespace, printer: Printer) -> Outcome:
+    settings = settings_from(args)
+    registry = "" if args.version_from == "charts" else check_registry(args.version_from)
+    cluster = choose_cluster(args.kubeconfig, args.context)
+    printer.line(f"cluster: {cluster.describe()}")
+    digests = Path(args.image_digests) if args.image_digests else None
+    report = run_deploy(
+        settings, args.env, tuple(dict.fromkeys(args.only)), registry, digests, checks_from(args),
+        tools_for(cluster), lambda r: show_result(printer, r), printer.line,
+    )  # fmt: skip
+    return report_outcome(printer, report)
+
+
+def show_result(printer: Printer, r: DeployResult) -> None:
+    if r.recovered:
+        printer.line(f"  {r.name}: {r.recovered}")
+    line = f"{MARKS[r.result]} {r.name} {r.result}"
+    printer.line(f"{line}: {r.message}" if r.message else line)
+
+
+def report_outcome(printer: Printer, report: DeployReport) -> Outcome:
+    """The checks, a summary table (chart, namespace, version from -> to, revision, result,
+    time), one verdict; exit 1 when a chart failed."""
+    rows = [("CHART", "NAMESPACE", "VERSION", "REVISION", "RESULT", "TIME")]
+    rows += [
+        (r.name, r.namespace, _change(r.version_from, r.version_to), _change(r.revision_from, r.revision),
+         r.result, f"{r.seconds:.1f}s")
+        for r in report.results
+    ]  # fmt: skip
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    printer.result("\n".join(lines), multiline=True)
+    failed = [r.name for r in report.results if not r.ok]
+    counts = {k: sum(1 for r in report.results if r.result == k) for k in MARKS}
+    summary = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
+    failures = f"; failed: {', '.join(failed)}" if failed else ""
+    printer.result(f"{report.env} from {report.source}: {summary}{failures}")
+    document = {
+        "environment": report.env,
+        "source": report.source,
+        "checks": report.checks,
+        "charts": [dataclasses.asdict(r) for r in report.results],
+    }
+    return Outcome(document, [], EXIT_USER if failed else EXIT_OK)
+
+
+def _change(before: object, after: object) -> str:
+    """`after`, or `before -> after` when it moved ("-" for no revision at all)."""
+    if before in ("", 0, after):
+        return str(after or "-")
+    return f"{before} -> {after or '-'}"

@@ -1,0 +1,357 @@
+"""`chartgen deploy` and `chartgen promote`: charts onto an environment, checked first.
+
+deploy: each chart of the charts folder that has the environment, either as the working tree
+has it or (`--version-from oci://...`) the package released under its version, which must be
+the same content. promote: the versions and image digests the source environment's releases
+run, pulled from the registry: build once, promote.
+
+Before any helm upgrade, for that environment: `policy check` of exactly the charts about to
+be deployed, and `vault check` of every key they read. Either can be skipped only by a flag
+the report names. Then each chart is deployed on its own (deploy/upgrade.py); a failed chart
+is rolled back and the others still go.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from chartgen.config import Settings
+from chartgen.deploy.releases import ReleaseCommands, deployed, history
+from chartgen.deploy.upgrade import DeployResult, Target, deploy, rollback_flag
+from chartgen.emit.writer import chart_mode
+from chartgen.errors import PolicyError, UserError
+from chartgen.flows.vault_plan import read_accesses
+from chartgen.formats.source import FastLoader, display_path
+from chartgen.tools.helm import Helm
+from chartgen.tools.opa import Opa
+from chartgen.vault.client import VaultApi, vault_address
+from chartgen.vault.presence import check_presence
+from chartgen.verify.chart_env import chart_environments
+from chartgen.verify.lifecycle import ChartUnderTest
+from chartgen.verify.lint import find_charts
+from chartgen.verify.policy import check_policies
+from chartgen.version.chartfile import parse_chart_yaml, version_fields
+from chartgen.version.git import working_files
+from chartgen.workflow.names import is_valid_name
+
+IMAGE_DIGEST = re.compile(r"sha256:[a-f0-9]{64}")
+DIGEST_SUFFIX = ".digest"
+MAX_DIGEST_FILE = 1024
+OCI_URL = re.compile(r"oci://[A-Za-z0-9.\-\[\]:]+(/[A-Za-z0-9._\-/]+)?")
+
+
+@dataclass(frozen=True)
+class Checks:
+    """Which pre-deploy checks to skip (each skip is printed), and the Vault to ask."""
+
+    skip_vault: bool = False
+    skip_policy: bool = False
+    vault_address: str | None = None
+
+
+@dataclass
+class Tools:
+    helm: Helm
+    opa: Callable[[], Opa]  # found only when the policy check runs
+    vault: Callable[[str], VaultApi]  # connect to an address
+
+
+@dataclass
+class DeployReport:
+    env: str
+    source: str  # the charts folder, or the registry the packages came from
+    checks: list[str] = field(default_factory=list)  # one line per pre-deploy check
+    results: list[DeployResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.results)
+
+
+def check_registry(url: str) -> str:
+    """An oci://HOST[:PORT]/PATH without a trailing slash, or a UserError."""
+    url = url.rstrip("/")
+    if not OCI_URL.fullmatch(url):
+        raise UserError(f"'{url}' is not an OCI registry URL like oci://registry.example.com/charts")
+    return url
+
+
+def run_deploy(
+    settings: Settings,
+    env: str,
+    only: Sequence[str],
+    registry: str,
+    digests_dir: Path | None,
+    checks: Checks,
+    tools: Tools,
+    on_result: Callable[[DeployResult], None] | None = None,
+    on_check: Callable[[str], None] | None = None,
+) -> DeployReport:
+    """Deploy every selected chart that has `env`; `registry` "": from the charts folder."""
+    folders = select_charts(settings.out, env, only)
+    digests = read_image_digests(digests_dir, [f.name for f in folders]) if digests_dir else {}
+    with tempfile.TemporaryDirectory(prefix="chartgen-deploy-") as tmp:
+        if registry:
+            wanted = [(f.name, *_version_and_digest(f)) for f in folders]
+            folders = pull_charts(tools.helm, registry, wanted, Path(tmp))
+        report = DeployReport(env, registry or display_path(settings.out))
+        targets = [make_target(f, env, digests.get(f.name, "")) for f in folders]
+        return _checked_deploy(settings, report, folders, targets, checks, tools, on_result, on_check)
+
+
+def run_promote(
+    settings: Settings,
+    source_env: str,
+    env: str,
+    only: Sequence[str],
+    registry: str,
+    source_helm: ReleaseCommands,
+    checks: Checks,
+    tools: Tools,
+    on_result: Callable[[DeployResult], None] | None = None,
+    on_check: Callable[[str], None] | None = None,
+) -> DeployReport:
+    """Deploy to `env` the chart version and image digest each chart's release in `source_env`
+    runs. Every source release must be healthy, or nothing is deployed."""
+    if source_env == env:
+        raise UserError(f"--from and --to are both '{env}': promote moves versions between environments")
+    local = select_charts(settings.out, source_env, only)
+    running: list[Running] = []
+    problems: list[str] = []
+    for folder in local:
+        namespace = _namespace(folder, source_env)
+        if env not in {e.name for e in chart_environments(working_files(folder))}:
+            problems.append(f"{folder.name}: the chart has no environment '{env}'")
+            continue
+        found = source_release(source_helm, folder.name, namespace)
+        if isinstance(found, str):
+            problems.append(f"{folder.name} in {source_env} ({namespace}): {found}")
+        else:
+            running.append(found)
+    if problems:
+        raise UserError("nothing promoted: " + "; ".join(problems))
+    with tempfile.TemporaryDirectory(prefix="chartgen-promote-") as tmp:
+        wanted = [(r.name, r.version, r.digest) for r in running]
+        folders = pull_charts(tools.helm, registry, wanted, Path(tmp))
+        images = {r.name: r.image_digest for r in running}
+        targets = [make_target(f, env, images[f.name]) for f in folders]
+        report = DeployReport(env, f"{source_env} releases, packages from {registry}")
+        return _checked_deploy(settings, report, folders, targets, checks, tools, on_result, on_check)
+
+
+@dataclass(frozen=True)
+class Running:
+    """What a healthy release in the source environment runs."""
+
+    name: str
+    version: str
+    digest: str  # the chart's chartgen/digest
+    image_digest: str  # "" when it runs the image by tag
+
+
+def source_release(helm: ReleaseCommands, name: str, namespace: str) -> Running | str:
+    """The release's chart and image, or why it cannot be promoted: no release, or its last
+    revision is not a successful deploy (failed, pending, or a rollback of a failed upgrade)."""
+    current = deployed(helm, name, namespace)
+    if current is None:
+        return "no release"
+    revisions = history(helm, name, namespace)
+    last = revisions[-1] if revisions else None
+    if last is None or current.status != "deployed" or last.status != "deployed":
+        return f"not healthy: its last revision is {last.status if last else current.status}"
+    if last.description.startswith("Rollback"):
+        return f"not healthy: revision {last.number} undid a failed upgrade ({last.description})"
+    image = str((current.values.get("image") or {}).get("digest") or "")
+    return Running(name, current.version, current.digest, image)
+
+
+def _checked_deploy(
+    settings: Settings,
+    report: DeployReport,
+    folders: list[Path],
+    targets: list[Target],
+    checks: Checks,
+    tools: Tools,
+    on_result: Callable[[DeployResult], None] | None,
+    on_check: Callable[[str], None] | None,
+) -> DeployReport:
+    env = report.env
+    for check in (_policy_check, _vault_check):
+        report.checks.append(check(settings, folders, env, checks, tools))
+        if on_check is not None:
+            on_check(report.checks[-1])
+    rollback = rollback_flag(tools.helm.version())
+    for target in targets:
+        result = deploy(tools.helm, target, rollback)
+        report.results.append(result)
+        if on_result is not None:
+            on_result(result)
+    return report
+
+
+# --- choosing and reading charts ---------------------------------------------------------
+
+
+def select_charts(charts: Path, env: str, only: Sequence[str]) -> list[Path]:
+    """The generated charts that have `env`, limited to `only`; a UserError names what is not."""
+    if not re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?", env):
+        raise UserError(f"--env '{env}' is not an environment name")
+    found = {c.name: c for c in find_charts(charts) if chart_mode((c / "Chart.yaml").read_bytes())}
+    unknown = sorted(set(only) - set(found))
+    if unknown:
+        known = ", ".join(sorted(found)) or "none"
+        raise UserError(f"--chart {', '.join(unknown)}: no generated chart of that name (charts: {known})")
+    chosen = [
+        found[name]
+        for name in sorted(set(only) or found)
+        if env in {e.name for e in chart_environments(working_files(found[name]))}
+    ]
+    if not chosen:
+        raise UserError(f"no chart in {display_path(charts)} has the environment '{env}'")
+    return chosen
+
+
+def _version_and_digest(folder: Path) -> tuple[str, str]:
+    fields = version_fields(parse_chart_yaml((folder / "Chart.yaml").read_bytes(), folder / "Chart.yaml"))
+    return fields.version, fields.digest
+
+
+def _namespace(folder: Path, env: str) -> str:
+    return next(e.namespace for e in chart_environments(working_files(folder)) if e.name == env)
+
+
+def make_target(folder: Path, env: str, image_digest: str) -> Target:
+    """What deploying `folder` to `env` means, read from the chart's own plan."""
+    chart = ChartUnderTest.read(folder, env)
+    version, digest = _version_and_digest(folder)
+    values_files = (chart.values,) if chart.values else ()
+    values: dict[str, Any] = {}
+    for path in values_files:
+        loaded = yaml.load(path.read_bytes(), Loader=FastLoader)
+        values = _merge(values, loaded if isinstance(loaded, dict) else {})
+    return Target(
+        folder.name, env, _namespace(folder, env), folder, values_files, values, version, digest,
+        chart.wait_seconds, image_digest,
+    )  # fmt: skip
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """Helm's merge of values files: maps merge key by key, anything else is replaced."""
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def read_image_digests(folder: Path, names: Sequence[str]) -> dict[str, str]:
+    """`<chart>.digest` files (the image stage writes one per image it pushed): chart ->
+    sha256:... A file naming no chart being deployed, or holding anything but one digest, is
+    an error: a typo must not deploy an image by tag."""
+    if not folder.is_dir():
+        raise UserError(f"--image-digests {folder}: no such folder")
+    digests, problems = {}, []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(".") or not path.name.endswith(DIGEST_SUFFIX):
+            continue
+        name = path.name.removesuffix(DIGEST_SUFFIX)
+        if not is_valid_name(name) or name not in names:
+            problems.append(f"{display_path(path)}: '{name}' is not a chart being deployed")
+            continue
+        if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_DIGEST_FILE:
+            problems.append(f"{display_path(path)}: not a small regular file")
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace").strip()
+        if not IMAGE_DIGEST.fullmatch(text):
+            problems.append(f"{display_path(path)}:1:1: not an image digest like sha256:<64 hex digits>")
+            continue
+        digests[name] = text
+    if problems:
+        raise UserError("; ".join(problems))
+    return digests
+
+
+def pull_charts(helm: Helm, registry: str, wanted: Sequence[tuple[str, str, str]], into: Path) -> list[Path]:
+    """Each (name, version, digest) from `registry`, unpacked under `into`; the released chart
+    must carry `digest` (the content the working tree or the source release has)."""
+    folders, problems = [], []
+    for name, version, digest in wanted:
+        ref = f"{registry}/{name}"
+        done = helm.pull(ref, version, into, untar=True)
+        if not done.ok:
+            problems.append(f"{name} {version}: cannot pull {ref}: {_last_error(done.stderr)}")
+            continue
+        folder = into / name
+        _, released = _version_and_digest(folder)
+        if digest and released != digest:
+            problems.append(
+                f"{name} {version} in {registry} has other content than the chart deployed from "
+                f"(digest {released or 'none'}, expected {digest}): bump the version and release it"
+            )
+            continue
+        folders.append(folder)
+    if problems:
+        raise UserError("; ".join(problems))
+    return folders
+
+
+def _last_error(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1].removeprefix("Error:").strip() if lines else "no reason given"
+
+
+# --- the checks before any upgrade ---------------------------------------------------------
+
+
+def _policy_check(settings: Settings, folders: list[Path], env: str, checks: Checks, tools: Tools) -> str:
+    if checks.skip_policy:
+        return "policy check: SKIPPED (--skip-policy-check)"
+    names = {f.name for f in folders}
+    charts_folder = folders[0].parent
+    results = [
+        r for r in check_policies(charts_folder, tools.helm, tools.opa(), settings.kube_version, [env])
+        if r.chart in names
+    ]  # fmt: skip
+    broken = [f"{r.chart} {r.values}: does not render: {r.error}" for r in results if r.error]
+    if broken:
+        raise UserError("nothing deployed: " + "; ".join(broken))
+    violations = [
+        f"{r.chart} {r.values} {v.object} {v.rule}: {v.message}" for r in results for v in r.violations
+    ]
+    if violations:
+        raise PolicyError(f"nothing deployed: {len(violations)} policy violations: " + "; ".join(violations))
+    allowed = sum(len(r.allowed) for r in results)
+    return f"policy check: {len(results)} charts pass ({allowed} exceptions)"
+
+
+def _vault_check(settings: Settings, folders: list[Path], env: str, checks: Checks, tools: Tools) -> str:
+    if checks.skip_vault:
+        return "vault check: SKIPPED (--skip-vault-check)"
+    production = [f.name for f in folders if chart_mode((f / "Chart.yaml").read_bytes()) == "production"]
+    if not production:
+        return "vault check: no production chart"
+    accesses = [
+        a for a in read_accesses(folders[0].parent, (), production, settings.vault_prefix) if a.env == env
+    ]
+    if not accesses:
+        return "vault check: no chart reads Vault"
+    api = tools.vault(vault_address(checks.vault_address, accesses, "--vault-address"))
+    missing = []
+    for found in check_presence(api, accesses):
+        if found.problem:
+            missing.append(f"{found.access.chart}: {found.problem}")
+        elif found.missing:
+            where = f"{found.access.kv_mount}/{found.access.path}"
+            missing.append(f"{found.access.chart}: missing keys at {where}: {', '.join(found.missing)}")
+    if missing:
+        raise UserError(f"nothing deployed: vault check failed for {env}: " + "; ".join(missing))
+    return f"vault check: {len(accesses)} charts have every key in Vault at {api.address}"
