@@ -21,13 +21,15 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         help="write each production chart's runtime build context (Maven, Containerfile) and build it",
         description="For each production chart: build/<chart>/ with a Maven project whose "
         "src/main/resources holds exactly the chart's files, the extensions its workflows need "
-        "(each with its reason) and a Containerfile matching the chart; then mvn package.",
+        "(each with its reason), a Containerfile matching the chart and image.txt (the REPOSITORY:TAG "
+        "to push it as, from values.yaml); then mvn package.",
     )
     add_chart_choice(p)
     add_charts_folder(p)
     p.add_argument(
         "--out", dest="build_out", metavar="DIR", default="build", help="contexts folder (default: build)"
     )
+    p.add_argument("--base", metavar="REF", help="only charts changed since the merge-base with REF")
     p.add_argument("--no-package", action="store_true", help="write the contexts only (no mvn)")
     p.add_argument("--offline", action="store_true", help="mvn -o: only what ~/.m2 already has")
 
@@ -51,13 +53,16 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
 
     with printer.progress("building"):
         versions = Versions.chosen(settings.runtime_versions)
-        results = run_build(settings.out, out, args.only, not args.no_package, args.offline, show, versions)
+        results = run_build(
+            settings.out, out, args.only, not args.no_package, args.offline, show, versions, args.base
+        )
     failed = [r.name for r in results if r.problems]
     printer.result(f"{len(results)} runtimes in {display_path(out)}: {len(failed)} failed")
     charts = [
         {
             "name": r.name,
             "context": str(r.context),
+            "image": r.image,
             "app": str(r.app) if r.app else None,
             "extensions": [{"artifact": e.artifact, "reason": e.reason} for e in r.extensions],
             "problems": r.problems,

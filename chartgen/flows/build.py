@@ -19,9 +19,10 @@ from chartgen.formats.source import ParseError, SourceFile
 from chartgen.runtime.context import PINNED, Extension, Versions, build_context, extensions
 from chartgen.runtime.maven import package
 from chartgen.verify.lint import find_charts
-from chartgen.version.git import working_files
+from chartgen.version.git import find_base, working_files
 
 DEFAULT_UID = 10001
+IMAGE_FILE = "image.txt"  # the context's image reference, for the pipeline's image stage
 
 
 @dataclass
@@ -29,6 +30,7 @@ class ChartBuild:
     name: str
     context: Path
     extensions: list[Extension]
+    image: str = ""  # REPOSITORY:TAG the image is pushed as (the chart's values.yaml)
     app: Path | None = None
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -42,18 +44,27 @@ def run_build(
     offline: bool = False,
     on_chart: Callable[[ChartBuild], None] | None = None,
     versions: Versions = PINNED,
+    base: str | None = None,
 ) -> list[ChartBuild]:
+    """Build `only` (default: every production chart); with `base`, only those changed since it."""
     found = {c.name: c for c in find_charts(charts) if _generated_production((c / "Chart.yaml").read_bytes())}
     unknown = sorted(set(only) - set(found))
     if unknown:
         known = ", ".join(sorted(found)) or "none"
         raise UserError(f"--chart {', '.join(unknown)}: no production chart of that name (charts: {known})")
+    names = sorted(only or found)
+    if base:
+        found_base = find_base(charts, base)
+        with found_base.repo:
+            changed = found_base.changed_charts()
+        names = [n for n in names if n in changed]
     results = []
-    for name in sorted(only or found):
+    for name in names:
         files = working_files(found[name])
         context = out / name
-        write_context(context, build_context(name, files, _uid(files), versions))
-        result = ChartBuild(name, context, extensions(files))
+        image = _image_ref(files)
+        write_context(context, {**build_context(name, files, _uid(files), versions), IMAGE_FILE: image})
+        result = ChartBuild(name, context, extensions(files), image.decode().strip())
         if packaged:
             start = time.monotonic()
             built = package(context, offline)
@@ -84,6 +95,15 @@ def write_context(folder: Path, files: dict[str, bytes]) -> None:
             rel = name if rel_dir == "." else f"{rel_dir}/{name}"
             if rel not in files:
                 os.unlink(os.path.join(dirpath, name))
+
+
+def _image_ref(files: dict[str, bytes]) -> bytes:
+    """REPOSITORY:TAG from the chart's values.yaml (the image the chart runs by default)."""
+    values = SourceFile(Path("values.yaml"), files["values.yaml"]).documents()
+    image = (values[0] or {}).get("image") if values and isinstance(values[0], dict) else None
+    if not isinstance(image, dict) or not image.get("repository"):
+        raise UserError("values.yaml has no image.repository: regenerate the chart")
+    return f"{image['repository']}:{image.get('tag') or 'latest'}\n".encode()
 
 
 def _generated_production(chart_yaml: bytes) -> bool:
