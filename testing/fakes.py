@@ -128,3 +128,107 @@ class FakeVault:
 
     def secret_deleted(self, mount: str, path: str) -> bool:
         return False
+
+
+@dataclass
+class FakeRevision:
+    number: int
+    status: str
+    version: str
+    digest: str
+    values: dict[str, Any]
+    description: str = ""
+
+
+@dataclass
+class FakeReleases:
+    """helm's release store for one release name per namespace: history, get metadata/values,
+    upgrade --install (which fails, and rolls back, when `fail_upgrades` is set), rollback and
+    uninstall. `charts` maps a chart path to its (version, digest)."""
+
+    charts: dict[str, tuple[str, str]] = field(default_factory=dict)
+    store: dict[tuple[str, str], list[FakeRevision]] = field(default_factory=dict)
+    fail_upgrades: str = ""  # stderr of every failing upgrade
+    calls: list[list[str]] = field(default_factory=list)
+
+    def release(self, args: Sequence[str | Path], timeout: float) -> Completed:
+        import json
+
+        argv = [str(a) for a in args]
+        self.calls.append(argv)
+        verb = argv[0] if argv[0] != "get" else f"get {argv[1]}"
+        name = argv[2] if verb.startswith("get") or verb == "upgrade" else argv[1]
+        namespace = argv[argv.index("-n") + 1]
+        revisions = self.store.get((name, namespace), [])
+        live = [r for r in revisions if r.status != "uninstalled"]
+        if verb in ("history", "get metadata", "get values") and not live:
+            return completed(1, stderr="Error: release: not found")
+        if verb == "history":
+            rows = [
+                {
+                    "revision": r.number,
+                    "status": r.status,
+                    "chart": f"{name}-{r.version}",
+                    "description": r.description,
+                }
+                for r in revisions
+            ]
+            return completed(stdout=json.dumps(rows))
+        current = next((r for r in reversed(live) if r.status == "deployed"), live[-1] if live else None)
+        if verb == "get metadata" and current:
+            meta = {"version": current.version, "revision": current.number, "status": current.status,
+                    "annotations": {"chartgen/digest": current.digest}}  # fmt: skip
+            return completed(stdout=json.dumps(meta))
+        if verb == "get values" and current:
+            return completed(stdout=json.dumps(current.values))
+        if verb == "upgrade":
+            return self._upgrade(argv, name, namespace)
+        if verb == "rollback":
+            back = next(r for r in revisions if r.number == int(argv[2]))
+            self._supersede(revisions)
+            revisions.append(FakeRevision(len(revisions) + 1, "deployed", back.version, back.digest,
+                                          back.values, f"Rollback to {back.number}"))  # fmt: skip
+            return completed()
+        if verb == "uninstall":
+            del self.store[(name, namespace)]
+            return completed()
+        raise AssertionError(f"unexpected helm call {argv}")
+
+    def _upgrade(self, argv: list[str], name: str, namespace: str) -> Completed:
+        import yaml
+
+        version, digest = self.charts[argv[3]]
+        values: dict[str, Any] = {}
+        for i, arg in enumerate(argv):
+            if arg == "-f":
+                values.update(yaml.safe_load(Path(argv[i + 1]).read_text()) or {})
+            if arg == "--set":
+                key, value = argv[i + 1].split("=", 1)
+                values.setdefault("image", {})[key.split(".")[1]] = value
+        revisions = self.store.setdefault((name, namespace), [])
+        before = [r for r in revisions if r.status == "deployed"]
+        number = len(revisions) + 1
+        if self.fail_upgrades:
+            revisions.append(FakeRevision(number, "failed", version, digest, values, "Upgrade failed"))
+            if before:
+                back = before[-1]
+                rollback = f"Rollback to {back.number}"
+                revisions.append(
+                    FakeRevision(number + 1, "deployed", back.version, back.digest, back.values, rollback)
+                )
+                back.status = "superseded"
+            else:
+                del self.store[(name, namespace)]
+            return completed(1, stderr=f"Error: {self.fail_upgrades}")
+        self._supersede(revisions)
+        revisions.append(FakeRevision(number, "deployed", version, digest, values, "Upgrade complete"))
+        return completed()
+
+    @staticmethod
+    def _supersede(revisions: list[FakeRevision]) -> None:
+        for r in revisions:
+            if r.status == "deployed":
+                r.status = "superseded"
+
+    def version(self) -> str:
+        return "v4.3.1"

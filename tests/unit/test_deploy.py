@@ -1,0 +1,186 @@
+"""deploy/promote logic against a fake helm release store: recovery, unchanged releases, image
+digests, rollbacks, and the inputs deploy refuses. The real helm and cluster run in tests/e2e."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chartgen.deploy.releases import Revision, history, recover
+from chartgen.deploy.upgrade import Target, deploy, rollback_flag
+from chartgen.errors import UserError
+from chartgen.flows.deploy import Running, check_registry, read_image_digests, select_charts, source_release
+from testing.fakes import FakeReleases, FakeRevision
+
+DIGEST = "sha256:" + "a" * 64
+OTHER = "sha256:" + "b" * 64
+
+
+def target(tmp_path: Path, version: str = "1.0.0", image: str = "", **values: Any) -> Target:
+    chart = tmp_path / f"chart-{version}"
+    chart.mkdir(exist_ok=True)
+    values_file = tmp_path / "values-staging.yaml"
+    values_file.write_text("replicas: 2\n")
+    merged = {"replicas": 2, **values}
+    return Target(
+        "orders", "staging", "ns", chart, (values_file,), merged, version, f"d-{version}", 60, image
+    )
+
+
+def releases(tmp_path: Path, *revisions: FakeRevision) -> FakeReleases:
+    fake = FakeReleases(charts={str(tmp_path / f"chart-{v}"): (v, f"d-{v}") for v in ("1.0.0", "1.1.0")})
+    if revisions:
+        fake.store[("orders", "ns")] = list(revisions)
+    return fake
+
+
+def revision(number: int, status: str, version: str = "1.0.0", **values: Any) -> FakeRevision:
+    return FakeRevision(number, status, version, f"d-{version}", {"replicas": 2, **values})
+
+
+def changes(fake: FakeReleases) -> list[list[str]]:
+    return [c for c in fake.calls if c[0] in ("upgrade", "rollback", "uninstall")]
+
+
+def verbs(fake: FakeReleases) -> list[str]:
+    return [c[0] for c in changes(fake)]
+
+
+def test_helm_4_rolls_back_with_its_own_flag_helm_3_with_atomic() -> None:
+    assert rollback_flag("v4.3.1") == "--rollback-on-failure"
+    assert rollback_flag("v3.19.0") == "--atomic"
+
+
+def test_first_deploy_installs_with_the_charts_timeout_and_values(tmp_path: Path) -> None:
+    fake = releases(tmp_path)
+    result = deploy(fake, target(tmp_path), "--rollback-on-failure")
+    assert (result.result, result.revision, result.version_from) == ("installed", 1, "")
+    upgrade = next(c for c in fake.calls if c[0] == "upgrade")
+    assert upgrade[:6] == ["upgrade", "--install", "orders", str(tmp_path / "chart-1.0.0"), "-n", "ns"]
+    assert "--timeout=60s" in upgrade and "--rollback-on-failure" in upgrade and "--wait" in upgrade
+
+
+def test_same_chart_digest_and_values_leave_the_release_alone(tmp_path: Path) -> None:
+    fake = releases(tmp_path, revision(1, "deployed"))
+    result = deploy(fake, target(tmp_path), "--rollback-on-failure")
+    assert (result.result, result.revision) == ("unchanged", 1)
+    assert verbs(fake) == []
+
+
+def test_changed_values_or_version_upgrade(tmp_path: Path) -> None:
+    fake = releases(tmp_path, revision(1, "deployed"))
+    assert deploy(fake, target(tmp_path, replicas=3), "--atomic").result == "upgraded"
+    result = deploy(fake, target(tmp_path, "1.1.0", replicas=3), "--atomic")
+    assert (result.result, result.version_from, result.revision_from, result.revision) == (
+        "upgraded",
+        "1.0.0",
+        2,
+        3,
+    )
+
+
+def test_an_image_digest_is_kept_for_the_same_version_and_not_for_a_new_one(tmp_path: Path) -> None:
+    fake = releases(tmp_path, revision(1, "deployed", image={"digest": DIGEST}))
+    assert deploy(fake, target(tmp_path), "--atomic").result == "unchanged"  # no digest given: keep
+    result = deploy(fake, target(tmp_path, image=OTHER), "--atomic")
+    assert (result.result, result.image_digest) == ("upgraded", OTHER)
+    assert f"image.digest={OTHER}" in changes(fake)[-1]
+    result = deploy(fake, target(tmp_path, "1.1.0"), "--atomic")  # a new chart: its tag, not an old image
+    assert result.image_digest == "" and not any("image.digest" in a for a in changes(fake)[-1])
+
+
+def test_a_failed_upgrade_is_rolled_back_and_reported(tmp_path: Path) -> None:
+    fake = releases(tmp_path, revision(1, "deployed"))
+    fake.fail_upgrades = "context deadline exceeded"
+    result = deploy(fake, target(tmp_path, "1.1.0"), "--rollback-on-failure")
+    assert (result.result, result.ok, result.revision) == ("rolled back", False, 3)
+    assert "context deadline exceeded" in result.message
+    assert fake.store[("orders", "ns")][-1].version == "1.0.0"
+
+
+def test_a_failed_first_install_leaves_no_release(tmp_path: Path) -> None:
+    fake = releases(tmp_path)
+    fake.fail_upgrades = "boom"
+    result = deploy(fake, target(tmp_path), "--rollback-on-failure")
+    assert (result.result, result.revision) == ("failed", 0)
+    assert ("orders", "ns") not in fake.store
+
+
+def test_a_pending_upgrade_is_rolled_back_to_the_last_deployed_revision_first(tmp_path: Path) -> None:
+    fake = releases(
+        tmp_path, revision(1, "superseded"), revision(2, "deployed"), revision(3, "pending-upgrade", "1.1.0")
+    )
+    result = deploy(fake, target(tmp_path, "1.1.0"), "--rollback-on-failure")
+    assert result.recovered == "revision 3 was pending-upgrade: rolled back to revision 2 (orders-1.0.0)"
+    assert verbs(fake) == ["rollback", "upgrade"] and changes(fake)[0][:3] == ["rollback", "orders", "2"]
+    assert (result.result, result.revision) == ("upgraded", 5)
+
+
+def test_a_pending_install_is_uninstalled_first(tmp_path: Path) -> None:
+    fake = releases(tmp_path, revision(1, "pending-install"))
+    result = deploy(fake, target(tmp_path), "--rollback-on-failure")
+    assert result.recovered == "revision 1 was pending-install: none was ever deployed: uninstalled"
+    assert verbs(fake) == ["uninstall", "upgrade"] and result.result == "installed"
+
+
+@pytest.mark.parametrize("statuses", [[], ["deployed"], ["superseded", "failed"], ["deployed", "superseded"]])
+def test_healthy_or_absent_releases_need_no_recovery(statuses: list[str]) -> None:
+    fake = FakeReleases()
+    revisions = [Revision(i + 1, s, "orders-1.0.0") for i, s in enumerate(statuses)]
+    assert recover(fake, "orders", "ns", revisions, 60) == ""
+    assert fake.calls == []
+
+
+def test_history_of_no_release_is_empty() -> None:
+    assert history(FakeReleases(), "orders", "ns") == []
+
+
+def test_promote_reads_only_healthy_releases(tmp_path: Path) -> None:
+    fake = releases(tmp_path, revision(1, "deployed", image={"digest": DIGEST}))
+    assert source_release(fake, "orders", "ns") == Running("orders", "1.0.0", "d-1.0.0", DIGEST)
+    assert source_release(FakeReleases(), "orders", "ns") == "no release"
+    failed = releases(tmp_path, revision(1, "deployed"), revision(2, "failed", "1.1.0"))
+    assert source_release(failed, "orders", "ns") == "not healthy: its last revision is failed"
+    rolled = releases(tmp_path, revision(1, "superseded"), revision(2, "failed"), revision(3, "deployed"))
+    rolled.store[("orders", "ns")][-1].description = "Rollback to 1"
+    assert (
+        source_release(rolled, "orders", "ns")
+        == "not healthy: revision 3 undid a failed upgrade (Rollback to 1)"
+    )
+
+
+def test_image_digest_files_are_checked(tmp_path: Path) -> None:
+    (tmp_path / "orders.digest").write_text(DIGEST + "\n")
+    (tmp_path / "README").write_text("ignored: not a .digest file")
+    assert read_image_digests(tmp_path, ["orders", "billing"]) == {"orders": DIGEST}
+    (tmp_path / "billing.digest").write_text("latest\n")
+    (tmp_path / "typo.digest").write_text(DIGEST)
+    with pytest.raises(UserError) as caught:
+        read_image_digests(tmp_path, ["orders", "billing"])
+    assert "billing.digest:1:1: not an image digest" in str(caught.value)
+    assert "'typo' is not a chart being deployed" in str(caught.value)
+    with pytest.raises(UserError, match="no such folder"):
+        read_image_digests(tmp_path / "missing", ["orders"])
+
+
+def test_registry_urls_are_checked() -> None:
+    assert check_registry("oci://127.0.0.1:5000/charts/") == "oci://127.0.0.1:5000/charts"
+    for bad in ("https://registry.example.com/charts", "oci://host/pa th", "oci://"):
+        with pytest.raises(UserError, match="not an OCI registry URL"):
+            check_registry(bad)
+
+
+def test_charts_are_chosen_by_environment_and_name() -> None:
+    from tests.conftest import REPO
+
+    charts = REPO / "tests" / "golden" / "vso"
+    names = [c.name for c in select_charts(charts, "staging", [])]
+    assert names and all(not n.endswith("-dev") for n in names)
+    with pytest.raises(UserError, match="--chart nope: no generated chart"):
+        select_charts(charts, "staging", ["nope"])
+    with pytest.raises(UserError, match="has the environment 'qa'"):
+        select_charts(charts, "qa", [])
+    with pytest.raises(UserError, match="not an environment name"):
+        select_charts(charts, "../prod", [])
