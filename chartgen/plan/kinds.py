@@ -37,5 +37,11 @@ def production_kinds(env: EnvironmentData, consumes: bool, produces: bool) -> di
     return dict(sorted(groups.items()))
 
 
+def wait_reads(env: EnvironmentData) -> dict[str, list[str]]:
+    """Helm 4's --wait judges a Deployment's rollout from its ReplicaSets: without reading
+    them the deployer's upgrade waits on status Unknown until its timeout."""
+    return {"apps": ["replicasets"]} if env.runtime == "kubernetes" else {}
+
+
 def dev_kinds() -> dict[str, list[str]]:
     return {"": ["configmaps", "pods", "serviceaccounts", "services"], "apps": ["deployments"]}

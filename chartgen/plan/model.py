@@ -155,6 +155,8 @@ class EnvironmentData:
     secretBindings: list[SecretBinding] = field(default_factory=list)
     startupSeconds: int = 0  # the startup probe's allowance: how long an install may take
     kinds: dict[str, list[str]] = field(default_factory=dict)  # API group -> resources the chart creates
+    # API group -> resources the deployer only reads: what `helm --wait` watches to judge a rollout
+    waitReads: dict[str, list[str]] = field(default_factory=dict)
     # Production only:
     runtime: Runtime | None = None
     provider: Provider | None = None

@@ -12,7 +12,7 @@ from typing import Any
 from chartgen.config import DEFAULT_VAULT_PREFIX
 from chartgen.errors import Diagnostics
 from chartgen.plan.facts import INJECTED, Endpoint, ProjectFacts
-from chartgen.plan.kinds import production_kinds
+from chartgen.plan.kinds import production_kinds, wait_reads
 from chartgen.plan.model import EnvironmentData, Provider, Runtime, Subject
 from chartgen.plan.network import Need, Target, admits_callers, api_server_egress, broker_egress, plan_network
 from chartgen.plan.secrets import plan_secrets
@@ -151,6 +151,7 @@ def plan_environment(
         )
         _check_callers(chart, facts, profile, network, diag)
     data.kinds = production_kinds(data, bool(facts.consumed), bool(facts.produced))
+    data.waitReads = wait_reads(data)
     if len(diag.errors) == errors:  # a rule above already said what is wrong, better
         check_values(ProductionValues, values, profile, diag)
     return Environment(values, data)
