@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chartgen.errors import ToolError
 from chartgen.tools.runner import Completed
 from chartgen.vault.client import Mount, VaultError
 
@@ -149,6 +150,7 @@ class FakeReleases:
     charts: dict[str, tuple[str, str]] = field(default_factory=dict)
     store: dict[tuple[str, str], list[FakeRevision]] = field(default_factory=dict)
     fail_upgrades: str = ""  # stderr of every failing upgrade
+    hang_upgrades: bool = False  # helm is stopped by its timeout, leaving the revision pending
     calls: list[list[str]] = field(default_factory=list)
 
     def release(self, args: Sequence[str | Path], timeout: float) -> Completed:
@@ -208,6 +210,9 @@ class FakeReleases:
         revisions = self.store.setdefault((name, namespace), [])
         before = [r for r in revisions if r.status == "deployed"]
         number = len(revisions) + 1
+        if self.hang_upgrades:
+            revisions.append(FakeRevision(number, "pending-upgrade", version, digest, values))
+            raise ToolError("helm did not finish within 180s: upgrade --install orders ...")
         if self.fail_upgrades:
             revisions.append(FakeRevision(number, "failed", version, digest, values, "Upgrade failed"))
             if before:

@@ -52,6 +52,7 @@ COMMANDS = (
     "policy",
     "deploy",
     "promote",
+    "init",
 )
 HELP = {
     "validate": "check workflow projects (located errors, nothing written)",
@@ -71,6 +72,7 @@ HELP = {
     "policy": "check every rendered chart against the production or dev policies (Rego, opa)",
     "deploy": "helm upgrade --install each chart into an environment: checks, wait, roll back on failure",
     "promote": "deploy to one environment exactly the chart versions and image digests running in another",
+    "init": "start a workflows repository: chartgen.yaml, example profiles and a CI pipeline",
 }
 
 

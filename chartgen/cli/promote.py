@@ -53,6 +53,7 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
     source_helm = Helm(find_helm(), kubeconfig=source.kubeconfig, context=source.context)
     report = run_promote(
         settings, args.source, args.env, tuple(dict.fromkeys(args.only)), registry, source_helm,
-        checks_from(args), tools_for(cluster), lambda r: show_result(printer, r), printer.line,
+        source.kubectl(), checks_from(args), tools_for(cluster),
+        lambda r: show_result(printer, r), printer.line,
     )  # fmt: skip
     return report_outcome(printer, report)

@@ -22,6 +22,12 @@ PENDING = frozenset({"pending-install", "pending-upgrade", "pending-rollback"})
 HISTORY_MAX = 10  # revisions helm keeps per release (each one is a Secret of up to 1 MiB)
 
 
+class Workloads(Protocol):
+    """What the rollout check needs of kubectl."""
+
+    def get_json(self, *args: str) -> Any: ...
+
+
 class ReleaseCommands(Protocol):
     """What release handling needs of helm: one release command on the chosen cluster."""
 
@@ -123,3 +129,22 @@ def recover(
     if not done.ok:
         raise ToolError(f"{was} and {action} failed: {helm_failure(done)}")
     return f"{was}: {outcome}"
+
+
+def rollout_problem(kubectl: Workloads, name: str, namespace: str) -> str:
+    """Why the release's Deployments are not fully rolled out and available ("" when they are):
+    every replica updated to the current spec, observed by the controller, and available."""
+    selector = f"app.kubernetes.io/instance={name}"
+    found = kubectl.get_json("deployments", "-n", namespace, "-l", selector)
+    for d in found.get("items", []):
+        spec, status = d.get("spec", {}), d.get("status", {})
+        wanted = int(spec.get("replicas", 1))
+        if int(status.get("observedGeneration", 0)) < int(d["metadata"].get("generation", 0)):
+            return f"Deployment {d['metadata']['name']}: its latest change is not rolled out yet"
+        updated, available = int(status.get("updatedReplicas", 0)), int(status.get("availableReplicas", 0))
+        if updated < wanted or available < wanted:
+            return (
+                f"Deployment {d['metadata']['name']}: {available} of {wanted} replicas available, "
+                f"{updated} updated"
+            )
+    return ""

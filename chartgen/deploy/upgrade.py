@@ -22,7 +22,8 @@ from chartgen.deploy.releases import (
     history,
     recover,
 )
-from chartgen.errors import ChartgenError
+from chartgen.errors import ChartgenError, ToolError
+from chartgen.tools.runner import Completed
 
 Result = Literal["installed", "upgraded", "unchanged", "rolled back", "failed"]
 # Beyond helm's own --timeout: a rollback after a failed wait, and helm's start-up.
@@ -118,7 +119,10 @@ def _deploy(helm: ReleaseCommands, target: Target, rollback: str, result: Deploy
     if image_digest:
         args += ["--set", f"image.digest={image_digest}"]
     args += ["--wait", f"--timeout={target.timeout}s", rollback, f"--history-max={HISTORY_MAX}"]
-    done = helm.release(args, target.timeout + ROLLBACK_SECONDS)
+    try:
+        done = helm.release(args, target.timeout + ROLLBACK_SECONDS)
+    except ToolError as exc:  # helm itself hung past its timeout and was stopped
+        done = Completed(("helm",), 1, "", f"Error: {exc}")
     after = deployed(helm, name, namespace)
     result.revision = after.revision if after else 0
     if done.ok:

@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 
 from chartgen.config import Settings
-from chartgen.deploy.releases import ReleaseCommands, deployed, history
+from chartgen.deploy.releases import ReleaseCommands, Workloads, deployed, history, rollout_problem
 from chartgen.deploy.upgrade import DeployResult, Target, deploy, rollback_flag
 from chartgen.emit.writer import chart_mode
 from chartgen.errors import PolicyError, UserError
@@ -113,6 +113,7 @@ def run_promote(
     only: Sequence[str],
     registry: str,
     source_helm: ReleaseCommands,
+    source_kubectl: Workloads,
     checks: Checks,
     tools: Tools,
     on_result: Callable[[DeployResult], None] | None = None,
@@ -130,7 +131,7 @@ def run_promote(
         if env not in {e.name for e in chart_environments(working_files(folder))}:
             problems.append(f"{folder.name}: the chart has no environment '{env}'")
             continue
-        found = source_release(source_helm, folder.name, namespace)
+        found = source_release(source_helm, source_kubectl, folder.name, namespace)
         if isinstance(found, str):
             problems.append(f"{folder.name} in {source_env} ({namespace}): {found}")
         else:
@@ -156,9 +157,9 @@ class Running:
     image_digest: str  # "" when it runs the image by tag
 
 
-def source_release(helm: ReleaseCommands, name: str, namespace: str) -> Running | str:
-    """The release's chart and image, or why it cannot be promoted: no release, or its last
-    revision is not a successful deploy (failed, pending, or a rollback of a failed upgrade)."""
+def source_release(helm: ReleaseCommands, kubectl: Workloads, name: str, namespace: str) -> Running | str:
+    """The release's chart and image, or why it cannot be promoted: no release, its last
+    revision is not deployed (failed, pending), or its Deployments are not rolled out."""
     current = deployed(helm, name, namespace)
     if current is None:
         return "no release"
@@ -166,8 +167,9 @@ def source_release(helm: ReleaseCommands, name: str, namespace: str) -> Running 
     last = revisions[-1] if revisions else None
     if last is None or current.status != "deployed" or last.status != "deployed":
         return f"not healthy: its last revision is {last.status if last else current.status}"
-    if last.description.startswith("Rollback"):
-        return f"not healthy: revision {last.number} undid a failed upgrade ({last.description})"
+    problem = rollout_problem(kubectl, name, namespace)
+    if problem:
+        return f"not healthy: {problem}"
     image = str((current.values.get("image") or {}).get("digest") or "")
     return Running(name, current.version, current.digest, image)
 

@@ -137,18 +137,42 @@ def test_history_of_no_release_is_empty() -> None:
     assert history(FakeReleases(), "orders", "ns") == []
 
 
+class Deployments:
+    def __init__(self, **status: int) -> None:
+        self.status = {"observedGeneration": 2, "updatedReplicas": 2, "availableReplicas": 2, **status}
+
+    def get_json(self, *args: str) -> Any:
+        assert args[-2:] == ("-l", "app.kubernetes.io/instance=orders")
+        deployment = {"metadata": {"name": "orders", "generation": 2}, "spec": {"replicas": 2}}
+        return {"items": [{**deployment, "status": self.status}]}
+
+
 def test_promote_reads_only_healthy_releases(tmp_path: Path) -> None:
     fake = releases(tmp_path, revision(1, "deployed", image={"digest": DIGEST}))
-    assert source_release(fake, "orders", "ns") == Running("orders", "1.0.0", "d-1.0.0", DIGEST)
-    assert source_release(FakeReleases(), "orders", "ns") == "no release"
+    ready = Deployments()
+    assert source_release(fake, ready, "orders", "ns") == Running("orders", "1.0.0", "d-1.0.0", DIGEST)
+    assert source_release(FakeReleases(), ready, "orders", "ns") == "no release"
     failed = releases(tmp_path, revision(1, "deployed"), revision(2, "failed", "1.1.0"))
-    assert source_release(failed, "orders", "ns") == "not healthy: its last revision is failed"
-    rolled = releases(tmp_path, revision(1, "superseded"), revision(2, "failed"), revision(3, "deployed"))
-    rolled.store[("orders", "ns")][-1].description = "Rollback to 1"
+    assert source_release(failed, ready, "orders", "ns") == "not healthy: its last revision is failed"
+    pending = releases(tmp_path, revision(1, "deployed"), revision(2, "pending-upgrade", "1.1.0"))
     assert (
-        source_release(rolled, "orders", "ns")
-        == "not healthy: revision 3 undid a failed upgrade (Rollback to 1)"
+        source_release(pending, ready, "orders", "ns") == "not healthy: its last revision is pending-upgrade"
     )
+    assert source_release(fake, Deployments(availableReplicas=1), "orders", "ns") == (
+        "not healthy: Deployment orders: 1 of 2 replicas available, 2 updated"
+    )
+    assert source_release(fake, Deployments(observedGeneration=1), "orders", "ns") == (
+        "not healthy: Deployment orders: its latest change is not rolled out yet"
+    )
+
+
+def test_an_upgrade_helm_never_finishes_is_recovered_at_once(tmp_path: Path) -> None:
+    fake = releases(tmp_path, revision(1, "deployed"))
+    fake.hang_upgrades = True
+    result = deploy(fake, target(tmp_path, "1.1.0"), "--rollback-on-failure")
+    assert result.result == "rolled back" and "did not finish" in result.message
+    assert "revision 2 was pending-upgrade: rolled back to revision 1" in result.message
+    assert fake.store[("orders", "ns")][-1].status == "deployed"
 
 
 def test_image_digest_files_are_checked(tmp_path: Path) -> None:
