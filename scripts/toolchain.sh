@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the pinned external tools chartgen's tests use, into one cache folder.
-#   scripts/toolchain.sh [helm ...]     (default: everything: helm kube etcd kwok ct registry opa)
+#   scripts/toolchain.sh [helm ...]     (default: everything: helm kube etcd kwok ct registry opa actionlint)
 # Idempotent: a tool already built at the pinned version is reused.
 # Cache: $CHARTGEN_CACHE (default ~/.cache/chartgen); binaries in $CHARTGEN_CACHE/bin.
 set -euo pipefail
@@ -13,6 +13,7 @@ CT_VERSION=v3.14.0        # chart-testing
 REGISTRY_VERSION=v3.1.2   # CNCF distribution registry (release tests: a real OCI registry on 127.0.0.1)
 OPA_VERSION=v1.22.3       # Open Policy Agent: evaluates policies/ (chartgen policy check)
 CONFTEST_VERSION=v0.71.0  # conftest: the same policies, as organisations run them (parity test)
+ACTIONLINT_VERSION=v1.7.12 # actionlint: checks the GitHub Actions workflows in pipelines/github
 
 CACHE=${CHARTGEN_CACHE:-$HOME/.cache/chartgen}
 BIN=$CACHE/bin
@@ -145,8 +146,19 @@ install_policy_tools() {
   echo "opa $OPA_VERSION, conftest $CONFTEST_VERSION: built in $((SECONDS - start))s"
 }
 
+# actionlint (pipelines/github). It runs shellcheck on `run:` scripts only when shellcheck is
+# on PATH; this script does not install shellcheck.
+install_actionlint() {
+  if stamp_ok actionlint "$ACTIONLINT_VERSION"; then echo "actionlint $ACTIONLINT_VERSION: cached"; return; fi
+  need_go actionlint
+  local start=$SECONDS
+  GOBIN=$BIN CGO_ENABLED=0 go install "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
+  stamp actionlint "$ACTIONLINT_VERSION"
+  echo "actionlint $ACTIONLINT_VERSION: built in $((SECONDS - start))s"
+}
+
 tools=("$@")
-[ ${#tools[@]} -gt 0 ] || tools=(helm kube etcd kwok ct registry opa)
+[ ${#tools[@]} -gt 0 ] || tools=(helm kube etcd kwok ct registry opa actionlint)
 for tool in "${tools[@]}"; do
   case $tool in
     helm) install_helm ;;
@@ -156,6 +168,7 @@ for tool in "${tools[@]}"; do
     ct) install_ct ;;
     registry) install_registry ;;
     opa|conftest) install_policy_tools ;;
+    actionlint) install_actionlint ;;
     *) echo "unknown tool: $tool" >&2; exit 2 ;;
   esac
 done

@@ -10,7 +10,7 @@ ends on the revision it ran before, and a failed first install leaves no release
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -60,7 +60,6 @@ class DeployResult:
     message: str = ""
     recovered: str = ""  # what was done to a stuck release first
     image_digest: str = ""
-    skipped_checks: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

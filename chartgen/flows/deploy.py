@@ -70,10 +70,6 @@ class DeployReport:
     checks: list[str] = field(default_factory=list)  # one line per pre-deploy check
     results: list[DeployResult] = field(default_factory=list)
 
-    @property
-    def ok(self) -> bool:
-        return all(r.ok for r in self.results)
-
 
 def check_registry(url: str) -> str:
     """An oci://HOST[:PORT]/PATH without a trailing slash, or a UserError."""
