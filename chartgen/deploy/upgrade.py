@@ -44,6 +44,7 @@ class Target:
     digest: str  # the chart's chartgen/digest
     timeout: int  # seconds helm may wait: the chart's startup allowance plus a margin
     image_digest: str = ""  # sha256:... to run; "" keeps the running one for the same version
+    keep_image: bool = True  # False: "" means by tag (promote copies the source exactly)
 
 
 @dataclass
@@ -100,7 +101,7 @@ def _deploy(helm: ReleaseCommands, target: Target, rollback: str, result: Deploy
         result.version_from, result.revision_from = current.version, current.revision
         result.revision = current.revision
     image_digest = target.image_digest
-    if not image_digest and current is not None and current.version == target.version:
+    if not image_digest and target.keep_image and current is not None and current.version == target.version:
         image_digest = str((current.values.get("image") or {}).get("digest") or "")
     result.image_digest = image_digest
     values = supplied_values(target, image_digest)

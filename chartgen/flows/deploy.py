@@ -138,7 +138,7 @@ def run_promote(
         wanted = [(r.name, r.version, r.digest) for r in running]
         folders = pull_charts(tools.helm, registry, wanted, Path(tmp))
         images = {r.name: r.image_digest for r in running}
-        targets = [make_target(f, env, images[f.name]) for f in folders]
+        targets = [make_target(f, env, images[f.name], keep_image=False) for f in folders]
         report = DeployReport(env, f"{source_env} releases, packages from {registry}")
         return _checked_deploy(settings, report, folders, targets, checks, tools, on_result, on_check)
 
@@ -225,7 +225,7 @@ def _namespace(folder: Path, env: str) -> str:
     return next(e.namespace for e in chart_environments(working_files(folder)) if e.name == env)
 
 
-def make_target(folder: Path, env: str, image_digest: str) -> Target:
+def make_target(folder: Path, env: str, image_digest: str, keep_image: bool = True) -> Target:
     """What deploying `folder` to `env` means, read from the chart's own plan."""
     chart = ChartUnderTest.read(folder, env)
     version, digest = _version_and_digest(folder)
@@ -236,7 +236,7 @@ def make_target(folder: Path, env: str, image_digest: str) -> Target:
         values = _merge(values, loaded if isinstance(loaded, dict) else {})
     return Target(
         folder.name, env, _namespace(folder, env), folder, values_files, values, version, digest,
-        chart.wait_seconds, image_digest,
+        chart.wait_seconds, image_digest, keep_image,
     )  # fmt: skip
 
 

@@ -3,6 +3,7 @@ digests, rollbacks, and the inputs deploy refuses. The real helm and cluster run
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +90,14 @@ def test_an_image_digest_is_kept_for_the_same_version_and_not_for_a_new_one(tmp_
     assert f"image.digest={OTHER}" in changes(fake)[-1]
     result = deploy(fake, target(tmp_path, "1.1.0"), "--atomic")  # a new chart: its tag, not an old image
     assert result.image_digest == "" and not any("image.digest" in a for a in changes(fake)[-1])
+
+
+def test_promote_copies_the_image_exactly_even_a_tag(tmp_path: Path) -> None:
+    fake = releases(tmp_path, revision(1, "deployed", image={"digest": DIGEST}))
+    by_tag = dataclasses.replace(target(tmp_path, replicas=3), keep_image=False)
+    result = deploy(fake, by_tag, "--atomic")
+    assert (result.result, result.image_digest) == ("upgraded", "")
+    assert fake.store[("orders", "ns")][-1].values == {"replicas": 2}
 
 
 def test_a_failed_upgrade_is_rolled_back_and_reported(tmp_path: Path) -> None:
