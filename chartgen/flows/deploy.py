@@ -92,7 +92,8 @@ def run_deploy(
 ) -> DeployReport:
     """Deploy every selected chart that has `env`; `registry` "": from the charts folder."""
     folders = select_charts(settings.out, env, only)
-    digests = read_image_digests(digests_dir, [f.name for f in folders]) if digests_dir else {}
+    known = [c.name for c in find_charts(settings.out)]
+    digests = read_image_digests(digests_dir, known) if digests_dir else {}
     with tempfile.TemporaryDirectory(prefix="chartgen-deploy-") as tmp:
         if registry:
             wanted = [(f.name, *_version_and_digest(f)) for f in folders]
@@ -253,8 +254,8 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 def read_image_digests(folder: Path, names: Sequence[str]) -> dict[str, str]:
     """`<chart>.digest` files (the image stage writes one per image it pushed): chart ->
-    sha256:... A file naming no chart being deployed, or holding anything but one digest, is
-    an error: a typo must not deploy an image by tag."""
+    sha256:... A file naming no chart of `names`, or holding anything but one digest, is an
+    error: a typo must not deploy an image by tag. A chart not deployed now ignores its file."""
     if not folder.is_dir():
         raise UserError(f"--image-digests {folder}: no such folder")
     digests, problems = {}, []
@@ -263,7 +264,7 @@ def read_image_digests(folder: Path, names: Sequence[str]) -> dict[str, str]:
             continue
         name = path.name.removesuffix(DIGEST_SUFFIX)
         if not is_valid_name(name) or name not in names:
-            problems.append(f"{display_path(path)}: '{name}' is not a chart being deployed")
+            problems.append(f"{display_path(path)}: '{name}' is not a chart of this repository")
             continue
         if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_DIGEST_FILE:
             problems.append(f"{display_path(path)}: not a small regular file")

@@ -193,7 +193,7 @@ def test_image_digest_files_are_checked(tmp_path: Path) -> None:
     with pytest.raises(UserError) as caught:
         read_image_digests(tmp_path, ["orders", "billing"])
     assert "billing.digest:1:1: not an image digest" in str(caught.value)
-    assert "'typo' is not a chart being deployed" in str(caught.value)
+    assert "'typo' is not a chart of this repository" in str(caught.value)
     with pytest.raises(UserError, match="no such folder"):
         read_image_digests(tmp_path / "missing", ["orders"])
 
