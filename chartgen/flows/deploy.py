@@ -33,7 +33,7 @@ from chartgen.tools.helm import Helm
 from chartgen.tools.opa import Opa
 from chartgen.vault.client import VaultApi, vault_address
 from chartgen.vault.presence import check_presence
-from chartgen.verify.chart_env import chart_environments
+from chartgen.verify.chart_env import DATA_FILE, chart_environments
 from chartgen.verify.lifecycle import ChartUnderTest
 from chartgen.verify.lint import find_charts
 from chartgen.verify.policy import check_policies
@@ -44,6 +44,7 @@ from chartgen.workflow.names import is_valid_name
 IMAGE_DIGEST = re.compile(r"sha256:[a-f0-9]{64}")
 DIGEST_SUFFIX = ".digest"
 MAX_DIGEST_FILE = 1024
+NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 OCI_URL = re.compile(r"oci://[A-Za-z0-9.\-\[\]:]+(/[A-Za-z0-9._\-/]+)?")
 
 
@@ -203,6 +204,9 @@ def select_charts(charts: Path, env: str, only: Sequence[str]) -> list[Path]:
     if not re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?", env):
         raise UserError(f"--env '{env}' is not an environment name")
     found = {c.name: c for c in find_charts(charts) if chart_mode((c / "Chart.yaml").read_bytes())}
+    odd = sorted(n for n in found if not is_valid_name(n))  # each becomes a release name, an argument
+    if odd:
+        raise UserError(f"chart folders that are not chart names (DNS-1035 labels): {', '.join(odd)}")
     unknown = sorted(set(only) - set(found))
     if unknown:
         known = ", ".join(sorted(found)) or "none"
@@ -223,7 +227,10 @@ def _version_and_digest(folder: Path) -> tuple[str, str]:
 
 
 def _namespace(folder: Path, env: str) -> str:
-    return next(e.namespace for e in chart_environments(working_files(folder)) if e.name == env)
+    namespace = next(e.namespace for e in chart_environments(working_files(folder)) if e.name == env)
+    if not NAMESPACE.fullmatch(namespace):
+        raise UserError(f"{display_path(folder / DATA_FILE)}: '{namespace}' is not a namespace name ({env})")
+    return namespace
 
 
 def make_target(folder: Path, env: str, image_digest: str, keep_image: bool = True) -> Target:

@@ -4,6 +4,7 @@ digests, rollbacks, and the inputs deploy refuses. The real helm and cluster run
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,14 @@ import pytest
 from chartgen.deploy.releases import Revision, history, recover
 from chartgen.deploy.upgrade import Target, deploy, rollback_flag
 from chartgen.errors import UserError
-from chartgen.flows.deploy import Running, check_registry, read_image_digests, select_charts, source_release
+from chartgen.flows.deploy import (
+    Running,
+    check_registry,
+    make_target,
+    read_image_digests,
+    select_charts,
+    source_release,
+)
 from testing.fakes import FakeReleases, FakeRevision
 
 DIGEST = "sha256:" + "a" * 64
@@ -217,3 +225,17 @@ def test_charts_are_chosen_by_environment_and_name() -> None:
         select_charts(charts, "qa", [])
     with pytest.raises(UserError, match="not an environment name"):
         select_charts(charts, "../prod", [])
+
+
+def test_a_chart_folder_or_namespace_that_is_no_name_is_refused(tmp_path: Path) -> None:
+    from tests.conftest import REPO
+
+    charts = tmp_path / "charts"
+    shutil.copytree(REPO / "tests" / "golden" / "vso" / "order-approval", charts / "--order")
+    with pytest.raises(UserError, match=r"not chart names .*: --order"):
+        select_charts(charts, "staging", [])
+    (charts / "--order").rename(charts / "order-approval")
+    data = charts / "order-approval" / "files" / "chartgen-data.yaml"
+    data.write_text(data.read_text().replace("namespace: workflows-staging", "namespace: --all"))
+    with pytest.raises(UserError, match="'--all' is not a namespace name"):
+        make_target(charts / "order-approval", "staging", "")
