@@ -93,8 +93,8 @@ def show_result(printer: Printer, r: DeployResult) -> None:
 
 
 def report_outcome(printer: Printer, report: DeployReport) -> Outcome:
-    """The checks, a summary table (chart, namespace, version from -> to, revision, result,
-    time), one verdict; exit 1 when a chart failed."""
+    """A summary table (chart, namespace, version from -> to, revision, result, time) and one
+    verdict (the checks were printed as they ran); exit 1 when a chart failed."""
     rows = [("CHART", "NAMESPACE", "VERSION", "REVISION", "RESULT", "TIME")]
     rows += [
         (r.name, r.namespace, _change(r.version_from, r.version_to), _change(r.revision_from, r.revision),
