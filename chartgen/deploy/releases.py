@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from chartgen.errors import ToolError
+from chartgen.tools.helm import helm_reason
 from chartgen.tools.runner import Completed
 
 PENDING = frozenset({"pending-install", "pending-upgrade", "pending-rollback"})
@@ -53,20 +54,13 @@ class Deployed:
     values: dict[str, Any]  # the values supplied at install/upgrade (helm get values)
 
 
-def helm_failure(result: Completed) -> str:
-    """helm's own reason, one line (its last `Error:` line, else its last line)."""
-    lines = [line.strip() for line in (result.stderr or result.stdout).splitlines() if line.strip()]
-    errors = [line for line in lines if line.startswith("Error:")]
-    return (errors or lines or [f"exit code {result.returncode}"])[-1].removeprefix("Error:").strip()
-
-
 def _json(helm: ReleaseCommands, args: list[str], what: str) -> Any | None:
     """A helm read as JSON; None when the release does not exist."""
     result = helm.release([*args, "-o", "json"], 60)
     if not result.ok:
-        if "not found" in helm_failure(result):
+        if "not found" in helm_reason(result):
             return None
-        raise ToolError(f"helm {what} failed: {helm_failure(result)}")
+        raise ToolError(f"helm {what} failed: {helm_reason(result)}")
     try:
         return json.loads(result.stdout)
     except ValueError:
@@ -127,7 +121,7 @@ def recover(
         done = helm.release(["uninstall", name, *wait], timeout + 60)
         action, outcome = "uninstalling", "none was ever deployed: uninstalled"
     if not done.ok:
-        raise ToolError(f"{was} and {action} failed: {helm_failure(done)}")
+        raise ToolError(f"{was} and {action} failed: {helm_reason(done)}")
     return f"{was}: {outcome}"
 
 

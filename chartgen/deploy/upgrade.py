@@ -18,11 +18,11 @@ from chartgen.deploy.releases import (
     HISTORY_MAX,
     ReleaseCommands,
     deployed,
-    helm_failure,
     history,
     recover,
 )
 from chartgen.errors import ChartgenError, ToolError
+from chartgen.tools.helm import helm_reason
 from chartgen.tools.runner import Completed
 
 Result = Literal["installed", "upgraded", "unchanged", "rolled back", "failed"]
@@ -128,7 +128,7 @@ def _deploy(helm: ReleaseCommands, target: Target, rollback: str, result: Deploy
     if done.ok:
         result.result = "installed" if current is None else "upgraded"
         return
-    result.message = helm_failure(done)
+    result.message = helm_reason(done)
     left = history(helm, name, namespace)
     fixed = recover(helm, name, namespace, left, target.timeout)  # helm could not undo it
     if fixed:

@@ -25,11 +25,12 @@ import yaml
 from chartgen.config import Settings
 from chartgen.deploy.releases import ReleaseCommands, Workloads, deployed, history, rollout_problem
 from chartgen.deploy.upgrade import DeployResult, Target, deploy, rollback_flag
+from chartgen.emit.values_files import merge
 from chartgen.emit.writer import chart_mode
 from chartgen.errors import PolicyError, UserError
 from chartgen.flows.vault_plan import read_accesses
 from chartgen.formats.source import FastLoader, display_path
-from chartgen.tools.helm import Helm
+from chartgen.tools.helm import Helm, helm_reason
 from chartgen.tools.opa import Opa
 from chartgen.vault.client import VaultApi, vault_address
 from chartgen.vault.presence import check_presence
@@ -125,8 +126,9 @@ def run_promote(
     running: list[Running] = []
     problems: list[str] = []
     for folder in local:
-        namespace = _namespace(folder, source_env)
-        if env not in {e.name for e in chart_environments(working_files(folder))}:
+        environments = _environments(folder)
+        namespace = _namespace(folder, source_env, environments)
+        if env not in environments:
             problems.append(f"{folder.name}: the chart has no environment '{env}'")
             continue
         found = source_release(source_helm, source_kubectl, folder.name, namespace)
@@ -211,11 +213,7 @@ def select_charts(charts: Path, env: str, only: Sequence[str]) -> list[Path]:
     if unknown:
         known = ", ".join(sorted(found)) or "none"
         raise UserError(f"--chart {', '.join(unknown)}: no generated chart of that name (charts: {known})")
-    chosen = [
-        found[name]
-        for name in sorted(set(only) or found)
-        if env in {e.name for e in chart_environments(working_files(found[name]))}
-    ]
+    chosen = [found[name] for name in sorted(set(only) or found) if env in _environments(found[name])]
     if not chosen:
         raise UserError(f"no chart in {display_path(charts)} has the environment '{env}'")
     return chosen
@@ -226,8 +224,13 @@ def _version_and_digest(folder: Path) -> tuple[str, str]:
     return fields.version, fields.digest
 
 
-def _namespace(folder: Path, env: str) -> str:
-    namespace = next(e.namespace for e in chart_environments(working_files(folder)) if e.name == env)
+def _environments(folder: Path) -> dict[str, str]:
+    """The chart's environments and their namespaces."""
+    return {e.name: e.namespace for e in chart_environments(working_files(folder))}
+
+
+def _namespace(folder: Path, env: str, environments: dict[str, str]) -> str:
+    namespace = environments[env]
     if not NAMESPACE.fullmatch(namespace):
         raise UserError(f"{display_path(folder / DATA_FILE)}: '{namespace}' is not a namespace name ({env})")
     return namespace
@@ -241,22 +244,12 @@ def make_target(folder: Path, env: str, image_digest: str, keep_image: bool = Tr
     values: dict[str, Any] = {}
     for path in values_files:
         loaded = yaml.load(path.read_bytes(), Loader=FastLoader)
-        values = _merge(values, loaded if isinstance(loaded, dict) else {})
+        values = merge(values, loaded if isinstance(loaded, dict) else {})
+    namespace = _namespace(folder, env, _environments(folder))
     return Target(
-        folder.name, env, _namespace(folder, env), folder, values_files, values, version, digest,
+        folder.name, env, namespace, folder, values_files, values, version, digest,
         chart.wait_seconds, image_digest, keep_image,
     )  # fmt: skip
-
-
-def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    """Helm's merge of values files: maps merge key by key, anything else is replaced."""
-    merged = dict(base)
-    for key, value in over.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
 
 
 def read_image_digests(folder: Path, names: Sequence[str]) -> dict[str, str]:
@@ -294,7 +287,7 @@ def pull_charts(helm: Helm, registry: str, wanted: Sequence[tuple[str, str, str]
         ref = f"{registry}/{name}"
         done = helm.pull(ref, version, into, untar=True)
         if not done.ok:
-            problems.append(f"{name} {version}: cannot pull {ref}: {_last_error(done.stderr)}")
+            problems.append(f"{name} {version}: cannot pull {ref}: {helm_reason(done)}")
             continue
         folder = into / name
         _, released = _version_and_digest(folder)
@@ -308,11 +301,6 @@ def pull_charts(helm: Helm, registry: str, wanted: Sequence[tuple[str, str, str]
     if problems:
         raise UserError("; ".join(problems))
     return folders
-
-
-def _last_error(text: str) -> str:
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[-1].removeprefix("Error:").strip() if lines else "no reason given"
 
 
 # --- the checks before any upgrade ---------------------------------------------------------

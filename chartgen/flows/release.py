@@ -39,7 +39,7 @@ import yaml
 from chartgen.emit.writer import OWNERSHIP_MARK
 from chartgen.errors import ChartgenError, ToolError, UserError, os_error_text
 from chartgen.formats.source import display_path
-from chartgen.tools.helm import Helm
+from chartgen.tools.helm import Helm, helm_reason
 from chartgen.tools.runner import Completed
 from chartgen.verify.lint import find_charts
 from chartgen.version.chartfile import parse_chart_yaml, version_fields
@@ -91,11 +91,8 @@ def redact(text: str) -> str:
 
 
 def helm_error(result: Completed) -> str:
-    """helm's own one-line reason (its last `Error:` line), without credentials."""
-    lines = [line.strip() for line in (result.stderr or result.stdout).splitlines() if line.strip()]
-    errors = [line for line in lines if line.startswith("Error:")]
-    text = (errors or lines or [f"exit code {result.returncode}"])[-1]
-    return redact(text.removeprefix("Error:").strip())
+    """helm's own one-line reason, without credentials."""
+    return redact(helm_reason(result))
 
 
 def _load_mapping(data: str | bytes, what: str, limit: int) -> dict[str, Any]:

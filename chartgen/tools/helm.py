@@ -21,6 +21,13 @@ def is_loopback(url: str) -> bool:
     return (urlsplit(url).hostname or "") in LOOPBACK_HOSTS
 
 
+def helm_reason(result: Completed) -> str:
+    """helm's own one-line reason for a failure: its last `Error:` line, else its last line."""
+    lines = [line.strip() for line in (result.stderr or result.stdout).splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("Error:")]
+    return (errors or lines or [f"exit code {result.returncode}"])[-1].removeprefix("Error:").strip()
+
+
 def _plain_http(url: str) -> list[str]:
     return ["--plain-http"] if url.startswith("oci://") and is_loopback(url) else []
 
