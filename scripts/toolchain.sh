@@ -116,14 +116,20 @@ install_ct() {
   echo "ct $CT_VERSION: built in $((SECONDS - start))s"
 }
 
+# A tool one `go install` builds: go_install NAME VERSION PACKAGE (no cgo).
+go_install() {
+  local name=$1 version=$2 package=$3
+  if stamp_ok "$name" "$version"; then echo "$name $version: cached"; return; fi
+  need_go "$name"
+  local start=$SECONDS
+  GOBIN=$BIN CGO_ENABLED=0 go install "$package@$version"
+  stamp "$name" "$version"
+  echo "$name $version: built in $((SECONDS - start))s"
+}
+
 # The CNCF distribution registry: `chartgen release` tests push charts to it on loopback.
 install_registry() {
-  if stamp_ok registry "$REGISTRY_VERSION"; then echo "registry $REGISTRY_VERSION: cached"; return; fi
-  need_go registry
-  local start=$SECONDS
-  GOBIN=$BIN CGO_ENABLED=0 go install "github.com/distribution/distribution/v3/cmd/registry@$REGISTRY_VERSION"
-  stamp registry "$REGISTRY_VERSION"
-  echo "registry $REGISTRY_VERSION: built in $((SECONDS - start))s"
+  go_install registry "$REGISTRY_VERSION" github.com/distribution/distribution/v3/cmd/registry
 }
 
 # OPA and conftest (policies/): one scratch module builds both, so OPA's packages compile
@@ -146,15 +152,10 @@ install_policy_tools() {
   echo "opa $OPA_VERSION, conftest $CONFTEST_VERSION: built in $((SECONDS - start))s"
 }
 
-# actionlint (pipelines/github). It runs shellcheck on `run:` scripts only when shellcheck is
-# on PATH; this script does not install shellcheck.
+# actionlint (pipelines/github). It runs shellcheck on `run:` scripts when shellcheck is on
+# PATH (scripts/setup.sh installs the Debian package).
 install_actionlint() {
-  if stamp_ok actionlint "$ACTIONLINT_VERSION"; then echo "actionlint $ACTIONLINT_VERSION: cached"; return; fi
-  need_go actionlint
-  local start=$SECONDS
-  GOBIN=$BIN CGO_ENABLED=0 go install "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
-  stamp actionlint "$ACTIONLINT_VERSION"
-  echo "actionlint $ACTIONLINT_VERSION: built in $((SECONDS - start))s"
+  go_install actionlint "$ACTIONLINT_VERSION" github.com/rhysd/actionlint/cmd/actionlint
 }
 
 tools=("$@")
