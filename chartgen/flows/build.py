@@ -19,7 +19,7 @@ from chartgen.formats.source import ParseError, SourceFile
 from chartgen.runtime.context import PINNED, Extension, Versions, build_context, extensions
 from chartgen.runtime.maven import package
 from chartgen.verify.lint import find_charts
-from chartgen.version.git import find_base, working_files
+from chartgen.version.git import changed_since, working_files
 
 DEFAULT_UID = 10001
 IMAGE_FILE = "image.txt"  # the context's image reference, for the pipeline's image stage
@@ -54,9 +54,7 @@ def run_build(
         raise UserError(f"--chart {', '.join(unknown)}: no production chart of that name (charts: {known})")
     names = sorted(only or found)
     if base:
-        found_base = find_base(charts, base)
-        with found_base.repo:
-            changed = found_base.changed_charts()
+        changed = changed_since(charts, base)
         names = [n for n in names if n in changed]
     results = []
     for name in names:

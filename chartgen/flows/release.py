@@ -44,7 +44,7 @@ from chartgen.tools.runner import Completed
 from chartgen.verify.lint import find_charts
 from chartgen.version.chartfile import parse_chart_yaml, version_fields
 from chartgen.version.digest import CHART_FILE, DIGEST_KEY, chart_digest
-from chartgen.version.git import find_base, open_repo, tree_files, working_files
+from chartgen.version.git import changed_since, open_repo, tree_files, working_files
 from chartgen.version.semver import NotSemVer, Version
 from chartgen.workflow.names import is_valid_name
 
@@ -484,7 +484,7 @@ def run_release(
         owned = owned_charts(charts)
         names = list(only) or sorted(owned)
         if base:
-            changed = _changed_since(charts, base)
+            changed = changed_since(charts, base)
             names = [n for n in names if n in changed]
         top = Path(str(repo.working_tree_dir)).resolve()
         has_origin = any(r.name == "origin" for r in repo.remotes)
@@ -501,12 +501,6 @@ def run_release(
             if on_chart:
                 on_chart(outcome)
         return results
-
-
-def _changed_since(charts: Path, base: str) -> set[str]:
-    found = find_base(charts, base)
-    with found.repo:
-        return found.changed_charts()
 
 
 def _guarded(ctx: Context, folder: Path, out: ChartRelease) -> None:

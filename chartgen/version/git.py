@@ -121,6 +121,13 @@ def find_base(charts: Path, ref: str) -> Base:
     return Base(repo, bases[0], "" if rel == "." else rel, charts)
 
 
+def changed_since(charts: Path, ref: str) -> set[str]:
+    """Names of the charts that changed since the merge-base of HEAD and `ref`."""
+    found = find_base(charts, ref)
+    with found.repo:  # closing it ends the `git cat-file` processes gitpython keeps
+        return found.changed_charts()
+
+
 def working_files(chart: Path) -> dict[str, bytes]:
     """Every regular file of a chart folder in the working tree, by path inside the chart."""
     files: dict[str, bytes] = {}
