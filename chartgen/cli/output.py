@@ -89,9 +89,11 @@ class Printer:
 
     @staticmethod
     def _write(stream: TextIO, text: str, multiline: bool = False) -> None:
-        """The one place text output is written: control characters escaped, one line each."""
+        """The one place text output is written: control characters escaped, one line each.
+        Flushed, so a reader of a pipe (a CI log, a test waiting for `run`'s address) sees each
+        line when it is written, not when a long-running command ends."""
         lines = text.split("\n") if multiline else [text]
-        print("\n".join(escape_text(line) for line in lines), file=stream)
+        print("\n".join(escape_text(line) for line in lines), file=stream, flush=True)
 
     @contextmanager
     def progress(self, title: str, log: bool = False) -> Iterator[Any]:
