@@ -109,9 +109,9 @@ def test_a_timer_fires_after_the_runtime_is_killed_mid_sleep_and_restarted(nap: 
             status, started, _ = call(f"{first.url}/nap", {})
             assert status == 201, first.logs(30)
             instance = started["id"]
-            time.sleep(3)
+            # The runtime hands the timer to the Jobs Service after answering 201.
+            assert wait_until(lambda: _count(db, "jobs_service.job_details") == 1, 8), first.logs(30)
             assert call(f"{first.url}/nap/{instance}")[0] == 200  # asleep
-            assert _count(db, "jobs_service.job_details") == 1  # the timer is with the Jobs Service
         finally:
             assert first.stop(kill=True) == -signal.SIGKILL
         killed_at = time.monotonic()
