@@ -30,8 +30,10 @@ from chartgen.emit.writer import chart_mode
 from chartgen.errors import PolicyError, UserError
 from chartgen.flows.vault_plan import read_accesses
 from chartgen.formats.source import FastLoader, display_path
+from chartgen.profile.loader import ENV_NAME
 from chartgen.tools.helm import Helm, helm_reason
 from chartgen.tools.opa import Opa
+from chartgen.values.types import is_dns_label
 from chartgen.vault.client import VaultApi, vault_address
 from chartgen.vault.presence import check_presence
 from chartgen.verify.chart_env import DATA_FILE, chart_environments
@@ -45,7 +47,7 @@ from chartgen.workflow.names import is_valid_name
 IMAGE_DIGEST = re.compile(r"sha256:[a-f0-9]{64}")
 DIGEST_SUFFIX = ".digest"
 MAX_DIGEST_FILE = 1024
-NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+MAX_ENV = 32  # --env is an argument: bounded before it names files
 OCI_URL = re.compile(r"oci://[A-Za-z0-9.\-\[\]:]+(/[A-Za-z0-9._\-/]+)?")
 
 
@@ -203,7 +205,7 @@ def _checked_deploy(
 
 def select_charts(charts: Path, env: str, only: Sequence[str]) -> list[Path]:
     """The generated charts that have `env`, limited to `only`; a UserError names what is not."""
-    if not re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?", env):
+    if len(env) > MAX_ENV or not ENV_NAME.fullmatch(env):
         raise UserError(f"--env '{env}' is not an environment name")
     found = {c.name: c for c in find_charts(charts) if chart_mode((c / "Chart.yaml").read_bytes())}
     odd = sorted(n for n in found if not is_valid_name(n))  # each becomes a release name, an argument
@@ -231,7 +233,7 @@ def _environments(folder: Path) -> dict[str, str]:
 
 def _namespace(folder: Path, env: str, environments: dict[str, str]) -> str:
     namespace = environments[env]
-    if not NAMESPACE.fullmatch(namespace):
+    if not is_dns_label(namespace):
         raise UserError(f"{display_path(folder / DATA_FILE)}: '{namespace}' is not a namespace name ({env})")
     return namespace
 

@@ -7,16 +7,23 @@ values.yaml comments, the chart README).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from chartgen.schema.spec import Rule, value
 
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+DNS_LABEL_MAX = 63
 DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 
 DnsLabel = Annotated[
-    str, Rule(pattern=DNS_LABEL, max_length=63, expected="a DNS-1123 label (lowercase letters, digits, '-')")
+    str,
+    Rule(
+        pattern=DNS_LABEL,
+        max_length=DNS_LABEL_MAX,
+        expected="a DNS-1123 label (lowercase letters, digits, '-')",
+    ),
 ]
 DnsSubdomain = Annotated[
     str,
@@ -24,6 +31,13 @@ DnsSubdomain = Annotated[
         pattern=DNS_SUBDOMAIN, max_length=253, expected="a DNS-1123 subdomain (lowercase, digits, '-', '.')"
     ),
 ]
+
+
+def is_dns_label(text: str) -> bool:
+    """DnsLabel's rule, for a name read outside a profile (a generated chart's namespace)."""
+    return len(text) <= DNS_LABEL_MAX and re.fullmatch(DNS_LABEL, text) is not None
+
+
 Quantity = Annotated[
     str | int | float,
     Rule(
