@@ -24,10 +24,10 @@ def test_a_printed_line_reaches_a_pipe_while_the_command_still_runs() -> None:
         stdout=subprocess.PIPE,
         text=True,
     ) as child:
-        assert child.stdout is not None
-        readable, _, _ = select.select([child.stdout], [], [], 30)
-        if not readable:
+        try:
+            assert child.stdout is not None
+            readable, _, _ = select.select([child.stdout], [], [], 30)
+            assert readable, "the line stayed in the child's buffer"
+            assert child.stdout.readline() == "serving\n"
+        finally:
             child.kill()
-        assert readable, "the line stayed in the child's buffer"
-        assert child.stdout.readline() == "serving\n"
-        child.kill()
