@@ -144,6 +144,7 @@ class WorkflowBuilder:
                     self.wf.uri_definitions.update({str(k): str(v) for k, v in defs.items()})
 
     def _functions(self, flow: Mapping[str, Any]) -> Iterator[Function]:
+        assert self.wf is not None
         for i, fn in self._items(flow, "functions", "function"):
             at = ("functions", i)
             self.unknown_keys(fn, keys.FUNCTION, at, f"function '{fn.get('name', i)}'")
@@ -151,6 +152,7 @@ class WorkflowBuilder:
             if not isinstance(name, str):
                 self.error("function has no 'name'", at)
                 continue
+            self.wf.function_names.add(name)  # a malformed function is still declared (one error)
             if not isinstance(op, str):
                 self.error(f"function '{name}' has no 'operation'", at)
                 continue

@@ -102,6 +102,7 @@ class Workflow:
     states: list[State] = field(default_factory=list)
     declared_states: int = 0  # entries under `states`, well-formed or not
     functions: list[Function] = field(default_factory=list)
+    function_names: set[str] = field(default_factory=set)  # every function named, well-formed or not
     events: list[EventDef] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     secrets: list[str] | None = None  # declared `secrets`; None when not declared

@@ -139,7 +139,7 @@ def check_function_refs(wf: Workflow, ctx: Context) -> None:
     _check_refs(
         wf,
         ctx,
-        (f.name for f in wf.functions),
+        wf.function_names,
         lambda s: s.function_refs,
         lambda state, name: (
             f"state '{state}' calls function '{name}', which workflow '{wf.id}' does not define"

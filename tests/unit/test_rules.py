@@ -160,6 +160,13 @@ def test_function_ref_as_string_resolves(tmp_path: Path) -> None:
     ]
 
 
+def test_a_function_without_operation_is_one_error(tmp_path: Path) -> None:
+    """The Kogito 1.x form (no `operation`) is refused once: the states calling it are not
+    also told the function is undefined."""
+    wf = GREETING.replace("        type: custom\n        operation: sysout\n", "        type: custom\n")
+    assert problems(tmp_path, {"p/g.sw.yaml": wf}) == ["p/g.sw.yaml:7:5: function 'log' has no 'operation'"]
+
+
 REST = """
     id: rest
     specVersion: "0.8"
