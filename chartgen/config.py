@@ -95,7 +95,7 @@ class Settings:
 def load_settings(flags: Mapping[str, Any], cwd: Path | None = None) -> Settings:
     """Settings for one run. `flags` holds only the options the user actually gave."""
     cwd = (cwd or Path.cwd()).resolve()
-    file_path = Path(flags["config"]) if flags.get("config") else cwd / CONFIG_FILE
+    file_path = Path(flags["config"]) if flags.get("config") else find_config(cwd)
     if not file_path.is_absolute():
         file_path = cwd / file_path
     source, from_file = _read_file(file_path) if file_path.exists() or flags.get("config") else (None, {})
@@ -144,6 +144,19 @@ def load_settings(flags: Mapping[str, Any], cwd: Path | None = None) -> Settings
         runtime_versions=dict(from_file.get("runtime") or {}),
         vault_prefix=str((from_file.get("vault") or {}).get("prefix") or DEFAULT_VAULT_PREFIX),
     )
+
+
+def find_config(cwd: Path) -> Path:
+    """chartgen.yaml in `cwd` or the nearest folder above it, up to the repository's root (the
+    folder holding .git), so a command works from inside workflows/<project>/ too; else
+    `cwd`/chartgen.yaml (absent: defaults relative to `cwd`)."""
+    for folder in (cwd, *cwd.parents):
+        candidate = folder / CONFIG_FILE
+        if candidate.is_file():
+            return candidate
+        if (folder / ".git").exists():
+            break
+    return cwd / CONFIG_FILE
 
 
 def _inside_repository(base: Path, value: str, key: str, source: SourceFile | None) -> Path:

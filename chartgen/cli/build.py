@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from chartgen.cli.common import add_chart_choice, add_charts_folder, settings_from
-from chartgen.cli.output import Outcome, Printer
+from chartgen.cli.output import Outcome, Printer, counted
 from chartgen.errors import EXIT_OK, EXIT_USER
 from chartgen.flows.build import ChartBuild, run_build
 from chartgen.formats.source import display_path
@@ -57,7 +57,7 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
             settings.out, out, args.only, not args.no_package, args.offline, show, versions, args.base
         )
     failed = [r.name for r in results if r.problems]
-    printer.result(f"{len(results)} runtimes in {display_path(out)}: {len(failed)} failed")
+    printer.result(f"{counted(len(results), 'runtime')} in {display_path(out)}: {len(failed)} failed")
     charts = [
         {
             "name": r.name,

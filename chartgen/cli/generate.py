@@ -7,7 +7,7 @@ from dataclasses import asdict
 from typing import Any
 
 from chartgen.cli.common import add_chart_choice, add_workflow_options, settings_from
-from chartgen.cli.output import Outcome, Printer
+from chartgen.cli.output import Outcome, Printer, counted
 from chartgen.errors import EXIT_OK, EXIT_USER
 from chartgen.flows.generate import run_generate
 from chartgen.formats.source import display_path
@@ -44,11 +44,13 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
         for line in result.drift:
             printer.line(f"✖ {line}")
         if result.drift:
+            verb = "differs" if len(result.drift) == 1 else "differ"
             printer.result(
-                f"{len(result.drift)} files differ from what generate writes: run chartgen generate"
+                f"{counted(len(result.drift), 'file')} {verb} from what generate writes: regenerate"
             )
         else:
-            printer.result(f"{len(result.charts)} charts in {out} are what generate writes")
+            verb = "is" if len(result.charts) == 1 else "are"
+            printer.result(f"{counted(len(result.charts), 'chart')} in {out} {verb} what generate writes")
         code = EXIT_USER if result.drift else EXIT_OK
         return Outcome({"out": str(settings.out), "drift": result.drift}, result.diagnostics, code)
     for chart in result.charts:
@@ -60,12 +62,14 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
         mark, state = ("✔", "written") if chart.written else ("=", "unchanged")
         printer.line(
             f"{mark} {out}/{chart.name} {chart.version} ({state}; {chart.kind}; "
-            f"{len(chart.workflows)} workflows; {', '.join(files)})"
+            f"{counted(len(chart.workflows), 'workflow')}; {', '.join(files)})"
         )
     for name in result.removed:
         printer.line(f"- {out}/{name} (stale, removed)")
     written = sum(c.written for c in result.charts)
-    summary = f"{len(result.charts)} charts in {out}: {written} written, {len(result.removed)} removed"
+    summary = (
+        f"{counted(len(result.charts), 'chart')} in {out}: {written} written, {len(result.removed)} removed"
+    )
     if result.unchanged:
         summary += " (inputs and charts as the last generate left them)"
     printer.result(summary)

@@ -8,7 +8,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from chartgen.cli.output import Outcome, Printer
+from chartgen.cli.output import Outcome, Printer, counted
 from chartgen.flows.init import CI_TARGETS, InitResult, init_repository
 from chartgen.formats.source import display_path
 
@@ -54,7 +54,9 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
     where = display_path(result.root)
     for rel in result.files:
         printer.line(f"✔ {rel}")
-    printer.result(f"{len(result.files)} files written in {where} (repository name '{result.name}')")
+    printer.result(
+        f"{counted(len(result.files), 'file')} written in {where} (repository name '{result.name}')"
+    )
     for step in next_steps(result, where):
         printer.line(step)
     return Outcome(

@@ -52,9 +52,11 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
         crds.add_folder(crd_folder)
 
     def show(r: LintResult) -> None:
+        """A passing pair is progress (hidden by -q); a failing one is the answer."""
         mark = "✔" if r.ok else "✖"
         note = f"; not checked, no schema: {', '.join(sorted(set(r.unchecked)))}" if r.unchecked else ""
-        printer.result(f"{mark} {r.chart} {r.values} ({r.objects} objects{note})")
+        say = printer.line if r.ok else printer.result
+        say(f"{mark} {r.chart} {r.values} ({r.objects} objects{note})")
         for problem in r.problems:
             printer.result(f"    {problem}")
 
@@ -78,7 +80,9 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
     code = 0 if report.ok else 1
     document: dict[str, Any] = {"kubeVersion": report.kube_version, "results": results}
     if not args.no_policy:  # one command, one verdict: schemas first (1), then the rules (2)
-        checked = check_policies(folder, helm, Opa(find_tool("opa")), settings.kube_version, jobs=args.jobs)
+        checked = check_policies(
+            folder, helm, Opa(find_tool("opa")), settings.kube_version, jobs=args.jobs, skip_unknown=True
+        )
         policy = policy_report(checked, "text", printer, folder, [])
         document["policy"] = policy.result["results"]
         code = code or policy.exit_code

@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import importlib
 import os
+import re
 import shlex
 import sys
 import tempfile
@@ -21,7 +22,7 @@ from types import ModuleType
 from typing import Any, NoReturn
 
 from chartgen import __version__
-from chartgen.cli.output import Outcome, Printer, envelope
+from chartgen.cli.output import Outcome, Printer, counted, envelope
 from chartgen.errors import (
     EXIT_BUG,
     EXIT_INTERRUPTED,
@@ -54,6 +55,7 @@ COMMANDS = (
     "promote",
     "init",
 )
+WRITING_COMMANDS = ("generate", "init")  # whose refusal leaves the files as they were
 HELP = {
     "validate": "check workflow projects (located errors, nothing written)",
     "generate": "write the dev chart(s) and one production chart per workflow project",
@@ -133,19 +135,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args_list: list[str]) -> int:
     command = _command_of(args_list)
     printer = Printer(_output_format(args_list), "-q" in args_list or "--quiet" in args_list)
+    parser: argparse.ArgumentParser | None = None
     try:
-        args = build_parser(command).parse_args(args_list)
+        parser = build_parser(command)
+        args = parser.parse_args(args_list)
         printer = Printer(args.output, args.quiet)
         if args.directory:
             _change_directory(args.directory)
         outcome: Outcome = command_module(args.command).run(args, printer)
     except UsageError as exc:
-        return _fail(printer, command, EXIT_USER, str(exc), usage=True)
+        return _fail(printer, command, EXIT_USER, str(exc) + _suggestion(str(exc), parser), usage=True)
     except ChartgenError as exc:
         if exc.diagnostics:
             printer.diagnostics(exc.diagnostics)
             errors = sum(1 for d in exc.diagnostics if d.severity == "error")
-            message = f"{errors} error{'s' if errors != 1 else ''}; nothing was written"
+            written = "; nothing was written" if command in WRITING_COMMANDS else ""
+            message = f"{counted(errors, 'error')}{written}"
         else:
             message = str(exc)
         return _fail(printer, command, exc.exit_code, message, exc.diagnostics)
@@ -160,6 +165,35 @@ def _run(args_list: list[str]) -> int:
     printer.diagnostics(outcome.diagnostics)
     printer.document(envelope(command, outcome.exit_code, outcome.result, outcome.diagnostics))
     return outcome.exit_code
+
+
+def _suggestion(message: str, parser: argparse.ArgumentParser | None) -> str:
+    """` (did you mean 'x'?)` for a mistyped command, choice or option (argparse of Python 3.11
+    names neither)."""
+    from chartgen.schema.check import did_you_mean
+
+    choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+    if choice:
+        return did_you_mean(choice.group(1), re.findall(r"'([^']*)'", choice.group(2)))
+    unknown = re.search(r"unrecognized arguments: (.*)", message)
+    if unknown and parser is not None:
+        options = _option_strings(parser)
+        for word in unknown.group(1).split():
+            hint = did_you_mean(word.split("=", 1)[0], options) if word.startswith("--") else ""
+            if hint:
+                return hint
+    return ""
+
+
+def _option_strings(parser: argparse.ArgumentParser) -> set[str]:
+    """Every long option of `parser` and of the command parsers under it."""
+    found: set[str] = set()
+    for action in parser._actions:
+        found.update(o for o in action.option_strings if o.startswith("--"))
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                found |= _option_strings(sub)
+    return found
 
 
 def _change_directory(directory: str) -> None:

@@ -110,5 +110,10 @@ class Printer:
             yield lambda message: status.update(escape(escape_text(f"{title}: {message}")))
 
 
+def counted(n: int, word: str, many: str = "") -> str:
+    """`1 chart`, `2 charts`, `0 policies` (`many`: the plural when it is not word + s)."""
+    return f"{n} {word if n == 1 else many or word + 's'}"
+
+
 def diagnostics_json(items: list[Diagnostic]) -> list[dict[str, object]]:
     return [d.as_dict() for d in items]

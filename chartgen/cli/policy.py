@@ -46,6 +46,11 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     check.add_argument("--format", choices=("text", "json", "sarif"), default="text", help="output format")
     check.add_argument("--kube-version", metavar="X.Y", help="target Kubernetes version (default 1.34)")
     check.add_argument("--jobs", type=int, metavar="N", help="parallel helm runs (default: CPU count)")
+    check.add_argument(
+        "--mode",
+        choices=MODES,
+        help="rules for charts chartgen did not generate (no chartgen/mode annotation; refused without it)",
+    )
 
 
 def run(args: argparse.Namespace, printer: Printer) -> Outcome:
@@ -56,7 +61,7 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
     data = [_existing(p, "--data") for p in args.data]
     results = check_policies(
         settings.out, Helm(find_helm()), Opa(find_tool("opa")), settings.kube_version,
-        args.env, extra, data, args.jobs,
+        args.env, extra, data, args.jobs, args.mode,
     )  # fmt: skip
     return report(results, args.format, printer, settings.out, extra)
 
@@ -76,6 +81,10 @@ def report(
             where = f"{r.chart} {r.values}"
             if r.error:
                 printer.result(f"{where}: does not render: {r.error}")
+            if r.skipped:
+                printer.result(
+                    f"{where}: not checked: no chartgen/mode annotation (policy check --mode chooses)"
+                )
             for f in r.violations:
                 printer.result(f"{where} {f.object} {f.rule}: {f.message}")
             for f in r.allowed:
@@ -83,8 +92,9 @@ def report(
         count = sum(len(r.violations) for r in results)
         allowed = sum(len(r.allowed) for r in results)
         passed = sum(1 for r in results if r.ok)
+        checked = sum(1 for r in results if not r.skipped)
         printer.result(
-            f"{passed} of {len(results)} chart/values pairs pass {len(known)} rules: "
+            f"{passed} of {checked} chart/values pairs pass {len(known)} rules: "
             f"{count} violations, {allowed} exceptions"
         )
     failed_render = any(r.error for r in results)
@@ -101,6 +111,7 @@ def _document(r: PolicyResult) -> dict[str, Any]:
         "violations": [dataclasses.asdict(f) for f in r.violations],
         "allowed": [dataclasses.asdict(f) for f in r.allowed],
         "error": r.error or None,
+        "checked": not r.skipped,
     }
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from chartgen.cli.common import add_chart_choice, add_charts_folder, settings_from
-from chartgen.cli.output import Outcome, Printer
+from chartgen.cli.output import Outcome, Printer, counted
 from chartgen.errors import EXIT_OK, EXIT_USER, UserError
 from chartgen.flows.release import ChartRelease, Signing, parse_target, run_release
 from chartgen.tools.helm import Helm
@@ -77,7 +77,7 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
     results = run_release(settings.out, target, helm, only, args.base, signing, show)
     counts = {state: sum(1 for r in results if r.state == state) for state in MARKS}
     printer.result(
-        f"{len(results)} charts for {target}: {counts['released']} released, "
+        f"{counted(len(results), 'chart')} for {target}: {counts['released']} released, "
         f"{counts['skipped']} already released, {counts['failed']} failed"
     )
     charts_json = [

@@ -21,6 +21,7 @@ from chartgen.formats.source import display_path
 from chartgen.runtime.devmode import start_devmode
 from chartgen.runtime.local import LOG_LINES, RunningRuntime, RuntimeFailed, read_secrets_file, start_runtime
 from chartgen.runtime.postgres import parse_database_url
+from chartgen.schema.check import did_you_mean
 from chartgen.tools.helm import Helm
 from chartgen.tools.locate import find_helm
 from chartgen.verify.chart_env import ChartEnvironment, chart_environments, render, write_chart
@@ -85,7 +86,9 @@ def environment_of(files: dict[str, bytes], chart: str, env: str | None) -> Char
         raise UserError(f"{chart}: --env is required (environments: {', '.join(names)})")
     chosen = next((e for e in environments if e.name == env), None)
     if chosen is None:
-        raise UserError(f"{chart}: no environment {env} (environments: {', '.join(names)})")
+        raise UserError(
+            f"{chart}: no environment {env}{did_you_mean(env, names)} (environments: {', '.join(names)})"
+        )
     return chosen
 
 

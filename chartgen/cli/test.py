@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from chartgen.cli.common import add_charts_folder, add_cluster_options, settings_from
-from chartgen.cli.output import Outcome, Printer
+from chartgen.cli.output import Outcome, Printer, counted
 from chartgen.errors import UserError
 from chartgen.formats.source import display_path
 from chartgen.tools.clusters import check_reachable, choose_cluster
@@ -72,7 +72,7 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
     with printer.progress("testing", log=True) as step:
         results = run_lifecycles(tested, helm, kubectl, previous_version, show, step)
     failed = [r for r in results if not r.ok]
-    printer.result(f"{len(results) - len(failed)} of {len(results)} charts passed on the cluster")
+    printer.result(f"{len(results) - len(failed)} of {counted(len(results), 'chart')} passed on the cluster")
     report = [
         {
             "chart": r.chart,

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from chartgen.cli.common import add_workflow_options, settings_from
-from chartgen.cli.output import Outcome, Printer
+from chartgen.cli.output import Outcome, Printer, counted
 from chartgen.flows.validate import run_validate
 
 
@@ -26,7 +26,8 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
         result = run_validate(settings.workflows, settings.exclude, step)
     projects = result.workflows.projects
     count = sum(len(p.workflows) for p in projects)
-    printer.result(f"✔ {count} workflows in {len(projects)} projects are valid")
+    verb = "is" if count == 1 else "are"
+    printer.result(f"✔ {counted(count, 'workflow')} in {counted(len(projects), 'project')} {verb} valid")
     return Outcome(
         {
             "projects": [

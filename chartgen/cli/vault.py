@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from chartgen.cli.common import add_chart_choice, add_charts_folder, settings_from
-from chartgen.cli.output import Outcome, Printer
+from chartgen.cli.output import Outcome, Printer, counted
 from chartgen.errors import EXIT_OK, EXIT_USER, Diagnostic, UserError
 from chartgen.flows.vault_plan import read_accesses, write_plan
 from chartgen.vault.access import VaultAccess, describe
@@ -50,14 +50,17 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace, printer: Printer) -> Outcome:
     settings = settings_from(args)
-    accesses = read_accesses(settings.out, args.env, args.only, settings.vault_prefix)
-    if args.action == "plan":
-        return _plan(args, printer, accesses)
     if args.action == "check" and not args.env:
         raise UserError("vault check needs --env: the environment about to be deployed")
+    accesses = read_accesses(settings.out, args.env, args.only, settings.vault_prefix)
     if not accesses:
-        printer.result("no chart reads a secret from Vault in this selection: nothing to do")
-        return Outcome({"changes": [], "charts": []})
+        where = f" in environment {', '.join(args.env)}" if args.env else " in this selection"
+        printer.result(f"no chart reads a secret from Vault{where}: nothing to {args.action}")
+        if args.action == "plan" and args.write:
+            write_plan(accesses, args.write, complete=not (args.env or args.only))
+        return Outcome({"plan": [], "changes": [], "charts": []})
+    if args.action == "plan":
+        return _plan(args, printer, accesses)
     api = connect(vault_address(args.address, accesses))
     if args.action == "apply":
         return _apply(args, printer, api, accesses)
@@ -74,7 +77,7 @@ def _plan(args: argparse.Namespace, printer: Printer, accesses: list[VaultAccess
         printer.result("\n".join(f"# policy {a.policy}\n{a.policy_hcl()}" for a in accesses), multiline=True)
     else:
         lines = [line for a in accesses for line in (*describe(a), "")]
-        lines.append(f"{len(accesses)} policies and roles ({_summary(accesses)})")
+        lines.append(f"{counted(len(accesses), 'policy', 'policies')} and roles ({_summary(accesses)})")
         printer.result("\n".join(lines), multiline=True)
     return Outcome({"plan": documents})
 
@@ -110,7 +113,7 @@ def _check(printer: Printer, api: VaultApi, accesses: list[VaultAccess]) -> Outc
             )
     failed = [r for r in results if not r.ok]
     printer.result(
-        f"{len(results)} charts checked in Vault at {api.address}: {len(failed)} with missing keys"
+        f"{counted(len(results), 'chart')} checked in Vault at {api.address}: {len(failed)} with missing keys"
     )
     charts = [
         {"chart": r.access.chart, "environment": r.access.env, "missing": r.missing, "problem": r.problem}
@@ -122,4 +125,4 @@ def _check(printer: Printer, api: VaultApi, accesses: list[VaultAccess]) -> Outc
 def _summary(accesses: list[VaultAccess]) -> str:
     charts = len({a.chart for a in accesses})
     envs = ", ".join(sorted({a.env for a in accesses})) or "none"
-    return f"{charts} charts; environments: {envs}"
+    return f"{counted(charts, 'chart')}; environments: {envs}"

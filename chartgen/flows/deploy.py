@@ -31,6 +31,7 @@ from chartgen.errors import PolicyError, UserError
 from chartgen.flows.vault_plan import read_accesses
 from chartgen.formats.source import FastLoader, display_path
 from chartgen.profile.loader import ENV_NAME
+from chartgen.schema.check import did_you_mean
 from chartgen.tools.helm import Helm, helm_reason
 from chartgen.tools.opa import Opa
 from chartgen.values.types import is_dns_label
@@ -215,9 +216,14 @@ def select_charts(charts: Path, env: str, only: Sequence[str]) -> list[Path]:
     if unknown:
         known = ", ".join(sorted(found)) or "none"
         raise UserError(f"--chart {', '.join(unknown)}: no generated chart of that name (charts: {known})")
-    chosen = [found[name] for name in sorted(set(only) or found) if env in _environments(found[name])]
+    every = {name: _environments(found[name]) for name in sorted(set(only) or found)}
+    chosen = [found[name] for name, environments in every.items() if env in environments]
     if not chosen:
-        raise UserError(f"no chart in {display_path(charts)} has the environment '{env}'")
+        names = sorted({e for environments in every.values() for e in environments})
+        raise UserError(
+            f"no chart in {display_path(charts)} has the environment '{env}'{did_you_mean(env, names)} "
+            f"(environments: {', '.join(names) or 'none'})"
+        )
     return chosen
 
 

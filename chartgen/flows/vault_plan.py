@@ -21,7 +21,7 @@ from chartgen.emit.writer import chart_mode
 from chartgen.errors import Diagnostics, Location, UserError
 from chartgen.formats.source import ParseError, SourceFile, display_path
 from chartgen.profile.loader import ENV_NAME
-from chartgen.schema.check import Checker, Pointer, where
+from chartgen.schema.check import Checker, Pointer, did_you_mean, where
 from chartgen.values.model import ProductionValues
 from chartgen.values.types import DnsLabel, SecretKey
 from chartgen.vault.access import VaultAccess
@@ -57,6 +57,7 @@ def read_accesses(
         raise UserError(f"--chart {', '.join(unknown)}: no production chart of that name (charts: {known})")
     diag = Diagnostics()
     every: list[_Found] = []
+    known_envs: set[str] = set()
     for name, folder in sorted(found.items()):
         if not is_valid_name(name):  # it becomes a policy line, a file name, a message
             diag.error(
@@ -65,6 +66,7 @@ def read_accesses(
             continue
         files = working_files(folder)
         for environment in chart_environments(files):
+            known_envs.add(environment.name)
             if not ENV_NAME.fullmatch(environment.name):
                 diag.error(
                     f"chart '{name}': '{environment.name}' is not an environment name", _at(folder, ".")
@@ -73,9 +75,12 @@ def read_accesses(
             planned = _access(folder, name, environment.name, files, diag)
             if planned is not None:
                 every.append(planned)
-    missing = sorted(set(envs) - {f.access.env for f in every})
-    if missing:
-        diag.error(f"--env {', '.join(missing)}: no chart has it")
+    for env in sorted(set(envs) - known_envs):  # known but reading no secret: nothing to do, not an error
+        known = ", ".join(sorted(known_envs)) or "none"
+        diag.error(
+            f"--env {env}: no production chart has this environment{did_you_mean(env, known_envs)} "
+            f"(environments: {known})"
+        )
     _check_names(every, prefix, diag)
     diag.raise_if_errors()
     chosen = [

@@ -19,6 +19,7 @@ import yaml
 
 from chartgen.errors import UserError
 from chartgen.formats.source import FastLoader
+from chartgen.schema.check import did_you_mean
 from chartgen.tools.runner import Completed
 from chartgen.version.git import OldChart
 
@@ -89,7 +90,10 @@ class ChartUnderTest:
         chosen = env or sorted(environments)[0]
         if chosen not in environments:
             known = ", ".join(sorted(environments))
-            raise UserError(f"chart '{chart.name}' has no environment '{chosen}' (its environments: {known})")
+            raise UserError(
+                f"chart '{chart.name}' has no environment '{chosen}'{did_you_mean(chosen, environments)} "
+                f"(its environments: {known})"
+            )
         values = chart / f"values-{chosen}.yaml" if data["kind"] == "production" else None
         planned = environments[chosen]
         return cls(chart, chosen, values, planned["kinds"], int(planned["startupSeconds"]))

@@ -32,6 +32,19 @@ def test_invalid_field_fails_strict_schema(charts: Path) -> None:
     assert "✔ order-approval values-prod.yaml (16 objects" in result.out
 
 
+def test_quiet_lint_prints_only_failures_and_verdicts(charts: Path) -> None:
+    service = charts / "invoice-sync/templates/service.yaml"
+    service.write_text(service.read_text().replace("  type: {{", "  typo: {{"))
+    result = run_cli("-q", "lint", "--charts", str(charts), "--no-policy")
+    assert result.code == 1
+    shown = [line.split(" (")[0] for line in result.out.splitlines() if not line.startswith("    ")]
+    assert shown == [
+        "✖ invoice-sync values-prod.yaml",
+        "✖ invoice-sync values-staging.yaml",
+        "5 of 7 chart/values pairs passed",
+    ]
+
+
 def test_template_error_fails_helm_lint(charts: Path) -> None:
     deployment = charts / "order-approval/templates/deployment.yaml"
     deployment.write_text(

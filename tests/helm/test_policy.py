@@ -255,3 +255,36 @@ def test_an_organisation_rule_adds_to_the_built_in_ones(
         for chart in ("invoice-sync", "order-approval", "shipment-tracker")
     ]
     assert "0 of 3 chart/values pairs pass 22 rules" in result.out
+
+
+FOREIGN_DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: "nginx:latest"}]
+"""
+
+
+def test_a_chart_chartgen_did_not_generate_is_refused_unless_a_mode_is_chosen(tmp_path: Path) -> None:
+    chart = tmp_path / "charts" / "web"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: web\nversion: 0.1.0\n")
+    (chart / "templates" / "deployment.yaml").write_text(FOREIGN_DEPLOYMENT)
+    refused = run_cli("policy", "check", "--charts", str(tmp_path / "charts"))
+    assert refused.code == 1, refused.out + refused.err
+    assert "web: no chartgen/mode annotation in Chart.yaml" in refused.err
+    assert "--mode production or --mode dev" in refused.err
+    checked = run_cli("policy", "check", "--charts", str(tmp_path / "charts"), "--mode", "production")
+    assert checked.code == 2, checked.out + checked.err
+    assert "web values.yaml Deployment/web prod-image-tag:" in checked.out
+    assert "0 of 1 chart/values pairs pass" in checked.out
+    nothing = run_cli(
+        "policy", "check", "--charts", str(tmp_path / "charts"), "--mode", "dev", "--env", "prod"
+    )
+    assert nothing.code == 1
+    assert "no chart with environment prod" in nothing.err

@@ -30,7 +30,7 @@ def test_validate_ok_and_exit_zero(tmp_path: Path) -> None:
     build_tree(tmp_path, {"workflows/greet/greeting.sw.yaml": GREETING})
     result = run_cli("validate")
     assert result.code == 0
-    assert result.out == "✔ 1 workflows in 1 projects are valid\n"
+    assert result.out == "✔ 1 workflow in 1 project is valid\n"
 
 
 def test_user_error_exit_one_located_no_traceback(tmp_path: Path) -> None:
@@ -41,7 +41,7 @@ def test_user_error_exit_one_located_no_traceback(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
     assert proc.stderr.startswith("workflows/greet/greeting.sw.yaml:3:1: error: invalid YAML")
-    assert proc.stderr.rstrip().endswith("chartgen: error: 1 error; nothing was written")
+    assert proc.stderr.rstrip().endswith("chartgen: error: 1 error")
 
 
 def test_bad_settings_file_is_located(tmp_path: Path) -> None:
@@ -265,3 +265,35 @@ def test_profile_json_schema_for_editors() -> None:
     assert tag["not"] == {"enum": ["latest"]}
     values = json.loads(run_cli("schema", "production-values").out)
     assert values["properties"]["tolerations"] == schema["properties"]["tolerations"]
+
+
+def test_a_mistyped_command_choice_or_option_gets_a_suggestion() -> None:
+    for args, hint in (
+        (["genrate"], "(did you mean 'generate'?)"),
+        (["policy", "chek"], "(did you mean 'check'?)"),
+        (["validate", "--exlude", "x"], "(did you mean '--exclude'?)"),
+        (["lint", "--no-polcy"], "(did you mean '--no-policy'?)"),
+    ):
+        result = run_cli(*args)
+        assert result.code == 1
+        assert hint in result.err, (args, result.err)
+
+
+def test_settings_are_found_from_inside_a_project_folder(tmp_path: Path) -> None:
+    """chartgen.yaml in a folder above (up to the repository's root) is the one used."""
+    build_tree(
+        tmp_path,
+        {
+            "repo/chartgen.yaml": "workflows: flows\n",
+            "repo/flows/greet/greeting.sw.yaml": GREETING,
+            "chartgen.yaml": "workflows: elsewhere\n",  # above the repository: never read
+        },
+    )
+    (tmp_path / "repo" / ".git").mkdir()
+    result = run_cli("-C", str(tmp_path / "repo" / "flows" / "greet"), "validate")
+    assert result.code == 0, result.err
+    assert result.out == "✔ 1 workflow in 1 project is valid\n"
+    (tmp_path / "repo" / "chartgen.yaml").unlink()
+    outside = run_cli("-C", str(tmp_path / "repo" / "flows" / "greet"), "validate")
+    assert outside.code == 1
+    assert "workflows folder not found: workflows" in outside.err

@@ -139,8 +139,13 @@ def test_a_hand_edited_values_file_is_located(charts: Path, tmp_path: Path) -> N
 
 
 def test_an_unknown_env_or_chart_is_named(charts: Path) -> None:
-    with pytest.raises(UserError, match="--env qa: no chart has it"):
-        read_accesses(charts, ["qa"])
+    with pytest.raises(UserError) as refused:
+        read_accesses(charts, ["prd"])
+    (problem,) = refused.value.diagnostics
+    assert problem.message == (
+        "--env prd: no production chart has this environment (did you mean 'prod'?) "
+        "(environments: prod, staging)"
+    )
     with pytest.raises(UserError, match="--chart nope: no production chart"):
         read_accesses(charts, [], ["nope"])
 
@@ -186,3 +191,17 @@ def test_apply_stops_at_the_first_refusal_and_keeps_what_it_did() -> None:
     report = apply(fake, [access()])
     assert [(c.kind, c.action) for c in report.changes] == [("policy", "created")]
     assert report.error is not None and "role" in str(report.error)
+
+
+def test_an_environment_reading_no_vault_secret_is_nothing_to_do(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(REPO / "examples", repo, ignore=shutil.ignore_patterns("charts"))
+    (repo / "profiles" / "qa.yaml").write_text(
+        "extends: prod\nnamespace: workflows-qa\n"
+        "secrets: {provider: existing, existingSecret: workflow-credentials}\n"
+    )
+    assert run_cli("-C", str(repo), "generate").code == 0
+    for action in ("plan", "check"):
+        result = run_cli("-C", str(repo), "vault", action, "--env", "qa")
+        assert result.code == 0, result.err
+        assert result.out == f"no chart reads a secret from Vault in environment qa: nothing to {action}\n"
