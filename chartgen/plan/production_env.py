@@ -254,6 +254,18 @@ def check_environment(chart: str, facts: ProjectFacts, profile: Profile, diag: D
     _check_secrets(chart, facts, profile, diag)
     _check_kubernetes_api(chart, facts, profile, diag)
     _check_placeholders(chart, facts, profile, diag)
+    _check_pod_annotations(profile, diag)
+
+
+def _check_pod_annotations(profile: Profile, diag: Diagnostics) -> None:
+    """The operator builds a SonataFlow's pods with its labels but none of its annotations."""
+    if profile.settings.runtime == "sonataflow" and profile.settings.podAnnotations:
+        diag.error(
+            f"profile '{profile.env}': podAnnotations cannot reach the pods under runtime sonataflow (the "
+            "operator gives them the SonataFlow's labels, never its annotations): use podLabels, or "
+            "runtime kubernetes",
+            profile.location("podAnnotations", key=True),
+        )
 
 
 def _check_image(profile: Profile, diag: Diagnostics) -> None:

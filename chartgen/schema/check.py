@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from chartgen.formats.credentials import embedded
 from chartgen.schema.spec import Type, fields, resolve
 
 Pointer = tuple[str | int, ...]
@@ -31,6 +32,14 @@ class Problem:
     at: Pointer
     key: bool = False  # point at the key rather than the value
     policy: bool = False  # a refused value (`latest`, a forbidden grant): well-formed, not allowed
+
+
+_USERINFO_LIKE = re.compile(r"[^\s/@:]+:[^\s/@]+@")  # `user:password@host`, even without a scheme
+
+
+def _showable(data: Any) -> bool:
+    """A refused value is repeated in its message unless it holds a credential's shape."""
+    return not isinstance(data, str) or (embedded(data) is None and not _USERINFO_LIKE.search(data))
 
 
 def did_you_mean(word: str, choices: Any) -> str:
@@ -104,7 +113,8 @@ class Checker:
         if data not in t.choices or isinstance(data, bool) != any(isinstance(c, bool) for c in t.choices):
             allowed = ", ".join(str(c) for c in t.choices)
             hint = did_you_mean(data, t.choices) if isinstance(data, str) else ""
-            self._report(f"'{where(at, self.root)}' must be one of {allowed}; got {data!r}{hint}", at)
+            got = f"; got {data!r}" if _showable(data) else ""
+            self._report(f"'{where(at, self.root)}' must be one of {allowed}{got}{hint}", at)
         return data
 
     def _union(self, t: Type, data: Any, at: Pointer) -> Any:
@@ -176,7 +186,7 @@ class Checker:
             if isinstance(data, str):
                 if rule.pattern and not _matches(rule.pattern, data):
                     wanted = rule.expected or f"like {rule.pattern}"
-                    got = f"; got {data!r}" if all(r.shown for r in t.rules) else ""
+                    got = f"; got {data!r}" if all(r.shown for r in t.rules) and _showable(data) else ""
                     self._report(f"'{name}' must be {wanted}{got}", at)
                 if rule.min_length is not None and len(data) < rule.min_length:
                     self._report(f"'{name}' must not be empty" if rule.min_length == 1 else

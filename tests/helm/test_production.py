@@ -171,6 +171,17 @@ def test_sonataflow_runtime_scales_only_with_the_scale_subresource(
     assert one(old, "SonataFlow")["spec"]["podTemplate"]["replicas"] == 3
 
 
+def test_sonataflow_pod_labels_ride_on_the_resource_and_annotations_are_refused(
+    variant_charts: dict[str, Path], render: Render
+) -> None:
+    """The operator copies a SonataFlow's labels to its Deployment and pods; annotations never."""
+    chart = variant_charts["sonataflow"] / "order-approval"
+    labelled = render(chart, "values-prod.yaml", sets=("podLabels.team=billing",))
+    assert one(labelled, "SonataFlow")["metadata"]["labels"]["team"] == "billing"
+    annotated = render(chart, "values-prod.yaml", sets=("podAnnotations.team=billing",), ok=False)
+    assert "podAnnotations cannot reach the pods under the sonataflow runtime" in annotated[0]["error"]
+
+
 @pytest.mark.parametrize("variant", ["vso", "sonataflow"])
 def test_network_policy_selects_exactly_the_workflow_pods(
     variant: str, variant_charts: dict[str, Path], render: Render

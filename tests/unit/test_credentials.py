@@ -7,18 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from chartgen.formats.credentials import is_credential, judge, key_words, literal_text
 from chartgen.formats.source import SourceFile
-from chartgen.plan.credentials import (
-    Finding,
-    env_name,
-    externalize,
-    is_credential,
-    judge,
-    key_words,
-    literal_text,
-    properties_refusals,
-    yaml_refusals,
-)
+from chartgen.plan.credentials import Finding, env_name, externalize, properties_refusals, yaml_refusals
 from chartgen.workflow.discover import discover, says_secret
 from testing.trees import GREETING, PROFILES_BASIC, build_tree, snapshot
 from tests.conftest import CliResult, run_cli
@@ -316,6 +307,32 @@ def test_profile_credentials_are_refused_located(
     dev = DEV + f"{section}:\n  {key}: '{value}'\n"
     result = generate(tmp_path, {"profiles/dev.yaml": dev})
     refused(tmp_path, result, f"profiles/dev.yaml:5:{col}: error: {section} '{key}' holds a credential")
+
+
+@pytest.mark.parametrize(
+    ("setting", "pointer", "col"),
+    [
+        (f"eventing: {{deadLetterSink: 'http://dlq:{SENTINEL}@dlq.svc'}}", "eventing.deadLetterSink", 28),
+        (f"jobService:\n  url: 'http://jobs:{SENTINEL}@jobs.svc'", "jobService.url", 8),
+    ],
+)
+def test_a_credential_in_any_profile_string_is_refused_located(
+    tmp_path: Path, setting: str, pointer: str, col: int
+) -> None:
+    """Not only `properties` and `env`: every string of a profile reaches a values file."""
+    result = generate(tmp_path, {"profiles/dev.yaml": DEV + setting + "\n"})
+    assert result.code == 1, result.err
+    assert f"error: '{pointer}' holds a credential (a URL with user:password@)" in result.err
+    assert f":{col}: error: '{pointer}'" in result.err
+    assert SENTINEL not in result.out + result.err
+
+
+def test_a_refused_value_holding_a_credential_is_not_repeated(tmp_path: Path) -> None:
+    host = f"persistence:\n  postgresql: {{host: 'u:{SENTINEL}@pg.svc', database: x}}\n"
+    result = generate(tmp_path, {"profiles/dev.yaml": DEV + host})
+    assert result.code == 1
+    assert "error: 'persistence.postgresql.host' must be a host name or IPv4 address\n" in result.err
+    assert SENTINEL not in result.out + result.err
 
 
 def test_profile_references_are_not_credentials(tmp_path: Path) -> None:

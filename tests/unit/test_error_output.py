@@ -48,9 +48,7 @@ def test_a_control_character_is_reported_where_it_is_on_one_line(
     build_tree(tmp_path, {"workflows/greet/greeting.sw.yaml": content.encode()})
     result = run_cli("validate")
     assert result.code == 1
-    assert result.err == (
-        f"workflows/greet/greeting.sw.yaml:{expected}\nchartgen: error: 1 error\n"
-    )
+    assert result.err == (f"workflows/greet/greeting.sw.yaml:{expected}\nchartgen: error: 1 error\n")
 
 
 @pytest.mark.parametrize(

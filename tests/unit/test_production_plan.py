@@ -13,7 +13,8 @@ import pytest
 import yaml
 
 from chartgen.errors import Diagnostics
-from chartgen.plan.credentials import env_name, externalize, is_credential
+from chartgen.formats.credentials import is_credential
+from chartgen.plan.credentials import env_name, externalize
 from chartgen.plan.facts import cr_flow
 from chartgen.plan.files import CONFIG_MAP_BUDGET
 from chartgen.plan.minify import dump_spec, minify_openapi
@@ -474,6 +475,23 @@ def test_new_sonataflow_operator_scales_without_warning(tmp_path: Path) -> None:
     assert "warning" not in result.err
     assert env_of(tmp_path, "prod")["hpa"] is True
     assert "replicaCount" not in values_of(tmp_path, "prod")
+
+
+def test_pod_annotations_are_refused_under_the_sonataflow_runtime(tmp_path: Path) -> None:
+    """The operator builds a SonataFlow's pods with its labels, never its annotations."""
+    result = generate(
+        tmp_path,
+        {
+            "profiles/prod.yaml": sonataflow("1.37")
+            + "podAnnotations: {team: billing}\npodLabels: {team: billing}\n"
+        },
+    )
+    refused(tmp_path, result)
+    assert (
+        "profiles/prod.yaml:6:1: error: profile 'prod': podAnnotations cannot reach the pods under runtime "
+        "sonataflow"
+    ) in result.err
+    assert result.err.count(".yaml:") == 1  # podLabels are fine: the operator copies them
 
 
 # -- 4. secrets ------------------------------------------------------------------------------------

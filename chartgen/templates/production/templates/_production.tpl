@@ -182,6 +182,9 @@ Every problem is collected and the render fails once, listing them all.
 {{- else if not .Values.replicaCount }}
 {{- $problems = append $problems "replicaCount is required: this environment has no HPA" }}
 {{- end }}
+{{- if and (eq $env.runtime "sonataflow") .Values.podAnnotations }}
+{{- $problems = append $problems "podAnnotations cannot reach the pods under the sonataflow runtime: the operator gives them none of the SonataFlow's" }}
+{{- end }}
 {{- with $problems }}
 {{- fail (printf "\n  - %s" (join "\n  - " .)) }}
 {{- end }}
