@@ -44,9 +44,9 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
         for line in result.drift:
             printer.line(f"✖ {line}")
         if result.drift:
-            files = counted(len(result.drift), "file")
+            differing = counted(len(result.drift), "file")
             verb = "differs" if len(result.drift) == 1 else "differ"
-            printer.result(f"{files} {verb} from what generate writes: run chartgen generate")
+            printer.result(f"{differing} {verb} from what generate writes: run chartgen generate")
         else:
             verb = "is" if len(result.charts) == 1 else "are"
             printer.result(f"{counted(len(result.charts), 'chart')} in {out} {verb} what generate writes")

@@ -29,7 +29,6 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -52,6 +51,7 @@ from chartgen.runtime.local import (
     write_files,
 )
 from chartgen.runtime.postgres import free_port
+from chartgen.runtime.reaper import REAPER
 
 PROJECT_PATH = RESOURCES_PATH.removesuffix("/src/main/resources")  # the image's Maven project
 # The devmode image's extensions that the dev chart's configuration relies on: its
@@ -310,8 +310,7 @@ def _launch(
 ) -> RunningDevmode:
     stack = contextlib.ExitStack()
     try:
-        root = Path(tempfile.mkdtemp(prefix="chartgen-dev-"))
-        stack.callback(shutil.rmtree, root, True)
+        root = REAPER.temp_folder("chartgen-dev-", stack)
         root.chmod(0o700)
         resolved = project.resolved
         others = {p: c for p, c in resolved.files.items() if not p.startswith(RESOURCES_PATH + "/")}
@@ -334,6 +333,7 @@ def _launch(
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # Maven and the app's JVM stop together (one group)
             )
+        REAPER.watch("group", process.pid)
         return RunningDevmode(
             f"http://127.0.0.1:{local_port}",
             process,

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import subprocess
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,6 +20,7 @@ from chartgen.runtime.context import PINNED, Versions, quarkus_pom
 from chartgen.runtime.local import LOG_LINES, RunningRuntime, RuntimeFailed, find_java, wait_started
 from chartgen.runtime.maven import APP_JAR, package
 from chartgen.runtime.postgres import Database, ensure_schema, free_port
+from chartgen.runtime.reaper import REAPER
 from chartgen.tools.locate import cache_dir
 
 SCHEMA = "jobs_service"
@@ -72,7 +71,8 @@ def start_jobs_service(
     say = status or (lambda _message: None)
     app = jobs_service_app(versions, say)
     ensure_schema(db, SCHEMA)
-    root = Path(tempfile.mkdtemp(prefix="chartgen-jobs-service-"))
+    inner = contextlib.ExitStack()
+    root = REAPER.temp_folder("chartgen-jobs-service-", inner)
     port = free_port()
     env = {k: os.environ[k] for k in ("PATH", "LANG", "JAVA_HOME") if k in os.environ}
     address = f"{db.host}:{db.port}/{db.database}"
@@ -96,8 +96,7 @@ def start_jobs_service(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    inner = contextlib.ExitStack()
-    inner.callback(shutil.rmtree, root, True)
+    REAPER.watch("group", process.pid)
     running = RunningRuntime(
         f"http://127.0.0.1:{port}", process, root, log_path, [db.password], db, [], [], inner
     )

@@ -21,7 +21,6 @@ import re
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -33,6 +32,7 @@ from urllib.parse import parse_qsl
 
 from chartgen.errors import ToolError, UserError
 from chartgen.runtime.postgres import Database, ensure_database, ensure_schema, free_port, throwaway_postgres
+from chartgen.runtime.reaper import REAPER
 
 WORKING_DIR = "/deployments"  # the runtime image's working directory (chartgen build's Containerfile)
 DEFAULT_PORT = 8080
@@ -540,6 +540,8 @@ class RunningRuntime:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
+        _stop_group_rest(self.process.pid)
+        REAPER.forget("group", self.process.pid)
         if self._log_text is None:
             self._log_text = self.log_path.read_text(errors="replace") if self.log_path.is_file() else ""
         self._cleanup.close()
@@ -550,6 +552,12 @@ class RunningRuntime:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _stop_group_rest(pgid: int) -> None:
+    """What of the process group outlived its leader (Maven's forked JVM in dev mode)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
 
 
 def start_runtime(
@@ -579,8 +587,7 @@ def start_runtime(
     resolved = resolve(objects, secrets or {}, prefer, timeout_cap)
     stack = contextlib.ExitStack()
     try:
-        root = Path(tempfile.mkdtemp(prefix="chartgen-run-"))
-        stack.callback(shutil.rmtree, root, True)
+        root = REAPER.temp_folder("chartgen-run-", stack)
         root.chmod(0o700)
         write_files(root, resolved)
         db = database
@@ -618,6 +625,7 @@ def start_runtime(
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # Ctrl-C reaches chartgen, which stops it in order
             )
+        REAPER.watch("group", process.pid)  # and a SIGKILL of chartgen stops it too
         running = RunningRuntime(
             f"http://127.0.0.1:{local_port}",
             process,

@@ -12,13 +12,13 @@ import contextlib
 import os
 import shutil
 import socket
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from chartgen.errors import ToolError, UserError
+from chartgen.runtime.reaper import REAPER
 from chartgen.tools.runner import Completed, run
 
 SUPERUSER = "chartgen"
@@ -119,7 +119,8 @@ def throwaway_postgres(parent: Path | None = None) -> Iterator[Database]:
     chartgen runs as root. The server runs in its own session: Ctrl-C reaches chartgen only,
     which stops the runtime first, then the server."""
     binaries = bin_dir()
-    folder = Path(tempfile.mkdtemp(prefix="chartgen-pg-", dir=parent))
+    cleanup = contextlib.ExitStack()
+    folder = REAPER.temp_folder("chartgen-pg-", cleanup, parent)
     try:
         if os.geteuid() == 0:
             shutil.chown(folder, SERVICE_USER, SERVICE_USER)
@@ -150,6 +151,7 @@ def throwaway_postgres(parent: Path | None = None) -> Iterator[Database]:
         sockets.mkdir()
         if os.geteuid() == 0:
             shutil.chown(sockets, SERVICE_USER, SERVICE_USER)
+        REAPER.watch("postgres", data)  # pg_ctl detaches the server: if chartgen dies, stop it
         port = _start(binaries, data, sockets, log, folder)
         try:
             yield Database("127.0.0.1", port, SUPERUSER, "", DEFAULT_DATABASE, throwaway=True)
@@ -159,8 +161,9 @@ def throwaway_postgres(parent: Path | None = None) -> Iterator[Database]:
                 timeout=60,
                 cwd=folder,
             )
+            REAPER.forget("postgres", data)
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        cleanup.close()
 
 
 def _start(binaries: Path, data: Path, sockets: Path, log: Path, cwd: Path) -> int:

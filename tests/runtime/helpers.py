@@ -57,8 +57,11 @@ def call(url: str, body: Any = None, timeout: float = 15) -> tuple[int, Any, dic
             return exc.code, None, dict(exc.headers)
 
 
-def chartgen_run(repo: Path, *args: str, out: Path, err: Path, **env: str) -> subprocess.Popen[bytes]:
-    """`chartgen -C repo run ARGS` as its own process (as a user starts it), output to files."""
+def chartgen_run(
+    repo: Path, *args: str, out: Path, err: Path, session: bool = False, **env: str
+) -> subprocess.Popen[bytes]:
+    """`chartgen -C repo run ARGS` as its own process (as a user starts it), output to files;
+    `session`: in a session (and process group) of its own, as a CI job's shell runs it."""
     environment = dict(os.environ, PYTHONPATH=str(REPO), CHARTGEN_HELM=str(find_helm()), **env)
     with out.open("wb") as stdout, err.open("wb") as stderr:
         return subprocess.Popen(
@@ -66,6 +69,7 @@ def chartgen_run(repo: Path, *args: str, out: Path, err: Path, **env: str) -> su
             stdout=stdout,
             stderr=stderr,
             env=environment,
+            start_new_session=session,
         )
 
 

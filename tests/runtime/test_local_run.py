@@ -4,8 +4,10 @@ prod environment's Deployment says, against PostgreSQL, on 127.0.0.1."""
 from __future__ import annotations
 
 import copy
+import os
 import re
 import signal
+import socket
 import time
 import urllib.error
 from pathlib import Path
@@ -146,3 +148,38 @@ def test_chartgen_run_names_what_is_missing(order_approval: Path) -> None:
         "-C", str(order_approval), "run", "order-approval", "--env", "prod", "--app", "missing.jar"
     )
     assert no_app.code == 1 and "no runtime app at missing.jar: build it first" in no_app.err
+
+
+@pytest.mark.parametrize("kill", ["the process", "its process group"])
+def test_what_chartgen_run_started_ends_when_it_is_killed(
+    order_approval: Path, tmp_path: Path, kill: str
+) -> None:
+    """SIGKILL (an out-of-memory kill, a cancelled CI job) gives chartgen no chance to stop its
+    runtime, Jobs Service and PostgreSQL, which run in sessions of their own: they end anyway."""
+    out, err = tmp_path / "out", tmp_path / "err"
+    process = chartgen_run(order_approval, "order-approval", "--env", "prod", out=out, err=err, session=True)
+    try:
+        url = wait_for_output(
+            out, r"order-approval \(prod\) on (http://127\.0\.0\.1:\d+)", process, 300
+        ).group(1)
+        database = int(wait_for_output(out, r"postgresql://chartgen@127\.0\.0\.1:(\d+)", process, 5).group(1))
+        assert call(url + "/q/health/ready")[0] == 200
+        if kill == "the process":
+            os.kill(process.pid, signal.SIGKILL)
+        else:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(10)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (listening(url) or listening(f"http://127.0.0.1:{database}")):
+            time.sleep(0.5)
+        assert not listening(url), "the runtime outlived chartgen run"
+        assert not listening(f"http://127.0.0.1:{database}"), "PostgreSQL outlived chartgen run"
+    finally:
+        kill_if_running(process)
+
+
+def listening(url: str) -> bool:
+    host, port = url.removeprefix("http://").split(":")
+    with socket.socket() as s:
+        s.settimeout(2)
+        return s.connect_ex((host, int(port.split("/")[0]))) == 0
