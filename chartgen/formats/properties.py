@@ -7,7 +7,10 @@ originals meant.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cached_property
+
+from chartgen.formats.credentials import Verdict, java_text, judge
 
 _SEPARATORS = "=:"
 _WHITESPACE = " \t\f"
@@ -26,9 +29,46 @@ class Entry:
     last_line: int = 0  # last physical line of the entry (continuations), 1-based
 
 
+class PropertiesFile:
+    """One properties file, parsed once: its entries, what is wrong with it, and which entries
+    hold a literal credential (each entry judged once, however many charts carry the file)."""
+
+    def __init__(self, text: str, entries: list[Entry] | None = None) -> None:
+        self.text = text
+        self.entries = _parse(text.splitlines()) if entries is None else entries
+
+    @cached_property
+    def problems(self) -> list[tuple[int, int, str]]:
+        return properties_problems(self.text, self.entries)
+
+    @cached_property
+    def credentials(self) -> list[tuple[int, Verdict]]:
+        """(index of the entry, what it holds) for every entry holding a literal credential."""
+        found = []
+        for i, entry in enumerate(self.entries):
+            verdict = judge(entry.key, java_text(entry.value))
+            if verdict is not None:
+                found.append((i, verdict))
+        return found
+
+    def replaced(self, values: dict[int, str]) -> PropertiesFile:
+        """This file with the values of some entries (by index) replaced, each entry then one
+        line; entries keep the line numbers of this file (messages point at what was written)."""
+        lines = self.text.splitlines(keepends=True)
+        entries = list(self.entries)
+        for i in sorted(values, reverse=True):
+            entry = entries[i]
+            lines[entry.line - 1 : entry.last_line] = [f"{entry.key}={values[i]}\n"]
+            entries[i] = replace(entry, value=values[i])
+        return PropertiesFile("".join(lines), entries)
+
+
 def parse_properties(text: str) -> list[Entry]:
+    return _parse(text.splitlines())
+
+
+def _parse(lines: list[str]) -> list[Entry]:
     entries: list[Entry] = []
-    lines = text.splitlines()
     i = 0
     while i < len(lines):
         start = i
@@ -49,24 +89,18 @@ def _continues(line: str) -> bool:
     return backslashes % 2 == 1
 
 
+# A key runs to the first unescaped separator or whitespace; then whitespace, at most one
+# separator, whitespace again (java.util.Properties#load).
+_KEY = re.compile(r"(?:\\.?|[^=: \t\f\\])*", re.DOTALL)
+_AFTER_KEY = re.compile(r"[ \t\f]*(?:[=:][ \t\f]*)?")
+
+
 def _split(line: str) -> tuple[str, str]:
-    i = 0
-    while i < len(line):
-        ch = line[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if ch in _SEPARATORS or ch in _WHITESPACE:
-            break
-        i += 1
-    key = line[:i]
-    rest = line[i:].lstrip(_WHITESPACE)
-    if rest[:1] in _SEPARATORS and rest:
-        rest = rest[1:].lstrip(_WHITESPACE)
-    return key, rest
+    end = _KEY.match(line).end()  # type: ignore[union-attr]  # it matches the empty key too
+    return line[:end], line[_AFTER_KEY.match(line, end).end() :]  # type: ignore[union-attr]
 
 
-def properties_problems(text: str) -> list[tuple[int, int, str]]:
+def properties_problems(text: str, entries: list[Entry] | None = None) -> list[tuple[int, int, str]]:
     """(line, column, message) of what a properties file a chart carries must not hold:
     raw control characters, and a `%profile.` prefix with no key."""
     lines = re.split(r"\r\n|\r|\n", text)  # Java's line ends
@@ -78,7 +112,7 @@ def properties_problems(text: str) -> list[tuple[int, int, str]]:
     ]  # fmt: skip
     if found:  # the lines below are Java's only once these are gone
         return found
-    for entry in parse_properties(text):
+    for entry in parse_properties(text) if entries is None else entries:
         profile, dot, key = entry.key.partition(".")
         if entry.key.startswith("%") and not (profile[1:] and dot and key):
             line = lines[entry.line - 1]

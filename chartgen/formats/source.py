@@ -432,6 +432,7 @@ class SourceFile:
         self.string_keys = string_keys
         self._text: str | None = None
         self._positions: list[Any] | None = None
+        self._parsed: list[Any] | ParseError | None = None  # parsed once, however often asked
 
     @property
     def is_json(self) -> bool:
@@ -445,6 +446,16 @@ class SourceFile:
 
     def documents(self) -> list[Any]:
         """Every document of the file (JSON has one). Raises ParseError, located."""
+        if self._parsed is None:
+            try:
+                self._parsed = self._documents()
+            except ParseError as exc:
+                self._parsed = exc
+        if isinstance(self._parsed, ParseError):
+            raise self._parsed
+        return self._parsed
+
+    def _documents(self) -> list[Any]:
         if len(self.raw) > MAX_FILE_BYTES:
             raise ParseError(
                 f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB ({MAX_FILE_BYTES:,} bytes), "

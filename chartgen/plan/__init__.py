@@ -13,6 +13,7 @@ from chartgen.errors import Diagnostics
 from chartgen.formats.source import display_path
 from chartgen.plan.credentials import check_profile
 from chartgen.plan.dev import plan_dev
+from chartgen.plan.files import project_files
 from chartgen.plan.model import ChartPlan
 from chartgen.plan.production import plan_production
 from chartgen.plan.production_env import check_role_prefix
@@ -41,15 +42,28 @@ def plan_charts(
     production = [p for p in profiles if p.mode == "production"]
     for profile in production:
         check_role_prefix(profile, vault_prefix, diag)
+    files_of = {project.rel: project_files(project, diag) for project in wset.projects}
     plans: list[ChartPlan] = []
     if production:
         plans += [
             plan_production(
-                project, names[project.rel], production, name, git_sha, wset.specs, diag, vault_prefix
+                project,
+                files_of[project.rel],
+                names[project.rel],
+                production,
+                name,
+                git_sha,
+                wset.specs,
+                diag,
+                vault_prefix,
             )
             for project in wset.projects
         ]
-    plans += [plan_dev(wset, p, dev_chart_name(name, p.env), name, diag) for p in profiles if p.mode == "dev"]
+    plans += [
+        plan_dev(wset, p, dev_chart_name(name, p.env), name, files_of, diag)
+        for p in profiles
+        if p.mode == "dev"
+    ]
     return sorted(plans, key=lambda p: p.name)
 
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from chartgen.errors import Diagnostics
-from chartgen.formats.credentials import embedded, java_text, judge
-from chartgen.formats.properties import parse_properties
+from chartgen.formats.credentials import embedded, java_text, judge, literal_text
+from chartgen.formats.properties import PropertiesFile
 from chartgen.formats.source import ParseError, SourceFile
 from chartgen.profile.model import Profile
 
@@ -59,36 +59,34 @@ def env_name(secret_key: str) -> str:
     return f"CHARTGEN_SECRET_{readable}_{digest}"
 
 
-def externalize(text: str, optional: bool = False) -> tuple[str, list[Credential]]:
-    """`text` with literal credentials replaced by references, and what was replaced.
+def externalize(props: PropertiesFile, optional: bool = False) -> tuple[PropertiesFile, list[Credential]]:
+    """The file with literal credentials replaced by references, and what was replaced.
 
     `${VAR:literal}` keeps its variable: `${VAR:${CHARTGEN_SECRET_...}}`. `optional`
     references fall back to an empty value (the dev pod may run without them).
     """
-    lines = text.splitlines(keepends=True)
+    values: dict[int, str] = {}
     found: list[Credential] = []
-    for entry in reversed(parse_properties(text)):
-        verdict = judge(entry.key, java_text(entry.value))
-        if verdict is None or not verdict.whole:
+    for i, verdict in props.credentials:
+        if not verdict.whole:
             continue
+        entry = props.entries[i]
         secret_key = _KEY_INVALID.sub("_", java_text(entry.key)).strip(".")
         env = env_name(secret_key)
         reference = f"${{{env}{':' if optional else ''}}}"
         defaulted = _DEFAULTED.fullmatch(entry.value.strip())
-        if defaulted:
-            reference = f"${{{defaulted.group(1)}:{reference}}}"
-        lines[entry.line - 1 : entry.last_line] = [f"{entry.key}={reference}\n"]
+        values[i] = f"${{{defaulted.group(1)}:{reference}}}" if defaulted else reference
         found.append(Credential(entry.key, secret_key, env, entry.line))
-    return "".join(lines), sorted(found, key=lambda c: c.line)
+    return (props.replaced(values) if values else props), found
 
 
-def properties_refusals(text: str) -> list[Finding]:
+def properties_refusals(props: PropertiesFile) -> list[Finding]:
     """Credentials inside larger values (URL, JAAS, header): they cannot move as they are."""
-    lines = text.splitlines()
+    lines = props.text.splitlines() if any(not v.whole for _, v in props.credentials) else []
     found = []
-    for entry in parse_properties(text):
-        verdict = judge(entry.key, java_text(entry.value))
-        if verdict is not None and not verdict.whole:
+    for i, verdict in props.credentials:
+        if not verdict.whole:
+            entry = props.entries[i]
             first = lines[entry.line - 1]
             col = len(first) - len(first.lstrip(" \t\f")) + 1
             found.append(Finding(entry.key, verdict.what, entry.line, col))
@@ -124,6 +122,26 @@ def _leaves(node: Any, pointer: tuple[str | int, ...]) -> Iterator[tuple[tuple[s
             yield from _leaves(v, (*pointer, i))
     elif node is not None:
         yield pointer, node
+
+
+_EXPRESSION = re.compile(r"^\s*\$\{.*\}\s*$", re.DOTALL)  # a jq expression: computed, not written
+
+
+def workflow_refusals(flow: Any) -> list[tuple[tuple[str | int, ...], str]]:
+    """(where, what) of every credential a workflow definition writes out: a literal value of
+    an `Authorization` key (a header a function sends), or a credential's shape inside any
+    string (a URL's user:password@, a password= setting, an `Authorization: Bearer` header)."""
+    found = []
+    for pointer, value in _leaves(flow, ()):
+        if not isinstance(value, str) or _EXPRESSION.match(value):
+            continue
+        key = next((str(p) for p in reversed(pointer) if isinstance(p, str)), "")
+        verdict = judge(key, value) if key.lower() == "authorization" else None
+        if verdict is not None or (key.lower() == "authorization" and literal_text(value)):
+            found.append((pointer, verdict.what if verdict else "a literal Authorization value"))
+        elif inside := embedded(value):
+            found.append((pointer, inside))
+    return found
 
 
 def check_profile(profile: Profile, diag: Diagnostics) -> None:

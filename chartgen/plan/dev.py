@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from chartgen.errors import Diagnostics, Location
@@ -13,8 +14,8 @@ from chartgen.plan.files import (
     is_properties,
     merge_properties,
     pack_config_maps,
-    project_files,
     same_content,
+    with_secret_references,
 )
 from chartgen.plan.kinds import dev_kinds
 from chartgen.plan.model import (
@@ -36,9 +37,15 @@ RESOURCES_PATH = "/home/kogito/serverless-workflow-project/src/main/resources"
 
 
 def plan_dev(
-    wset: WorkflowSet, profile: Profile, chart_name: str, part_of: str, diag: Diagnostics
+    wset: WorkflowSet,
+    profile: Profile,
+    chart_name: str,
+    part_of: str,
+    files_of: Mapping[str, list[ProjectFile]],
+    diag: Diagnostics,
 ) -> ChartPlan:
-    files, props = _merged_files(wset, diag)
+    """`files_of`: each project's files (plan.files.project_files), by project folder."""
+    files, props = _merged_files(wset, files_of, diag)
     origins = {f.rel_path: f.origin for f in files}
     resources = data_files(files, "resources")
     config_maps = pack_config_maps(
@@ -100,12 +107,14 @@ def _is_flat(f: Any) -> bool:
     return bool(f.key == f.mount_path)
 
 
-def _merged_files(wset: WorkflowSet, diag: Diagnostics) -> tuple[list[ProjectFile], list[ProjectFile]]:
+def _merged_files(
+    wset: WorkflowSet, files_of: Mapping[str, list[ProjectFile]], diag: Diagnostics
+) -> tuple[list[ProjectFile], list[ProjectFile]]:
     """Every project's files in one folder: identical paths shared, conflicting ones refused."""
     chosen: dict[str, tuple[str, ProjectFile]] = {}
     props: dict[str, list[tuple[str, ProjectFile]]] = {}
     for project in wset.projects:
-        for f in project_files(project, diag, optional_credentials=True):
+        for f in with_secret_references(files_of[project.rel], diag, optional=True):
             if is_properties(f.rel_path):
                 props.setdefault(f.rel_path, []).append((project.rel, f))
                 continue

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from chartgen.errors import Diagnostics, Location
-from chartgen.formats.properties import parse_properties
 from chartgen.formats.source import display_path
 from chartgen.plan.credentials import externalize
 from chartgen.plan.files import is_properties
@@ -222,7 +221,7 @@ def credential_env(project: Project) -> dict[str, str]:
     env: dict[str, str] = {}
     for asset in project.assets:
         if is_properties(asset.rel_path):
-            _, found = externalize(asset.content.decode("utf-8", errors="replace"))
+            _, found = externalize(asset.properties)
             env.update({c.env: c.secret_key for c in found})
     return dict(sorted(env.items()))
 
@@ -233,11 +232,9 @@ def _placeholders(project: Project) -> list[str]:
     defined: set[str] = set()
     for asset in project.assets:
         if is_properties(asset.rel_path):
-            text = asset.content.decode("utf-8", errors="replace")
-            found.update(PLACEHOLDER.findall(text))
-            defined.update(
-                e.key.split(".", 1)[1] if e.key.startswith("%") else e.key for e in parse_properties(text)
-            )
+            props = asset.properties
+            found.update(PLACEHOLDER.findall(props.text))
+            defined.update(e.key.split(".", 1)[1] if e.key.startswith("%") else e.key for e in props.entries)
     return sorted(found - defined)
 
 
@@ -253,7 +250,7 @@ def _endpoints(project: Project, specs: dict[Path, SpecDoc]) -> list[Endpoint]:
     for asset in project.assets:
         if not is_properties(asset.rel_path):
             continue
-        for entry in parse_properties(asset.content.decode("utf-8", errors="replace")):
+        for entry in asset.properties.entries:
             m = REST_CLIENT_URL.match(entry.key)
             if m:
                 configured.add(m.group(2).strip('"'))

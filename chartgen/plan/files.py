@@ -3,28 +3,26 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from chartgen.errors import Diagnostics, Location
-from chartgen.formats.properties import parse_properties, render_properties
-from chartgen.formats.source import FastLoader, SourceFile, display_path
+from chartgen.formats.properties import PropertiesFile, render_properties
+from chartgen.formats.source import ParseError, SourceFile, display_path
 from chartgen.plan.credentials import (
     Finding,
     externalize,
     holds_private_key,
     properties_refusals,
+    workflow_refusals,
     yaml_refusals,
 )
 from chartgen.plan.minify import dump_spec, minify_openapi
 from chartgen.plan.model import ConfigMapPlan, DataFile
-from chartgen.workflow.model import Project
+from chartgen.workflow.model import Asset, Project, Workflow
 
 # The API server refuses objects over 1 MiB; keep room for metadata and keys.
 CONFIG_MAP_BUDGET = 1_000_000
@@ -38,11 +36,14 @@ _APPLICATION_YAML = re.compile(r"^application(-[\w.-]+)?\.ya?ml$")
 
 @dataclass(frozen=True)
 class ProjectFile:
-    """One file a chart will carry, and where it came from."""
+    """One file a chart will carry, and where it came from. A properties file comes parsed
+    (`properties`), so nothing reads it twice."""
 
     rel_path: str
     content: bytes
     origin: Path
+    properties: PropertiesFile | None = None
+    parsed: SourceFile | None = None  # a YAML/JSON asset, parsed (once) if anything asked
 
 
 def is_properties(rel_path: str) -> bool:
@@ -50,70 +51,80 @@ def is_properties(rel_path: str) -> bool:
     return "/" not in rel_path and _PROPERTIES.match(rel_path) is not None
 
 
-def project_files(
-    project: Project, diag: Diagnostics | None = None, optional_credentials: bool = False
-) -> list[ProjectFile]:
+def project_files(project: Project, diag: Diagnostics) -> list[ProjectFile]:
     """Workflow files (plain flows) and assets, by path; always an application.properties.
+    Computed once per project, whatever charts carry it: its credentials are judged here.
 
     A spec too large for a ConfigMap is cut down to the operations the project calls.
     """
     files = [
-        ProjectFile(wf.rel_path, wf.rewritten if wf.rewritten is not None else wf.source.raw, wf.source.path)
+        ProjectFile(wf.rel_path, wf.rewritten, wf.source.path)
+        if wf.rewritten is not None
+        else ProjectFile(wf.rel_path, wf.source.raw, wf.source.path, parsed=wf.source)
         for wf in project.workflows
     ]
-    files += [_asset(project, a.rel_path, a.path, a.content, diag) for a in project.assets]
-    files = [_without_credentials(f, diag, optional_credentials) for f in files]
+    files += [_asset(project, a, diag) for a in project.assets]
     if not any(f.rel_path == APPLICATION_PROPERTIES for f in files):
         # The environment's `properties` values need a file to land in.
-        files.append(ProjectFile(APPLICATION_PROPERTIES, b"", project.resources / APPLICATION_PROPERTIES))
+        origin = project.resources / APPLICATION_PROPERTIES
+        files.append(ProjectFile(APPLICATION_PROPERTIES, b"", origin, PropertiesFile("")))
+    for f in files:
+        _refuse_credentials(f, diag)
+    for wf in project.workflows:
+        _refuse_workflow_credentials(wf, diag)
     return sorted(files, key=lambda f: f.rel_path)
 
 
-def _asset(
-    project: Project, rel_path: str, path: Path, content: bytes, diag: Diagnostics | None
-) -> ProjectFile:
+def _asset(project: Project, asset: Asset, diag: Diagnostics) -> ProjectFile:
+    path, content = asset.path, asset.content
+    if is_properties(asset.rel_path):
+        return ProjectFile(asset.rel_path, content, path, properties=asset.properties)
+    if not asset.rel_path.lower().endswith((".json", ".yaml", ".yml")):
+        return ProjectFile(asset.rel_path, content, path)
     if len(content) <= CONFIG_MAP_BUDGET - KEY_ALLOWANCE:
-        return ProjectFile(rel_path, content, path)
+        return ProjectFile(asset.rel_path, content, path, parsed=asset.source)
     used = {
         fn.spec.operation_id
         for wf in project.workflows
         for fn in wf.functions
         if fn.spec is not None and fn.spec.path == path.resolve()
     }
-    doc = _parse(content, path)
+    doc = _first_document(asset.source)
     if not used or not isinstance(doc, dict) or "paths" not in doc:
-        return ProjectFile(rel_path, content, path)
+        return ProjectFile(asset.rel_path, content, path, parsed=asset.source)
     smaller = dump_spec(minify_openapi(doc, used), path.suffix.lower() == ".json")
-    if diag is not None:
-        diag.warning(
-            f"'{rel_path}' ({len(content):,} bytes) is over the ConfigMap budget: the chart carries it cut "
-            f"down to the {len(used)} operations the project calls ({len(smaller):,} bytes)",
-            Location(display_path(path)),
-        )
-    return ProjectFile(rel_path, smaller, path)
+    diag.warning(
+        f"'{asset.rel_path}' ({len(content):,} bytes) is over the ConfigMap budget: the chart carries it "
+        f"cut down to the {len(used)} operations the project calls ({len(smaller):,} bytes)",
+        Location(display_path(path)),
+    )
+    return ProjectFile(asset.rel_path, smaller, path)
 
 
-def _without_credentials(f: ProjectFile, diag: Diagnostics | None, optional: bool) -> ProjectFile:
-    """The file with its literal credentials moved to Secret references; those that cannot
-    move (inside a URL, in application.yaml, a private key) are refused, located."""
-    if diag is not None:
-        _refuse_credentials(f, diag)
-    if not is_properties(f.rel_path):
-        return f
-    text, found = externalize(f.content.decode("utf-8", errors="replace"), optional)
-    if not found:
-        return f
-    for cred in found:
-        if diag is not None:
+def with_secret_references(
+    files: list[ProjectFile], diag: Diagnostics, optional: bool = False
+) -> list[ProjectFile]:
+    """The files with literal credentials of properties files moved to Secret references
+    (`optional`: an empty value when the Secret lacks them, as the dev pod may)."""
+    out = []
+    for f in files:
+        if f.properties is None:
+            out.append(f)
+            continue
+        rewritten, found = externalize(f.properties, optional)
+        for cred in found:
             diag.warning(
                 f"property '{cred.property}' holds a literal credential: the chart reads it from Secret "
                 f"key '{cred.secret_key}' instead (put the value in Vault); the value is not copied",
                 Location(display_path(f.origin), cred.line),
             )
-    return ProjectFile(f.rel_path, text.encode(), f.origin)
+        out.append(replace(f, content=rewritten.text.encode(), properties=rewritten) if found else f)
+    return out
 
 
 def _refuse_credentials(f: ProjectFile, diag: Diagnostics) -> None:
+    """Credentials that cannot move to a Secret reference (inside a URL, in application.yaml,
+    a private key) are refused, located."""
     path = display_path(f.origin)
     if holds_private_key(f.content):
         diag.error(
@@ -122,10 +133,10 @@ def _refuse_credentials(f: ProjectFile, diag: Diagnostics) -> None:
             Location(path),
         )
     findings: list[Finding] = []
-    if is_properties(f.rel_path):
-        findings = properties_refusals(f.content.decode("utf-8", errors="replace"))
-    elif "/" not in f.rel_path and _APPLICATION_YAML.match(f.rel_path):
-        findings = yaml_refusals(SourceFile(f.origin, f.content))
+    if f.properties is not None:
+        findings = properties_refusals(f.properties)
+    elif f.parsed is not None and "/" not in f.rel_path and _APPLICATION_YAML.match(f.rel_path):
+        findings = yaml_refusals(f.parsed)
     for found in findings:
         diag.error(
             f"'{found.key}' holds a credential ({found.what}), which the chart would carry: keep "
@@ -135,13 +146,24 @@ def _refuse_credentials(f: ProjectFile, diag: Diagnostics) -> None:
         )
 
 
-def _parse(content: bytes, path: Path) -> Any:
+def _refuse_workflow_credentials(wf: Workflow, diag: Diagnostics) -> None:
+    """A workflow file is carried as it is: a literal Authorization value, or a credential
+    written inside a URL or a setting, would be in the chart."""
+    for pointer, what in workflow_refusals(wf.definition):
+        diag.error(
+            f"workflow '{wf.id}': '{'.'.join(str(p) for p in pointer)}' holds a credential ({what}), "
+            "which the chart would carry: read it from a secret instead ($SECRET.<name>; the value is "
+            "not shown)",
+            wf.loc(pointer),
+        )
+
+
+def _first_document(source: SourceFile) -> Any:
     try:
-        if path.suffix.lower() == ".json":
-            return json.loads(content)
-        return yaml.load(content, Loader=FastLoader)
-    except (ValueError, yaml.YAMLError):
+        docs = source.documents()
+    except ParseError:
         return None
+    return docs[0] if docs else None
 
 
 def data_files(files: Iterable[ProjectFile], folder: str) -> list[DataFile]:
@@ -200,7 +222,7 @@ def merge_properties(sources: list[tuple[str, ProjectFile]], diag: Diagnostics) 
     """One properties file from several projects' (first wins; conflicts reported, values never shown)."""
     merged: dict[str, tuple[str, str, ProjectFile, int]] = {}
     for project, f in sources:
-        for entry in parse_properties(f.content.decode("utf-8", errors="replace")):
+        for entry in f.properties.entries if f.properties is not None else []:
             seen = merged.get(entry.key)
             if seen is None:
                 merged[entry.key] = (entry.value, project, f, entry.line)
@@ -216,18 +238,12 @@ def merge_properties(sources: list[tuple[str, ProjectFile]], diag: Diagnostics) 
 
 
 def same_content(a: ProjectFile, b: ProjectFile) -> bool:
-    """Byte-identical, or the same JSON/YAML data written differently."""
+    """Byte-identical, or the same JSON/YAML data written differently (both parsed once)."""
     if a.content == b.content:
         return True
-    suffix = a.rel_path.rsplit(".", 1)[-1].lower()
-    try:
-        if suffix == "json":
-            return bool(json.loads(a.content) == json.loads(b.content))
-        if suffix in ("yaml", "yml"):
-            return bool(
-                list(yaml.load_all(a.content, Loader=FastLoader))
-                == list(yaml.load_all(b.content, Loader=FastLoader))
-            )
-    except (ValueError, yaml.YAMLError):
+    if a.parsed is None or b.parsed is None:
         return False
-    return False
+    try:
+        return bool(a.parsed.documents() == b.parsed.documents())
+    except ParseError:
+        return False

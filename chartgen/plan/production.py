@@ -11,7 +11,13 @@ from typing import Any
 from chartgen.errors import Diagnostics
 from chartgen.formats.yaml_out import dump_yaml
 from chartgen.plan.facts import ProjectFacts, cr_flow, project_facts
-from chartgen.plan.files import data_files, is_properties, pack_config_maps, project_files
+from chartgen.plan.files import (
+    ProjectFile,
+    data_files,
+    is_properties,
+    pack_config_maps,
+    with_secret_references,
+)
 from chartgen.plan.model import ChartData, ChartPlan, ConfigMapData, DataFile, Events, FileEntry, Names
 from chartgen.plan.openapi_auth import bearer_properties, with_bearer_properties
 from chartgen.plan.production_env import plan_environment
@@ -27,6 +33,7 @@ KUBE_VERSION_RANGE = ">=1.27.0-0"
 
 def plan_production(
     project: Project,
+    project_files: list[ProjectFile],
     name: str,
     profiles: list[Profile],
     part_of: str,
@@ -35,6 +42,7 @@ def plan_production(
     diag: Diagnostics,
     vault_prefix: str,
 ) -> ChartPlan:
+    """`project_files`: the project's files (plan.files.project_files)."""
     app_version = app_version_of(project)
     if app_version == NO_VERSION:
         first = (project.roots or project.workflows)[0]
@@ -47,7 +55,9 @@ def plan_production(
     environments = {
         p.env: plan_environment(name, facts, p, app_version, git_sha, diag, vault_prefix) for p in profiles
     }
-    files = with_bearer_properties(project_files(project, diag), bearer_properties(project, specs))
+    files = with_bearer_properties(
+        with_secret_references(project_files, diag), bearer_properties(project, specs)
+    )
     origins = {f.rel_path: f.origin for f in files}
     resources = data_files([f for f in files if not is_properties(f.rel_path)], "resources")
     config_maps = pack_config_maps(resources, f"{name}-resources", diag, origins)

@@ -15,6 +15,7 @@ nothing else of chartgen.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import shutil
@@ -62,10 +63,21 @@ class Reaper:
                     stderr=subprocess.DEVNULL,
                     start_new_session=True,  # outlives a kill of chartgen's process group
                 )
+                atexit.register(self._close, self._watcher)
             assert self._watcher.stdin is not None
             with contextlib.suppress(BrokenPipeError):
                 self._watcher.stdin.write(line.encode() + b"\n")
                 self._watcher.stdin.flush()
+
+
+    @staticmethod
+    def _close(watcher: subprocess.Popen[bytes]) -> None:
+        """At a normal exit: close the pipe (what is still held is stopped) and let it finish."""
+        assert watcher.stdin is not None
+        with contextlib.suppress(OSError):
+            watcher.stdin.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            watcher.wait(GRACE_SECONDS + 5)
 
 
 REAPER = Reaper()

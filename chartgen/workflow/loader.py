@@ -10,7 +10,7 @@ import yaml
 
 from chartgen.errors import Diagnostics, Location
 from chartgen.formats.confine import NotRead, read_inside
-from chartgen.formats.properties import parse_properties, properties_problems
+from chartgen.formats.properties import parse_properties
 from chartgen.formats.source import ParseError, SourceFile, display_path
 from chartgen.workflow.build import WorkflowBuilder, is_custom_resource, looks_like_workflow
 from chartgen.workflow.discover import FoundProject, discover
@@ -61,9 +61,10 @@ def _load_project(fp: FoundProject, base: Path, diag: Diagnostics) -> Project:
     for path in fp.asset_files:
         content = _read(path, base, diag)
         if content is not None:
-            project.assets.append(Asset(path.relative_to(fp.resources).as_posix(), path, content))
+            asset = Asset(path.relative_to(fp.resources).as_posix(), path, content)
+            project.assets.append(asset)
             if path.suffix == ".properties":
-                for line, col, problem in properties_problems(content.decode("utf-8", errors="replace")):
+                for line, col, problem in asset.properties.problems:
                     diag.error(problem, Location(display_path(path), line, col))
     for path in fp.secret_files:
         project.secret_keys += _secret_keys(path, base, diag)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from chartgen.errors import Location
+from chartgen.formats.properties import PropertiesFile
 from chartgen.formats.source import Pointer, SourceFile
 
 STATE_TYPES = ("operation", "switch", "event", "callback", "sleep", "inject", "parallel", "foreach")
@@ -155,11 +156,26 @@ class Workflow:
 
 @dataclass
 class Asset:
-    """A file of a project other than a workflow: spec, schema, properties, ... (read once)."""
+    """A file of a project other than a workflow: spec, schema, properties, ... (read once,
+    parsed once: `source` as YAML/JSON, `properties` as a properties file, when asked)."""
 
     rel_path: str  # inside the resources folder
     path: Path
     content: bytes
+    _source: SourceFile | None = field(default=None, init=False, repr=False, compare=False)
+    _properties: PropertiesFile | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def source(self) -> SourceFile:
+        if self._source is None:
+            self._source = SourceFile(self.path, self.content)
+        return self._source
+
+    @property
+    def properties(self) -> PropertiesFile:
+        if self._properties is None:
+            self._properties = PropertiesFile(self.content.decode("utf-8", errors="replace"))
+        return self._properties
 
 
 @dataclass(frozen=True)

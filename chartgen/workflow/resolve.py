@@ -12,8 +12,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from chartgen.errors import Diagnostics, Location
-from chartgen.formats.source import ParseError, SourceFile
-from chartgen.workflow.model import Project, SpecDoc, SpecRef, Workflow, WorkflowSet
+from chartgen.formats.source import ParseError
+from chartgen.workflow.model import Asset, Project, SpecDoc, SpecRef, Workflow, WorkflowSet
 
 SPEC_FUNCTION_TYPES = ("rest", "asyncapi")
 
@@ -28,7 +28,7 @@ def resolve(wset: WorkflowSet, diag: Diagnostics) -> None:
                     fn.spec = _spec_ref(fn.operation, wf, project, files)
                     if fn.spec.path is not None and fn.spec.path not in parsed:
                         parsed.add(fn.spec.path)
-                        _parse_spec(fn.spec.path, files[fn.spec.path].content, wset, diag)
+                        _parse_spec(fn.spec.path, files[fn.spec.path], wset, diag)
             schema = wf.data_input_schema
             if schema is not None and not is_remote(schema.name):
                 wf.input_schema = find_local(schema.name, wf, project, files)
@@ -60,8 +60,8 @@ def find_local(uri: str, wf: Workflow, project: Project, files: Mapping[Path, ob
     return None
 
 
-def _parse_spec(path: Path, content: bytes, wset: WorkflowSet, diag: Diagnostics) -> None:
-    source = SourceFile(path, content)
+def _parse_spec(path: Path, asset: Asset, wset: WorkflowSet, diag: Diagnostics) -> None:
+    source = asset.source
     try:
         docs = source.documents()
     except ParseError as exc:

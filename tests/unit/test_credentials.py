@@ -8,11 +8,26 @@ from pathlib import Path
 import pytest
 
 from chartgen.formats.credentials import is_credential, judge, key_words, literal_text
+from chartgen.formats.properties import PropertiesFile
 from chartgen.formats.source import SourceFile
-from chartgen.plan.credentials import Finding, env_name, externalize, properties_refusals, yaml_refusals
+from chartgen.plan.credentials import (
+    Credential,
+    Finding,
+    env_name,
+    externalize,
+    properties_refusals,
+    yaml_refusals,
+)
 from chartgen.workflow.discover import discover, says_secret
 from testing.trees import GREETING, PROFILES_BASIC, build_tree, snapshot
 from tests.conftest import CliResult, run_cli
+
+
+def rewrite(text: str, optional: bool = False) -> tuple[str, list[Credential]]:
+    """externalize() of a properties text, as text."""
+    props, found = externalize(PropertiesFile(text), optional)
+    return props.text, found
+
 
 SENTINEL = "SENTINEL-5e7c1d"
 DEV = "extends: base\nmode: dev\nnamespace: wf-dev\n"
@@ -155,7 +170,7 @@ def test_externalize_reads_keys_as_java_does() -> None:
         "quarkus.rest-client.a.headers.Authorization=Bearer five\n"
         "quarkus.oidc.token.lifespan=300\n"
     )
-    rewritten, found = externalize(text)
+    rewritten, found = rewrite(text)
     assert [(c.property, c.secret_key, c.line) for c in found] == [
         ("pass\\u0077ord", "password", 1),
         ("clientSecret", "clientSecret", 2),
@@ -171,8 +186,8 @@ def test_externalize_reads_keys_as_java_does() -> None:
 def test_externalize_keeps_the_variable_of_a_literal_default() -> None:
     env = env_name("quarkus.datasource.password")
     text = "quarkus.datasource.password=${POSTGRES_PASSWORD:pass}\n"
-    assert externalize(text)[0] == f"quarkus.datasource.password=${{POSTGRES_PASSWORD:${{{env}}}}}\n"
-    assert externalize(text, optional=True)[0] == (
+    assert rewrite(text)[0] == f"quarkus.datasource.password=${{POSTGRES_PASSWORD:${{{env}}}}}\n"
+    assert rewrite(text, optional=True)[0] == (
         f"quarkus.datasource.password=${{POSTGRES_PASSWORD:${{{env}:}}}}\n"
     )
 
@@ -185,11 +200,11 @@ def test_embedded_credentials_are_found_not_rewritten() -> None:
         '    username="u" password="p";\n'
         "db.password=literal\n"
     )
-    assert properties_refusals(text) == [
+    assert properties_refusals(PropertiesFile(text)) == [
         Finding("quarkus.datasource.jdbc.url", "a URL with user:password@", 2, 3),
         Finding("kafka.sasl.jaas.config", "a 'password=' setting", 3, 1),
     ]
-    rewritten, found = externalize(text)
+    rewritten, found = rewrite(text)
     assert [c.property for c in found] == ["db.password"]
     assert "app:pw@" in rewritten  # refused by the caller, never rewritten in part
 

@@ -14,7 +14,8 @@ import yaml
 
 from chartgen.errors import Diagnostics
 from chartgen.formats.credentials import is_credential
-from chartgen.plan.credentials import env_name, externalize
+from chartgen.formats.properties import PropertiesFile
+from chartgen.plan.credentials import Credential, env_name, externalize
 from chartgen.plan.facts import cr_flow
 from chartgen.plan.files import CONFIG_MAP_BUDGET
 from chartgen.plan.minify import dump_spec, minify_openapi
@@ -44,6 +45,13 @@ PRODUCTION_ENVS = ("prod", "staging")
 SENTINEL = "SENTINEL-7f3a9c21"
 FAST_DUMPER: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def rewrite(text: str, optional: bool = False) -> tuple[str, list[Credential]]:
+    """externalize() of a properties text, as text."""
+    props, found = externalize(PropertiesFile(text), optional)
+    return props.text, found
+
 
 SLEEPER = """
     id: napper
@@ -651,7 +659,7 @@ PROPS = (
 
 
 def test_externalize_rewrites_only_literal_credentials() -> None:
-    text, found = externalize(PROPS)
+    text, found = rewrite(PROPS)
     assert text.splitlines(keepends=True) == [
         "# datasource\n",
         "quarkus.datasource.username=app\n",
@@ -674,7 +682,7 @@ def test_externalize_rewrites_only_literal_credentials() -> None:
 
 
 def test_externalize_optional_falls_back_to_empty() -> None:
-    text, found = externalize(PROPS, optional=True)
+    text, found = rewrite(PROPS, optional=True)
     assert "quarkus.datasource.password=${" + DB_ENV + ":}\n" in text
     assert "client-secret=${" + CLIENT_ENV + ":}\n" in text
     assert "api.token=${API_TOKEN}\n" in text
@@ -683,11 +691,11 @@ def test_externalize_optional_falls_back_to_empty() -> None:
 
 def test_externalize_without_credentials_is_byte_identical() -> None:
     text = "a=1\r\nb = two\\\r\n  three\r\n# password=x\r\n"
-    assert externalize(text) == (text, [])
+    assert rewrite(text) == (text, [])
 
 
 def test_distinct_credentials_get_distinct_env_vars() -> None:
-    _, found = externalize("a.password=one\na-password=two\n")
+    _, found = rewrite("a.password=one\na-password=two\n")
     assert len({c.secret_key for c in found}) == 2
     assert len({c.env for c in found}) == 2
 
