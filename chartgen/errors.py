@@ -89,19 +89,25 @@ class Diagnostics:
 
     def __init__(self) -> None:
         self.items: list[Diagnostic] = []
+        self.error_count = 0  # kept as items come: rules ask "anything new?" often
+
+    def add(self, diagnostic: Diagnostic) -> None:
+        self.items.append(diagnostic)
+        self.error_count += diagnostic.severity == "error"
 
     def error(self, message: str, location: Location | None = None) -> None:
-        self.items.append(Diagnostic("error", message, location))
+        self.add(Diagnostic("error", message, location))
 
     def policy_error(self, message: str, location: Location | None = None) -> None:
         """Well-formed input a production rule refuses: exit 2 when nothing else is wrong."""
-        self.items.append(Diagnostic("error", message, location, policy=True))
+        self.add(Diagnostic("error", message, location, policy=True))
 
     def warning(self, message: str, location: Location | None = None) -> None:
-        self.items.append(Diagnostic("warning", message, location))
+        self.add(Diagnostic("warning", message, location))
 
     def extend(self, other: Iterable[Diagnostic]) -> None:
-        self.items.extend(other)
+        for diagnostic in other:
+            self.add(diagnostic)
 
     @property
     def errors(self) -> list[Diagnostic]:

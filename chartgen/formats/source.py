@@ -7,15 +7,19 @@ must be located, and the answer is cached.
 Input files come from pull requests, so the work a small file can cause is bounded, and
 what goes past a bound is a located error (never a stall, a crash or a traceback):
 
-- a file is at most MAX_FILE_BYTES (4 MiB: a chart carries files in 1 MiB ConfigMaps, and
-  only a spec, cut down to the operations used, may be larger than that);
-- a document holds at most MAX_VALUES (200,000) values, keys included (the largest real
-  document seen holds about 9,300; a profile of 200,000 generates in about 2 s);
+- a file is at most MAX_FILE_BYTES (32 MiB: the public API descriptions workflows call run to
+  6-14 MB; a chart carries files in 1 MiB ConfigMaps, and only a spec, cut down to the
+  operations used, may be larger than that);
+- a document holds at most MAX_DATA_VALUES (4,000,000) values, keys included (GitHub's API
+  description, 13 MB, holds 475,000), and a profile or settings file, which people write,
+  MAX_VALUES (200,000: a profile that size generates in about 2 s);
 - collections nest at most MAX_DEPTH (100) levels (the deepest real spec seen nests 25);
-- aliases repeat at most MAX_ALIAS_VALUES (10,000) values per document in all, counting each
-  use of an alias as the values it repeats (a 400-byte "billion laughs" would repeat 387
-  million), and an alias may not sit inside the collection it names (a structure that
-  contains itself);
+- aliases may repeat values in proportion to the document, as go-yaml (Kubernetes', Helm's
+  YAML) allows them: counting each use of an alias as the values it repeats, aliases may make
+  99% of the values of a document up to 400,000 values once expanded, a share falling to 10%
+  at 4 million (`aliases_excessive`): PyYAML's dumps of shared objects (`&id001`) pass, a
+  400-byte "billion laughs" (387 million values) does not; and an alias may not sit inside
+  the collection it names (a structure that contains itself);
 - an integer has at most MAX_INT_DIGITS (4,300) digits, the limit Python itself puts on
   converting integers to text;
 - a value with an explicit tag must be what the tag says (`!!bool maybe` is an error), and
@@ -50,9 +54,14 @@ from chartgen.formats.positions import PosNode, yaml_trees
 Pointer = tuple[str | int, ...]
 
 MAX_DEPTH = 100
-MAX_ALIAS_VALUES = 10_000
-MAX_VALUES = 200_000
+MAX_VALUES = 200_000  # profiles and settings
+MAX_DATA_VALUES = 4_000_000  # workflows, specs, schemas
 MAX_INT_DIGITS = 4300
+# go-yaml v3's alias budget (decode.go, allowedAliasRatio): the share of a document's values,
+# once expanded, that aliases may make falls from 99% to 10% between these sizes.
+ALIAS_SHARE_FROM = 400_000
+ALIAS_SHARE_TO = 4_000_000
+ALIAS_FREE = 100  # this many repeated values, or documents of at most 1,000 values, always pass
 
 _INT_BOUND = 10**MAX_INT_DIGITS
 _LOADER_BASE: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -131,9 +140,10 @@ class FastLoader(_LOADER_BASE):  # type: ignore[misc]
     holds every document to the bounds of this module."""
 
     string_keys = False  # PlainDataLoader: every mapping key must be a string
+    max_values = MAX_DATA_VALUES
 
     def construct_document(self, node: Node) -> Any:
-        check_graph(node)
+        check_graph(node, self.max_values)
         return super().construct_document(node)
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> Any:
@@ -157,6 +167,7 @@ class PlainDataLoader(FastLoader):
     """FastLoader for files whose keys are names (profiles, chartgen.yaml): `1:` is an error."""
 
     string_keys = True
+    max_values = MAX_VALUES
 
 
 FastLoader.yaml_implicit_resolvers = {
@@ -186,7 +197,21 @@ def _children(node: Node) -> list[Node]:
     return []
 
 
-def check_graph(root: Node) -> None:
+def aliases_excessive(repeated: int, expanded: int) -> bool:
+    """Whether aliases repeating `repeated` values make too large a share of a document of
+    `expanded` values (aliases expanded): go-yaml's rule, so a document Helm reads, we read."""
+    if repeated <= ALIAS_FREE or expanded <= 1000:
+        return False
+    if expanded <= ALIAS_SHARE_FROM:
+        share = 0.99
+    elif expanded >= ALIAS_SHARE_TO:
+        share = 0.10
+    else:
+        share = 0.99 - 0.89 * (expanded - ALIAS_SHARE_FROM) / (ALIAS_SHARE_TO - ALIAS_SHARE_FROM)
+    return repeated / expanded > share
+
+
+def check_graph(root: Node, max_values: int = MAX_DATA_VALUES) -> None:
     """Depth, cycles and alias expansion of one composed document. Raises LimitError.
 
     Most documents are trees: one pass over their collections, without recursion. A
@@ -198,16 +223,16 @@ def check_graph(root: Node) -> None:
     while stack:
         node, depth = stack.pop()
         values += 1
-        if values > MAX_VALUES:
+        if values > max_values:
             raise LimitError(
-                f"a document holds at most {MAX_VALUES:,} values (keys included)", node.start_mark
+                f"a document holds at most {max_values:,} values (keys included)", node.start_mark
             )
         if type(node) is ScalarNode:
             continue
         if depth > MAX_DEPTH:
             raise LimitError(f"nested more than {MAX_DEPTH} levels deep", node.start_mark)
         if id(node) in seen:
-            _measure_shared(root)
+            _measure_shared(root, max_values)
             return
         seen.add(id(node))
         depth += 1
@@ -219,7 +244,7 @@ def check_graph(root: Node) -> None:
             stack.extend((child, depth) for child in node.value)
 
 
-def _measure_shared(root: Node) -> None:
+def _measure_shared(root: Node, max_values: int) -> None:
     """check_graph for a document with aliases: each node measured once (values once
     expanded, nesting levels), so a bomb costs no more than its text."""
     measured: dict[int, tuple[int, int]] = {}
@@ -248,27 +273,42 @@ def _measure_shared(root: Node) -> None:
         stack.append((node, True))
         stack.extend((child, False) for child in _children(node))
     size, height = measured[id(root)]
-    if len(measured) > MAX_VALUES:
-        raise LimitError(f"a document holds at most {MAX_VALUES:,} values (keys included)", root.start_mark)
+    if len(measured) > max_values:
+        raise LimitError(f"a document holds at most {max_values:,} values (keys included)", root.start_mark)
     if height > MAX_DEPTH:
         node = root
         for _ in range(MAX_DEPTH):
             node = max(_children(node), key=lambda child: measured[id(child)][1])
         raise LimitError(f"nested more than {MAX_DEPTH} levels deep", node.start_mark)
-    if size - len(measured) > MAX_ALIAS_VALUES:
-        raise LimitError(f"aliases repeat more than {MAX_ALIAS_VALUES:,} values", root.start_mark, alias=True)
+    if aliases_excessive(size - len(measured), size):
+        raise LimitError(
+            f"aliases repeat {size - len(measured):,} of the {size:,} values this document expands "
+            f"to: {_share(size)} is the most aliases may make of a document that size",
+            root.start_mark,
+            alias=True,
+        )
+
+
+def _share(expanded: int) -> str:
+    """The share aliases may make of a document of `expanded` values, in words."""
+    for pct in range(99, 9, -1):
+        if not aliases_excessive(expanded * pct // 100 - 1, expanded):
+            return f"{pct}%"
+    return "10%"
 
 
 def _alias_problem(text: str, doc: int) -> tuple[str, Any] | None:
-    """The first alias of document `doc` (0-based) that names an open collection or takes the
-    values repeated by aliases past the limit, with its mark; found from the parser's events."""
+    """The first alias of document `doc` (0-based) that names an open collection, or at which
+    aliases pass their share of the values so far (else the one repeating the most), with its
+    mark; found from the parser's events."""
     index = -1
     sizes: dict[str, int] = {}
     frames: list[list[Any]] = []  # [anchor, values] of each open collection
-    repeated = 0
+    repeated = expanded = 0
+    largest: tuple[int, str, Any] | None = None
     for event in yaml.parse(text, Loader=_LOADER_BASE):
         if isinstance(event, yaml.DocumentStartEvent):
-            index, sizes, frames, repeated = index + 1, {}, [], 0
+            index, sizes, frames, repeated, expanded = index + 1, {}, [], 0, 0
             continue
         if index != doc:
             continue
@@ -276,15 +316,14 @@ def _alias_problem(text: str, doc: int) -> tuple[str, Any] | None:
             if any(frame[0] == event.anchor for frame in frames):
                 return f"alias '*{event.anchor}' is inside the collection it names", event.start_mark
             count = sizes.get(event.anchor or "", 1)
-            repeated += count
-            if repeated > MAX_ALIAS_VALUES:
-                return (
-                    f"alias '*{event.anchor}' repeats {count:,} values: in all, aliases would "
-                    f"repeat more than {MAX_ALIAS_VALUES:,} values in this document",
-                    event.start_mark,
-                )
+            repeated, expanded = repeated + count, expanded + count
+            if largest is None or count > largest[0]:
+                largest = (count, event.anchor or "", event.start_mark)
+            if aliases_excessive(repeated, expanded):
+                return _alias_message(event.anchor or "", count, repeated, expanded), event.start_mark
         elif isinstance(event, yaml.CollectionStartEvent):
             frames.append([event.anchor, 1])
+            expanded += 1
             continue
         elif isinstance(event, yaml.CollectionEndEvent):
             anchor, count = frames.pop()
@@ -292,13 +331,24 @@ def _alias_problem(text: str, doc: int) -> tuple[str, Any] | None:
                 sizes[anchor] = count
         elif isinstance(event, yaml.ScalarEvent):
             count = 1
+            expanded += 1
             if event.anchor is not None:
                 sizes[event.anchor] = 1
         else:
             continue
         if frames:
             frames[-1][1] += count
-    return None
+    if largest is None:
+        return None
+    count, anchor, mark = largest
+    return _alias_message(anchor, count, repeated, expanded), mark
+
+
+def _alias_message(anchor: str, count: int, repeated: int, expanded: int) -> str:
+    return (
+        f"alias '*{anchor}' repeats {count:,} values: aliases repeat {repeated:,} of the {expanded:,} "
+        f"values so far, more than the {_share(expanded)} they may make of a document that size"
+    )
 
 
 class _DuplicateKey(Exception):
@@ -493,9 +543,9 @@ class SourceFile:
         if depth > MAX_DEPTH:
             line, col = text_position(text, _json_too_deep(text))
             raise ParseError(f"invalid JSON: nested more than {MAX_DEPTH} levels deep", line, col)
-        if values > MAX_VALUES:
+        if values > MAX_DATA_VALUES:
             raise ParseError(
-                f"invalid JSON: a document holds at most {MAX_VALUES:,} values (keys included)", 1, 1
+                f"invalid JSON: a document holds at most {MAX_DATA_VALUES:,} values (keys included)", 1, 1
             )
         _check_json_text(text, data)
         return data

@@ -35,7 +35,7 @@ def plan_charts(
     if not wset.projects:
         return []
     names = assign_names(wset, chart_names, name, profiles, diag)
-    if diag.errors:
+    if diag.error_count:
         return []
     for profile in profiles:
         check_profile(profile, diag)

@@ -70,7 +70,7 @@ def plan_environment(
 ) -> Environment:
     """The full values of one environment and what chartgen decided for it."""
     s = profile.settings
-    errors = len(diag.errors)
+    errors = diag.error_count
     check_environment(chart, facts, profile, diag)
     known = {"workflow": chart, "version": app_version, "env": profile.env}
 
@@ -152,7 +152,7 @@ def plan_environment(
         _check_callers(chart, facts, profile, network, diag)
     data.kinds = production_kinds(data, bool(facts.consumed), bool(facts.produced))
     data.waitReads = wait_reads(data)
-    if len(diag.errors) == errors:  # a rule above already said what is wrong, better
+    if diag.error_count == errors:  # a rule above already said what is wrong, better
         check_values(ProductionValues, values, profile, diag)
     return Environment(values, data)
 

@@ -69,7 +69,6 @@ class Reaper:
                 self._watcher.stdin.write(line.encode() + b"\n")
                 self._watcher.stdin.flush()
 
-
     @staticmethod
     def _close(watcher: subprocess.Popen[bytes]) -> None:
         """At a normal exit: close the pipe (what is still held is stopped) and let it finish."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from chartgen.formats.confine import MAX_FILE_BYTES
 from testing.trees import GREETING, PROFILES_BASIC, build_tree
 from tests.conftest import run_cli
 
@@ -223,10 +224,10 @@ def test_links_to_folders_are_not_followed(tmp_path: Path) -> None:
 
 
 def test_a_file_over_the_size_limit_is_refused_unread(tmp_path: Path) -> None:
-    repo(tmp_path, {"workflows/greet/big.json": b"[" + b"0," * (2 * 1024 * 1024) + b"0]"})
+    repo(tmp_path, {"workflows/greet/big.json": b"[" + b"0," * (MAX_FILE_BYTES // 2) + b"0]"})
     result = run_cli("validate")
     assert result.code == 1
     assert (
-        "workflows/greet/big.json:1:1: error: project file not read: it is larger than 4 MiB, the most chartgen reads"
-        in result.err
+        "workflows/greet/big.json:1:1: error: project file not read: it is larger than 32 MiB, the most chartgen "
+        "reads" in result.err
     )
