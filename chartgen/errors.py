@@ -119,14 +119,22 @@ class Diagnostics:
 
     def sorted(self) -> list[Diagnostic]:
         """Stable report order: by file, line, column; unlocated last; no repeats."""
-        return sorted(set(self.items), key=_sort_key)
+        return in_order(self.items)
 
-    def raise_if_errors(self) -> None:
-        errors = self.errors
-        if errors and all(d.policy for d in errors):
-            raise PolicyError(diagnostics=self.sorted())
-        if errors:
-            raise UserError(diagnostics=self.sorted())
+    def raise_if_errors(self, refusals: Iterable[Diagnostic] = ()) -> None:
+        """Raise with every diagnostic when there is an error; `refusals` (charts refused for
+        what combining inputs breaks) are shown with them then."""
+        if not self.error_count:
+            return
+        shown = in_order([*self.items, *refusals])
+        if all(d.policy for d in shown if d.severity == "error"):
+            raise PolicyError(diagnostics=shown)
+        raise UserError(diagnostics=shown)
+
+
+def in_order(items: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """Stable report order: by file, line, column; unlocated last; no repeats."""
+    return sorted(set(items), key=_sort_key)
 
 
 def _sort_key(d: Diagnostic) -> tuple[int, Location, str]:

@@ -50,8 +50,11 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
         else:
             verb = "is" if len(result.charts) == 1 else "are"
             printer.result(f"{counted(len(result.charts), 'chart')} in {out} {verb} what generate writes")
-        code = EXIT_USER if result.drift else EXIT_OK
-        return Outcome({"out": str(settings.out), "drift": result.drift}, result.diagnostics, code)
+        for name in result.refused:
+            printer.result(f"✖ {out}/{name}: refused (its errors above); not compared")
+        code = EXIT_USER if result.drift or result.refused else EXIT_OK
+        document = {"out": str(settings.out), "drift": result.drift, "refused": result.refused}
+        return Outcome(document, result.diagnostics, code)
     for chart in result.charts:
         files = (
             [f"values-{e}.yaml" for e in chart.environments]
@@ -65,12 +68,16 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
         )
     for name in result.removed:
         printer.line(f"- {out}/{name} (stale, removed)")
+    for name in result.refused:
+        printer.result(f"✖ {out}/{name}: refused (its errors above): not written, left as it was")
     written = sum(c.written for c in result.charts)
     summary = (
         f"{counted(len(result.charts), 'chart')} in {out}: {written} written, {len(result.removed)} removed"
     )
     if result.unchanged:
         summary += " (inputs and charts as the last generate left them)"
+    if result.refused:
+        summary += f", {len(result.refused)} refused"
     printer.result(summary)
     charts_json = [asdict(c) for c in result.charts]
     return Outcome(
@@ -79,6 +86,8 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
             "charts": charts_json,
             "removed": result.removed,
             "unchanged": result.unchanged,
+            "refused": result.refused,
         },
         result.diagnostics,
+        EXIT_USER if result.refused else EXIT_OK,
     )

@@ -18,16 +18,20 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         description="Load every workflow project and report every problem, located.",
     )
     add_workflow_options(p)
+    p.add_argument("--profiles", metavar="DIR", help="profiles folder (default: profiles, or chartgen.yaml)")
 
 
 def run(args: argparse.Namespace, printer: Printer) -> Outcome:
     settings = settings_from(args)
     with printer.progress("validating") as step:
-        result = run_validate(settings.workflows, settings.exclude, step)
+        result = run_validate(settings, step)
     projects = result.workflows.projects
     count = sum(len(p.workflows) for p in projects)
     verb = "is" if count == 1 else "are"
-    printer.result(f"✔ {counted(count, 'workflow')} in {counted(len(projects), 'project')} {verb} valid")
+    planned = f"; {counted(len(result.charts), 'chart')} planned" if result.charts else ""
+    printer.result(
+        f"✔ {counted(count, 'workflow')} in {counted(len(projects), 'project')} {verb} valid{planned}"
+    )
     return Outcome(
         {
             "projects": [
@@ -38,7 +42,8 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
                     ],
                 }
                 for p in projects
-            ]
+            ],
+            "charts": result.charts,
         },
         result.diagnostics,
     )

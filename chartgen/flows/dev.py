@@ -5,7 +5,7 @@ from __future__ import annotations
 from chartgen.config import Settings
 from chartgen.deploy.devsync import ConfigMapStore, Renderer, SyncResult, sync
 from chartgen.errors import Diagnostics
-from chartgen.flows.generate import plan_repository
+from chartgen.flows.plan import plan_repository
 
 
 def dev_sync(

@@ -1,52 +1,28 @@
-"""`chartgen validate`: load -> resolve -> validate. Imports nothing of planning or emitting."""
+"""`chartgen validate`: load, check and plan every chart (with the profiles, when there are any),
+writing nothing: every problem `generate` would report, in one wave."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from chartgen.errors import Diagnostic, Diagnostics
-from chartgen.formats.source import display_path
-from chartgen.workflow.loader import load_workflows
+from chartgen.config import Settings
+from chartgen.errors import Diagnostic, Diagnostics, UserError, in_order
+from chartgen.flows.plan import Progress, load_and_plan
 from chartgen.workflow.model import WorkflowSet
-from chartgen.workflow.resolve import resolve
-from chartgen.workflow.validate import validate
-
-Progress = Callable[[str], None]
 
 
 @dataclass
 class ValidateResult:
     workflows: WorkflowSet
+    charts: list[str] = field(default_factory=list)  # what generate would write
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
-def run_validate(
-    workflows: Path, exclude: tuple[str, ...] = (), progress: Progress | None = None
-) -> ValidateResult:
-    """Load and check every project; raises UserError (with warnings too) when anything is wrong."""
+def run_validate(settings: Settings, progress: Progress | None = None) -> ValidateResult:
+    """Raises UserError (with warnings too) when anything is wrong."""
     diag = Diagnostics()
-    wset = load_and_check(workflows, exclude, diag, progress)
-    diag.raise_if_errors()
-    return ValidateResult(wset, diag.sorted())
-
-
-def load_and_check(
-    workflows: Path,
-    exclude: tuple[str, ...],
-    diag: Diagnostics,
-    progress: Progress | None = None,
-    only: Callable[[str, str], bool] | None = None,
-) -> WorkflowSet:
-    step(progress, f"loading {display_path(workflows)}")
-    wset = load_workflows(workflows, diag, exclude, only)
-    resolve(wset, diag)
-    step(progress, f"validating {len(wset.workflows)} workflows in {len(wset.projects)} projects")
-    validate(wset, diag)
-    return wset
-
-
-def step(progress: Progress | None, message: str) -> None:
-    if progress is not None:
-        progress(message)
+    planned = load_and_plan(settings, diag, progress, without_profiles=True)
+    refusals = [refusal for p in planned.charts for refusal in p.refusals]
+    if refusals:
+        raise UserError(diagnostics=in_order([*diag.items, *refusals]))
+    return ValidateResult(planned.workflows, sorted(p.name for p in planned.charts), diag.sorted())

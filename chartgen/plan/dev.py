@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from chartgen.errors import Diagnostics, Location
+from chartgen.errors import Diagnostic, Diagnostics, Location
 from chartgen.formats.source import display_path
 from chartgen.plan.facts import credential_env, env_variable, secret_names, workflow_data
 from chartgen.plan.files import (
@@ -31,7 +31,7 @@ from chartgen.plan.schema import dev_schema
 from chartgen.plan.values import check_values, merge_resources, pod_settings
 from chartgen.profile.model import Profile
 from chartgen.values.model import DEVMODE_IMAGE, DevImage, DevValues, PullSecret, ServiceAccount, split_image
-from chartgen.workflow.model import WorkflowSet
+from chartgen.workflow.model import Workflow, WorkflowSet
 
 RESOURCES_PATH = "/home/kogito/serverless-workflow-project/src/main/resources"
 
@@ -44,8 +44,11 @@ def plan_dev(
     files_of: Mapping[str, list[ProjectFile]],
     diag: Diagnostics,
 ) -> ChartPlan:
-    """`files_of`: each project's files (plan.files.project_files), by project folder."""
-    files, props = _merged_files(wset, files_of, diag)
+    """`files_of`: each project's files (plan.files.project_files), by project folder. What
+    only serving every project from one folder and one runtime breaks refuses this chart."""
+    refusals: list[Diagnostic] = []
+    files, props = _merged_files(wset, files_of, diag, refusals)
+    refusals += _duplicate_ids(wset)
     origins = {f.rel_path: f.origin for f in files}
     resources = data_files(files, "resources")
     config_maps = pack_config_maps(
@@ -84,7 +87,28 @@ def plan_dev(
         template_set="dev",
         config_maps=config_maps,
         properties=properties,
+        refusals=refusals,
     )
+
+
+def _duplicate_ids(wset: WorkflowSet) -> list[Diagnostic]:
+    """The dev pod is one runtime: SonataFlow refuses two workflows with one id."""
+    found = []
+    first: dict[str, tuple[str, Workflow]] = {}
+    for project in wset.projects:
+        for wf in (w for w in project.workflows if w.has_id):
+            seen = first.setdefault(wf.id, (project.rel, wf))
+            if seen[0] != project.rel:
+                found.append(
+                    Diagnostic(
+                        "error",
+                        f"workflow id '{wf.id}' is in project '{seen[0]}' ({seen[1].loc(('id',))}) and in "
+                        f"project '{project.rel}': the dev pod runs one runtime, where ids are unique (leave "
+                        "one project out with the dev profile's devmode.exclude)",
+                        wf.loc(("id",)),
+                    )
+                )
+    return found
 
 
 def _secrets(
@@ -108,7 +132,10 @@ def _is_flat(f: Any) -> bool:
 
 
 def _merged_files(
-    wset: WorkflowSet, files_of: Mapping[str, list[ProjectFile]], diag: Diagnostics
+    wset: WorkflowSet,
+    files_of: Mapping[str, list[ProjectFile]],
+    diag: Diagnostics,
+    refusals: list[Diagnostic],
 ) -> tuple[list[ProjectFile], list[ProjectFile]]:
     """Every project's files in one folder: identical paths shared, conflicting ones refused."""
     chosen: dict[str, tuple[str, ProjectFile]] = {}
@@ -122,10 +149,15 @@ def _merged_files(
             if seen is None:
                 chosen[f.rel_path] = (project.rel, f)
             elif not same_content(seen[1], f):
-                diag.error(
-                    f"'{f.rel_path}' differs between project '{seen[0]}' ({display_path(seen[1].origin)}) "
-                    f"and project '{project.rel}': the dev pod has one resources folder",
-                    Location(display_path(f.origin)),
+                refusals.append(
+                    Diagnostic(
+                        "error",
+                        f"'{f.rel_path}' differs between project '{seen[0]}' "
+                        f"({display_path(seen[1].origin)}) and project '{project.rel}': the dev pod has one "
+                        "resources folder (leave one "
+                        "project out with the dev profile's devmode.exclude)",
+                        Location(display_path(f.origin)),
+                    )
                 )
     merged_props = [
         ProjectFile(rel, merge_properties(sources, diag), sources[0][1].origin)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from chartgen.errors import Diagnostic
 from chartgen.values.model import DevValues, ProductionValues
 
 ChartKind = Literal["production", "dev"]
@@ -199,6 +200,9 @@ class ChartPlan:
     config_maps: list[ConfigMapPlan] = field(default_factory=list)
     properties: list[DataFile] = field(default_factory=list)  # files of the config ConfigMap
     extra_files: list[DataFile] = field(default_factory=list)  # chart files no ConfigMap carries
+    # Why this chart cannot be written although its projects are fine (what combining them
+    # breaks): generate leaves it as it is and writes the others.
+    refusals: list[Diagnostic] = field(default_factory=list)
 
     @property
     def workflows(self) -> list[str]:

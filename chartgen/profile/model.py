@@ -50,6 +50,10 @@ Subject = Annotated[
 Cidr = Annotated[str, Rule(pattern=r"^[0-9a-fA-F.:]+/\d+$", expected="a CIDR such as 10.0.0.0/8")]
 Text = Annotated[str, Rule(min_length=1)]
 PlaceholderText = Annotated[str, Rule(min_length=1, pattern=r"^[^\s]+$", expected="text without spaces")]
+PathGlob = Annotated[
+    str,
+    Rule(min_length=1, max_length=512, pattern=r"^[^\x00-\x1f]+$", expected="a glob such as experiments/**"),
+]
 # What a rule may not grant is judged on whole rules, as the API server matches them (rbac.py).
 ApiGroup = Annotated[
     str, Rule(pattern=r"^([a-z0-9.-]*|\*)$", expected="an API group")
@@ -74,6 +78,9 @@ class ImageSettings:
 class DevmodeSettings:
     image: Text | None = value("The SonataFlow devmode image (repository:tag or repository@digest)", None)
     pullPolicy: PullPolicy | None = value("Image pull policy", None)
+    exclude: list[PathGlob] | None = value(
+        "Projects the dev pod leaves out: globs of their folders, relative to the workflows folder", None
+    )
 
 
 @dataclass(kw_only=True)

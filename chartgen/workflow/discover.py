@@ -108,7 +108,12 @@ def _join(rel: str, name: str) -> str:
 
 
 def _excluded(rel: str, patterns: tuple[str, ...]) -> bool:
-    return any(fnmatch.fnmatchcase(rel, p) or PurePosixPath(rel).match(p) for p in patterns)
+    return any(project_matches(rel, p) for p in patterns)
+
+
+def project_matches(rel: str, pattern: str) -> bool:
+    """Whether a path relative to the workflows folder matches a glob, as `exclude` matches."""
+    return fnmatch.fnmatchcase(rel, pattern) or PurePosixPath(rel).match(pattern)
 
 
 def _dirs_of(files: list[Path]) -> set[Path]:

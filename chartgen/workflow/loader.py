@@ -37,7 +37,10 @@ def load_workflows(
     result = WorkflowSet(base)
     for fp in found.projects:
         if only is None or only(project_rel(fp, base), fp.root.name):
-            result.projects.append(_load_project(fp, base, diag))
+            before = diag.error_count
+            project = _load_project(fp, base, diag)
+            project.errors += diag.error_count - before
+            result.projects.append(project)
     return result
 
 
@@ -48,7 +51,10 @@ def project_rel(fp: FoundProject, base: Path) -> str:
 
 def _load_single_file(path: Path, diag: Diagnostics) -> WorkflowSet:
     fp = FoundProject(path.parent, path.parent, [path])
-    return WorkflowSet(path.parent, [_load_project(fp, path.parent.parent, diag)])
+    before = diag.error_count
+    project = _load_project(fp, path.parent.parent, diag)
+    project.errors += diag.error_count - before
+    return WorkflowSet(path.parent, [project])
 
 
 def _load_project(fp: FoundProject, base: Path, diag: Diagnostics) -> Project:

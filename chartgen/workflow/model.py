@@ -196,6 +196,7 @@ class Project:
     workflows: list[Workflow] = field(default_factory=list)
     assets: list[Asset] = field(default_factory=list)
     secret_keys: list[SecretKeyName] = field(default_factory=list)  # of secret.properties
+    errors: int = 0  # errors found in this project's own files (it gets no chart)
 
     @property
     def roots(self) -> list[Workflow]:

@@ -21,6 +21,7 @@ SPEC_FUNCTION_TYPES = ("rest", "asyncapi")
 def resolve(wset: WorkflowSet, diag: Diagnostics) -> None:
     parsed: set[Path] = set()  # a spec that is not one is parsed (and reported) once too
     for project in wset.projects:
+        before = diag.error_count
         files = {a.path.resolve(): a for a in project.assets}
         for wf in project.workflows:
             for fn in wf.functions:
@@ -32,6 +33,7 @@ def resolve(wset: WorkflowSet, diag: Diagnostics) -> None:
             schema = wf.data_input_schema
             if schema is not None and not is_remote(schema.name):
                 wf.input_schema = find_local(schema.name, wf, project, files)
+        project.errors += diag.error_count - before
 
 
 def _spec_ref(operation: str, wf: Workflow, project: Project, files: Mapping[Path, object]) -> SpecRef:

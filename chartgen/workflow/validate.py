@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from functools import partial
 
 from chartgen.errors import Diagnostics
+from chartgen.formats.source import display_path
 from chartgen.schema.check import did_you_mean
 from chartgen.workflow.model import Project, Ref, State, Workflow, WorkflowSet
+from chartgen.workflow.names import NameRegistry, dns_name
 from chartgen.workflow.resolve import SPEC_FUNCTION_TYPES, is_remote
 from chartgen.workflow.specs import operation_ids
 
@@ -27,13 +30,17 @@ Rule = Callable[[Workflow, Context], None]
 
 
 def validate(wset: WorkflowSet, diag: Diagnostics) -> None:
-    """Checks every workflow of every project; problems go to `diag`."""
+    """Checks every workflow of every project; problems go to `diag`, and each project counts
+    its own errors (a project with errors gets no chart; the others still do)."""
     for project in wset.projects:
+        before = diag.error_count
         ctx = Context(project, diag, wset)
         for wf in project.workflows:
             for rule in WORKFLOW_RULES:
                 rule(wf, ctx)
-    check_duplicate_ids(wset, diag)
+        for project_rule in PROJECT_RULES:
+            project_rule(project, diag)
+        project.errors += diag.error_count - before
 
 
 def check_has_states(wf: Workflow, ctx: Context) -> None:
@@ -267,16 +274,35 @@ def check_function_specs(wf: Workflow, ctx: Context) -> None:
                 )
 
 
-def check_duplicate_ids(wset: WorkflowSet, diag: Diagnostics) -> None:
+def check_duplicate_ids(project: Project, diag: Diagnostics) -> None:
+    """One runtime serves a project's workflows: SonataFlow refuses two with one id
+    ("Duplicated item found with id ..."). Projects built apart may share ids."""
     first: dict[str, Workflow] = {}
-    for wf in (w for w in wset.workflows if w.has_id):
+    for wf in (w for w in project.workflows if w.has_id):
         other = first.setdefault(wf.id, wf)
         if other is not wf:
             diag.error(
-                f"duplicate workflow id '{wf.id}': also defined in {other.loc(('id',)).path}",
+                f"duplicate workflow id '{wf.id}' in project '{project.rel}': also defined in "
+                f"{other.loc(('id',)).path} (one runtime serves a project's workflows)",
                 wf.loc(("id",)),
             )
 
+
+def check_resource_names(project: Project, diag: Diagnostics) -> None:
+    """A chart names files and objects after its workflows' ids, DNS-safe: two ids may not
+    make the same name in one project."""
+    names = NameRegistry("workflow resource", diag)
+    first_of_id: dict[str, Workflow] = {}
+    for wf in project.workflows:
+        first_of_id.setdefault(wf.id, wf)
+    for wf in first_of_id.values():  # an id twice is check_duplicate_ids' to say
+        names.claim(
+            dns_name(wf.id), f"workflow '{wf.id}' ({display_path(wf.source.path)})", partial(wf.loc, ("id",))
+        )
+
+
+ProjectRule = Callable[[Project, Diagnostics], None]
+PROJECT_RULES: tuple[ProjectRule, ...] = (check_duplicate_ids, check_resource_names)
 
 WORKFLOW_RULES: tuple[Rule, ...] = (
     check_has_states,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 
 import yaml
@@ -179,22 +180,84 @@ def test_dev_chart_dedupes_identical_assets_and_merges_properties(tmp_path: Path
     assert "DEBUG" not in result.err  # values are never shown: they may be sensitive
 
 
-def test_dev_chart_rejects_conflicting_assets_naming_both(tmp_path: Path) -> None:
-    repo(
-        tmp_path,
-        {
-            "workflows/greet/specs/api.yaml": "openapi: 3.0.3\npaths: {}\n",
-            "workflows/other/other.sw.yaml": GREETING.replace("id: greeting", "id: other"),
-            "workflows/other/specs/api.yaml": "openapi: 3.1.0\npaths: {}\n",
-        },
-    )
+CONFLICTING = {
+    "workflows/greet/specs/api.yaml": "openapi: 3.0.3\npaths: {}\n",
+    "workflows/other/other.sw.yaml": GREETING.replace("id: greeting", "id: other"),
+    "workflows/other/specs/api.yaml": "openapi: 3.1.0\npaths: {}\n",
+}
+
+
+def test_a_dev_pod_conflict_refuses_the_dev_chart_alone(tmp_path: Path) -> None:
+    """Two projects with different files at one path cannot share the dev pod's folder; each
+    builds its own production runtime, so those charts are written, and the dev chart as it was
+    is left alone."""
+    repo(tmp_path)
+    assert run_cli("generate").code == 0
+    old_dev = (tmp_path / "charts/acme-dev/values.yaml").read_bytes()
+    build_tree(tmp_path, CONFLICTING)
     result = run_cli("generate")
     assert result.code == 1
     assert (
         "workflows/other/specs/api.yaml:1:1: error: 'specs/api.yaml' differs between project 'greet' "
-        "(workflows/greet/specs/api.yaml) and project 'other': the dev pod has one resources folder"
+        "(workflows/greet/specs/api.yaml) and project 'other': the dev pod has one resources folder (leave "
+        "one project out with the dev profile's devmode.exclude)"
     ) in result.err
-    assert not (tmp_path / "charts").exists()
+    assert "✖ charts/acme-dev: refused (its errors above): not written, left as it was" in result.out
+    assert sorted(p.name for p in (tmp_path / "charts").iterdir() if p.is_dir()) == [
+        "acme-dev",
+        "greet",
+        "other",
+    ]
+    assert (tmp_path / "charts/acme-dev/values.yaml").read_bytes() == old_dev
+    checked = run_cli("generate", "--check")
+    assert checked.code == 1 and "✖ charts/acme-dev: refused" in checked.out
+
+
+def test_a_project_left_out_of_the_dev_pod_ends_the_conflict(tmp_path: Path) -> None:
+    dev = (
+        textwrap.dedent(PROFILES_BASIC["profiles/dev.yaml"]) + "devmode: {exclude: [other, experiments/**]}\n"
+    )
+    repo(tmp_path, {**CONFLICTING, "profiles/dev.yaml": dev})
+    result = run_cli("generate")
+    assert result.code == 0, result.err
+    assert "devmode.exclude 'experiments/**' matches no project" in result.err
+    data = yaml.safe_load((tmp_path / "charts/acme-dev/files/chartgen-data.yaml").read_text())
+    assert [w["id"] for w in data["workflows"]] == ["greeting"]
+
+
+def test_the_same_workflow_id_in_two_projects_refuses_only_the_dev_chart(tmp_path: Path) -> None:
+    """v6 and v7 variants of one workflow: separate runtimes in production, one in the dev pod."""
+    repo(tmp_path, {"workflows/greet-v2/greeting.sw.yaml": GREETING})
+    result = run_cli("generate")
+    assert result.code == 1
+    assert (
+        "workflows/greet-v2/greeting.sw.yaml:1:5: error: workflow id 'greeting' is in project 'greet' "
+        "(workflows/greet/greeting.sw.yaml:1:5) and in project 'greet-v2': the dev pod runs one runtime"
+    ) in result.err
+    assert sorted(p.name for p in (tmp_path / "charts").iterdir() if p.is_dir()) == ["greet", "greet-v2"]
+
+
+def test_validate_reports_everything_generate_would_in_one_wave(tmp_path: Path) -> None:
+    broken = GREETING.replace("refName: log", "refName: nope")
+    props = "quarkus.datasource.jdbc.url=jdbc:postgresql://app:secret@db/x\n"
+    repo(
+        tmp_path,
+        {
+            **CONFLICTING,
+            "workflows/broken/broken.sw.yaml": broken.replace("id: greeting", "id: broken"),
+            "workflows/other/application.properties": props,
+        },
+    )
+    result = run_cli("validate")
+    assert result.code == 1
+    errors = [line.split(": error: ")[1] for line in result.err.splitlines() if ": error: " in line]
+    assert [e[:34] for e in errors] == [
+        "state 'Greet' calls function 'nope",  # a project's own error
+        "'quarkus.datasource.jdbc.url' hold",  # what planning the healthy projects finds
+        "'specs/api.yaml' differs between p",  # what the dev pod breaks
+        "3 errors",
+    ]
+    assert run_cli("generate").err == result.err.replace("3 errors", "3 errors; nothing was written")
 
 
 def test_config_maps_split_under_the_object_limit(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from chartgen.profile.loader import load_profiles
 from chartgen.workflow.loader import load_workflows
 from chartgen.workflow.model import WorkflowSet
 from chartgen.workflow.names import MAX_NAME, NameRegistry, dns_name, is_valid_name
+from chartgen.workflow.validate import validate
 from testing.trees import GREETING, PROFILES_BASIC, build_tree
 
 HASHED = re.compile(r"^[a-z][-a-z0-9]*-[0-9a-f]{8}$")
@@ -217,14 +218,14 @@ def test_projects_normalising_to_one_chart_name_are_an_error(tmp_path: Path) -> 
     assert "team-b/order-approval" in err.message
 
 
-def test_workflow_ids_normalising_to_one_name_are_an_error(tmp_path: Path) -> None:
+def test_workflow_ids_normalising_to_one_name_in_a_project_are_an_error(tmp_path: Path) -> None:
     base = build_tree(
         tmp_path / "wf",
         {"p/fooBar.sw.yaml": flow("fooBar"), "p/foo-bar.sw.yaml": flow("foo-bar")},
     )
-    wset = load(base)
     diag = Diagnostics()
-    assign_names(wset, {}, "repo", [], diag)
+    wset = load_workflows(base, diag)
+    validate(wset, diag)
 
     [err] = diag.errors
     assert "'foo-bar'" in err.message

@@ -371,10 +371,13 @@ def test_secret_uses_need_no_declaration_without_secrets_list(tmp_path: Path) ->
     assert problems(tmp_path, {"p/s.sw.yaml": wf}) == []
 
 
-def test_duplicate_workflow_ids_across_projects(tmp_path: Path) -> None:
-    assert problems(tmp_path, {"a/g.sw.yaml": GREETING, "b/g.sw.yaml": GREETING}) == [
-        "b/g.sw.yaml:1:5: duplicate workflow id 'greeting': also defined in a/g.sw.yaml"
+def test_duplicate_workflow_ids_in_one_project(tmp_path: Path) -> None:
+    """One runtime per project: SonataFlow refuses "Duplicated item found with id greeting"."""
+    assert problems(tmp_path, {"p/g.sw.yaml": GREETING, "p/h.sw.yaml": GREETING}) == [
+        "p/h.sw.yaml:1:5: duplicate workflow id 'greeting' in project 'p': also defined in p/g.sw.yaml "
+        "(one runtime serves a project's workflows)"
     ]
+    assert problems(tmp_path / "apart", {"a/g.sw.yaml": GREETING, "b/g.sw.yaml": GREETING}) == []
 
 
 def test_workflow_without_states(tmp_path: Path) -> None:
