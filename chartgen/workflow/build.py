@@ -137,11 +137,13 @@ class WorkflowBuilder:
 
     def _uri_definitions(self, flow: Mapping[str, Any]) -> None:
         assert self.wf is not None
-        for ext in _list(flow.get("extensions")):
+        for i, ext in enumerate(_list(flow.get("extensions"))):
             if isinstance(ext, Mapping) and ext.get("extensionid") == "workflow-uri-definitions":
                 defs = ext.get("definitions")
                 if isinstance(defs, Mapping):
                     self.wf.uri_definitions.update({str(k): str(v) for k, v in defs.items()})
+            if isinstance(ext, Mapping) and ext.get("extensionid") == "workflow-output-schema":
+                self.wf.output_schema = _ref(ext.get("outputSchema"), ("extensions", i, "outputSchema"))
 
     def _functions(self, flow: Mapping[str, Any]) -> Iterator[Function]:
         assert self.wf is not None

@@ -50,6 +50,24 @@ class SpecDoc:
     doc: Mapping[str, Any]
 
 
+@dataclass(frozen=True)
+class SchemaRef:
+    """A `$ref` of a JSON schema file, and the project file it names (filled by resolve.py)."""
+
+    ref: str
+    at: Pointer  # where in the schema document
+    path: Path | None = None  # the local file, when it names one that exists
+
+
+@dataclass
+class SchemaFile:
+    """A JSON schema a workflow names (dataInputSchema, output schema) or one its `$ref`s reach."""
+
+    source: SourceFile
+    doc: Any
+    refs: list[SchemaRef] = field(default_factory=list)
+
+
 @dataclass
 class EventDef:
     name: str
@@ -111,12 +129,14 @@ class Workflow:
     auth: list[AuthDef] = field(default_factory=list)
     exec_timeout: str | None = None
     data_input_schema: Ref | None = None
+    output_schema: Ref | None = None  # the workflow-output-schema extension's outputSchema
     uri_definitions: dict[str, str] = field(default_factory=dict)
     is_subflow: bool = False
     from_custom_resource: bool = False
     rewritten: bytes | None = None  # plain workflow text when the file held a CR or several docs
     definition: Mapping[str, Any] = field(default_factory=dict)  # the flow as parsed
     input_schema: Path | None = None  # the dataInputSchema file, once resolved
+    output_schema_file: Path | None = None  # the outputSchema file, once resolved
 
     def loc(self, pointer: Pointer = (), key: bool = False) -> Location:
         return self.source.location(self.doc, self.base + tuple(pointer), key)
@@ -214,6 +234,7 @@ class WorkflowSet:
     base: Path
     projects: list[Project] = field(default_factory=list)
     specs: dict[Path, SpecDoc] = field(default_factory=dict)  # parsed spec documents, by file (resolve.py)
+    schemas: dict[Path, SchemaFile] = field(default_factory=dict)  # schemas workflows reach (resolve.py)
 
     @property
     def workflows(self) -> list[Workflow]:

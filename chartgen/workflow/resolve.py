@@ -7,13 +7,22 @@ Nothing is read from disk here and nothing is judged: validation reports what is
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from urllib.parse import urlparse
 
 from chartgen.errors import Diagnostics, Location
 from chartgen.formats.source import ParseError
-from chartgen.workflow.model import Asset, Project, SpecDoc, SpecRef, Workflow, WorkflowSet
+from chartgen.workflow.model import (
+    Asset,
+    Project,
+    SchemaFile,
+    SchemaRef,
+    SpecDoc,
+    SpecRef,
+    Workflow,
+    WorkflowSet,
+)
 
 SPEC_FUNCTION_TYPES = ("rest", "asyncapi")
 
@@ -33,7 +42,56 @@ def resolve(wset: WorkflowSet, diag: Diagnostics) -> None:
             schema = wf.data_input_schema
             if schema is not None and not is_remote(schema.name):
                 wf.input_schema = find_local(schema.name, wf, project, files)
+                _follow_schema(wf.input_schema, files, wset, diag)
+            output = wf.output_schema
+            if output is not None and not is_remote(output.name):
+                wf.output_schema_file = find_local(output.name, wf, project, files)
+                _follow_schema(wf.output_schema_file, files, wset, diag)
         project.errors += diag.error_count - before
+
+
+def _follow_schema(
+    path: Path | None, files: Mapping[Path, Asset], wset: WorkflowSet, diag: Diagnostics
+) -> None:
+    """Parse a schema file and, through their relative `$ref`s, every project file it reaches
+    (each once): SonataFlow's build reads them all."""
+    todo = [path] if path is not None else []
+    while todo:
+        current = todo.pop()
+        if current in wset.schemas:
+            continue
+        source = files[current].source
+        try:
+            docs = source.documents()
+        except ParseError as exc:
+            diag.error(
+                f"cannot parse JSON schema: {exc.message}", Location(source.display, exc.line, exc.col)
+            )
+            continue
+        schema = SchemaFile(source, docs[0] if docs else None)
+        for ref, at in _refs(schema.doc, ()):
+            found = None
+            if not ref.startswith("#") and not is_remote(ref) and "\0" not in ref:
+                target = (current.parent / ref.split("#", 1)[0]).resolve()
+                found = target if target in files else None
+            schema.refs.append(SchemaRef(ref, at, found))
+            if found is not None:
+                todo.append(found)
+        wset.schemas[current] = schema
+
+
+def _refs(node: object, at: tuple[str | int, ...]) -> Iterator[tuple[str, tuple[str | int, ...]]]:
+    """Every `$ref` string of a JSON document, with where it is."""
+    stack: list[tuple[object, tuple[str | int, ...]]] = [(node, at)]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, Mapping):
+            ref = value.get("$ref")
+            if isinstance(ref, str):
+                yield ref, (*where, "$ref")
+            stack.extend((v, (*where, str(k))) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, (*where, i)) for i, v in enumerate(value))
 
 
 def _spec_ref(operation: str, wf: Workflow, project: Project, files: Mapping[Path, object]) -> SpecRef:

@@ -13,20 +13,12 @@ from functools import partial
 from chartgen.errors import Diagnostics
 from chartgen.formats.source import display_path
 from chartgen.schema.check import did_you_mean
+from chartgen.workflow.context import Context, Rule
 from chartgen.workflow.model import Project, Ref, State, Workflow, WorkflowSet
 from chartgen.workflow.names import NameRegistry, dns_name
-from chartgen.workflow.resolve import SPEC_FUNCTION_TYPES, is_remote
+from chartgen.workflow.resolve import SPEC_FUNCTION_TYPES
+from chartgen.workflow.rules_schemas import check_schemas
 from chartgen.workflow.specs import operation_ids
-
-
-class Context:
-    def __init__(self, project: Project, diag: Diagnostics, wset: WorkflowSet | None = None) -> None:
-        self.project = project
-        self.diag = diag
-        self.wset = wset or WorkflowSet(project.root, [project])
-
-
-Rule = Callable[[Workflow, Context], None]
 
 
 def validate(wset: WorkflowSet, diag: Diagnostics) -> None:
@@ -225,17 +217,6 @@ def check_secrets_declared(wf: Workflow, ctx: Context) -> None:
             )
 
 
-def check_data_input_schema(wf: Workflow, ctx: Context) -> None:
-    ref = wf.data_input_schema
-    if ref is None or wf.input_schema is not None or is_remote(ref.name):
-        return
-    ctx.diag.warning(
-        f"dataInputSchema '{ref.name}' of workflow '{wf.id}' not found in project "
-        f"'{ctx.project.rel}': the runtime cannot check inputs against it",
-        wf.ref_loc(ref),
-    )
-
-
 def check_function_specs(wf: Workflow, ctx: Context) -> None:
     remote_reported: set[str] = set()
     for fn in wf.functions:
@@ -318,5 +299,5 @@ WORKFLOW_RULES: tuple[Rule, ...] = (
     check_subflow_refs,
     check_subflow_ids_compile,
     check_secrets_declared,
-    check_data_input_schema,
+    check_schemas,
 )
