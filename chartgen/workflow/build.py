@@ -14,6 +14,8 @@ from chartgen.workflow import keys
 from chartgen.workflow.model import (
     STATE_TYPES,
     AuthDef,
+    Call,
+    Duration,
     EventDef,
     Function,
     Ref,
@@ -44,6 +46,7 @@ class WorkflowBuilder:
         self.diag = diag
         self.base: Pointer = ()
         self.wf: Workflow | None = None
+        self._event_timeout: str | None = None  # the workflow's, for states without their own
 
     # -- reporting -------------------------------------------------------------------------
     def error(self, message: str, at: Pointer = (), key: bool = False) -> None:
@@ -96,15 +99,16 @@ class WorkflowBuilder:
         self._uri_definitions(flow)
         wf.functions = list(self._functions(flow))
         wf.events = list(self._events(flow))
-        wf.errors = [
-            str(e["name"]) for e in _list(flow.get("errors")) if isinstance(e, Mapping) and "name" in e
-        ]
+        self._errors(flow)
         wf.auth = list(self._auth(flow))
         self._secrets(flow)
         self._timeouts(flow)
         self._schema(flow)
+        wf.expression_lang = _ref(flow.get("expressionLang"), ("expressionLang",))
+        self._event_timeout = _text(_dict(flow.get("timeouts")).get("eventTimeout"))
         self._states(flow)
         wf.secret_uses = list(_secret_uses(flow, ()))
+        wf.expression_refs = list(_function_uses(flow.get("states"), ("states",)))
         return wf
 
     # -- top level ---------------------------------------------------------------------------
@@ -172,6 +176,19 @@ class WorkflowBuilder:
             if kind not in ("consumed", "produced"):
                 self.error(f"event '{name}': kind must be consumed or produced, not '{kind}'", (*at, "kind"))
             yield EventDef(name, _text(ev.get("type")), _text(ev.get("source")), kind, at)
+
+    def _errors(self, flow: Mapping[str, Any]) -> None:
+        """Error definitions: SonataFlow ignores (then cannot find) one without a `code`."""
+        assert self.wf is not None
+        self.wf.errors_declared = flow.get("errors") is not None
+        for i, definition in self._items(flow, "errors", "error definition"):
+            name = definition.get("name")
+            if not isinstance(name, str):
+                continue
+            if definition.get("code") is None:
+                self.wf.codeless_errors.append(Ref(name, ("errors", i, "name")))
+            else:
+                self.wf.errors.append(name)
 
     def _auth(self, flow: Mapping[str, Any]) -> Iterator[AuthDef]:
         for i, a in self._items(flow, "auth", "auth definition"):
@@ -274,7 +291,15 @@ class WorkflowBuilder:
             state.dead_ends.append(at)
         for i, handler in enumerate(_list(raw.get("onErrors"))):
             if isinstance(handler, Mapping):
-                self._transition(state, handler.get("transition"), (*at, "onErrors", i, "transition"))
+                here = (*at, "onErrors", i)
+                self._transition(state, handler.get("transition"), (*here, "transition"))
+                refs = [_ref(handler.get("errorRef"), (*here, "errorRef"))]
+                refs += [
+                    _ref(r, (*here, "errorRefs", j)) for j, r in enumerate(_list(handler.get("errorRefs")))
+                ]
+                state.error_refs += [r for r in refs if r is not None]
+                if handler.get("errorRef") is None and handler.get("errorRefs") is None:
+                    state.handlers_without_ref.append(here)
         state.compensated_by = _ref(raw.get("compensatedBy"), (*at, "compensatedBy"))
         timeouts = raw.get("timeouts")
         if isinstance(timeouts, Mapping) and timeouts.get("eventTimeout"):
@@ -282,13 +307,30 @@ class WorkflowBuilder:
         getattr(self, f"_state_{typ}")(state, raw, at)
         return state
 
+    def _event_timeout_of(self, state: State, raw: Mapping[str, Any], at: Pointer) -> None:
+        """The eventTimeout a state that waits for events uses: its own, else the workflow's."""
+        own = _dict(raw.get("timeouts")).get("eventTimeout")
+        if own is not None:
+            state.durations.append(Duration("eventTimeout", str(own), (*at, "timeouts", "eventTimeout")))
+        elif self._event_timeout is not None:
+            state.durations.append(
+                Duration("eventTimeout", self._event_timeout, ("timeouts", "eventTimeout"))
+            )
+
     def _state_operation(self, state: State, raw: Mapping[str, Any], at: Pointer) -> None:
         self._actions(state, raw.get("actions"), (*at, "actions"))
 
     def _state_foreach(self, state: State, raw: Mapping[str, Any], at: Pointer) -> None:
         self._actions(state, raw.get("actions"), (*at, "actions"))
+        if raw.get("inputCollection") is None:
+            state.missing.append("inputCollection")
 
     def _state_switch(self, state: State, raw: Mapping[str, Any], at: Pointer) -> None:
+        state.data_conditions = len(_list(raw.get("dataConditions")))
+        state.event_conditions = len(_list(raw.get("eventConditions")))
+        state.default_condition = isinstance(raw.get("defaultCondition"), Mapping)
+        if state.event_conditions:
+            self._event_timeout_of(state, raw, at)
         for field in ("dataConditions", "eventConditions"):
             for i, cond in enumerate(_list(raw.get(field))):
                 if not isinstance(cond, Mapping):
@@ -311,6 +353,9 @@ class WorkflowBuilder:
 
     def _state_event(self, state: State, raw: Mapping[str, Any], at: Pointer) -> None:
         state.waits.append("waits for events")
+        assert self.wf is not None
+        if self.wf.start is None or self.wf.start.name != state.name:  # a start event state waits for none
+            self._event_timeout_of(state, raw, at)
         for i, on in enumerate(_list(raw.get("onEvents"))):
             if not isinstance(on, Mapping):
                 continue
@@ -320,6 +365,7 @@ class WorkflowBuilder:
 
     def _state_callback(self, state: State, raw: Mapping[str, Any], at: Pointer) -> None:
         state.waits.append("is a callback (waits for an event)")
+        self._event_timeout_of(state, raw, at)
         self._event_ref(state, raw.get("eventRef"), (*at, "eventRef"))
         action = raw.get("action")
         if isinstance(action, Mapping):
@@ -327,11 +373,16 @@ class WorkflowBuilder:
 
     def _state_sleep(self, state: State, raw: Mapping[str, Any], at: Pointer) -> None:
         state.timer(f"sleeps {raw.get('duration')}")
+        if raw.get("duration") is None:
+            state.missing.append("duration")
+        else:
+            state.durations.append(Duration("sleep", str(raw["duration"]), (*at, "duration")))
 
     def _state_inject(self, state: State, raw: Mapping[str, Any], at: Pointer) -> None:
         return None
 
     def _state_parallel(self, state: State, raw: Mapping[str, Any], at: Pointer) -> None:
+        state.branches = len(_list(raw.get("branches")))
         for i, branch in enumerate(_list(raw.get("branches"))):
             if isinstance(branch, Mapping):
                 self._actions(state, branch.get("actions"), (*at, "branches", i, "actions"))
@@ -368,13 +419,17 @@ class WorkflowBuilder:
 
     def _action(self, state: State, action: Mapping[str, Any], at: Pointer) -> None:
         self.unknown_keys(action, keys.ACTION, at, f"action of state '{state.name}'")
+        if all(action.get(k) is None for k in ("functionRef", "eventRef", "subFlowRef")):
+            state.empty_actions.append(at)
         fn = action.get("functionRef")
         if isinstance(fn, str):
             state.function_refs.append(Ref(fn, (*at, "functionRef")))
+            state.calls.append(Call(state.function_refs[-1], None, at))
         elif isinstance(fn, Mapping):
             ref = _ref(fn.get("refName"), (*at, "functionRef", "refName"))
             if ref:
                 state.function_refs.append(ref)
+                state.calls.append(Call(ref, fn.get("arguments"), at))
         ev = action.get("eventRef")
         if isinstance(ev, Mapping):
             self._event_ref(state, ev.get("triggerEventRef"), (*at, "eventRef", "triggerEventRef"))
@@ -391,6 +446,30 @@ class WorkflowBuilder:
         sleep = action.get("sleep")
         if isinstance(sleep, Mapping) and (sleep.get("before") or sleep.get("after")):
             state.timer("sleeps around an action")
+            for when in ("before", "after"):
+                if sleep.get(when) is not None:
+                    state.durations.append(Duration("sleep", str(sleep[when]), (*at, "sleep", when)))
+
+
+_FUNCTION_USE = re.compile(r"(?<![\w.$-])fn:([A-Za-z_][\w-]*)")
+
+
+def _function_uses(value: Any, at: Pointer) -> Iterator[Ref]:
+    """`fn:<name>` inside the expressions of states: each must be an expression function."""
+    stack: list[tuple[Any, Pointer]] = [(value, at)]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, str):
+            if ("fn:" in node and "$" in node) or where[-1:] == ("condition",):
+                yield from (Ref(m.group(1), where) for m in _FUNCTION_USE.finditer(node))
+        elif isinstance(node, Mapping):
+            stack.extend((v, (*where, str(k))) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((v, (*where, i)) for i, v in enumerate(node))
+
+
+def _dict(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
 
 
 def _goes_on(node: Mapping[str, Any]) -> bool:

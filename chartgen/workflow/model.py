@@ -84,6 +84,24 @@ class AuthDef:
     at: Pointer
 
 
+@dataclass(frozen=True)
+class Call:
+    """An action calling a function: the name, and the arguments given (None: no `arguments`)."""
+
+    function: Ref
+    arguments: Any
+    at: Pointer  # the action
+
+
+@dataclass(frozen=True)
+class Duration:
+    """A duration a state writes: what it is (sleep, eventTimeout...), the text, and where."""
+
+    what: str
+    text: str
+    at: Pointer
+
+
 @dataclass
 class State:
     name: str
@@ -98,6 +116,16 @@ class State:
     timers: list[str] = field(default_factory=list)  # those of the waits a timer ends (Jobs Service)
     dead_ends: list[Pointer] = field(default_factory=list)  # the state or branches with no transition/end
     used_for_compensation: bool = False
+    calls: list[Call] = field(default_factory=list)
+    empty_actions: list[Pointer] = field(default_factory=list)  # neither functionRef, eventRef nor subFlowRef
+    durations: list[Duration] = field(default_factory=list)
+    error_refs: list[Ref] = field(default_factory=list)  # onErrors errorRef / errorRefs
+    handlers_without_ref: list[Pointer] = field(default_factory=list)  # onErrors entries naming no error
+    data_conditions: int = 0
+    event_conditions: int = 0
+    default_condition: bool = False
+    branches: int = 0  # parallel
+    missing: list[str] = field(default_factory=list)  # required keys of its type it lacks
 
     def timer(self, why: str) -> None:
         """A wait that a timer ends: the instance needs persistence, and the timer must survive too."""
@@ -123,7 +151,11 @@ class Workflow:
     functions: list[Function] = field(default_factory=list)
     function_names: set[str] = field(default_factory=set)  # every function named, well-formed or not
     events: list[EventDef] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # error definitions with a `code` (usable)
+    errors_declared: bool = False  # an `errors` section exists
+    codeless_errors: list[Ref] = field(default_factory=list)  # definitions without `code`
+    expression_lang: Ref | None = None
+    expression_refs: list[Ref] = field(default_factory=list)  # `fn:<name>` inside expressions
     secrets: list[str] | None = None  # declared `secrets`; None when not declared
     secret_uses: list[Ref] = field(default_factory=list)
     auth: list[AuthDef] = field(default_factory=list)

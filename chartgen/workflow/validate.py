@@ -17,8 +17,25 @@ from chartgen.workflow.context import Context, Rule
 from chartgen.workflow.model import Project, Ref, State, Workflow, WorkflowSet
 from chartgen.workflow.names import NameRegistry, dns_name
 from chartgen.workflow.resolve import SPEC_FUNCTION_TYPES
+from chartgen.workflow.rules_functions import (
+    check_call_arguments,
+    check_function_types,
+    check_operation_ids,
+    check_operation_shape,
+    check_spec_names,
+)
 from chartgen.workflow.rules_schemas import check_schemas
-from chartgen.workflow.specs import operation_ids
+from chartgen.workflow.rules_states import (
+    check_actions,
+    check_compensation,
+    check_durations,
+    check_error_handlers,
+    check_exec_timeout,
+    check_expression_functions,
+    check_expression_language,
+    check_parallel_and_foreach,
+    check_switches,
+)
 
 
 def validate(wset: WorkflowSet, diag: Diagnostics) -> None:
@@ -96,10 +113,15 @@ def check_every_path_ends(wf: Workflow, ctx: Context) -> None:
 
 
 def check_reachable(wf: Workflow, ctx: Context) -> None:
-    """States nothing leads to (from the start, through transitions and error handlers)."""
+    """States nothing leads to (from the start, through transitions and error handlers): the
+    SonataFlow build refuses a node with no connection to the start node."""
     by_name = {s.name: s for s in wf.states}
     if wf.start is None or wf.start.name not in by_name:
         return
+    if any(r.name not in by_name for s in wf.states for r in s.transitions) or any(
+        s.dead_ends for s in wf.states
+    ):
+        return  # a transition to no state, or a state going nowhere, is the cause: reported as such
     seen = {wf.start.name}
     todo = [by_name[wf.start.name]]
     while todo:
@@ -113,8 +135,9 @@ def check_reachable(wf: Workflow, ctx: Context) -> None:
                 todo.append(by_name[name])
     for state in wf.states:
         if state.name not in seen and not state.used_for_compensation:
-            ctx.diag.warning(
-                f"state '{state.name}' of workflow '{wf.id}' is unreachable: no transition leads to it",
+            ctx.diag.error(
+                f"state '{state.name}' of workflow '{wf.id}' is unreachable: no transition leads to it, and "
+                "SonataFlow's build refuses a state with no connection to the start",
                 wf.loc((*state.at, "name")),
             )
 
@@ -182,20 +205,34 @@ def check_subflow_refs(wf: Workflow, ctx: Context) -> None:
 
 
 # SonataFlow 10.0's code generator declares a Java field `process<id>` for each subflow a
-# workflow calls: an id that is not a Java identifier part (`notify-approver`) fails the build.
-_JAVA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# workflow calls (the id after its last '.'): an id that is not a Java identifier part
+# (`notify-approver`) fails the build.
+_JAVA_PART = re.compile(r"[A-Za-z0-9_$]*")
+_JAVA_START = re.compile(r"[A-Za-z_$]")
 
 
 def check_subflow_ids_compile(wf: Workflow, ctx: Context) -> None:
     for state in wf.states:
         for ref in state.subflow_refs:
-            if not _JAVA_NAME.fullmatch(ref.name):
+            if not _JAVA_PART.fullmatch(ref.name.rsplit(".", 1)[-1]):
                 ctx.diag.error(
                     f"state '{state.name}' calls subflow '{ref.name}': the SonataFlow runtime makes a Java "
-                    "name of a called subflow's id, so it may hold only letters, digits and _ "
-                    f"(rename the subflow's id, e.g. '{_java_name(ref.name)}')",
+                    "name of a called subflow's id (after its last '.'), so it may hold only letters, "
+                    f"digits, _ and $ (rename the subflow's id, e.g. '{_java_name(ref.name)}')",
                     wf.ref_loc(ref),
                 )
+
+
+def check_id_makes_a_class(wf: Workflow, ctx: Context) -> None:
+    """SonataFlow names a workflow's Java class after its id (after the last '.'), which must
+    start with a letter, _ or $ ("Process id '1flow' is not valid")."""
+    simple = wf.id.rsplit(".", 1)[-1]
+    if wf.has_id and not _JAVA_START.match(simple):
+        ctx.diag.error(
+            f"workflow id '{wf.id}' does not start with a letter, _ or $ (after its last '.'): SonataFlow's "
+            f"build names a Java class after it and fails ('Process id '{wf.id}' is not valid')",
+            wf.loc(("id",)),
+        )
 
 
 def _java_name(name: str) -> str:
@@ -205,14 +242,16 @@ def _java_name(name: str) -> str:
 
 
 def check_secrets_declared(wf: Workflow, ctx: Context) -> None:
+    """SonataFlow never reads `secrets`; chartgen provides every secret used. A use not declared
+    is likely a typo, so it is said, not refused."""
     if wf.secrets is None:
         return
     declared = set(wf.secrets)
     for ref in wf.secret_uses:
         if ref.name not in declared and ref.name.split(".")[0] not in declared:
-            ctx.diag.error(
+            ctx.diag.warning(
                 f"secret '{ref.name}' is used but not declared in 'secrets' of workflow "
-                f"'{wf.id}'{did_you_mean(ref.name, declared)}",
+                f"'{wf.id}'{did_you_mean(ref.name, declared)} (the chart provides it anyway)",
                 wf.ref_loc(ref),
             )
 
@@ -220,39 +259,26 @@ def check_secrets_declared(wf: Workflow, ctx: Context) -> None:
 def check_function_specs(wf: Workflow, ctx: Context) -> None:
     remote_reported: set[str] = set()
     for fn in wf.functions:
-        if fn.type not in SPEC_FUNCTION_TYPES:
-            continue
-        at = (*fn.at, "operation")
         spec = fn.spec
-        if spec is None:
-            ctx.diag.error(
-                f"function '{fn.name}': operation '{fn.operation}' must be '<spec file>#<operationId>'",
-                wf.loc(at),
-            )
-        elif spec.remote is not None:
+        if fn.type not in SPEC_FUNCTION_TYPES or spec is None:
+            continue  # an operation without '#' is check_operation_shape's
+        at = (*fn.at, "operation")
+        if spec.remote is not None:
             if spec.uri not in remote_reported:
                 remote_reported.add(spec.uri)
                 where = f"'{spec.uri}' ({spec.remote})" if spec.remote != spec.uri else f"'{spec.uri}'"
                 ctx.diag.warning(
-                    f"function '{fn.name}': spec {where} is remote and needs the network; "
-                    "its operations are not checked and it is not packaged",
+                    f"function '{fn.name}': spec {where} is remote: SonataFlow's build fetches it, so the "
+                    "build needs the network; its operations are not checked and it is not packaged",
                     wf.loc(at),
                 )
         elif spec.path is None:
             files = [a.rel_path for a in ctx.project.assets]
             ctx.diag.error(
                 f"function '{fn.name}': spec file '{spec.uri}' not found in project '{ctx.project.rel}'"
-                f"{did_you_mean(spec.uri, files)}",
+                f"{did_you_mean(spec.uri, files)}: SonataFlow's build fails reading it (NoSuchFileException)",
                 wf.loc(at),
             )
-        elif spec.path in ctx.wset.specs:
-            ops = operation_ids(ctx.wset.specs[spec.path].doc)
-            if spec.operation_id not in ops:
-                ctx.diag.error(
-                    f"function '{fn.name}': operationId '{spec.operation_id}' is not defined in "
-                    f"'{spec.uri}'{did_you_mean(spec.operation_id, ops)}",
-                    wf.loc(at),
-                )
 
 
 def check_duplicate_ids(project: Project, diag: Diagnostics) -> None:
@@ -282,22 +308,58 @@ def check_resource_names(project: Project, diag: Diagnostics) -> None:
         )
 
 
+def check_class_names(project: Project, diag: Diagnostics) -> None:
+    """SonataFlow names each workflow's Java class after its id (after the last '.', first letter
+    upper-cased, other characters that are not Java's made '_'): two ids making one class build,
+    and one of the workflows is silently left out."""
+    first: dict[str, Workflow] = {}
+    for wf in (w for w in project.workflows if w.has_id):
+        simple = wf.id.rsplit(".", 1)[-1]
+        name = simple[:1].upper() + re.sub(r"[^A-Za-z0-9_$]", "_", simple[1:])
+        other = first.setdefault(name, wf)
+        if other is not wf and other.id != wf.id:
+            diag.warning(
+                f"workflow ids '{other.id}' and '{wf.id}' make one Java class ({name}Process) in SonataFlow: "
+                "it builds, and one of the two workflows is silently missing from the runtime; rename one",
+                wf.loc(("id",)),
+            )
+
+
 ProjectRule = Callable[[Project, Diagnostics], None]
-PROJECT_RULES: tuple[ProjectRule, ...] = (check_duplicate_ids, check_resource_names)
+PROJECT_RULES: tuple[ProjectRule, ...] = (
+    check_duplicate_ids,
+    check_resource_names,
+    check_class_names,
+    check_spec_names,
+)
 
 WORKFLOW_RULES: tuple[Rule, ...] = (
     check_has_states,
     check_start,
+    check_id_makes_a_class,
     check_unique_state_names,
     check_transitions,
     check_every_path_ends,
     check_reachable,
     check_function_refs,
+    check_function_types,
+    check_operation_shape,
     check_function_specs,
+    check_operation_ids,
+    check_call_arguments,
+    check_actions,
     check_event_refs,
     check_consumed_event_types,
     check_subflow_refs,
     check_subflow_ids_compile,
     check_secrets_declared,
     check_schemas,
+    check_switches,
+    check_parallel_and_foreach,
+    check_durations,
+    check_exec_timeout,
+    check_error_handlers,
+    check_compensation,
+    check_expression_language,
+    check_expression_functions,
 )

@@ -123,9 +123,9 @@ def test_on_errors_target_must_exist(tmp_path: Path) -> None:
     wf = TWO_STATES.replace(
         "        transition: B\n",
         "        onErrors:\n          - errorRef: boom\n            transition: Recover\n        transition: B\n",
-    )
+    ).replace("    start: A\n", "    start: A\n    errors: [{name: boom, code: '500'}]\n")
     assert problems(tmp_path, {"p/t.sw.yaml": wf}) == [
-        "p/t.sw.yaml:10:21: state 'A' goes to 'Recover', which is not a state of workflow 'two'"
+        "p/t.sw.yaml:11:21: state 'A' goes to 'Recover', which is not a state of workflow 'two'"
     ]
 
 
@@ -195,14 +195,19 @@ SPEC = """
 def test_rest_spec_file_must_exist(tmp_path: Path) -> None:
     wf = REST.replace("{operation}", "specs/pets.yaml#getPetById")
     assert problems(tmp_path, {"p/r.sw.yaml": wf}) == [
-        "p/r.sw.yaml:6:16: function 'getPet': spec file 'specs/pets.yaml' not found in project 'p'"
+        "p/r.sw.yaml:6:16: function 'getPet': spec file 'specs/pets.yaml' not found in project 'p': "
+        "SonataFlow's build fails reading it (NoSuchFileException)"
     ]
 
 
-def test_rest_operation_id_must_be_defined(tmp_path: Path) -> None:
+def test_an_undefined_rest_operation_id_is_a_warning(tmp_path: Path) -> None:
+    """SonataFlow builds and starts it; each call fails: said, not refused."""
     wf = REST.replace("{operation}", "specs/pets.yaml#getPet")
-    assert problems(tmp_path, {"p/r.sw.yaml": wf, "p/specs/pets.yaml": SPEC}) == [
-        "p/r.sw.yaml:6:16: function 'getPet': operationId 'getPet' is not defined in 'specs/pets.yaml' (did you mean 'getPetById'?)"
+    files = {"p/r.sw.yaml": wf, "p/specs/pets.yaml": SPEC}
+    assert problems(tmp_path, files) == []
+    assert problems(tmp_path, files, "warning") == [
+        "p/r.sw.yaml:6:16: function 'getPet': operationId 'getPet' is not defined in 'specs/pets.yaml' (did you "
+        "mean 'getPetById'?): the runtime builds and starts, and every call fails (no work item handler)"
     ]
 
 
@@ -215,7 +220,8 @@ def test_rest_operation_found_in_json_spec(tmp_path: Path) -> None:
 def test_rest_operation_must_name_an_operation(tmp_path: Path) -> None:
     wf = REST.replace("{operation}", "specs/pets.yaml")
     assert problems(tmp_path, {"p/r.sw.yaml": wf, "p/specs/pets.yaml": SPEC}) == [
-        "p/r.sw.yaml:6:16: function 'getPet': operation 'specs/pets.yaml' must be '<spec file>#<operationId>'"
+        "p/r.sw.yaml:6:16: function 'getPet': operation 'specs/pets.yaml' must be '<spec file>#<operationId>' "
+        "(SonataFlow's build refuses it: it should have just 1 #)"
     ]
 
 
@@ -228,7 +234,8 @@ def test_subflow_spec_path_relative_to_subflow(tmp_path: Path) -> None:
 def test_spec_outside_the_project_is_refused(tmp_path: Path) -> None:
     wf = REST.replace("{operation}", "../shared/pets.yaml#getPetById")
     assert problems(tmp_path, {"p/r.sw.yaml": wf, "shared/pets.yaml": SPEC}) == [
-        "p/r.sw.yaml:6:16: function 'getPet': spec file '../shared/pets.yaml' not found in project 'p'"
+        "p/r.sw.yaml:6:16: function 'getPet': spec file '../shared/pets.yaml' not found in project 'p': "
+        "SonataFlow's build fails reading it (NoSuchFileException)"
     ]
 
 
@@ -302,6 +309,8 @@ def test_callback_and_produced_event_refs_resolve(tmp_path: Path) -> None:
     """
     assert problems(tmp_path, {"p/c.sw.yaml": wf}) == [
         "p/c.sw.yaml:7:15: state 'Ask' refers to event 'answer', which workflow 'cb' does not define",
+        "p/c.sw.yaml:8:13: an action of state 'Ask' has neither functionRef, eventRef nor subFlowRef: "
+        "SonataFlow's build refuses it",
         "p/c.sw.yaml:12:21: state 'Ask' refers to event 'asked', which workflow 'cb' does not define",
     ]
 
@@ -354,15 +363,18 @@ SECRETS = """
           - functionRef:
               refName: log
               arguments:
-                token: "${ $SECRET.api_token }"
+                message: "${ $SECRET.api_token }"
                 other: "${ $SECRET.api_key + $SECRET.api_token }"
         end: true
 """
 
 
-def test_secret_used_but_not_declared(tmp_path: Path) -> None:
-    assert problems(tmp_path, {"p/s.sw.yaml": SECRETS}) == [
-        "p/s.sw.yaml:17:20: secret 'api_key' is used but not declared in 'secrets' of workflow 'sec' (did you mean 'api_token'?)"
+def test_secret_used_but_not_declared_is_a_warning(tmp_path: Path) -> None:
+    """SonataFlow never reads `secrets`: a use not declared there is likely a typo, not a refusal."""
+    assert problems(tmp_path, {"p/s.sw.yaml": SECRETS}) == []
+    assert problems(tmp_path, {"p/s.sw.yaml": SECRETS}, "warning") == [
+        "p/s.sw.yaml:17:20: secret 'api_key' is used but not declared in 'secrets' of workflow 'sec' (did you "
+        "mean 'api_token'?) (the chart provides it anyway)"
     ]
 
 
@@ -438,7 +450,6 @@ def test_a_state_with_neither_transition_nor_end_is_an_error(tmp_path: Path) -> 
     ]
     assert problems(tmp_path, {"p/t.sw.yaml": wf}, "warning") == [
         "p/t.sw.yaml:8:5: unknown key 'transtion' in inject state 'A' (did you mean 'transition'?)",
-        "p/t.sw.yaml:9:11: state 'B' of workflow 'two' is unreachable: no transition leads to it",
     ]
 
 
@@ -483,11 +494,12 @@ def test_compensation_states_need_no_transition_and_count_as_reachable(tmp_path:
     assert problems(tmp_path, {"p/t.sw.yaml": wf}, "warning") == []
 
 
-def test_unreachable_state_is_a_warning(tmp_path: Path) -> None:
+def test_an_unreachable_state_is_an_error(tmp_path: Path) -> None:
+    """SonataFlow's build: "Node 'Orphan' [5] Has no connection to the start node"."""
     wf = TWO_STATES + "      - name: Orphan\n        type: inject\n        data: {}\n        end: true\n"
-    assert problems(tmp_path, {"p/t.sw.yaml": wf}) == []
-    assert problems(tmp_path, {"p/t.sw.yaml": wf}, "warning") == [
-        "p/t.sw.yaml:13:11: state 'Orphan' of workflow 'two' is unreachable: no transition leads to it"
+    assert problems(tmp_path, {"p/t.sw.yaml": wf}) == [
+        "p/t.sw.yaml:13:11: state 'Orphan' of workflow 'two' is unreachable: no transition leads to it, and "
+        "SonataFlow's build refuses a state with no connection to the start"
     ]
 
 
