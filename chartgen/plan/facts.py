@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from chartgen.errors import Diagnostics, Location
+from chartgen.formats.credentials import java_text
 from chartgen.formats.source import display_path
+from chartgen.plan.config import ConfigEntry, entry_of
 from chartgen.plan.credentials import externalize
 from chartgen.plan.files import is_properties
 from chartgen.plan.model import ConsumedEvent, WorkflowData
@@ -26,8 +28,6 @@ from chartgen.workflow.model import Project, SpecDoc, Workflow
 from chartgen.workflow.names import dns_name
 from chartgen.workflow.specs import operation_path
 
-PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")  # no default value after ':'
-INJECTED = {"K_SINK"}  # set by the SinkBinding / the operator when a workflow produces events
 # Kubernetes API paths: the core group's well-known resources, or a named group/version
 # (dotted groups such as apps.openshift.io, or the built-in undotted ones).
 KUBE_PATH = re.compile(
@@ -57,7 +57,7 @@ class ProjectFacts:
     secret_names: list[str] = field(default_factory=list)  # keys read as config properties by name
     secret_env: dict[str, str] = field(default_factory=dict)  # env var -> secret key (rewritten credentials)
     kube_api_calls: list[str] = field(default_factory=list)  # "workflow 'w' function 'f' (/api/v1/...)"
-    placeholders: list[str] = field(default_factory=list)  # ${VAR} (no default) nothing in the files defines
+    config: list[ConfigEntry] = field(default_factory=list)  # every application*.properties entry
     endpoints: list[Endpoint] = field(default_factory=list)  # services the workflows call
 
     @property
@@ -81,7 +81,7 @@ def project_facts(project: Project, specs: dict[Path, SpecDoc], diag: Diagnostic
     facts.secret_env = credential_env(project)
     facts.secret_names = secret_names(project, diag)
     facts.kube_api_calls = _kube_api_calls(project, specs)
-    facts.placeholders = _placeholders(project)
+    facts.config = _config(project)
     facts.endpoints = _endpoints(project, specs)
     return facts
 
@@ -226,16 +226,14 @@ def credential_env(project: Project) -> dict[str, str]:
     return dict(sorted(env.items()))
 
 
-def _placeholders(project: Project) -> list[str]:
-    """`${VAR}` references in the properties files that no property of those files defines."""
-    found: set[str] = set()
-    defined: set[str] = set()
-    for asset in project.assets:
-        if is_properties(asset.rel_path):
-            props = asset.properties
-            found.update(PLACEHOLDER.findall(props.text))
-            defined.update(e.key.split(".", 1)[1] if e.key.startswith("%") else e.key for e in props.entries)
-    return sorted(found - defined)
+def _config(project: Project) -> list[ConfigEntry]:
+    """The properties of the project's application*.properties, as the runtime reads them."""
+    return [
+        entry_of(asset.rel_path, e.key, java_text(e.value), Location(display_path(asset.path), e.line))
+        for asset in project.assets
+        if is_properties(asset.rel_path)
+        for e in asset.properties.entries
+    ]
 
 
 def rest_client_key(spec_file: str) -> str:

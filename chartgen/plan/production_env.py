@@ -11,7 +11,8 @@ from typing import Any
 
 from chartgen.config import DEFAULT_VAULT_PREFIX
 from chartgen.errors import Diagnostics
-from chartgen.plan.facts import INJECTED, Endpoint, ProjectFacts
+from chartgen.plan.config import ConfigEntry, active_profiles, missing_placeholders
+from chartgen.plan.facts import Endpoint, ProjectFacts
 from chartgen.plan.kinds import production_kinds, wait_reads
 from chartgen.plan.model import EnvironmentData, Provider, Runtime, Subject
 from chartgen.plan.network import Need, Target, admits_callers, api_server_egress, broker_egress, plan_network
@@ -150,6 +151,7 @@ def plan_environment(
             timer_callbacks=job_service if timers else None,
         )
         _check_callers(chart, facts, profile, network, diag)
+    check_placeholders(chart, facts, profile, values, data, diag)
     data.kinds = production_kinds(data, bool(facts.consumed), bool(facts.produced))
     data.waitReads = wait_reads(data)
     if diag.error_count == errors:  # a rule above already said what is wrong, better
@@ -253,7 +255,6 @@ def check_environment(chart: str, facts: ProjectFacts, profile: Profile, diag: D
     _check_operator_scaling(chart, profile, diag)
     _check_secrets(chart, facts, profile, diag)
     _check_kubernetes_api(chart, facts, profile, diag)
-    _check_placeholders(chart, facts, profile, diag)
     _check_pod_annotations(profile, diag)
 
 
@@ -411,25 +412,56 @@ def check_role_prefix(profile: Profile, prefix: str, diag: Diagnostics) -> None:
         )
 
 
-def _check_placeholders(chart: str, facts: ProjectFacts, profile: Profile, diag: Diagnostics) -> None:
-    """A `${VAR}` nothing provides makes the runtime fail at start: say so before deploying."""
-    s = profile.settings
-    provided = (
-        set(facts.secret_names)
-        | set(facts.secret_env)
-        | set((s.secrets.env if s.secrets else None) or {})
-        | set(s.env or {})
-        | set(s.properties or {})
-        | (INJECTED if facts.produced else set())
-    )
-    missing = [v for v in facts.placeholders if v not in provided]
-    if missing:
-        names = ", ".join(f"${{{v}}}" for v in missing)
-        diag.warning(
-            f"chart '{chart}' in '{profile.env}': the properties use {names}, which nothing provides "
-            "(map them to Secret keys in the profile's secrets.env, or set them in env)",
-            profile.location("mode", key=True),
-        )
+def check_placeholders(
+    chart: str,
+    facts: ProjectFacts,
+    profile: Profile,
+    values: ProductionValues,
+    data: EnvironmentData,
+    diag: Diagnostics,
+) -> None:
+    """A `${NAME}` nothing provides: the runtime does not start when a property it reads at
+    start-up holds one (an error); otherwise the property is empty (a warning)."""
+    env = {**(profile.settings.env or {})}
+    names = set(env) | runtime_env(facts, data, values)
+    entries = facts.config + [
+        ConfigEntry(key, str(value), (), None, profile.location("properties", key, key=True))
+        for key, value in (profile.settings.properties or {}).items()
+    ]
+    for missing in missing_placeholders(entries, names, active_profiles(env)):
+        name, entry = missing.placeholder, missing.entry
+        what = f"chart '{chart}' in '{profile.env}': '{entry.name}' reads ${{{name}}}, which nothing provides"
+        provide = f"map {name} to a Secret key in the profile's secrets.env, or set it in env"
+        if missing.stops_startup:
+            diag.error(
+                f"{what}, and the runtime reads it at start-up: it would not start (SRCFG00011); {provide}",
+                entry.where,
+            )
+        else:
+            diag.warning(f"{what}: the runtime starts with '{entry.name}' empty; {provide}", entry.where)
+
+
+def runtime_env(facts: ProjectFacts, data: EnvironmentData, values: ProductionValues) -> set[str]:
+    """The environment variables the chart's runtime container gets besides the profile's `env`
+    (the production templates' chartgen.runtimeEnv, the SinkBinding or operator's K_SINK); a
+    helm test checks this list against what the templates render."""
+    names = {"QUARKUS_HTTP_PORT"}
+    if data.runtime == "kubernetes":
+        names.add("KOGITO_SERVICE_URL")
+        if data.persistence:
+            names |= {"KOGITO_PERSISTENCE_TYPE", "QUARKUS_DATASOURCE_DB_KIND", "QUARKUS_DATASOURCE_JDBC_URL"}
+            names |= {
+                "KOGITO_PERSISTENCE_PROTO_MARSHALLER",
+                "KIE_FLYWAY_ENABLED",
+                "QUARKUS_FLYWAY_MIGRATE_AT_START",
+            }
+        if facts.timers and values.jobService is not None:
+            names.add("KOGITO_JOBS_SERVICE_URL")
+    if facts.produced:
+        names.add("K_SINK")
+    for binding in data.secretBindings:  # the injector's file sets the property itself
+        names |= {binding.env, binding.property}
+    return names
 
 
 def _check_kubernetes_api(chart: str, facts: ProjectFacts, profile: Profile, diag: Diagnostics) -> None:

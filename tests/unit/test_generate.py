@@ -6,6 +6,7 @@ import json
 import textwrap
 from pathlib import Path
 
+import pytest
 import yaml
 
 from chartgen.emit.values_files import common_values, values_diff
@@ -313,22 +314,62 @@ def test_no_projects_is_a_warning_and_writes_nothing(tmp_path: Path) -> None:
 
 
 def test_unprovided_property_placeholders_are_reported(tmp_path: Path) -> None:
+    """Quarkus' rules: a property nobody reads at start-up is left empty (a warning); one the
+    runtime reads at start-up stops it (an error, for production environments)."""
+    props = "a.url=${API_URL}\nb.url=${OTHER_URL:http://default}\nc=${a.url}\nd=${TOKEN}\n"
     repo(
         tmp_path,
-        {
-            "workflows/greet/application.properties": (
-                "a.url=${API_URL}\nb.url=${OTHER_URL:http://default}\nc=${a.url}\nd=${TOKEN}\n"
-            ),
-            "workflows/greet/secret.properties": "TOKEN=\n",
-        },
+        {"workflows/greet/application.properties": props, "workflows/greet/secret.properties": "TOKEN=\n"},
     )
     result = run_cli("generate")
     assert result.code == 0, result.err
     assert (
-        "profiles/prod.yaml:2:1: warning: chart 'greet' in 'prod': the properties use ${API_URL}, which "
-        "nothing provides (map them to Secret keys in the profile's secrets.env, or set them in env)"
+        "workflows/greet/application.properties:1:1: warning: chart 'greet' in 'prod': 'a.url' reads ${API_URL}, "
+        "which nothing provides: the runtime starts with 'a.url' empty; map API_URL to a Secret key in the "
+        "profile's secrets.env, or set it in env"
     ) in result.err
+    assert result.err.count("reads ${") == 2  # prod and staging: only API_URL lacks a provider
     (tmp_path / "profiles/prod.yaml").write_text(
         (tmp_path / "profiles/prod.yaml").read_text() + "env: {API_URL: 'http://api'}\n"
     )
-    assert "prod': the properties use" not in run_cli("generate").err
+    assert "in 'prod': 'a.url' reads" not in run_cli("generate").err
+
+
+@pytest.mark.parametrize(
+    ("props", "stops"),
+    [
+        ("quarkus.openapi-generator.jira_yaml.auth.basicAuth.username=${JIRA_USERNAME}\n", True),
+        ("quarkus.rest-client.jira_yaml.headers.Authorization=${JIRA_TOKEN}\n", True),
+        ("quarkus.rest-client.jira_yaml.url=${JIRA_URL}\n", False),
+        ("%dev.quarkus.openapi-generator.jira_yaml.auth.basicAuth.username=${JIRA_USERNAME}\n", None),
+        ("quarkus.datasource.password=${POSTGRES_PASSWORD}\n", None),  # the chart's env sets it
+        ("quarkus.openapi-generator.jira_yaml.auth.basicAuth.username=${KOGITO_DATA-INDEX_URL}\n", None),
+        ("dev:quarkus.openapi-generator.jira_yaml.auth.basicAuth.username=${JIRA_USERNAME}\n", None),
+    ],
+)
+def test_placeholders_follow_quarkus_rules(tmp_path: Path, props: str, stops: bool | None) -> None:
+    """`dev:` puts the line in application-dev.properties, which prod never reads."""
+    env = "env: {KOGITO_DATA_INDEX_URL: 'http://di'}\n"
+    file = "application-dev.properties" if props.startswith("dev:") else "application.properties"
+    repo(tmp_path, {f"workflows/greet/{file}": props.removeprefix("dev:")})
+    base = tmp_path / "profiles/base.yaml"
+    # secrets.env: the chart's own environment sets QUARKUS_DATASOURCE_PASSWORD from a Secret key
+    vault = 'vault: {address: "https://vault.example.com:8200"}'
+    text = base.read_text().replace(vault, vault + "\n  env: {QUARKUS_DATASOURCE_PASSWORD: db_password}")
+    base.write_text(text + env)
+    result = run_cli("generate")
+    said = [line for line in result.err.splitlines() if "in 'prod'" in line and "reads ${" in line]
+    if stops is None:
+        assert result.code == 0 and said == [], result.err
+    elif stops:
+        assert result.code == 1
+        [error] = said
+        assert (
+            ": error: " in error
+            and "the runtime reads it at start-up: it would not start (SRCFG00011)" in error
+        )
+    else:
+        assert result.code == 0
+        [warning] = said
+        assert ": warning: " in warning
+        assert "the runtime starts with 'quarkus.rest-client.jira_yaml.url' empty" in warning
