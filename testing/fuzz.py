@@ -106,9 +106,9 @@ def _model_keys(model: type, out: set[str]) -> set[str]:
 
 
 _WORKFLOW_KEYS = sorted(
-    set().union(*(v for v in vars(workflow_keys).values() if isinstance(v, frozenset)))
-    | set().union(*workflow_keys.STATE_BY_TYPE.values())
-    | {"kind", "apiVersion", "spec", "flow", "refName", "arguments", "workflowId", "eventRefs", "nextState"}
+    {key for kind in workflow_keys.KINDS.values() for key in kind.fields}
+    | set().union(*workflow_keys.STATE_KEYS.values())
+    | {"kind", "apiVersion", "spec", "flow", "states", "extensions"}
 )
 _PROFILE_KEYS = sorted(_model_keys(ProfileSettings, set()))
 _CONFIG_KEYS = sorted(_model_keys(ConfigFile, set()))

@@ -8,9 +8,8 @@ from typing import Any
 
 from chartgen.errors import Diagnostics
 from chartgen.formats.source import Pointer, SourceFile
-from chartgen.schema.check import Checker, did_you_mean
+from chartgen.schema.check import Checker
 from chartgen.values.types import SecretKey
-from chartgen.workflow import keys
 from chartgen.workflow.model import (
     STATE_TYPES,
     AuthDef,
@@ -22,6 +21,7 @@ from chartgen.workflow.model import (
     State,
     Workflow,
 )
+from chartgen.workflow.shape import shape_problems
 
 SECRET_USE = re.compile(r"\$SECRETS?\.([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)")
 SONATAFLOW_KIND = "SonataFlow"
@@ -54,11 +54,6 @@ class WorkflowBuilder:
 
     def warning(self, message: str, at: Pointer = (), key: bool = False) -> None:
         self.diag.warning(message, self.source.location(self.doc, self.base + at, key))
-
-    def unknown_keys(self, obj: Mapping[str, Any], known: frozenset[str], at: Pointer, what: str) -> None:
-        for k in obj:
-            if k not in known:
-                self.warning(f"unknown key '{k}' in {what}{did_you_mean(k, known)}", (*at, k), key=True)
 
     # -- entry point -----------------------------------------------------------------------
     def build(self, data: Any, rel_path: str) -> Workflow | None:
@@ -94,7 +89,9 @@ class WorkflowBuilder:
             from_custom_resource=bool(cr_meta),
         )
         self.wf = wf
-        self.unknown_keys(flow, keys.WORKFLOW, (), "workflow")
+        for problem in shape_problems(flow):
+            report = self.error if problem.severity == "error" else self.warning
+            report(problem.message, problem.at, problem.key)
         self._start(flow)
         self._uri_definitions(flow)
         wf.functions = list(self._functions(flow))
@@ -153,7 +150,6 @@ class WorkflowBuilder:
         assert self.wf is not None
         for i, fn in self._items(flow, "functions", "function"):
             at = ("functions", i)
-            self.unknown_keys(fn, keys.FUNCTION, at, f"function '{fn.get('name', i)}'")
             name, op = fn.get("name"), fn.get("operation")
             if not isinstance(name, str):
                 self.error("function has no 'name'", at)
@@ -167,14 +163,11 @@ class WorkflowBuilder:
     def _events(self, flow: Mapping[str, Any]) -> Iterator[EventDef]:
         for i, ev in self._items(flow, "events", "event"):
             at = ("events", i)
-            self.unknown_keys(ev, keys.EVENT, at, f"event '{ev.get('name', i)}'")
             name = ev.get("name")
             if not isinstance(name, str):
                 self.error("event has no 'name'", at)
                 continue
-            kind = str(ev.get("kind", "consumed"))
-            if kind not in ("consumed", "produced"):
-                self.error(f"event '{name}': kind must be consumed or produced, not '{kind}'", (*at, "kind"))
+            kind = str(ev.get("kind", "consumed"))  # another value: shape.py's to refuse
             yield EventDef(name, _text(ev.get("type")), _text(ev.get("source")), kind, at)
 
     def _errors(self, flow: Mapping[str, Any]) -> None:
@@ -278,7 +271,6 @@ class WorkflowBuilder:
                     (*at, "type") if typ is not None else at,
                 )
                 continue
-            self.unknown_keys(raw, keys.STATE_COMMON | keys.STATE_BY_TYPE[typ], at, f"{typ} state '{name}'")
             self.wf.states.append(self._state(raw, name, typ, at))
 
     def _state(self, raw: Mapping[str, Any], name: str, typ: str, at: Pointer) -> State:
@@ -418,7 +410,6 @@ class WorkflowBuilder:
                 self._action(state, action, (*at, i))
 
     def _action(self, state: State, action: Mapping[str, Any], at: Pointer) -> None:
-        self.unknown_keys(action, keys.ACTION, at, f"action of state '{state.name}'")
         if all(action.get(k) is None for k in ("functionRef", "eventRef", "subFlowRef")):
             state.empty_actions.append(at)
         fn = action.get("functionRef")
@@ -473,9 +464,10 @@ def _dict(value: Any) -> Mapping[str, Any]:
 
 
 def _goes_on(node: Mapping[str, Any]) -> bool:
-    """A state or switch branch either transitions somewhere or ends the workflow."""
+    """A state or switch branch either transitions somewhere or ends the workflow (SonataFlow's
+    parser takes any `end` but false and null as an end: `end: "false"` ends)."""
     end = node.get("end")
-    return node.get("transition") is not None or end is True or isinstance(end, Mapping)
+    return node.get("transition") is not None or (end is not None and end is not False)
 
 
 def _list(value: Any) -> list[Any]:

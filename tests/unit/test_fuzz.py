@@ -7,7 +7,6 @@ would refuse and no case over the time bound. benchmarks/fuzz.py runs the long o
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -16,19 +15,17 @@ from chartgen.workflow.build import WorkflowBuilder
 from testing.fuzz import BOUND, Fuzzer, default_fuzzer, fuzz, read_tree
 
 SEED = 2026
-CASES = 1500  # about 20 s on 2 cores (10 on 4): the unit tier stays quick
+CASES = 1500  # about 30 s on 2 cores: the unit tier stays quick (benchmarks/fuzz.py runs the long one)
 WORKERS = min(4, os.cpu_count() or 1)
 
 
 def test_fuzz_run_finds_no_problem(tmp_path: Path) -> None:
-    start = time.perf_counter()
     report = fuzz(default_fuzzer(), SEED, CASES, tmp_path, workers=WORKERS)
     figures = report.figures()
     assert not report.problems, "\n".join(str(p) for p in report.problems[:20]) + f"\n{figures}"
     assert report.cases == CASES
     assert max(report.times) <= BOUND
     assert {0, 1} <= set(report.exit_codes)  # the inputs reach generate, and get refused
-    assert time.perf_counter() - start < 60, figures
 
 
 def test_cases_are_reproducible_and_mutated() -> None:

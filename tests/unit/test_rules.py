@@ -409,11 +409,37 @@ def test_unknown_state_type(tmp_path: Path) -> None:
     )
 
 
-def test_unknown_keys_are_warnings_not_errors(tmp_path: Path) -> None:
-    wf = GREETING.replace("name: Greeting", "name: Greeting\n    owner: team-a")
+def test_unknown_keys_fail_the_build_where_sonataflow_reads_strictly(tmp_path: Path) -> None:
+    """Its parser refuses a key a workflow, state or action does not have ("Unrecognized field");
+    keys in metadata are free; a functionRef (read leniently) drops an unknown one."""
+    wf = GREETING.replace(
+        "name: Greeting", "name: Greeting\n    owner: team-a\n    metadata: {owner: team-a}"
+    )
+    wf = wf.replace("              refName: log\n", "              refName: log\n              mode: fast\n")
     files = {"p/g.sw.yaml": wf}
-    assert problems(tmp_path, files) == []
-    assert problems(tmp_path, files, "warning") == ["p/g.sw.yaml:5:1: unknown key 'owner' in workflow"]
+    assert problems(tmp_path, files) == [
+        "p/g.sw.yaml:5:1: unknown key 'owner' in workflow: SonataFlow's build refuses it (Unrecognized field)"
+    ]
+    assert problems(tmp_path, files, "warning") == [
+        "p/g.sw.yaml:18:11: unknown key 'mode' in functionRef: SonataFlow ignores it"
+    ]
+
+
+def test_a_mapping_where_sonataflow_reads_one_value_is_an_error(tmp_path: Path) -> None:
+    wf = GREETING.replace("name: Greeting", "name: Greeting\n    metadata: {owner: {team: a}}")
+    assert problems(tmp_path, {"p/g.sw.yaml": wf}) == [
+        "p/g.sw.yaml:5:19: 'metadata.owner' of workflow holds a mapping where SonataFlow reads one value: its "
+        "parser then misreads what follows (the build fails, or keys after it are dropped)"
+    ]
+
+
+def test_an_extension_sonataflow_does_not_know_fails_the_build(tmp_path: Path) -> None:
+    wf = GREETING.replace("name: Greeting", "name: Greeting\n    extensions: [{extensionid: workflow-kpi}]")
+    assert problems(tmp_path, {"p/g.sw.yaml": wf}) == [
+        "p/g.sw.yaml:5:28: extension 'workflow-kpi' is not one SonataFlow knows (workflow-uri-definitions, "
+        "workflow-function-namespaces, workflow-output-schema): its build fails ('Extension handler not "
+        "registered')"
+    ]
 
 
 def test_missing_id_is_reported_with_the_other_errors(tmp_path: Path) -> None:
@@ -446,10 +472,9 @@ def test_a_state_with_neither_transition_nor_end_is_an_error(tmp_path: Path) -> 
     """A `transtion:` typo used to be only a warning: the instance would stop in that state."""
     wf = TWO_STATES.replace("transition: B", "transtion: B")
     assert problems(tmp_path, {"p/t.sw.yaml": wf}) == [
-        "p/t.sw.yaml:5:5: state 'A' of workflow 'two' has neither 'transition' nor 'end'"
-    ]
-    assert problems(tmp_path, {"p/t.sw.yaml": wf}, "warning") == [
-        "p/t.sw.yaml:8:5: unknown key 'transtion' in inject state 'A' (did you mean 'transition'?)",
+        "p/t.sw.yaml:5:5: state 'A' of workflow 'two' has neither 'transition' nor 'end'",
+        "p/t.sw.yaml:8:5: unknown key 'transtion' in inject state 'A' (did you mean 'transition'?): SonataFlow's "
+        "build refuses it (Unrecognized field)",
     ]
 
 
