@@ -87,20 +87,56 @@ def missing_placeholders(
     """Placeholders of the active properties that neither a property nor the environment
     provides (`env`: the names of the runtime's environment variables)."""
     variables = set(env)
-    active = [
-        e
-        for e in entries
-        if (e.file_profile is None or e.file_profile in profiles)
-        and (not e.profiles or any(p in profiles for p in e.profiles))
-    ]
-    defined = {e.name for e in active}
+    read = active(entries, profiles)
+    defined = {e.name for e in read}
     found = []
-    for entry in active:
+    for entry in read:
         if _from_env(entry.name, variables):
             continue  # the environment sets it: the file's value is never expanded
         for name in _unresolved(entry.value, lambda n: n in defined or _from_env(n, variables)):
             found.append(Missing(name, entry, any(p.match(entry.name) for p in STARTUP_REQUIRED)))
     return found
+
+
+# What the runtime chartgen builds (sonataflow-quarkus, the Knative eventing add-on) has for
+# events: the quarkus-http connector and JSON CloudEvents. A channel configured with another
+# connector, or events read as Avro, fail its build.
+CONNECTOR = re.compile(r"^mp\.messaging\.(incoming|outgoing)\.([^.]+)\.connector$")
+MARSHALLER = re.compile(r"^kogito\.addon\.messaging\.(un)?marshaller\.[^.]+$")
+BUILT_CONNECTORS = ("quarkus-http",)
+
+
+def build_refusals(entries: Iterable[ConfigEntry]) -> list[tuple[ConfigEntry, str]]:
+    """Properties the runtime's build (profile prod) refuses, with why."""
+    found = []
+    for entry in active(entries, (DEFAULT_PROFILE,)):
+        connector = CONNECTOR.match(entry.name)
+        value = entry.value.strip()
+        if connector and value not in BUILT_CONNECTORS:
+            why = (
+                f"channel '{connector.group(2)}' uses connector '{value}', which the runtime chartgen "
+                "builds does not have (its events travel as CloudEvents over HTTP, through Knative): its "
+                "build fails ('configured with an unknown connector'); give the property a %dev. prefix, "
+                "or remove it"
+            )
+            found.append((entry, why))
+        elif MARSHALLER.match(entry.name) and value.lower() == "avro":
+            why = (
+                f"'{entry.name}' reads events as Avro, which needs an add-on the runtime chartgen builds "
+                "does not have: its build fails (unsatisfied CloudEventUnmarshallerFactory 'avro')"
+            )
+            found.append((entry, why))
+    return found
+
+
+def active(entries: Iterable[ConfigEntry], profiles: tuple[str, ...]) -> list[ConfigEntry]:
+    """The entries a runtime with these profiles reads."""
+    return [
+        e
+        for e in entries
+        if (e.file_profile is None or e.file_profile in profiles)
+        and (not e.profiles or any(p in profiles for p in e.profiles))
+    ]
 
 
 def _from_env(name: str, variables: set[str]) -> bool:

@@ -10,6 +10,7 @@ from typing import Any
 
 from chartgen.errors import Diagnostics
 from chartgen.formats.yaml_out import dump_yaml
+from chartgen.plan.config import build_refusals
 from chartgen.plan.facts import ProjectFacts, cr_flow, project_facts
 from chartgen.plan.files import (
     ProjectFile,
@@ -52,6 +53,8 @@ def plan_production(
             first.loc((), key=False),
         )
     facts = project_facts(project, specs, diag)
+    for entry, why in build_refusals(facts.config):
+        diag.error(why, entry.where)
     environments = {
         p.env: plan_environment(name, facts, p, app_version, git_sha, diag, vault_prefix) for p in profiles
     }

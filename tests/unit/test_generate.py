@@ -373,3 +373,26 @@ def test_placeholders_follow_quarkus_rules(tmp_path: Path, props: str, stops: bo
         [warning] = said
         assert ": warning: " in warning
         assert "the runtime starts with 'quarkus.rest-client.jira_yaml.url' empty" in warning
+
+
+@pytest.mark.parametrize(
+    ("props", "refused"),
+    [
+        ("mp.messaging.incoming.orders.connector=smallrye-kafka\n", "connector 'smallrye-kafka'"),
+        ("%dev.mp.messaging.incoming.orders.connector=smallrye-kafka\n", None),
+        ("mp.messaging.incoming.orders.connector=quarkus-http\nmp.messaging.incoming.orders.path=/o\n", None),
+        ("kogito.addon.messaging.unmarshaller.orders=avro\n", "reads events as Avro"),
+    ],
+)
+def test_event_settings_the_built_runtime_cannot_honour_are_refused(
+    tmp_path: Path, props: str, refused: str | None
+) -> None:
+    """The runtime chartgen builds carries CloudEvents over HTTP (Knative): a Kafka channel or
+    Avro events fail its build ("configured with an unknown connector")."""
+    repo(tmp_path, {"workflows/greet/application.properties": props})
+    result = run_cli("generate")
+    if refused is None:
+        assert result.code == 0, result.err
+    else:
+        assert result.code == 1
+        assert "workflows/greet/application.properties:1:1: error: " in result.err and refused in result.err
