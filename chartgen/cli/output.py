@@ -76,10 +76,19 @@ class Printer:
             print(json.dumps(data, indent=2, sort_keys=False), file=self.out)
 
     def diagnostics(self, items: list[Diagnostic]) -> None:
+        """One line each; the same message in one file is shown REPEATS times, then counted."""
         if self.json:
             return
-        for d in items:
-            if d.severity == "error" or not self.quiet:
+        shown = [d for d in items if d.severity == "error" or not self.quiet]
+        for d, more in _collapsed(shown):
+            if more:
+                assert d.location is not None
+                self._write(
+                    self.err,
+                    f"{d.location}: {d.severity}: the same {d.severity} {more:,} more "
+                    f"time{'s' if more != 1 else ''} in this file, from here on: {d.message}",
+                )
+            else:
                 self._write(self.err, str(d))
 
     def error(self, text: str, hint: str = "") -> None:
@@ -112,7 +121,36 @@ class Printer:
 
 def counted(n: int, word: str, many: str = "") -> str:
     """`1 chart`, `2 charts`, `0 policies` (`many`: the plural when it is not word + s)."""
-    return f"{n} {word if n == 1 else many or word + 's'}"
+    return f"{n:,} {word if n == 1 else many or word + 's'}"
+
+
+REPEATS = 3
+
+
+def _collapsed(items: list[Diagnostic]) -> list[tuple[Diagnostic, int]]:
+    """(diagnostic, 0) to print as it is, or (the first one not shown, how many are not shown)
+    for a message repeated more than REPEATS times in one file; the order is kept."""
+
+    def key_of(d: Diagnostic) -> tuple[str, str, str] | None:
+        return (d.location.path, d.severity, d.message) if d.location is not None else None
+
+    count: dict[tuple[str, str, str], int] = {}
+    for d in items:
+        if (key := key_of(d)) is not None:
+            count[key] = count.get(key, 0) + 1
+    seen: dict[tuple[str, str, str], int] = {}
+    out: list[tuple[Diagnostic, int]] = []
+    for d in items:
+        key = key_of(d)
+        if key is None or count[key] <= REPEATS + 1:
+            out.append((d, 0))
+            continue
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] <= REPEATS:
+            out.append((d, 0))
+        elif seen[key] == REPEATS + 1:
+            out.append((d, count[key] - REPEATS))
+    return out
 
 
 def diagnostics_json(items: list[Diagnostic]) -> list[dict[str, object]]:

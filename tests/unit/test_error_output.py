@@ -183,3 +183,24 @@ def test_a_message_without_a_location_is_escaped_too(tmp_path: Path) -> None:
 def test_escape_text(text: str, escaped: str) -> None:
     assert escape_text(text) == escaped
     assert escape_text(escaped) == escaped
+
+
+def test_a_message_repeated_in_a_file_is_shown_three_times_then_counted(tmp_path: Path) -> None:
+    """20,000 functions without a name: 20,000 located errors, four lines on a terminal."""
+    functions = "".join("  - {type: custom, operation: sysout}\n" for _ in range(20_000))
+    wf = 'id: many\nspecVersion: "0.8"\nstart: A\nfunctions:\n' + functions
+    wf += "states:\n  - {name: A, type: inject, data: {}, end: true}\n"
+    build_tree(tmp_path, {"workflows/many/many.sw.yaml": wf})
+    result = run_cli("validate")
+    assert result.code == 1
+    lines = [line for line in result.err.splitlines() if "function has no 'name'" in line]
+    assert lines == [
+        "workflows/many/many.sw.yaml:5:5: error: function has no 'name'",
+        "workflows/many/many.sw.yaml:6:5: error: function has no 'name'",
+        "workflows/many/many.sw.yaml:7:5: error: function has no 'name'",
+        "workflows/many/many.sw.yaml:8:5: error: the same error 19,997 more times in this file, from here on: "
+        "function has no 'name'",
+    ]
+    assert "chartgen: error: 20,000 errors" in result.err
+    as_json = json.loads(run_cli("--output", "json", "validate").out)
+    assert len(as_json["diagnostics"]) == 20_000  # machines get every one
