@@ -435,12 +435,23 @@ _PROPERTY_LINES = [
 ]  # fmt: skip
 
 
+BULK_LINES = 100_000  # a generated properties file: every line judged, once, in linear time
+
+
 def mutate_properties(rnd: random.Random, files: Tree) -> str:
     candidates = [p for p in files if p.endswith(".properties")]
     if not candidates:
         return mutate_text(rnd, files)
     path = rnd.choice(candidates)
     lines = files[path].decode("utf-8", "replace").split("\n")
+    if rnd.random() < 0.05:
+        secret = rnd.choice(["", "x.password=literal", "x.url=http://u:p@h", "x=${UNSET}"])
+        lines += [
+            secret if i % 997 == 0 and secret else f"app.group{i % 100}.key{i}=value-{i}"
+            for i in range(BULK_LINES)
+        ]
+        files[path] = "\n".join(lines).encode()
+        return f"add {BULK_LINES:,} lines to {path} ({secret or 'plain'} every 997)"
     line = rnd.choice(_PROPERTY_LINES)
     lines.insert(rnd.randint(0, len(lines)), line)
     files[path] = "\n".join(lines).encode("utf-8", "surrogatepass")

@@ -37,6 +37,7 @@ _WHOLE_WORDS = frozenset({"pwd"})  # too short to match inside another word
 _FLAGS = frozenset({"true", "false"})
 _ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)", re.DOTALL)
 _ESCAPED = {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
 _CAMEL = (re.compile(r"([a-z0-9])([A-Z])"), re.compile(r"([A-Z]+)([A-Z][a-z])"))
 _REFERENCE = re.compile(r"\$\{[^{}:]*(?::([^{}]*))?\}")  # ${VAR} or ${VAR:default}
 _MAX_NESTING = 8  # ${A:${B:...}} deeper than this stays written out (and counts as literal)
@@ -64,6 +65,9 @@ class Verdict:
 def java_text(text: str) -> str:
     """`text` as java.util.Properties reads it: `\\uXXXX` and backslash escapes resolved."""
 
+    if "\\" not in text:
+        return text
+
     def one(m: re.Match[str]) -> str:
         escaped = m.group(1)
         return chr(int(escaped[1:], 16)) if len(escaped) == 5 else _ESCAPED.get(escaped, escaped)
@@ -73,19 +77,32 @@ def java_text(text: str) -> str:
 
 def key_words(key: str) -> list[str]:
     """The words of a key's last name, lowercase: `a.clientSecret.value` -> [client, secret]."""
+    last = _last_name(key)
+    for camel in _CAMEL:
+        last = camel.sub(r"\1 \2", last)
+    return [w for w in _NOT_ALNUM.split(last.lower()) if w]
+
+
+def _last_name(key: str) -> str:
+    """The last name of a key as Java reads it, a trailing `.value` skipped."""
     names = [n for n in java_text(key).split(".") if n]
     if len(names) > 1 and names[-1].lower() == "value":
         names.pop()
-    last = names[-1] if names else ""
-    for camel in _CAMEL:
-        last = camel.sub(r"\1 \2", last)
-    return [w for w in re.split(r"[^a-z0-9]+", last.lower()) if w]
+    return names[-1] if names else ""
+
+
+# Every term holds one of these: a key without any (and without escapes) is no credential.
+_TERM_PARTS = re.compile("pass|secret|token|credential|key|pwd|\\\\", re.IGNORECASE)
 
 
 def is_credential(key: str) -> bool:
     """Whether a key (property, YAML path, environment variable) names a credential."""
-    words = key_words(key)
-    return bool(words) and ("".join(words).endswith(_TERMS) or words[-1] in _WHOLE_WORDS)
+    if not _TERM_PARTS.search(key):
+        return False
+    joined = _NOT_ALNUM.sub("", _last_name(key).lower())  # the words, joined: camelCase aside
+    if joined.endswith(_TERMS):
+        return True
+    return joined.endswith(tuple(_WHOLE_WORDS)) and key_words(key)[-1] in _WHOLE_WORDS
 
 
 def literal_text(value: str) -> str:
@@ -112,12 +129,12 @@ def judge(key: str, value: object) -> Verdict | None:
 
 def embedded(value: str) -> str | None:
     """The shape of a literal credential written inside a larger value, if any."""
-    if any(literal_text(m.group(1)) for m in _USERINFO.finditer(value)):
+    if "://" in value and any(literal_text(m.group(1)) for m in _USERINFO.finditer(value)):
         return "a URL with user:password@"
-    for m in _SETTING.finditer(value):
+    for m in _SETTING.finditer(value) if "=" in value else ():
         if is_credential(m.group(1)) and _holds_literal(m.group(2).strip("\"'")):
             return f"a '{m.group(1)}=' setting"
-    if any(literal_text(m.group(1)) for m in _HEADER.finditer(value)):
+    if "uthorization" in value.lower() and any(literal_text(m.group(1)) for m in _HEADER.finditer(value)):
         return "an Authorization header"
     return None
 

@@ -65,14 +65,19 @@ class Missing:
     stops_startup: bool
 
 
-def entry_of(file_name: str, key: str, value: str, where: Location) -> ConfigEntry:
-    """The entry of `key=value` in `file_name` (application[-<profile>].properties)."""
+def file_profile(file_name: str) -> str | None:
+    """The profile of application-<profile>.properties; None for application.properties."""
+    found = _PROFILE_FILE.match(file_name)
+    return found.group(1) if found else None
+
+
+def entry_of(key: str, value: str, profile_of_file: str | None, where: Location) -> ConfigEntry:
+    """The entry of `key=value` in a file of that profile."""
     profiles: tuple[str, ...] = ()
     if key.startswith("%") and "." in key:
         marker, key = key[1:].split(".", 1)
         profiles = tuple(p for p in marker.split(",") if p)
-    found = _PROFILE_FILE.match(file_name)
-    return ConfigEntry(key, value, profiles, found.group(1) if found else None, where)
+    return ConfigEntry(key, value, profiles, profile_of_file, where)
 
 
 def active_profiles(env: Mapping[str, object]) -> tuple[str, ...]:
@@ -91,8 +96,8 @@ def missing_placeholders(
     defined = {e.name for e in read}
     found = []
     for entry in read:
-        if _from_env(entry.name, variables):
-            continue  # the environment sets it: the file's value is never expanded
+        if "${" not in entry.value or _from_env(entry.name, variables):
+            continue  # nothing to expand, or the environment sets it: the file's value is never read
         for name in _unresolved(entry.value, lambda n: n in defined or _from_env(n, variables)):
             found.append(Missing(name, entry, any(p.match(entry.name) for p in STARTUP_REQUIRED)))
     return found

@@ -10,6 +10,7 @@ from chartgen.formats.source import display_path
 from chartgen.plan.facts import credential_env, env_variable, secret_names, workflow_data
 from chartgen.plan.files import (
     ProjectFile,
+    check_config_budget,
     data_files,
     is_properties,
     merge_properties,
@@ -55,6 +56,12 @@ def plan_dev(
         [f for f in resources if _is_flat(f)], f"{chart_name}-root", diag, origins, flat=True
     ) + pack_config_maps([f for f in resources if not _is_flat(f)], f"{chart_name}-nested", diag, origins)
     properties = data_files(props, "config")
+    heaviest = max(
+        (f for project in wset.projects for f in files_of[project.rel] if is_properties(f.rel_path)),
+        key=lambda f: len(f.content),
+        default=None,
+    )
+    check_config_budget(chart_name, properties, heaviest.origin if heaviest else None, diag)
     values = _values(profile, chart_name)
     check_values(DevValues, values, profile, diag, {"image": ("devmode", "image")})
     secret_name, keys, bindings = _secrets(wset, chart_name, diag)

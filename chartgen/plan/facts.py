@@ -18,7 +18,7 @@ from typing import Any
 from chartgen.errors import Diagnostics, Location
 from chartgen.formats.credentials import java_text
 from chartgen.formats.source import display_path
-from chartgen.plan.config import ConfigEntry, entry_of
+from chartgen.plan.config import ConfigEntry, entry_of, file_profile
 from chartgen.plan.credentials import externalize
 from chartgen.plan.files import is_properties
 from chartgen.plan.model import ConsumedEvent, WorkflowData
@@ -228,12 +228,14 @@ def credential_env(project: Project) -> dict[str, str]:
 
 def _config(project: Project) -> list[ConfigEntry]:
     """The properties of the project's application*.properties, as the runtime reads them."""
-    return [
-        entry_of(asset.rel_path, e.key, java_text(e.value), Location(display_path(asset.path), e.line))
-        for asset in project.assets
-        if is_properties(asset.rel_path)
-        for e in asset.properties.entries
-    ]
+    found = []
+    for asset in (a for a in project.assets if is_properties(a.rel_path)):
+        shown, profile = display_path(asset.path), file_profile(asset.rel_path)
+        found += [
+            entry_of(e.key, java_text(e.value), profile, Location(shown, e.line))
+            for e in asset.properties.entries
+        ]
+    return found
 
 
 def rest_client_key(spec_file: str) -> str:

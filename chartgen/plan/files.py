@@ -218,6 +218,22 @@ def pack_config_maps(
     return maps
 
 
+def check_config_budget(
+    chart: str, properties: list[DataFile], largest: Path | None, diag: Diagnostics
+) -> None:
+    """The properties files travel in one ConfigMap: together they must fit its 1 MiB.
+    `largest`: the project file that weighs most, where the error is located."""
+    size = sum(f.size for f in properties)
+    if size > CONFIG_MAP_BUDGET:
+        diag.error(
+            f"chart '{chart}': its properties files come to {size:,} bytes, over the "
+            f"{CONFIG_MAP_BUDGET:,}-byte budget of the ConfigMap that carries them (a ConfigMap holds at "
+            "most 1 MiB): move settings to the profile's properties, or leave out what the runtime does "
+            "not read",
+            Location(display_path(largest)) if largest else None,
+        )
+
+
 def merge_properties(sources: list[tuple[str, ProjectFile]], diag: Diagnostics) -> bytes:
     """One properties file from several projects' (first wins; conflicts reported, values never shown)."""
     merged: dict[str, tuple[str, str, ProjectFile, int]] = {}

@@ -14,6 +14,7 @@ from chartgen.plan.config import build_refusals
 from chartgen.plan.facts import ProjectFacts, cr_flow, project_facts
 from chartgen.plan.files import (
     ProjectFile,
+    check_config_budget,
     data_files,
     is_properties,
     pack_config_maps,
@@ -65,6 +66,8 @@ def plan_production(
     resources = data_files([f for f in files if not is_properties(f.rel_path)], "resources")
     config_maps = pack_config_maps(resources, f"{name}-resources", diag, origins)
     properties = data_files([f for f in files if is_properties(f.rel_path)], "config")
+    carried = [f for f in files if is_properties(f.rel_path)]
+    check_config_budget(name, properties, max(carried, key=lambda f: len(f.content)).origin, diag)
     flows = [
         DataFile(f"files/flows/{dns_name(wf.id)}.yaml", "", "", dump_yaml(cr_flow(wf)))
         for wf in sorted(project.roots, key=lambda w: w.rel_path)
