@@ -112,7 +112,10 @@ def _excluded(rel: str, patterns: tuple[str, ...]) -> bool:
 
 
 def project_matches(rel: str, pattern: str) -> bool:
-    """Whether a path relative to the workflows folder matches a glob, as `exclude` matches."""
+    """Whether a path relative to the workflows folder matches a glob, as `exclude` matches
+    (`**/x` matching `x` at the top too, as in .gitignore)."""
+    if pattern.startswith("**/") and project_matches(rel, pattern[3:]):
+        return True
     return fnmatch.fnmatchcase(rel, pattern) or PurePosixPath(rel).match(pattern)
 
 

@@ -21,7 +21,7 @@ from tests.conftest import REPO, run_cli
 from tests.e2e.conftest import CRDS, commit, git_repo, helm
 
 pytestmark = pytest.mark.e2e
-CORPUS = REPO.parent / "shared" / "corpus"
+CORPUS = REPO / "tests" / "corpus"
 RESTRICTED = "pod-security.kubernetes.io/enforce=restricted"
 
 
@@ -82,7 +82,6 @@ def test_every_provider_and_runtime_installs(variant: str, cluster: Cluster, tmp
     chart_test(cluster, repo / "charts" / "invoice-sync")
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="corpus absent")
 def test_corpus_sample_installs(cluster: Cluster, tmp_path: Path) -> None:
     out = tmp_path / "charts"
     for folder in ("redhat-developer__rhdh-local", "rhdhorchestrator__orchestrator-demo"):

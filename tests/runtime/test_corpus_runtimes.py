@@ -1,4 +1,4 @@
-"""A sample of real public projects (../shared/corpus, read in place) built and run: production
+"""A sample of real public projects (tests/corpus) built and run: production
 charts generated with the examples' profiles, their runtimes built by `chartgen build`, and each
 started from its prod configuration alone answers its probes. A chart the runtime cannot build
 is reported with the build's own message while the others are built."""
@@ -18,10 +18,7 @@ from tests.helm.test_corpus import CORPUS
 from tests.runtime.conftest import require
 from tests.runtime.helpers import call
 
-pytestmark = [
-    pytest.mark.runtime,
-    pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus folder absent: {CORPUS}"),
-]
+pytestmark = pytest.mark.runtime
 
 PROJECT = "rhdhorchestrator__orchestrator-demo"
 # Plain REST, Knative events in and out, an OAuth2-secured OpenAPI spec.

@@ -603,3 +603,13 @@ def test_no_wait_reasons_for_plain_workflow(tmp_path: Path) -> None:
     base = build_tree(tmp_path / "wf", {"p/greeting.sw.yaml": GREETING})
     wset, _ = load(base)
     assert wset.projects[0].workflows[0].wait_reasons == []
+
+
+def test_a_double_star_glob_also_matches_at_the_top(tmp_path: Path) -> None:
+    """`**/invalid.sw.json` leaves out invalid.sw.json in the workflows folder itself too."""
+    base = build_tree(
+        tmp_path / "wf", {"k.sw.yaml": flow("k"), "invalid.sw.json": "{}", "p/invalid.sw.json": "{}"}
+    )
+    wset, diag = load(base, ("**/invalid.sw.json",))
+    assert diag.items == []
+    assert [w.id for p in wset.projects for w in p.workflows] == ["k"]
