@@ -107,12 +107,9 @@ def json_trees(text: str) -> list[Any]:
     return [root] if root is not None else []
 
 
-def duplicate_key_position(text: str, key: str) -> tuple[int, int, int]:
-    """(line, column, line of the first) of the second occurrence of `key` in one object."""
+def duplicate_keys(text: str) -> list[tuple[str, int, int, int]]:
+    """(key, line, column, line of the first) of every key written again in one object."""
     scanner = _Scanner(text)
     with contextlib.suppress(ValueError):
         scanner.value(None)
-    for name, (line, col), (first, _) in scanner.duplicates:
-        if name == key:
-            return line, col, first
-    return 1, 1, 1
+    return [(name, line, col, first) for name, (line, col), (first, _) in scanner.duplicates]

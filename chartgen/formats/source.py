@@ -39,6 +39,7 @@ import json
 import os
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +49,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from chartgen.errors import Location, decode_error_position, text_position
 from chartgen.formats.confine import MAX_FILE_BYTES
-from chartgen.formats.json_positions import duplicate_key_position, json_trees
+from chartgen.formats.json_positions import duplicate_keys, json_trees
 from chartgen.formats.positions import PosNode, yaml_trees
 
 Pointer = tuple[str | int, ...]
@@ -134,13 +135,27 @@ def _unsupported(self: SafeConstructor, node: Node) -> Any:
     )
 
 
+@dataclass(frozen=True)
+class Duplicate:
+    """A key written twice in one mapping, in a file whose reader keeps the last value."""
+
+    key: str
+    line: int
+    col: int
+    first_line: int
+
+
 class FastLoader(_LOADER_BASE):  # type: ignore[misc]
     """libyaml loader that keeps dates as strings (workflow files are data, not timestamps),
-    refuses a key written twice in one mapping (YAML would silently keep the last), and
-    holds every document to the bounds of this module."""
+    refuses a key written twice in one mapping (which one was meant?), and holds every document
+    to the bounds of this module."""
 
     string_keys = False  # PlainDataLoader: every mapping key must be a string
     max_values = MAX_DATA_VALUES
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self.duplicates: list[Duplicate] = []
 
     def construct_document(self, node: Node) -> Any:
         check_graph(node, self.max_values)
@@ -154,13 +169,27 @@ class FastLoader(_LOADER_BASE):  # type: ignore[misc]
             if isinstance(key_node, yaml.ScalarNode) and key_node.tag != _TAG + "merge":
                 first = seen.setdefault(key_node.value, key_node)
                 if first is not key_node:
-                    raise ConstructorError(
-                        None,
-                        None,
-                        f"duplicate key '{key_node.value}' (first at line {first.start_mark.line + 1})",
-                        key_node.start_mark,
-                    )
+                    self.duplicate(key_node, first)
         return super().construct_mapping(node, deep)
+
+    def duplicate(self, node: Node, first: Node) -> None:
+        raise ConstructorError(
+            None,
+            None,
+            f"duplicate key '{node.value}' (first at line {first.start_mark.line + 1})",
+            node.start_mark,
+        )
+
+
+class RuntimeDataLoader(FastLoader):
+    """FastLoader for what the workflow runtime reads (workflows, specs, schemas): a key written
+    twice keeps its last value, as the runtime's parser does, and is noted for a warning."""
+
+    def duplicate(self, node: Node, first: Node) -> None:
+        mark = node.start_mark
+        self.duplicates.append(
+            Duplicate(str(node.value), mark.line + 1, mark.column + 1, first.start_mark.line + 1)
+        )
 
 
 class PlainDataLoader(FastLoader):
@@ -351,25 +380,22 @@ def _alias_message(anchor: str, count: int, repeated: int, expanded: int) -> str
     )
 
 
-class _DuplicateKey(Exception):
-    def __init__(self, key: str) -> None:
-        self.key = key
-
-
 class _HugeInteger(Exception):
     def __init__(self, digits: str) -> None:
         self.digits = digits
 
 
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    data = dict(pairs)
-    if len(data) != len(pairs):  # rare: find which key, for the message
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise _DuplicateKey(key)
-            seen.add(key)
-    return data
+class _Pairs:
+    """json's object_pairs_hook: the last of keys written twice wins (as for the runtime's
+    Jackson), and that it happened is noted (rare: then the positions are looked up)."""
+
+    def __init__(self) -> None:
+        self.twice = False
+
+    def __call__(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        data = dict(pairs)
+        self.twice = self.twice or len(data) != len(pairs)
+        return data
 
 
 def _json_int(digits: str) -> int:
@@ -475,14 +501,18 @@ class SourceFile:
     a spec's `200:` response is fine).
     """
 
-    def __init__(self, path: Path, raw: bytes | None = None, string_keys: bool = False) -> None:
+    def __init__(
+        self, path: Path, raw: bytes | None = None, string_keys: bool = False, runtime_reads: bool = False
+    ) -> None:
         self.path = path
         self.display = display_path(path)
         self.raw = _read_bounded(path) if raw is None else raw
         self.string_keys = string_keys
+        self.runtime_reads = runtime_reads  # a key written twice keeps the last value (noted)
         self._text: str | None = None
         self._positions: list[Any] | None = None
         self._parsed: list[Any] | ParseError | None = None  # parsed once, however often asked
+        self.duplicates: list[Duplicate] = []  # keys written twice (the last one is kept)
 
     @property
     def is_json(self) -> bool:
@@ -522,15 +552,11 @@ class SourceFile:
         return [self._json(text)] if self.is_json else self._yaml(text)
 
     def _json(self, text: str) -> Any:
+        pairs = _Pairs()
         try:
-            data = json.loads(text, object_pairs_hook=_unique_keys, parse_int=_json_int)
+            data = json.loads(text, object_pairs_hook=pairs, parse_int=_json_int)
         except json.JSONDecodeError as exc:
             raise ParseError(f"invalid JSON: {exc.msg}", exc.lineno, exc.colno) from None
-        except _DuplicateKey as exc:
-            line, col, first = duplicate_key_position(text, exc.key)
-            raise ParseError(
-                f"invalid JSON: duplicate key '{exc.key}' (first at line {first})", line, col
-            ) from None
         except _HugeInteger as exc:
             found = re.search(rf"(?<![0-9]){re.escape(exc.digits)}(?![0-9])", text)
             line, col = text_position(text, found.start() if found else 0)
@@ -548,14 +574,25 @@ class SourceFile:
                 f"invalid JSON: a document holds at most {MAX_DATA_VALUES:,} values (keys included)", 1, 1
             )
         _check_json_text(text, data)
+        if pairs.twice:
+            twice = [Duplicate(key, line, col, first) for key, line, col, first in duplicate_keys(text)]
+            if not self.runtime_reads and twice:
+                d = twice[0]
+                problem = f"invalid JSON: duplicate key '{d.key}' (first at line {d.first_line})"
+                raise ParseError(problem, d.line, d.col)
+            self.duplicates = twice
         return data
 
     def _yaml(self, text: str) -> list[Any]:
-        loader = PlainDataLoader if self.string_keys else FastLoader
+        kind = (
+            PlainDataLoader if self.string_keys else RuntimeDataLoader if self.runtime_reads else FastLoader
+        )
+        loader = kind(text)
         docs: list[Any] = []
         try:
-            for doc in yaml.load_all(text, Loader=loader):
-                docs.append(doc)
+            while loader.check_data():
+                docs.append(loader.get_data())
+            self.duplicates = loader.duplicates
         except LimitError as exc:
             found = _alias_problem(text, len(docs)) if exc.alias else None
             problem, mark = found if found else (exc.problem, exc.problem_mark)
@@ -572,6 +609,8 @@ class SourceFile:
             raise ParseError(f"invalid YAML: {problem}", line, col) from None
         except yaml.YAMLError as exc:
             raise ParseError(f"invalid YAML: {exc}", 1, 1) from None
+        finally:
+            loader.dispose()
         return docs
 
     def location(self, doc: int = 0, pointer: Sequence[str | int] = (), key: bool = False) -> Location:

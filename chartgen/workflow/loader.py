@@ -107,7 +107,7 @@ def load_workflow_file(
 ) -> Workflow | None:
     """One workflow file of the project at `resources`; links must stay inside `root`."""
     try:
-        source = SourceFile(path, read_inside(path, root or resources))
+        source = SourceFile(path, read_inside(path, root or resources), runtime_reads=True)
         docs = source.documents()
     except NotRead as exc:
         diag.error(f"workflow file not read: it {exc}", Location(display_path(path)))
@@ -118,6 +118,7 @@ def load_workflow_file(
     except ParseError as exc:
         diag.error(exc.message, Location(display_path(path), exc.line, exc.col))
         return None
+    report_duplicates(source, diag)
     flows = [(i, d) for i, d in enumerate(docs) if looks_like_workflow(d)]
     for i, d in enumerate(docs):
         if d is not None and not looks_like_workflow(d):
@@ -147,6 +148,17 @@ def load_workflow_file(
         _fill_identity(flow, wf)
         wf.rewritten = _dump_flow(flow, source.is_json)
     return wf
+
+
+def report_duplicates(source: SourceFile, diag: Diagnostics) -> None:
+    """A key written twice in a file the runtime reads: it keeps the last one (so does chartgen),
+    which is seldom what was meant."""
+    for d in source.duplicates:
+        diag.warning(
+            f"key '{d.key}' is written twice in one mapping (first at line {d.first_line}): SonataFlow keeps "
+            "this one and drops the first",
+            Location(source.display, d.line, d.col),
+        )
 
 
 def _flow_of(data: Any) -> Any:

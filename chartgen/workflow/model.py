@@ -220,7 +220,7 @@ class Asset:
     @property
     def source(self) -> SourceFile:
         if self._source is None:
-            self._source = SourceFile(self.path, self.content)
+            self._source = SourceFile(self.path, self.content, runtime_reads=True)
         return self._source
 
     @property

@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 
 from chartgen.errors import Diagnostics, Location
 from chartgen.formats.source import ParseError
+from chartgen.workflow.loader import report_duplicates
 from chartgen.workflow.model import (
     Asset,
     Project,
@@ -68,6 +69,7 @@ def _follow_schema(
                 f"cannot parse JSON schema: {exc.message}", Location(source.display, exc.line, exc.col)
             )
             continue
+        report_duplicates(source, diag)
         schema = SchemaFile(source, docs[0] if docs else None)
         for ref, at in _refs(schema.doc, ()):
             found = None
@@ -127,6 +129,7 @@ def _parse_spec(path: Path, asset: Asset, wset: WorkflowSet, diag: Diagnostics) 
     except ParseError as exc:
         diag.error(f"cannot parse spec: {exc.message}", Location(source.display, exc.line, exc.col))
         return
+    report_duplicates(source, diag)
     doc = docs[0] if docs else None
     if not isinstance(doc, Mapping):
         diag.error("spec is not an OpenAPI or AsyncAPI document", source.location())

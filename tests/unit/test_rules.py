@@ -528,18 +528,24 @@ def test_an_unreachable_state_is_an_error(tmp_path: Path) -> None:
     ]
 
 
-def test_a_key_written_twice_is_an_error_yaml(tmp_path: Path) -> None:
-    """YAML would silently keep the last one."""
-    wf = TWO_STATES.replace("        end: true\n", "        end: true\n        end: false\n")
-    assert problems(tmp_path, {"p/t.sw.yaml": wf}) == [
-        "p/t.sw.yaml:13:5: invalid YAML: duplicate key 'end' (first at line 12)"
+def test_a_key_written_twice_keeps_the_last_with_a_warning_yaml(tmp_path: Path) -> None:
+    """SonataFlow's parser keeps the last value of a key written twice; chartgen reads it the same
+    way, and says so (a profile, chartgen's own, still refuses it)."""
+    wf = TWO_STATES.replace("        end: true\n", "        end: false\n        end: true\n")
+    assert problems(tmp_path, {"p/t.sw.yaml": wf}) == []
+    assert problems(tmp_path, {"p/t.sw.yaml": wf}, "warning") == [
+        "p/t.sw.yaml:13:5: key 'end' is written twice in one mapping (first at line 12): SonataFlow keeps this "
+        "one and drops the first"
     ]
 
 
-def test_a_key_written_twice_is_an_error_json(tmp_path: Path) -> None:
-    wf = '{"id": "j", "specVersion": "0.8",\n "start": "A",\n "start": "B",\n "states": []}\n'
-    assert problems(tmp_path, {"p/j.sw.json": wf}) == [
-        "p/j.sw.json:3:2: invalid JSON: duplicate key 'start' (first at line 2)"
+def test_a_key_written_twice_keeps_the_last_with_a_warning_json(tmp_path: Path) -> None:
+    wf = '{"id": "j", "specVersion": "0.8",\n "start": "B",\n "start": "A",\n'
+    wf += ' "states": [{"name": "A", "type": "inject", "data": {}, "end": true}]}\n'
+    assert problems(tmp_path, {"p/j.sw.json": wf}) == []
+    assert problems(tmp_path, {"p/j.sw.json": wf}, "warning") == [
+        "p/j.sw.json:3:2: key 'start' is written twice in one mapping (first at line 2): SonataFlow keeps this "
+        "one and drops the first"
     ]
 
 
