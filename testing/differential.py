@@ -202,9 +202,10 @@ def _start_bare(context: Path, app: Path) -> tuple[str, str]:
 
 
 def _runtime_line(lines: list[str]) -> str:
-    """The line of a build or start log that says what failed."""
-    for marker in ("SRCFG", "Exception:", "[ERROR]", "ERROR"):
-        for line in lines:
+    """The line of a build or start log that says what failed (the cause, not Maven's wrapper)."""
+    telling = [line for line in lines if "Failed to execute goal" not in line]
+    for marker in ("SRCFG", "Caused by:", "threw an exception", "Exception:", "[ERROR]", "ERROR"):
+        for line in telling:
             if marker in line:
                 return line.strip()[:300]
     return (lines[-1].strip() if lines else "")[:300]

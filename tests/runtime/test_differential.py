@@ -10,6 +10,7 @@ benchmarks/differential.py checks them all (its table is in the README)."""
 from __future__ import annotations
 
 import datetime
+import re
 import shutil
 from pathlib import Path
 
@@ -25,7 +26,7 @@ SYNTHETIC = {
     # The issue's contract-approval case: the build fails ("null is an invalid segment for URI").
     "relative-schema-id": (
         "schemas/basic__main-schema.json",
-        '"$id": "contract-approval-input.json", ',
+        "contract-approval-input.json",
         "refused",
     ),
     # Read at start-up into a required item: the runtime does not start (SRCFG00011).
@@ -48,8 +49,8 @@ def synthetic(name: str, root: Path) -> Case:
     shutil.copytree(BASE, folder, ignore=shutil.ignore_patterns("manifests"))
     rel, text, _ = SYNTHETIC[name]
     path = folder / rel
-    if rel.endswith(".json"):
-        path.write_text(path.read_text().replace("{", "{" + text, 1))
+    if rel.endswith(".json"):  # the schema's own $id, made relative
+        path.write_text(re.sub(r'"\$id": "[^"]*"', f'"$id": "{text}"', path.read_text(), count=1))
     else:
         path.write_text(path.read_text() + text)
     return Case(f"synthetic/{name}", folder)
