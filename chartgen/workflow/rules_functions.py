@@ -32,12 +32,12 @@ def custom_kind(fn: Function) -> str:
 
 def check_function_types(wf: Workflow, ctx: Context) -> None:
     for fn in wf.functions:
-        where = wf.loc((*fn.at, "type" if fn.type not in FUNCTION_TYPES else "operation"))
+        at = (*fn.at, "type" if fn.type not in FUNCTION_TYPES else "operation")
         if fn.type not in FUNCTION_TYPES:
             ctx.diag.warning(
                 f"function '{fn.name}' has type '{fn.type}', which SonataFlow does not run"
                 f"{did_you_mean(fn.type, FUNCTION_TYPES)}: it builds, and every call does nothing",
-                where,
+                wf.loc(at),
             )
             continue
         kind = custom_kind(fn)
@@ -47,19 +47,19 @@ def check_function_types(wf: Workflow, ctx: Context) -> None:
                 f"function '{fn.name}' calls Java code ({fn.operation}): a chart carries the workflow "
                 "project's resources, never its classes, so SonataFlow's build of this runtime fails "
                 "('class not found'); call the code as a service (an OpenAPI function) instead",
-                where,
+                wf.loc(at),
             )
         elif fn.type == "custom" and kind not in CUSTOM_HANDLERS:
             ctx.diag.warning(
                 f"function '{fn.name}': custom operation '{kind}:' has no handler in the runtime chartgen "
                 f"builds{did_you_mean(kind, CUSTOM_HANDLERS)}: it builds, and every call does nothing",
-                where,
+                wf.loc(at),
             )
         elif kind == "service":
             ctx.diag.warning(
                 f"function '{fn.name}' calls Python code ({fn.operation}): the runtime chartgen builds "
                 "has no Python add-on, so every call does nothing",
-                where,
+                wf.loc(at),
             )
 
 
@@ -67,15 +67,15 @@ def check_operation_shape(wf: Workflow, ctx: Context) -> None:
     """`<spec>#<operationId>` with one '#' (rpc: `<proto>#<service>#<method>`), a file or a URL."""
     for fn in wf.functions:
         wanted = {"rest": 1, "asyncapi": 1, "rpc": 2}.get(fn.type)
-        where = wf.loc((*fn.at, "operation"))
         if wanted is None:
             continue
+        at = (*fn.at, "operation")
         shape = "'<spec file>#<operationId>'" if wanted == 1 else "'<proto file>#<service>#<method>'"
         if fn.operation.count("#") != wanted:
             ctx.diag.error(
                 f"function '{fn.name}': operation '{fn.operation}' must be {shape} (SonataFlow's build "
                 f"refuses it: it should have just {wanted} #)",
-                where,
+                wf.loc(at),
             )
             continue
         scheme = _URI_SCHEME.match(fn.operation)
@@ -84,7 +84,7 @@ def check_operation_shape(wf: Workflow, ctx: Context) -> None:
             ctx.diag.error(
                 f"function '{fn.name}': '{scheme.group(1)}:' is not a scheme SonataFlow reads specs from "
                 "(file, classpath, http, https): its build fails ('Unrecognized uri protocol')",
-                where,
+                wf.loc(at),
             )
 
 

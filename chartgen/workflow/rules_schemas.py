@@ -80,24 +80,23 @@ def _check_root(schema: SchemaFile, what: str, ref: Ref, wf: Workflow, ctx: Cont
 def _check_refs(schema: SchemaFile, ctx: Context) -> None:
     absolute_id = isinstance(schema.doc, dict) and is_remote(str(schema.doc.get("$id", "")))
     for ref in schema.refs:
-        where = schema.source.location(0, ref.at)
         if ref.ref.startswith("#"):
             ctx.diag.error(
                 f"$ref '{ref.ref}' points inside the schema, which SonataFlow's build reads as a file name "
                 "and fails (NoSuchFileException): move the definition to a file of its own and refer to it",
-                where,
+                schema.source.location(0, ref.at),
             )
         elif is_remote(ref.ref) or (absolute_id and ref.path is None):
             ctx.diag.warning(
                 f"$ref '{ref.ref}' is fetched by SonataFlow's build (a URL, or relative to an http(s) $id): "
                 "the build needs the network",
-                where,
+                schema.source.location(0, ref.at),
             )
         elif ref.path is None:
             ctx.diag.error(
                 f"$ref '{ref.ref}' is not a file of the project (relative to {schema.source.display}): "
                 "SonataFlow's build fails reading it (NoSuchFileException)",
-                where,
+                schema.source.location(0, ref.at),
             )
 
 

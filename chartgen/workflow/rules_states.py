@@ -67,30 +67,29 @@ def check_exec_timeout(wf: Workflow, ctx: Context) -> None:
 
 def check_switches(wf: Workflow, ctx: Context) -> None:
     for state in (s for s in wf.states if s.type == "switch"):
-        where = wf.loc(state.at)
         if not state.data_conditions and not state.event_conditions:
             ctx.diag.error(
                 f"switch state '{state.name}' has neither dataConditions nor eventConditions: SonataFlow's "
                 "build refuses it",
-                where,
+                wf.loc(state.at),
             )
         elif state.data_conditions and state.event_conditions:
             ctx.diag.error(
                 f"switch state '{state.name}' has both dataConditions and eventConditions: SonataFlow's "
                 "build refuses it (one kind per switch)",
-                where,
+                wf.loc(state.at),
             )
         elif state.data_conditions == 1 and not state.default_condition:
             ctx.diag.error(
                 f"switch state '{state.name}' has one dataCondition and no defaultCondition: SonataFlow's "
                 "build refuses a split with a single way out (add a defaultCondition)",
-                where,
+                wf.loc(state.at),
             )
         elif state.event_conditions and state.default_condition and not state.durations:
             ctx.diag.error(
                 f"switch state '{state.name}' waits for events with a defaultCondition but no eventTimeout "
                 "(in the state's or the workflow's timeouts): SonataFlow's build requires one",
-                where,
+                wf.loc(state.at),
             )
 
 

@@ -70,3 +70,17 @@ def test_plan_charts_needs_no_folder(monkeypatch: pytest.MonkeyPatch) -> None:
     image = plan.values["prod"].image
     assert image is not None and (image.repository, image.tag) == ("registry.example.com/wf/greet", "1.0")
     assert [f.content for f in plan.properties] == [b"quarkus.log.level=INFO\n"]
+
+
+def test_a_file_without_a_diagnostic_is_never_re_read_for_positions() -> None:
+    """Positions cost a second parse: only a file with something to report pays it."""
+    from chartgen.config import load_settings
+    from chartgen.errors import Diagnostics
+    from chartgen.flows.plan import load_and_plan
+    from tests.conftest import REPO
+
+    diag = Diagnostics()
+    planned = load_and_plan(load_settings({}, REPO / "examples"), diag)
+    reported = {d.location.path for d in diag.items if d.location is not None}
+    for wf in planned.workflows.workflows:
+        assert wf.source._positions is None or wf.source.display in reported, wf.source.display
