@@ -10,8 +10,11 @@ MAX_FILE_BYTES is refused, and nothing of it is read.
 
 from __future__ import annotations
 
+import errno
+import os
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 # No input file is larger: public API descriptions workflows call run to 6-14 MB (GitHub's,
 # Stripe's); a chart carries only what fits 1 MiB ConfigMaps, a spec cut down to what is used.
@@ -22,11 +25,30 @@ class NotRead(Exception):
     """A file that must not be read; the message says why, without reading it."""
 
 
-def read_inside(path: Path, root: Path) -> bytes:
-    """The bytes of `path`, a file under `root` (itself resolved). Raises NotRead or OSError."""
+def read_inside(path: Path, root: Path, walked: bool = False) -> bytes:
+    """The bytes of `path`, a file under `root`. Raises NotRead or OSError.
+
+    `walked`: `path` was found walking the resolved `root` without following links, so unless
+    it is a link itself it is inside: it is opened refusing to follow one (a link is then judged
+    by where it leads), with no lookup of its parents."""
+    if walked:
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)  # a FIFO must not block
+        except OSError as exc:
+            if exc.errno != errno.ELOOP:
+                raise
+        else:
+            with os.fdopen(fd, "rb") as f:
+                if not stat.S_ISREG(os.fstat(fd).st_mode):
+                    raise NotRead("is not a regular file")
+                return _bounded(f)
     check_inside(path, root)
     with path.open("rb") as f:
-        content = f.read(MAX_FILE_BYTES + 1)  # a huge file is never read whole
+        return _bounded(f)
+
+
+def _bounded(f: BinaryIO) -> bytes:
+    content = f.read(MAX_FILE_BYTES + 1)  # a huge file is never read whole
     if len(content) > MAX_FILE_BYTES:
         raise NotRead(f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB, the most chartgen reads")
     return content

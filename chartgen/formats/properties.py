@@ -7,8 +7,8 @@ originals meant.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
 from functools import cached_property
+from typing import NamedTuple
 
 from chartgen.formats.credentials import Verdict, java_text, judge
 
@@ -21,8 +21,7 @@ _WHITESPACE = " \t\f"
 _REFUSED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufffe\uffff]")
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):  # a tuple: a file may hold a million of them
     key: str  # as written (escapes kept)
     value: str  # as written, continuation lines joined
     line: int  # first line, 1-based
@@ -35,7 +34,7 @@ class PropertiesFile:
 
     def __init__(self, text: str, entries: list[Entry] | None = None) -> None:
         self.text = text
-        self.entries = _parse(text.splitlines()) if entries is None else entries
+        self.entries = parse_properties(text) if entries is None else entries
 
     @cached_property
     def problems(self) -> list[tuple[int, int, str]]:
@@ -59,12 +58,23 @@ class PropertiesFile:
         for i in sorted(values, reverse=True):
             entry = entries[i]
             lines[entry.line - 1 : entry.last_line] = [f"{entry.key}={values[i]}\n"]
-            entries[i] = replace(entry, value=values[i])
+            entries[i] = entry._replace(value=values[i])
         return PropertiesFile("".join(lines), entries)
 
 
 def parse_properties(text: str) -> list[Entry]:
-    return _parse(text.splitlines())
+    lines = text.splitlines()
+    return _parse(lines) if "\\" in text else _parse_plain(lines)
+
+
+def _parse_plain(lines: list[str]) -> list[Entry]:
+    """Most files: no escape, no continuation, so one match per line (a file may be large)."""
+    entries = []
+    for number, line in enumerate(lines, 1):
+        found = _PLAIN_LINE.match(line)
+        if found:
+            entries.append(Entry(found[1], line[found.end() :], number, number))
+    return entries
 
 
 def _parse(lines: list[str]) -> list[Entry]:
@@ -79,8 +89,9 @@ def _parse(lines: list[str]) -> list[Entry]:
         while _continues(logical) and i < len(lines):
             logical = logical[:-1] + lines[i].lstrip(_WHITESPACE)
             i += 1
-        key, value = _split(logical)
-        entries.append(Entry(key, value, start + 1, i))
+        end = _KEY.match(logical).end()  # type: ignore[union-attr]  # it matches the empty key too
+        value_start = _AFTER_KEY.match(logical, end).end()  # type: ignore[union-attr]
+        entries.append(Entry(logical[:end], logical[value_start:], start + 1, i))
     return entries
 
 
@@ -92,12 +103,9 @@ def _continues(line: str) -> bool:
 # A key runs to the first unescaped separator or whitespace; then whitespace, at most one
 # separator, whitespace again (java.util.Properties#load).
 _KEY = re.compile(r"(?:\\.?|[^=: \t\f\\])*", re.DOTALL)
+# The same, for a line without backslashes; a blank or comment line does not match.
+_PLAIN_LINE = re.compile(r"[ \t\f]*+(?![#!]|$)([^=: \t\f]*)[ \t\f]*(?:[=:][ \t\f]*)?")
 _AFTER_KEY = re.compile(r"[ \t\f]*(?:[=:][ \t\f]*)?")
-
-
-def _split(line: str) -> tuple[str, str]:
-    end = _KEY.match(line).end()  # type: ignore[union-attr]  # it matches the empty key too
-    return line[:end], line[_AFTER_KEY.match(line, end).end() :]  # type: ignore[union-attr]
 
 
 def properties_problems(text: str, entries: list[Entry] | None = None) -> list[tuple[int, int, str]]:

@@ -22,10 +22,8 @@ from chartgen.plan.credentials import (
 )
 from chartgen.plan.minify import dump_spec, minify_openapi
 from chartgen.plan.model import ConfigMapPlan, DataFile
-from chartgen.workflow.model import Asset, Project, Workflow
+from chartgen.workflow.model import CONFIG_MAP_BUDGET, Asset, Project, Workflow
 
-# The API server refuses objects over 1 MiB; keep room for metadata and keys.
-CONFIG_MAP_BUDGET = 1_000_000
 APPLICATION_PROPERTIES = "application.properties"
 KEY_ALLOWANCE = 256  # a file's ConfigMap key counts against the budget too
 _KEY_INVALID = re.compile(r"[^-._a-zA-Z0-9]")

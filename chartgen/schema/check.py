@@ -74,10 +74,9 @@ class Checker:
 
     def _convert(self, t: Type, data: Any, at: Pointer) -> Any:
         # An optional value is one that may be left out; written as null it is still a mistake.
-        converter = getattr(self, f"_{t.kind}")
         before = len(self.problems)
-        result = converter(t, data, at)
-        if len(self.problems) == before:
+        result = _CONVERTERS[t.kind](self, t, data, at)
+        if t.rules and len(self.problems) == before:
             self._rules(t, result, at)
         return result
 
@@ -181,6 +180,8 @@ class Checker:
 
     # -- rules ---------------------------------------------------------------------------------
     def _rules(self, t: Type, data: Any, at: Pointer) -> None:
+        if not isinstance(data, str | int | float | list):
+            return
         name = where(at, self.root)
         for rule in t.rules:
             if isinstance(data, str):
@@ -205,6 +206,12 @@ class Checker:
                     self._report(f"'{name}' must be at most {rule.maximum}; got {data}", at)
             if isinstance(data, list) and rule.min_items is not None and len(data) < rule.min_items:
                 self._report(f"'{name}' must have at least {rule.min_items} item(s)", at)
+
+
+_CONVERTERS = {
+    kind: getattr(Checker, f"_{kind}")
+    for kind in ("str", "int", "float", "bool", "any", "enum", "union", "list", "map", "model")
+}
 
 
 def _expected(t: Type) -> str:

@@ -14,7 +14,11 @@ from chartgen.formats.properties import parse_properties
 from chartgen.formats.source import ParseError, SourceFile, display_path
 from chartgen.workflow.build import WorkflowBuilder, is_custom_resource, looks_like_workflow
 from chartgen.workflow.discover import FoundProject, discover
-from chartgen.workflow.model import Asset, Project, SecretKeyName, Workflow, WorkflowSet
+from chartgen.workflow.model import CONFIG_MAP_BUDGET, Asset, Project, SecretKeyName, Workflow, WorkflowSet
+
+# Each key becomes a Vault reference, a values entry and an environment variable of every pod:
+# real projects hold a handful, and a bound keeps a generated file from costing seconds a key.
+MAX_SECRET_KEYS = 1000
 
 
 def load_workflows(
@@ -69,7 +73,13 @@ def _load_project(fp: FoundProject, base: Path, diag: Diagnostics) -> Project:
         if content is not None:
             asset = Asset(path.relative_to(fp.resources).as_posix(), path, content)
             project.assets.append(asset)
-            if path.suffix == ".properties":
+            if path.suffix == ".properties" and len(content) > CONFIG_MAP_BUDGET:
+                diag.error(  # read no further: the chart could not carry it
+                    f"'{asset.rel_path}' is {len(content):,} bytes: over the {CONFIG_MAP_BUDGET:,}-byte "
+                    "budget of the ConfigMap that carries it (a ConfigMap holds at most 1 MiB)",
+                    Location(display_path(path)),
+                )
+            elif path.suffix == ".properties":
                 for line, col, problem in asset.properties.problems:
                     diag.error(problem, Location(display_path(path), line, col))
     for path in fp.secret_files:
@@ -85,7 +95,7 @@ def _load_project(fp: FoundProject, base: Path, diag: Diagnostics) -> Project:
 
 def _read(path: Path, root: Path, diag: Diagnostics) -> bytes | None:
     try:
-        return read_inside(path, root)
+        return read_inside(path, root, walked=True)
     except NotRead as exc:
         diag.error(f"project file not read: it {exc}", Location(display_path(path)))
     except OSError as exc:
@@ -99,6 +109,13 @@ def _secret_keys(path: Path, root: Path, diag: Diagnostics) -> list[SecretKeyNam
     if content is None:
         return []
     entries = parse_properties(content.decode("utf-8", errors="replace"))
+    if len(entries) > MAX_SECRET_KEYS:
+        diag.error(
+            f"secret.properties holds {len(entries):,} keys, more than {MAX_SECRET_KEYS:,}: "
+            "each key becomes a Vault reference and an environment variable of every pod",
+            Location(display_path(path), entries[MAX_SECRET_KEYS].line, 1),
+        )
+        return []
     return [SecretKeyName(e.key, path, e.line) for e in entries]
 
 
@@ -107,7 +124,9 @@ def load_workflow_file(
 ) -> Workflow | None:
     """One workflow file of the project at `resources`; links must stay inside `root`."""
     try:
-        source = SourceFile(path, read_inside(path, root or resources), runtime_reads=True)
+        source = SourceFile(
+            path, read_inside(path, root or resources, walked=root is not None), runtime_reads=True
+        )
         docs = source.documents()
     except NotRead as exc:
         diag.error(f"workflow file not read: it {exc}", Location(display_path(path)))

@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from chartgen.errors import Location
 from chartgen.formats.properties import PropertiesFile
 from chartgen.formats.source import Pointer, SourceFile
 
+# A chart carries project files in ConfigMaps; the API server refuses objects over 1 MiB,
+# so keep room for metadata and keys.
+CONFIG_MAP_BUDGET = 1_000_000
 STATE_TYPES = ("operation", "switch", "event", "callback", "sleep", "inject", "parallel", "foreach")
 
 
@@ -230,8 +233,7 @@ class Asset:
         return self._properties
 
 
-@dataclass(frozen=True)
-class SecretKeyName:
+class SecretKeyName(NamedTuple):  # a tuple: a file may hold a million keys
     """A key of secret.properties: only its name and line are ever kept, never its value."""
 
     key: str

@@ -10,8 +10,8 @@ import yaml
 from chartgen.errors import Diagnostics, Location
 from chartgen.formats.source import SourceFile
 from chartgen.workflow.discover import discover
-from chartgen.workflow.loader import load_workflows
-from chartgen.workflow.model import Project, SecretKeyName, WorkflowSet
+from chartgen.workflow.loader import MAX_SECRET_KEYS, load_workflows
+from chartgen.workflow.model import CONFIG_MAP_BUDGET, Project, SecretKeyName, WorkflowSet
 from chartgen.workflow.validate import validate
 from testing.trees import GREETING, build_tree
 
@@ -149,6 +149,33 @@ def test_skipped_folders_and_files(tmp_path: Path) -> None:
     assert asset_paths(project) == ["application.properties", "main.sw.input-schema.json"]
     assert project.secret_keys == [SecretKeyName("token", base / "p/secret.properties", 1)]
     assert "xyz" not in repr(project)  # only key names are kept
+
+
+def test_a_secret_file_with_too_many_keys_is_a_located_error(tmp_path: Path) -> None:
+    keys = "".join(f"key{i}=v\n" for i in range(MAX_SECRET_KEYS + 5))
+    base = build_tree(tmp_path / "wf", {"p/main.sw.yaml": flow("main"), "p/secret.properties": keys})
+    wset, diag = load(base)
+
+    [error] = diag.errors
+    assert error.location is not None
+    assert error.location.path.endswith("wf/p/secret.properties")
+    assert (error.location.line, error.location.col) == (MAX_SECRET_KEYS + 1, 1)
+    assert f"holds {MAX_SECRET_KEYS + 5:,} keys, more than {MAX_SECRET_KEYS:,}" in error.message
+    assert wset.projects[0].secret_keys == []
+    assert wset.projects[0].errors == 1
+
+
+def test_a_properties_file_over_the_config_map_budget_is_refused_unread(tmp_path: Path) -> None:
+    body = "k=" + "v" * CONFIG_MAP_BUDGET + "\nbroken=\x01\n"
+    base = build_tree(tmp_path / "wf", {"p/main.sw.yaml": flow("main"), "p/application.properties": body})
+    wset, diag = load(base)
+
+    [error] = diag.errors  # one error: the control character further on is not reached
+    assert (
+        f"'application.properties' is {len(body):,} bytes: over the {CONFIG_MAP_BUDGET:,}-byte"
+        in error.message
+    )
+    assert wset.projects[0].errors == 1
 
 
 def test_input_schema_json_is_not_a_workflow_even_alone(tmp_path: Path) -> None:
