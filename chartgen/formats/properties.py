@@ -117,7 +117,7 @@ def properties_problems(text: str, entries: list[Entry] | None = None) -> list[t
          f"(write it as \\u{ord(m.group()):04x})")
         for number, line in enumerate(lines, 1)
         for m in _REFUSED.finditer(line)
-    ]  # fmt: skip
+    ] if _REFUSED.search(text) else []  # fmt: skip
     if found:  # the lines below are Java's only once these are gone
         return found
     for entry in parse_properties(text) if entries is None else entries:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from chartgen.errors import Location
 
@@ -45,8 +46,7 @@ _PROFILE_FILE = re.compile(r"^application-([\w.-]+)\.properties$")
 _NOT_NAME = re.compile(r"[^A-Za-z0-9]")
 
 
-@dataclass(frozen=True)
-class ConfigEntry:
+class ConfigEntry(NamedTuple):  # a tuple: a file may hold a hundred thousand
     """One property of a project's application*.properties, as written."""
 
     name: str  # without its %profile. prefix
@@ -73,11 +73,10 @@ def file_profile(file_name: str) -> str | None:
 
 def entry_of(key: str, value: str, profile_of_file: str | None, where: Location) -> ConfigEntry:
     """The entry of `key=value` in a file of that profile."""
-    profiles: tuple[str, ...] = ()
-    if key.startswith("%") and "." in key:
-        marker, key = key[1:].split(".", 1)
-        profiles = tuple(p for p in marker.split(",") if p)
-    return ConfigEntry(key, value, profiles, profile_of_file, where)
+    if key[:1] != "%" or "." not in key:
+        return ConfigEntry(key, value, (), profile_of_file, where)
+    marker, key = key[1:].split(".", 1)
+    return ConfigEntry(key, value, tuple(p for p in marker.split(",") if p), profile_of_file, where)
 
 
 def active_profiles(env: Mapping[str, object]) -> tuple[str, ...]:
@@ -109,12 +108,14 @@ def missing_placeholders(
 CONNECTOR = re.compile(r"^mp\.messaging\.(incoming|outgoing)\.([^.]+)\.connector$")
 MARSHALLER = re.compile(r"^kogito\.addon\.messaging\.(un)?marshaller\.[^.]+$")
 BUILT_CONNECTORS = ("quarkus-http",)
+_BUILD_CHECKED = ("mp.messaging.", "kogito.addon.messaging.")  # what the two patterns start with
 
 
 def build_refusals(entries: Iterable[ConfigEntry]) -> list[tuple[ConfigEntry, str]]:
     """Properties the runtime's build (profile prod) refuses, with why."""
     found = []
-    for entry in active(entries, (DEFAULT_PROFILE,)):
+    named = (e for e in entries if e.name.startswith(_BUILD_CHECKED))
+    for entry in active(named, (DEFAULT_PROFILE,)):
         connector = CONNECTOR.match(entry.name)
         value = entry.value.strip()
         if connector and value not in BUILT_CONNECTORS:
