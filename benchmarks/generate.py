@@ -171,7 +171,7 @@ def run(n: int, lint: bool, repeat: int, workdir: str | None) -> dict[str, float
     with tempfile.TemporaryDirectory(prefix=f"chartgen-bench-{n}-", dir=workdir) as tmp:
         repo = make_repo(Path(tmp), n)
         settings = load_settings({}, repo)
-        t_validate = best(repeat, lambda: run_validate(settings.workflows))
+        t_validate = best(repeat, lambda: run_validate(settings))
         t_generate = best(repeat, lambda: run_generate(settings), lambda: shutil.rmtree(settings.out, True))
         scratch = Path(tmp) / "floor"
         t_floor = best(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from functools import lru_cache
 from typing import Any
 
 _PLAIN = re.compile(r"[A-Za-z_/][\w./@+-]*(?: [\w./@+()-]+)*")
@@ -29,6 +30,8 @@ class Literal(str):
 
 
 def scalar(value: Any) -> str:
+    if type(value) is str:
+        return _string(value)
     if value is None:
         return "null"
     if value is True or value is False:
@@ -38,10 +41,17 @@ def scalar(value: Any) -> str:
     if isinstance(value, float):
         return _float(value)
     text = str(value)
-    if isinstance(value, Quoted) or not _PLAIN.fullmatch(text) or text.lower() in _RESERVED:
-        quoted = json.dumps(text, ensure_ascii=False)
-        return _NOT_PRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
-    return text
+    return _quoted(text) if isinstance(value, Quoted) else _string(text)
+
+
+@lru_cache(maxsize=8192)  # keys and common values repeat in every chart
+def _string(text: str) -> str:
+    return text if _PLAIN.fullmatch(text) and text.lower() not in _RESERVED else _quoted(text)
+
+
+def _quoted(text: str) -> str:
+    quoted = json.dumps(text, ensure_ascii=False)
+    return _NOT_PRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
 
 
 def _float(value: float) -> str:

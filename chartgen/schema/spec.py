@@ -134,18 +134,33 @@ def field_doc(f: Field) -> str:
 
 def dump(instance: Any) -> Any:
     """Plain data (dicts in field order, lists, scalars); fields holding None are left out."""
-    if dataclasses.is_dataclass(instance) and not isinstance(instance, type):
+    kind = type(instance)
+    if kind in _PLAIN_TYPES:  # most of what a plan holds: answered before any other test
+        return instance
+    keys = _dump_keys(kind)
+    if keys is not None:
         out: dict[str, Any] = {}
-        for f in fields(type(instance)):
-            item = getattr(instance, f.name)
+        for name, key in keys:
+            item = getattr(instance, name)
             if item is not None:
-                out[f.key] = dump(item)
+                out[key] = dump(item)
         return out
     if isinstance(instance, Mapping):
         return {k: dump(v) for k, v in instance.items()}
     if isinstance(instance, list | tuple):
         return [dump(v) for v in instance]
     return instance
+
+
+_PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
+@cache
+def _dump_keys(kind: type) -> tuple[tuple[str, str], ...] | None:
+    """(attribute, key) of each field of a model class; None for anything else."""
+    if not dataclasses.is_dataclass(kind):
+        return None
+    return tuple((f.name, f.key) for f in fields(kind))
 
 
 def docs(model: type, prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...], str]:
