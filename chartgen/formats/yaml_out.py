@@ -69,39 +69,41 @@ def _float(value: float) -> str:
     return text
 
 
-def _lines(data: Any, indent: int) -> list[str]:
+def _write(data: Any, indent: int, out: list[str]) -> None:
+    """Append the lines of `data` to `out` (one list for the whole document: nothing copied)."""
     pad = " " * indent
     if isinstance(data, dict):
         if not data:
-            return [pad + "{}"]
-        out = []
+            out.append(pad + "{}")
+            return
         for key, value in data.items():
             head = f"{pad}{scalar(key)}:"
-            if isinstance(value, dict) and value:
+            if type(value) is str:  # most values: plain text, known at once
+                out.append(f"{head} {_string(value)}")
+            elif isinstance(value, dict) and value:
                 out.append(head)
-                out += _lines(value, indent + 2)
+                _write(value, indent + 2, out)
             elif isinstance(value, list) and value:
                 out.append(head)
-                out += _lines(value, indent)  # a sequence under a key is not indented
+                _write(value, indent, out)  # a sequence under a key is not indented
             elif isinstance(value, Literal) and _is_literal_block(value):
                 out.append(f"{head} |")
                 out += [f"{pad}  {line}" for line in value[:-1].split("\n")]
             else:
                 out.append(f"{head} {_inline(value)}")
-        return out
-    if isinstance(data, list):
+    elif isinstance(data, list):
         if not data:
-            return [pad + "[]"]
-        out = []
+            out.append(pad + "[]")
+            return
         for item in data:
             if isinstance(item, dict | list) and item:
-                nested = _lines(item, indent + 2)
-                out.append(f"{pad}- {nested[0][indent + 2 :]}")
-                out += nested[1:]
+                first = len(out)
+                _write(item, indent + 2, out)
+                out[first] = f"{pad}- {out[first][indent + 2 :]}"
             else:
                 out.append(f"{pad}- {_inline(item)}")
-        return out
-    return [pad + scalar(data)]
+    else:
+        out.append(pad + scalar(data))
 
 
 def _inline(value: Any) -> str:
@@ -126,4 +128,6 @@ def _is_literal_block(text: str) -> bool:
 
 def dump_yaml(data: Any, header: str = "") -> bytes:
     comment = "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines())
-    return (comment + "\n".join(_lines(data, 0)) + "\n").encode()
+    lines: list[str] = []
+    _write(data, 0, lines)
+    return (comment + "\n".join(lines) + "\n").encode()

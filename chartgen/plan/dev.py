@@ -63,7 +63,7 @@ def plan_dev(
     )
     check_config_budget(chart_name, properties, heaviest.origin if heaviest else None, diag)
     values = _values(profile, chart_name)
-    check_values(DevValues, values, profile, diag, {"image": ("devmode", "image")})
+    check_values(values, profile, diag, {"image": ("devmode", "image")})
     secret_name, keys, bindings = _secrets(wset, chart_name, diag)
     environment = EnvironmentData(
         namespace=profile.namespace,

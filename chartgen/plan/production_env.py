@@ -155,7 +155,7 @@ def plan_environment(
     data.kinds = production_kinds(data, bool(facts.consumed), bool(facts.produced))
     data.waitReads = wait_reads(data)
     if diag.error_count == errors:  # a rule above already said what is wrong, better
-        check_values(ProductionValues, values, profile, diag)
+        check_values(values, profile, diag)
     return Environment(values, data)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from chartgen.schema.json_schema import document, model_schema
@@ -12,12 +13,18 @@ _OPTIONAL_SECTIONS = ("replicaCount", "autoscaling", "persistence", "eventing", 
 
 
 def production_schema(environments: list[ProductionValues], every_section: bool = False) -> dict[str, Any]:
-    """The schema of a chart's values: the sections no environment uses are left out."""
+    """The schema of a chart's values: the sections no environment uses are left out.
+    Charts with the same sections share one schema (read-only: it is written as it is)."""
     unused = frozenset(
         key
         for key in _OPTIONAL_SECTIONS
         if not every_section and all(getattr(v, key) is None for v in environments)
     )
+    return _production_schema(unused)
+
+
+@cache
+def _production_schema(unused: frozenset[str]) -> dict[str, Any]:
     body = model_schema(ProductionValues, omit=unused, required=("image", "serviceAccount"))
     return document("Values of a chartgen production workflow chart", body)
 

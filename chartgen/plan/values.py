@@ -10,7 +10,6 @@ from typing import Any
 from chartgen.errors import Diagnostics
 from chartgen.profile.model import Profile, ProfileSettings
 from chartgen.schema.check import Checker
-from chartgen.schema.spec import dump
 from chartgen.values.model import Service
 from chartgen.values.types import ResourceList, Resources
 
@@ -73,7 +72,6 @@ def fill_placeholders(text: str, known: dict[str, str], git_sha: Callable[[], st
 
 
 def check_values(
-    model: type,
     values: Any,
     profile: Profile,
     diag: Diagnostics,
@@ -83,7 +81,7 @@ def check_values(
     values.schema.json, or helm refuses the chart: e.g. a repository the profile allows but an
     image name does not. Located at the profile's setting (`moved`: value key -> profile path)."""
     checker = Checker("values")
-    checker.load(model, dump(values))
+    checker.check_instance(values)
     for problem in checker.problems:
         at = [str(part) for part in problem.at]
         if at and moved and at[0] in moved:

@@ -9,7 +9,7 @@ from functools import cache
 from typing import Any
 
 from chartgen.formats.credentials import embedded
-from chartgen.schema.spec import Type, fields, resolve
+from chartgen.schema.spec import Type, dump, fields, resolve
 
 Pointer = tuple[str | int, ...]
 
@@ -62,6 +62,32 @@ class Checker:
 
     def load(self, model: type, data: Any, at: Pointer = ()) -> Any:
         return self._convert(Type("model", model=model), data, at)
+
+    def check_instance(self, instance: Any, at: Pointer = ()) -> None:
+        """The problems `load` would find in the dump of a model instance built in code (kinds,
+        rules, required fields), found by walking the instance rather than building it again."""
+        self._instance(Type("model", model=type(instance)), instance, at)
+
+    def _instance(self, t: Type, data: Any, at: Pointer) -> None:
+        if t.kind == "model" and t.model is not None and isinstance(data, t.model):
+            for f in fields(t.model):
+                item = getattr(data, f.name)
+                if item is not None:
+                    self._instance(f.type, item, (*at, f.key))
+                elif f.required:  # dump leaves None out: `load` would find the key missing
+                    self._report(f"'{where((*at, f.key), self.root)}' is required", at)
+        elif t.kind == "list" and t.items is not None and isinstance(data, list | tuple):
+            before = len(self.problems)
+            for i, item in enumerate(data):
+                self._instance(t.items, item, (*at, i))
+            if t.rules and len(self.problems) == before:
+                self._rules(t, list(data), at)
+        elif t.kind == "map" and t.items is not None and isinstance(data, dict):
+            checked = self._map(Type("map", keys=t.keys, items=Type("any")), data, at)
+            for k in checked:
+                self._instance(t.items, data[k], (*at, k))
+        else:  # scalars, unions, and a value of another shape than its type
+            self._convert(t, dump(data), at)
 
     def check(self, annotation: Any, data: Any, at: Pointer = ()) -> bool:
         """Whether one value meets a type alias (`SecretKey`); problems are recorded as by `load`."""

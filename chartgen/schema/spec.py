@@ -134,7 +134,7 @@ def field_doc(f: Field) -> str:
 
 def dump(instance: Any) -> Any:
     """Plain data (dicts in field order, lists, scalars); fields holding None are left out."""
-    kind = type(instance)
+    kind: type = type(instance)
     if kind in _PLAIN_TYPES:  # most of what a plan holds: answered before any other test
         return instance
     keys = _dump_keys(kind)
@@ -163,6 +163,7 @@ def _dump_keys(kind: type) -> tuple[tuple[str, str], ...] | None:
     return tuple((f.name, f.key) for f in fields(kind))
 
 
+@cache  # read-only: every chart of a run shows the same descriptions
 def docs(model: type, prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...], str]:
     """One-line description of every value of a model, by key path (for comments and tables)."""
     out: dict[tuple[str, ...], str] = {}

@@ -11,7 +11,7 @@ import pytest
 
 from chartgen.profile.model import PolicyRule, ProfileSettings
 from chartgen.profile.rbac import refusals
-from chartgen.schema.check import load
+from chartgen.schema.check import Checker, load
 from chartgen.schema.json_schema import model_schema
 from chartgen.schema.spec import Rule, docs, dump, value
 from chartgen.values.model import MIN_REPLICAS, ProductionValues
@@ -48,6 +48,26 @@ def test_load_builds_the_model_and_locates_every_problem() -> None:
     ]
     _, problems = load(Outer, {"kind": None}, "doc")
     assert [p.message for p in problems] == ["'name' is required", "'kind' must be one of a, b; got None"]
+
+
+def test_an_instance_is_checked_as_its_dump_would_be_loaded() -> None:
+    wrong = [
+        Outer(name="Bad", kind="c", inner=Inner(size=0)),  # type: ignore[arg-type]
+        Outer(name=None, inner=Inner(size="3")),  # type: ignore[arg-type]
+        ProductionValues(
+            replicaCount=0,
+            podLabels={"bad key!": "x", "ok": "y"},
+            tolerations=[{"key": "a"}, "not a mapping"],  # type: ignore[list-item]
+        ),
+        ProductionValues(replicaCount=2),
+    ]
+    for instance in wrong:
+        walked = Checker("values")
+        walked.check_instance(instance)
+        _, loaded = load(type(instance), dump(instance), "values")
+        assert walked.problems == loaded
+    assert len(walked.problems) == 0 and len(loaded) == 0  # the last one is right
+    assert all(len(load(type(i), dump(i), "values")[1]) > 0 for i in wrong[:-1])
 
 
 def test_json_schema_and_descriptions_come_from_the_same_declaration() -> None:
