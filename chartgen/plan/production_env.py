@@ -444,7 +444,8 @@ def check_placeholders(
 def runtime_env(facts: ProjectFacts, data: EnvironmentData, values: ProductionValues) -> set[str]:
     """The environment variables the chart's runtime container gets besides the profile's `env`
     (the production templates' chartgen.runtimeEnv, the SinkBinding or operator's K_SINK); a
-    helm test checks this list against what the templates render."""
+    helm-tier test (test_the_runtime_environment_planning_assumes_is_the_one_rendered) checks
+    this set against what the templates render."""
     names = {"QUARKUS_HTTP_PORT"}
     if data.runtime == "kubernetes":
         names.add("KOGITO_SERVICE_URL")
@@ -459,8 +460,11 @@ def runtime_env(facts: ProjectFacts, data: EnvironmentData, values: ProductionVa
             names.add("KOGITO_JOBS_SERVICE_URL")
     if facts.produced:
         names.add("K_SINK")
-    for binding in data.secretBindings:  # the injector's file sets the property itself
-        names |= {binding.env, binding.property}
+    if data.provider == "injector":  # the agent's file sets each property itself, no variable
+        names.add("QUARKUS_CONFIG_LOCATIONS")
+        names |= {binding.property for binding in data.secretBindings}
+    elif data.secretName:
+        names |= {name for binding in data.secretBindings for name in (binding.env, binding.property)}
     return names
 
 

@@ -9,6 +9,12 @@ from typing import Any
 import pytest
 import yaml
 
+from chartgen.config import load_settings
+from chartgen.errors import Diagnostics
+from chartgen.flows.plan import load_and_plan
+from chartgen.plan.facts import project_facts
+from chartgen.plan.production_env import runtime_env
+from chartgen.values.model import ProductionValues
 from testing.invariants import matches, production_problems
 from testing.variants import VARIANTS, make_variant
 from tests.conftest import run_cli
@@ -466,3 +472,39 @@ def test_timers_go_to_the_jobs_service_and_a_values_file_without_one_is_refused(
 def _runtime_env(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
     env: list[dict[str, Any]] = one(objects, "Deployment")["spec"]["template"]["spec"]["containers"][0]["env"]
     return env
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_the_runtime_environment_planning_assumes_is_the_one_rendered(
+    variant: str, variant_charts: dict[str, Path], render: Render
+) -> None:
+    """Placeholder checks take `runtime_env` as what the chart sets; the templates decide it.
+    Rendered, every variable is in it, and all it holds is rendered but what others inject
+    (K_SINK) or properties the chart sets without a variable."""
+    repo = variant_charts[variant].parent
+    planned = load_and_plan(load_settings({}, repo), Diagnostics())
+    projects = {p.name: p for p in planned.workflows.projects}
+    checked = 0
+    for plan in (p for p in planned.charts if p.kind == "production"):
+        facts = project_facts(projects[plan.name], planned.workflows.specs, Diagnostics())
+        for env, values in plan.values.items():
+            assert isinstance(values, ProductionValues)
+            data = plan.data.environments[env]
+            objects = render(variant_charts[variant] / plan.name, f"values-{env}.yaml")
+            rendered = {e["name"] for e in _runtime_container(objects).get("env", [])}
+            assumed = runtime_env(facts, data, values)
+            assert rendered - set(values.env) <= assumed, (plan.name, env)
+            properties = {b.property for b in data.secretBindings}
+            assert assumed - rendered <= {"K_SINK"} | properties, (plan.name, env)
+            checked += 1
+    assert checked == 6
+
+
+def _runtime_container(objects: list[dict[str, Any]]) -> dict[str, Any]:
+    """The workflow runtime's container: the Deployment's, or the SonataFlow's pod template's."""
+    [runtime] = [o for o in objects if o["kind"] in ("Deployment", "SonataFlow")]
+    if runtime["kind"] == "SonataFlow":
+        container: dict[str, Any] = runtime["spec"]["podTemplate"]["container"]
+        return container
+    first: dict[str, Any] = runtime["spec"]["template"]["spec"]["containers"][0]
+    return first
