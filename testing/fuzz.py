@@ -447,10 +447,7 @@ def mutate_properties(rnd: random.Random, files: Tree) -> str:
     lines = files[path].decode("utf-8", "replace").split("\n")
     if rnd.random() < 0.05:
         secret = rnd.choice(["", "x.password=literal", "x.url=http://u:p@h", "x=${UNSET}"])
-        lines += [
-            secret if i % 997 == 0 and secret else f"k{i}=v"
-            for i in range(BULK_LINES)
-        ]
+        lines += [secret if i % 997 == 0 and secret else f"k{i}=v" for i in range(BULK_LINES)]
         files[path] = "\n".join(lines).encode()
         return f"add {BULK_LINES:,} lines to {path} ({secret or 'plain'} every 997)"
     line = rnd.choice(_PROPERTY_LINES)

@@ -15,7 +15,7 @@ from chartgen.workflow.build import WorkflowBuilder
 from testing.fuzz import BOUND, Fuzzer, default_fuzzer, fuzz, read_tree
 
 SEED = 2026
-CASES = 1000  # about 20 s on 2 cores: the unit tier stays under a minute (benchmarks/fuzz.py runs the long one)
+CASES = 1000  # about 20 s on 2 cores, the unit tier under a minute (benchmarks/fuzz.py: the long run)
 WORKERS = min(4, os.cpu_count() or 1)
 
 
