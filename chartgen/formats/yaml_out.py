@@ -44,8 +44,16 @@ def scalar(value: Any) -> str:
     return _quoted(text) if isinstance(value, Quoted) else _string(text)
 
 
-@lru_cache(maxsize=8192)  # keys and common values repeat in every chart
 def _string(text: str) -> str:
+    return _short_string(text) if len(text) <= 256 else _any_string(text)
+
+
+@lru_cache(maxsize=8192)  # keys and common values repeat in every chart; long text is not kept
+def _short_string(text: str) -> str:
+    return _any_string(text)
+
+
+def _any_string(text: str) -> str:
     return text if _PLAIN.fullmatch(text) and text.lower() not in _RESERVED else _quoted(text)
 
 

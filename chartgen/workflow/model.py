@@ -233,7 +233,7 @@ class Asset:
         return self._properties
 
 
-class SecretKeyName(NamedTuple):  # a tuple: a file may hold a million keys
+class SecretKeyName(NamedTuple):
     """A key of secret.properties: only its name and line are ever kept, never its value."""
 
     key: str
