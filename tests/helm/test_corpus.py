@@ -204,7 +204,8 @@ def test_repository_generates_and_lints(
         assert result.code == 0, result.out
         assert "✖" not in result.out
         assert ": 0 violations, 0 exceptions" in result.out  # the policies too (policies/)
-        assert CRDS.is_dir() is ("not checked" not in result.out)
+        if CRDS.is_dir():  # every custom resource checked against its CRD
+            assert "not checked" not in result.out
         problems = []
         for chart in (p for p in (tmp_path / "charts").iterdir() if p.is_dir()):
             if "production" not in (chart / "Chart.yaml").read_text():

@@ -17,7 +17,8 @@ from tests.conftest import CliResult, copy_examples, run_cli
 pytestmark = pytest.mark.helm
 
 WORKFLOW = "workflows/order-approval/order-approval.sw.yaml"
-WAIT_STATE = "  - name: Wait\n    type: sleep\n    duration: PT1M\n    end: true\n"
+# A state on the way to OrderRejected (a state nothing leads to fails SonataFlow's build).
+WAIT_STATE = "  - name: Wait\n    type: sleep\n    duration: PT1M\n    transition: OrderRejected\n"
 
 
 def init_repo(folder: Path) -> git.Repo:
@@ -58,6 +59,7 @@ def chart_yaml(folder: Path, name: str) -> dict[str, object]:
 def add_wait_state(folder: Path) -> None:
     path = folder / WORKFLOW
     text = path.read_text()
+    text = text.replace("        transition: OrderRejected\n", "        transition: Wait\n", 1)
     path.write_text(text.replace("  - name: OrderApproved\n", WAIT_STATE + "  - name: OrderApproved\n", 1))
     assert run_cli("-C", str(folder), "generate").code == 0
 
