@@ -49,7 +49,9 @@ def add_state(repo: git.Repo) -> None:
     wf = Path(str(repo.working_tree_dir)) / "workflows" / CHANGED / f"{CHANGED}.sw.yaml"
     text = wf.read_text()
     assert "\nstates:\n" in text and "\nstart: CreateInvoice\n" in text
-    audit = "  - name: Audit\n    type: inject\n    data:\n      audited: true\n    transition: CreateInvoice\n"
+    audit = (
+        "  - name: Audit\n    type: inject\n    data:\n      audited: true\n    transition: CreateInvoice\n"
+    )
     text = text.replace("\nstart: CreateInvoice\n", "\nstart: Audit\n", 1)  # reachable: the build wants it
     wf.write_text(text.replace("\nstates:\n", "\nstates:\n" + audit, 1))
 
