@@ -237,7 +237,9 @@ def run_lifecycle(
             else:
                 result.upgrade_from = "changed values"
                 step("install", "install", name, chart.path, "--wait", *extra)
-                changed = "podAnnotations.chartgen/upgrade-check=1"
+                # A pod label: every runtime passes labels to its pods (the SonataFlow operator
+                # never passes annotations, so a sonataflow chart refuses them).
+                changed = "podLabels.chartgen/upgrade-check=1"
                 step("upgrade", "upgrade", name, chart.path, "--wait", *extra, "--set-string", changed)
             step("helm test", "test", name)
             step("rollback", "rollback", name, "1", "--wait")
