@@ -17,7 +17,7 @@ from testing.openbao import OpenBao, bao_binary, running_openbao
 from tests.conftest import REPO
 
 CLUSTER = "chartgen-e2e"
-CRDS = REPO.parent / "shared" / "crds"
+CRDS = REPO / "tests" / "crds"
 TOOLS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl", "etcd", "kwok", "kwokctl")
 
 

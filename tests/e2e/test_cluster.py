@@ -27,7 +27,7 @@ RESTRICTED = "pod-security.kubernetes.io/enforce=restricted"
 
 
 def crd_args() -> list[str]:
-    return ["--crds", str(CRDS)] if CRDS.is_dir() else []
+    return ["--crds", str(CRDS)]
 
 
 def timed(label: str, start: float) -> None:
@@ -119,7 +119,7 @@ def test_rbac_proofs(cluster: Cluster, tmp_path: Path) -> None:
     repo = make_variant(tmp_path, "vso", {"rbac": rbac})
     assert run_cli("-C", str(repo), "generate").code == 0
     kubectl = cluster.kubectl()
-    install_crds(kubectl, [CRDS] if CRDS.is_dir() else [])  # whatever ran before
+    install_crds(kubectl, [CRDS])  # whatever ran before
     ns = "rbac-proof"
     namespace(kubectl, ns)
     chart = repo / "charts/invoice-sync"
@@ -345,7 +345,7 @@ def test_ct_lint_and_install_upgrade(cluster: Cluster, tmp_path: Path) -> None:
     assert run_cli("-C", str(clone), "version", "bump", "--base", "origin/main").code == 0
     commit(clone, "bump invoice-sync")
     for args in (["lint"], ["install", "--upgrade", "--all"]):
-        if args[0] == "install" and CRDS.is_dir():  # ct installs the charts as they are: CRDs first
+        if args[0] == "install":  # ct installs the charts as they are: CRDs first
             install_crds(cluster.kubectl(), [CRDS])
         done = run_ct(*args)
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

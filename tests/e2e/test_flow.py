@@ -186,7 +186,7 @@ def test_from_pull_request_to_production(
     # The platform's part, once: namespaces, operators' CRDs, the deployers' first install
     # rights (an admin installs; the charts' deployer Roles cover every upgrade after that).
     kubectl = cluster.kubectl()
-    install_crds(kubectl, [CRDS / "vso"] if (CRDS / "vso").is_dir() else [])
+    install_crds(kubectl, [CRDS / "vso"])
     for namespace in (STAGING, PROD):
         kubectl.run(["create", "namespace", namespace])
     kubectl.apply_server_side(REFUSE_POLICY, "default", "flow-e2e")

@@ -66,7 +66,7 @@ def test_chart_service_account_logs_in_and_nothing_else_does(
     ns = mine["namespace"]
 
     kubectl = cluster.kubectl()
-    install_crds(kubectl, [CRDS] if CRDS.is_dir() else [])
+    install_crds(kubectl, [CRDS])
     for namespace in (ns, "elsewhere"):
         kubectl.run(["create", "namespace", namespace], check=False)  # a rerun on the same cluster
     charts = repo / "charts"

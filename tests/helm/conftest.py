@@ -15,7 +15,7 @@ from testing.registry import Registry, running_registry
 from testing.variants import VARIANTS, make_variant
 from tests.conftest import REPO, run_cli
 
-CRDS = REPO.parent / "shared" / "crds"
+CRDS = REPO / "tests" / "crds"
 Render = Callable[..., list[dict[str, Any]]]
 
 

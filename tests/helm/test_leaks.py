@@ -140,8 +140,7 @@ def test_sentinel_values_appear_nowhere(variant: str, tmp_path: Path, helm_binar
     for name, text in originals.items():
         (repo / "profiles" / name).write_text(text)
 
-    crds = ["--crds", str(CRDS)] if CRDS.is_dir() else []
-    linted = run_cli("-C", str(repo), "lint", *crds)
+    linted = run_cli("-C", str(repo), "lint", "--crds", str(CRDS))
     assert linted.code == 0, linted.out
     logs.append(linted.out + linted.err)
     outputs = list(snapshot(charts).values())
