@@ -3,14 +3,36 @@
 #   scripts/test.sh            every tier (what .ci/run runs)
 #   scripts/test.sh TIER ...   only these: static (ruff, mypy, import layers), unit, helm,
 #                              vault (a real OpenBao server), e2e,
+#                              wheel (the built wheel, installed outside the checkout, does the user journey),
 #                              runtime (Maven builds and runs the workflow runtimes),
 #                              bench (the pull-request benchmark: figures printed, not asserted)
-# The e2e tier starts a real control plane and always tears it down.
+# Each tier first builds the pinned tools it uses (scripts/toolchain.sh: cached after the first
+# time) and installs the Debian packages it needs when run as root.
+# The e2e and wheel tiers start a real control plane and always tear it down.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tiers=("$@")
-[ ${#tiers[@]} -gt 0 ] || tiers=(static unit helm vault e2e runtime bench)
-scripts/setup.sh
+[ ${#tiers[@]} -gt 0 ] || tiers=(static unit helm vault e2e wheel runtime bench)
+scripts/setup.sh --dev
+
+debian() {  # the Debian packages a tier needs, installed when missing (root), else named
+  local missing=() need
+  for need in "$@"; do
+    case $need in
+      shellcheck) command -v shellcheck >/dev/null || missing+=(shellcheck) ;;
+      maven) command -v mvn >/dev/null || missing+=(maven) ;;
+      java) command -v java >/dev/null || missing+=(openjdk-17-jdk-headless) ;;
+      postgresql) compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql) ;;
+    esac
+  done
+  [ ${#missing[@]} -gt 0 ] || return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
+  else
+    echo "install ${missing[*]} (Debian packages) for this tier" >&2
+  fi
+}
+
 for tier in "${tiers[@]}"; do
   case $tier in
     static)
@@ -19,11 +41,21 @@ for tier in "${tiers[@]}"; do
       .venv/bin/mypy
       .venv/bin/lint-imports --no-logo --no-cache ;;
     unit) .venv/bin/pytest -q tests/unit ;;
-    helm) .venv/bin/pytest -q tests/helm ;;
+    helm)
+      # actionlint checks the pipelines' run: scripts with shellcheck when it is on PATH.
+      scripts/toolchain.sh registry actionlint && debian shellcheck
+      .venv/bin/pytest -q tests/helm ;;
     vault) .venv/bin/pytest -q tests/vault ;;
-    e2e) .venv/bin/pytest -q -s tests/e2e ;;
-    runtime) .venv/bin/pytest -q -s tests/runtime ;;
+    e2e)
+      scripts/toolchain.sh kube etcd kwok ct registry
+      .venv/bin/pytest -q -s tests/e2e ;;
+    wheel)
+      scripts/toolchain.sh kube etcd kwok registry
+      .venv/bin/pytest -q -s tests/wheel ;;
+    runtime)
+      debian maven java postgresql
+      .venv/bin/pytest -q -s tests/runtime ;;
     bench) .venv/bin/python benchmarks/pr.py --size 1000 --repeat 1 ;;
-    *) echo "unknown tier: $tier (static, unit, helm, vault, e2e, runtime, bench)" >&2; exit 2 ;;
+    *) echo "unknown tier: $tier (static, unit, helm, vault, e2e, wheel, runtime, bench)" >&2; exit 2 ;;
   esac
 done

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the pinned external tools chartgen's tests use, into one cache folder.
 #   scripts/toolchain.sh [helm ...]     (default: everything: helm kube etcd kwok ct registry opa actionlint)
-# Idempotent: a tool already built at the pinned version is reused.
+# Idempotent: a tool already built at the pinned version is reused. Prints one line per tool
+# (name, version, seconds); the Go output goes to $CACHE/logs/<tool>.log, shown when a build fails.
 # Cache: $CHARTGEN_CACHE (default ~/.cache/chartgen); binaries in $CHARTGEN_CACHE/bin.
 set -euo pipefail
 
@@ -24,15 +25,20 @@ export GOPATH=$CACHE/go GOMODCACHE=$CACHE/go/pkg/mod GOCACHE=$CACHE/go/build GOF
 
 stamp_ok() { [ -x "$BIN/$1" ] && [ "$(cat "$BIN/.$1-version" 2>/dev/null)" = "$2" ]; }
 stamp() { echo "$2" > "$BIN/.$1-version"; }
+say() { echo "$*" >&3; }  # the one line a tool prints: the Go output goes to its log
 
 install_helm() {
-  if stamp_ok helm "$HELM_VERSION"; then echo "helm $HELM_VERSION: cached"; return; fi
-  command -v go >/dev/null || { echo "go is required to build helm" >&2; exit 1; }
+  if stamp_ok helm "$HELM_VERSION"; then say "helm $HELM_VERSION: cached"; return; fi
+  need_go helm
   local start=$SECONDS
   GOBIN=$BIN go install "helm.sh/helm/v4/cmd/helm@$HELM_VERSION"
   stamp helm "$HELM_VERSION"
-  echo "helm $HELM_VERSION: built in $((SECONDS - start))s"
+  say "helm $HELM_VERSION: built in $((SECONDS - start))s"
 }
+
+# One string field of `go mod download -json` (one field per line): no python3 needed, so the
+# script also runs in a plain Go image (packaging/Containerfile).
+json_field() { sed -n "s/^[[:space:]]*\"$1\": \"\(.*\)\",\{0,1\}\$/\1/p"; }
 
 need_go() { command -v go >/dev/null || { echo "go is required to build $1" >&2; exit 1; }; }
 
@@ -42,7 +48,7 @@ need_go() { command -v go >/dev/null || { echo "go is required to build $1" >&2;
 install_kube() {
   local tools=(kube-apiserver kube-controller-manager kube-scheduler kubectl) missing=0
   for t in "${tools[@]}"; do stamp_ok "$t" "$K8S_VERSION" || missing=1; done
-  if [ $missing = 0 ]; then echo "kubernetes $K8S_VERSION: cached"; return; fi
+  if [ $missing = 0 ]; then say "kubernetes $K8S_VERSION: cached"; return; fi
   need_go kubernetes
   local start=$SECONDS dir=$CACHE/build/k8s-$K8S_VERSION staging=v0.${K8S_VERSION#v1.}
   mkdir -p "$dir"
@@ -50,7 +56,7 @@ install_kube() {
     cd "$dir"
     [ -f go.mod ] || go mod init local/k8sbuild >/dev/null 2>&1
     local kmod
-    kmod=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | python3 -c 'import json,sys; print(json.load(sys.stdin)["GoMod"])')
+    kmod=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | json_field GoMod)
     for m in $(sed -n 's#^[[:space:]]*\(k8s\.io/[a-z0-9-]*\) v0\.0\.0$#\1#p' "$kmod"); do
       go mod edit -replace "$m=$m@$staging"
     done
@@ -64,12 +70,12 @@ install_kube() {
     CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$BIN/" $(printf "k8s.io/kubernetes/cmd/%s " "${tools[@]}")
   )
   for t in "${tools[@]}"; do stamp "$t" "$K8S_VERSION"; done
-  echo "kubernetes $K8S_VERSION: built in $((SECONDS - start))s"
+  say "kubernetes $K8S_VERSION: built in $((SECONDS - start))s"
 }
 
 # etcd >= 3.5 (Debian ships 3.4): its server module has replace directives, so a scratch module.
 install_etcd() {
-  if stamp_ok etcd "$ETCD_VERSION"; then echo "etcd $ETCD_VERSION: cached"; return; fi
+  if stamp_ok etcd "$ETCD_VERSION"; then say "etcd $ETCD_VERSION: cached"; return; fi
   need_go etcd
   local start=$SECONDS dir=$CACHE/build/etcd-$ETCD_VERSION
   mkdir -p "$dir"
@@ -80,13 +86,13 @@ install_etcd() {
     CGO_ENABLED=0 go build -trimpath -o "$BIN/etcd" go.etcd.io/etcd/server/v3
   )
   stamp etcd "$ETCD_VERSION"
-  echo "etcd $ETCD_VERSION: built in $((SECONDS - start))s"
+  say "etcd $ETCD_VERSION: built in $((SECONDS - start))s"
 }
 
 # kwok and kwokctl, and kwok's default node/pod stages (used as they are, from the module).
 install_kwok() {
   if stamp_ok kwok "$KWOK_VERSION" && stamp_ok kwokctl "$KWOK_VERSION" && [ -f "$CACHE/kwok-stages/pod-ready.yaml" ]; then
-    echo "kwok $KWOK_VERSION: cached"; return
+    say "kwok $KWOK_VERSION: cached"; return
   fi
   need_go kwok
   local start=$SECONDS
@@ -97,34 +103,34 @@ install_kwok() {
      "$stages/pod/fast/pod-ready.yaml" "$stages/pod/fast/pod-complete.yaml" "$stages/pod/fast/pod-delete.yaml" \
      "$CACHE/kwok-stages/"
   stamp kwok "$KWOK_VERSION"; stamp kwokctl "$KWOK_VERSION"
-  echo "kwok $KWOK_VERSION: built in $((SECONDS - start))s"
+  say "kwok $KWOK_VERSION: built in $((SECONDS - start))s"
 }
 
 # chart-testing. `go install ct@version` trips over the proxy refusing the module's version
 # list (a deprecation check), so the module is downloaded and built in a scratch copy. Its
 # lint configuration (chart_schema.yaml, lintconf.yaml) goes to $CACHE/ct: CT_CONFIG_DIR.
 install_ct() {
-  if stamp_ok ct "$CT_VERSION" && [ -f "$CACHE/ct/lintconf.yaml" ]; then echo "ct $CT_VERSION: cached"; return; fi
+  if stamp_ok ct "$CT_VERSION" && [ -f "$CACHE/ct/lintconf.yaml" ]; then say "ct $CT_VERSION: cached"; return; fi
   need_go ct
   local start=$SECONDS src dir=$CACHE/build/ct-$CT_VERSION
-  src=$(go mod download -json "github.com/helm/chart-testing/v3@$CT_VERSION" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
+  src=$(go mod download -json "github.com/helm/chart-testing/v3@$CT_VERSION" | json_field Dir)
   rm -rf "$dir" && mkdir -p "$dir" && cp -R "$src/." "$dir/" && chmod -R u+w "$dir"
   (cd "$dir" && CGO_ENABLED=0 go build -trimpath -o "$BIN/ct" ./ct)
   mkdir -p "$CACHE/ct"
   cp "$dir/etc/"*.yaml "$CACHE/ct/"
   stamp ct "$CT_VERSION"
-  echo "ct $CT_VERSION: built in $((SECONDS - start))s"
+  say "ct $CT_VERSION: built in $((SECONDS - start))s"
 }
 
 # A tool one `go install` builds: go_install NAME VERSION PACKAGE (no cgo).
 go_install() {
   local name=$1 version=$2 package=$3
-  if stamp_ok "$name" "$version"; then echo "$name $version: cached"; return; fi
+  if stamp_ok "$name" "$version"; then say "$name $version: cached"; return; fi
   need_go "$name"
   local start=$SECONDS
   GOBIN=$BIN CGO_ENABLED=0 go install "$package@$version"
   stamp "$name" "$version"
-  echo "$name $version: built in $((SECONDS - start))s"
+  say "$name $version: built in $((SECONDS - start))s"
 }
 
 # The CNCF distribution registry: `chartgen release` tests push charts to it on loopback.
@@ -137,7 +143,7 @@ install_registry() {
 # Wasm engine is left out.
 install_policy_tools() {
   if stamp_ok opa "$OPA_VERSION" && stamp_ok conftest "$CONFTEST_VERSION"; then
-    echo "opa $OPA_VERSION, conftest $CONFTEST_VERSION: cached"; return
+    say "opa $OPA_VERSION, conftest $CONFTEST_VERSION: cached"; return
   fi
   need_go opa
   local start=$SECONDS dir=$CACHE/build/policy-$OPA_VERSION-$CONFTEST_VERSION
@@ -149,7 +155,7 @@ install_policy_tools() {
     CGO_ENABLED=0 go build -trimpath -o "$BIN/" github.com/open-policy-agent/opa github.com/open-policy-agent/conftest
   )
   stamp opa "$OPA_VERSION"; stamp conftest "$CONFTEST_VERSION"
-  echo "opa $OPA_VERSION, conftest $CONFTEST_VERSION: built in $((SECONDS - start))s"
+  say "opa $OPA_VERSION, conftest $CONFTEST_VERSION: built in $((SECONDS - start))s"
 }
 
 # actionlint (pipelines/github). It runs shellcheck on `run:` scripts when shellcheck is on
@@ -160,16 +166,24 @@ install_actionlint() {
 
 tools=("$@")
 [ ${#tools[@]} -gt 0 ] || tools=(helm kube etcd kwok ct registry opa actionlint)
+# One process builds at a time (a test tier and a command may both find a tool missing).
+if command -v flock >/dev/null; then exec 9>"$CACHE/.toolchain.lock"; flock 9; fi
+exec 3>&1
+mkdir -p "$CACHE/logs"
 for tool in "${tools[@]}"; do
   case $tool in
-    helm) install_helm ;;
-    kube) install_kube ;;
-    etcd) install_etcd ;;
-    kwok) install_kwok ;;
-    ct) install_ct ;;
-    registry) install_registry ;;
-    opa|conftest) install_policy_tools ;;
-    actionlint) install_actionlint ;;
-    *) echo "unknown tool: $tool" >&2; exit 2 ;;
+    helm|kube|etcd|kwok|ct|registry|actionlint) install=install_$tool ;;
+    opa|conftest) install=install_policy_tools ;;
+    *) echo "unknown tool: $tool (one of: helm kube etcd kwok ct registry opa actionlint)" >&2; exit 2 ;;
   esac
+  log=$CACHE/logs/$tool.log
+  set +e
+  ( set -e; "$install" ) >"$log" 2>&1
+  status=$?
+  set -e
+  if [ $status != 0 ]; then
+    cat "$log" >&2
+    echo "$tool: build failed (exit $status; the output above is kept in $log)" >&2
+    exit $status
+  fi
 done

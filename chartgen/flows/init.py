@@ -27,6 +27,7 @@ from pathlib import Path
 from chartgen.emit.writer import write_file
 from chartgen.errors import UserError, os_error_text
 from chartgen.formats.source import display_path
+from chartgen.shipped import shipped
 from chartgen.workflow.names import MAX_NAME, dns_name, is_valid_name
 
 # Where each CI system reads its pipeline, relative to the repository root.
@@ -49,9 +50,8 @@ class InitResult:
 
 
 def pipelines_dir() -> Path:
-    """The pipeline definitions beside the package in a checkout (CHARTGEN_PIPELINES moves them)."""
-    explicit = os.environ.get("CHARTGEN_PIPELINES")
-    return Path(explicit) if explicit else Path(__file__).resolve().parents[2] / "pipelines"
+    """The pipeline definitions chartgen ships (CHARTGEN_PIPELINES moves them)."""
+    return shipped("pipelines")
 
 
 def init_repository(folder: Path, name: str | None = None, ci: str | None = None) -> InitResult:

@@ -50,6 +50,7 @@ from chartgen.runtime.local import (
     wait_started,
     write_files,
 )
+from chartgen.runtime.maven import MAVEN_MISSING
 from chartgen.runtime.postgres import free_port
 from chartgen.runtime.reaper import REAPER
 
@@ -268,7 +269,7 @@ def start_devmode(
     status = on_status or (lambda _message: None)
     mvn = shutil.which("mvn")
     if mvn is None:
-        raise ToolError("mvn is not installed: install Maven 3.8+ and a JDK 17 (scripts/setup.sh does)")
+        raise ToolError(MAVEN_MISSING)
     project = dev_project(objects, secrets, versions, timeout_cap, name)
     tries = [offline] if offline is not None else [True, False]
     for attempt, use_offline in enumerate(tries):

@@ -483,7 +483,9 @@ def find_java() -> Path:
     found = shutil.which("java")
     if found:
         return Path(found)
-    raise ToolError("java not found: install a JDK 17 (scripts/setup.sh does) or set JAVA_HOME")
+    raise ToolError(
+        "java not found: install a JDK 17 (Debian: apt-get install openjdk-17-jdk-headless) or set JAVA_HOME"
+    )
 
 
 class RuntimeFailed(UserError):

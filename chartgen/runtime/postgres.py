@@ -90,7 +90,8 @@ def bin_dir() -> Path:
     if versions:
         return max(versions)[1]
     raise ToolError(
-        "PostgreSQL server programs not found (initdb, pg_ctl): install PostgreSQL (scripts/setup.sh does), "
+        "PostgreSQL server programs not found (initdb, pg_ctl): install PostgreSQL "
+        "(Debian: apt-get install postgresql), "
         "set CHARTGEN_PG_BINDIR, or give a running server with --database"
     )
 

@@ -7,6 +7,24 @@ import shutil
 from pathlib import Path
 
 from chartgen.errors import ToolError
+from chartgen.shipped import shipped
+
+# Each external program, by the name toolchain.sh builds it under (one build may make several).
+BUILT_BY = {
+    "helm": "helm",
+    "opa": "opa",
+    "conftest": "opa",
+    "kube-apiserver": "kube",
+    "kube-controller-manager": "kube",
+    "kube-scheduler": "kube",
+    "kubectl": "kube",
+    "etcd": "etcd",
+    "kwok": "kwok",
+    "kwokctl": "kwok",
+    "ct": "ct",
+    "registry": "registry",
+    "actionlint": "actionlint",
+}
 
 
 def cache_dir() -> Path:
@@ -28,10 +46,12 @@ def find_tool(name: str) -> Path:
     found = shutil.which(name)
     if found:
         return Path(found)
-    raise ToolError(
-        f"{name} not found: run scripts/setup.sh (it builds the pinned {name} into {cache_dir() / 'bin'}), "
-        f"or set {variable}"
-    )
+    raise ToolError(f"{name} not found: {install_command(name)} builds the pinned one, or set {variable}")
+
+
+def install_command(name: str) -> str:
+    """The command that builds a tool into the cache: the checkout's script, or the wheel's copy."""
+    return f"bash {shipped('toolchain.sh')} {BUILT_BY.get(name, name)}"
 
 
 def find_helm() -> Path:

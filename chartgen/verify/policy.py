@@ -20,13 +20,14 @@ from chartgen.emit.writer import chart_mode
 from chartgen.errors import UserError
 from chartgen.formats.source import display_path
 from chartgen.schema.check import did_you_mean
+from chartgen.shipped import shipped
 from chartgen.tools.opa import Opa, Verdict
 from chartgen.verify.chart_env import ChartEnvironment, Renderer, chart_environments, render
 from chartgen.verify.lint import find_charts
 from chartgen.version.git import working_files
 
-# The built-in rule sets, beside the package in a checkout (CHARTGEN_POLICIES moves them).
-BUILTIN = Path(os.environ.get("CHARTGEN_POLICIES") or Path(__file__).resolve().parents[2] / "policies")
+# The built-in rule sets (CHARTGEN_POLICIES moves them).
+BUILTIN = shipped("policies")
 MODES = ("production", "dev")
 _RULE_LINE = re.compile(r"^# rule (\S+): (.+)$", re.MULTILINE)
 _MESSAGE = re.compile(r"^(\S+) (\S+/\S+): (.*)$", re.DOTALL)

