@@ -90,3 +90,16 @@ def copy_examples(dest: Path) -> Path:
     target = dest / "examples"
     shutil.copytree(REPO / "examples", target, ignore=shutil.ignore_patterns("charts"))
     return target
+
+
+def pinned_requirements(folder: Path) -> Path:
+    """A chartgen-requirements.txt of the form `init --ci` takes: this chartgen and one dependency,
+    each with a sha256 (made up: only scripts/package.sh's real one installs, in the wheel tier)."""
+    from chartgen import __version__
+
+    path = folder / "chartgen-requirements.txt"
+    path.write_text(
+        f"# test lock\nchartgen=={__version__} \\\n    --hash=sha256:{'a' * 64}\n"
+        f"PyYAML==6.0.2 --hash=sha256:{'b' * 64} --hash=sha256:{'c' * 64}\n"
+    )
+    return path

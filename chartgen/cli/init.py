@@ -44,13 +44,20 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         ".gitlab-ci.yml, tekton: .tekton/)",
     )
     p.add_argument(
+        "--requirements",
+        metavar="FILE",
+        help="with --ci: the chartgen-requirements.txt released with this chartgen (chartgen and its "
+        "dependencies pinned by hash), copied into the repository for the pipelines to install from",
+    )
+    p.add_argument(
         "--name",
         help="repository name in chartgen.yaml; dev charts are <name>-<env> (default: DIR's folder name)",
     )
 
 
 def run(args: argparse.Namespace, printer: Printer) -> Outcome:
-    result = init_repository(Path(args.dir), args.name, args.ci)
+    requirements = Path(args.requirements) if args.requirements else None
+    result = init_repository(Path(args.dir), args.name, args.ci, requirements)
     where = display_path(result.root)
     for rel in result.files:
         printer.line(f"✔ {rel}")

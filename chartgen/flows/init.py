@@ -24,8 +24,10 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
+from chartgen import __version__
 from chartgen.emit.writer import write_file
 from chartgen.errors import UserError, os_error_text
+from chartgen.formats.requirements import read_requirements
 from chartgen.formats.source import display_path
 from chartgen.shipped import shipped
 from chartgen.workflow.names import MAX_NAME, dns_name, is_valid_name
@@ -33,6 +35,8 @@ from chartgen.workflow.names import MAX_NAME, dns_name, is_valid_name
 # Where each CI system reads its pipeline, relative to the repository root.
 CI_TARGETS = {"github": ".github/workflows", "gitlab": "", "tekton": ".tekton"}
 CONFIG = "chartgen.yaml"
+# The file every pipeline installs chartgen from, pinned by hash (scripts/package.sh makes it).
+REQUIREMENTS = "chartgen-requirements.txt"
 NAME_PLACEHOLDER = '"__NAME__"'
 # Files kept in the package under another name (a `.gitignore` there would apply to chartgen).
 _RENAMED = {"gitignore": ".gitignore"}
@@ -54,9 +58,12 @@ def pipelines_dir() -> Path:
     return shipped("pipelines")
 
 
-def init_repository(folder: Path, name: str | None = None, ci: str | None = None) -> InitResult:
+def init_repository(
+    folder: Path, name: str | None = None, ci: str | None = None, requirements: Path | None = None
+) -> InitResult:
     """Write a new workflows repository into `folder` (created when missing). Refuses, writing
-    nothing, when the name is not valid or any file it would write exists."""
+    nothing, when the name is not valid, any file it would write exists, or a pipeline is asked
+    for without the hash-pinned requirements it installs chartgen from."""
     root = Path(os.path.abspath(folder))
     chosen = name if name is not None else root.name
     check_name(chosen, given=name is not None)
@@ -64,6 +71,14 @@ def init_repository(folder: Path, name: str | None = None, ci: str | None = None
         raise UserError(f"--ci {ci}: unknown CI system (one of: {', '.join(CI_TARGETS)})")
     files = chartgen_files(chosen)
     ci_files = pipeline_files(ci) if ci else {}
+    if ci and requirements is None:
+        raise UserError(
+            f"--ci {ci}: the pipelines install chartgen pinned by hash from {REQUIREMENTS}: give "
+            f"--requirements FILE, the {REQUIREMENTS} released with chartgen {__version__} "
+            "(scripts/package.sh writes it beside the wheel); nothing was written"
+        )
+    if requirements is not None:
+        ci_files[REQUIREMENTS] = read_requirements(requirements, "chartgen", __version__)
     clash = sorted(files.keys() & ci_files.keys())
     if clash:
         raise UserError(f"the {ci} pipeline has files chartgen init writes itself: {', '.join(clash)}")

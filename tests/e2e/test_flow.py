@@ -24,7 +24,7 @@ from chartgen.tools.locate import find_tool
 from chartgen.verify.lifecycle import install_crds
 from testing.openbao import OpenBao
 from testing.registry import Registry, running_registry
-from tests.conftest import CliResult, run_cli
+from tests.conftest import CliResult, pinned_requirements, run_cli
 from tests.e2e.conftest import CRDS
 
 pytestmark = pytest.mark.e2e
@@ -154,7 +154,8 @@ def make_repository(tmp_path: Path) -> Path:
     origin = tmp_path / "origin.git"
     subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(origin)], check=True)
     repo = tmp_path / "acme-flows"
-    assert run_cli("init", str(repo), "--ci", "github").code == 0
+    lock = pinned_requirements(tmp_path)
+    assert run_cli("init", str(repo), "--ci", "github", "--requirements", str(lock)).code == 0
     for env, namespace in (("staging", STAGING), ("prod", PROD)):
         profile = repo / "profiles" / f"{env}.yaml"
         profile.write_text(

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, built_tool
+from tests.conftest import REPO, built_tool, pinned_requirements
 
 pytestmark = pytest.mark.helm
 
@@ -69,7 +69,7 @@ def git(repo: Path, env: dict[str, str], *args: str) -> str:
 def test_a_new_repository_passes_its_own_pull_request_stage(tmp_path: Path, env: dict[str, str]) -> None:
     repo = tmp_path / "flows"
     repo.mkdir()
-    out = ok(repo, env, "init", "--ci", "github")
+    out = ok(repo, env, "init", "--ci", "github", "--requirements", str(pinned_requirements(tmp_path)))
     assert "✔ .github/workflows/" in out
     copied = sorted(p.name for p in (repo / ".github/workflows").iterdir())
     assert copied == sorted(p.name for p in GITHUB.iterdir() if p.is_file())

@@ -20,6 +20,7 @@ import yaml
 
 from chartgen.cli.main import COMMANDS, UsageError, build_parser
 from chartgen.errors import ToolError
+from chartgen.flows.init import REQUIREMENTS
 from chartgen.tools.locate import find_tool
 from chartgen.tools.runner import Completed, run
 from tests.conftest import REPO
@@ -222,7 +223,7 @@ def test_the_call_parser_finds_what_it_should() -> None:
     found = chartgen_calls(
         'chartgen test --kubeconfig "$(chartgen cluster kubeconfig)"\n'
         "chartgen policy check --format sarif > policy.sarif  # chartgen says why\n"
-        'pip install "$CHARTGEN_PACKAGE" && chartgen -q deploy --env "$ENV" \\\n  --image-digests digests/\n'
+        'pip install -r chartgen-requirements.txt && chartgen -q deploy --env "$ENV" \\\n  --image-digests digests/\n'
     )
     assert found == [
         ["test", "--kubeconfig", "X"],
@@ -259,3 +260,48 @@ def test_prod_waits_for_an_approval_and_deploys_never_overlap() -> None:
         "chartgen-staging",
         "chartgen-prod",
     }
+
+
+# The one way a pipeline installs anything with pip: chartgen and its dependencies, each pinned by
+# sha256 in the repository's chartgen-requirements.txt, wheels only (no setup.py runs).
+PINNED_INSTALL = re.compile(
+    r'pip install (--quiet )?--require-hashes --no-deps --only-binary :all: -r (chartgen-requirements\.txt|"\$CHARTGEN_REQUIREMENTS")'
+)
+
+
+def unpinned_installs(text: str) -> list[str]:
+    lines = text.replace("\\\n", " ").splitlines()
+    return [line.strip() for line in lines if "pip install" in line and not PINNED_INSTALL.search(line)]
+
+
+@pytest.mark.parametrize("system", ["github", "gitlab", "tekton"])
+def test_every_install_step_pins_chartgen_by_hash(system: str) -> None:
+    texts = scripts(system)
+    installs = [where for where, text in texts if "pip install" in text]
+    assert installs, f"{system}: no install step found"
+    assert [(where, bad) for where, text in texts for bad in unpinned_installs(text)] == []
+    # Every job that runs chartgen installed it that way first.
+    for where, text in texts:
+        if chartgen_calls(text) and system == "tekton":
+            task = where.split(":")[0]
+            assert any(w.startswith(f"{task}:") for w in installs), where
+
+
+def test_the_pin_check_refuses_what_it_should() -> None:
+    assert unpinned_installs('pip install "$CHARTGEN_PACKAGE"') == ['pip install "$CHARTGEN_PACKAGE"']
+    assert unpinned_installs("pip install chartgen==0.1.0") != []
+    assert unpinned_installs("pip install --no-deps -r chartgen-requirements.txt") != []
+    assert (
+        unpinned_installs(
+            "pip install --require-hashes --no-deps --only-binary :all: -r chartgen-requirements.txt"
+        )
+        == []
+    )
+
+
+def test_tekton_tasks_install_from_the_file_init_writes() -> None:
+    for path in TEKTON:
+        params = yaml.safe_load(path.read_text())["spec"].get("params", [])
+        for param in params:
+            if param["name"] == "chartgen-requirements":
+                assert param["default"] == REQUIREMENTS, path.name

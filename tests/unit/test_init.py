@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from chartgen.flows import init as init_flow
-from tests.conftest import run_cli
+from tests.conftest import pinned_requirements, run_cli
 
 OWN_FILES = [
     ".gitignore",
@@ -52,6 +52,11 @@ def pipelines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         (folder / rel).write_bytes(content)
     monkeypatch.setenv("CHARTGEN_PIPELINES", str(folder))
     return folder
+
+
+@pytest.fixture
+def lock(tmp_path: Path) -> str:
+    return str(pinned_requirements(tmp_path))
 
 
 def tree(folder: Path) -> dict[str, bytes]:
@@ -127,11 +132,11 @@ def test_refuses_listing_every_existing_file_and_writes_nothing(tmp_path: Path) 
     assert result.out == ""
 
 
-def test_refuses_an_existing_pipeline_file(tmp_path: Path, pipelines: Path) -> None:
+def test_refuses_an_existing_pipeline_file(tmp_path: Path, pipelines: Path, lock: str) -> None:
     (tmp_path / "flows/.github/workflows").mkdir(parents=True)
     (tmp_path / "flows/.github/workflows/chartgen-pr.yml").write_text("mine\n")
     before = tree(tmp_path / "flows")
-    result = run_cli("init", "flows", "--ci", "github")
+    result = run_cli("init", "flows", "--ci", "github", "--requirements", lock)
     assert result.code == 1
     assert "1 of the files chartgen init writes: .github/workflows/chartgen-pr.yml;" in result.err
     assert tree(tmp_path / "flows") == before
@@ -186,19 +191,20 @@ def test_a_file_as_the_folder_is_refused(tmp_path: Path) -> None:
     assert "flows exists and is not a folder: nothing was written" in result.err
 
 
-def test_same_input_same_bytes(tmp_path: Path, pipelines: Path) -> None:
+def test_same_input_same_bytes(tmp_path: Path, pipelines: Path, lock: str) -> None:
     for folder in ("one", "two"):
-        assert run_cli("init", folder, "--name", "same", "--ci", "tekton").code == 0
+        assert run_cli("init", folder, "--name", "same", "--ci", "tekton", "--requirements", lock).code == 0
     assert tree(tmp_path / "one") == tree(tmp_path / "two")
-    assert len(files_of(tmp_path / "one")) == len(OWN_FILES) + 2
+    assert len(files_of(tmp_path / "one")) == len(OWN_FILES) + 3
 
 
 @pytest.mark.parametrize("ci", sorted(COPIED))
-def test_ci_pipeline_is_copied_unchanged(tmp_path: Path, pipelines: Path, ci: str) -> None:
-    result = run_cli("init", "flows", "--ci", ci)
+def test_ci_pipeline_is_copied_unchanged(tmp_path: Path, pipelines: Path, ci: str, lock: str) -> None:
+    result = run_cli("init", "flows", "--ci", ci, "--requirements", lock)
     assert result.code == 0, result.err
     repo = tmp_path / "flows"
-    assert files_of(repo) == sorted([*OWN_FILES, *COPIED[ci]])
+    assert files_of(repo) == sorted([*OWN_FILES, *COPIED[ci], "chartgen-requirements.txt"])
+    assert (repo / "chartgen-requirements.txt").read_bytes() == Path(lock).read_bytes()
     for target, source in COPIED[ci].items():
         assert (repo / target).read_bytes() == PIPELINES[source], target
         assert f"✔ {target}\n" in result.out
@@ -206,13 +212,13 @@ def test_ci_pipeline_is_copied_unchanged(tmp_path: Path, pipelines: Path, ci: st
     assert f"CI ({ci}):" in result.out
 
 
-def test_json_result_lists_the_files(tmp_path: Path, pipelines: Path) -> None:
-    result = run_cli("--output", "json", "init", "flows", "--ci", "gitlab")
+def test_json_result_lists_the_files(tmp_path: Path, pipelines: Path, lock: str) -> None:
+    result = run_cli("--output", "json", "init", "flows", "--ci", "gitlab", "--requirements", lock)
     assert result.code == 0
     document = json.loads(result.out)
     assert document["ok"] is True and document["command"] == "init"
-    assert document["result"]["files"] == sorted([*OWN_FILES, ".gitlab-ci.yml"])
-    assert document["result"]["ciFiles"] == [".gitlab-ci.yml"]
+    assert document["result"]["files"] == sorted([*OWN_FILES, ".gitlab-ci.yml", "chartgen-requirements.txt"])
+    assert document["result"]["ciFiles"] == [".gitlab-ci.yml", "chartgen-requirements.txt"]
     assert document["result"]["name"] == "flows"
 
 
@@ -224,10 +230,10 @@ def test_missing_pipelines_folder_is_a_clear_error(tmp_path: Path, monkeypatch: 
     assert not (tmp_path / "flows").exists()
 
 
-def test_missing_pipeline_of_one_ci_is_a_clear_error(tmp_path: Path, pipelines: Path) -> None:
+def test_missing_pipeline_of_one_ci_is_a_clear_error(tmp_path: Path, pipelines: Path, lock: str) -> None:
     for path in sorted((pipelines / "tekton").iterdir()):
         path.unlink()
-    result = run_cli("init", "flows", "--ci", "tekton")
+    result = run_cli("init", "flows", "--ci", "tekton", "--requirements", lock)
     assert result.code == 1
     assert "no tekton pipeline in fake-pipelines/tekton: the folder is missing or empty" in result.err
     assert not (tmp_path / "flows").exists()
@@ -236,6 +242,48 @@ def test_missing_pipeline_of_one_ci_is_a_clear_error(tmp_path: Path, pipelines: 
 def test_pipelines_default_to_the_checkout(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CHARTGEN_PIPELINES", raising=False)
     assert init_flow.pipelines_dir() == Path(init_flow.__file__).resolve().parents[2] / "pipelines"
+
+
+def test_a_pipeline_without_pinned_requirements_is_refused(tmp_path: Path, pipelines: Path) -> None:
+    result = run_cli("init", "flows", "--ci", "github")
+    assert result.code == 1
+    assert (
+        "--ci github: the pipelines install chartgen pinned by hash from chartgen-requirements.txt: "
+        "give --requirements FILE" in result.err
+    )
+    assert not (tmp_path / "flows").exists()
+
+
+HASH = "--hash=sha256:" + "a" * 64
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("chartgen\n", "bad.txt:1:1: 'chartgen' is not a pinned requirement"),
+        (f"chartgen>=0.1 {HASH}\n", "bad.txt:1:1: 'chartgen>=0.1' is not a pinned requirement"),
+        (
+            f"# c\n\n--index-url https://evil.example/simple\nchartgen==0.1.0 {HASH}\n",
+            "bad.txt:3:1: '--index-url'",
+        ),
+        ("x==1\n", "bad.txt:1:1: x: no --hash (pipelines install with --require-hashes)"),
+        (
+            "x==1 \\\n  --hash=md5:abc\n",
+            "bad.txt:2:3: x: '--hash=md5:abc' is not --hash=sha256:<64 hex digits>",
+        ),
+        (f"PyYAML==6.0.2 {HASH}\n", "bad.txt: does not pin chartgen; this is chartgen 0.1.0"),
+        (f"chartgen==0.0.9 {HASH}\n", "bad.txt: pins chartgen==0.0.9; this is chartgen 0.1.0"),
+    ],
+)
+def test_requirements_that_are_not_pinned_by_hash_are_refused(
+    tmp_path: Path, pipelines: Path, content: str, message: str
+) -> None:
+    (tmp_path / "bad.txt").write_text(content)
+    result = run_cli("init", "flows", "--ci", "github", "--requirements", "bad.txt")
+    assert result.code == 1
+    assert message in result.err, result.err
+    assert "Traceback" not in result.err
+    assert not (tmp_path / "flows").exists()
 
 
 def test_unknown_ci_is_a_usage_error(tmp_path: Path) -> None:
