@@ -15,25 +15,9 @@ from pathlib import Path
 
 from chartgen.errors import ToolError
 from chartgen.shipped import shipped
-from chartgen.tools.locate import cache_dir, find_tool, install_command
+from chartgen.tools.locate import PINNED_TOOLS, cache_dir, find_tool, install_command
 from chartgen.tools.runner import run
 
-# tool -> (the toolchain script's version variable, what needs it)
-PINNED = {
-    "helm": ("HELM", "generate --check, lint, diff, release, deploy, test"),
-    "opa": ("OPA", "policy check, lint"),
-    "conftest": ("CONFTEST", "the policy parity test"),
-    "kube-apiserver": ("K8S", "cluster up"),
-    "kube-controller-manager": ("K8S", "cluster up"),
-    "kube-scheduler": ("K8S", "cluster up"),
-    "kubectl": ("K8S", "cluster, test, deploy, vault check"),
-    "etcd": ("ETCD", "cluster up"),
-    "kwok": ("KWOK", "cluster up"),
-    "kwokctl": ("KWOK", "cluster up"),
-    "ct": ("CT", "chart-testing (the e2e tier)"),
-    "registry": ("REGISTRY", "the release tests (a local OCI registry)"),
-    "actionlint": ("ACTIONLINT", "the GitHub pipeline tests"),
-}
 # Programs chartgen expects from the system: (what needs it, the Debian package that has it)
 SYSTEM = {
     "git": ("version check/bump, diff, release", "git"),
@@ -67,13 +51,13 @@ def pinned_versions(script: Path) -> dict[str, str]:
 
 def diagnose() -> Iterator[ToolReport]:
     versions = pinned_versions(shipped("toolchain.sh"))
-    for name, (variable, needed_by) in PINNED.items():
+    for name, tool in PINNED_TOOLS.items():
         try:
             path: Path | None = find_tool(name)
         except ToolError:
             path = None
-        pinned = versions.get(variable, "?")
-        yield ToolReport(name, needed_by, pinned, path, _version(name, path), install_command(name))
+        pinned = versions.get(tool.version, "?")
+        yield ToolReport(name, tool.needed_by, pinned, path, _version(name, path), install_command(name))
     for name, (needed_by, package) in SYSTEM.items():
         found = shutil.which(name) or _postgres_program(name)
         get = f"apt-get install {package}" if " " not in package else f"install {package}"

@@ -4,26 +4,34 @@ from __future__ import annotations
 
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 from chartgen.errors import ToolError
 from chartgen.shipped import shipped
 
-# Each external program, by the name toolchain.sh builds it under (one build may make several).
-BUILT_BY = {
-    "helm": "helm",
-    "opa": "opa",
-    "conftest": "opa",
-    "kube-apiserver": "kube",
-    "kube-controller-manager": "kube",
-    "kube-scheduler": "kube",
-    "kubectl": "kube",
-    "etcd": "etcd",
-    "kwok": "kwok",
-    "kwokctl": "kwok",
-    "ct": "ct",
-    "registry": "registry",
-    "actionlint": "actionlint",
+
+@dataclass(frozen=True)
+class PinnedTool:
+    build: str  # toolchain.sh's name for the build that makes it (one build may make several)
+    version: str  # toolchain.sh's <VERSION>_VERSION variable: the pinned version
+    needed_by: str
+
+
+PINNED_TOOLS = {
+    "helm": PinnedTool("helm", "HELM", "generate --check, lint, diff, release, deploy, test"),
+    "opa": PinnedTool("opa", "OPA", "policy check, lint"),
+    "conftest": PinnedTool("opa", "CONFTEST", "the policy parity test"),
+    "kube-apiserver": PinnedTool("kube", "K8S", "cluster up"),
+    "kube-controller-manager": PinnedTool("kube", "K8S", "cluster up"),
+    "kube-scheduler": PinnedTool("kube", "K8S", "cluster up"),
+    "kubectl": PinnedTool("kube", "K8S", "cluster, test, deploy, vault check"),
+    "etcd": PinnedTool("etcd", "ETCD", "cluster up"),
+    "kwok": PinnedTool("kwok", "KWOK", "cluster up"),
+    "kwokctl": PinnedTool("kwok", "KWOK", "cluster up"),
+    "ct": PinnedTool("ct", "CT", "chart-testing (the e2e tier)"),
+    "registry": PinnedTool("registry", "REGISTRY", "the release tests (a local OCI registry)"),
+    "actionlint": PinnedTool("actionlint", "ACTIONLINT", "the GitHub pipeline tests"),
 }
 
 
@@ -51,7 +59,8 @@ def find_tool(name: str) -> Path:
 
 def install_command(name: str) -> str:
     """The command that builds a tool into the cache: the checkout's script, or the wheel's copy."""
-    return f"bash {shipped('toolchain.sh')} {BUILT_BY.get(name, name)}"
+    tool = PINNED_TOOLS.get(name)
+    return f"bash {shipped('toolchain.sh')} {tool.build if tool else name}"
 
 
 def find_helm() -> Path:

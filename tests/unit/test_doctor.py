@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from chartgen.tools.doctor import PINNED, pinned_versions
-from chartgen.tools.locate import BUILT_BY
+from chartgen.tools.doctor import pinned_versions
+from chartgen.tools.locate import PINNED_TOOLS
 from tests.conftest import REPO, run_cli
 
 TOOLCHAIN = REPO / "scripts" / "toolchain.sh"
@@ -26,7 +26,7 @@ def bare(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     git.write_text("#!/bin/sh\necho 'git version 2.0'\n")
     git.chmod(0o755)
     monkeypatch.setenv("PATH", str(path))
-    for tool in PINNED:
+    for tool in PINNED_TOOLS:
         monkeypatch.delenv(f"CHARTGEN_{tool.upper().replace('-', '_')}", raising=False)
     return path
 
@@ -66,8 +66,7 @@ def test_every_build_command_names_a_tool_the_toolchain_script_builds() -> None:
     case = re.search(r"case \$tool in\n(.*?)\n  esac", script, re.DOTALL)
     assert case is not None
     known = set(re.findall(r"[a-z]+", " ".join(re.findall(r"^\s+([a-z|]+)\)", case.group(1), re.MULTILINE))))
-    assert set(BUILT_BY.values()) <= known
-    assert set(PINNED) == set(BUILT_BY)
+    assert {tool.build for tool in PINNED_TOOLS.values()} <= known
     # An unknown one is refused by the script itself: the check above is not vacuous.
     done = subprocess.run(["bash", str(TOOLCHAIN), "nope"], capture_output=True, text=True)
     assert done.returncode == 2 and "unknown tool: nope" in done.stderr
@@ -76,4 +75,4 @@ def test_every_build_command_names_a_tool_the_toolchain_script_builds() -> None:
 def test_pinned_versions_are_the_toolchain_script_s() -> None:
     versions = pinned_versions(TOOLCHAIN)
     assert versions["HELM"] == "v4.3.1"
-    assert {variable for variable, _ in PINNED.values()} <= set(versions)
+    assert {tool.version for tool in PINNED_TOOLS.values()} <= set(versions)
