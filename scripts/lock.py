@@ -15,18 +15,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
 import urllib.request
 from pathlib import Path
 
+from chartgen.formats.requirements import normalized  # the name rule init checks the file with
+
 INDEX = os.environ.get("PIP_INDEX_URL", "https://pypi.org/simple").rstrip("/")
-
-
-def normalize(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def resolved(wheel: Path) -> list[tuple[str, str]]:
@@ -34,26 +31,27 @@ def resolved(wheel: Path) -> list[tuple[str, str]]:
     with tempfile.TemporaryDirectory() as scratch:
         venv = Path(scratch) / "venv"
         subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-        pip = [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "--disable-pip-version-check"]
+        python = str(venv / "bin" / "python")
+        pip = [sys.executable, "-m", "pip", "--python", python, "--disable-pip-version-check"]
         subprocess.run([*pip, "install", "--quiet", "--only-binary", ":all:", str(wheel)], check=True)
         frozen = subprocess.run([*pip, "freeze", "--all"], check=True, capture_output=True, text=True).stdout
     pins = [tuple(line.split("==", 1)) for line in frozen.splitlines() if "==" in line]
-    return sorted((n, v) for n, v in pins if normalize(n) not in ("chartgen", "pip", "setuptools", "wheel"))
+    return sorted((n, v) for n, v in pins if normalized(n) not in ("chartgen", "pip", "setuptools", "wheel"))
 
 
 def wheel_hashes(name: str, version: str) -> list[str]:
     """sha256 of each wheel file of `name==version` on the index."""
     request = urllib.request.Request(
-        f"{INDEX}/{normalize(name)}/", headers={"Accept": "application/vnd.pypi.simple.v1+json"}
+        f"{INDEX}/{normalized(name)}/", headers={"Accept": "application/vnd.pypi.simple.v1+json"}
     )
     with urllib.request.urlopen(request, timeout=60) as answer:
         files = json.load(answer)["files"]
-    wanted = (normalize(name).replace("-", "_"), version)
+    wanted = (normalized(name), version)
     hashes = sorted(
         f["hashes"]["sha256"]
         for f in files
         if f["filename"].endswith(".whl")
-        and (normalize(f["filename"].split("-")[0]).replace("-", "_"), f["filename"].split("-")[1]) == wanted
+        and (normalized(f["filename"].split("-")[0]), f["filename"].split("-")[1]) == wanted
         and not f.get("yanked")
     )
     if not hashes:

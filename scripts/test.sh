@@ -36,8 +36,8 @@ debian() {  # the Debian packages a tier needs, installed when missing (root), e
 for tier in "${tiers[@]}"; do
   case $tier in
     static)
-      .venv/bin/ruff check chartgen tests testing benchmarks
-      .venv/bin/ruff format --check chartgen tests testing benchmarks
+      .venv/bin/ruff check chartgen tests testing benchmarks scripts setup.py
+      .venv/bin/ruff format --check chartgen tests testing benchmarks scripts setup.py
       .venv/bin/mypy
       .venv/bin/lint-imports --no-logo --no-cache ;;
     unit) .venv/bin/pytest -q tests/unit ;;
