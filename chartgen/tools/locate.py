@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,7 +56,33 @@ def find_tool(name: str) -> Path:
     found = shutil.which(name)
     if found:
         return Path(found)
+    built = build_on_first_use(name)
+    if built is not None:
+        return built
     raise ToolError(f"{name} not found: {install_command(name)} builds the pinned one, or set {variable}")
+
+
+def build_on_first_use(name: str) -> Path | None:
+    """Build a missing pinned tool with the toolchain script chartgen ships, saying so on stderr
+    (the script's one line); None when that cannot be done here: no Go, not a tool the script
+    builds, or CHARTGEN_NO_BUILD set (the tests set it: a missing tool is their set-up's fault)."""
+    tool = PINNED_TOOLS.get(name)
+    script = shipped("toolchain.sh")
+    if tool is None or os.environ.get("CHARTGEN_NO_BUILD") or not shutil.which("go") or not script.is_file():
+        return None
+    print(f"chartgen: {name} is missing: building it ({install_command(name)})", file=sys.stderr, flush=True)
+    try:
+        done = subprocess.run(["bash", str(script), tool.build], capture_output=True, text=True, timeout=3600)
+    except subprocess.TimeoutExpired:
+        raise ToolError(f"building {name} took over an hour: run {install_command(name)} yourself") from None
+    if done.returncode != 0:
+        tail = "\n".join(done.stderr.strip().splitlines()[-15:])
+        raise ToolError(f"building {name} failed ({install_command(name)}):\n{tail}")
+    print(done.stdout.strip(), file=sys.stderr, flush=True)
+    cached = cache_dir() / "bin" / name
+    if not (cached.is_file() and os.access(cached, os.X_OK)):
+        raise ToolError(f"{install_command(name)} did not leave {cached}")
+    return cached
 
 
 def install_command(name: str) -> str:

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from chartgen.errors import ToolError
 from chartgen.tools.doctor import pinned_versions
-from chartgen.tools.locate import PINNED_TOOLS
+from chartgen.tools.locate import PINNED_TOOLS, find_tool
 from tests.conftest import REPO, run_cli
 
 TOOLCHAIN = REPO / "scripts" / "toolchain.sh"
@@ -76,3 +77,51 @@ def test_pinned_versions_are_the_toolchain_script_s() -> None:
     versions = pinned_versions(TOOLCHAIN)
     assert versions["HELM"] == "v4.3.1"
     assert {tool.version for tool in PINNED_TOOLS.values()} <= set(versions)
+
+
+def fake_toolchain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, works: bool) -> Path:
+    """A toolchain script that 'builds' etcd into the cache the way the real one does, or fails."""
+    script = tmp_path / "toolchain.sh"
+    body = (
+        'mkdir -p "$CHARTGEN_CACHE/bin"; printf "#!/bin/sh\\necho etcd\\n" > "$CHARTGEN_CACHE/bin/etcd"\n'
+        'chmod +x "$CHARTGEN_CACHE/bin/etcd"; echo "etcd v3.6.14: built in 1s"\n'
+        if works
+        else 'echo "go: module lookup disabled" >&2; echo "etcd: build failed" >&2; exit 1\n'
+    )
+    script.write_text("#!/bin/bash\n" + body)
+    monkeypatch.setattr("chartgen.tools.locate.shipped", lambda name: script)
+    go = tmp_path / "path" / "go"
+    go.write_text("#!/bin/sh\nexit 0\n")
+    go.chmod(0o755)
+    monkeypatch.delenv("CHARTGEN_NO_BUILD")
+    monkeypatch.setenv("PATH", f"{go.parent}:/usr/bin:/bin")  # bash and coreutils for the script
+    assert not any((Path(d) / "etcd").exists() for d in ("/usr/bin", "/bin"))
+    return script
+
+
+def test_a_missing_tool_is_built_on_first_use(
+    bare: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = fake_toolchain(tmp_path, monkeypatch, works=True)
+    found = find_tool("etcd")
+    assert found == tmp_path / "cache" / "bin" / "etcd"
+    err = capsys.readouterr().err
+    assert f"chartgen: etcd is missing: building it (bash {script} etcd)" in err
+    assert "etcd v3.6.14: built in 1s" in err
+    assert find_tool("etcd") == found  # cached now: no second build
+    assert "building" not in capsys.readouterr().err
+
+
+def test_a_failed_build_says_why_and_the_tests_never_build(
+    bare: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_toolchain(tmp_path, monkeypatch, works=False)
+    with pytest.raises(
+        ToolError, match=r"(?s)building etcd failed \(bash .*toolchain.sh etcd\):\n.*etcd: build failed"
+    ):
+        find_tool("etcd")
+    monkeypatch.setenv("CHARTGEN_NO_BUILD", "1")
+    with pytest.raises(
+        ToolError, match="etcd not found: bash .* etcd builds the pinned one, or set CHARTGEN_ETCD"
+    ):
+        find_tool("etcd")
