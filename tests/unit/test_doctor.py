@@ -122,6 +122,6 @@ def test_a_failed_build_says_why_and_the_tests_never_build(
         find_tool("etcd")
     monkeypatch.setenv("CHARTGEN_NO_BUILD", "1")
     with pytest.raises(
-        ToolError, match="etcd not found: bash .* etcd builds the pinned one, or set CHARTGEN_ETCD"
+        ToolError, match=r"etcd not found: bash .* etcd builds the pinned one, or set CHARTGEN_ETCD"
     ):
         find_tool("etcd")
