@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install the pinned external tools chartgen's tests use, into one cache folder.
+# Build the pinned external tools chartgen runs (and its tests use) into one cache folder.
 #   scripts/toolchain.sh [helm ...]     (default: everything: helm kube etcd kwok ct registry opa actionlint)
 # Idempotent: a tool already built at the pinned version is reused. Prints one line per tool
 # (name, version, seconds); the Go output goes to $CACHE/logs/<tool>.log, shown when a build fails.
