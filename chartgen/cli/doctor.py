@@ -8,7 +8,7 @@ from typing import Any
 
 from chartgen.cli.output import Outcome, Printer
 from chartgen.errors import EXIT_OK, EXIT_USER
-from chartgen.tools.doctor import diagnose
+from chartgen.flows.doctor import diagnose
 
 
 def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:

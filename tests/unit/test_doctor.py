@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from chartgen.errors import ToolError
-from chartgen.tools.doctor import pinned_versions
+from chartgen.flows.doctor import pinned_versions
 from chartgen.tools.locate import PINNED_TOOLS, find_tool
 from tests.conftest import REPO, run_cli
 

@@ -9,22 +9,36 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from chartgen.errors import ToolError
+from chartgen.runtime.local import find_java
+from chartgen.runtime.postgres import bin_dir
 from chartgen.shipped import shipped
 from chartgen.tools.locate import PINNED_TOOLS, cache_dir, find_tool, install_command
 from chartgen.tools.runner import run
 
-# Programs chartgen expects from the system: (what needs it, the Debian package that has it)
-SYSTEM = {
-    "git": ("version check/bump, diff, release", "git"),
-    "go": ("building the pinned tools", "golang (1.26 or later: https://go.dev/dl)"),
-    "java": ("build, run, the runtime tier", "openjdk-17-jdk-headless"),
-    "mvn": ("build, run, the runtime tier", "maven"),
-    "initdb": ("run with PostgreSQL persistence", "postgresql"),
+
+def _on_path(name: str) -> Callable[[], Path]:
+    def find() -> Path:
+        found = shutil.which(name)
+        if found is None:
+            raise ToolError(f"{name} not found")
+        return Path(found)
+
+    return find
+
+
+# Programs chartgen expects from the system, each looked up the way the command that runs it
+# does: (what needs it, the command that installs it, the lookup)
+SYSTEM: dict[str, tuple[str, str, Callable[[], Path]]] = {
+    "git": ("version check/bump, diff, release", "apt-get install git", _on_path("git")),
+    "go": ("building the pinned tools", "install Go 1.26 or later (https://go.dev/dl)", _on_path("go")),
+    "java": ("build, run, the runtime tier", "apt-get install openjdk-17-jdk-headless", find_java),
+    "mvn": ("build, run, the runtime tier", "apt-get install maven", _on_path("mvn")),
+    "initdb": ("run with PostgreSQL persistence", "apt-get install postgresql", lambda: bin_dir() / "initdb"),
 }
 # How each pinned program states its version when it was not built by the toolchain script.
 _ASK_VERSION = {"helm": ["version", "--short"], "kubectl": ["version", "--client"], "ct": ["version"]}
@@ -58,10 +72,12 @@ def diagnose() -> Iterator[ToolReport]:
             path = None
         pinned = versions.get(tool.version, "?")
         yield ToolReport(name, tool.needed_by, pinned, path, _version(name, path), install_command(name))
-    for name, (needed_by, package) in SYSTEM.items():
-        found = shutil.which(name) or _postgres_program(name)
-        get = f"apt-get install {package}" if " " not in package else f"install {package}"
-        yield ToolReport(name, needed_by, "", Path(found) if found else None, "", get)
+    for name, (needed_by, get, lookup) in SYSTEM.items():
+        try:
+            found: Path | None = lookup()
+        except ToolError:
+            found = None
+        yield ToolReport(name, needed_by, "", found, "", get)
 
 
 def _version(name: str, path: Path | None) -> str:
@@ -76,11 +92,3 @@ def _version(name: str, path: Path | None) -> str:
         return ""
     first = (answer.stdout or answer.stderr).strip().splitlines()
     return first[0][:80] if answer.ok and first else ""
-
-
-def _postgres_program(name: str) -> str | None:
-    """initdb lives in PostgreSQL's versioned bin folder on Debian, off PATH."""
-    if name != "initdb":
-        return None
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-    return str(found[-1]) if found else None
