@@ -27,7 +27,7 @@ from pathlib import Path
 from chartgen import __version__
 from chartgen.emit.writer import write_file
 from chartgen.errors import UserError, os_error_text
-from chartgen.formats.requirements import read_requirements
+from chartgen.formats.requirements import REQUIREMENTS, read_requirements
 from chartgen.formats.source import display_path
 from chartgen.shipped import shipped
 from chartgen.workflow.names import MAX_NAME, dns_name, is_valid_name
@@ -35,8 +35,6 @@ from chartgen.workflow.names import MAX_NAME, dns_name, is_valid_name
 # Where each CI system reads its pipeline, relative to the repository root.
 CI_TARGETS = {"github": ".github/workflows", "gitlab": "", "tekton": ".tekton"}
 CONFIG = "chartgen.yaml"
-# The file every pipeline installs chartgen from, pinned by hash (scripts/package.sh makes it).
-REQUIREMENTS = "chartgen-requirements.txt"
 NAME_PLACEHOLDER = '"__NAME__"'
 # Files kept in the package under another name (a `.gitignore` there would apply to chartgen).
 _RENAMED = {"gitignore": ".gitignore"}

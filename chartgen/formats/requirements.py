@@ -13,6 +13,8 @@ from pathlib import Path
 from chartgen.errors import UserError
 from chartgen.formats.source import display_path
 
+# The file every pipeline installs chartgen from, pinned by hash (scripts/package.sh makes it).
+REQUIREMENTS = "chartgen-requirements.txt"
 MAX_BYTES = 1_000_000
 _PINNED = re.compile(r"(?P<name>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)==(?P<version>[A-Za-z0-9.+!_-]+)")
 _HASH = re.compile(r"--hash=sha256:[0-9a-f]{64}")
@@ -45,7 +47,7 @@ def read_requirements(path: Path, package: str, version: str) -> bytes:
     if found != version:
         what = f"pins {package}=={found}" if found else f"does not pin {package}"
         raise UserError(
-            f"{where}: {what}; this is {package} {version}: use the chartgen-requirements.txt "
+            f"{where}: {what}; this is {package} {version}: use the {REQUIREMENTS} "
             f"released with it (scripts/package.sh writes it beside the wheel)"
         )
     return data

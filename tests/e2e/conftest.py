@@ -14,6 +14,7 @@ from chartgen.tools.helm import Helm
 from chartgen.tools.kwok import Cluster, cluster_down, cluster_up
 from chartgen.tools.locate import find_helm, find_tool
 from testing.openbao import OpenBao, bao_binary, running_openbao
+from testing.registry import Registry, running_registry
 from tests.conftest import REPO
 
 CLUSTER = "chartgen-e2e"
@@ -45,6 +46,17 @@ def cluster() -> Iterator[Cluster]:
         yield made
     finally:
         cluster_down(CLUSTER)
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> Iterator[Registry]:
+    """A real OCI registry (the CNCF distribution registry) of the test's own, on 127.0.0.1."""
+    try:
+        binary = find_tool("registry")
+    except ToolError:
+        pytest.fail("the registry binary is missing: scripts/toolchain.sh registry builds it")
+    with running_registry(binary, tmp_path / "registry") as running:
+        yield running
 
 
 @pytest.fixture

@@ -11,19 +11,17 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from chartgen.errors import ToolError
 from chartgen.tools.kwok import Cluster
 from chartgen.tools.locate import find_tool
 from chartgen.verify.lifecycle import install_crds
 from testing.openbao import OpenBao
-from testing.registry import Registry, running_registry
+from testing.registry import Registry
 from tests.conftest import CliResult, pinned_requirements, run_cli
 from tests.e2e.conftest import CRDS
 
@@ -75,16 +73,6 @@ states:
             message: "${ \\"token of length \\" + ($SECRET.greeter_token | length | tostring) }"
     end: true
 """
-
-
-@pytest.fixture
-def registry(tmp_path: Path) -> Iterator[Registry]:
-    try:
-        binary = find_tool("registry")
-    except ToolError:
-        pytest.fail("the registry binary is missing: scripts/toolchain.sh must run first")
-    with running_registry(binary, tmp_path / "registry") as running:
-        yield running
 
 
 class Flow:

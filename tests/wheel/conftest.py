@@ -7,17 +7,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from chartgen.errors import ToolError
-from chartgen.tools.locate import find_tool
-from testing.registry import Registry, running_registry
 from tests.conftest import REPO
-from tests.e2e.conftest import cluster  # noqa: F401  (the tier's control plane)
+from tests.e2e.conftest import cluster, registry  # noqa: F401  (the tier's control plane and registry)
 
 pytestmark = pytest.mark.e2e
 
@@ -72,13 +68,3 @@ def installed(release: Release, tmp_path_factory: pytest.TempPathFactory) -> Ins
     done = subprocess.run(install, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
     return Installed(venv, env)
-
-
-@pytest.fixture
-def registry(tmp_path: Path) -> Iterator[Registry]:
-    try:
-        binary = find_tool("registry")
-    except ToolError:
-        pytest.fail("the registry binary is missing: scripts/test.sh wheel builds it")
-    with running_registry(binary, tmp_path / "registry") as running:
-        yield running

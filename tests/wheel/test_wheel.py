@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from chartgen import __version__
 from chartgen.shipped import CHECKOUT
 from chartgen.tools.kwok import Cluster
 from testing.registry import Registry
@@ -45,8 +46,6 @@ def test_the_installed_chartgen_is_the_wheel_and_says_its_version(
         cwd=tmp_path, env=installed.env, capture_output=True, text=True, check=True,
     ).stdout.strip()  # fmt: skip
     assert Path(where).is_relative_to(installed.venv), where
-    from chartgen import __version__
-
     assert installed.chartgen(tmp_path, "--version").stdout.strip() == f"chartgen {__version__}"
     doctor = json.loads(installed.chartgen(tmp_path, "--output", "json", "doctor", check=False).stdout)
     helm = next(t for t in doctor["result"]["tools"] if t["name"] == "helm")
