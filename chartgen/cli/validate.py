@@ -25,7 +25,7 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
     settings = settings_from(args)
     with printer.progress("validating") as step:
         result = run_validate(settings, step)
-    projects = result.workflows.projects
+    projects = result.projects
     count = sum(len(p.workflows) for p in projects)
     verb = "is" if count == 1 else "are"
     planned = f"; {counted(len(result.charts), 'chart')} planned" if result.charts else ""
@@ -37,9 +37,7 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
             "projects": [
                 {
                     "project": p.rel,
-                    "workflows": [
-                        {"id": w.id, "file": w.rel_path, "subflow": w.is_subflow} for w in p.workflows
-                    ],
+                    "workflows": [{"id": w.id, "file": w.file, "subflow": w.subflow} for w in p.workflows],
                 }
                 for p in projects
             ],

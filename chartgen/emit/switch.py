@@ -96,7 +96,7 @@ class OutputFolder:
             yield folder
         finally:
             if not self.pending():
-                _remove(folder)
+                remove_tree(folder)
 
     def switch(self, staging: Path, install: list[str], remove: list[str]) -> None:
         """Every entry of `install` (inside `staging`) replaces or joins its namesake in the
@@ -114,7 +114,7 @@ class OutputFolder:
                 (self.path / JOURNAL).unlink()
         finally:
             if not self.pending():
-                _remove(backup)
+                remove_tree(backup)
 
     def pending(self) -> bool:
         """A switch was committed and is not complete (nor undone)."""
@@ -268,7 +268,7 @@ def _recover(out: Path) -> list[str]:
         )
     stale = sorted(n for n in os.listdir(out) if LEFTOVER.fullmatch(n))
     for name in stale:
-        _remove(out / name)
+        remove_tree(out / name)
     if stale and not notes:
         notes.append(f"{shown}: removed what an interrupted chartgen generate left: {', '.join(stale)}")
     return notes
@@ -336,7 +336,7 @@ def _exists(path: Path) -> bool:
     return os.path.lexists(path)
 
 
-def _remove(path: Path) -> None:
+def remove_tree(path: Path) -> None:
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path, ignore_errors=True)
     else:

@@ -4,31 +4,86 @@ reports every problem `generate` would, in one wave."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import cache
+from dataclasses import dataclass, field, replace
+from functools import cache, partial
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from chartgen.config import Settings
-from chartgen.errors import Diagnostics, UserError
+from chartgen.errors import Diagnostic, Diagnostics, UserError
+from chartgen.flows.parallel import in_parallel, processes
 from chartgen.formats.source import display_path
-from chartgen.plan import dev_chart_name, plan_charts
+from chartgen.plan import (
+    ProjectName,
+    Spotted,
+    assign_names,
+    check_profiles,
+    dev_chart_name,
+    plan_dev_charts,
+    plan_projects,
+    project_names,
+    refuse_shared_resource_names,
+)
+from chartgen.plan.dev import DevPart
 from chartgen.plan.model import ChartPlan
 from chartgen.profile.loader import load_profiles
 from chartgen.profile.model import Profile
-from chartgen.workflow.discover import discover
-from chartgen.workflow.loader import load_workflows, project_rel
+from chartgen.workflow.discover import FoundProject, discover
+from chartgen.workflow.loader import Found, find_projects, load_projects, project_rel
 from chartgen.workflow.model import WorkflowSet
 from chartgen.workflow.names import dns_name
 from chartgen.workflow.resolve import resolve
 from chartgen.workflow.validate import validate
 
 Progress = Callable[[str], None]
+R = TypeVar("R")
+# Below this many projects per process, a fork costs more than it saves.
+PROJECTS_PER_PROCESS = 100
 
 
 @dataclass
-class Planned:
-    workflows: WorkflowSet
-    charts: list[ChartPlan]  # a chart refused for what combining projects breaks has `refusals`
+class WorkflowEntry:
+    id: str
+    file: str  # path inside the project's resources folder
+    subflow: bool
+
+
+@dataclass
+class ProjectSummary:
+    """A loaded project as the report needs it."""
+
+    rel: str
+    workflows: list[WorkflowEntry]
+    name: ProjectName  # what names its chart, and where a collision is reported
+
+
+@dataclass
+class PlannedChart(Generic[R]):
+    """A planned chart, and what the run did with its plan (`done`: by default the plan)."""
+
+    name: str
+    kind: str
+    workflows: list[str]
+    environments: list[str]
+    done: R
+    # What combining projects breaks: the chart is not written (its projects are fine).
+    refusals: list[Diagnostic] = field(default_factory=list)
+
+
+@dataclass
+class Planned(Generic[R]):
+    projects: list[ProjectSummary]
+    charts: list[PlannedChart[R]]
+
+
+@dataclass
+class _Shard(Generic[R]):
+    """What one process found and planned of its share of the projects."""
+
+    diagnostics: list[Diagnostic]
+    projects: list[ProjectSummary]
+    production: list[tuple[PlannedChart[R], list[Spotted]]]  # with each chart's root workflows
+    dev: list[DevPart]
 
 
 def plan_repository(
@@ -41,32 +96,37 @@ def plan_repository(
     """Every chart of the repository, planned (with `dev_env`, only that dev profile's chart; with
     `charts`, only those, loading only their projects). Raises, with every problem found, when
     an input is wrong; a chart only combining projects breaks comes back with its `refusals`."""
-    return load_and_plan(settings, diag, progress, dev_env, charts).charts
+    planned = load_and_plan(settings, diag, progress, dev_env, charts, act=keep_plan)
+    return [replace(c.done, refusals=c.refusals) for c in planned.charts]
+
+
+def keep_plan(plan: ChartPlan) -> ChartPlan:
+    return plan
 
 
 def load_and_plan(
     settings: Settings,
     diag: Diagnostics,
-    progress: Progress | None = None,
+    progress: Progress | None,
     dev_env: str | None = None,
     charts: tuple[str, ...] = (),
     without_profiles: bool = False,
-) -> Planned:
-    """plan_repository, with the workflows loaded. In one wave: each project's own errors, and
+    *,
+    act: Callable[[ChartPlan], R],
+) -> Planned[R]:
+    """plan_repository, doing `act` with each plan as soon as it is made (in the process that
+    made it: the plans never cross processes). In one wave: each project's own errors, and
     what planning the others finds. `without_profiles`: a repository with no profiles folder
     is only loaded and checked (validate's first use, on workflows alone)."""
-    if without_profiles and not settings.profiles.is_dir():
-        wset = load_and_check(settings.workflows, settings.exclude, diag, progress)
-        diag.raise_if_errors()
-        return Planned(wset, [])
-    profiles = load_profiles(settings.profiles, diag)
+    only_check = without_profiles and not settings.profiles.is_dir()
+    profiles = [] if only_check else load_profiles(settings.profiles, diag)
     profiles_broken = diag.error_count > 0
     only = None
     if charts:  # the selection needs the profiles (dev chart names)
         diag.raise_if_errors()
         only = _selection(settings, profiles, charts)
     before = diag.error_count
-    wset = load_and_check(settings.workflows, settings.exclude, diag, progress, only)
+    found = find_projects(settings.workflows, diag, settings.exclude, only)
     workflows_broken = diag.error_count > before
     if dev_env is not None:
         dev = [p for p in profiles if p.mode == "dev"]
@@ -78,36 +138,86 @@ def load_and_plan(
             )
     if charts:
         profiles = [p for p in profiles if p.mode != "dev" or dev_chart_name(settings.name, p.env) in charts]
-    if not wset.projects and not charts and not workflows_broken:
-        diag.warning(f"no workflow projects found under {display_path(settings.workflows)}")
-    if not profiles and not profiles_broken:
-        diag.warning(f"no profile with a 'mode' in {display_path(settings.profiles)}: nothing to generate")
-    step(progress, "planning charts")
-    plans = plan_charts(
-        wset,
-        profiles,
-        settings.name,
-        settings.chart_names,
-        _git_sha(settings.workflows),
-        diag,
-        settings.vault_prefix,
+    if not only_check:
+        if not found.projects and not charts and not workflows_broken:
+            diag.warning(f"no workflow projects found under {display_path(settings.workflows)}")
+        if not profiles and not profiles_broken:
+            diag.warning(
+                f"no profile with a 'mode' in {display_path(settings.profiles)}: nothing to generate"
+            )
+        check_profiles(profiles, settings.vault_prefix, diag)
+    # Names come from the folders; a collision is reported, located, once the projects are read.
+    unnamed = Diagnostics()
+    folders = [ProjectName(found.rel(fp), fp.root.name) for fp in found.projects]
+    names = assign_names(folders, settings.chart_names, settings.name, profiles, unnamed)
+    plan = not only_check and not unnamed.error_count and bool(found.projects)
+    shares = _shares(found.projects)
+    processes_note = f" in {len(shares)} processes" if len(shares) > 1 else ""
+    step(progress, f"loading, checking and planning {len(found.projects)} projects{processes_note}")
+    jobs = [
+        partial(_shard, settings, found, share, profiles if plan else None, names, act) for share in shares
+    ]
+    shards = in_parallel(jobs)
+    for shard in shards:
+        diag.extend(shard.diagnostics)
+    projects = [p for shard in shards for p in shard.projects]
+    if not plan:
+        if unnamed.error_count:  # now located
+            assign_names([p.name for p in projects], settings.chart_names, settings.name, profiles, diag)
+        diag.raise_if_errors()
+        return Planned(projects, [])
+    production = [c for shard in shards for c in shard.production]
+    refusals = refuse_shared_resource_names(
+        ((chart.name, roots) for chart, roots in production), [p for p in profiles if p.mode == "production"]
     )
-    chosen = [p for p in plans if p.name in charts] if charts else plans
-    diag.raise_if_errors(refusal for p in chosen for refusal in p.refusals)
-    return Planned(wset, chosen)
+    planned = [
+        replace(chart, refusals=chart.refusals + refusals.get(chart.name, [])) for chart, _ in production
+    ]
+    parts = [part for shard in shards for part in shard.dev]
+    planned += [_planned(dev, act) for dev in plan_dev_charts(parts, profiles, settings.name, diag)]
+    chosen = [c for c in planned if c.name in charts] if charts else planned
+    diag.raise_if_errors(refusal for c in chosen for refusal in c.refusals)
+    return Planned(projects, sorted(chosen, key=lambda c: c.name))
 
 
-def load_and_check(
-    workflows: Path,
-    exclude: tuple[str, ...],
-    diag: Diagnostics,
-    progress: Progress | None = None,
-    only: Callable[[str, str], bool] | None = None,
-) -> WorkflowSet:
-    step(progress, f"loading {display_path(workflows)}")
-    wset = load_workflows(workflows, diag, exclude, only)
+def _shares(projects: list[FoundProject]) -> list[list[FoundProject]]:
+    """The projects in consecutive shares, one per process (results join in project order)."""
+    n = processes(len(projects), PROJECTS_PER_PROCESS)
+    size = -(-len(projects) // n) if projects else 0
+    return [projects[i * size : (i + 1) * size] for i in range(n)] if projects else [[]]
+
+
+def _shard(
+    settings: Settings,
+    found: Found,
+    share: list[FoundProject],
+    profiles: list[Profile] | None,
+    names: dict[str, str],
+    act: Callable[[ChartPlan], R],
+) -> _Shard[R]:
+    """Load, check and (with `profiles`) plan a share of the projects, doing `act` with each plan."""
+    diag = Diagnostics()
+    wset = load_and_check(found, share, diag)
+    summaries = [
+        ProjectSummary(p.rel, [WorkflowEntry(w.id, w.rel_path, w.is_subflow) for w in p.workflows], name)
+        for p, name in zip(wset.projects, project_names(wset), strict=True)
+    ]
+    if profiles is None:
+        return _Shard(diag.items, summaries, [], [])
+    planned = plan_projects(
+        wset, profiles, names, settings.name, _git_sha(settings.workflows), diag, settings.vault_prefix
+    )
+    production = [(_planned(p.production, act), p.roots) for p in planned if p.production is not None]
+    return _Shard(diag.items, summaries, production, [p.dev for p in planned if p.dev is not None])
+
+
+def _planned(plan: ChartPlan, act: Callable[[ChartPlan], R]) -> PlannedChart[R]:
+    return PlannedChart(plan.name, plan.kind, plan.workflows, plan.environments, act(plan), plan.refusals)
+
+
+def load_and_check(found: Found, share: list[FoundProject], diag: Diagnostics) -> WorkflowSet:
+    wset = load_projects(found, share, diag)
     resolve(wset, diag)
-    step(progress, f"validating {len(wset.workflows)} workflows in {len(wset.projects)} projects")
     validate(wset, diag)
     return wset
 

@@ -613,6 +613,14 @@ class SourceFile:
             loader.dispose()
         return docs
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Crossing to another process, a file travels as its bytes: caches are rebuilt there."""
+        return (SourceFile, (self.path, self.raw, self.string_keys, self.runtime_reads))
+
+    def spot(self, doc: int = 0, pointer: Sequence[str | int] = (), key: bool = False) -> Spot:
+        """Where `pointer` was written, found only if asked (positions cost a second parse)."""
+        return Spot(self, doc, tuple(pointer), key)
+
     def location(self, doc: int = 0, pointer: Sequence[str | int] = (), key: bool = False) -> Location:
         """Where `pointer` (keys and list indexes) was written; `key` asks for the key itself."""
         line, col = self._find(doc, tuple(pointer), key)
@@ -637,3 +645,16 @@ class SourceFile:
         if self._positions is None:
             self._positions = json_trees(self.text) if self.is_json else yaml_trees(self.text, FastLoader)
         return self._positions
+
+
+@dataclass(frozen=True)
+class Spot:
+    """A value's place in a file, to locate a diagnostic later, in this process or another."""
+
+    source: SourceFile
+    doc: int
+    pointer: Pointer
+    key: bool = False
+
+    def location(self) -> Location:
+        return self.source.location(self.doc, self.pointer, self.key)

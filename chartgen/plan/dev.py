@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from chartgen.errors import Diagnostic, Diagnostics, Location
@@ -26,30 +26,51 @@ from chartgen.plan.model import (
     EnvironmentData,
     FileEntry,
     SecretBinding,
+    WorkflowData,
 )
 from chartgen.plan.production import GENERATED, KUBE_VERSION_RANGE, object_names
 from chartgen.plan.schema import dev_schema
 from chartgen.plan.values import check_values, merge_resources, pod_settings
 from chartgen.profile.model import Profile
 from chartgen.values.model import DEVMODE_IMAGE, DevImage, DevValues, PullSecret, ServiceAccount, split_image
-from chartgen.workflow.model import Workflow, WorkflowSet
+from chartgen.workflow.model import Project
+from chartgen.workflow.names import Where
 
 RESOURCES_PATH = "/home/kogito/serverless-workflow-project/src/main/resources"
 
 
+@dataclass
+class DevPart:
+    """What one project brings to a dev pod, planned where the project was: small enough to
+    cross to the process that combines every project."""
+
+    rel: str  # the project folder
+    files: list[ProjectFile]  # as the project has them (plan.files.project_files)
+    workflows: list[WorkflowData]
+    ids: list[tuple[str, Where]]  # workflows with an id, and where it is written
+    secret_names: list[str]
+    credential_env: dict[str, str]
+
+
+def dev_part(project: Project, files: list[ProjectFile], diag: Diagnostics) -> DevPart:
+    return DevPart(
+        rel=project.rel,
+        files=files,
+        workflows=[workflow_data(w, flow_files=False) for w in project.workflows],
+        ids=[(w.id, w.spot(("id",)).location) for w in project.workflows if w.has_id],
+        secret_names=secret_names(project, diag),
+        credential_env=credential_env(project),
+    )
+
+
 def plan_dev(
-    wset: WorkflowSet,
-    profile: Profile,
-    chart_name: str,
-    part_of: str,
-    files_of: Mapping[str, list[ProjectFile]],
-    diag: Diagnostics,
+    parts: list[DevPart], profile: Profile, chart_name: str, part_of: str, diag: Diagnostics
 ) -> ChartPlan:
-    """`files_of`: each project's files (plan.files.project_files), by project folder. What
-    only serving every project from one folder and one runtime breaks refuses this chart."""
+    """One pod serving the projects' `parts`. What only serving every project from one folder
+    and one runtime breaks refuses this chart."""
     refusals: list[Diagnostic] = []
-    files, props = _merged_files(wset, files_of, diag, refusals)
-    refusals += _duplicate_ids(wset)
+    files, props = _merged_files(parts, diag, refusals)
+    refusals += _duplicate_ids(parts)
     origins = {f.rel_path: f.origin for f in files}
     resources = data_files(files, "resources")
     config_maps = pack_config_maps(
@@ -57,14 +78,14 @@ def plan_dev(
     ) + pack_config_maps([f for f in resources if not _is_flat(f)], f"{chart_name}-nested", diag, origins)
     properties = data_files(props, "config")
     heaviest = max(
-        (f for project in wset.projects for f in files_of[project.rel] if is_properties(f.rel_path)),
+        (f for part in parts for f in part.files if is_properties(f.rel_path)),
         key=lambda f: len(f.content),
         default=None,
     )
     check_config_budget(chart_name, properties, heaviest.origin if heaviest else None, diag)
     values = _values(profile, chart_name)
     check_values(values, profile, diag, {"image": ("devmode", "image")})
-    secret_name, keys, bindings = _secrets(wset, chart_name, diag)
+    secret_name, keys, bindings = _secrets(parts, chart_name)
     environment = EnvironmentData(
         namespace=profile.namespace,
         secretName=secret_name,
@@ -73,7 +94,7 @@ def plan_dev(
         startupSeconds=values.probes.startup_seconds,
         kinds=dev_kinds(),
     )
-    workflows = sorted(wset.workflows, key=lambda w: w.id)
+    workflows = sorted((w for part in parts for w in part.workflows), key=lambda w: w.id)
     data = ChartData(
         chart=chart_name,
         kind="dev",
@@ -81,13 +102,13 @@ def plan_dev(
         names=object_names(chart_name),
         configMaps=[ConfigMapData.of(cm) for cm in config_maps],
         properties=[FileEntry.of(f) for f in properties],
-        workflows=[workflow_data(w, flow_files=False) for w in workflows],
+        workflows=workflows,
         environments={profile.env: environment},
     )
     return ChartPlan(
         kind="dev",
         name=chart_name,
-        chart=_chart_yaml(chart_name, profile, [w.id for w in workflows], len(wset.projects), part_of),
+        chart=_chart_yaml(chart_name, profile, [w.id for w in workflows], len(parts), part_of),
         values={profile.env: values},
         data=data,
         schema=dev_schema(),
@@ -98,35 +119,33 @@ def plan_dev(
     )
 
 
-def _duplicate_ids(wset: WorkflowSet) -> list[Diagnostic]:
+def _duplicate_ids(parts: list[DevPart]) -> list[Diagnostic]:
     """The dev pod is one runtime: SonataFlow refuses two workflows with one id."""
     found = []
-    first: dict[str, tuple[str, Workflow]] = {}
-    for project in wset.projects:
-        for wf in (w for w in project.workflows if w.has_id):
-            seen = first.setdefault(wf.id, (project.rel, wf))
-            if seen[0] != project.rel:
+    first: dict[str, tuple[str, Where]] = {}
+    for part in parts:
+        for wf_id, where in part.ids:
+            seen = first.setdefault(wf_id, (part.rel, where))
+            if seen[0] != part.rel:
                 found.append(
                     Diagnostic(
                         "error",
-                        f"workflow id '{wf.id}' is in project '{seen[0]}' ({seen[1].loc(('id',))}) and in "
-                        f"project '{project.rel}': the dev pod runs one runtime, where ids are unique (leave "
+                        f"workflow id '{wf_id}' is in project '{seen[0]}' ({seen[1]()}) and in "
+                        f"project '{part.rel}': the dev pod runs one runtime, where ids are unique (leave "
                         "one project out with the dev profile's devmode.exclude)",
-                        wf.loc(("id",)),
+                        where(),
                     )
                 )
     return found
 
 
-def _secrets(
-    wset: WorkflowSet, chart: str, diag: Diagnostics
-) -> tuple[str | None, list[str], list[SecretBinding]]:
+def _secrets(parts: list[DevPart], chart: str) -> tuple[str | None, list[str], list[SecretBinding]]:
     """The dev pod reads every project's secrets from one optional Secret, `<chart>-secrets`."""
     names: set[str] = set()
     env: dict[str, str] = {}
-    for project in wset.projects:
-        names.update(secret_names(project, diag))
-        env.update(credential_env(project))
+    for part in parts:
+        names.update(part.secret_names)
+        env.update(part.credential_env)
     bindings = [SecretBinding(key=n, env=env_variable(n), property=n) for n in sorted(names)]
     bindings += [SecretBinding(key=k, env=v, property=v) for v, k in sorted(env.items())]
     keys = sorted(names | set(env.values()))
@@ -139,28 +158,25 @@ def _is_flat(f: Any) -> bool:
 
 
 def _merged_files(
-    wset: WorkflowSet,
-    files_of: Mapping[str, list[ProjectFile]],
-    diag: Diagnostics,
-    refusals: list[Diagnostic],
+    parts: list[DevPart], diag: Diagnostics, refusals: list[Diagnostic]
 ) -> tuple[list[ProjectFile], list[ProjectFile]]:
     """Every project's files in one folder: identical paths shared, conflicting ones refused."""
     chosen: dict[str, tuple[str, ProjectFile]] = {}
     props: dict[str, list[tuple[str, ProjectFile]]] = {}
-    for project in wset.projects:
-        for f in with_secret_references(files_of[project.rel], diag, optional=True):
+    for part in parts:
+        for f in with_secret_references(part.files, diag, optional=True):
             if is_properties(f.rel_path):
-                props.setdefault(f.rel_path, []).append((project.rel, f))
+                props.setdefault(f.rel_path, []).append((part.rel, f))
                 continue
             seen = chosen.get(f.rel_path)
             if seen is None:
-                chosen[f.rel_path] = (project.rel, f)
+                chosen[f.rel_path] = (part.rel, f)
             elif not same_content(seen[1], f):
                 refusals.append(
                     Diagnostic(
                         "error",
                         f"'{f.rel_path}' differs between project '{seen[0]}' "
-                        f"({display_path(seen[1].origin)}) and project '{project.rel}': the dev pod has one "
+                        f"({display_path(seen[1].origin)}) and project '{part.rel}': the dev pod has one "
                         "resources folder (leave one "
                         "project out with the dev profile's devmode.exclude)",
                         Location(display_path(f.origin)),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,36 +30,57 @@ def load_workflows(
 ) -> WorkflowSet:
     """Every project under `base` (a folder, or one workflow file given on purpose); with
     `only`, just the projects for which only(rel, folder name) is true."""
+    found = find_projects(base, diag, exclude, only)
+    return load_projects(found, found.projects, diag)
+
+
+@dataclass
+class Found:
+    """The projects to load, found under a workflows folder (or one workflow file)."""
+
+    base: Path  # the WorkflowSet's base
+    rel_base: Path  # what project folders are named relative to
+    projects: list[FoundProject] = field(default_factory=list)
+
+    def rel(self, fp: FoundProject) -> str:
+        return project_rel(fp, self.rel_base)
+
+
+def find_projects(
+    base: Path,
+    diag: Diagnostics,
+    exclude: tuple[str, ...] = (),
+    only: Callable[[str, str], bool] | None = None,
+) -> Found:
+    """The projects `load_workflows` loads, found but not read (see there)."""
     base = base.resolve()
     if base.is_file():
-        return _load_single_file(base, diag)
+        return Found(base.parent, base.parent.parent, [FoundProject(base.parent, base.parent, [base])])
     if not base.is_dir():
         diag.error(f"workflows folder not found: {display_path(base)}")
-        return WorkflowSet(base)
+        return Found(base, base)
     found = discover(base, exclude)
     for path, why in found.ignored:
         diag.warning(f"workflow file ignored: {why}", Location(display_path(path)))
-    result = WorkflowSet(base)
-    for fp in found.projects:
-        if only is None or only(project_rel(fp, base), fp.root.name):
-            before = diag.error_count
-            project = _load_project(fp, base, diag)
-            project.errors += diag.error_count - before
-            result.projects.append(project)
+    result = Found(base, base)
+    result.projects = [fp for fp in found.projects if only is None or only(result.rel(fp), fp.root.name)]
+    return result
+
+
+def load_projects(found: Found, projects: list[FoundProject], diag: Diagnostics) -> WorkflowSet:
+    """`projects` (some of `found`'s), read and parsed: each counts its own errors."""
+    result = WorkflowSet(found.base)
+    for fp in projects:
+        before = diag.error_count
+        project = _load_project(fp, found.rel_base, diag)
+        project.errors += diag.error_count - before
+        result.projects.append(project)
     return result
 
 
 def project_rel(fp: FoundProject, base: Path) -> str:
     """The project's name in settings and messages: its folder, relative to the workflows folder."""
     return fp.root.relative_to(base).as_posix() if fp.root != base else fp.root.name
-
-
-def _load_single_file(path: Path, diag: Diagnostics) -> WorkflowSet:
-    fp = FoundProject(path.parent, path.parent, [path])
-    before = diag.error_count
-    project = _load_project(fp, path.parent.parent, diag)
-    project.errors += diag.error_count - before
-    return WorkflowSet(path.parent, [project])
 
 
 def _load_project(fp: FoundProject, base: Path, diag: Diagnostics) -> Project:

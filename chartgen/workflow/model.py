@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 from chartgen.errors import Location
 from chartgen.formats.properties import PropertiesFile
-from chartgen.formats.source import Pointer, SourceFile
+from chartgen.formats.source import Pointer, SourceFile, Spot
 
 # A chart carries project files in ConfigMaps; the API server refuses objects over 1 MiB,
 # so keep room for metadata and keys.
@@ -175,6 +175,9 @@ class Workflow:
 
     def loc(self, pointer: Pointer = (), key: bool = False) -> Location:
         return self.source.location(self.doc, self.base + tuple(pointer), key)
+
+    def spot(self, pointer: Pointer = (), key: bool = False) -> Spot:
+        return self.source.spot(self.doc, self.base + tuple(pointer), key)
 
     def ref_loc(self, ref: Ref) -> Location:
         return self.loc(ref.at, ref.key)

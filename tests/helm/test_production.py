@@ -11,10 +11,12 @@ import yaml
 
 from chartgen.config import load_settings
 from chartgen.errors import Diagnostics
-from chartgen.flows.plan import load_and_plan
+from chartgen.flows.plan import plan_repository
 from chartgen.plan.facts import project_facts
 from chartgen.plan.production_env import runtime_env
 from chartgen.values.model import ProductionValues
+from chartgen.workflow.loader import load_workflows
+from chartgen.workflow.resolve import resolve
 from testing.invariants import matches, production_problems
 from testing.variants import VARIANTS, make_variant
 from tests.conftest import run_cli
@@ -482,11 +484,14 @@ def test_the_runtime_environment_planning_assumes_is_the_one_rendered(
     Rendered, every variable is in it, and all it holds is rendered but what others inject
     (K_SINK) or properties the chart sets without a variable."""
     repo = variant_charts[variant].parent
-    planned = load_and_plan(load_settings({}, repo), Diagnostics())
-    projects = {p.name: p for p in planned.workflows.projects}
+    settings = load_settings({}, repo)
+    plans = plan_repository(settings, Diagnostics())
+    wset = load_workflows(settings.workflows, Diagnostics())
+    resolve(wset, Diagnostics())
+    projects = {p.name: p for p in wset.projects}
     checked = 0
-    for plan in (p for p in planned.charts if p.kind == "production"):
-        facts = project_facts(projects[plan.name], planned.workflows.specs, Diagnostics())
+    for plan in (p for p in plans if p.kind == "production"):
+        facts = project_facts(projects[plan.name], wset.specs, Diagnostics())
         for env, values in plan.values.items():
             assert isinstance(values, ProductionValues)
             data = plan.data.environments[env]

@@ -12,7 +12,7 @@ import yaml
 from chartgen.config import load_settings
 from chartgen.deploy.devsync import sync
 from chartgen.errors import Diagnostics, ToolError, UserError
-from chartgen.flows.generate import plan_repository
+from chartgen.flows.plan import plan_repository
 from chartgen.plan.model import ChartPlan
 from chartgen.tools.clusters import choose_cluster
 from testing.fakes import FakeHelm, FakeKubectl

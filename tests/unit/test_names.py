@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from chartgen.errors import Diagnostics, Location
-from chartgen.plan import assign_names
+from chartgen.plan import assign_names, project_names
 from chartgen.profile.loader import load_profiles
 from chartgen.workflow.loader import load_workflows
 from chartgen.workflow.model import WorkflowSet
@@ -190,7 +190,7 @@ def test_assign_names_normalises_project_folders(tmp_path: Path) -> None:
     )
     wset = load(base)
     diag = Diagnostics()
-    names = assign_names(wset, {}, "repo", [], diag)
+    names = assign_names(project_names(wset), {}, "repo", [], diag)
 
     assert diag.items == []
     assert names == {
@@ -210,7 +210,7 @@ def test_projects_normalising_to_one_chart_name_are_an_error(tmp_path: Path) -> 
     )
     wset = load(base)
     diag = Diagnostics()
-    assign_names(wset, {}, "repo", [], diag)
+    assign_names(project_names(wset), {}, "repo", [], diag)
 
     [err] = diag.errors
     assert "'order-approval'" in err.message
@@ -245,7 +245,7 @@ def test_chart_name_override_is_used(tmp_path: Path) -> None:
     )
     wset = load(base)
     diag = Diagnostics()
-    names = assign_names(wset, {"team-a/order_approval": "custom"}, "repo", [], diag)
+    names = assign_names(project_names(wset), {"team-a/order_approval": "custom"}, "repo", [], diag)
 
     assert diag.items == []
     assert [names[p.rel] for p in wset.projects] == ["custom", "order-approval"]
@@ -255,7 +255,7 @@ def test_override_colliding_with_another_project_is_an_error(tmp_path: Path) -> 
     base = build_tree(tmp_path / "wf", {"a/x.sw.yaml": flow("x"), "b/y.sw.yaml": flow("y")})
     wset = load(base)
     diag = Diagnostics()
-    assign_names(wset, {"b": "a"}, "repo", [], diag)
+    assign_names(project_names(wset), {"b": "a"}, "repo", [], diag)
 
     [err] = diag.errors
     assert "project 'a'" in err.message and "project 'b'" in err.message
@@ -266,7 +266,7 @@ def test_invalid_override_is_an_error(tmp_path: Path, bad: str) -> None:
     base = build_tree(tmp_path / "wf", {"orders/x.sw.yaml": flow("x")})
     wset = load(base)
     diag = Diagnostics()
-    names = assign_names(wset, {"orders": bad}, "repo", [], diag)
+    names = assign_names(project_names(wset), {"orders": bad}, "repo", [], diag)
 
     [err] = diag.errors
     assert f"'{bad}'" in err.message
@@ -278,7 +278,7 @@ def test_override_with_trailing_newline_is_an_error(tmp_path: Path) -> None:
     base = build_tree(tmp_path / "wf", {"orders/x.sw.yaml": flow("x")})
     wset = load(base)
     diag = Diagnostics()
-    assign_names(wset, {"orders": "custom\n"}, "repo", [], diag)
+    assign_names(project_names(wset), {"orders": "custom\n"}, "repo", [], diag)
     assert len(diag.errors) == 1
 
 
@@ -290,7 +290,7 @@ def test_project_named_like_the_dev_chart_is_an_error(tmp_path: Path) -> None:
     base = build_tree(tmp_path / "wf", {"repo_dev/x.sw.yaml": flow("x")})
     wset = load(base)
 
-    assign_names(wset, {}, "Repo", profiles, diag)
+    assign_names(project_names(wset), {}, "Repo", profiles, diag)
 
     [err] = diag.errors
     assert "'repo-dev'" in err.message
@@ -305,6 +305,6 @@ def test_dev_profile_alone_is_fine(tmp_path: Path) -> None:
     base = build_tree(tmp_path / "wf", {"orders/x.sw.yaml": flow("x")})
     wset = load(base)
 
-    names = assign_names(wset, {}, "repo", profiles, diag)
+    names = assign_names(project_names(wset), {}, "repo", profiles, diag)
     assert diag.errors == []
     assert names == {"orders": "orders"}

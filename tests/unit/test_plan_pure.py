@@ -1,5 +1,5 @@
-"""Loading finishes before planning: `plan_charts` is a function of in-memory models, and reads
-no file (checked by forbidding every read while it runs)."""
+"""Loading finishes before planning: `plan_projects` and `plan_dev_charts` are functions of
+in-memory models, and read no file (checked by forbidding every read while they run)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from chartgen.errors import Diagnostics
-from chartgen.formats.source import SourceFile
-from chartgen.plan import plan_charts
+from chartgen.formats.source import SourceFile, display_path
+from chartgen.plan import plan_dev_charts, plan_projects
 from chartgen.profile.model import Profile, ProfileFile, ProfileSettings
 from chartgen.schema.check import load
 from chartgen.workflow.build import WorkflowBuilder
@@ -55,6 +55,7 @@ def test_plan_charts_needs_no_folder(monkeypatch: pytest.MonkeyPatch) -> None:
         networkPolicy: {ingress: [{namespace: clients}]}
         """,
     )
+    dev = profile("dev", "mode: dev\nnamespace: wf-dev\n")
 
     def no_reads(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError(f"planning read a file: {args[:1]}")
@@ -63,8 +64,12 @@ def test_plan_charts_needs_no_folder(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Path, "read_bytes", no_reads)
     monkeypatch.setattr(Path, "read_text", no_reads)
     diag = Diagnostics()
-    [plan] = plan_charts(wset, [prod], "acme", {}, lambda: "0123abcd", diag)
+    [planned] = plan_projects(wset, [prod, dev], {"greet": "greet"}, "acme", lambda: "0123abcd", diag)
+    [dev_chart] = plan_dev_charts([planned.dev] if planned.dev else [], [dev], "acme", diag)
     assert [d for d in diag.items if d.severity == "error"] == []
+    assert dev_chart.name == "acme-dev" and dev_chart.workflows == ["greeting"]
+    plan = planned.production
+    assert plan is not None
     assert plan.name == "greet"
     assert plan.data.environments["prod"].namespace == "wf-prod"
     image = plan.values["prod"].image
@@ -72,15 +77,24 @@ def test_plan_charts_needs_no_folder(monkeypatch: pytest.MonkeyPatch) -> None:
     assert [f.content for f in plan.properties] == [b"quarkus.log.level=INFO\n"]
 
 
-def test_a_file_without_a_diagnostic_is_never_re_read_for_positions() -> None:
+def test_a_file_without_a_diagnostic_is_never_re_read_for_positions(monkeypatch: pytest.MonkeyPatch) -> None:
     """Positions cost a second parse: only a file with something to report pays it."""
     from chartgen.config import load_settings
-    from chartgen.errors import Diagnostics
-    from chartgen.flows.plan import load_and_plan
+    from chartgen.flows.plan import keep_plan, load_and_plan
     from tests.conftest import REPO
 
+    located: list[str] = []
+    position_trees = SourceFile._position_trees
+
+    def record(self: SourceFile) -> list[Any]:
+        located.append(self.display)
+        return position_trees(self)
+
+    monkeypatch.setattr(SourceFile, "_position_trees", record)
     diag = Diagnostics()
-    planned = load_and_plan(load_settings({}, REPO / "examples"), diag)
+    planned = load_and_plan(load_settings({}, REPO / "examples"), diag, None, act=keep_plan)
+    assert planned.charts
     reported = {d.location.path for d in diag.items if d.location is not None}
-    for wf in planned.workflows.workflows:
-        assert wf.source._positions is None or wf.source.display in reported, wf.source.display
+    workflows = display_path(REPO / "examples" / "workflows")
+    project_files = {path for path in located if path.startswith(workflows)}
+    assert project_files <= reported
