@@ -114,10 +114,11 @@ def load_and_plan(
     *,
     act: Callable[[ChartPlan], R],
 ) -> Planned[R]:
-    """plan_repository, doing `act` with each plan as soon as it is made (in the process that
-    made it: the plans never cross processes). In one wave: each project's own errors, and
-    what planning the others finds. `without_profiles`: a repository with no profiles folder
-    is only loaded and checked (validate's first use, on workflows alone)."""
+    """plan_repository, doing `act` with each plan as soon as it is made, in the process that
+    made it: what crosses processes is what `act` returns (generate stages the chart and
+    returns its version). In one wave: each project's own errors, and what planning the others
+    finds. `without_profiles`: a repository with no profiles folder is only loaded and checked
+    (validate's first use, on workflows alone)."""
     only_check = without_profiles and not settings.profiles.is_dir()
     profiles = [] if only_check else load_profiles(settings.profiles, diag)
     profiles_broken = diag.error_count > 0
