@@ -30,7 +30,7 @@ from chartgen.emit.writer import chart_mode
 from chartgen.errors import PolicyError, UserError
 from chartgen.flows.vault_plan import read_accesses
 from chartgen.formats.source import FastLoader, display_path
-from chartgen.profile.loader import ENV_NAME
+from chartgen.profile.environment import ENV_NAME_RULE, is_env_name
 from chartgen.schema.check import did_you_mean
 from chartgen.tools.helm import Helm, helm_reason
 from chartgen.tools.opa import Opa
@@ -48,7 +48,6 @@ from chartgen.workflow.names import is_valid_name
 IMAGE_DIGEST = re.compile(r"sha256:[a-f0-9]{64}")
 DIGEST_SUFFIX = ".digest"
 MAX_DIGEST_FILE = 1024
-MAX_ENV = 32  # --env is an argument: bounded before it names files
 OCI_URL = re.compile(r"oci://[A-Za-z0-9.\-\[\]:]+(/[A-Za-z0-9._\-/]+)?")
 
 
@@ -206,8 +205,8 @@ def _checked_deploy(
 
 def select_charts(charts: Path, env: str, only: Sequence[str]) -> list[Path]:
     """The generated charts that have `env`, limited to `only`; a UserError names what is not."""
-    if len(env) > MAX_ENV or not ENV_NAME.fullmatch(env):
-        raise UserError(f"--env '{env}' is not an environment name")
+    if not is_env_name(env):
+        raise UserError(f"--env '{env}' is not an environment name ({ENV_NAME_RULE})")
     found = {c.name: c for c in find_charts(charts) if chart_mode((c / "Chart.yaml").read_bytes())}
     odd = sorted(n for n in found if not is_valid_name(n))  # each becomes a release name, an argument
     if odd:

@@ -20,7 +20,7 @@ from chartgen.emit.values_files import merge
 from chartgen.emit.writer import chart_mode
 from chartgen.errors import Diagnostics, Location, UserError
 from chartgen.formats.source import ParseError, SourceFile, display_path
-from chartgen.profile.loader import ENV_NAME
+from chartgen.profile.environment import ENV_NAME_RULE, is_env_name
 from chartgen.schema.check import Checker, Pointer, did_you_mean, where
 from chartgen.values.model import ProductionValues
 from chartgen.values.types import DnsLabel, SecretKey
@@ -67,9 +67,10 @@ def read_accesses(
         files = working_files(folder)
         for environment in chart_environments(files):
             known_envs.add(environment.name)
-            if not ENV_NAME.fullmatch(environment.name):
+            if not is_env_name(environment.name):
                 diag.error(
-                    f"chart '{name}': '{environment.name}' is not an environment name", _at(folder, ".")
+                    f"chart '{name}': '{environment.name}' is not an environment name ({ENV_NAME_RULE})",
+                    _at(folder, "."),
                 )
                 continue
             planned = _access(folder, name, environment.name, files, diag)

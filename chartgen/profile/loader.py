@@ -10,11 +10,11 @@ from typing import Any
 from chartgen.errors import Diagnostics, Location
 from chartgen.formats.confine import NotRead, read_inside
 from chartgen.formats.source import ParseError, SourceFile, display_path
+from chartgen.profile.environment import ENV_NAME_RULE, is_env_name
 from chartgen.profile.model import PLACEHOLDER_FIELDS, Profile, ProfileFile, ProfileSettings
 from chartgen.profile.rbac import check_rbac
 from chartgen.schema.check import Checker, did_you_mean
 
-ENV_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 
@@ -56,10 +56,9 @@ def _read_files(folder: Path, diag: Diagnostics, broken: set[str]) -> Iterator[P
             broken.add(path.stem)
             continue
         env = path.stem
-        if not ENV_NAME.fullmatch(env):
+        if not is_env_name(env):
             diag.error(
-                f"profile file name '{path.name}' must be an environment name "
-                "(lowercase letters, digits, '-')",
+                f"profile file name '{path.name}' must be an environment name ({ENV_NAME_RULE})",
                 source.location(),
             )
             broken.add(env)

@@ -8,6 +8,8 @@ when any request it would allow is dangerous, not only when it names a dangerous
 
 from __future__ import annotations
 
+import json
+
 from chartgen.errors import Diagnostics
 from chartgen.profile.model import PolicyRule, Profile
 
@@ -80,3 +82,25 @@ def _matches(rule_resource: str, target: str) -> bool:
         return True
     sub = target.partition("/")[2]
     return bool(sub) and rule_resource == f"*/{sub}"
+
+
+def rego_table() -> str:
+    """NEVER and NEVER_VERBS as Rego data for policies/production/rbac_runtime.rego, so the
+    policy judges rendered charts by this table (`python -m chartgen.profile.rbac` prints it;
+    a test checks the committed file is what it prints)."""
+    lines = [
+        "# Generated from chartgen/profile/rbac.py by `python -m chartgen.profile.rbac`: do not edit.",
+        "# What a workflow runtime's Role may never grant: resource -> verbs ([]: every verb).",
+        "package main",
+        "",
+        "runtime_never := {",
+        *(f'\t"{resource}": {json.dumps(sorted(verbs))},' for resource, (verbs, _) in NEVER.items()),
+        "}",
+        "",
+        f"runtime_never_verbs := {{{', '.join(json.dumps(v) for v in sorted(NEVER_VERBS))}}}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(rego_table(), end="")

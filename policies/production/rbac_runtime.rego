@@ -1,9 +1,10 @@
-# rule prod-rbac-runtime: A Role bound to a runtime's ServiceAccount grants no Secrets, exec, attach, port-forward, proxy or token rights, so a workflow cannot read credentials or enter other pods.
+# rule prod-rbac-runtime: A Role bound to a runtime's ServiceAccount grants no Secrets, no shell or tunnel into pods (exec, attach, port-forward, proxy, ephemeral containers), no tokens, no writes to workloads, RBAC or webhooks, and no escalate, bind or impersonate, so a workflow cannot read credentials, enter other pods or widen its rights.
 package main
 
 import rego.v1
 
-sensitive_resources := {"secrets", "pods/exec", "pods/attach", "pods/portforward", "pods/proxy", "services/proxy", "nodes/proxy", "serviceaccounts/token"}
+# The table (runtime_never, runtime_never_verbs) is generated from chartgen's own, in
+# rbac_runtime_table.rego: the policy and `generate` refuse the same rules.
 
 runtime_roles contains role if {
 	some binding in objects
@@ -18,7 +19,40 @@ runtime_roles contains role if {
 deny contains msg if {
 	some role in runtime_roles
 	some rule in object.get(role, "rules", [])
+	some what in runtime_refusals(rule)
+	msg := denial("prod-rbac-runtime", role, sprintf("grants a runtime's ServiceAccount %s", [what]))
+}
+
+runtime_refusals(rule) := {what |
+	some verb in object.get(rule, "verbs", [])
+	verb in runtime_never_verbs
+	what := sprintf("the verb %s", [verb])
+} | {what |
 	some resource in object.get(rule, "resources", [])
-	resource in sensitive_resources
-	msg := denial("prod-rbac-runtime", role, sprintf("grants a runtime's ServiceAccount rights on %s", [resource]))
+	some target, verbs in runtime_never
+	covers(resource, target)
+	grants_a_verb_of(rule, verbs)
+	what := rights_on(target, resource)
+}
+
+rights_on(target, resource) := sprintf("rights on %s", [target]) if {
+	resource == target
+} else := sprintf("rights on %s (%s covers it)", [target, resource])
+
+# As the API server matches rules: `*/<sub>` covers that subresource of every resource.
+covers(resource, target) if resource == target
+
+covers(resource, target) if {
+	parts := split(target, "/")
+	count(parts) == 2
+	resource == concat("/", ["*", parts[1]])
+}
+
+grants_a_verb_of(_, verbs) if count(verbs) == 0
+
+grants_a_verb_of(rule, _) if "*" in object.get(rule, "verbs", [])
+
+grants_a_verb_of(rule, verbs) if {
+	some verb in object.get(rule, "verbs", [])
+	verb in verbs
 }

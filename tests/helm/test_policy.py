@@ -288,3 +288,62 @@ def test_a_chart_chartgen_did_not_generate_is_refused_unless_a_mode_is_chosen(tm
     )
     assert nothing.code == 1
     assert "no chart with environment prod" in nothing.err
+
+
+# Rules a runtime's Role might hold: generate (Python's table) and the policy (Rego, reading
+# the table generated from it) must refuse exactly the same ones.
+RUNTIME_RULES: list[tuple[list[str], list[str], list[str]]] = [
+    ([""], ["pods/exec"], ["get"]),
+    ([""], ["*/exec"], ["create"]),
+    ([""], ["pods/ephemeralcontainers"], ["patch"]),
+    ([""], ["*/ephemeralcontainers"], ["update"]),
+    (["apps"], ["deployments"], ["create"]),
+    (["apps"], ["deployments"], ["get", "list"]),
+    (["batch"], ["jobs"], ["patch"]),
+    (["batch"], ["cronjobs"], ["watch"]),
+    ([""], ["pods"], ["list"]),
+    ([""], ["pods"], ["create"]),
+    ([""], ["pods/log"], ["get"]),
+    ([""], ["*/status"], ["get"]),
+    ([""], ["secrets"], ["list"]),
+    ([""], ["configmaps"], ["get", "watch"]),
+    ([""], ["configmaps"], ["*"]),
+    (["rbac.authorization.k8s.io"], ["roles"], ["bind"]),
+    (["rbac.authorization.k8s.io"], ["rolebindings"], ["get"]),
+    ([""], ["users"], ["impersonate"]),
+    ([""], ["services/proxy"], ["get"]),
+    ([""], ["nodes/proxy"], ["get"]),
+    ([""], ["serviceaccounts/token"], ["create"]),
+    (["certificates.k8s.io"], ["certificatesigningrequests/approval"], ["update"]),
+    (["admissionregistration.k8s.io"], ["mutatingwebhookconfigurations"], ["patch"]),
+    (["sonataflow.org"], ["sonataflows"], ["get", "list", "watch"]),
+]
+
+
+def test_the_runtime_rbac_policy_refuses_what_generate_refuses(opa: Opa, tmp_path: Path) -> None:
+    from chartgen.profile.model import PolicyRule
+    from chartgen.profile.rbac import refusals
+
+    data = tmp_path / "data.json"
+    data.write_text(json.dumps(REGISTRIES))
+    inputs = []
+    for groups, resources, verbs in RUNTIME_RULES:
+        role = {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": {"name": "rt"},
+            "rules": [{"apiGroups": groups, "resources": resources, "verbs": verbs}],
+        }
+        binding = {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": {"name": "rt"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "rt"},
+            "subjects": [{"kind": "ServiceAccount", "name": "wf"}],
+        }
+        inputs.append(as_input([role, binding]))
+    verdicts = opa.evaluate(rule_sets("production"), inputs, [data])
+    policy = [bool(rule_ids(v.deny) & {"prod-rbac-runtime", "prod-rbac-wildcards"}) for v in verdicts]
+    ours = [bool(refusals(PolicyRule(apiGroups=g, resources=r, verbs=v))) for g, r, v in RUNTIME_RULES]
+    assert policy == ours
+    assert ours.count(True) == 16  # the cases cover both answers
