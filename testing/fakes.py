@@ -33,6 +33,7 @@ class FakeHelm:
     rendered: str = ""
     calls: list[list[str]] = field(default_factory=list)
     timeouts: list[float] = field(default_factory=list)
+    kube_versions: list[str] = field(default_factory=list)  # of each template call
 
     def release(self, args: Sequence[str | Path], timeout: float) -> Completed:
         argv = [str(a) for a in args]
@@ -50,6 +51,7 @@ class FakeHelm:
         self, release: str, chart: Path, values: list[Path], kube_version: str, namespace: str
     ) -> Completed:
         self.calls.append(["template", release, str(chart), namespace])
+        self.kube_versions.append(kube_version)
         return completed(stdout=self.rendered)
 
 

@@ -59,11 +59,13 @@ def sync(
     cluster: ConfigMapStore,
     namespace: str,
     release: str,
+    kube_version: str,
     dry_run: bool = False,
 ) -> SyncResult:
-    """Apply the dev chart's ConfigMaps to the running release; report what changed."""
+    """Apply the dev chart's ConfigMaps to the running release; report what changed.
+    `kube_version`: the Kubernetes version the chart is rendered for (the settings')."""
     diag = Diagnostics()
-    wanted = _rendered_config_maps(plan, helm, release, namespace)
+    wanted = _rendered_config_maps(plan, helm, release, namespace, kube_version)
     live = {
         cm["metadata"]["name"]: cm
         for cm in cluster.get_json(
@@ -89,11 +91,13 @@ def sync(
     return result
 
 
-def _rendered_config_maps(plan: ChartPlan, helm: Renderer, release: str, namespace: str) -> dict[str, Any]:
+def _rendered_config_maps(
+    plan: ChartPlan, helm: Renderer, release: str, namespace: str, kube_version: str
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="chartgen-sync-") as tmp:
         chart = Path(tmp) / plan.name
         write_chart(plan, chart)
-        rendered = helm.template(release, chart, [], "1.34", namespace)
+        rendered = helm.template(release, chart, [], kube_version, namespace)
     if not rendered.ok:
         raise UserError(f"helm template of the dev chart failed: {rendered.stderr.strip()}")
     objects = [d for d in yaml.safe_load_all(rendered.stdout) if d]

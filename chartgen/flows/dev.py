@@ -20,9 +20,8 @@ def dev_sync(
     diag = Diagnostics()
     # Only the dev chart is planned: a production profile's refusal does not stop a hot deploy.
     [plan] = plan_repository(settings, diag, dev_env=env)
-    result = sync(
-        plan, helm, cluster, namespace or plan.data.environments[env].namespace, release or plan.name, dry_run
-    )
+    namespace = namespace or plan.data.environments[env].namespace
+    result = sync(plan, helm, cluster, namespace, release or plan.name, settings.kube_version, dry_run)
     diag.extend(result.diagnostics)
     result.diagnostics = diag.sorted()
     return result

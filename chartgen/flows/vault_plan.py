@@ -20,6 +20,7 @@ from chartgen.emit.values_files import merge
 from chartgen.emit.writer import chart_mode
 from chartgen.errors import Diagnostics, Location, UserError
 from chartgen.formats.source import ParseError, SourceFile, display_path
+from chartgen.plan.model import VAULT_PROVIDERS
 from chartgen.profile.environment import ENV_NAME_RULE, is_env_name
 from chartgen.schema.check import Checker, Pointer, did_you_mean, where
 from chartgen.values.model import ProductionValues
@@ -29,8 +30,6 @@ from chartgen.verify.chart_env import DATA_FILE, chart_environments
 from chartgen.verify.lint import find_charts
 from chartgen.version.git import working_files
 from chartgen.workflow.names import is_valid_name
-
-VAULT_PROVIDERS = ("vso", "eso", "injector")
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ from chartgen.values.model import DevValues, ProductionValues
 ChartKind = Literal["production", "dev"]
 Runtime = Literal["kubernetes", "sonataflow"]
 Provider = Literal["none", "vso", "eso", "injector", "existing"]
+# The providers whose Secret comes from Vault (the chart then needs `vault` values).
+VAULT_PROVIDERS: tuple[Provider, ...] = ("vso", "eso", "injector")
 
 
 @dataclass(frozen=True)
@@ -163,12 +165,23 @@ class EnvironmentData:
     provider: Provider | None = None
     persistence: bool | None = None
     databaseKeys: list[str] | None = None  # [username key, password key]
+    # The database as a cluster Service (the SonataFlow CR's serviceRef); None: a JDBC URL.
+    databaseService: ServiceRef | None = None
+    readsVault: bool | None = None  # the provider reads Vault: the chart needs `vault` values
     hpa: bool | None = None
     pdb: bool | None = None
     networkPolicy: NetworkRules | None = None
     kubernetesApi: list[dict[str, Any]] | None = None  # Role rules of the runtime; empty: no token
     deployers: list[Subject] | None = None
     viewers: list[Subject] | None = None
+
+
+@dataclass(kw_only=True)
+class ServiceRef:
+    """A Service of the cluster, named by its in-cluster DNS name (`<name>.<namespace>.svc`)."""
+
+    name: str
+    namespace: str
 
 
 @dataclass(kw_only=True)

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from chartgen.errors import Diagnostics, Location
 from chartgen.plan.facts import Endpoint
-from chartgen.plan.model import NetworkRules
+from chartgen.plan.model import NetworkRules, ServiceRef
 from chartgen.profile.model import NetworkPolicySettings
 
 HTTP_PORT = 8080  # the runtime's container port
@@ -71,11 +71,18 @@ def peer(host: str) -> dict[str, Any] | str | None:
         pass
     else:
         return {"ipBlock": {"cidr": f"{address}/{address.max_prefixlen}"}}
-    labels = host.lower().rstrip(".").split(".")
-    if len(labels) == 1:
+    if "." not in host.rstrip("."):
         return {"podSelector": {}}
+    service = cluster_service(host)
+    return namespace_peer(service.namespace) if service else None
+
+
+def cluster_service(host: str) -> ServiceRef | None:
+    """The Service a host names inside the cluster: `<name>.<namespace>.svc`, optionally
+    followed by `.cluster.local` (`pg.db.svc.example.com` is a host elsewhere)."""
+    labels = host.lower().rstrip(".").split(".")
     if len(labels) >= 3 and labels[2] == "svc" and labels[3:] in ([], ["cluster", "local"]):
-        return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": labels[1]}}}
+        return ServiceRef(name=labels[0], namespace=labels[1])
     return None
 
 

@@ -14,8 +14,16 @@ from chartgen.errors import Diagnostics
 from chartgen.plan.config import ConfigEntry, active_profiles, missing_placeholders
 from chartgen.plan.facts import Endpoint, ProjectFacts
 from chartgen.plan.kinds import production_kinds, wait_reads
-from chartgen.plan.model import EnvironmentData, Provider, Runtime, Subject
-from chartgen.plan.network import Need, Target, admits_callers, api_server_egress, broker_egress, plan_network
+from chartgen.plan.model import VAULT_PROVIDERS, EnvironmentData, Provider, Runtime, Subject
+from chartgen.plan.network import (
+    Need,
+    Target,
+    admits_callers,
+    api_server_egress,
+    broker_egress,
+    cluster_service,
+    plan_network,
+)
 from chartgen.plan.secrets import plan_secrets
 from chartgen.plan.values import check_values, fill_placeholders, merge_resources, pod_settings
 from chartgen.profile.model import (
@@ -32,6 +40,8 @@ from chartgen.profile.model import (
 )
 from chartgen.schema.spec import dump
 from chartgen.values.model import (
+    DEFAULT_CPU_TARGET,
+    DEFAULT_MAX_REPLICAS,
     MIN_REPLICAS,
     Autoscaling,
     Eventing,
@@ -47,7 +57,6 @@ from chartgen.values.model import (
 # SonataFlow operators from this version on expose the `scale` subresource an HPA needs
 # (kie-tools #3432, 2026); older ones only take fixed replicas.
 SCALE_SUBRESOURCE_SINCE = (1, 37)
-DEFAULT_MAX_REPLICAS = 6
 DEFAULT_PATH = "workflows/{env}/{workflow}"
 DEFAULT_ROLE = "{workflow}-{env}"  # after chartgen.yaml's vault.prefix: the names `vault apply` manages
 DEFAULT_AUDIENCE = "vault"
@@ -100,7 +109,7 @@ def plan_environment(
     secrets = s.secrets or SecretsSettings()
     needs_secrets = bool(facts.secret_names or facts.secret_env or secrets.env or persistence)
     provider: Provider = (secrets.provider or "vso") if needs_secrets else "none"
-    if provider in ("vso", "eso", "injector"):
+    if provider in VAULT_PROVIDERS:
         vault = secrets.vault or VaultSettings()
         values.vault = Vault(
             address=vault.address or "",
@@ -132,6 +141,12 @@ def plan_environment(
         secretKeys=planned.keys,
         secretBindings=planned.bindings,
         databaseKeys=planned.database_keys,
+        databaseService=(
+            cluster_service(values.persistence.host)
+            if values.persistence is not None and runtime == "sonataflow"
+            else None
+        ),
+        readsVault=bool(planned.keys) and provider in VAULT_PROVIDERS,
         persistence=persistence,
         hpa=hpa,
         pdb=replicas > 1,
@@ -169,7 +184,7 @@ def _scaling(
         values.autoscaling = Autoscaling(
             minReplicas=low,
             maxReplicas=scaling.maxReplicas or DEFAULT_MAX_REPLICAS,
-            targetCPUUtilizationPercentage=scaling.targetCPUUtilizationPercentage or 75,
+            targetCPUUtilizationPercentage=scaling.targetCPUUtilizationPercentage or DEFAULT_CPU_TARGET,
         )
     else:
         values.replicaCount = low

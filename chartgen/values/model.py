@@ -44,6 +44,8 @@ from chartgen.values.types import (
 
 # An HPA below two replicas is not highly available; a fixed count may be one.
 MIN_REPLICAS = 2
+DEFAULT_MAX_REPLICAS = 6
+DEFAULT_CPU_TARGET = 75  # % of requests
 RUNTIME_UID = 10001
 TEST_IMAGE = "docker.io/library/busybox:1.37.0"
 DEVMODE_IMAGE = "docker.io/apache/incubator-kie-sonataflow-devmode:10.0.0"
@@ -79,9 +81,11 @@ class Autoscaling:
     minReplicas: Annotated[int, Rule(minimum=MIN_REPLICAS)] = value(
         "Fewest replicas the HPA keeps", MIN_REPLICAS
     )
-    maxReplicas: Annotated[int, Rule(minimum=MIN_REPLICAS)] = value("Most replicas the HPA may start", 6)
+    maxReplicas: Annotated[int, Rule(minimum=MIN_REPLICAS)] = value(
+        "Most replicas the HPA may start", DEFAULT_MAX_REPLICAS
+    )
     targetCPUUtilizationPercentage: Annotated[int, Rule(minimum=1, maximum=100)] = value(
-        "Average CPU use (% of requests) the HPA aims for", 75
+        "Average CPU use (% of requests) the HPA aims for", DEFAULT_CPU_TARGET
     )
 
 

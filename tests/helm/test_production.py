@@ -513,3 +513,20 @@ def _runtime_container(objects: list[dict[str, Any]]) -> dict[str, Any]:
         return container
     first: dict[str, Any] = runtime["spec"]["template"]["spec"]["containers"][0]
     return first
+
+
+def test_a_database_outside_the_cluster_is_reached_by_its_jdbc_url(tmp_path: Path, render: Render) -> None:
+    """`pg.db.svc.example.com` is a host elsewhere: the SonataFlow CR named it as the Service
+    `pg` of namespace `db` while planning gave it no NetworkPolicy rule. One rule decides both."""
+    database = {"host": "pg.db.svc.example.com", "port": 5432, "database": "workflows", "credentials": "db"}
+    repo = make_variant(tmp_path, "sonataflow", {"persistence": {"postgresql": database}})
+    result = run_cli("-C", str(repo), "generate")
+    assert result.code == 0, result.err
+    assert "the database pg.db.svc.example.com is a host outside the cluster" in result.err
+    objects = render(repo / "charts" / "order-approval", "values-prod.yaml")
+    flows = [o for o in objects if o["kind"] == "SonataFlow"]
+    assert flows
+    for flow in flows:
+        postgresql = flow["spec"]["persistence"]["postgresql"]
+        assert "serviceRef" not in postgresql
+        assert postgresql["jdbcUrl"].startswith("jdbc:postgresql://pg.db.svc.example.com:5432/workflows")

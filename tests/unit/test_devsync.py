@@ -12,6 +12,7 @@ import yaml
 from chartgen.config import load_settings
 from chartgen.deploy.devsync import sync
 from chartgen.errors import Diagnostics, ToolError, UserError
+from chartgen.flows.dev import dev_sync
 from chartgen.flows.plan import plan_repository
 from chartgen.plan.model import ChartPlan
 from chartgen.tools.clusters import choose_cluster
@@ -45,7 +46,7 @@ def config_maps(plan: ChartPlan, change: dict[str, str] | None = None) -> list[d
 def test_a_changed_workflow_is_reported_and_every_config_map_applied(dev_plan: ChartPlan) -> None:
     rendered = yaml.safe_dump_all(config_maps(dev_plan, {"order-approval.sw.yaml": "changed"}))
     helm, cluster = FakeHelm(rendered=rendered), FakeKubectl({"configmaps": config_maps(dev_plan)})
-    result = sync(dev_plan, helm, cluster, "workflows-dev", dev_plan.name)
+    result = sync(dev_plan, helm, cluster, "workflows-dev", dev_plan.name, "1.34")
     assert (result.added, result.changed, result.removed) == ([], ["order-approval.sw.yaml"], [])
     assert result.applied == sorted(cm["metadata"]["name"] for cm in config_maps(dev_plan))
     assert "changed" in cluster.applied[0]
@@ -55,7 +56,7 @@ def test_dry_run_applies_nothing(dev_plan: ChartPlan) -> None:
     rendered = yaml.safe_dump_all(config_maps(dev_plan))
     cluster = FakeKubectl({"configmaps": config_maps(dev_plan)})
     result = sync(
-        dev_plan, FakeHelm(rendered=rendered), cluster, "workflows-dev", dev_plan.name, dry_run=True
+        dev_plan, FakeHelm(rendered=rendered), cluster, "workflows-dev", dev_plan.name, "1.34", dry_run=True
     )
     assert (result.added, result.changed, result.removed, result.applied) == ([], [], [], [])
     assert cluster.applied == []
@@ -64,10 +65,20 @@ def test_dry_run_applies_nothing(dev_plan: ChartPlan) -> None:
 def test_no_release_and_a_changed_layout_are_clear_errors(dev_plan: ChartPlan) -> None:
     rendered = yaml.safe_dump_all(config_maps(dev_plan))
     with pytest.raises(UserError, match="no dev release 'acme-workflows-dev' in namespace 'workflows-dev'"):
-        sync(dev_plan, FakeHelm(rendered=rendered), FakeKubectl(), "workflows-dev", dev_plan.name)
+        sync(dev_plan, FakeHelm(rendered=rendered), FakeKubectl(), "workflows-dev", dev_plan.name, "1.34")
     fewer = FakeKubectl({"configmaps": config_maps(dev_plan)[:1]})
     with pytest.raises(UserError, match="run `chartgen generate` and `helm upgrade`"):
-        sync(dev_plan, FakeHelm(rendered=rendered), fewer, "workflows-dev", dev_plan.name)
+        sync(dev_plan, FakeHelm(rendered=rendered), fewer, "workflows-dev", dev_plan.name, "1.34")
+
+
+def test_the_dev_chart_is_rendered_for_the_settings_kubernetes_version(tmp_path: Path) -> None:
+    """It was rendered for 1.34 whatever `kubeVersion` said."""
+    examples = copy_examples(tmp_path)
+    settings = load_settings({"kubeVersion": "1.31"}, examples)
+    [plan] = [p for p in plan_repository(settings, Diagnostics()) if p.kind == "dev"]
+    helm = FakeHelm(rendered=yaml.safe_dump_all(config_maps(plan)))
+    dev_sync(settings, "dev", helm, FakeKubectl({"configmaps": config_maps(plan)}), dry_run=True)
+    assert helm.kube_versions == ["1.31"]
 
 
 # -- one cluster rule -----------------------------------------------------------------------------

@@ -384,7 +384,7 @@ def test_file_name_must_be_an_env_name(tmp_path: Path) -> None:
     assert profiles == []
     assert errors == [
         "profiles/Prod.yaml:1:1: error: profile file name 'Prod.yaml' must be an environment "
-        "name (lowercase letters, digits, '-')"
+        "name (lowercase letters, digits and '-', at most 32 characters)"
     ]
 
 
@@ -487,7 +487,7 @@ def test_extending_a_badly_named_file_does_not_claim_it_is_missing(tmp_path: Pat
     assert profiles == []
     assert errors == [
         "profiles/Base.yaml:1:1: error: profile file name 'Base.yaml' must be an environment "
-        "name (lowercase letters, digits, '-')"
+        "name (lowercase letters, digits and '-', at most 32 characters)"
     ]
 
 

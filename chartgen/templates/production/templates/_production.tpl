@@ -170,7 +170,7 @@ Every problem is collected and the render fails once, listing them all.
 {{- if and (or $plan.events.consumed $plan.events.produced) (not .Values.eventing) }}
 {{- $problems = append $problems "eventing is required: this chart's workflows use events" }}
 {{- end }}
-{{- if and (has $env.provider (list "vso" "eso" "injector")) (not .Values.vault) }}
+{{- if and $env.readsVault (not .Values.vault) }}
 {{- $problems = append $problems (printf "vault is required: the runtime's Secret comes from Vault (provider %s)" $env.provider) }}
 {{- end }}
 {{- if $env.hpa }}
