@@ -21,6 +21,7 @@ from pathlib import Path
 
 import yaml
 
+from chartgen.charts.chart import charts_in
 from chartgen.config import load_settings
 from chartgen.flows.generate import run_generate
 from chartgen.flows.validate import run_validate
@@ -181,7 +182,7 @@ def run(n: int, lint: bool, repeat: int, workdir: str | None) -> dict[str, float
         t_lint = None
         if lint:
             start = time.perf_counter()
-            report = lint_charts(settings.out, "1.34", Helm(find_helm()))
+            report = lint_charts(charts_in(settings.out), "1.34", Helm(find_helm()))
             t_lint = time.perf_counter() - start
             assert report.ok, [r.problems for r in report.results if not r.ok][:3]
         return {"n": n, "validate": t_validate, "generate": t_generate, "floor": t_floor,

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from generate import make_repo  # benchmarks/generate.py: the script's folder is on sys.path
 
+from chartgen.charts.chart import charts_in
 from chartgen.config import load_settings
 from chartgen.flows.generate import run_generate
 from chartgen.tools.helm import Helm
@@ -36,7 +37,7 @@ def run(n: int, repeat: int) -> tuple[int, float, float]:
         for _ in range(repeat):
             opa.seconds = 0.0
             start = time.perf_counter()
-            results = check_policies(settings.out, helm, opa, "1.34")
+            results = check_policies(charts_in(settings.out), helm, opa, "1.34")
             elapsed = time.perf_counter() - start
             if elapsed < best:
                 best, evaluate = elapsed, opa.seconds

@@ -8,13 +8,14 @@ from typing import Any
 from chartgen.cli.common import add_charts_folder, settings_from
 from chartgen.cli.output import Outcome, Printer
 from chartgen.cli.policy import report as policy_report
+from chartgen.emit.switch import settled_charts
 from chartgen.errors import UserError
 from chartgen.formats.source import display_path
 from chartgen.tools.helm import Helm
 from chartgen.tools.locate import find_helm, find_tool
 from chartgen.tools.opa import Opa
 from chartgen.verify.crd_schema import CrdSchemas
-from chartgen.verify.lint import LintResult, find_charts, lint_charts
+from chartgen.verify.lint import LintResult, lint_charts
 from chartgen.verify.policy import check_policies
 
 
@@ -43,7 +44,8 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace, printer: Printer) -> Outcome:
     settings = settings_from(args)
     folder = settings.out
-    if not find_charts(folder):
+    charts = settled_charts(folder)
+    if not charts:
         raise UserError(f"no charts found in {display_path(folder)}")
     helm = Helm(find_helm())
 
@@ -60,7 +62,7 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
         for problem in r.problems:
             printer.result(f"    {problem}")
 
-    report = lint_charts(folder, settings.kube_version, helm, show, args.jobs, crds)
+    report = lint_charts(charts, settings.kube_version, helm, show, args.jobs, crds)
     failed = [r for r in report.results if not r.ok]
     printer.result(
         f"{len(report.results) - len(failed)} of {len(report.results)} chart/values pairs passed "
@@ -81,7 +83,7 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
     document: dict[str, Any] = {"kubeVersion": report.kube_version, "results": results}
     if not args.no_policy:  # one command, one verdict: schemas first (1), then the rules (2)
         checked = check_policies(
-            folder, helm, Opa(find_tool("opa")), settings.kube_version, jobs=args.jobs, skip_unknown=True
+            charts, helm, Opa(find_tool("opa")), settings.kube_version, jobs=args.jobs, skip_unknown=True
         )
         policy = policy_report(checked, "text", printer, folder, [])
         document["policy"] = policy.result["results"]

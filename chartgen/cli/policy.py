@@ -10,12 +10,12 @@ from typing import Any
 
 from chartgen.cli.common import add_charts_folder, settings_from
 from chartgen.cli.output import Outcome, Printer
+from chartgen.emit.switch import settled_charts
 from chartgen.errors import EXIT_OK, EXIT_POLICY, EXIT_USER, UserError
 from chartgen.formats.source import display_path
 from chartgen.tools.helm import Helm
 from chartgen.tools.locate import find_helm, find_tool
 from chartgen.tools.opa import Opa
-from chartgen.verify.lint import find_charts
 from chartgen.verify.policy import MODES, PolicyResult, check_policies, rule_sets, rules
 from chartgen.verify.sarif import sarif
 
@@ -55,12 +55,13 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace, printer: Printer) -> Outcome:
     settings = settings_from(args)
-    if not find_charts(settings.out):
+    charts = settled_charts(settings.out)
+    if not charts:
         raise UserError(f"no charts found in {display_path(settings.out)}")
     extra = [_existing(p, "--policies") for p in args.policies]
     data = [_existing(p, "--data") for p in args.data]
     results = check_policies(
-        settings.out, Helm(find_helm()), Opa(find_tool("opa")), settings.kube_version,
+        charts, Helm(find_helm()), Opa(find_tool("opa")), settings.kube_version,
         args.env, extra, data, args.jobs, args.mode,
     )  # fmt: skip
     return report(results, args.format, printer, settings.out, extra)

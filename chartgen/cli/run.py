@@ -13,19 +13,19 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from chartgen.charts.chart import ChartEnvironment, GeneratedChart, charts_in, working_files
 from chartgen.cli.common import add_charts_folder, settings_from
 from chartgen.cli.output import Outcome, Printer
-from chartgen.emit.writer import chart_mode
 from chartgen.errors import EXIT_OK, EXIT_USER, UserError, escape_text
 from chartgen.formats.source import display_path
+from chartgen.plan.layout import CHART_FILE
 from chartgen.runtime.devmode import start_devmode
 from chartgen.runtime.local import LOG_LINES, RunningRuntime, RuntimeFailed, read_secrets_file, start_runtime
 from chartgen.runtime.postgres import parse_database_url
 from chartgen.schema.check import did_you_mean
 from chartgen.tools.helm import Helm
 from chartgen.tools.locate import find_helm
-from chartgen.verify.chart_env import ChartEnvironment, chart_environments, render, write_chart
-from chartgen.version.git import working_files
+from chartgen.verify.chart_env import render, write_chart
 
 DEFAULT_APP = "build/{chart}/target/quarkus-app/quarkus-run.jar"
 
@@ -61,14 +61,12 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
 def chart_folder(chart: str, charts: Path) -> Path:
     """CHART as a folder: a path holding Chart.yaml, else a name in the charts folder."""
     as_path = Path(chart)
-    if (as_path / "Chart.yaml").is_file():
+    if (as_path / CHART_FILE).is_file():
         return as_path
     named = charts / chart
-    if "/" not in chart and (named / "Chart.yaml").is_file():
+    if "/" not in chart and (named / CHART_FILE).is_file():
         return named
-    known = (
-        sorted(p.name for p in charts.iterdir() if (p / "Chart.yaml").is_file()) if charts.is_dir() else []
-    )
+    known = [c.name for c in charts_in(charts)]
     raise UserError(
         f"{chart}: no chart of that name in {display_path(charts)} and no chart folder there "
         f"(charts: {', '.join(known) or 'none; run chartgen generate'})"
@@ -76,8 +74,9 @@ def chart_folder(chart: str, charts: Path) -> Path:
 
 
 def environment_of(files: dict[str, bytes], chart: str, env: str | None) -> ChartEnvironment:
-    environments = chart_environments(files)
-    if chart_mode(files.get("Chart.yaml", b"")) != "production":
+    read = GeneratedChart.of(chart, files)
+    environments = read.environments
+    if read.mode != "production":
         raise UserError(
             f"{chart} is not a production chart: chartgen run runs chartgen's production and dev charts"
         )
@@ -94,16 +93,17 @@ def environment_of(files: dict[str, bytes], chart: str, env: str | None) -> Char
 
 def dev_environment(files: dict[str, bytes], chart: str, env: str | None) -> ChartEnvironment:
     """The dev chart's one environment (`env`, when given, must be its name)."""
-    if chart_mode(files.get("Chart.yaml", b"")) != "dev":
+    read = GeneratedChart.of(chart, files)
+    if read.mode != "dev":
         raise UserError(f"{chart} is not a dev chart")
-    (environment,) = chart_environments(files)
+    (environment,) = read.environments
     if env is not None and env != environment.name:
         raise UserError(f"{chart}: no environment {env} (a dev chart has one: {environment.name})")
     return environment
 
 
 def is_dev_chart(folder: Path) -> bool:
-    return chart_mode((folder / "Chart.yaml").read_bytes()) == "dev"
+    return GeneratedChart.at(folder).mode == "dev"
 
 
 def render_environment(
@@ -123,7 +123,7 @@ def render_environment(
 
 
 def _chart_name(files: dict[str, bytes]) -> str:
-    for line in files.get("Chart.yaml", b"").decode(errors="replace").splitlines():
+    for line in files.get(CHART_FILE, b"").decode(errors="replace").splitlines():
         if line.startswith("name:"):
             return line.partition(":")[2].strip().strip("\"'")
     return ""

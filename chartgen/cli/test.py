@@ -7,6 +7,7 @@ from typing import Any
 
 from chartgen.cli.common import add_charts_folder, add_cluster_options, settings_from
 from chartgen.cli.output import Outcome, Printer, counted
+from chartgen.emit.switch import settled_charts
 from chartgen.errors import UserError
 from chartgen.formats.source import display_path
 from chartgen.tools.clusters import check_reachable, choose_cluster
@@ -19,7 +20,6 @@ from chartgen.verify.lifecycle import (
     install_crds,
     run_lifecycles,
 )
-from chartgen.verify.lint import find_charts
 from chartgen.version.git import previous_version
 
 
@@ -41,7 +41,7 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace, printer: Printer) -> Outcome:
     settings = settings_from(args)
-    charts = find_charts(settings.out)
+    charts = settled_charts(settings.out)
     if not charts:
         raise UserError(f"no charts found in {display_path(settings.out)}")
     tested = [ChartUnderTest.read(chart, args.values_env) for chart in charts]  # every env checked first

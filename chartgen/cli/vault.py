@@ -10,6 +10,7 @@ from typing import Any
 
 from chartgen.cli.common import add_chart_choice, add_charts_folder, settings_from
 from chartgen.cli.output import Outcome, Printer, counted
+from chartgen.emit.switch import settled_charts
 from chartgen.errors import EXIT_OK, EXIT_USER, Diagnostic, UserError
 from chartgen.flows.vault_plan import read_accesses, write_plan
 from chartgen.vault.access import VaultAccess, describe
@@ -52,7 +53,7 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
     settings = settings_from(args)
     if args.action == "check" and not args.env:
         raise UserError("vault check needs --env: the environment about to be deployed")
-    accesses = read_accesses(settings.out, args.env, args.only, settings.vault_prefix)
+    accesses = read_accesses(settled_charts(settings.out), args.env, args.only, settings.vault_prefix)
     if not accesses:
         where = f" in environment {', '.join(args.env)}" if args.env else " in this selection"
         printer.result(f"no chart reads a secret from Vault{where}: nothing to {args.action}")

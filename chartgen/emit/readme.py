@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from chartgen.plan.layout import values_file
 from chartgen.plan.model import ChartPlan, EnvironmentData
 from chartgen.schema.spec import dump
 from chartgen.values.model import ProductionValues
@@ -48,11 +49,11 @@ def chart_readme(plan: ChartPlan, shared: dict[str, Any], docs: dict[tuple[str, 
 
 
 def _environment(plan: ChartPlan, env: str, data: EnvironmentData) -> list[str]:
-    values_file = f" -f values-{env}.yaml" if plan.kind == "production" else ""
+    over = f" -f {values_file(env)}" if plan.kind == "production" else ""
     lines = [
         f"### {env}",
         "",
-        f"Install: `helm upgrade --install {plan.name} . -n {data.namespace}{values_file}`",
+        f"Install: `helm upgrade --install {plan.name} . -n {data.namespace}{over}`",
         "",
         "Prerequisites:",
         "",

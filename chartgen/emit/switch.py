@@ -57,6 +57,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chartgen.charts.chart import GeneratedChart, charts_at
 from chartgen.errors import UserError
 from chartgen.formats.source import display_path
 
@@ -245,6 +246,13 @@ def settle_output(out: Path) -> list[str]:
             return _recover(out) if locked else []
     except OSError as exc:
         raise OutputFolder(out, doing="finishing an interrupted chartgen generate").failure(exc) from None
+
+
+def settled_charts(path: Path) -> list[GeneratedChart]:
+    """The chart `path` is, or the charts in it, once a `generate` interrupted there is
+    finished (never a mixed tree): what every command that reads charts starts from."""
+    settle_output(path)
+    return charts_at(path)
 
 
 def _recover(out: Path) -> list[str]:

@@ -13,13 +13,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from chartgen.emit.writer import OWNERSHIP_MARK, chart_mode
+from chartgen.charts.chart import working_files
+from chartgen.emit.switch import settled_charts
 from chartgen.errors import UserError
 from chartgen.formats.source import ParseError, SourceFile
+from chartgen.plan.layout import VALUES_FILE
 from chartgen.runtime.context import PINNED, Extension, Versions, build_context, extensions
 from chartgen.runtime.maven import package
-from chartgen.verify.lint import find_charts
-from chartgen.version.git import changed_since, working_files
+from chartgen.version.git import changed_since
 
 DEFAULT_UID = 10001
 IMAGE_FILE = "image.txt"  # the context's image reference, for the pipeline's image stage
@@ -47,7 +48,11 @@ def run_build(
     base: str | None = None,
 ) -> list[ChartBuild]:
     """Build `only` (default: every production chart); with `base`, only those changed since it."""
-    found = {c.name: c for c in find_charts(charts) if _generated_production((c / "Chart.yaml").read_bytes())}
+    found = {
+        c.name: c.folder
+        for c in settled_charts(charts)
+        if c.folder and c.generated and c.mode == "production"
+    }
     unknown = sorted(set(only) - set(found))
     if unknown:
         known = ", ".join(sorted(found)) or "none"
@@ -97,21 +102,17 @@ def write_context(folder: Path, files: dict[str, bytes]) -> None:
 
 def _image_ref(files: dict[str, bytes]) -> bytes:
     """REPOSITORY:TAG from the chart's values.yaml (the image the chart runs by default)."""
-    values = SourceFile(Path("values.yaml"), files["values.yaml"]).documents()
+    values = SourceFile(Path(VALUES_FILE), files[VALUES_FILE]).documents()
     image = (values[0] or {}).get("image") if values and isinstance(values[0], dict) else None
     if not isinstance(image, dict) or not image.get("repository"):
         raise UserError("values.yaml has no image.repository: regenerate the chart")
     return f"{image['repository']}:{image.get('tag') or 'latest'}\n".encode()
 
 
-def _generated_production(chart_yaml: bytes) -> bool:
-    return bool(OWNERSHIP_MARK.search(chart_yaml)) and chart_mode(chart_yaml) == "production"
-
-
 def _uid(files: dict[str, bytes]) -> int:
     """The UID the chart runs its pods as (values.yaml securityContext.runAsUser)."""
     try:
-        docs = SourceFile(Path("values.yaml"), files.get("values.yaml", b"")).documents()
+        docs = SourceFile(Path(VALUES_FILE), files.get(VALUES_FILE, b"")).documents()
     except ParseError as exc:
         raise UserError(f"values.yaml:{exc.line}:{exc.col}: {exc.message}") from None
     values = docs[0] if docs and isinstance(docs[0], dict) else {}

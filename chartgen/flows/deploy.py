@@ -22,14 +22,16 @@ from typing import Any
 
 import yaml
 
+from chartgen.charts.chart import GeneratedChart
 from chartgen.config import Settings
 from chartgen.deploy.releases import ReleaseCommands, Workloads, deployed, history, rollout_problem
 from chartgen.deploy.upgrade import DeployResult, Target, deploy, rollback_flag
+from chartgen.emit.switch import settled_charts
 from chartgen.emit.values_files import merge
-from chartgen.emit.writer import chart_mode
 from chartgen.errors import PolicyError, UserError
 from chartgen.flows.vault_plan import read_accesses
 from chartgen.formats.source import FastLoader, display_path
+from chartgen.plan.layout import DATA_FILE
 from chartgen.profile.environment import ENV_NAME_RULE, is_env_name
 from chartgen.schema.check import did_you_mean
 from chartgen.tools.helm import Helm, helm_reason
@@ -37,12 +39,8 @@ from chartgen.tools.opa import Opa
 from chartgen.values.types import is_dns_label
 from chartgen.vault.client import VaultApi, vault_address
 from chartgen.vault.presence import check_presence
-from chartgen.verify.chart_env import DATA_FILE, chart_environments
 from chartgen.verify.lifecycle import ChartUnderTest
-from chartgen.verify.lint import find_charts
 from chartgen.verify.policy import check_policies
-from chartgen.version.chartfile import parse_chart_yaml, version_fields
-from chartgen.version.git import working_files
 from chartgen.workflow.names import is_valid_name
 
 IMAGE_DIGEST = re.compile(r"sha256:[a-f0-9]{64}")
@@ -95,16 +93,16 @@ def run_deploy(
     on_check: Callable[[str], None] | None = None,
 ) -> DeployReport:
     """Deploy every selected chart that has `env`; `registry` "": from the charts folder."""
-    folders = select_charts(settings.out, env, only)
-    known = [c.name for c in find_charts(settings.out)]
-    digests = read_image_digests(digests_dir, known) if digests_dir else {}
+    every = settled_charts(settings.out)
+    charts = select_charts(every, settings.out, env, only)
+    digests = read_image_digests(digests_dir, [c.name for c in every]) if digests_dir else {}
     with tempfile.TemporaryDirectory(prefix="chartgen-deploy-") as tmp:
         if registry:
-            wanted = [(f.name, *_version_and_digest(f)) for f in folders]
-            folders = pull_charts(tools.helm, registry, wanted, Path(tmp))
+            wanted = [(c.name, c.version_fields.version, c.version_fields.digest) for c in charts]
+            charts = every = pull_charts(tools.helm, registry, wanted, Path(tmp))
         report = DeployReport(env, registry or display_path(settings.out))
-        targets = [make_target(f, env, digests.get(f.name, "")) for f in folders]
-        return _checked_deploy(settings, report, folders, targets, checks, tools, on_result, on_check)
+        targets = [make_target(c, env, digests.get(c.name, "")) for c in charts]
+        return _checked_deploy(settings, report, (charts, every), targets, checks, tools, on_result, on_check)
 
 
 def run_promote(
@@ -124,29 +122,30 @@ def run_promote(
     runs. Every source release must be healthy, or nothing is deployed."""
     if source_env == env:
         raise UserError(f"--from and --to are both '{env}': promote moves versions between environments")
-    local = select_charts(settings.out, source_env, only)
+    local = select_charts(settled_charts(settings.out), settings.out, source_env, only)
     running: list[Running] = []
     problems: list[str] = []
-    for folder in local:
-        environments = _environments(folder)
-        namespace = _namespace(folder, source_env, environments)
-        if env not in environments:
-            problems.append(f"{folder.name}: the chart has no environment '{env}'")
+    for chart in local:
+        namespace = _namespace(chart, source_env)
+        if chart.environment(env) is None:
+            problems.append(f"{chart.name}: the chart has no environment '{env}'")
             continue
-        found = source_release(source_helm, source_kubectl, folder.name, namespace)
+        found = source_release(source_helm, source_kubectl, chart.name, namespace)
         if isinstance(found, str):
-            problems.append(f"{folder.name} in {source_env} ({namespace}): {found}")
+            problems.append(f"{chart.name} in {source_env} ({namespace}): {found}")
         else:
             running.append(found)
     if problems:
         raise UserError("nothing promoted: " + "; ".join(problems))
     with tempfile.TemporaryDirectory(prefix="chartgen-promote-") as tmp:
         wanted = [(r.name, r.version, r.digest) for r in running]
-        folders = pull_charts(tools.helm, registry, wanted, Path(tmp))
+        charts = pull_charts(tools.helm, registry, wanted, Path(tmp))
         images = {r.name: r.image_digest for r in running}
-        targets = [make_target(f, env, images[f.name], keep_image=False) for f in folders]
+        targets = [make_target(c, env, images[c.name], keep_image=False) for c in charts]
         report = DeployReport(env, f"{source_env} releases, packages from {registry}")
-        return _checked_deploy(settings, report, folders, targets, checks, tools, on_result, on_check)
+        return _checked_deploy(
+            settings, report, (charts, charts), targets, checks, tools, on_result, on_check
+        )
 
 
 @dataclass(frozen=True)
@@ -179,16 +178,18 @@ def source_release(helm: ReleaseCommands, kubectl: Workloads, name: str, namespa
 def _checked_deploy(
     settings: Settings,
     report: DeployReport,
-    folders: list[Path],
+    charts: tuple[list[GeneratedChart], list[GeneratedChart]],
     targets: list[Target],
     checks: Checks,
     tools: Tools,
     on_result: Callable[[DeployResult], None] | None,
     on_check: Callable[[str], None] | None,
 ) -> DeployReport:
+    """`charts`: those deployed, and every chart of where they come from (Vault roles and paths
+    must be unique among all of them)."""
     env = report.env
     for check in (_policy_check, _vault_check):
-        report.checks.append(check(settings, folders, env, checks, tools))
+        report.checks.append(check(settings, charts, env, checks, tools))
         if on_check is not None:
             on_check(report.checks[-1])
     rollback = rollback_flag(tools.helm.version())
@@ -203,11 +204,14 @@ def _checked_deploy(
 # --- choosing and reading charts ---------------------------------------------------------
 
 
-def select_charts(charts: Path, env: str, only: Sequence[str]) -> list[Path]:
-    """The generated charts that have `env`, limited to `only`; a UserError names what is not."""
+def select_charts(
+    charts: Sequence[GeneratedChart], folder: Path, env: str, only: Sequence[str]
+) -> list[GeneratedChart]:
+    """The generated `charts` (of `folder`) that have `env`, limited to `only`; a UserError
+    names what is not."""
     if not is_env_name(env):
         raise UserError(f"--env '{env}' is not an environment name ({ENV_NAME_RULE})")
-    found = {c.name: c for c in find_charts(charts) if chart_mode((c / "Chart.yaml").read_bytes())}
+    found = {c.name: c for c in charts if c.mode}
     odd = sorted(n for n in found if not is_valid_name(n))  # each becomes a release name, an argument
     if odd:
         raise UserError(f"chart folders that are not chart names (DNS-1035 labels): {', '.join(odd)}")
@@ -215,47 +219,37 @@ def select_charts(charts: Path, env: str, only: Sequence[str]) -> list[Path]:
     if unknown:
         known = ", ".join(sorted(found)) or "none"
         raise UserError(f"--chart {', '.join(unknown)}: no generated chart of that name (charts: {known})")
-    every = {name: _environments(found[name]) for name in sorted(set(only) or found)}
+    every = {name: [e.name for e in found[name].environments] for name in sorted(set(only) or found)}
     chosen = [found[name] for name, environments in every.items() if env in environments]
     if not chosen:
         names = sorted({e for environments in every.values() for e in environments})
         raise UserError(
-            f"no chart in {display_path(charts)} has the environment '{env}'{did_you_mean(env, names)} "
+            f"no chart in {display_path(folder)} has the environment '{env}'{did_you_mean(env, names)} "
             f"(environments: {', '.join(names) or 'none'})"
         )
     return chosen
 
 
-def _version_and_digest(folder: Path) -> tuple[str, str]:
-    fields = version_fields(parse_chart_yaml((folder / "Chart.yaml").read_bytes(), folder / "Chart.yaml"))
-    return fields.version, fields.digest
-
-
-def _environments(folder: Path) -> dict[str, str]:
-    """The chart's environments and their namespaces."""
-    return {e.name: e.namespace for e in chart_environments(working_files(folder))}
-
-
-def _namespace(folder: Path, env: str, environments: dict[str, str]) -> str:
-    namespace = environments[env]
+def _namespace(chart: GeneratedChart, env: str) -> str:
+    environment = chart.environment(env)
+    namespace = environment.namespace if environment else ""
     if not is_dns_label(namespace):
-        raise UserError(f"{display_path(folder / DATA_FILE)}: '{namespace}' is not a namespace name ({env})")
+        raise UserError(f"{chart.shown}/{DATA_FILE}: '{namespace}' is not a namespace name ({env})")
     return namespace
 
 
-def make_target(folder: Path, env: str, image_digest: str, keep_image: bool = True) -> Target:
-    """What deploying `folder` to `env` means, read from the chart's own plan."""
-    chart = ChartUnderTest.read(folder, env)
-    version, digest = _version_and_digest(folder)
-    values_files = (chart.values,) if chart.values else ()
+def make_target(chart: GeneratedChart, env: str, image_digest: str, keep_image: bool = True) -> Target:
+    """What deploying `chart` to `env` means, read from the chart's own plan."""
+    tested = ChartUnderTest.read(chart, env)
+    values_files = (tested.values,) if tested.values else ()
     values: dict[str, Any] = {}
     for path in values_files:
         loaded = yaml.load(path.read_bytes(), Loader=FastLoader)
         values = merge(values, loaded if isinstance(loaded, dict) else {})
-    namespace = _namespace(folder, env, _environments(folder))
+    fields = chart.version_fields
     return Target(
-        folder.name, env, namespace, folder, values_files, values, version, digest,
-        chart.wait_seconds, image_digest, keep_image,
+        chart.name, env, _namespace(chart, env), tested.path, values_files, values, fields.version,
+        fields.digest, tested.wait_seconds, image_digest, keep_image,
     )  # fmt: skip
 
 
@@ -286,42 +280,46 @@ def read_image_digests(folder: Path, names: Sequence[str]) -> dict[str, str]:
     return digests
 
 
-def pull_charts(helm: Helm, registry: str, wanted: Sequence[tuple[str, str, str]], into: Path) -> list[Path]:
+def pull_charts(
+    helm: Helm, registry: str, wanted: Sequence[tuple[str, str, str]], into: Path
+) -> list[GeneratedChart]:
     """Each (name, version, digest) from `registry`, unpacked under `into`; the released chart
     must carry `digest` (the content the working tree or the source release has)."""
-    folders, problems = [], []
+    charts, problems = [], []
     for name, version, digest in wanted:
         ref = f"{registry}/{name}"
         done = helm.pull(ref, version, into, untar=True)
         if not done.ok:
             problems.append(f"{name} {version}: cannot pull {ref}: {helm_reason(done)}")
             continue
-        folder = into / name
-        _, released = _version_and_digest(folder)
+        chart = GeneratedChart.at(into / name)
+        released = chart.version_fields.digest
         if digest and released != digest:
             problems.append(
                 f"{name} {version} in {registry} has other content than the chart deployed from "
                 f"(digest {released or 'none'}, expected {digest}): bump the version and release it"
             )
             continue
-        folders.append(folder)
+        charts.append(chart)
     if problems:
         raise UserError("; ".join(problems))
-    return folders
+    return charts
 
 
 # --- the checks before any upgrade ---------------------------------------------------------
 
 
-def _policy_check(settings: Settings, folders: list[Path], env: str, checks: Checks, tools: Tools) -> str:
+def _policy_check(
+    settings: Settings,
+    charts: tuple[list[GeneratedChart], list[GeneratedChart]],
+    env: str,
+    checks: Checks,
+    tools: Tools,
+) -> str:
+    """The deployed charts' `env`, rendered and judged by the rules (no other chart is rendered)."""
     if checks.skip_policy:
         return "policy check: SKIPPED (--skip-policy-check)"
-    names = {f.name for f in folders}
-    charts_folder = folders[0].parent
-    results = [
-        r for r in check_policies(charts_folder, tools.helm, tools.opa(), settings.kube_version, [env])
-        if r.chart in names
-    ]  # fmt: skip
+    results = check_policies(charts[0], tools.helm, tools.opa(), settings.kube_version, [env])
     broken = [f"{r.chart} {r.values}: does not render: {r.error}" for r in results if r.error]
     if broken:
         raise UserError("nothing deployed: " + "; ".join(broken))
@@ -334,15 +332,20 @@ def _policy_check(settings: Settings, folders: list[Path], env: str, checks: Che
     return f"policy check: {len(results)} charts pass ({allowed} exceptions)"
 
 
-def _vault_check(settings: Settings, folders: list[Path], env: str, checks: Checks, tools: Tools) -> str:
+def _vault_check(
+    settings: Settings,
+    charts: tuple[list[GeneratedChart], list[GeneratedChart]],
+    env: str,
+    checks: Checks,
+    tools: Tools,
+) -> str:
     if checks.skip_vault:
         return "vault check: SKIPPED (--skip-vault-check)"
-    production = [f.name for f in folders if chart_mode((f / "Chart.yaml").read_bytes()) == "production"]
+    deployed, every = charts
+    production = [c.name for c in deployed if c.mode == "production"]
     if not production:
         return "vault check: no production chart"
-    accesses = [
-        a for a in read_accesses(folders[0].parent, (), production, settings.vault_prefix) if a.env == env
-    ]
+    accesses = [a for a in read_accesses(every, (), production, settings.vault_prefix) if a.env == env]
     if not accesses:
         return "vault check: no chart reads Vault"
     api = tools.vault(vault_address(checks.vault_address, accesses, "--vault-address"))

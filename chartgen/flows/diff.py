@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chartgen.charts.chart import ChartEnvironment, GeneratedChart
 from chartgen.config import Settings
 from chartgen.emit.switch import settle_output
 from chartgen.errors import UserError
-from chartgen.verify.chart_env import ChartEnvironment, Renderer, chart_environments, render, write_chart
+from chartgen.plan.layout import CHART_FILE
+from chartgen.verify.chart_env import Renderer, render, write_chart
 from chartgen.verify.objects_diff import (
     ChartDiff,
     DiffResult,
@@ -29,8 +31,7 @@ from chartgen.verify.objects_diff import (
     compare,
     keyed_objects,
 )
-from chartgen.version.chartfile import parse_chart_yaml, version_fields
-from chartgen.version.git import find_base, working_files
+from chartgen.version.git import find_base
 
 Objects = dict[str, dict[str, Any]]
 
@@ -57,7 +58,7 @@ def run_diff(
     base = find_base(settings.out, base_ref)
     names = sorted(base.changed_charts())
     if charts:
-        known = base.chart_names() | {n for n in charts if (settings.out / n / "Chart.yaml").is_file()}
+        known = base.chart_names() | {n for n in charts if (settings.out / n / CHART_FILE).is_file()}
         unknown = [n for n in charts if n not in known]
         if unknown:
             raise UserError(f"--chart {', '.join(unknown)}: no such chart at the base or at head")
@@ -67,7 +68,7 @@ def run_diff(
         pairs = []
         for name in names:
             old = _write_base(base.files(name), Path(tmp) / name)
-            new = settings.out / name if (settings.out / name / "Chart.yaml").is_file() else None
+            new = settings.out / name if (settings.out / name / CHART_FILE).is_file() else None
             if old or new:
                 pairs.append((name, old, new))
         diffs = _diff_charts(pairs, helm, settings.kube_version, environments, jobs)
@@ -77,7 +78,7 @@ def run_diff(
 
 def _write_base(files: dict[str, bytes] | None, folder: Path) -> Path | None:
     """The chart as committed at the base, written out for helm (None: not a chart there)."""
-    if not files or "Chart.yaml" not in files:
+    if not files or CHART_FILE not in files:
         return None
     write_chart(files, folder)
     return folder
@@ -161,11 +162,9 @@ def _env_diff(
 def read_side(folder: Path) -> Side:
     """The version, the mode and the environments of a chart folder (a located UserError when
     its Chart.yaml cannot be read)."""
-    meta = parse_chart_yaml((folder / "Chart.yaml").read_bytes(), folder / "Chart.yaml")
-    annotations = meta["annotations"] if isinstance(meta.get("annotations"), dict) else {}
-    dev = str(annotations.get("chartgen/mode", "")) == "dev"
-    envs = chart_environments(working_files(folder))
-    return Side(folder, version_fields(meta).version, dev, {env.name: env for env in envs})
+    chart = GeneratedChart.at(folder)
+    envs = chart.environments
+    return Side(folder, chart.version_fields.version, chart.mode == "dev", {env.name: env for env in envs})
 
 
 def render_objects(

@@ -36,15 +36,15 @@ from urllib.parse import urlsplit
 import git
 import yaml
 
-from chartgen.emit.writer import OWNERSHIP_MARK
+from chartgen.charts.chart import parse_chart_yaml, version_fields, working_files
+from chartgen.emit.switch import settled_charts
 from chartgen.errors import ChartgenError, ToolError, UserError, os_error_text
 from chartgen.formats.source import display_path
+from chartgen.plan.layout import CHART_FILE, DIGEST_KEY
 from chartgen.tools.helm import Helm, helm_reason
 from chartgen.tools.runner import Completed
-from chartgen.verify.lint import find_charts
-from chartgen.version.chartfile import parse_chart_yaml, version_fields
-from chartgen.version.digest import CHART_FILE, DIGEST_KEY, chart_digest
-from chartgen.version.git import changed_since, open_repo, tree_files, working_files
+from chartgen.version.digest import chart_digest
+from chartgen.version.git import changed_since, open_repo, tree_files
 from chartgen.version.semver import NotSemVer, Version
 from chartgen.workflow.names import is_valid_name
 
@@ -458,11 +458,7 @@ def _git_reason(exc: git.GitCommandError) -> str:
 
 def owned_charts(charts: Path) -> dict[str, Path]:
     """Chart folders chartgen generated (their Chart.yaml carries `chartgen/generated`)."""
-    return {
-        folder.name: folder
-        for folder in find_charts(charts)
-        if OWNERSHIP_MARK.search((folder / CHART_FILE).read_bytes())
-    }
+    return {chart.name: chart.folder for chart in settled_charts(charts) if chart.generated and chart.folder}
 
 
 def run_release(

@@ -10,25 +10,23 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from chartgen.charts.chart import GeneratedChart
 from chartgen.config import DEFAULT_VAULT_PREFIX
 from chartgen.emit.values_files import merge
-from chartgen.emit.writer import chart_mode
 from chartgen.errors import Diagnostics, Location, UserError
 from chartgen.formats.source import ParseError, SourceFile, display_path
+from chartgen.plan.layout import CHART_FILE, DATA_FILE, VALUES_FILE, values_file
 from chartgen.plan.model import VAULT_PROVIDERS
 from chartgen.profile.environment import ENV_NAME_RULE, is_env_name
 from chartgen.schema.check import Checker, Pointer, did_you_mean, where
 from chartgen.values.model import ProductionValues
 from chartgen.values.types import DnsLabel, SecretKey
 from chartgen.vault.access import VaultAccess
-from chartgen.verify.chart_env import DATA_FILE, chart_environments
-from chartgen.verify.lint import find_charts
-from chartgen.version.git import working_files
 from chartgen.workflow.names import is_valid_name
 
 
@@ -40,16 +38,20 @@ class _Found:
 
 
 def read_accesses(
-    charts: Path, envs: Sequence[str] = (), only: Sequence[str] = (), prefix: str = DEFAULT_VAULT_PREFIX
+    charts: Sequence[GeneratedChart],
+    envs: Sequence[str] = (),
+    only: Sequence[str] = (),
+    prefix: str = DEFAULT_VAULT_PREFIX,
 ) -> list[VaultAccess]:
-    """Every access the selected production charts need, sorted by environment and chart.
+    """Every access the selected production charts of `charts` (folders) need, sorted by
+    environment and chart.
     Raises UserError listing every problem (unknown names, unreadable files, a role outside
     the managed prefix, two charts sharing a role or a path). Names are checked across every
     chart and environment, whatever the selection: a role shared with an unselected chart is
     still shared."""
-    found = {c.name: c for c in find_charts(charts) if chart_mode(_read(c / "Chart.yaml")) == "production"}
+    found = {c.name: c for c in charts if c.folder and c.mode == "production"}
     if not found:
-        raise UserError(f"no production chart in {display_path(charts)}: run `chartgen generate` first")
+        raise UserError("no production chart: run `chartgen generate` first")
     unknown = sorted(set(only) - set(found))
     if unknown:
         known = ", ".join(sorted(found)) or "none"
@@ -57,14 +59,15 @@ def read_accesses(
     diag = Diagnostics()
     every: list[_Found] = []
     known_envs: set[str] = set()
-    for name, folder in sorted(found.items()):
+    for name, chart in sorted(found.items()):
+        assert chart.folder is not None
+        folder, files = chart.folder, chart.files
         if not is_valid_name(name):  # it becomes a policy line, a file name, a message
             diag.error(
-                f"chart folder '{name}' is not a chart name (a DNS-1035 label)", _at(folder, "Chart.yaml")
+                f"chart folder '{name}' is not a chart name (a DNS-1035 label)", _at(folder, CHART_FILE)
             )
             continue
-        files = working_files(folder)
-        for environment in chart_environments(files):
+        for environment in chart.environments:
             known_envs.add(environment.name)
             if not is_env_name(environment.name):
                 diag.error(
@@ -89,7 +92,9 @@ def read_accesses(
     return sorted(chosen, key=lambda a: (a.env, a.chart))
 
 
-def _access(folder: Path, chart: str, env: str, files: dict[str, bytes], diag: Diagnostics) -> _Found | None:
+def _access(
+    folder: Path, chart: str, env: str, files: Mapping[str, bytes], diag: Diagnostics
+) -> _Found | None:
     source, data = _document(folder, DATA_FILE, files, diag)
     env_data = (data.get("environments") or {}).get(env) if isinstance(data, dict) else None
     if not isinstance(env_data, dict):
@@ -136,12 +141,12 @@ def _access(folder: Path, chart: str, env: str, files: dict[str, bytes], diag: D
 
 
 def _values(
-    folder: Path, env: str, files: dict[str, bytes], diag: Diagnostics
+    folder: Path, env: str, files: Mapping[str, bytes], diag: Diagnostics
 ) -> tuple[ProductionValues, Callable[[Pointer], Location]] | None:
     """values.yaml + values-<env>.yaml, merged as Helm merges them, as the typed model; and
     where a value was written (the environment's file when it sets the section)."""
-    shared_source, shared = _document(folder, "values.yaml", files, diag)
-    own_source, own = _document(folder, f"values-{env}.yaml", files, diag)
+    shared_source, shared = _document(folder, VALUES_FILE, files, diag)
+    own_source, own = _document(folder, values_file(env), files, diag)
     if not isinstance(shared, dict) or not isinstance(own, dict):
         return None
 
@@ -224,7 +229,9 @@ def _replace(path: Path, content: bytes) -> None:
     os.replace(partial, path)  # replaces a link at `path` itself, never its target
 
 
-def _document(folder: Path, rel: str, files: dict[str, bytes], diag: Diagnostics) -> tuple[SourceFile, Any]:
+def _document(
+    folder: Path, rel: str, files: Mapping[str, bytes], diag: Diagnostics
+) -> tuple[SourceFile, Any]:
     """The file and its first document (None, reported, when missing or unreadable)."""
     raw = files.get(rel)
     source = SourceFile(folder / rel, raw or b"")
@@ -241,10 +248,3 @@ def _document(folder: Path, rel: str, files: dict[str, bytes], diag: Diagnostics
 
 def _at(folder: Path, rel: str) -> Location:
     return Location(SourceFile(folder / rel, b"").display)
-
-
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError:
-        return b""

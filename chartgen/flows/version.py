@@ -14,14 +14,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chartgen.charts.chart import GeneratedChart, parse_chart_yaml, version_fields, working_files
 from chartgen.config import Settings
 from chartgen.errors import UserError
 from chartgen.formats.source import display_path
+from chartgen.plan.layout import CHART_FILE
 from chartgen.tools.helm import Helm
-from chartgen.verify.chart_env import chart_environments, render, write_chart
-from chartgen.version.chartfile import parse_chart_yaml, version_fields, write_version
-from chartgen.version.digest import CHART_FILE, chart_digest
-from chartgen.version.git import Base, find_base, open_repo, working_files
+from chartgen.verify.chart_env import render, write_chart
+from chartgen.version.chartfile import write_version
+from chartgen.version.digest import chart_digest
+from chartgen.version.git import Base, find_base, open_repo
 from chartgen.version.rules import ChartSnapshot, bump_kind, changes_text
 from chartgen.version.semver import NotSemVer, Version
 
@@ -256,8 +258,8 @@ def _render_both(
     with tempfile.TemporaryDirectory(prefix="chartgen-base-") as tmp:
         old = Path(tmp) / name
         write_chart(old_files, old)
-        jobs = [("base", old, env) for env in chart_environments(old_files)]
-        jobs += [("head", head, env) for env in chart_environments(head_files)]
+        jobs = [("base", old, env) for env in GeneratedChart.of(name, old_files).environments]
+        jobs += [("head", head, env) for env in GeneratedChart.of(name, head_files).environments]
         with ThreadPoolExecutor(max_workers=8) as pool:
             outputs = list(pool.map(lambda job: render(helm, job[1], name, job[2], kube_version), jobs))
     sides: tuple[dict[str, list[dict[str, Any]]], dict[str, list[dict[str, Any]]]] = ({}, {})

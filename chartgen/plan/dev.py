@@ -19,6 +19,7 @@ from chartgen.plan.files import (
     with_secret_references,
 )
 from chartgen.plan.kinds import dev_kinds
+from chartgen.plan.layout import ENVIRONMENT_KEY, GENERATED_KEY, MODE_KEY
 from chartgen.plan.model import (
     ChartData,
     ChartPlan,
@@ -28,7 +29,7 @@ from chartgen.plan.model import (
     SecretBinding,
     WorkflowData,
 )
-from chartgen.plan.production import GENERATED, KUBE_VERSION_RANGE, object_names
+from chartgen.plan.production import KUBE_VERSION_RANGE, object_names
 from chartgen.plan.schema import dev_schema
 from chartgen.plan.values import check_values, merge_resources, pod_settings
 from chartgen.profile.model import Profile
@@ -217,9 +218,9 @@ def _chart_yaml(
         "kubeVersion": KUBE_VERSION_RANGE,
         "keywords": ["serverless-workflow", "sonataflow", "devmode"],
         "annotations": {
-            GENERATED: "true",
-            "chartgen/mode": "dev",
-            "chartgen/environment": profile.env,
+            GENERATED_KEY: "true",
+            MODE_KEY: "dev",
+            ENVIRONMENT_KEY: profile.env,
             "chartgen/part-of": part_of,
             "chartgen/workflows": ", ".join(workflows),
         },

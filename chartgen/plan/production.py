@@ -20,6 +20,7 @@ from chartgen.plan.files import (
     pack_config_maps,
     with_secret_references,
 )
+from chartgen.plan.layout import GENERATED_KEY, MODE_KEY
 from chartgen.plan.model import ChartData, ChartPlan, ConfigMapData, DataFile, Events, FileEntry, Names
 from chartgen.plan.openapi_auth import bearer_properties, with_bearer_properties
 from chartgen.plan.production_env import plan_environment
@@ -28,7 +29,6 @@ from chartgen.profile.model import Profile
 from chartgen.workflow.model import Project, SpecDoc
 from chartgen.workflow.names import dns_name
 
-GENERATED = "chartgen/generated"
 NO_VERSION = "0.0.0"  # appVersion of a chart whose workflows declare none (with a warning)
 KUBE_VERSION_RANGE = ">=1.27.0-0"
 
@@ -143,8 +143,8 @@ def chart_yaml(
         "kubeVersion": KUBE_VERSION_RANGE,
         "keywords": ["serverless-workflow", "sonataflow", "workflow"],
         "annotations": {
-            GENERATED: "true",
-            "chartgen/mode": "production",
+            GENERATED_KEY: "true",
+            MODE_KEY: "production",
             "chartgen/part-of": part_of,
             "chartgen/project": project.rel,
             "chartgen/workflows": listed,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape
 
+from chartgen.charts.chart import GeneratedChart
 from chartgen.formats.source import ParseError, SourceFile
 
 # The one place the runtime's versions live. SonataFlow 10.0.0 is built on Quarkus 3.8.4
@@ -55,7 +56,7 @@ PINNED = Versions()
 
 def extensions(files: Mapping[str, bytes]) -> list[Extension]:
     """What the chart's workflows need in the runtime, each with the reason, in a stable order."""
-    data = chart_data(files)
+    data = GeneratedChart.of("", files).raw_data
     found = [
         Extension("org.apache.kie.sonataflow", "sonataflow-quarkus", "runs the workflows", kie=True),
         Extension("io.quarkus", "quarkus-resteasy-jackson", "the workflows' REST endpoints"),
@@ -151,17 +152,6 @@ def _path(rel: str) -> Any:
     from pathlib import PurePosixPath
 
     return PurePosixPath(rel)
-
-
-def chart_data(files: Mapping[str, bytes]) -> dict[str, Any]:
-    raw = files.get("files/chartgen-data.yaml")
-    if raw is None:
-        return {}
-    try:
-        docs = SourceFile(_path("files/chartgen-data.yaml"), raw).documents()
-    except ParseError:
-        return {}
-    return docs[0] if docs and isinstance(docs[0], dict) else {}
 
 
 def build_context(

@@ -1,32 +1,17 @@
-"""The environments of a chart folder, and rendering it with helm: one rule for diff, version
-and lint.
-
-A chart has one environment per `values-<env>.yaml` at its root, each rendered over
-values.yaml. A chart without them (a dev chart) has one environment, rendered from values.yaml
-alone, named by its Chart.yaml annotation `chartgen/environment` (else "default"). Each
-environment's namespace is what generate decided (files/chartgen-data.yaml
-`environments.<env>.namespace`; a dev chart's data has its one environment), else "default".
-
-The rule reads a files dict (path inside the chart -> bytes), so it serves a chart at a git
-commit and in the working tree alike.
-"""
+"""Rendering a chart with helm, one environment at a time (the environments:
+`chartgen.charts.chart`): one rule for diff, version, lint, policy and run."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
 import yaml
 
-from chartgen.formats.source import FastLoader, ParseError, SourceFile
+from chartgen.charts.chart import ChartEnvironment
+from chartgen.formats.source import FastLoader
 from chartgen.tools.runner import Completed
-
-CHART_FILE = "Chart.yaml"
-DATA_FILE = "files/chartgen-data.yaml"
-ENV_ANNOTATION = "chartgen/environment"
-DEFAULT = "default"
 
 
 class Renderer(Protocol):
@@ -35,32 +20,6 @@ class Renderer(Protocol):
     def template(
         self, release: str, chart: Path, values: Sequence[Path], kube_version: str, namespace: str
     ) -> Completed: ...
-
-
-@dataclass
-class ChartEnvironment:
-    name: str
-    values: list[str]  # values files over values.yaml, by path inside the chart
-    namespace: str = DEFAULT
-
-
-def env_values_files(names: Iterable[str]) -> list[str]:
-    """The `values-<env>.yaml` among a chart's file paths (at its root), sorted."""
-    return sorted(n for n in names if n.startswith("values-") and n.endswith(".yaml") and "/" not in n)
-
-
-def chart_environments(files: Mapping[str, bytes]) -> list[ChartEnvironment]:
-    """Every environment of a chart, its values files and its namespace (see the module)."""
-    data = _data_environments(files)
-    named = env_values_files(files)
-    if named:
-        envs = [(n.removeprefix("values-").removesuffix(".yaml"), [n]) for n in named]
-        return [ChartEnvironment(env, values, _namespace(data.get(env))) for env, values in envs]
-    name = _annotation(files) or DEFAULT
-    own = data.get(name)
-    if own is None and len(data) == 1:  # the dev chart's one environment, whatever its name
-        (own,) = data.values()
-    return [ChartEnvironment(name, [], _namespace(own))]
 
 
 def write_chart(files: Mapping[str, bytes], folder: Path) -> list[str]:
@@ -101,33 +60,3 @@ def _one_line(stderr: str) -> str:
     lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
     starts = [i for i, ln in enumerate(lines) if ln.startswith("Error:")]
     return " ".join(lines[starts[-1] :] if starts else lines[-1:])
-
-
-def _data_environments(files: Mapping[str, bytes]) -> dict[str, Any]:
-    """files/chartgen-data.yaml `environments` ({} when absent or unreadable: helm reports
-    what is wrong with the chart when it renders)."""
-    doc = _document(files, DATA_FILE)
-    envs = doc.get("environments")
-    return {str(k): v for k, v in envs.items()} if isinstance(envs, dict) else {}
-
-
-def _annotation(files: Mapping[str, bytes]) -> str:
-    annotations = _document(files, CHART_FILE).get("annotations")
-    value = annotations.get(ENV_ANNOTATION) if isinstance(annotations, dict) else None
-    return str(value) if value else ""
-
-
-def _document(files: Mapping[str, bytes], rel: str) -> dict[str, Any]:
-    raw = files.get(rel)
-    if raw is None:
-        return {}
-    try:
-        docs = SourceFile(Path(rel), raw).documents()  # bounded and safe; no I/O
-    except ParseError:
-        return {}
-    return docs[0] if docs and isinstance(docs[0], dict) else {}
-
-
-def _namespace(data: Any) -> str:
-    ns = data.get("namespace") if isinstance(data, dict) else None
-    return ns if isinstance(ns, str) and ns else DEFAULT

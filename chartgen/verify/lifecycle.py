@@ -17,8 +17,10 @@ from typing import Any, Protocol
 
 import yaml
 
+from chartgen.charts.chart import GeneratedChart
 from chartgen.errors import UserError
 from chartgen.formats.source import FastLoader
+from chartgen.plan.layout import DATA_FILE, values_file
 from chartgen.schema.check import did_you_mean
 from chartgen.tools.runner import Completed
 from chartgen.version.git import OldChart
@@ -28,7 +30,6 @@ RESTRICTED = {
     "pod-security.kubernetes.io/warn": "restricted",
     "pod-security.kubernetes.io/audit": "restricted",
 }
-DATA_FILE = "files/chartgen-data.yaml"
 # Beyond the chart's own startup allowance: scheduling, image pull, hooks.
 WAIT_MARGIN_SECONDS = 120
 
@@ -84,9 +85,12 @@ class ChartUnderTest:
         return self.startup_seconds + WAIT_MARGIN_SECONDS
 
     @classmethod
-    def read(cls, chart: Path, env: str | None) -> ChartUnderTest:
-        data = yaml.load((chart / DATA_FILE).read_text(), Loader=FastLoader)
-        environments: dict[str, Any] = data["environments"]
+    def read(cls, chart: GeneratedChart, env: str | None) -> ChartUnderTest:
+        """The chart folder with `env` (None: its first environment), from the chart's data."""
+        data = chart.data
+        if data is None or chart.folder is None:
+            raise UserError(f"{chart.shown}: {DATA_FILE} is missing or from another chartgen: regenerate it")
+        environments = data.environments
         chosen = env or sorted(environments)[0]
         if chosen not in environments:
             known = ", ".join(sorted(environments))
@@ -94,9 +98,9 @@ class ChartUnderTest:
                 f"chart '{chart.name}' has no environment '{chosen}'{did_you_mean(chosen, environments)} "
                 f"(its environments: {known})"
             )
-        values = chart / f"values-{chosen}.yaml" if data["kind"] == "production" else None
+        values = chart.folder / values_file(chosen) if data.kind == "production" else None
         planned = environments[chosen]
-        return cls(chart, chosen, values, planned["kinds"], int(planned["startupSeconds"]))
+        return cls(chart.folder, chosen, values, planned.kinds, planned.startupSeconds)
 
 
 # The custom resources chartgen's charts can contain: (group, version, kind, plural).

@@ -15,10 +15,9 @@ from typing import Any, Protocol
 
 import yaml
 
-from chartgen.emit.switch import settle_output
+from chartgen.charts.chart import GeneratedChart
 from chartgen.formats.source import FastLoader
 from chartgen.tools.runner import Completed
-from chartgen.verify.chart_env import env_values_files
 from chartgen.verify.crd_schema import CrdSchemas
 from chartgen.verify.kube_schema import KubeSchemas
 
@@ -56,27 +55,19 @@ class LintReport:
         return all(r.ok for r in self.results)
 
 
-def find_charts(folder: Path) -> list[Path]:
-    """The charts of `folder`, once a `generate` interrupted there is finished (never a mixed tree)."""
-    settle_output(folder)
-    if (folder / "Chart.yaml").is_file():
-        return [folder]
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir() if (p / "Chart.yaml").is_file() and not p.name.startswith("."))
-
-
 def lint_charts(
-    folder: Path,
+    charts: Sequence[GeneratedChart],
     kube_version: str,
     helm: Renderer,
     on_result: Callable[[LintResult], None] | None = None,
     jobs: int | None = None,
     crds: CrdSchemas | None = None,
 ) -> LintReport:
+    """Every environment of every chart (folders: settled_charts), helm-linted, rendered and
+    checked against the Kubernetes and CRD schemas."""
     schemas = KubeSchemas(kube_version)
     custom = crds or CrdSchemas()
-    pairs = [(chart, values) for chart in find_charts(folder) for values in values_files(chart)]
+    pairs = [(chart.folder, values) for chart in charts if chart.folder for values in values_files(chart)]
 
     def one(pair: tuple[Path, Path | None]) -> LintResult:
         return lint_one(pair[0], pair[1], kube_version, helm, schemas, custom)
@@ -90,18 +81,17 @@ def lint_charts(
     return LintReport(schemas.version, results)
 
 
-def values_files(chart: Path) -> list[Path | None]:
+def values_files(chart: GeneratedChart) -> list[Path | None]:
     """The environments to check: each values-<env>.yaml over values.yaml.
 
     A chart with environment files is checked with each of them: its values.yaml holds
     only what every environment shares and is not an environment of its own (settings
     such as the database host are required, and differ). A chart without them is
-    checked with its values.yaml alone (None). The same rule as diff and version
-    (verify/chart_env.py); lint renders every environment in namespace "default".
+    checked with its values.yaml alone (None). The environments of `chartgen.charts`;
+    lint renders every environment in namespace "default".
     """
-    names = (p.name for p in chart.iterdir() if p.is_file()) if chart.is_dir() else ()
-    envs: list[Path | None] = [chart / rel for rel in env_values_files(names)]
-    return envs or [None]
+    assert chart.folder is not None
+    return [chart.folder / env.values[0] if env.values else None for env in chart.environments]
 
 
 def lint_one(

@@ -1,51 +1,16 @@
-"""Chart.yaml as state: read the version fields a chart already has, and write new ones with
-ruamel.yaml round-trip (comments, order and quoting kept).
+"""Chart.yaml as state: write a chart's version fields with ruamel.yaml round-trip (comments,
+order and quoting kept); `chartgen.charts.chart` reads them.
 
-`generate` keeps what is read here; `version bump` writes it. Both sides must give the same
+`generate` keeps what a chart has; `version bump` writes it here. Both sides must give the same
 bytes for the same fields (a test holds them to it), or `generate --check` would see drift.
 """
 
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from chartgen.errors import UserError
-from chartgen.formats.source import ParseError, SourceFile, display_path
-from chartgen.version.digest import CHANGES_KEY, DIGEST_KEY
-
-
-@dataclass(frozen=True)
-class VersionFields:
-    """What a chart's Chart.yaml says about its version (not its content)."""
-
-    version: str
-    digest: str = ""
-    changes: str = ""  # artifacthub.io/changes: a YAML list, as text
-
-
-def parse_chart_yaml(raw: bytes, path: Path) -> dict[str, Any]:
-    """Chart.yaml's data (bounded, safe), or a located UserError."""
-    try:
-        docs = SourceFile(path, raw, string_keys=True).documents()
-    except ParseError as exc:
-        raise UserError(f"{display_path(path)}:{exc.line}:{exc.col}: {exc.message}") from None
-    data = docs[0] if docs else None
-    if not isinstance(data, dict):
-        raise UserError(f"{display_path(path)}:1:1: Chart.yaml is not a mapping")
-    return data
-
-
-def version_fields(meta: dict[str, Any]) -> VersionFields:
-    annotations = meta.get("annotations")
-    annotations = annotations if isinstance(annotations, dict) else {}
-    return VersionFields(
-        str(meta.get("version", "")),
-        str(annotations.get(DIGEST_KEY, "")),
-        str(annotations.get(CHANGES_KEY, "")),
-    )
+from chartgen.plan.layout import CHANGES_KEY
 
 
 def write_version(path: Path, version: str, changes: str) -> None:

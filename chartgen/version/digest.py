@@ -14,9 +14,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-DIGEST_KEY = "chartgen/digest"
-CHANGES_KEY = "artifacthub.io/changes"
-CHART_FILE = "Chart.yaml"
+from chartgen.plan.layout import CHANGES_KEY, CHART_FILE, DIGEST_KEY
+
 VERSION_ANNOTATIONS = (DIGEST_KEY, CHANGES_KEY)
 
 

@@ -7,7 +7,6 @@ after the PR branched off do not show up as the PR's changes.
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import git
 
+from chartgen.charts.chart import working_files
 from chartgen.errors import UserError
 from chartgen.formats.source import display_path
 
@@ -126,17 +126,6 @@ def changed_since(charts: Path, ref: str) -> set[str]:
     found = find_base(charts, ref)
     with found.repo:  # closing it ends the `git cat-file` processes gitpython keeps
         return found.changed_charts()
-
-
-def working_files(chart: Path) -> dict[str, bytes]:
-    """Every regular file of a chart folder in the working tree, by path inside the chart."""
-    files: dict[str, bytes] = {}
-    for dirpath, _dirs, names in os.walk(chart):
-        for name in names:
-            path = Path(dirpath) / name
-            if path.is_file() and not path.is_symlink():
-                files[path.relative_to(chart).as_posix()] = path.read_bytes()
-    return files
 
 
 def previous_version(chart: Path) -> tuple[str, OldChart] | None:

@@ -17,15 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chartgen.charts.chart import parse_chart_yaml
 from chartgen.errors import UserError
 from chartgen.formats.source import ParseError, SourceFile
 from chartgen.formats.yaml_out import dump_yaml
-from chartgen.version.chartfile import parse_chart_yaml
-from chartgen.version.digest import CHART_FILE, chart_digest
+from chartgen.plan.layout import CHART_FILE, DATA_FILE, values_file_env
+from chartgen.version.digest import chart_digest
 
 RANK = {"patch": 0, "minor": 1, "major": 2}
 SCHEMA_FILE = "values.schema.json"
-DATA_FILE = "files/chartgen-data.yaml"
 RESOURCES = "files/resources/"
 CONTENT_CHANGED = "content changed (templates, values or files)"
 # Numeric and length bounds: a higher lower bound or a lower upper bound refuses values.
@@ -181,8 +181,8 @@ def _list(value: Any) -> list[Any]:
 def environment_reasons(base: Mapping[str, bytes], head: Mapping[str, bytes]) -> Iterator[Reason]:
     """A values file removed: `helm upgrade -f values-<env>.yaml` of that environment breaks."""
     for name in sorted(base):
-        if name.startswith("values-") and name.endswith(".yaml") and "/" not in name and name not in head:
-            env = name.removeprefix("values-").removesuffix(".yaml")
+        env = values_file_env(name)
+        if env is not None and name not in head:
             yield Reason("major", f"environment '{env}' removed ({name})", "removed")
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from chartgen.charts.chart import GeneratedChart
 from chartgen.tools.helm import Helm
 from chartgen.verify.lint import values_files
 from testing.invariants import production_problems
@@ -209,7 +210,7 @@ def test_repository_generates_and_lints(
             if "production" not in (chart / "Chart.yaml").read_text():
                 continue
             facts = yaml.safe_load((chart / "files/chartgen-data.yaml").read_text())
-            for values in values_files(chart):
+            for values in values_files(GeneratedChart.at(chart)):
                 rendered = Helm(helm_binary).template(
                     chart.name, chart, [values] if values else [], "1.34", "wf"
                 )

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from chartgen.charts.chart import GeneratedChart
 from chartgen.tools.helm import Helm
 from chartgen.verify.lint import values_files
 from testing.trees import snapshot
@@ -146,7 +147,7 @@ def test_sentinel_values_appear_nowhere(variant: str, tmp_path: Path, helm_binar
     outputs = list(snapshot(charts).values())
     helm = Helm(helm_binary)
     for chart in sorted(p for p in charts.iterdir() if p.is_dir()):
-        for values in values_files(chart):
+        for values in values_files(GeneratedChart.at(chart)):
             rendered = helm.template(chart.name, chart, [values] if values else [], "1.34", "workflows")
             assert rendered.ok, rendered.stderr
             outputs.append(rendered.stdout.encode())

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from chartgen.charts.chart import charts_in
 from chartgen.tools.helm import Helm
 from chartgen.tools.opa import Opa
 from chartgen.tools.runner import run
@@ -51,7 +52,7 @@ def test_every_variant_of_the_examples_passes(
     variant_charts: dict[str, Path], opa: Opa, helm_binary: Path
 ) -> None:
     for variant, charts in variant_charts.items():
-        results = check_policies(charts, Helm(helm_binary), opa, "1.34")
+        results = check_policies(charts_in(charts), Helm(helm_binary), opa, "1.34")
         assert len(results) == 7  # 3 production charts x staging, prod + the dev chart
         for r in results:
             assert r.ok and not r.allowed, (variant, r)

@@ -12,11 +12,11 @@ from pathlib import Path
 import git
 import pytest
 
+from chartgen.charts.chart import parse_chart_yaml, version_fields, working_files
 from chartgen.tools.helm import Helm
 from chartgen.tools.locate import find_tool
-from chartgen.version.chartfile import parse_chart_yaml, version_fields
 from chartgen.version.digest import chart_digest
-from chartgen.version.git import tree_files, working_files
+from chartgen.version.git import tree_files
 from chartgen.version.semver import Version
 from testing.registry import Registry
 from tests.conftest import REPO, CliResult, run_cli

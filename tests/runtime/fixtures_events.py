@@ -22,11 +22,11 @@ from typing import Any, Self
 
 import yaml
 
+from chartgen.charts.chart import ChartEnvironment, working_files
 from chartgen.cli.run import environment_of
 from chartgen.tools.helm import Helm
 from chartgen.tools.locate import find_helm
-from chartgen.verify.chart_env import ChartEnvironment, render
-from chartgen.version.git import working_files
+from chartgen.verify.chart_env import render
 
 # Knative resolves a subscriber `ref` to a core v1 Service as http://NAME.NAMESPACE.svc.<domain>/:
 # no port, so port 80 (knative.dev/pkg resolver, "K8s Services are special cased").

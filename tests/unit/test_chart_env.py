@@ -1,14 +1,14 @@
-"""The one rule for a chart's environments, and writing a chart's files safely."""
+"""The one rule for a chart's environments (chartgen.charts), and writing a chart's files safely."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
 
+from chartgen.charts.chart import ChartEnvironment, GeneratedChart, working_files
 from chartgen.tools.runner import Completed
-from chartgen.verify.chart_env import ChartEnvironment, chart_environments, render, write_chart
+from chartgen.verify.chart_env import render, write_chart
 from chartgen.verify.lint import values_files
-from chartgen.version.git import working_files
 
 DATA = b"""\
 kind: production
@@ -86,8 +86,15 @@ def test_working_tree_and_files_agree_with_lint(tmp_path: Path) -> None:
     (tmp_path / "values-dir.yaml").mkdir()  # not a file: not an environment
     envs = chart_environments(working_files(tmp_path))
     assert [e.values for e in envs] == [["values-a-b.yaml"], ["values-b.yaml"]]
-    assert values_files(tmp_path) == [tmp_path / "values-a-b.yaml", tmp_path / "values-b.yaml"]
-    assert values_files(tmp_path / "missing") == [None]
+    assert GeneratedChart.at(tmp_path).environments == envs
+    assert values_files(GeneratedChart.at(tmp_path)) == [
+        tmp_path / "values-a-b.yaml",
+        tmp_path / "values-b.yaml",
+    ]
+
+
+def chart_environments(files: dict[str, bytes]) -> list[ChartEnvironment]:
+    return GeneratedChart.of("x", files).environments
 
 
 class FakeHelm:

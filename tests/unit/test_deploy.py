@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from chartgen.charts.chart import GeneratedChart, charts_in
 from chartgen.deploy.releases import Revision, history, recover
 from chartgen.deploy.upgrade import Target, deploy, rollback_flag
 from chartgen.errors import UserError
@@ -217,14 +218,14 @@ def test_charts_are_chosen_by_environment_and_name() -> None:
     from tests.conftest import REPO
 
     charts = REPO / "tests" / "golden" / "vso"
-    names = [c.name for c in select_charts(charts, "staging", [])]
+    names = [c.name for c in select_charts(charts_in(charts), charts, "staging", [])]
     assert names and all(not n.endswith("-dev") for n in names)
     with pytest.raises(UserError, match="--chart nope: no generated chart"):
-        select_charts(charts, "staging", ["nope"])
+        select_charts(charts_in(charts), charts, "staging", ["nope"])
     with pytest.raises(UserError, match="has the environment 'qa'"):
-        select_charts(charts, "qa", [])
+        select_charts(charts_in(charts), charts, "qa", [])
     with pytest.raises(UserError, match="not an environment name"):
-        select_charts(charts, "../prod", [])
+        select_charts(charts_in(charts), charts, "../prod", [])
 
 
 def test_a_chart_folder_or_namespace_that_is_no_name_is_refused(tmp_path: Path) -> None:
@@ -233,9 +234,9 @@ def test_a_chart_folder_or_namespace_that_is_no_name_is_refused(tmp_path: Path) 
     charts = tmp_path / "charts"
     shutil.copytree(REPO / "tests" / "golden" / "vso" / "order-approval", charts / "--order")
     with pytest.raises(UserError, match=r"not chart names .*: --order"):
-        select_charts(charts, "staging", [])
+        select_charts(charts_in(charts), charts, "staging", [])
     (charts / "--order").rename(charts / "order-approval")
     data = charts / "order-approval" / "files" / "chartgen-data.yaml"
     data.write_text(data.read_text().replace("namespace: workflows-staging", "namespace: --all"))
     with pytest.raises(UserError, match="'--all' is not a namespace name"):
-        make_target(charts / "order-approval", "staging", "")
+        make_target(GeneratedChart.at(charts / "order-approval"), "staging", "")

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from chartgen.charts.chart import parse_chart_yaml, version_fields, working_files
 from chartgen.formats.yaml_out import Literal, dump_yaml
-from chartgen.version.chartfile import parse_chart_yaml, version_fields, write_version
-from chartgen.version.digest import DIGEST_KEY, chart_digest
-from chartgen.version.git import working_files
+from chartgen.plan.layout import DIGEST_KEY
+from chartgen.version.chartfile import write_version
+from chartgen.version.digest import chart_digest
 from testing.trees import GREETING, PROFILES_BASIC, build_tree
 from tests.conftest import run_cli
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from chartgen.charts.chart import GeneratedChart
 from chartgen.errors import UserError
 from chartgen.verify.lifecycle import (
     WAIT_MARGIN_SECONDS,
@@ -36,7 +37,7 @@ def test_an_unknown_environment_names_the_known_ones(charts: Path) -> None:
         UserError,
         match=r"chart 'order-approval' has no environment 'nope' \(its environments: prod, staging\)",
     ):
-        ChartUnderTest.read(charts / "order-approval", "nope")
+        ChartUnderTest.read(GeneratedChart.at(charts / "order-approval"), "nope")
     # Every chart's environment is checked before any cluster is chosen or touched.
     result = run_cli("test", "--charts", str(charts), "--values-env", "nope", "--kubeconfig", "nowhere")
     assert result.code == 1
@@ -44,10 +45,10 @@ def test_an_unknown_environment_names_the_known_ones(charts: Path) -> None:
 
 
 def test_waits_are_the_charts_own_startup_allowance(charts: Path) -> None:
-    production = ChartUnderTest.read(charts / "order-approval", "prod")
+    production = ChartUnderTest.read(GeneratedChart.at(charts / "order-approval"), "prod")
     assert production.values == charts / "order-approval/values-prod.yaml"
     assert production.startup_seconds == 5 * 60  # startup probe: every 5 s, 60 times
-    dev = ChartUnderTest.read(charts / "acme-workflows-dev", None)
+    dev = ChartUnderTest.read(GeneratedChart.at(charts / "acme-workflows-dev"), None)
     assert dev.values is None and dev.env == "dev"
     assert dev.startup_seconds == 10 * 90  # devmode compiles at start: 15 minutes
     helm = FakeHelm()
@@ -59,7 +60,9 @@ def test_waits_are_the_charts_own_startup_allowance(charts: Path) -> None:
 
 def test_phases_in_order_and_nothing_left(charts: Path) -> None:
     helm, kubectl = FakeHelm(), FakeKubectl()
-    result = run_lifecycle(ChartUnderTest.read(charts / "invoice-sync", "staging"), helm, kubectl, no_history)
+    result = run_lifecycle(
+        ChartUnderTest.read(GeneratedChart.at(charts / "invoice-sync"), "staging"), helm, kubectl, no_history
+    )
     assert result.ok, result.problems
     assert [c[0] for c in helm.calls] == ["install", "upgrade", "test", "rollback", "uninstall"]
     assert list(result.phases) == ["install", "upgrade", "helm test", "rollback", "uninstall"]
@@ -68,7 +71,7 @@ def test_phases_in_order_and_nothing_left(charts: Path) -> None:
 
 
 def test_leftovers_are_looked_for_among_the_planned_kinds(charts: Path) -> None:
-    chart = ChartUnderTest.read(charts / "order-approval", "prod")
+    chart = ChartUnderTest.read(GeneratedChart.at(charts / "order-approval"), "prod")
     leftover = {"kind": "VaultStaticSecret", "metadata": {"name": "order-approval"}}
     resources = ",".join(f"{r}.{g}" if g else r for g, rs in sorted(chart.kinds.items()) for r in rs)
     kubectl = FakeKubectl({resources: [leftover]})
@@ -81,14 +84,17 @@ def test_leftovers_are_looked_for_among_the_planned_kinds(charts: Path) -> None:
 def test_a_failed_phase_ends_the_chart_with_helms_reason(charts: Path) -> None:
     helm = FakeHelm(failing={"upgrade": "Error: UPGRADE FAILED: timed out waiting for the condition"})
     result = run_lifecycle(
-        ChartUnderTest.read(charts / "invoice-sync", "prod"), helm, FakeKubectl(), no_history
+        ChartUnderTest.read(GeneratedChart.at(charts / "invoice-sync"), "prod"),
+        helm,
+        FakeKubectl(),
+        no_history,
     )
     assert result.problems == ["helm upgrade: Error: UPGRADE FAILED: timed out waiting for the condition"]
     assert [c[0] for c in helm.calls] == ["install", "upgrade"]
 
 
 def test_stubs_only_for_the_custom_kinds_the_charts_contain(charts: Path) -> None:
-    tested = [ChartUnderTest.read(charts / "invoice-sync", "prod")]
+    tested = [ChartUnderTest.read(GeneratedChart.at(charts / "invoice-sync"), "prod")]
     kubectl = FakeKubectl()
     report = install_crds(kubectl, [], custom_kinds(tested))
     assert report.stubs == ["VaultConnection", "VaultAuth", "VaultStaticSecret"]

@@ -10,6 +10,7 @@ import pytest
 import yaml
 from dockerfile_parse import DockerfileParser
 
+from chartgen.charts.chart import working_files
 from chartgen.flows.build import run_build, write_context
 from chartgen.runtime.context import (
     APP,
@@ -19,7 +20,6 @@ from chartgen.runtime.context import (
     extensions,
     oauth_specs,
 )
-from chartgen.version.git import working_files
 from tests.conftest import copy_examples, run_cli
 
 POM = "{http://maven.apache.org/POM/4.0.0}"

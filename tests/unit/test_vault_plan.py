@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from chartgen.charts.chart import charts_in
 from chartgen.errors import Location, UserError
 from chartgen.flows.vault_plan import read_accesses, write_plan
 from chartgen.formats.source import display_path
@@ -40,7 +41,7 @@ def copy(charts: Path, tmp_path: Path) -> Path:
 
 
 def test_the_policy_reads_only_the_chart_path(charts: Path) -> None:
-    (access,) = read_accesses(charts, ["prod"], ["order-approval"])
+    (access,) = read_accesses(charts_in(charts), ["prod"], ["order-approval"])
     assert access.policy_hcl() == (
         "# chartgen: chart order-approval, environment prod, namespace workflows-prod\n"
         'path "kv/data/workflows/prod/order-approval" {\n  capabilities = ["read"]\n}\n'
@@ -79,7 +80,7 @@ def test_json_is_stable(charts: Path) -> None:
 
 def test_a_role_outside_the_prefix_is_refused(charts: Path) -> None:
     with pytest.raises(UserError) as refused:
-        read_accesses(charts, ["prod"], prefix="acme-")
+        read_accesses(charts_in(charts), ["prod"], prefix="acme-")
     found = refused.value.diagnostics
     assert len(found) == 6  # every chart and environment, whatever the selection
     first = found[0]
@@ -96,7 +97,9 @@ def test_a_shared_role_or_path_is_refused(charts: Path, tmp_path: Path) -> None:
     text = values.read_text().replace("chartgen-shipment-tracker-prod", "chartgen-order-approval-prod")
     values.write_text(text.replace("workflows/prod/shipment-tracker", "workflows/prod/order-approval"))
     with pytest.raises(UserError) as refused:
-        read_accesses(target, ["prod"], ["shipment-tracker"])  # the other chart is not selected: still shared
+        read_accesses(
+            charts_in(target), ["prod"], ["shipment-tracker"]
+        )  # the other chart is not selected: still shared
     found = {d.location: d.message for d in refused.value.diagnostics}
     shared = "is planned for both order-approval/prod and shipment-tracker/prod: each chart and environment "
     assert found == {
@@ -113,14 +116,14 @@ def test_a_policy_name_is_one_per_vault_whatever_the_auth_mount(charts: Path, tm
     text = values.read_text().replace("chartgen-shipment-tracker-prod", "chartgen-order-approval-prod")
     values.write_text(text.replace("authMount: kubernetes", "authMount: kubernetes-b"))
     with pytest.raises(UserError, match="role and policy 'chartgen-order-approval-prod' is planned for both"):
-        read_accesses(target)
+        read_accesses(charts_in(target))
 
 
 def test_a_hostile_chart_folder_name_never_reaches_a_policy(charts: Path, tmp_path: Path) -> None:
     target = copy(charts, tmp_path)
     shutil.copytree(target / "invoice-sync", target / 'x\npath "*" {')
     with pytest.raises(UserError) as refused:
-        read_accesses(target)
+        read_accesses(charts_in(target))
     (problem,) = refused.value.diagnostics
     assert "is not a chart name (a DNS-1035 label)" in problem.message
 
@@ -132,7 +135,7 @@ def test_a_hand_edited_values_file_is_located(charts: Path, tmp_path: Path) -> N
     data = target / "invoice-sync/files/chartgen-data.yaml"
     data.write_text(data.read_text().replace("- billing_api_token", '- "a\\nb"', 1))
     with pytest.raises(UserError) as refused:
-        read_accesses(target, ["prod"])
+        read_accesses(charts_in(target), ["prod"])
     shown = [str(d) for d in refused.value.diagnostics]
     assert any("values-prod.yaml" in s and "vault.path" in s for s in shown), shown
     assert any("chartgen-data.yaml" in s and "secretKeys" in s for s in shown), shown
@@ -140,14 +143,14 @@ def test_a_hand_edited_values_file_is_located(charts: Path, tmp_path: Path) -> N
 
 def test_an_unknown_env_or_chart_is_named(charts: Path) -> None:
     with pytest.raises(UserError) as refused:
-        read_accesses(charts, ["prd"])
+        read_accesses(charts_in(charts), ["prd"])
     (problem,) = refused.value.diagnostics
     assert problem.message == (
         "--env prd: no production chart has this environment (did you mean 'prod'?) "
         "(environments: prod, staging)"
     )
     with pytest.raises(UserError, match="--chart nope: no production chart"):
-        read_accesses(charts, [], ["nope"])
+        read_accesses(charts_in(charts), [], ["nope"])
 
 
 def test_write_plan_follows_no_link_and_drops_stale_files(charts: Path, tmp_path: Path) -> None:
@@ -157,7 +160,7 @@ def test_write_plan_follows_no_link_and_drops_stale_files(charts: Path, tmp_path
     (plan / "prod").mkdir(parents=True)
     (plan / "prod" / "order-approval.hcl").symlink_to(outside)
     (plan / "prod" / "gone.json").write_text("{}")
-    write_plan(read_accesses(charts), plan, complete=True)
+    write_plan(read_accesses(charts_in(charts)), plan, complete=True)
     assert outside.read_text() == "mine"
     assert not (plan / "prod" / "order-approval.hcl").is_symlink()
     assert not (plan / "prod" / "gone.json").exists()
@@ -165,7 +168,7 @@ def test_write_plan_follows_no_link_and_drops_stale_files(charts: Path, tmp_path
     (plan / "staging").rename(tmp_path / "elsewhere")
     (plan / "staging").symlink_to(tmp_path / "elsewhere")
     with pytest.raises(UserError, match="not a plain folder"):
-        write_plan(read_accesses(charts), plan, complete=True)
+        write_plan(read_accesses(charts_in(charts)), plan, complete=True)
 
 
 def access(**over: object) -> VaultAccess:
