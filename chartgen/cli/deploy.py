@@ -9,6 +9,7 @@ from typing import Any
 
 from chartgen.cli.common import add_chart_choice, add_charts_folder, add_cluster_options, settings_from
 from chartgen.cli.output import Outcome, Printer
+from chartgen.deploy.deployer import HelmDeployer
 from chartgen.deploy.upgrade import DeployResult
 from chartgen.errors import EXIT_OK, EXIT_USER
 from chartgen.flows.deploy import Checks, DeployReport, Tools, check_registry, run_deploy
@@ -69,7 +70,7 @@ def checks_from(args: argparse.Namespace) -> Checks:
 def tools_for(cluster: ClusterChoice) -> Tools:
     check_reachable(cluster)
     helm = Helm(find_helm(), kubeconfig=cluster.kubeconfig, context=cluster.context)
-    return Tools(helm, lambda: Opa(find_tool("opa")), connect)
+    return Tools(HelmDeployer(helm, helm.version), helm, lambda: Opa(find_tool("opa")), connect)
 
 
 def run(args: argparse.Namespace, printer: Printer) -> Outcome:

@@ -8,6 +8,7 @@ from typing import Any
 from chartgen.cli.common import add_chart_choice, add_charts_folder, add_cluster_options, settings_from
 from chartgen.cli.deploy import add_check_options, checks_from, report_outcome, show_result, tools_for
 from chartgen.cli.output import Outcome, Printer
+from chartgen.deploy.deployer import HelmDeployer
 from chartgen.flows.deploy import check_registry, run_promote
 from chartgen.tools.clusters import check_reachable, choose_cluster
 from chartgen.tools.helm import Helm
@@ -52,7 +53,8 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
     printer.line(f"{args.env}: {cluster.describe()}")
     source_helm = Helm(find_helm(), kubeconfig=source.kubeconfig, context=source.context)
     report = run_promote(
-        settings, args.source, args.env, tuple(dict.fromkeys(args.only)), registry, source_helm,
+        settings, args.source, args.env, tuple(dict.fromkeys(args.only)), registry,
+        HelmDeployer(source_helm, source_helm.version),
         source.kubectl(), checks_from(args), tools_for(cluster),
         lambda r: show_result(printer, r), printer.line,
     )  # fmt: skip

@@ -24,8 +24,9 @@ import yaml
 
 from chartgen.charts.chart import GeneratedChart
 from chartgen.config import Settings
-from chartgen.deploy.releases import ReleaseCommands, Workloads, deployed, history, rollout_problem
-from chartgen.deploy.upgrade import DeployResult, Target, deploy, rollback_flag
+from chartgen.deploy.deployer import Deployer
+from chartgen.deploy.releases import Workloads, rollout_problem
+from chartgen.deploy.upgrade import DeployResult, Target
 from chartgen.emit.switch import settled_charts
 from chartgen.emit.values_files import merge
 from chartgen.errors import PolicyError, UserError
@@ -60,7 +61,8 @@ class Checks:
 
 @dataclass
 class Tools:
-    helm: Helm
+    deployer: Deployer  # puts the releases in place (helm on the cluster)
+    helm: Helm  # renders charts for the policy check and pulls released ones
     opa: Callable[[], Opa]  # found only when the policy check runs
     vault: Callable[[str], VaultApi]  # connect to an address
 
@@ -111,7 +113,7 @@ def run_promote(
     env: str,
     only: Sequence[str],
     registry: str,
-    source_helm: ReleaseCommands,
+    source: Deployer,
     source_kubectl: Workloads,
     checks: Checks,
     tools: Tools,
@@ -130,7 +132,7 @@ def run_promote(
         if chart.environment(env) is None:
             problems.append(f"{chart.name}: the chart has no environment '{env}'")
             continue
-        found = source_release(source_helm, source_kubectl, chart.name, namespace)
+        found = source_release(source, source_kubectl, chart.name, namespace)
         if isinstance(found, str):
             problems.append(f"{chart.name} in {source_env} ({namespace}): {found}")
         else:
@@ -158,13 +160,13 @@ class Running:
     image_digest: str  # "" when it runs the image by tag
 
 
-def source_release(helm: ReleaseCommands, kubectl: Workloads, name: str, namespace: str) -> Running | str:
+def source_release(source: Deployer, kubectl: Workloads, name: str, namespace: str) -> Running | str:
     """The release's chart and image, or why it cannot be promoted: no release, its last
     revision is not deployed (failed, pending), or its Deployments are not rolled out."""
-    current = deployed(helm, name, namespace)
+    current = source.status(name, namespace)
     if current is None:
         return "no release"
-    revisions = history(helm, name, namespace)
+    revisions = source.history(name, namespace)
     last = revisions[-1] if revisions else None
     if last is None or current.status != "deployed" or last.status != "deployed":
         return f"not healthy: its last revision is {last.status if last else current.status}"
@@ -192,9 +194,8 @@ def _checked_deploy(
         report.checks.append(check(settings, charts, env, checks, tools))
         if on_check is not None:
             on_check(report.checks[-1])
-    rollback = rollback_flag(tools.helm.version())
     for target in targets:
-        result = deploy(tools.helm, target, rollback)
+        result = tools.deployer.install_or_upgrade(target)
         report.results.append(result)
         if on_result is not None:
             on_result(result)

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from chartgen.charts.chart import GeneratedChart, charts_in
+from chartgen.deploy.deployer import HelmDeployer
 from chartgen.deploy.releases import Revision, history, recover
 from chartgen.deploy.upgrade import Target, deploy, rollback_flag
 from chartgen.errors import UserError
@@ -26,6 +27,10 @@ from testing.fakes import FakeReleases, FakeRevision
 
 DIGEST = "sha256:" + "a" * 64
 OTHER = "sha256:" + "b" * 64
+
+
+def helm_4() -> str:
+    return "v4.0.0"
 
 
 def target(tmp_path: Path, version: str = "1.0.0", image: str = "", **values: Any) -> Target:
@@ -168,18 +173,24 @@ class Deployments:
 def test_promote_reads_only_healthy_releases(tmp_path: Path) -> None:
     fake = releases(tmp_path, revision(1, "deployed", image={"digest": DIGEST}))
     ready = Deployments()
-    assert source_release(fake, ready, "orders", "ns") == Running("orders", "1.0.0", "d-1.0.0", DIGEST)
-    assert source_release(FakeReleases(), ready, "orders", "ns") == "no release"
+    assert source_release(HelmDeployer(fake, helm_4), ready, "orders", "ns") == Running(
+        "orders", "1.0.0", "d-1.0.0", DIGEST
+    )
+    assert source_release(HelmDeployer(FakeReleases(), helm_4), ready, "orders", "ns") == "no release"
     failed = releases(tmp_path, revision(1, "deployed"), revision(2, "failed", "1.1.0"))
-    assert source_release(failed, ready, "orders", "ns") == "not healthy: its last revision is failed"
+    assert (
+        source_release(HelmDeployer(failed, helm_4), ready, "orders", "ns")
+        == "not healthy: its last revision is failed"
+    )
     pending = releases(tmp_path, revision(1, "deployed"), revision(2, "pending-upgrade", "1.1.0"))
     assert (
-        source_release(pending, ready, "orders", "ns") == "not healthy: its last revision is pending-upgrade"
+        source_release(HelmDeployer(pending, helm_4), ready, "orders", "ns")
+        == "not healthy: its last revision is pending-upgrade"
     )
-    assert source_release(fake, Deployments(availableReplicas=1), "orders", "ns") == (
+    assert source_release(HelmDeployer(fake, helm_4), Deployments(availableReplicas=1), "orders", "ns") == (
         "not healthy: Deployment orders: 1 of 2 replicas available, 2 updated"
     )
-    assert source_release(fake, Deployments(observedGeneration=1), "orders", "ns") == (
+    assert source_release(HelmDeployer(fake, helm_4), Deployments(observedGeneration=1), "orders", "ns") == (
         "not healthy: Deployment orders: its latest change is not rolled out yet"
     )
 
