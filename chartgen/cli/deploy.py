@@ -9,15 +9,10 @@ from typing import Any
 
 from chartgen.cli.common import add_chart_choice, add_charts_folder, add_cluster_options, settings_from
 from chartgen.cli.output import Outcome, Printer
-from chartgen.deploy.deployer import HelmDeployer
 from chartgen.deploy.upgrade import DeployResult
 from chartgen.errors import EXIT_OK, EXIT_USER
-from chartgen.flows.deploy import Checks, DeployReport, Tools, check_registry, run_deploy
-from chartgen.tools.clusters import ClusterChoice, check_reachable, choose_cluster
-from chartgen.tools.helm import Helm
-from chartgen.tools.locate import find_helm, find_tool
-from chartgen.tools.opa import Opa
-from chartgen.vault.client import connect
+from chartgen.flows import wiring
+from chartgen.flows.deploy import Checks, DeployReport, check_registry, run_deploy
 
 MARKS = {"installed": "✔", "upgraded": "✔", "unchanged": "=", "rolled back": "↩", "failed": "✖"}
 
@@ -67,21 +62,15 @@ def checks_from(args: argparse.Namespace) -> Checks:
     return Checks(args.skip_vault_check, args.skip_policy_check, args.vault_address)
 
 
-def tools_for(cluster: ClusterChoice) -> Tools:
-    check_reachable(cluster)
-    helm = Helm(find_helm(), kubeconfig=cluster.kubeconfig, context=cluster.context)
-    return Tools(HelmDeployer(helm, helm.version), helm, lambda: Opa(find_tool("opa")), connect)
-
-
 def run(args: argparse.Namespace, printer: Printer) -> Outcome:
     settings = settings_from(args)
     registry = "" if args.version_from == "charts" else check_registry(args.version_from)
-    cluster = choose_cluster(args.kubeconfig, args.context)
+    cluster = wiring.cluster(args.kubeconfig, args.context)
     printer.line(f"cluster: {cluster.describe()}")
     digests = Path(args.image_digests) if args.image_digests else None
     report = run_deploy(
         settings, args.env, tuple(dict.fromkeys(args.only)), registry, digests, checks_from(args),
-        tools_for(cluster), lambda r: show_result(printer, r), printer.line,
+        wiring.deploy_tools(cluster), lambda r: show_result(printer, r), printer.line,
     )  # fmt: skip
     return report_outcome(printer, report)
 

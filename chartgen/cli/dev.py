@@ -7,10 +7,8 @@ from typing import Any
 
 from chartgen.cli.common import add_cluster_options, add_workflow_options, settings_from
 from chartgen.cli.output import Outcome, Printer
+from chartgen.flows import wiring
 from chartgen.flows.dev import dev_sync
-from chartgen.tools.clusters import check_reachable, choose_cluster
-from chartgen.tools.helm import Helm
-from chartgen.tools.locate import find_helm
 
 
 def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -34,11 +32,10 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace, printer: Printer) -> Outcome:
     settings = settings_from(args)
-    cluster = choose_cluster(args.kubeconfig, args.context)
-    check_reachable(cluster)
+    cluster = wiring.cluster(args.kubeconfig, args.context)
     printer.line(f"cluster: {cluster.describe()}")
     result = dev_sync(
-        settings, args.env, Helm(find_helm()), cluster.kubectl(), args.namespace, args.release, args.dry_run
+        settings, args.env, wiring.helm(), cluster.kubectl(), args.namespace, args.release, args.dry_run
     )
     for label, mark, files in (("added", "+", result.added), ("changed", "~", result.changed),
                                ("removed", "-", result.removed)):  # fmt: skip

@@ -9,9 +9,8 @@ from typing import Any
 from chartgen.cli.common import add_chart_choice, add_charts_folder, settings_from
 from chartgen.cli.output import Outcome, Printer
 from chartgen.errors import EXIT_OK, EXIT_USER
+from chartgen.flows import wiring
 from chartgen.flows.diff import run_diff
-from chartgen.tools.helm import Helm
-from chartgen.tools.locate import find_helm
 from chartgen.verify.diff_report import to_json, to_markdown, to_text
 
 
@@ -48,7 +47,7 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace, printer: Printer) -> Outcome:
     settings = settings_from(args)
-    helm = Helm(find_helm())
+    helm = wiring.helm()
     result = run_diff(settings, helm, args.base, tuple(dict.fromkeys(args.only)), tuple(args.envs), args.jobs)
     data = to_json(result)
     if args.format == "json":

@@ -10,10 +10,8 @@ from chartgen.cli.output import Outcome, Printer
 from chartgen.cli.policy import report as policy_report
 from chartgen.emit.switch import settled_charts
 from chartgen.errors import UserError
+from chartgen.flows import wiring
 from chartgen.formats.source import display_path
-from chartgen.tools.helm import Helm
-from chartgen.tools.locate import find_helm, find_tool
-from chartgen.tools.opa import Opa
 from chartgen.verify.crd_schema import CrdSchemas
 from chartgen.verify.lint import LintResult, lint_charts
 from chartgen.verify.policy import check_policies
@@ -47,7 +45,7 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
     charts = settled_charts(folder)
     if not charts:
         raise UserError(f"no charts found in {display_path(folder)}")
-    helm = Helm(find_helm())
+    helm = wiring.helm()
 
     crds = CrdSchemas()
     for crd_folder in settings.crds:
@@ -83,7 +81,7 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
     document: dict[str, Any] = {"kubeVersion": report.kube_version, "results": results}
     if not args.no_policy:  # one command, one verdict: schemas first (1), then the rules (2)
         checked = check_policies(
-            charts, helm, Opa(find_tool("opa")), settings.kube_version, jobs=args.jobs, skip_unknown=True
+            charts, helm, wiring.opa(), settings.kube_version, jobs=args.jobs, skip_unknown=True
         )
         policy = policy_report(checked, "text", printer, folder, [])
         document["policy"] = policy.result["results"]

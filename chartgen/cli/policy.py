@@ -12,10 +12,8 @@ from chartgen.cli.common import add_charts_folder, settings_from
 from chartgen.cli.output import Outcome, Printer
 from chartgen.emit.switch import settled_charts
 from chartgen.errors import EXIT_OK, EXIT_POLICY, EXIT_USER, UserError
+from chartgen.flows import wiring
 from chartgen.formats.source import display_path
-from chartgen.tools.helm import Helm
-from chartgen.tools.locate import find_helm, find_tool
-from chartgen.tools.opa import Opa
 from chartgen.verify.policy import MODES, PolicyResult, check_policies, rule_sets, rules
 from chartgen.verify.sarif import sarif
 
@@ -61,7 +59,7 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
     extra = [_existing(p, "--policies") for p in args.policies]
     data = [_existing(p, "--data") for p in args.data]
     results = check_policies(
-        charts, Helm(find_helm()), Opa(find_tool("opa")), settings.kube_version,
+        charts, wiring.helm(), wiring.opa(), settings.kube_version,
         args.env, extra, data, args.jobs, args.mode,
     )  # fmt: skip
     return report(results, args.format, printer, settings.out, extra)

@@ -6,13 +6,10 @@ import argparse
 from typing import Any
 
 from chartgen.cli.common import add_chart_choice, add_charts_folder, add_cluster_options, settings_from
-from chartgen.cli.deploy import add_check_options, checks_from, report_outcome, show_result, tools_for
+from chartgen.cli.deploy import add_check_options, checks_from, report_outcome, show_result
 from chartgen.cli.output import Outcome, Printer
-from chartgen.deploy.deployer import HelmDeployer
+from chartgen.flows import wiring
 from chartgen.flows.deploy import check_registry, run_promote
-from chartgen.tools.clusters import check_reachable, choose_cluster
-from chartgen.tools.helm import Helm
-from chartgen.tools.locate import find_helm
 
 
 def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -45,17 +42,15 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace, printer: Printer) -> Outcome:
     settings = settings_from(args)
     registry = check_registry(args.registry)
-    cluster = choose_cluster(args.kubeconfig, args.context)
+    cluster = wiring.cluster(args.kubeconfig, args.context)
     source = cluster
     if args.from_kubeconfig or args.from_context:
-        source = choose_cluster(args.from_kubeconfig or args.kubeconfig, args.from_context)
-        check_reachable(source)
+        source = wiring.cluster(args.from_kubeconfig or args.kubeconfig, args.from_context)
     printer.line(f"{args.env}: {cluster.describe()}")
-    source_helm = Helm(find_helm(), kubeconfig=source.kubeconfig, context=source.context)
     report = run_promote(
         settings, args.source, args.env, tuple(dict.fromkeys(args.only)), registry,
-        HelmDeployer(source_helm, source_helm.version),
-        source.kubectl(), checks_from(args), tools_for(cluster),
+        wiring.releases_on(source),
+        source.kubectl(), checks_from(args), wiring.deploy_tools(cluster),
         lambda r: show_result(printer, r), printer.line,
     )  # fmt: skip
     return report_outcome(printer, report)

@@ -10,9 +10,8 @@ from typing import Any
 from chartgen.cli.common import add_chart_choice, add_charts_folder, settings_from
 from chartgen.cli.output import Outcome, Printer, counted
 from chartgen.errors import EXIT_OK, EXIT_USER, UserError
+from chartgen.flows import wiring
 from chartgen.flows.release import ChartRelease, Signing, parse_target, run_release
-from chartgen.tools.helm import Helm
-from chartgen.tools.locate import find_helm
 
 MARKS = {"released": "✔", "skipped": "=", "failed": "✖"}
 
@@ -65,7 +64,7 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
     target = parse_target(args.to, args.repo_dir, args.repo_url)
     signing = signing_from(args)
     settings = settings_from(args)
-    helm = Helm(find_helm())
+    helm = wiring.helm()
 
     def show(r: ChartRelease) -> None:
         where = f"{r.name} {r.version}".strip() + (":" if r.state == "failed" else "")

@@ -17,14 +17,13 @@ from chartgen.charts.chart import ChartEnvironment, GeneratedChart, charts_in, w
 from chartgen.cli.common import add_charts_folder, settings_from
 from chartgen.cli.output import Outcome, Printer
 from chartgen.errors import EXIT_OK, EXIT_USER, UserError, escape_text
+from chartgen.flows import wiring
 from chartgen.formats.source import display_path
 from chartgen.plan.layout import CHART_FILE
 from chartgen.runtime.devmode import start_devmode
 from chartgen.runtime.local import LOG_LINES, RunningRuntime, RuntimeFailed, read_secrets_file, start_runtime
 from chartgen.runtime.postgres import parse_database_url
 from chartgen.schema.check import did_you_mean
-from chartgen.tools.helm import Helm
-from chartgen.tools.locate import find_helm
 from chartgen.verify.chart_env import render, write_chart
 
 DEFAULT_APP = "build/{chart}/target/quarkus-app/quarkus-run.jar"
@@ -116,7 +115,7 @@ def render_environment(
     environment = dev_environment(files, name, env) if dev else environment_of(files, name, env)
     with tempfile.TemporaryDirectory(prefix="chartgen-run-chart-") as tmp:
         write_chart(files, Path(tmp) / name)  # the chart as it is in the working tree, nothing else
-        objects, problem = render(Helm(find_helm()), Path(tmp) / name, name, environment, kube_version)
+        objects, problem = render(wiring.helm(), Path(tmp) / name, name, environment, kube_version)
     if objects is None:
         raise UserError(f"{name} ({environment.name}): helm template failed: {problem}")
     return objects, name

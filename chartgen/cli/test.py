@@ -9,10 +9,8 @@ from chartgen.cli.common import add_charts_folder, add_cluster_options, settings
 from chartgen.cli.output import Outcome, Printer, counted
 from chartgen.emit.switch import settled_charts
 from chartgen.errors import UserError
+from chartgen.flows import wiring
 from chartgen.formats.source import display_path
-from chartgen.tools.clusters import check_reachable, choose_cluster
-from chartgen.tools.helm import Helm
-from chartgen.tools.locate import find_helm
 from chartgen.verify.lifecycle import (
     ChartUnderTest,
     LifecycleResult,
@@ -45,8 +43,7 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
     if not charts:
         raise UserError(f"no charts found in {display_path(settings.out)}")
     tested = [ChartUnderTest.read(chart, args.values_env) for chart in charts]  # every env checked first
-    cluster = choose_cluster(args.kubeconfig, args.context)
-    check_reachable(cluster)
+    cluster = wiring.cluster(args.kubeconfig, args.context)
     printer.line(f"cluster: {cluster.describe()}")
     kubectl = cluster.kubectl()
     crds = install_crds(kubectl, list(settings.crds), custom_kinds(tested))
@@ -68,7 +65,7 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
         for problem in r.problems:
             printer.result(f"    {problem}")
 
-    helm = Helm(find_helm(), kubeconfig=cluster.kubeconfig, context=cluster.context)
+    helm = wiring.helm(cluster)
     with printer.progress("testing", log=True) as step:
         results = run_lifecycles(tested, helm, kubectl, previous_version, show, step)
     failed = [r for r in results if not r.ok]

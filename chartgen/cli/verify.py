@@ -9,9 +9,8 @@ from typing import Any
 
 from chartgen.cli.output import Outcome, Printer
 from chartgen.errors import UserError
+from chartgen.flows import wiring
 from chartgen.flows.release import verify_oci, verify_package, verify_repo_dir
-from chartgen.tools.helm import Helm
-from chartgen.tools.locate import find_helm
 
 
 def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -41,7 +40,7 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
     keyring = args.keyring or os.environ.get("CHARTGEN_KEYRING")
     if not keyring or not Path(keyring).is_file():
         raise UserError("verify needs --keyring FILE (or CHARTGEN_KEYRING): gpg --export KEY > pubring.gpg")
-    helm = Helm(find_helm())
+    helm = wiring.helm()
     words = args.chart
     if args.repo_dir:
         if len(words) != 2:

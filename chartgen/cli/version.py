@@ -57,15 +57,14 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
             f"{problems} problem{'s' if problems != 1 else ''}" if problems else "versions are consistent"
         )
     else:
-        from chartgen.tools.helm import Helm
-        from chartgen.tools.locate import find_helm
+        from chartgen.flows import wiring
 
         if args.sha and args.pr is None:
             raise UserError("--sha goes with --pr N (the pull request's number)")
         pr = None
         if args.pr is not None:
             pr = (args.pr, args.sha or _head_sha(settings.out))
-        report = bump_versions(settings, ref, Helm(find_helm()), args.only, pr)
+        report = bump_versions(settings, ref, wiring.helm(), args.only, pr)
         for chart in report.charts:
             _show_bump(printer, chart)
         bumped = sum(1 for c in report.charts if c.status == "bumped")
@@ -76,9 +75,9 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
 
 
 def _head_sha(charts: Any) -> str:
-    from chartgen.version.git import open_repo
+    from chartgen.flows import wiring
 
-    return str(open_repo(charts if charts.exists() else charts.parent).head.commit.hexsha)
+    return wiring.git_head(charts if charts.exists() else charts.parent)
 
 
 def _show_check(printer: Printer, c: ChartVersion) -> None:

@@ -253,15 +253,14 @@ def _selection(
 def _git_sha(folder: Path) -> Callable[[], str]:
     @cache
     def sha() -> str:
-        import git
+        from chartgen.version.git import head_commit  # GitPython loads only when a profile asks
 
-        try:
-            repo = git.Repo(folder, search_parent_directories=True)
-            return str(repo.head.commit.hexsha[:12])
-        except (git.InvalidGitRepositoryError, git.NoSuchPathError, ValueError) as exc:
+        commit = head_commit(folder)
+        if commit is None:
             raise UserError(
                 f"a profile uses {{git_sha}} but {display_path(folder)} is not in a git repository "
-                f"with a commit ({type(exc).__name__})"
-            ) from None
+                "with a commit"
+            )
+        return commit[:12]
 
     return sha

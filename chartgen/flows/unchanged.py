@@ -173,12 +173,9 @@ def _hash_files(h: Any, files: list[Path]) -> bool:
 
 
 def _git_head(folder: Path) -> str:
-    import git
+    from chartgen.version.git import head_commit  # GitPython loads only when a profile asks
 
-    try:
-        return str(git.Repo(folder, search_parent_directories=True).head.commit.hexsha)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError, ValueError):
-        return "no commit"
+    return head_commit(folder) or "no commit"
 
 
 @cache

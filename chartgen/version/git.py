@@ -85,6 +85,20 @@ def tree_files(tree: git.Tree) -> dict[str, bytes]:
     }
 
 
+def head_commit(folder: Path) -> str | None:
+    """The commit HEAD names in the repository holding `folder` (None: no repository, or no
+    commit yet)."""
+    try:
+        repo = git.Repo(folder, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        return None
+    with repo:
+        try:
+            return str(repo.head.commit.hexsha)
+        except ValueError:  # a repository without a commit
+            return None
+
+
 def open_repo(folder: Path) -> git.Repo:
     try:
         return git.Repo(folder, search_parent_directories=True)
