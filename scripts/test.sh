@@ -39,7 +39,8 @@ for tier in "${tiers[@]}"; do
       .venv/bin/ruff check chartgen tests testing benchmarks scripts setup.py
       .venv/bin/ruff format --check chartgen tests testing benchmarks scripts setup.py
       .venv/bin/mypy
-      .venv/bin/lint-imports --no-logo --no-cache ;;
+      .venv/bin/lint-imports --no-logo --no-cache
+      .venv/bin/python scripts/check_imports.py ;;
     unit) .venv/bin/pytest -q tests/unit ;;
     helm)
       # actionlint checks the pipelines' run: scripts with shellcheck when it is on PATH.

@@ -38,8 +38,10 @@ from chartgen.cli.run import render_environment
 from chartgen.errors import Diagnostics
 from chartgen.flows.build import write_context
 from chartgen.runtime.context import PINNED, build_context
-from chartgen.runtime.local import RuntimeFailed, find_java, start_runtime
+from chartgen.runtime.local import start_runtime
 from chartgen.runtime.maven import package
+from chartgen.runtime.running import RuntimeFailed
+from chartgen.tools.processes import find_java
 from chartgen.workflow.discover import discover
 from chartgen.workflow.loader import load_workflows, project_rel
 

@@ -11,7 +11,9 @@ from chartgen.cli.common import add_chart_choice, add_charts_folder, settings_fr
 from chartgen.cli.output import Outcome, Printer, counted
 from chartgen.errors import EXIT_OK, EXIT_USER, UserError
 from chartgen.flows import wiring
-from chartgen.flows.release import ChartRelease, Signing, parse_target, run_release
+from chartgen.flows.release import run_release
+from chartgen.release.chart import ChartRelease, Signing
+from chartgen.release.targets import parse_target
 
 MARKS = {"released": "✔", "skipped": "=", "failed": "✖"}
 

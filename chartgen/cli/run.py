@@ -21,8 +21,9 @@ from chartgen.flows import wiring
 from chartgen.formats.source import display_path
 from chartgen.plan.layout import CHART_FILE
 from chartgen.runtime.devmode import start_devmode
-from chartgen.runtime.local import LOG_LINES, RunningRuntime, RuntimeFailed, read_secrets_file, start_runtime
+from chartgen.runtime.local import read_secrets_file, start_runtime
 from chartgen.runtime.postgres import parse_database_url
+from chartgen.runtime.running import LOG_LINES, RunningRuntime, RuntimeFailed
 from chartgen.schema.check import did_you_mean
 from chartgen.verify.chart_env import render, write_chart
 

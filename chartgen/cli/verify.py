@@ -10,7 +10,7 @@ from typing import Any
 from chartgen.cli.output import Outcome, Printer
 from chartgen.errors import UserError
 from chartgen.flows import wiring
-from chartgen.flows.release import verify_oci, verify_package, verify_repo_dir
+from chartgen.release.verify import verify_oci, verify_package, verify_repo_dir
 
 
 def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:

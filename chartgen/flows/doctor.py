@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chartgen.errors import ToolError
-from chartgen.runtime.local import find_java
 from chartgen.runtime.postgres import bin_dir
 from chartgen.shipped import shipped
 from chartgen.tools.locate import PINNED_TOOLS, cache_dir, find_tool, install_command
+from chartgen.tools.processes import find_java
 from chartgen.tools.runner import run
 
 

@@ -28,31 +28,20 @@ import dataclasses
 import os
 import re
 import shutil
-import subprocess
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from chartgen.errors import ToolError, UserError
+from chartgen.errors import UserError
 from chartgen.plan.dev import RESOURCES_PATH
 from chartgen.runtime.context import KIE, PINNED, RESOURCES, Extension, Versions, extensions, pom
-from chartgen.runtime.local import (
-    HOST_ENV,
-    LOG_LINES,
-    TIMEOUT_CAP,
-    Resolved,
-    RunningRuntime,
-    RuntimeFailed,
-    localize,
-    resolve,
-    wait_started,
-    write_files,
-)
-from chartgen.runtime.maven import MAVEN_MISSING
+from chartgen.runtime.local import HOST_ENV, TIMEOUT_CAP, Resolved, localize, resolve, write_files
 from chartgen.runtime.postgres import free_port
-from chartgen.runtime.reaper import REAPER
+from chartgen.runtime.running import LOG_LINES, RunningRuntime, RuntimeFailed, wait_started
+from chartgen.tools.processes import find_maven, start_group
+from chartgen.tools.reaper import REAPER
 
 PROJECT_PATH = RESOURCES_PATH.removesuffix("/src/main/resources")  # the image's Maven project
 # The devmode image's extensions that the dev chart's configuration relies on: its
@@ -267,9 +256,7 @@ def start_devmode(
     passes. `offline`: None tries Maven offline first, then online once if an artifact is
     missing. Raises RuntimeFailed with the last log lines when it never becomes ready."""
     status = on_status or (lambda _message: None)
-    mvn = shutil.which("mvn")
-    if mvn is None:
-        raise ToolError(MAVEN_MISSING)
+    mvn = find_maven()
     project = dev_project(objects, secrets, versions, timeout_cap, name)
     tries = [offline] if offline is not None else [True, False]
     for attempt, use_offline in enumerate(tries):
@@ -324,17 +311,7 @@ def _launch(
         env.update(localize(resolved, root, local_port, None))
         log_path = root / "devmode.log"
         status(f"running mvn{' -o' * offline} quarkus:dev")
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                maven_argv(mvn, offline),
-                cwd=folder,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # Maven and the app's JVM stop together (one group)
-            )
-        REAPER.watch("group", process.pid)
+        process = start_group(maven_argv(mvn, offline), folder, env, log_path)
         return RunningDevmode(
             f"http://127.0.0.1:{local_port}",
             process,

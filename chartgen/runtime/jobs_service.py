@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 from chartgen.errors import ToolError
 from chartgen.runtime.context import PINNED, Versions, quarkus_pom
-from chartgen.runtime.local import LOG_LINES, RunningRuntime, RuntimeFailed, find_java, wait_started
 from chartgen.runtime.maven import APP_JAR, package
 from chartgen.runtime.postgres import Database, ensure_schema, free_port
-from chartgen.runtime.reaper import REAPER
+from chartgen.runtime.running import LOG_LINES, RunningRuntime, RuntimeFailed, wait_started
 from chartgen.tools.locate import cache_dir
+from chartgen.tools.processes import find_java, start_group
+from chartgen.tools.reaper import REAPER
 
 SCHEMA = "jobs_service"
 READY = "/q/health/ready"
@@ -86,17 +86,9 @@ def start_jobs_service(
     )
     log_path = root / "jobs-service.log"
     say("starting the Jobs Service")
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [str(find_java()), f"-Djava.io.tmpdir={root}", "-jar", str(app)],
-            cwd=root,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    REAPER.watch("group", process.pid)
+    argv: list[str | Path] = [find_java(), f"-Djava.io.tmpdir={root}", "-jar", app]
+    process = start_group(argv, root, env, root / "jobs-service.log")
+    log_path = root / "jobs-service.log"
     running = RunningRuntime(
         f"http://127.0.0.1:{port}", process, root, log_path, [db.password], db, [], [], inner
     )

@@ -18,28 +18,23 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import shutil
-import signal
-import subprocess
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import parse_qsl
 
-from chartgen.errors import ToolError, UserError
+from chartgen.errors import UserError
+from chartgen.runtime.jobs_service import start_jobs_service
 from chartgen.runtime.postgres import Database, ensure_database, ensure_schema, free_port, throwaway_postgres
-from chartgen.runtime.reaper import REAPER
+from chartgen.runtime.running import LOG_LINES, RunningRuntime, RuntimeFailed, wait_started
+from chartgen.tools.processes import find_java, start_group
+from chartgen.tools.reaper import REAPER
 
 WORKING_DIR = "/deployments"  # the runtime image's working directory (chartgen build's Containerfile)
 DEFAULT_PORT = 8080
 DEFAULT_STARTUP_PATH = "/q/health/started"
 TIMEOUT_CAP = 300.0
-LOG_LINES = 30
-MASK = "***"
 DB_USER_ENV = "QUARKUS_DATASOURCE_USERNAME"
 DB_PASSWORD_ENV = "QUARKUS_DATASOURCE_PASSWORD"
 JDBC_ENV = "QUARKUS_DATASOURCE_JDBC_URL"
@@ -446,13 +441,6 @@ def write_files(root: Path, resolved: Resolved) -> None:
         local.chmod(0o600)
 
 
-def mask(text: str, secrets: Iterable[str]) -> str:
-    """Every secret value in `text` replaced by ***, longest first."""
-    for value in sorted({s for s in secrets if s}, key=len, reverse=True):
-        text = text.replace(value, MASK)
-    return text
-
-
 def read_secrets_file(path: Path) -> dict[str, str]:
     """KEY=VALUE lines (keys are the Secret's key names; `#` comments and blank lines are
     skipped; one pair of surrounding quotes is removed). Errors name the line, never a value."""
@@ -474,92 +462,6 @@ def read_secrets_file(path: Path) -> dict[str, str]:
             value = value[1:-1]
         secrets[key] = value
     return secrets
-
-
-def find_java() -> Path:
-    home = os.environ.get("JAVA_HOME")
-    if home and (Path(home) / "bin" / "java").is_file():
-        return Path(home) / "bin" / "java"
-    found = shutil.which("java")
-    if found:
-        return Path(found)
-    raise ToolError(
-        "java not found: install a JDK 17 (Debian: apt-get install openjdk-17-jdk-headless) or set JAVA_HOME"
-    )
-
-
-class RuntimeFailed(UserError):
-    """The runtime did not become ready: why, and its last log lines (secret values masked)."""
-
-    def __init__(self, problem: str, log_tail: list[str]) -> None:
-        lines = "".join(f"\n  | {line}" for line in log_tail)
-        super().__init__(f"{problem}; its last log lines:{lines}" if log_tail else problem)
-        self.problem = problem
-        self.log_tail = log_tail
-
-
-@dataclass
-class RunningRuntime:
-    url: str
-    process: subprocess.Popen[bytes]
-    root: Path
-    log_path: Path
-    secret_values: list[str]
-    database: Database | None
-    placeholders: list[str]
-    notes: list[str]
-    _cleanup: contextlib.ExitStack
-    _log_text: str | None = None
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def logs(self, last: int | None = None) -> str:
-        """The runtime's output so far (secret values masked); `last`: only that many lines."""
-        if self._log_text is not None:
-            text = self._log_text
-        else:
-            try:
-                text = self.log_path.read_text(errors="replace")
-            except OSError:
-                text = ""
-        lines = mask(text, self.secret_values).splitlines()
-        return "\n".join(lines[-last:] if last else lines)
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def stop(self, kill: bool = False, grace: float = 20) -> int:
-        """Stop the runtime (SIGTERM, then SIGKILL after `grace` s; `kill`: SIGKILL at once, as
-        a crash), then the throwaway database and the temp folder. Returns its exit code."""
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL if kill else signal.SIGTERM)
-            try:
-                self.process.wait(grace)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        _stop_group_rest(self.process.pid)
-        REAPER.forget("group", self.process.pid)
-        if self._log_text is None:
-            self._log_text = self.log_path.read_text(errors="replace") if self.log_path.is_file() else ""
-        self._cleanup.close()
-        return int(self.process.returncode)
-
-    def __enter__(self) -> RunningRuntime:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-
-def _stop_group_rest(pgid: int) -> None:
-    """What of the process group outlived its leader (Maven's forked JVM in dev mode)."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signal.SIGKILL)
 
 
 def start_runtime(
@@ -603,8 +505,6 @@ def start_runtime(
             if jdbc and jdbc.schema:
                 ensure_schema(db, jdbc.schema)
         if JOBS_SERVICE_ENV in resolved.env and jobs_service is None:
-            from chartgen.runtime.jobs_service import start_jobs_service  # it runs Java as we do
-
             if db is None:
                 server = stack.enter_context(throwaway_postgres())
                 db = server
@@ -617,17 +517,8 @@ def start_runtime(
         secret_values = [*resolved.secret_values, *([db.password] if db and db.password else [])]
         log_path = root / "runtime.log"
         status(f"starting {label}")
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                [str(java), f"-Djava.io.tmpdir={root / 'tmp'}", "-jar", str(app.resolve())],
-                cwd=root / WORKING_DIR.lstrip("/"),
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # Ctrl-C reaches chartgen, which stops it in order
-            )
-        REAPER.watch("group", process.pid)  # and a SIGKILL of chartgen stops it too
+        argv: list[str | Path] = [java, f"-Djava.io.tmpdir={root / 'tmp'}", "-jar", app.resolve()]
+        process = start_group(argv, root / WORKING_DIR.lstrip("/"), env, log_path)
         running = RunningRuntime(
             f"http://127.0.0.1:{local_port}",
             process,
@@ -651,27 +542,3 @@ def start_runtime(
         running.stop()
         raise RuntimeFailed(f"{label} {problem}", running.logs(LOG_LINES).splitlines())
     return running
-
-
-_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # 127.0.0.1: never a proxy
-
-
-def wait_started(running: RunningRuntime, path: str, timeout: float, status: Callable[[str], None]) -> str:
-    """ "" once `path` answers 200-399 (a Kubernetes httpGet probe's success), else why not."""
-    url = running.url + path
-    deadline = time.monotonic() + timeout
-    status(f"waiting for {path} (up to {timeout:.0f} s)")
-    while time.monotonic() < deadline:
-        code = running.process.poll()
-        if code is not None:
-            return f"exited with {code} before {path} answered"
-        try:
-            with _DIRECT.open(url, timeout=3) as answer:
-                if 200 <= answer.status < 400:
-                    return ""
-        except urllib.error.HTTPError as exc:
-            exc.close()
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.25)
-    return f"did not answer {path} within {timeout:.0f} s"

@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import re
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from chartgen.errors import ToolError
+from chartgen.tools.processes import find_maven
 from chartgen.tools.runner import run
-
-MAVEN_MISSING = (
-    "mvn is not installed: install Maven 3.8+ and a JDK 17 "
-    "(Debian: apt-get install maven openjdk-17-jdk-headless)"
-)
 
 APP_JAR = Path("target/quarkus-app/quarkus-run.jar")
 _COLOUR = re.compile(r"\x1b\[[0-9;]*m")  # Quarkus colours some lines even under -B
@@ -33,9 +27,7 @@ class Packaged:
 
 def package(context: Path, offline: bool = False, timeout: float = 1200) -> Packaged:
     """`mvn -B package` in `context` (tests skipped: the runtime tier runs the app instead)."""
-    mvn = shutil.which("mvn")
-    if mvn is None:
-        raise ToolError(MAVEN_MISSING)
+    mvn = find_maven()
     argv = [mvn, "-B", "-q", "-DskipTests", *(["-o"] * offline), "package"]
     done = run(argv, timeout=timeout, cwd=context)
     if done.ok and (context / APP_JAR).is_file():

@@ -18,7 +18,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from chartgen.errors import ToolError, UserError
-from chartgen.runtime.reaper import REAPER
+from chartgen.tools.reaper import REAPER
 from chartgen.tools.runner import Completed, run
 
 SUPERUSER = "chartgen"

@@ -20,11 +20,13 @@ import yaml
 
 from chartgen.charts.chart import parse_chart_yaml, version_fields, working_files
 from chartgen.errors import UserError
-from chartgen.flows.release import Claim, parse_target, redact
+from chartgen.formats.redact import redact
+from chartgen.release.targets import parse_target
 from chartgen.tools.helm import Helm, is_loopback
 from chartgen.tools.locate import find_tool
 from chartgen.tools.runner import Completed
 from chartgen.version.digest import chart_digest
+from chartgen.version.tags import Claim
 from testing.registry import Registry, serving
 from tests.conftest import REPO, run_cli
 

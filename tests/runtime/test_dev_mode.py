@@ -18,7 +18,7 @@ import pytest
 
 from chartgen.cli.run import render_environment
 from chartgen.runtime.devmode import RunningDevmode, start_devmode
-from chartgen.runtime.local import RuntimeFailed
+from chartgen.runtime.running import RuntimeFailed
 from tests.conftest import copy_examples, run_cli
 from tests.runtime import helpers
 from tests.runtime.conftest import require

@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 
 from chartgen.cli.run import render_environment
-from chartgen.runtime.local import RuntimeFailed, start_runtime
+from chartgen.runtime.local import start_runtime
 from chartgen.runtime.postgres import ensure_database, throwaway_postgres
+from chartgen.runtime.running import RuntimeFailed
 from tests.runtime.helpers import ORDER, call, chartgen_run, interrupt, kill_if_running, wait_for_output
 
 pytestmark = pytest.mark.runtime

@@ -20,8 +20,9 @@ import pytest
 
 from chartgen.cli.run import render_environment
 from chartgen.runtime.jobs_service import start_jobs_service
-from chartgen.runtime.local import RunningRuntime, start_runtime
+from chartgen.runtime.local import start_runtime
 from chartgen.runtime.postgres import Database, ensure_database, psql, throwaway_postgres
+from chartgen.runtime.running import RunningRuntime
 from tests.conftest import run_cli
 from tests.runtime.conftest import require
 from tests.runtime.fixtures_events import wait_until

@@ -17,7 +17,7 @@ import pytest
 # given to the watcher, and a third process the watcher is told to forget.
 PARENT = """
 import contextlib, subprocess, sys, time
-from chartgen.runtime.reaper import REAPER
+from chartgen.tools.reaper import REAPER
 stack = contextlib.ExitStack()
 folder = REAPER.temp_folder("chartgen-reaper-test-", stack)
 def session(code):

@@ -14,13 +14,13 @@ from chartgen.errors import UserError
 from chartgen.runtime.local import (
     find_runtime,
     localize,
-    mask,
     parse_jdbc,
     read_secrets_file,
     resolve,
     write_files,
 )
 from chartgen.runtime.postgres import Database, parse_database_url, quote_ident
+from chartgen.runtime.running import mask
 
 PROPS = "quarkus.log.level=INFO\n"
 

@@ -9,7 +9,7 @@ dies, whatever killed it; the watcher then stops every process group and Postgre
 was told about and removes their folders. chartgen tells it to forget what it has stopped
 itself, so a normal exit leaves nothing for the watcher to do.
 
-The watcher is this module run as a program (`python -m chartgen.runtime.reaper`); it imports
+The watcher is this module run as a program (`python -m chartgen.tools.reaper`); it imports
 nothing else of chartgen.
 """
 
