@@ -34,9 +34,9 @@ from pathlib import Path
 import yaml
 
 from chartgen.cli.main import main
-from chartgen.cli.run import render_environment
 from chartgen.errors import Diagnostics
 from chartgen.flows.build import write_context
+from chartgen.flows.run import render_environment
 from chartgen.runtime.context import PINNED, build_context
 from chartgen.runtime.local import start_runtime
 from chartgen.runtime.maven import package

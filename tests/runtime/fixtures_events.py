@@ -23,7 +23,7 @@ from typing import Any, Self
 import yaml
 
 from chartgen.charts.chart import ChartEnvironment, working_files
-from chartgen.cli.run import environment_of
+from chartgen.flows.run import environment_of
 from chartgen.tools.helm import Helm
 from chartgen.tools.locate import find_helm
 from chartgen.verify.chart_env import render

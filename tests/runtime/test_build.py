@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from dockerfile_parse import DockerfileParser
 
-from chartgen.cli.run import render_environment
+from chartgen.flows.run import render_environment
 from chartgen.runtime.local import start_runtime
 from tests.conftest import copy_examples, run_cli
 from tests.runtime.helpers import call

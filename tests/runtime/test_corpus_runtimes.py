@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from chartgen.cli.run import render_environment
+from chartgen.flows.run import render_environment
 from chartgen.runtime.local import start_runtime
 from tests.conftest import REPO, run_cli
 from tests.helm.test_corpus import CORPUS

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from chartgen.cli.run import render_environment
+from chartgen.flows.run import render_environment
 from chartgen.runtime.devmode import RunningDevmode, start_devmode
 from chartgen.runtime.running import RuntimeFailed
 from tests.conftest import copy_examples, run_cli

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import pytest
 import yaml
 
-from chartgen.cli.run import render_environment
+from chartgen.flows.run import render_environment
 from chartgen.plan.files import CONFIG_MAP_BUDGET
 from chartgen.runtime.local import start_runtime
 from tests.conftest import run_cli

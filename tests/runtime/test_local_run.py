@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from chartgen.cli.run import render_environment
+from chartgen.flows.run import render_environment
 from chartgen.runtime.local import start_runtime
 from chartgen.runtime.postgres import ensure_database, throwaway_postgres
 from chartgen.runtime.running import RuntimeFailed

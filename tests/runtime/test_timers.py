@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from chartgen.cli.run import render_environment
+from chartgen.flows.run import render_environment
 from chartgen.runtime.jobs_service import start_jobs_service
 from chartgen.runtime.local import start_runtime
 from chartgen.runtime.postgres import Database, ensure_database, psql, throwaway_postgres

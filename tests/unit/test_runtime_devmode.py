@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from chartgen.cli.run import dev_environment
 from chartgen.errors import UserError
+from chartgen.flows.run import dev_environment
 from chartgen.plan.dev import RESOURCES_PATH
 from chartgen.runtime.devmode import (
     DATA,

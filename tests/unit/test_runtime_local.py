@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from chartgen.cli.run import chart_folder, environment_of
 from chartgen.errors import UserError
+from chartgen.flows.run import chart_folder, environment_of
 from chartgen.runtime.local import (
     find_runtime,
     localize,

@@ -1,0 +1,87 @@
+"""`chartgen run`'s chart side: which chart and environment a CHART and --env name, and the
+objects helm renders for them (what the local runtime then runs)."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from chartgen.charts.chart import ChartEnvironment, GeneratedChart, charts_in, working_files
+from chartgen.errors import UserError
+from chartgen.flows import wiring
+from chartgen.formats.source import display_path
+from chartgen.plan.layout import CHART_FILE
+from chartgen.schema.check import did_you_mean
+from chartgen.verify.chart_env import render, write_chart
+
+
+def chart_folder(chart: str, charts: Path) -> Path:
+    """CHART as a folder: a path holding Chart.yaml, else a name in the charts folder."""
+    as_path = Path(chart)
+    if (as_path / CHART_FILE).is_file():
+        return as_path
+    named = charts / chart
+    if "/" not in chart and (named / CHART_FILE).is_file():
+        return named
+    known = [c.name for c in charts_in(charts)]
+    raise UserError(
+        f"{chart}: no chart of that name in {display_path(charts)} and no chart folder there "
+        f"(charts: {', '.join(known) or 'none; run chartgen generate'})"
+    )
+
+
+def environment_of(files: dict[str, bytes], chart: str, env: str | None) -> ChartEnvironment:
+    read = GeneratedChart.of(chart, files)
+    environments = read.environments
+    if read.mode != "production":
+        raise UserError(
+            f"{chart} is not a production chart: chartgen run runs chartgen's production and dev charts"
+        )
+    names = [e.name for e in environments]
+    if env is None:
+        raise UserError(f"{chart}: --env is required (environments: {', '.join(names)})")
+    chosen = next((e for e in environments if e.name == env), None)
+    if chosen is None:
+        raise UserError(
+            f"{chart}: no environment {env}{did_you_mean(env, names)} (environments: {', '.join(names)})"
+        )
+    return chosen
+
+
+def dev_environment(files: dict[str, bytes], chart: str, env: str | None) -> ChartEnvironment:
+    """The dev chart's one environment (`env`, when given, must be its name)."""
+    read = GeneratedChart.of(chart, files)
+    if read.mode != "dev":
+        raise UserError(f"{chart} is not a dev chart")
+    (environment,) = read.environments
+    if env is not None and env != environment.name:
+        raise UserError(f"{chart}: no environment {env} (a dev chart has one: {environment.name})")
+    return environment
+
+
+def is_dev_chart(folder: Path) -> bool:
+    return GeneratedChart.at(folder).mode == "dev"
+
+
+def render_environment(
+    folder: Path, env: str | None, kube_version: str, dev: bool = False
+) -> tuple[list[dict[str, Any]], str]:
+    """(the objects helm renders for the chart folder's environment, the chart's name);
+    `dev`: the folder is the dev chart (its one environment, values.yaml alone)."""
+    files = working_files(folder)
+    name = _chart_name(files) or folder.resolve().name
+    environment = dev_environment(files, name, env) if dev else environment_of(files, name, env)
+    with tempfile.TemporaryDirectory(prefix="chartgen-run-chart-") as tmp:
+        write_chart(files, Path(tmp) / name)  # the chart as it is in the working tree, nothing else
+        objects, problem = render(wiring.helm(), Path(tmp) / name, name, environment, kube_version)
+    if objects is None:
+        raise UserError(f"{name} ({environment.name}): helm template failed: {problem}")
+    return objects, name
+
+
+def _chart_name(files: dict[str, bytes]) -> str:
+    for line in files.get(CHART_FILE, b"").decode(errors="replace").splitlines():
+        if line.startswith("name:"):
+            return line.partition(":")[2].strip().strip("\"'")
+    return ""
