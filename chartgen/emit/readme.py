@@ -5,18 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from chartgen.plan.kinds import CUSTOM_KINDS
 from chartgen.plan.layout import values_file
 from chartgen.plan.model import ChartPlan, EnvironmentData
 from chartgen.schema.spec import dump
 from chartgen.values.model import ProductionValues
-
-CUSTOM_KINDS = {
-    "secrets.hashicorp.com": "Vault Secrets Operator",
-    "external-secrets.io": "External Secrets Operator",
-    "eventing.knative.dev": "Knative Eventing",
-    "sources.knative.dev": "Knative Eventing",
-    "sonataflow.org": "SonataFlow operator",
-}
 
 
 def chart_readme(plan: ChartPlan, shared: dict[str, Any], docs: dict[tuple[str, ...], str]) -> bytes:
@@ -76,7 +69,7 @@ def _environment(plan: ChartPlan, env: str, data: EnvironmentData) -> list[str]:
                 f"- Knative Broker `{ev.broker}` in `{data.namespace}` (its ingress and dispatcher pods in "
                 f"`{ev.brokerNamespace}`){sink}."
             )
-    operators = sorted({CUSTOM_KINDS[g] for g in data.kinds if g in CUSTOM_KINDS})
+    operators = sorted({k.operator for k in CUSTOM_KINDS if k.group in data.kinds})
     if operators:
         lines.append(f"- Installed in the cluster (their CRDs): {', '.join(operators)}.")
     if len(lines) == 6:

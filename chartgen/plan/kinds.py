@@ -7,9 +7,39 @@ templates render, so the three never disagree.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from chartgen.plan.model import EnvironmentData
 
 RBAC_GROUP = "rbac.authorization.k8s.io"
+
+
+@dataclass(frozen=True)
+class CustomKind:
+    group: str
+    version: str  # the one the templates write (a test holds them to it)
+    kind: str
+    plural: str
+    operator: str  # what serves it in a cluster
+
+
+# The custom resources chartgen's charts can contain: RBAC, the README's prerequisites and
+# `chartgen test`'s stub CRDs all read this table.
+VSO, ESO, KNATIVE = "Vault Secrets Operator", "External Secrets Operator", "Knative Eventing"
+CUSTOM_KINDS = (
+    CustomKind("secrets.hashicorp.com", "v1beta1", "VaultConnection", "vaultconnections", VSO),
+    CustomKind("secrets.hashicorp.com", "v1beta1", "VaultAuth", "vaultauths", VSO),
+    CustomKind("secrets.hashicorp.com", "v1beta1", "VaultStaticSecret", "vaultstaticsecrets", VSO),
+    CustomKind("external-secrets.io", "v1", "SecretStore", "secretstores", ESO),
+    CustomKind("external-secrets.io", "v1", "ExternalSecret", "externalsecrets", ESO),
+    CustomKind("eventing.knative.dev", "v1", "Trigger", "triggers", KNATIVE),
+    CustomKind("sources.knative.dev", "v1", "SinkBinding", "sinkbindings", KNATIVE),
+    CustomKind("sonataflow.org", "v1alpha08", "SonataFlow", "sonataflows", "SonataFlow operator"),
+)
+
+
+def plurals(group: str) -> list[str]:
+    return [k.plural for k in CUSTOM_KINDS if k.group == group]
 
 
 def production_kinds(env: EnvironmentData, consumes: bool, produces: bool) -> dict[str, list[str]]:
@@ -25,15 +55,15 @@ def production_kinds(env: EnvironmentData, consumes: bool, produces: bool) -> di
     if env.networkPolicy is not None:
         groups["networking.k8s.io"] = ["networkpolicies"]
     if env.secretKeys and env.provider == "vso":
-        groups["secrets.hashicorp.com"] = ["vaultconnections", "vaultauths", "vaultstaticsecrets"]
+        groups["secrets.hashicorp.com"] = plurals("secrets.hashicorp.com")
     if env.secretKeys and env.provider == "eso":
-        groups["external-secrets.io"] = ["secretstores", "externalsecrets"]
+        groups["external-secrets.io"] = plurals("external-secrets.io")
     if consumes:
-        groups["eventing.knative.dev"] = ["triggers"]
+        groups["eventing.knative.dev"] = plurals("eventing.knative.dev")
     if produces and kubernetes:
-        groups["sources.knative.dev"] = ["sinkbindings"]
+        groups["sources.knative.dev"] = plurals("sources.knative.dev")
     if not kubernetes:
-        groups["sonataflow.org"] = ["sonataflows"]
+        groups["sonataflow.org"] = plurals("sonataflow.org")
     return dict(sorted(groups.items()))
 
 

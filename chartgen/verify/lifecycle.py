@@ -20,6 +20,7 @@ import yaml
 from chartgen.charts.chart import GeneratedChart
 from chartgen.errors import UserError
 from chartgen.formats.source import FastLoader
+from chartgen.plan.kinds import CUSTOM_KINDS
 from chartgen.plan.layout import DATA_FILE, values_file
 from chartgen.schema.check import did_you_mean
 from chartgen.tools.runner import Completed
@@ -103,19 +104,6 @@ class ChartUnderTest:
         return cls(chart.folder, chosen, values, planned.kinds, planned.startupSeconds)
 
 
-# The custom resources chartgen's charts can contain: (group, version, kind, plural).
-CUSTOM_KINDS = (
-    ("secrets.hashicorp.com", "v1beta1", "VaultConnection", "vaultconnections"),
-    ("secrets.hashicorp.com", "v1beta1", "VaultAuth", "vaultauths"),
-    ("secrets.hashicorp.com", "v1beta1", "VaultStaticSecret", "vaultstaticsecrets"),
-    ("external-secrets.io", "v1", "SecretStore", "secretstores"),
-    ("external-secrets.io", "v1", "ExternalSecret", "externalsecrets"),
-    ("eventing.knative.dev", "v1", "Trigger", "triggers"),
-    ("sources.knative.dev", "v1", "SinkBinding", "sinkbindings"),
-    ("sonataflow.org", "v1alpha08", "SonataFlow", "sonataflows"),
-)
-
-
 @dataclass
 class CrdReport:
     installed: list[str] = field(default_factory=list)  # from the folders given
@@ -142,11 +130,11 @@ def install_crds(
                 kubectl.apply_server_side(path.read_text(), "default", "chartgen")
                 report.installed += sorted(names - served)
                 served |= names
-    for group, version, kind, plural in CUSTOM_KINDS:
-        wanted = needed is None or (group, plural) in needed
-        if wanted and f"{plural}.{group}" not in served:
-            kubectl.apply_server_side(_stub_crd(group, version, kind, plural), "default", "chartgen")
-            report.stubs.append(kind)
+    for k in CUSTOM_KINDS:
+        wanted = needed is None or (k.group, k.plural) in needed
+        if wanted and f"{k.plural}.{k.group}" not in served:
+            kubectl.apply_server_side(_stub_crd(k.group, k.version, k.kind, k.plural), "default", "chartgen")
+            report.stubs.append(k.kind)
     if report.installed or report.stubs:
         kubectl.run(["wait", "--for=condition=Established", "crd", "--all", "--timeout=60s"])
     return report
@@ -182,7 +170,7 @@ def _stub_crd(group: str, version: str, kind: str, plural: str) -> str:
 
 def custom_kinds(charts: list[ChartUnderTest]) -> set[tuple[str, str]]:
     """(group, plural) of every custom kind (CUSTOM_KINDS) the charts' plans contain."""
-    custom = {(group, plural) for group, _, _, plural in CUSTOM_KINDS}
+    custom = {(k.group, k.plural) for k in CUSTOM_KINDS}
     return {(g, r) for c in charts for g, resources in c.kinds.items() for r in resources} & custom
 
 

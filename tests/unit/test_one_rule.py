@@ -3,10 +3,12 @@ found where a rule was written twice, each pinned by a test that failed before."
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
+from chartgen.plan.kinds import CUSTOM_KINDS
 from chartgen.profile.environment import MAX_ENV_NAME, is_env_name
 from chartgen.profile.rbac import rego_table
 from testing.trees import GREETING, PROFILES_BASIC, build_tree
@@ -40,3 +42,17 @@ def test_the_runtime_rbac_table_of_the_policy_is_generated_from_chartgens() -> N
         "run: python -m chartgen.profile.rbac > policies/production/rbac_runtime_table.rego"
     )
     assert '"pods/ephemeralcontainers": []' in committed
+
+
+def test_the_templates_write_each_custom_kind_as_the_table_says() -> None:
+    """RBAC, the README and `chartgen test` read plan/kinds.py's table; the templates write
+    the resources: every custom kind a template writes is in the table, at its version."""
+    table = {k.kind: f"{k.group}/{k.version}" for k in CUSTOM_KINDS}
+    groups = {k.group for k in CUSTOM_KINDS}
+    written: dict[str, str] = {}
+    for template in sorted((REPO / "chartgen/templates").glob("*/templates/*.yaml")):
+        text = template.read_text()
+        for api_version, kind in re.findall(r"^apiVersion: (\S+)\nkind: (\S+)$", text, re.MULTILINE):
+            if api_version.split("/")[0] in groups:
+                written[kind] = api_version
+    assert written == table
