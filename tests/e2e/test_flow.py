@@ -22,8 +22,7 @@ from chartgen.tools.locate import find_tool
 from chartgen.verify.lifecycle import install_crds
 from testing.openbao import OpenBao
 from testing.registry import Registry
-from tests.conftest import CliResult, pinned_requirements, run_cli
-from tests.e2e.conftest import CRDS
+from testing.repo import CRDS, CliResult, pinned_requirements, run_cli
 
 pytestmark = pytest.mark.e2e
 

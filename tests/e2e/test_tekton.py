@@ -17,8 +17,7 @@ import yaml
 
 from chartgen.tools.kubectl import Kubectl
 from chartgen.tools.kwok import Cluster
-from tests.conftest import REPO
-from tests.e2e.conftest import CRDS
+from testing.repo import CRDS, REPO
 
 pytestmark = pytest.mark.e2e
 TEKTON = REPO / "pipelines" / "tekton"

@@ -19,9 +19,9 @@ import yaml
 from chartgen.tools.kubectl import Kubectl
 from chartgen.tools.kwok import Cluster
 from chartgen.verify.lifecycle import install_crds
+from testing.e2e import git_repo, helm
 from testing.openbao import OpenBao
-from tests.conftest import run_cli
-from tests.e2e.conftest import CRDS, git_repo, helm
+from testing.repo import CRDS, run_cli
 
 pytestmark = pytest.mark.e2e
 SENTINEL = f"s3ntinel-{secrets.token_hex(8)}"

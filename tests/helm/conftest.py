@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +12,8 @@ from chartgen.errors import ToolError
 from chartgen.tools.helm import Helm
 from chartgen.tools.locate import find_tool
 from testing.registry import Registry, running_registry
+from testing.repo import Render, run_cli
 from testing.variants import VARIANTS, make_variant
-from tests.conftest import REPO, run_cli
-
-CRDS = REPO / "tests" / "crds"
-Render = Callable[..., list[dict[str, Any]]]
 
 
 @pytest.fixture(scope="session")

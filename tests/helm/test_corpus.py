@@ -18,9 +18,8 @@ from chartgen.charts.chart import GeneratedChart
 from chartgen.tools.helm import Helm
 from chartgen.verify.lint import values_files
 from testing.invariants import production_problems
+from testing.repo import CRDS, REPO, run_cli
 from testing.variants import VARIANTS, make_variant
-from tests.conftest import REPO, run_cli
-from tests.helm.conftest import CRDS
 
 CORPUS = REPO / "tests" / "corpus"  # vendored: tests/corpus/SOURCES.md
 pytestmark = pytest.mark.corpus

@@ -16,10 +16,9 @@ from pathlib import Path
 import pytest
 
 from chartgen.tools.helm import Helm
+from testing.repo import CRDS, REPO, run_cli
 from testing.trees import snapshot
 from testing.variants import VARIANTS
-from tests.conftest import REPO, run_cli
-from tests.helm.conftest import CRDS
 
 GOLDEN = REPO / "tests" / "golden"
 pytestmark = pytest.mark.helm

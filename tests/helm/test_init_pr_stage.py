@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, built_tool, pinned_requirements
+from testing.repo import REPO, built_tool, pinned_requirements
 
 pytestmark = pytest.mark.helm
 

@@ -15,10 +15,9 @@ import yaml
 from chartgen.charts.chart import GeneratedChart
 from chartgen.tools.helm import Helm
 from chartgen.verify.lint import values_files
+from testing.repo import CRDS, run_cli
 from testing.trees import snapshot
 from testing.variants import VARIANTS, make_variant
-from tests.conftest import run_cli
-from tests.helm.conftest import CRDS
 
 pytestmark = pytest.mark.helm
 PROJECT = "workflows/invoice-sync"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import copy_examples, run_cli
+from testing.repo import copy_examples, run_cli
 
 pytestmark = pytest.mark.helm
 

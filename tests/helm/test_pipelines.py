@@ -23,7 +23,7 @@ from chartgen.errors import ToolError
 from chartgen.flows.init import REQUIREMENTS
 from chartgen.tools.locate import find_tool
 from chartgen.tools.runner import Completed, run
-from tests.conftest import REPO
+from testing.repo import REPO
 
 pytestmark = pytest.mark.helm
 PIPELINES = REPO / "pipelines"

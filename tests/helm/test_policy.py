@@ -17,7 +17,7 @@ from chartgen.tools.helm import Helm
 from chartgen.tools.opa import Opa
 from chartgen.tools.runner import run
 from chartgen.verify.policy import BUILTIN, as_input, check_policies, rule_sets, rules
-from tests.conftest import built_tool, run_cli
+from testing.repo import built_tool, run_cli
 
 pytestmark = pytest.mark.helm
 Objects = list[dict[str, Any]]

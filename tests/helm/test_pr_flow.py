@@ -19,7 +19,7 @@ from chartgen.version.digest import chart_digest
 from chartgen.version.git import tree_files
 from chartgen.version.semver import Version
 from testing.registry import Registry
-from tests.conftest import REPO, CliResult, run_cli
+from testing.repo import REPO, CliResult, run_cli
 
 pytestmark = pytest.mark.helm
 

@@ -18,9 +18,8 @@ from chartgen.values.model import ProductionValues
 from chartgen.workflow.loader import load_workflows
 from chartgen.workflow.resolve import resolve
 from testing.invariants import matches, production_problems
+from testing.repo import Render, run_cli
 from testing.variants import VARIANTS, make_variant
-from tests.conftest import run_cli
-from tests.helm.conftest import Render
 
 pytestmark = pytest.mark.helm
 PRODUCTION = ("invoice-sync", "order-approval", "shipment-tracker")

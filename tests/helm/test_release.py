@@ -28,7 +28,7 @@ from chartgen.tools.runner import Completed
 from chartgen.version.digest import chart_digest
 from chartgen.version.tags import Claim
 from testing.registry import Registry, serving
-from tests.conftest import REPO, run_cli
+from testing.repo import REPO, run_cli
 
 pytestmark = pytest.mark.helm
 

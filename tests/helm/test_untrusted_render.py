@@ -14,9 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
+from testing.repo import Render, run_cli
 from testing.variants import VARIANTS, make_variant
-from tests.conftest import run_cli
-from tests.helm.conftest import Render
 
 pytestmark = pytest.mark.helm
 

@@ -10,8 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import REPO, run_cli
-from tests.helm.conftest import Render
+from testing.repo import REPO, Render, run_cli
 
 pytestmark = pytest.mark.helm
 PROFILE_NAMESPACES = {

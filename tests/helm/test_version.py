@@ -12,7 +12,7 @@ import yaml
 
 from chartgen.config import load_settings
 from chartgen.flows.version import check_versions
-from tests.conftest import CliResult, copy_examples, run_cli
+from testing.repo import CliResult, copy_examples, run_cli
 
 pytestmark = pytest.mark.helm
 

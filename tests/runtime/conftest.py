@@ -8,7 +8,8 @@ import pytest
 
 from chartgen.errors import ToolError
 from chartgen.runtime.postgres import bin_dir
-from tests.runtime.helpers import examples_with_runtime, require
+from testing.repo import require
+from tests.runtime.helpers import examples_with_runtime
 
 
 def _postgres_present() -> bool:

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from chartgen.tools.locate import find_helm
-from tests.conftest import REPO, copy_examples, run_cli
+from testing.repo import REPO, copy_examples, require, run_cli
 
 # An order-approval input over its approval threshold: the instance waits for a decision.
 ORDER = {
@@ -31,14 +31,6 @@ ORDER = {
     "approver": {"email": "approver@example.com"},
 }
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # 127.0.0.1: never a proxy
-
-
-def require(what: str, present: bool) -> None:
-    """Skip a test whose programs are missing; in CI, fail: the set-up must install them."""
-    if not present:
-        if os.environ.get("CI"):
-            pytest.fail(f"{what} is not installed: scripts/test.sh runtime installs it")
-        pytest.skip(f"{what} is not installed")
 
 
 def call(url: str, body: Any = None, timeout: float = 15) -> tuple[int, Any, dict[str, str]]:

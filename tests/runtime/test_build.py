@@ -13,7 +13,7 @@ from dockerfile_parse import DockerfileParser
 
 from chartgen.flows.run import render_environment
 from chartgen.runtime.local import start_runtime
-from tests.conftest import copy_examples, run_cli
+from testing.repo import copy_examples, run_cli
 from tests.runtime.helpers import call
 
 pytestmark = pytest.mark.runtime

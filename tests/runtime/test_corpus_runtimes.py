@@ -14,9 +14,8 @@ import pytest
 
 from chartgen.flows.run import render_environment
 from chartgen.runtime.local import start_runtime
-from tests.conftest import REPO, run_cli
+from testing.repo import REPO, require, run_cli
 from tests.helm.test_corpus import CORPUS
-from tests.runtime.conftest import require
 from tests.runtime.helpers import call
 
 pytestmark = pytest.mark.runtime

@@ -19,9 +19,8 @@ import pytest
 import yaml
 
 from chartgen.runtime.local import start_runtime
-from tests.conftest import copy_examples, run_cli
+from testing.repo import copy_examples, require, run_cli
 from tests.runtime import helpers
-from tests.runtime.conftest import require
 from tests.runtime.fixtures_events import (
     Received,
     StubServer,

@@ -19,9 +19,8 @@ import pytest
 from chartgen.flows.run import render_environment
 from chartgen.runtime.devmode import RunningDevmode, start_devmode
 from chartgen.runtime.running import RuntimeFailed
-from tests.conftest import copy_examples, run_cli
+from testing.repo import copy_examples, require, run_cli
 from tests.runtime import helpers
-from tests.runtime.conftest import require
 from tests.runtime.helpers import ORDER, wait_for_output
 
 pytestmark = pytest.mark.runtime

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from testing.differential import CORPUS, Case, Verdicts, cases, chartgen_verdict, judge, work_folder
-from tests.runtime.helpers import require
+from testing.repo import require
 
 pytestmark = pytest.mark.runtime
 

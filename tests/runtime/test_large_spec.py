@@ -19,8 +19,7 @@ import yaml
 from chartgen.flows.run import render_environment
 from chartgen.plan.files import CONFIG_MAP_BUDGET
 from chartgen.runtime.local import start_runtime
-from tests.conftest import run_cli
-from tests.runtime.conftest import require
+from testing.repo import require, run_cli
 from tests.runtime.helpers import call
 
 pytestmark = pytest.mark.runtime

@@ -139,7 +139,7 @@ def test_chartgen_run_reports_a_runtime_that_exits_with_its_log_lines_and_exit_1
 
 
 def test_chartgen_run_names_what_is_missing(order_approval: Path) -> None:
-    from tests.conftest import run_cli
+    from testing.repo import run_cli
 
     no_env = run_cli("-C", str(order_approval), "run", "order-approval")
     assert no_env.code == 1 and "--env is required (environments: prod, staging)" in no_env.err

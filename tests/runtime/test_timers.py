@@ -23,8 +23,7 @@ from chartgen.runtime.jobs_service import start_jobs_service
 from chartgen.runtime.local import start_runtime
 from chartgen.runtime.postgres import Database, ensure_database, psql, throwaway_postgres
 from chartgen.runtime.running import RunningRuntime
-from tests.conftest import run_cli
-from tests.runtime.conftest import require
+from testing.repo import require, run_cli
 from tests.runtime.fixtures_events import wait_until
 from tests.runtime.helpers import call
 

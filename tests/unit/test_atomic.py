@@ -25,8 +25,8 @@ import pytest
 
 import chartgen.emit.writer as writer
 from chartgen.cli.main import main
+from testing.repo import run_cli
 from testing.trees import GREETING, build_tree, snapshot
-from tests.conftest import run_cli
 
 CHARTS = 40  # production charts: a wide enough switch, a fast enough run
 KILLS = 30

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from chartgen.cli.main import COMMANDS
+from testing.repo import run_cli
 from testing.trees import GREETING, build_tree
-from tests.conftest import run_cli
 
 
 @pytest.mark.parametrize("command", [[], *[[c] for c in COMMANDS]])

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from dockerfile_parse import DockerfileParser
 
-from tests.conftest import REPO
+from testing.repo import REPO
 
 CONTAINERFILE = REPO / "packaging" / "Containerfile"
 PACKAGE_SH = REPO / "scripts" / "package.sh"

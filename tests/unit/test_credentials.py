@@ -19,8 +19,8 @@ from chartgen.plan.credentials import (
     yaml_refusals,
 )
 from chartgen.workflow.discover import discover, says_secret
+from testing.repo import CliResult, run_cli
 from testing.trees import GREETING, PROFILES_BASIC, build_tree, snapshot
-from tests.conftest import CliResult, run_cli
 
 
 def rewrite(text: str, optional: bool = False) -> tuple[str, list[Credential]]:

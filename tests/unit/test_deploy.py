@@ -226,7 +226,7 @@ def test_registry_urls_are_checked() -> None:
 
 
 def test_charts_are_chosen_by_environment_and_name() -> None:
-    from tests.conftest import REPO
+    from testing.repo import REPO
 
     charts = REPO / "tests" / "golden" / "vso"
     names = [c.name for c in select_charts(charts_in(charts), charts, "staging", [])]
@@ -240,7 +240,7 @@ def test_charts_are_chosen_by_environment_and_name() -> None:
 
 
 def test_a_chart_folder_or_namespace_that_is_no_name_is_refused(tmp_path: Path) -> None:
-    from tests.conftest import REPO
+    from testing.repo import REPO
 
     charts = tmp_path / "charts"
     shutil.copytree(REPO / "tests" / "golden" / "vso" / "order-approval", charts / "--order")

@@ -21,7 +21,7 @@ from chartgen.errors import UserError
 from chartgen.flows.deploy import Checks, Tools, run_deploy, run_promote
 from chartgen.tools.runner import Completed
 from testing.fakes import FakeKubectl, FakeReleases, FakeVault, completed
-from tests.conftest import copy_examples, run_cli
+from testing.repo import copy_examples, run_cli
 
 SKIP_CHECKS = Checks(skip_vault=True, skip_policy=True)
 

@@ -17,7 +17,7 @@ from chartgen.flows.plan import plan_repository
 from chartgen.plan.model import ChartPlan
 from chartgen.tools.clusters import choose_cluster
 from testing.fakes import FakeHelm, FakeKubectl
-from tests.conftest import copy_examples
+from testing.repo import copy_examples
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from chartgen.verify.objects_diff import (
     parse_objects,
     roll_reasons,
 )
-from tests.conftest import REPO
+from testing.repo import REPO
 
 GOLDEN = REPO / "tests" / "golden" / "diff" / "report.md"
 SECRET_VALUE = "hunter2-do-not-print"

@@ -12,7 +12,7 @@ import pytest
 from chartgen.errors import ToolError
 from chartgen.flows.doctor import pinned_versions
 from chartgen.tools.locate import PINNED_TOOLS, find_tool
-from tests.conftest import REPO, run_cli
+from testing.repo import REPO, run_cli
 
 TOOLCHAIN = REPO / "scripts" / "toolchain.sh"
 

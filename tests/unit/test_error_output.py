@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from chartgen.errors import escape_text
+from testing.repo import run_cli
 from testing.trees import GREETING, build_tree
-from tests.conftest import run_cli
 
 # What a CI problem matcher reads as a located diagnostic (the file is the text before the first ':').
 MATCHER = re.compile(r"^([^:]+):(\d+):(\d+): (error|warning): (.*)$")

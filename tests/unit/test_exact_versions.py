@@ -13,8 +13,8 @@ from chartgen.formats.yaml_out import Literal, dump_yaml
 from chartgen.plan.layout import DIGEST_KEY
 from chartgen.version.chartfile import write_version
 from chartgen.version.digest import chart_digest
+from testing.repo import run_cli
 from testing.trees import GREETING, PROFILES_BASIC, build_tree
-from tests.conftest import run_cli
 
 SECOND = GREETING.replace("id: greeting", "id: second").replace("name: Greeting", "name: Second")
 

@@ -12,8 +12,8 @@ import yaml
 from chartgen.emit.values_files import common_values, values_diff
 from chartgen.plan.files import CONFIG_MAP_BUDGET
 from chartgen.profile.loader import deep_merge
+from testing.repo import copy_examples, run_cli
 from testing.trees import GREETING, PROFILES_BASIC, build_tree, snapshot
-from tests.conftest import copy_examples, run_cli
 
 
 def repo(root: Path, extra: dict[str, str | bytes] | None = None) -> Path:

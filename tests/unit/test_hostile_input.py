@@ -18,9 +18,9 @@ import yaml
 
 from chartgen.formats.source import MAX_DEPTH, MAX_FILE_BYTES, MAX_VALUES, aliases_excessive
 from chartgen.version.semver import NotSemVer, Version
+from testing.repo import CliResult, run_cli
 from testing.timing import time_limit
 from testing.trees import GREETING, PROFILES_BASIC, build_tree
-from tests.conftest import CliResult, run_cli
 
 LOCATED = re.compile(r"^(?P<path>[^\s:][^:]*):(?P<line>\d+):(?P<col>\d+): error: ", re.MULTILINE)
 WORKFLOW = "workflows/greet/greeting.sw.yaml"

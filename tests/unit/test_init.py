@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from chartgen.flows import init as init_flow
-from tests.conftest import pinned_requirements, run_cli
+from testing.repo import pinned_requirements, run_cli
 
 OWN_FILES = [
     ".gitignore",

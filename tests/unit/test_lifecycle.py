@@ -17,7 +17,7 @@ from chartgen.verify.lifecycle import (
     run_lifecycles,
 )
 from testing.fakes import FakeHelm, FakeKubectl
-from tests.conftest import copy_examples, run_cli
+from testing.repo import copy_examples, run_cli
 
 
 @pytest.fixture(scope="module")

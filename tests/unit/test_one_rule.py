@@ -11,8 +11,8 @@ import pytest
 from chartgen.plan.kinds import CUSTOM_KINDS
 from chartgen.profile.environment import MAX_ENV_NAME, is_env_name
 from chartgen.profile.rbac import rego_table
+from testing.repo import REPO, run_cli
 from testing.trees import GREETING, PROFILES_BASIC, build_tree
-from tests.conftest import REPO, run_cli
 
 
 def test_a_profile_name_deploy_would_refuse_is_refused_by_generate(

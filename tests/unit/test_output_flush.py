@@ -8,7 +8,7 @@ import select
 import subprocess
 import sys
 
-from tests.conftest import REPO
+from testing.repo import REPO
 
 # Prints one line through the Printer, then blocks until its stdin closes, as `run` does.
 CHILD = "from chartgen.cli.output import Printer; Printer().line('serving'); import sys; sys.stdin.read()"

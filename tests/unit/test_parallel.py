@@ -15,8 +15,8 @@ from chartgen.errors import Diagnostic, UserError
 from chartgen.flows import parallel
 from chartgen.flows import plan as flows_plan
 from chartgen.flows.parallel import in_parallel
+from testing.repo import CliResult, run_cli
 from testing.trees import GREETING, PROFILES_BASIC, build_tree, snapshot
-from tests.conftest import CliResult, run_cli
 
 SONATAFLOW_PROD = textwrap.dedent(PROFILES_BASIC["profiles/prod.yaml"]) + "runtime: sonataflow\n"
 

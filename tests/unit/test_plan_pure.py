@@ -81,7 +81,7 @@ def test_a_file_without_a_diagnostic_is_never_re_read_for_positions(monkeypatch:
     """Positions cost a second parse: only a file with something to report pays it."""
     from chartgen.config import load_settings
     from chartgen.flows.plan import keep_plan, load_and_plan
-    from tests.conftest import REPO
+    from testing.repo import REPO
 
     located: list[str] = []
     position_trees = SourceFile._position_trees

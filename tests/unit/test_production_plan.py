@@ -23,8 +23,8 @@ from chartgen.profile.loader import deep_merge
 from chartgen.workflow.loader import load_workflow_file
 from chartgen.workflow.model import Project
 from chartgen.workflow.validate import Context, check_consumed_event_types
+from testing.repo import CliResult, run_cli
 from testing.trees import GREETING, PROFILES_BASIC, build_tree, snapshot
-from tests.conftest import CliResult, run_cli
 
 # A base every production profile can run a waiting, event-driven, secret-using project on.
 FULL_BASE = """

@@ -20,7 +20,7 @@ from chartgen.runtime.context import (
     extensions,
     oauth_specs,
 )
-from tests.conftest import copy_examples, run_cli
+from testing.repo import copy_examples, run_cli
 
 POM = "{http://maven.apache.org/POM/4.0.0}"
 

@@ -7,8 +7,8 @@ import os
 from pathlib import Path
 
 from chartgen.formats.confine import MAX_FILE_BYTES
+from testing.repo import run_cli
 from testing.trees import GREETING, PROFILES_BASIC, build_tree
-from tests.conftest import run_cli
 
 
 def repo(root: Path, extra: dict[str, str | bytes] | None = None) -> Path:

@@ -16,7 +16,7 @@ from chartgen.formats.source import display_path
 from chartgen.vault.access import VaultAccess
 from chartgen.vault.reconcile import apply
 from testing.fakes import FakeVault
-from tests.conftest import REPO, run_cli
+from testing.repo import REPO, run_cli
 
 
 @pytest.fixture(scope="module")

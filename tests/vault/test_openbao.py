@@ -15,7 +15,7 @@ import hvac
 import pytest
 
 from testing.openbao import OpenBao, bao_binary, free_port, running_openbao
-from tests.conftest import REPO, CliResult, run_cli
+from testing.repo import REPO, CliResult, run_cli
 
 pytestmark = pytest.mark.vault
 SENTINEL = f"s3ntinel-{secrets.token_hex(8)}"

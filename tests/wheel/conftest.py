@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from testing.repo import REPO
 from tests.e2e.conftest import cluster, registry  # noqa: F401  (the tier's control plane and registry)
 
 pytestmark = pytest.mark.e2e

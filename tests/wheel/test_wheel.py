@@ -17,7 +17,7 @@ from chartgen import __version__
 from chartgen.shipped import CHECKOUT
 from chartgen.tools.kwok import Cluster
 from testing.registry import Registry
-from tests.conftest import REPO
+from testing.repo import REPO
 from tests.wheel.conftest import Installed, Release
 
 pytestmark = pytest.mark.e2e
