@@ -39,6 +39,7 @@ for tier in "${tiers[@]}"; do
       .venv/bin/ruff check chartgen tests testing benchmarks scripts setup.py
       .venv/bin/ruff format --check chartgen tests testing benchmarks scripts setup.py
       .venv/bin/mypy
+      .venv/bin/mypy --explicit-package-bases tests testing benchmarks scripts
       .venv/bin/lint-imports --no-logo --no-cache
       .venv/bin/python scripts/check_imports.py ;;
     unit) .venv/bin/pytest -q tests/unit ;;

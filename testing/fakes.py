@@ -48,7 +48,7 @@ class FakeHelm:
         return completed(1, stdout=self.failing["lint"]) if "lint" in self.failing else completed()
 
     def template(
-        self, release: str, chart: Path, values: list[Path], kube_version: str, namespace: str
+        self, release: str, chart: Path, values: Sequence[Path], kube_version: str, namespace: str
     ) -> Completed:
         self.calls.append(["template", release, str(chart), namespace])
         self.kube_versions.append(kube_version)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Mapping
 from pathlib import Path
 
 PROFILES_BASIC = {
@@ -58,7 +59,7 @@ GREETING = """
 """
 
 
-def build_tree(root: Path, files: dict[str, str | bytes]) -> Path:
+def build_tree(root: Path, files: Mapping[str, str | bytes]) -> Path:
     """Create every file (dedenting text); returns `root`."""
     for rel, content in files.items():
         path = root / rel

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -139,7 +140,7 @@ def test_rbac_proofs(cluster: Cluster, tmp_path: Path) -> None:
         assert kubectl.can_i(verb, resource, where, sa) is allowed, (verb, resource, where)
 
     deployer = ("alice", ["workflow-deployers"])
-    deployer_rules = {
+    deployer_rules: dict[tuple[str, str, str | None], bool] = {
         ("create", "deployments.apps", ns): True,
         ("delete", "networkpolicies.networking.k8s.io", ns): True,
         ("patch", "vaultstaticsecrets.secrets.hashicorp.com", ns): True,
@@ -150,8 +151,8 @@ def test_rbac_proofs(cluster: Cluster, tmp_path: Path) -> None:
         ("create", "clusterroles.rbac.authorization.k8s.io", None): False,
         ("create", "statefulsets.apps", ns): False,
     }
-    for (verb, resource, where), allowed in deployer_rules.items():
-        assert kubectl.can_i(verb, resource, where, *deployer) is allowed, ("deployer", verb, resource, where)
+    for (verb, resource, scope), allowed in deployer_rules.items():
+        assert kubectl.can_i(verb, resource, scope, *deployer) is allowed, ("deployer", verb, resource, scope)
 
     viewer = ("bob", ["workflow-viewers"])
     for (verb, resource), allowed in {
@@ -318,7 +319,7 @@ def test_ct_lint_and_install_upgrade(cluster: Cluster, tmp_path: Path) -> None:
         subprocess.run(["git", "config", key, value], cwd=clone, check=True)
     assert (clone / "charts/ct.yaml").is_file()
 
-    venv_bin = Path(os.sys.executable).parent
+    venv_bin = Path(sys.executable).parent
     env = {
         **os.environ,
         "PATH": f"{cache_dir() / 'bin'}:{venv_bin}:{os.environ['PATH']}",

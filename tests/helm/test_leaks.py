@@ -151,8 +151,13 @@ def test_sentinel_values_appear_nowhere(variant: str, tmp_path: Path, helm_binar
             assert rendered.ok, rendered.stderr
             outputs.append(rendered.stdout.encode())
             logs.append(rendered.stderr)
-    for key in (b"billing_api_token", b"archive_token", b"billing.clientSecret", b"POSTGRES_PASSWORD:${"):
-        assert any(key in o for o in outputs), key  # the keys and references are there ...
+    for reference in (
+        b"billing_api_token",
+        b"archive_token",
+        b"billing.clientSecret",
+        b"POSTGRES_PASSWORD:${",
+    ):
+        assert any(reference in o for o in outputs), reference  # the keys and references are there ...
     for value in SENTINELS:
         assert not [o for o in outputs if value.encode() in o], value  # ... never a value
         assert not [line for log in logs for line in log.splitlines() if value in line], value

@@ -20,7 +20,7 @@ import yaml
 
 from chartgen.cli.main import COMMANDS, UsageError, build_parser
 from chartgen.errors import ToolError
-from chartgen.flows.init import REQUIREMENTS
+from chartgen.formats.requirements import REQUIREMENTS
 from chartgen.tools.locate import find_tool
 from chartgen.tools.runner import Completed, run
 from testing.repo import REPO

@@ -74,7 +74,8 @@ def first(objects: Objects, kind: str) -> dict[str, Any]:
 
 
 def runtime(objects: Objects) -> dict[str, Any]:
-    return first(objects, "Deployment")["spec"]["template"]["spec"]["containers"][0]
+    container: dict[str, Any] = first(objects, "Deployment")["spec"]["template"]["spec"]["containers"][0]
+    return container
 
 
 # One hand-made break per rule, on the real rendered order-approval chart.

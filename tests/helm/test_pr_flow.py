@@ -140,7 +140,7 @@ def test_pull_request_to_release(tmp_path: Path, registry: Registry, helm_binary
             DEV,
         }
         assert f"✔ {CHANGED} 0.2.0 released to {to} (tag {CHANGED}-0.2.0)" in second.out
-        assert f"refs/tags/{CHANGED}-0.2.0" in repo.git.ls_remote("--tags", "origin")
+        assert f"refs/tags/{CHANGED}-0.2.0" in str(repo.git.ls_remote("--tags", "origin"))
         again = chartgen(repo, "release", "--to", to)
         assert again.code == 0 and "✔" not in again.out  # a second release is a no-op
 

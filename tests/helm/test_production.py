@@ -67,7 +67,9 @@ def test_production_invariants_hold(variant: str, variant_charts: dict[str, Path
     assert problems == []
 
 
-def assert_agent_token_only(objects: list[dict], spec: dict, containers: list[dict], what: str) -> None:
+def assert_agent_token_only(
+    objects: list[dict[str, Any]], spec: dict[str, Any], containers: list[dict[str, Any]], what: str
+) -> None:
     """The injector's agent logs in with a short-lived token for Vault's audience, in a volume
     the annotation names and no container of the chart mounts (the injector mounts it in its own)."""
     (deployment,) = [o for o in objects if o["kind"] == "Deployment"]

@@ -139,7 +139,7 @@ def test_oci_release_tags_every_chart_then_is_a_noop(
     assert lines_of(lines, "✔") == set(ALL_CHARTS)
     assert f"✔ invoice-sync 0.1.0 released to {to} (tag invoice-sync-0.1.0)" in lines
     head = workspace.head.commit.hexsha
-    origin_tags = workspace.git.ls_remote("--tags", "origin").splitlines()
+    origin_tags = str(workspace.git.ls_remote("--tags", "origin")).splitlines()
     for name in ALL_CHARTS:
         assert workspace.git.rev_parse(f"{name}-0.1.0^{{commit}}") == head
         assert f"{head}\trefs/tags/{name}-0.1.0" in origin_tags
@@ -252,7 +252,7 @@ def test_signed_release_verifies_and_a_tampered_package_does_not(
     assert code == 1
     assert lines[0].startswith("✖ invoice-sync 0.1.0: helm package invoice-sync failed: ")
     assert not workspace.git.tag("-l", "invoice-sync-0.1.0")
-    assert "invoice-sync-0.1.0" not in workspace.git.ls_remote("--tags", "origin")
+    assert "invoice-sync-0.1.0" not in str(workspace.git.ls_remote("--tags", "origin"))
     sign = ("--sign-key", "chartgen test", "--keyring", str(secret))
     assert release(workspace, "--to", to, "--chart", "invoice-sync", *sign)[0] == 0
     store = tmp_path / "store"
@@ -309,7 +309,7 @@ def test_two_releases_of_one_version_at_once_exactly_one_wins(
 
     with ThreadPoolExecutor(2) as pool:
         results = list(pool.map(run, clones))
-    request.addfinalizer(lambda: [clone.close() for clone in clones])
+    request.addfinalizer(lambda: close_all(clones))
     codes = sorted(r.returncode for r in results)
     assert codes == [0, 1], [(r.stdout, r.stderr) for r in results]
     winner, loser = (0, 1) if results[0].returncode == 0 else (1, 0)
@@ -318,7 +318,7 @@ def test_two_releases_of_one_version_at_once_exactly_one_wins(
     assert "✖ invoice-sync 0.1.0: " in lost
     assert "bump the version" in lost
     winner_sha = clones[winner].head.commit.hexsha
-    assert f"{winner_sha}\trefs/tags/invoice-sync-0.1.0" in workspace.git.ls_remote("--tags", "origin")
+    assert f"{winner_sha}\trefs/tags/invoice-sync-0.1.0" in str(workspace.git.ls_remote("--tags", "origin"))
     assert not clones[loser].git.tag("-l", "invoice-sync-0.1.0")  # its claim was taken back
     shown = helm().show_chart(f"{to}/invoice-sync", "0.1.0")
     chart = Path(str(clones[winner].working_tree_dir)) / "charts" / "invoice-sync" / "Chart.yaml"
@@ -466,3 +466,8 @@ def test_plain_http_only_on_loopback_and_no_credentials_in_urls() -> None:
     assert redact("fatal: unable to access 'https://x:tok@github.com/a/b'") == (
         "fatal: unable to access 'https://***@github.com/a/b'"
     )
+
+
+def close_all(repos: list[git.Repo]) -> None:
+    for repo in repos:
+        repo.close()

@@ -17,8 +17,8 @@ import pytest
 import yaml
 
 from chartgen.flows.run import render_environment
-from chartgen.plan.files import CONFIG_MAP_BUDGET
 from chartgen.runtime.local import start_runtime
+from chartgen.workflow.model import CONFIG_MAP_BUDGET
 from testing.repo import require, run_cli
 from tests.runtime.helpers import call
 

@@ -177,7 +177,12 @@ def run_into_closed_pipe(
     streams = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, closed: write}
     try:
         proc = subprocess.run(
-            [sys.executable, "-m", "chartgen", *args], cwd=cwd, text=True, timeout=60, **streams
+            [sys.executable, "-m", "chartgen", *args],
+            cwd=cwd,
+            text=True,
+            timeout=60,
+            stdout=streams["stdout"],
+            stderr=streams["stderr"],
         )
     finally:
         os.close(write)

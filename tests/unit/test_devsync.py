@@ -29,7 +29,9 @@ def dev_plan(tmp_path: Path) -> ChartPlan:
 
 def config_maps(plan: ChartPlan, change: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """The dev chart's ConfigMaps as the plan names them (what helm would render)."""
-    maps = [{"name": plan.data.names.config, "data": {f.key: "props" for f in plan.properties}}]
+    maps: list[dict[str, Any]] = [
+        {"name": plan.data.names.config, "data": {f.key: "props" for f in plan.properties}}
+    ]
     maps += [
         {"name": cm.name, "data": {f.key: f.content.decode() for f in cm.files}} for cm in plan.config_maps
     ]

@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from chartgen.emit.values_files import common_values, values_diff
-from chartgen.plan.files import CONFIG_MAP_BUDGET
 from chartgen.profile.loader import deep_merge
+from chartgen.workflow.model import CONFIG_MAP_BUDGET
 from testing.repo import copy_examples, run_cli
 from testing.trees import GREETING, PROFILES_BASIC, build_tree, snapshot
 

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from chartgen.formats.source import MAX_DEPTH, MAX_FILE_BYTES, MAX_VALUES, aliases_excessive
+from chartgen.formats.confine import MAX_FILE_BYTES
+from chartgen.formats.source import MAX_DEPTH, MAX_VALUES, aliases_excessive
 from chartgen.version.semver import NotSemVer, Version
 from testing.repo import CliResult, run_cli
 from testing.timing import time_limit

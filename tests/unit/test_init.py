@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from chartgen.emit.writer import write_file
 from chartgen.flows import init as init_flow
 from testing.repo import pinned_requirements, run_cli
 
@@ -304,7 +305,7 @@ def test_a_failure_while_placing_leaves_nothing(tmp_path: Path, monkeypatch: pyt
             raise OSError(errno.ENOSPC, "No space left on device", str(dst))
         real_link(src, dst)
 
-    monkeypatch.setattr(init_flow.os, "link", link)
+    monkeypatch.setattr("os.link", link)
     result = run_cli("init", "flows")
     assert result.code == 1
     assert "no space left on device: nothing was written" in result.err
@@ -317,7 +318,7 @@ def test_a_failure_while_staging_leaves_an_existing_folder_as_it_was(
 ) -> None:
     (tmp_path / "flows").mkdir()
     (tmp_path / "flows/notes.txt").write_text("mine\n")
-    real_write = init_flow.write_file
+    real_write = write_file
     calls = []
 
     def write(path: Path, content: bytes) -> None:
@@ -326,7 +327,7 @@ def test_a_failure_while_staging_leaves_an_existing_folder_as_it_was(
             raise OSError(errno.EIO, "Input/output error", str(path))
         real_write(path, content)
 
-    monkeypatch.setattr(init_flow, "write_file", write)
+    monkeypatch.setattr("chartgen.flows.init.write_file", write)
     result = run_cli("init", "flows")
     assert result.code == 1 and "nothing was written" in result.err
     assert tree(tmp_path / "flows") == {"notes.txt": b"mine\n"}
@@ -342,7 +343,7 @@ def test_an_interrupt_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyP
             raise KeyboardInterrupt
         real_link(src, dst)
 
-    monkeypatch.setattr(init_flow.os, "link", link)
+    monkeypatch.setattr("os.link", link)
     result = run_cli("init", "flows")
     assert result.code == 130
     assert not (tmp_path / "flows").exists()
@@ -352,6 +353,6 @@ def test_a_file_system_without_hard_links_is_fine(tmp_path: Path, monkeypatch: p
     def no_link(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
         raise OSError(errno.EPERM, "Operation not permitted")
 
-    monkeypatch.setattr(init_flow.os, "link", no_link)
+    monkeypatch.setattr("os.link", no_link)
     assert run_cli("init", "flows").code == 0
     assert files_of(tmp_path / "flows") == OWN_FILES

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from chartgen.plan.network import peer
-from tests.unit.test_production_plan import GREETING, env_of, generate, profile
+from testing.trees import GREETING
+from tests.unit.test_production_plan import env_of, generate, profile
 
 OPENAPI = """
     openapi: 3.0.3

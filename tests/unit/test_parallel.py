@@ -146,7 +146,7 @@ def test_results_come_in_job_order() -> None:
 
 
 def test_one_process_per_core_and_share(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1})
     assert [parallel.processes(n, 100) for n in (1, 199, 200, 5000)] == [1, 1, 2, 2]
 
 

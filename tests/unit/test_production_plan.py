@@ -17,12 +17,12 @@ from chartgen.formats.credentials import is_credential
 from chartgen.formats.properties import PropertiesFile
 from chartgen.plan.credentials import Credential, env_name, externalize
 from chartgen.plan.facts import cr_flow
-from chartgen.plan.files import CONFIG_MAP_BUDGET
 from chartgen.plan.minify import dump_spec, minify_openapi
 from chartgen.profile.loader import deep_merge
+from chartgen.workflow.context import Context
 from chartgen.workflow.loader import load_workflow_file
-from chartgen.workflow.model import Project
-from chartgen.workflow.validate import Context, check_consumed_event_types
+from chartgen.workflow.model import CONFIG_MAP_BUDGET, Project
+from chartgen.workflow.validate import check_consumed_event_types
 from testing.repo import CliResult, run_cli
 from testing.trees import GREETING, PROFILES_BASIC, build_tree, snapshot
 

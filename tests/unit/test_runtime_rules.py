@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from chartgen.formats.source import display_path
-from tests.unit.test_rules import GREETING, TWO_STATES, problems
+from testing.trees import GREETING
+from tests.unit.test_rules import TWO_STATES, problems
 
 WITH_SCHEMA = GREETING.replace(
     "    start: Greet\n", "    start: Greet\n    dataInputSchema: schemas/in.json\n"

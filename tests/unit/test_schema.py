@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from importlib import resources
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 import pytest
 
@@ -90,8 +90,8 @@ def test_profiles_and_values_share_one_schema_for_shared_settings() -> None:
     for key in ("tolerations", "affinity", "priorityClassName", "podLabels", "podAnnotations", "nodeSelector",
                 "resources", "properties", "env"):  # fmt: skip
         assert profile["properties"][key] == values["properties"][key], key
-    assert values["properties"]["tolerations"]["description"] == Tolerations.__metadata__[0].doc
-    assert values["properties"]["podLabels"]["description"] == PodLabels.__metadata__[0].doc
+    assert values["properties"]["tolerations"]["description"] == get_args(Tolerations)[1].doc
+    assert values["properties"]["podLabels"]["description"] == get_args(PodLabels)[1].doc
 
 
 def test_every_value_of_the_charts_is_described() -> None:

@@ -49,6 +49,7 @@ def _climb(node: ast.expr, here: Path, roots: dict[str, Path]) -> Path | None:
         and isinstance(node.value, ast.Attribute)
         and node.value.attr == "parents"
         and isinstance(node.slice, ast.Constant)
+        and isinstance(node.slice.value, int)
     ):
         base = _climb(node.value.value, here, roots)
         return base.parents[node.slice.value] if base is not None else None

@@ -37,13 +37,13 @@ WORKFLOW: dict[str, Any] = {
     "events": [{"name": "decision", "kind": "consumed", "type": "approval.decision"}],
     "states": [{"name": "Start", "type": "inject", "data": {}, "end": True}],
 }
-DEPLOYMENT = {
+DEPLOYMENT: dict[str, Any] = {
     "apiVersion": "apps/v1",
     "kind": "Deployment",
     "metadata": {"name": "order-approval"},
     "spec": {"selector": {"matchLabels": {"app.kubernetes.io/name": "order-approval"}}},
 }
-SERVICE = {
+SERVICE: dict[str, Any] = {
     "apiVersion": "v1",
     "kind": "Service",
     "metadata": {"name": "foo"},

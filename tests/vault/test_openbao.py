@@ -10,6 +10,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import hvac
 import pytest
@@ -72,13 +73,16 @@ def vault(
     return result
 
 
-def plans(repo: Path) -> list[dict]:
+def plans(repo: Path) -> list[dict[str, Any]]:
     result = run_cli("-C", str(repo), "vault", "plan", "--format", "json")
     assert result.code == 0, result.err
-    return json.loads(result.out)
+    found: list[dict[str, Any]] = json.loads(result.out)
+    return found
 
 
-def write_secrets(client: hvac.Client, plan: list[dict], skip: tuple[str, str] | None = None) -> None:
+def write_secrets(
+    client: hvac.Client, plan: list[dict[str, Any]], skip: tuple[str, str] | None = None
+) -> None:
     for p in plan:
         keys = [k for k in p["secret"]["keys"] if (p["chart"], k) != skip]
         client.secrets.kv.v2.create_or_update_secret(
@@ -128,9 +132,9 @@ def test_plan_apply_check_round_trip(repo: Path, bao: OpenBao, tmp_path: Path) -
     vault(repo, bao, "plan", "--write", str(second))
     for f in files:  # deterministic
         assert (tmp_path / "vault" / f).read_bytes() == (second / f).read_bytes()
-    for f in (tmp_path / "vault").rglob("*"):
-        if f.is_file():
-            assert SENTINEL not in f.read_text()
+    for path in (tmp_path / "vault").rglob("*"):
+        if path.is_file():
+            assert SENTINEL not in path.read_text()
 
 
 def test_drift_is_repaired(repo: Path, bao: OpenBao) -> None:
