@@ -171,86 +171,119 @@ def resolve(
     runtime = find_runtime(objects, prefer)
     config_maps = _config_maps(objects)
     notes: list[str] = []
-    secret_values: list[str] = []
-    placeholders: list[str] = []
-    database_keys: list[str] = []
-
-    def secret(key: str, optional: bool = False) -> str | None:
-        if key in secrets:
-            secret_values.append(secrets[key])
-            return secrets[key]
-        if optional:
-            return None
-        if key not in placeholders:
-            placeholders.append(key)
-        return f"test-{key}"
-
-    env: dict[str, str] = {}
-    items = [*_list(runtime.container.get("env")), *runtime.extra_env]
-    for source in _list(runtime.container.get("envFrom")):
-        ref = _dict(_dict(source).get("configMapRef"))
-        if ref:
-            prefix = str(_dict(source).get("prefix", ""))
-            for k, v in config_maps.get(str(ref.get("name", "")), {}).items():
-                env[prefix + k] = v
-        elif _dict(source).get("secretRef"):
-            notes.append("envFrom secretRef is not supported here: give each key as env with secretKeyRef")
-    for item in items:
-        if not isinstance(item, dict) or not item.get("name"):
-            continue
-        name = str(item["name"])
-        value_from = _dict(item.get("valueFrom"))
-        if "value" in item or not value_from:
-            env[name] = _expand(str(item.get("value", "")), env)
-        elif value_from.get("secretKeyRef"):
-            ref = _dict(value_from["secretKeyRef"])
-            found = secret(str(ref.get("key", "")), bool(ref.get("optional")))
-            if name in (DB_USER_ENV, DB_PASSWORD_ENV):
-                database_keys.append(str(ref.get("key", "")))
-            if found is not None:
-                env[name] = found
-        elif value_from.get("configMapKeyRef"):
-            ref = _dict(value_from["configMapKeyRef"])
-            data = config_maps.get(str(ref.get("name", "")), {})
-            if str(ref.get("key", "")) in data:
-                env[name] = data[str(ref.get("key"))]
-            elif not ref.get("optional"):
-                notes.append(f"{name}: ConfigMap {ref.get('name')} has no key {ref.get('key')}")
-        elif value_from.get("fieldRef"):
-            path = str(_dict(value_from["fieldRef"]).get("fieldPath", ""))
-            env[name] = {"status.podIP": "127.0.0.1", "metadata.name": f"{runtime.name}-local"}.get(path, "")
-
-    files, dirs, mounts = _mounted_files(runtime, config_maps, secret, notes)
+    asked = _Secrets(secrets)
+    env, database_keys = _env(runtime, config_maps, asked, notes)
+    files, dirs, mounts = _mounted_files(runtime, config_maps, asked.value, notes)
     files.update(runtime.extra_files)
-    for file_name, content in _vault_agent_files(runtime.annotations, secret).items():
+    for file_name, content in _vault_agent_files(runtime.annotations, asked.value).items():
         files[f"/vault/secrets/{file_name}"] = content
         mounts.append("/vault/secrets")
-
-    port = DEFAULT_PORT
-    for p in _list(runtime.container.get("ports")):
-        if isinstance(p, dict) and p.get("name") == "http" and isinstance(p.get("containerPort"), int):
-            port = p["containerPort"]
-    probe = _dict(runtime.container.get("startupProbe")) or _dict(runtime.container.get("readinessProbe"))
-    path = str(_dict(probe.get("httpGet")).get("path") or DEFAULT_STARTUP_PATH)
-    if probe:
-        timeout = _int(probe.get("initialDelaySeconds"), 0) + _int(probe.get("periodSeconds"), 10) * _int(
-            probe.get("failureThreshold"), 3
-        )
-    else:
-        timeout = 120
+    path, timeout = _startup(runtime.container)
     return Resolved(
         env,
         files,
         dirs,
         mounts,
-        port,
+        _http_port(runtime.container),
         path,
         float(min(timeout, timeout_cap)),
-        secret_values,
-        placeholders,
+        asked.values,
+        asked.placeholders,
         database_keys,
         notes,
     )
+
+
+@dataclass
+class _Secrets:
+    """The Secret values the runtime reads, from the secrets file; a test value for a key the
+    file lacks (`placeholders`)."""
+
+    given: Mapping[str, str]
+    values: list[str] = field(default_factory=list)  # every value handed over (to mask)
+    placeholders: list[str] = field(default_factory=list)
+
+    def value(self, key: str, optional: bool = False) -> str | None:
+        if key in self.given:
+            self.values.append(self.given[key])
+            return self.given[key]
+        if optional:
+            return None
+        if key not in self.placeholders:
+            self.placeholders.append(key)
+        return f"test-{key}"
+
+
+def _env(
+    runtime: Runtime, config_maps: Mapping[str, dict[str, str]], secrets: _Secrets, notes: list[str]
+) -> tuple[dict[str, str], list[str]]:
+    """The container's environment as the kubelet builds it (envFrom, then env in order), and
+    the Secret keys of the database credentials."""
+    env: dict[str, str] = {}
+    database_keys: list[str] = []
+    for source in (_dict(s) for s in _list(runtime.container.get("envFrom"))):
+        ref = _dict(source.get("configMapRef"))
+        if ref:
+            prefix = str(source.get("prefix", ""))
+            for k, v in config_maps.get(str(ref.get("name", "")), {}).items():
+                env[prefix + k] = v
+        elif source.get("secretRef"):
+            notes.append("envFrom secretRef is not supported here: give each key as env with secretKeyRef")
+    for item in [*_list(runtime.container.get("env")), *runtime.extra_env]:
+        if isinstance(item, dict) and item.get("name"):
+            _env_item(item, env, runtime, config_maps, secrets, notes, database_keys)
+    return env, database_keys
+
+
+def _env_item(
+    item: dict[str, Any],
+    env: dict[str, str],
+    runtime: Runtime,
+    config_maps: Mapping[str, dict[str, str]],
+    secrets: _Secrets,
+    notes: list[str],
+    database_keys: list[str],
+) -> None:
+    """One `env` entry: a value (with `$(VAR)` expanded), or one read from a Secret, a
+    ConfigMap or the pod's own fields."""
+    name = str(item["name"])
+    value_from = _dict(item.get("valueFrom"))
+    if "value" in item or not value_from:
+        env[name] = _expand(str(item.get("value", "")), env)
+    elif value_from.get("secretKeyRef"):
+        ref = _dict(value_from["secretKeyRef"])
+        found = secrets.value(str(ref.get("key", "")), bool(ref.get("optional")))
+        if name in (DB_USER_ENV, DB_PASSWORD_ENV):
+            database_keys.append(str(ref.get("key", "")))
+        if found is not None:
+            env[name] = found
+    elif value_from.get("configMapKeyRef"):
+        ref = _dict(value_from["configMapKeyRef"])
+        data = config_maps.get(str(ref.get("name", "")), {})
+        if str(ref.get("key", "")) in data:
+            env[name] = data[str(ref.get("key"))]
+        elif not ref.get("optional"):
+            notes.append(f"{name}: ConfigMap {ref.get('name')} has no key {ref.get('key')}")
+    elif value_from.get("fieldRef"):
+        path = str(_dict(value_from["fieldRef"]).get("fieldPath", ""))
+        env[name] = {"status.podIP": "127.0.0.1", "metadata.name": f"{runtime.name}-local"}.get(path, "")
+
+
+def _http_port(container: Mapping[str, Any]) -> int:
+    for p in _list(container.get("ports")):
+        if isinstance(p, dict) and p.get("name") == "http" and isinstance(p.get("containerPort"), int):
+            return int(p["containerPort"])
+    return DEFAULT_PORT
+
+
+def _startup(container: Mapping[str, Any]) -> tuple[str, int]:
+    """The path the startup (else readiness) probe asks, and how long the kubelet would wait."""
+    probe = _dict(container.get("startupProbe")) or _dict(container.get("readinessProbe"))
+    path = str(_dict(probe.get("httpGet")).get("path") or DEFAULT_STARTUP_PATH)
+    if not probe:
+        return path, 120
+    period, failures = _int(probe.get("periodSeconds"), 10), _int(probe.get("failureThreshold"), 3)
+    return path, _int(probe.get("initialDelaySeconds"), 0) + period * failures
 
 
 def _int(value: Any, default: int) -> int:

@@ -107,7 +107,13 @@ def schema_reasons(base: Any, head: Any, path: str = "") -> Iterator[Reason]:
     """Narrowing (major) and optional keys added (minor), walking `properties` and `items`."""
     if not isinstance(base, dict) or not isinstance(head, dict):
         return
-    where = f"values schema: '{path or '(root)'}'"
+    yield from _narrowed(base, head, f"values schema: '{path or '(root)'}'")
+    yield from _keys(base, head, path)
+    yield from schema_reasons(base.get("items"), head.get("items"), f"{path}[]")
+
+
+def _narrowed(base: dict[str, Any], head: dict[str, Any], where: str) -> Iterator[Reason]:
+    """What a value at this place of the schema may no longer be."""
     old_types, new_types = _types(base), _types(head)
     if new_types and (not old_types or not old_types <= new_types):
         was = ", ".join(sorted(old_types)) or "any"
@@ -128,6 +134,9 @@ def schema_reasons(base: Any, head: Any, path: str = "") -> Iterator[Reason]:
     if head.get("additionalProperties") is False and base.get("additionalProperties") is not False:
         yield Reason("major", f"{where} no longer allows other keys")
 
+
+def _keys(base: dict[str, Any], head: dict[str, Any], path: str) -> Iterator[Reason]:
+    """Keys removed, newly required or added under `properties`, and the kept ones walked."""
     old_props, new_props = _dict(base.get("properties")), _dict(head.get("properties"))
     old_required, new_required = set(_list(base.get("required"))), set(_list(head.get("required")))
     for key in old_props:
@@ -138,14 +147,12 @@ def schema_reasons(base: Any, head: Any, path: str = "") -> Iterator[Reason]:
             yield Reason("major", f"values schema: key '{_join(path, key)}' is now required")
     for key, sub in new_props.items():
         name = _join(path, key)
-        if key not in old_props:
-            if key in new_required:
-                yield Reason("major", f"required value '{name}' added", "added")
-            else:
-                yield Reason("minor", f"optional value '{name}' added", "added")
-        else:
+        if key in old_props:
             yield from schema_reasons(old_props[key], sub, name)
-    yield from schema_reasons(base.get("items"), head.get("items"), f"{path}[]")
+        elif key in new_required:
+            yield Reason("major", f"required value '{name}' added", "added")
+        else:
+            yield Reason("minor", f"optional value '{name}' added", "added")
 
 
 def _types(schema: dict[str, Any]) -> set[str]:
