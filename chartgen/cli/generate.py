@@ -11,6 +11,7 @@ from chartgen.cli.output import Outcome, Printer, counted
 from chartgen.errors import EXIT_OK, EXIT_USER
 from chartgen.flows.generate import run_generate
 from chartgen.formats.source import display_path
+from chartgen.plan.layout import VALUES_FILE, values_file
 
 
 def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -56,11 +57,7 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
         document = {"out": str(settings.out), "drift": result.drift, "refused": result.refused}
         return Outcome(document, result.diagnostics, code)
     for chart in result.charts:
-        files = (
-            [f"values-{e}.yaml" for e in chart.environments]
-            if chart.kind == "production"
-            else ["values.yaml"]
-        )
+        files = [values_file(e) for e in chart.environments] if chart.kind == "production" else [VALUES_FILE]
         mark, state = ("✔", "written") if chart.written else ("=", "unchanged")
         printer.line(
             f"{mark} {out}/{chart.name} {chart.version} ({state}; {chart.kind}; "

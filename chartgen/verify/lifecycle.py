@@ -21,7 +21,7 @@ from chartgen.charts.chart import GeneratedChart
 from chartgen.errors import UserError
 from chartgen.formats.source import FastLoader
 from chartgen.plan.kinds import CUSTOM_KINDS
-from chartgen.plan.layout import DATA_FILE, values_file
+from chartgen.plan.layout import DATA_FILE, VALUES_FILE, values_file
 from chartgen.schema.check import did_you_mean
 from chartgen.tools.runner import Completed
 from chartgen.version.git import OldChart
@@ -200,7 +200,7 @@ def run_lifecycle(
 ) -> LifecycleResult:
     name = chart.path.name
     namespace = f"test-{name}"[:63].rstrip("-")
-    values_name = chart.values.name if chart.values else "values.yaml"
+    values_name = chart.values.name if chart.values else VALUES_FILE
     result = LifecycleResult(name, values_name, namespace)
     extra = ["-f", str(chart.values)] if chart.values else []
     wait = f"{chart.wait_seconds}s"

@@ -17,6 +17,7 @@ import yaml
 
 from chartgen.charts.chart import GeneratedChart
 from chartgen.formats.source import FastLoader
+from chartgen.plan.layout import VALUES_FILE
 from chartgen.tools.runner import Completed
 from chartgen.verify.crd_schema import CrdSchemas
 from chartgen.verify.kube_schema import KubeSchemas
@@ -102,7 +103,7 @@ def lint_one(
     schemas: KubeSchemas,
     crds: CrdSchemas,
 ) -> LintResult:
-    result = LintResult(chart.name, values.name if values else "values.yaml")
+    result = LintResult(chart.name, values.name if values else VALUES_FILE)
     extra = [values] if values else []
     linted = helm.lint(chart, extra, kube_version)
     if not linted.ok:

@@ -195,3 +195,33 @@ def test_a_second_deployer_plugs_into_deploy_and_promote_unchanged(
         ("order-approval", "workflows-prod", "installed")
     ]
     assert (folder.folder / "workflows-prod/order-approval.yaml").is_file()
+
+
+def test_deploy_reads_the_charts_folder_once_and_each_chart_at_most_once(
+    generated: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It looked for the charts four times and read every chart's files four times."""
+    from chartgen.charts import chart as chart_module
+    from chartgen.emit import switch
+
+    listed: list[Path] = []
+    read: list[str] = []
+    charts_at, working_files = chart_module.charts_at, chart_module.working_files
+
+    def count_listing(path: Path) -> Any:
+        listed.append(path)
+        return charts_at(path)
+
+    def count_reads(folder: Path) -> dict[str, bytes]:
+        read.append(folder.name)
+        return working_files(folder)
+
+    monkeypatch.setattr(switch, "charts_at", count_listing)
+    monkeypatch.setattr(chart_module, "working_files", count_reads)
+    checks = Checks(skip_policy=True, vault_address="http://vault.fake:8200")
+    vault = FakeVault(mounts={"kv": ("kv", "2")})
+    used = tools(HelmDeployer(releases_for(generated), lambda: "v4"), generated, vault)
+    with pytest.raises(UserError, match="vault check failed"):
+        run_deploy(generated, "prod", (), "", None, checks, used)
+    assert listed == [generated.out]
+    assert sorted(read) == ["invoice-sync", "order-approval", "shipment-tracker"]  # each once (Vault check)
