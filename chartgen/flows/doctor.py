@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chartgen.errors import ToolError
-from chartgen.runtime.postgres import bin_dir
 from chartgen.shipped import shipped
 from chartgen.tools.locate import PINNED_TOOLS, cache_dir, find_tool, install_command
-from chartgen.tools.processes import find_java
+from chartgen.tools.processes import find_java, find_maven, postgres_bin_dir
 from chartgen.tools.runner import run
 
 
@@ -37,8 +36,12 @@ SYSTEM: dict[str, tuple[str, str, Callable[[], Path]]] = {
     "git": ("version check/bump, diff, release", "apt-get install git", _on_path("git")),
     "go": ("building the pinned tools", "install Go 1.26 or later (https://go.dev/dl)", _on_path("go")),
     "java": ("build, run, the runtime tier", "apt-get install openjdk-17-jdk-headless", find_java),
-    "mvn": ("build, run, the runtime tier", "apt-get install maven", _on_path("mvn")),
-    "initdb": ("run with PostgreSQL persistence", "apt-get install postgresql", lambda: bin_dir() / "initdb"),
+    "mvn": ("build, run, the runtime tier", "apt-get install maven", lambda: Path(find_maven())),
+    "initdb": (
+        "run with PostgreSQL persistence",
+        "apt-get install postgresql",
+        lambda: postgres_bin_dir() / "initdb",
+    ),
 }
 # How each pinned program states its version when it was not built by the toolchain script.
 _ASK_VERSION = {"helm": ["version", "--short"], "kubectl": ["version", "--client"], "ct": ["version"]}

@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from chartgen.errors import ToolError, UserError
+from chartgen.tools.processes import find_psql, postgres_bin_dir
 from chartgen.tools.reaper import REAPER
 from chartgen.tools.runner import Completed, run
 
@@ -67,35 +68,6 @@ def parse_database_url(url: str) -> Database:
     return Database(parts.hostname, port, unquote(parts.username), unquote(parts.password or ""), database)
 
 
-def bin_dir() -> Path:
-    """The PostgreSQL server programs: CHARTGEN_PG_BINDIR, `pg_config --bindir` when it has
-    initdb, else the newest /usr/lib/postgresql/<version>/bin."""
-    explicit = os.environ.get("CHARTGEN_PG_BINDIR")
-    if explicit:
-        if not (Path(explicit) / "initdb").is_file():
-            raise ToolError(f"CHARTGEN_PG_BINDIR={explicit} has no initdb")
-        return Path(explicit)
-    pg_config = shutil.which("pg_config")
-    if pg_config:
-        with contextlib.suppress(ToolError):
-            done = run([pg_config, "--bindir"], timeout=30)
-            folder = Path(done.stdout.strip())
-            if done.ok and (folder / "initdb").is_file():
-                return folder
-    versions = []
-    for folder in Path("/usr/lib/postgresql").glob("*/bin"):
-        with contextlib.suppress(ValueError):
-            if (folder / "initdb").is_file():
-                versions.append((int(folder.parent.name.split(".")[0]), folder))
-    if versions:
-        return max(versions)[1]
-    raise ToolError(
-        "PostgreSQL server programs not found (initdb, pg_ctl): install PostgreSQL "
-        "(Debian: apt-get install postgresql), "
-        "set CHARTGEN_PG_BINDIR, or give a running server with --database"
-    )
-
-
 def free_port() -> int:
     """A free TCP port on 127.0.0.1 (free now: the caller binds it next)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -119,7 +91,7 @@ def throwaway_postgres(parent: Path | None = None) -> Iterator[Database]:
     `parent` (default: the system temp folder) must be one the `postgres` user can enter when
     chartgen runs as root. The server runs in its own session: Ctrl-C reaches chartgen only,
     which stops the runtime first, then the server."""
-    binaries = bin_dir()
+    binaries = postgres_bin_dir()
     cleanup = contextlib.ExitStack()
     folder = REAPER.temp_folder("chartgen-pg-", cleanup, parent)
     try:
@@ -194,17 +166,10 @@ def psql(db: Database, sql: str, database: str | None = None) -> Completed:
     """Run SQL with psql over TCP (the password goes in the environment, never in argv)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
     env.update(PGPASSWORD=db.password, PGCONNECT_TIMEOUT="10")
-    client = bin_dir() / "psql" if _has_server_dir() else Path(shutil.which("psql") or "psql")
+    client = find_psql()
     argv: list[str | Path] = [client, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", db.host, "-p", str(db.port)]
     argv += ["-U", db.user, "-d", database or db.database, "-At", "-c", sql]
     return run(argv, timeout=60, env=env)
-
-
-def _has_server_dir() -> bool:
-    try:
-        return (bin_dir() / "psql").is_file()
-    except ToolError:
-        return False
 
 
 def quote_ident(name: str) -> str:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from chartgen.errors import ToolError
 from chartgen.tools.reaper import REAPER
+from chartgen.tools.runner import run
 
 MAVEN_MISSING = (
     "mvn is not installed: install Maven 3.8+ and a JDK 17 "
@@ -99,3 +100,41 @@ def wait_http(process: Process, base_url: str, path: str, timeout: float) -> str
             pass
         time.sleep(0.25)
     return f"did not answer {path} within {timeout:.0f} s"
+
+
+def postgres_bin_dir() -> Path:
+    """The PostgreSQL server programs: CHARTGEN_PG_BINDIR, `pg_config --bindir` when it has
+    initdb, else the newest /usr/lib/postgresql/<version>/bin."""
+    explicit = os.environ.get("CHARTGEN_PG_BINDIR")
+    if explicit:
+        if not (Path(explicit) / "initdb").is_file():
+            raise ToolError(f"CHARTGEN_PG_BINDIR={explicit} has no initdb")
+        return Path(explicit)
+    pg_config = shutil.which("pg_config")
+    if pg_config:
+        with contextlib.suppress(ToolError):
+            done = run([pg_config, "--bindir"], timeout=30)
+            folder = Path(done.stdout.strip())
+            if done.ok and (folder / "initdb").is_file():
+                return folder
+    versions = []
+    for folder in Path("/usr/lib/postgresql").glob("*/bin"):
+        with contextlib.suppress(ValueError):
+            if (folder / "initdb").is_file():
+                versions.append((int(folder.parent.name.split(".")[0]), folder))
+    if versions:
+        return max(versions)[1]
+    raise ToolError(
+        "PostgreSQL server programs not found (initdb, pg_ctl): install PostgreSQL "
+        "(Debian: apt-get install postgresql), "
+        "set CHARTGEN_PG_BINDIR, or give a running server with --database"
+    )
+
+
+def find_psql() -> Path:
+    """psql beside the server programs (the same version), else the one on PATH."""
+    with contextlib.suppress(ToolError):
+        beside = postgres_bin_dir() / "psql"
+        if beside.is_file():
+            return beside
+    return Path(shutil.which("psql") or "psql")

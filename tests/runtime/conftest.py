@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 
 from chartgen.errors import ToolError
-from chartgen.runtime.postgres import bin_dir
+from chartgen.tools.processes import postgres_bin_dir
 from testing.repo import require
 from tests.runtime.helpers import examples_with_runtime
 
 
 def _postgres_present() -> bool:
     try:
-        bin_dir()
+        postgres_bin_dir()
     except ToolError:
         return False
     return True
