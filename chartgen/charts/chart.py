@@ -75,9 +75,14 @@ class GeneratedChart:
         assert self.folder is not None
         return working_files(self.folder)
 
+    @property
+    def _all_read(self) -> bool:
+        """Every file is in memory (given, or read once asked for): single reads use them."""
+        return self.given is not None or "files" in self.__dict__
+
     def read(self, rel: str) -> bytes | None:
         """One file (a path inside the chart), or None when there is none."""
-        if self.given is not None or "files" in self.__dict__:
+        if self._all_read:
             return self.files.get(rel)
         assert self.folder is not None
         path = self.folder / rel
@@ -91,7 +96,7 @@ class GeneratedChart:
     @cached_property
     def root_names(self) -> list[str]:
         """The files at the chart's root (values files among them), sorted."""
-        if self.given is not None or "files" in self.__dict__:
+        if self._all_read:
             return sorted(rel for rel in self.files if "/" not in rel)
         assert self.folder is not None
         return sorted(p.name for p in self.folder.iterdir() if p.is_file() and not p.is_symlink())

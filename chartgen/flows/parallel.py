@@ -11,7 +11,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from chartgen.errors import ChartgenError
+from chartgen.errors import ChartgenError, UserError
 
 T = TypeVar("T")
 MAX_PROCESSES = 4
@@ -78,5 +78,6 @@ def _collect(pid: int, fd: int, wanted: bool = True) -> Any:
         return outcome[1]
     if outcome[0] == "error":
         _, kind, message, diagnostics = outcome
-        raise kind(message, diagnostics)
+        same = kind.__init__ is ChartgenError.__init__  # else its own arguments: keep what it said
+        raise kind(message, diagnostics) if same else UserError(message, diagnostics)
     raise RuntimeError(f"in a child process: {outcome[1]}")
