@@ -15,15 +15,11 @@ from chartgen.formats.source import display_path
 from chartgen.tools import kwok
 from chartgen.tools.clusters import ClusterChoice, check_reachable, choose_cluster
 from chartgen.tools.helm import Helm
-from chartgen.tools.kubectl import Kubectl
 from chartgen.tools.locate import find_helm, find_tool
 from chartgen.tools.opa import Opa
 
 if TYPE_CHECKING:
     from chartgen.flows.deploy import Tools
-
-__all__ = ["ClusterChoice", "Helm", "Kubectl", "Opa"]  # the types command modules may name
-
 
 def helm(cluster: ClusterChoice | None = None) -> Helm:
     """helm; on `cluster` for release commands (rendering needs no cluster)."""
