@@ -49,10 +49,11 @@ class Tags:
 
     def committed(self, rel: str) -> dict[str, bytes] | None:
         """The files HEAD holds under `rel` (a folder of the repository), None when none."""
-        try:
-            return tree_files(self.head.tree / rel)
-        except KeyError:
-            return None
+        with _git_failures():
+            try:
+                return tree_files(self.head.tree / rel)
+            except KeyError:
+                return None
 
     def claim(self, tag: str, rel: str) -> tuple[Claim, str]:
         """Claim `tag` on the commit that last changed `rel` (unrelated later commits do not move
