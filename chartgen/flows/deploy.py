@@ -189,9 +189,9 @@ def _checked_deploy(
 ) -> DeployReport:
     """`charts`: those deployed, and every chart of where they come from (Vault roles and paths
     must be unique among all of them)."""
-    env = report.env
+    before = _Before(settings, report.env, *charts, checks, tools)
     for check in (_policy_check, _vault_check):
-        report.checks.append(check(settings, charts, env, checks, tools))
+        report.checks.append(check(before))
         if on_check is not None:
             on_check(report.checks[-1])
     for target in targets:
@@ -310,17 +310,24 @@ def pull_charts(
 # --- the checks before any upgrade ---------------------------------------------------------
 
 
-def _policy_check(
-    settings: Settings,
-    charts: tuple[list[GeneratedChart], list[GeneratedChart]],
-    env: str,
-    checks: Checks,
-    tools: Tools,
-) -> str:
+@dataclass(frozen=True)
+class _Before:
+    """What the checks before any upgrade look at."""
+
+    settings: Settings
+    env: str
+    deployed: list[GeneratedChart]
+    every: list[GeneratedChart]  # every chart of where the deployed ones come from
+    checks: Checks
+    tools: Tools
+
+
+def _policy_check(before: _Before) -> str:
     """The deployed charts' `env`, rendered and judged by the rules (no other chart is rendered)."""
-    if checks.skip_policy:
+    if before.checks.skip_policy:
         return "policy check: SKIPPED (--skip-policy-check)"
-    results = check_policies(charts[0], tools.helm, tools.opa(), settings.kube_version, [env])
+    tools, kube = before.tools, before.settings.kube_version
+    results = check_policies(before.deployed, tools.helm, tools.opa(), kube, [before.env])
     broken = [f"{r.chart} {r.values}: does not render: {r.error}" for r in results if r.error]
     if broken:
         raise UserError("nothing deployed: " + "; ".join(broken))
@@ -333,23 +340,18 @@ def _policy_check(
     return f"policy check: {len(results)} charts pass ({allowed} exceptions)"
 
 
-def _vault_check(
-    settings: Settings,
-    charts: tuple[list[GeneratedChart], list[GeneratedChart]],
-    env: str,
-    checks: Checks,
-    tools: Tools,
-) -> str:
-    if checks.skip_vault:
+def _vault_check(before: _Before) -> str:
+    if before.checks.skip_vault:
         return "vault check: SKIPPED (--skip-vault-check)"
-    deployed, every = charts
-    production = [c.name for c in deployed if c.mode == "production"]
+    env = before.env
+    production = [c.name for c in before.deployed if c.mode == "production"]
     if not production:
         return "vault check: no production chart"
-    accesses = [a for a in read_accesses(every, (), production, settings.vault_prefix) if a.env == env]
+    prefix = before.settings.vault_prefix
+    accesses = [a for a in read_accesses(before.every, (), production, prefix) if a.env == env]
     if not accesses:
         return "vault check: no chart reads Vault"
-    api = tools.vault(vault_address(checks.vault_address, accesses, "--vault-address"))
+    api = before.tools.vault(vault_address(before.checks.vault_address, accesses, "--vault-address"))
     missing = []
     for found in check_presence(api, accesses):
         if found.problem:
