@@ -8,13 +8,8 @@ from typing import Any
 from chartgen.cli.common import add_charts_folder, settings_from
 from chartgen.cli.output import Outcome, Printer
 from chartgen.cli.policy import report as policy_report
-from chartgen.emit.switch import settled_charts
-from chartgen.errors import UserError
-from chartgen.flows import wiring
-from chartgen.formats.source import display_path
-from chartgen.verify.crd_schema import CrdSchemas
-from chartgen.verify.lint import LintResult, lint_charts
-from chartgen.verify.policy import check_policies
+from chartgen.flows.lint import run_lint
+from chartgen.verify.lint import LintResult
 
 
 def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -41,15 +36,6 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace, printer: Printer) -> Outcome:
     settings = settings_from(args)
-    folder = settings.out
-    charts = settled_charts(folder)
-    if not charts:
-        raise UserError(f"no charts found in {display_path(folder)}")
-    helm = wiring.helm()
-
-    crds = CrdSchemas()
-    for crd_folder in settings.crds:
-        crds.add_folder(crd_folder)
 
     def show(r: LintResult) -> None:
         """A passing pair is progress (hidden by -q); a failing one is the answer."""
@@ -60,7 +46,8 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
         for problem in r.problems:
             printer.result(f"    {problem}")
 
-    report = lint_charts(charts, settings.kube_version, helm, show, args.jobs, crds)
+    linted = run_lint(settings, not args.no_policy, args.jobs, show)
+    report = linted.report
     failed = [r for r in report.results if not r.ok]
     printer.result(
         f"{len(report.results) - len(failed)} of {len(report.results)} chart/values pairs passed "
@@ -79,11 +66,8 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
     ]
     code = 0 if report.ok else 1
     document: dict[str, Any] = {"kubeVersion": report.kube_version, "results": results}
-    if not args.no_policy:  # one command, one verdict: schemas first (1), then the rules (2)
-        checked = check_policies(
-            charts, helm, wiring.opa(), settings.kube_version, jobs=args.jobs, skip_unknown=True
-        )
-        policy = policy_report(checked, "text", printer, folder, [])
+    if linted.policy is not None:  # one command, one verdict: schemas first (1), then the rules (2)
+        policy = policy_report(linted.policy, "text", printer, settings.out, [])
         document["policy"] = policy.result["results"]
         code = code or policy.exit_code
     return Outcome(document, exit_code=code)

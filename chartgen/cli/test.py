@@ -7,18 +7,9 @@ from typing import Any
 
 from chartgen.cli.common import add_charts_folder, add_cluster_options, settings_from
 from chartgen.cli.output import Outcome, Printer, counted
-from chartgen.emit.switch import settled_charts
-from chartgen.errors import UserError
-from chartgen.flows import wiring
+from chartgen.flows.chart_tests import prepare_chart_tests, run_chart_tests
 from chartgen.formats.source import display_path
-from chartgen.verify.lifecycle import (
-    ChartUnderTest,
-    LifecycleResult,
-    custom_kinds,
-    install_crds,
-    run_lifecycles,
-)
-from chartgen.version.git import previous_version
+from chartgen.verify.lifecycle import LifecycleResult
 
 
 def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -39,14 +30,9 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace, printer: Printer) -> Outcome:
     settings = settings_from(args)
-    charts = settled_charts(settings.out)
-    if not charts:
-        raise UserError(f"no charts found in {display_path(settings.out)}")
-    tested = [ChartUnderTest.read(chart, args.values_env) for chart in charts]  # every env checked first
-    cluster = wiring.cluster(args.kubeconfig, args.context)
+    prepared = prepare_chart_tests(settings, args.values_env, args.kubeconfig, args.context)
+    cluster, crds = prepared.cluster, prepared.crds
     printer.line(f"cluster: {cluster.describe()}")
-    kubectl = cluster.kubectl()
-    crds = install_crds(kubectl, list(settings.crds), custom_kinds(tested))
     if crds.installed:
         printer.line(
             f"installed {len(crds.installed)} CRDs from {', '.join(map(display_path, settings.crds))}"
@@ -65,9 +51,8 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
         for problem in r.problems:
             printer.result(f"    {problem}")
 
-    helm = wiring.helm(cluster)
     with printer.progress("testing", log=True) as step:
-        results = run_lifecycles(tested, helm, kubectl, previous_version, show, step)
+        results = run_chart_tests(prepared, show, step)
     failed = [r for r in results if not r.ok]
     printer.result(f"{len(results) - len(failed)} of {counted(len(results), 'chart')} passed on the cluster")
     report = [
