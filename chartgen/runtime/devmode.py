@@ -36,8 +36,9 @@ from typing import Any
 
 from chartgen.errors import UserError
 from chartgen.plan.dev import RESOURCES_PATH
+from chartgen.runtime.container import TIMEOUT_CAP, Resolved, resolve
 from chartgen.runtime.context import KIE, PINNED, RESOURCES, Extension, Versions, extensions, pom
-from chartgen.runtime.local import HOST_ENV, TIMEOUT_CAP, Resolved, localize, resolve, write_files
+from chartgen.runtime.local import HOST_ENV, localize, write_files
 from chartgen.runtime.postgres import free_port
 from chartgen.runtime.running import LOG_LINES, RunningRuntime, RuntimeFailed, wait_started
 from chartgen.tools.processes import find_maven, start_group

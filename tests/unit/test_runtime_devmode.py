@@ -17,6 +17,7 @@ import pytest
 from chartgen.errors import UserError
 from chartgen.flows.run import dev_environment
 from chartgen.plan.dev import RESOURCES_PATH
+from chartgen.runtime.container import resolve
 from chartgen.runtime.devmode import (
     DATA,
     RunningDevmode,
@@ -28,7 +29,6 @@ from chartgen.runtime.devmode import (
     projected,
     wait_ready,
 )
-from chartgen.runtime.local import resolve
 from chartgen.runtime.postgres import free_port
 
 WORKFLOW = "id: hello\nspecVersion: '0.8'\nstart: A\nstates: [{name: A, type: inject, data: {}, end: true}]\n"

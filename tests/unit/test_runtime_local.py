@@ -11,14 +11,8 @@ import pytest
 
 from chartgen.errors import UserError
 from chartgen.flows.run import chart_folder, environment_of
-from chartgen.runtime.local import (
-    find_runtime,
-    localize,
-    parse_jdbc,
-    read_secrets_file,
-    resolve,
-    write_files,
-)
+from chartgen.runtime.container import find_runtime, resolve
+from chartgen.runtime.local import localize, parse_jdbc, read_secrets_file, write_files
 from chartgen.runtime.postgres import Database, parse_database_url, quote_ident
 from chartgen.runtime.running import mask
 
