@@ -10,13 +10,11 @@ from typing import Any
 
 from chartgen.cli.common import add_chart_choice, add_charts_folder, settings_from
 from chartgen.cli.output import Outcome, Printer, counted
-from chartgen.emit.switch import settled_charts
 from chartgen.errors import EXIT_OK, EXIT_USER, Diagnostic, UserError
-from chartgen.flows.vault_plan import read_accesses, write_plan
+from chartgen.flows.vault import apply_accesses, check_accesses, planned_accesses, vault_for
 from chartgen.vault.access import VaultAccess, describe
-from chartgen.vault.client import VaultApi, connect, vault_address
-from chartgen.vault.presence import check_presence
-from chartgen.vault.reconcile import Change, apply
+from chartgen.vault.client import VaultApi
+from chartgen.vault.reconcile import Change
 
 
 def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -53,24 +51,21 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
     settings = settings_from(args)
     if args.action == "check" and not args.env:
         raise UserError("vault check needs --env: the environment about to be deployed")
-    accesses = read_accesses(settled_charts(settings.out), args.env, args.only, settings.vault_prefix)
+    write = args.write if args.action == "plan" else None
+    accesses = planned_accesses(settings, args.env, args.only, write)
     if not accesses:
         where = f" in environment {', '.join(args.env)}" if args.env else " in this selection"
         printer.result(f"no chart reads a secret from Vault{where}: nothing to {args.action}")
-        if args.action == "plan" and args.write:
-            write_plan(accesses, args.write, complete=not (args.env or args.only))
         return Outcome({"plan": [], "changes": [], "charts": []})
     if args.action == "plan":
         return _plan(args, printer, accesses)
-    api = connect(vault_address(args.address, accesses))
+    api = vault_for(args.address, accesses)
     if args.action == "apply":
         return _apply(args, printer, api, accesses)
     return _check(printer, api, accesses)
 
 
 def _plan(args: argparse.Namespace, printer: Printer, accesses: list[VaultAccess]) -> Outcome:
-    if args.write:
-        write_plan(accesses, args.write, complete=not (args.env or args.only))
     documents = [a.as_dict() for a in accesses]
     if args.format == "json":
         printer.result(json.dumps(documents, indent=2), multiline=True)
@@ -88,7 +83,7 @@ def _apply(args: argparse.Namespace, printer: Printer, api: VaultApi, accesses: 
         whose = f" ({change.chart}/{change.env})" if change.chart else ""
         printer.line(f"{change.action:9} {change.kind} {change.name}{whose}")
 
-    report = apply(api, accesses, args.enable_mounts, show)
+    report = apply_accesses(api, accesses, args.enable_mounts, show)
     counts = {a: report.count(a) for a in ("enabled", "created", "updated", "unchanged")}
     summary = ", ".join(f"{n} {a}" for a, n in counts.items() if n or a != "enabled")
     changes = [dataclasses.asdict(c) for c in report.changes]
@@ -101,7 +96,7 @@ def _apply(args: argparse.Namespace, printer: Printer, api: VaultApi, accesses: 
 
 
 def _check(printer: Printer, api: VaultApi, accesses: list[VaultAccess]) -> Outcome:
-    results = check_presence(api, accesses)
+    results = check_accesses(api, accesses)
     for r in results:
         a = r.access
         if r.ok:

@@ -1,0 +1,43 @@
+"""`chartgen vault plan|apply|check`: what Vault must grant each production chart (read from
+the generated charts), written for review, made so, or checked before a deploy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from chartgen.config import Settings
+from chartgen.emit.switch import settled_charts
+from chartgen.flows.vault_plan import read_accesses, write_plan
+from chartgen.vault.access import VaultAccess
+from chartgen.vault.client import VaultApi, connect, vault_address
+from chartgen.vault.presence import Presence, check_presence
+from chartgen.vault.reconcile import ApplyReport, Change, apply
+
+
+def planned_accesses(
+    settings: Settings, envs: Sequence[str], only: Sequence[str], write: str | None = None
+) -> list[VaultAccess]:
+    """What the selected charts need of Vault; with `write`, the plan's files written there
+    (a complete plan, of every chart and environment, also removes stale files)."""
+    accesses = read_accesses(settled_charts(settings.out), envs, only, settings.vault_prefix)
+    if write:
+        write_plan(accesses, write, complete=not (envs or only))
+    return accesses
+
+
+def vault_for(address: str | None, accesses: Sequence[VaultAccess]) -> VaultApi:
+    """The Vault `address` (else VAULT_ADDR) names, connected."""
+    return connect(vault_address(address, accesses))
+
+
+def apply_accesses(
+    api: VaultApi,
+    accesses: Sequence[VaultAccess],
+    enable_mounts: bool,
+    on_change: Callable[[Change], None] | None = None,
+) -> ApplyReport:
+    return apply(api, accesses, enable_mounts, on_change)
+
+
+def check_accesses(api: VaultApi, accesses: Sequence[VaultAccess]) -> list[Presence]:
+    return check_presence(api, accesses)
