@@ -4,16 +4,25 @@ objects helm renders for them (what the local runtime then runs)."""
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from chartgen.charts.chart import ChartEnvironment, GeneratedChart, charts_in, working_files
+from chartgen.config import Settings
 from chartgen.errors import UserError
 from chartgen.flows import wiring
 from chartgen.formats.source import display_path
 from chartgen.plan.layout import CHART_FILE
+from chartgen.runtime.devmode import start_devmode
+from chartgen.runtime.local import read_secrets_file, start_runtime
+from chartgen.runtime.postgres import parse_database_url
+from chartgen.runtime.running import RunningRuntime
 from chartgen.schema.check import did_you_mean
 from chartgen.verify.chart_env import render, write_chart
+
+DEFAULT_APP = "build/{chart}/target/quarkus-app/quarkus-run.jar"
 
 
 def chart_folder(chart: str, charts: Path) -> Path:
@@ -85,3 +94,65 @@ def _chart_name(files: dict[str, bytes]) -> str:
         if line.startswith("name:"):
             return line.partition(":")[2].strip().strip("\"'")
     return ""
+
+
+@dataclass
+class Ready:
+    """A chart rendered for `chartgen run`, ready to start here (`start`, with a status
+    callback): its name and label, and whether it is the dev chart."""
+
+    name: str
+    label: str
+    dev: bool
+    start: Callable[[Callable[[str], None]], RunningRuntime]
+
+
+def prepare_run(
+    settings: Settings,
+    chart: str,
+    env: str | None,
+    app: str | None,
+    secrets_file: str | None,
+    database_url: str | None,
+    port: int | None,
+) -> Ready:
+    """The production chart CHART names, rendered for `env`, to start with its built `app`
+    (default: build/<chart>/...), or the dev chart, to start in Quarkus dev mode. Starting
+    raises RuntimeFailed (with the masked log's tail) when it never becomes ready."""
+    if port is not None and not 0 < port < 65536:
+        raise UserError(f"--port {port}: not a TCP port")
+    database = parse_database_url(database_url) if database_url else None
+    secrets = read_secrets_file(Path(secrets_file)) if secrets_file else {}
+    folder = chart_folder(chart, settings.out)
+    if is_dev_chart(folder):
+        for flag, given in (("--app", app), ("--database", database_url)):
+            if given:
+                raise UserError(f"{flag}: a dev chart runs its files in dev mode, with no app or database")
+        objects, name = render_environment(folder, env, settings.kube_version, dev=True)
+        label = f"{name} (dev mode)"
+        return Ready(
+            name,
+            label,
+            True,
+            lambda status: start_devmode(
+                objects, label=label, name=name, secrets=secrets, port=port, on_status=status
+            ),
+        )
+    objects, name = render_environment(folder, env, settings.kube_version)
+    label = f"{name} ({env})"
+    built = Path(app) if app else Path(DEFAULT_APP.format(chart=name))
+    return Ready(
+        name,
+        label,
+        False,
+        lambda status: start_runtime(
+            objects,
+            built,
+            label=label,
+            prefer=name,
+            secrets=secrets,
+            database=database,
+            port=port,
+            on_status=status,
+        ),
+    )
