@@ -127,7 +127,9 @@ def prepare_run(
     if is_dev_chart(folder):
         for flag, given in (("--app", app), ("--database", database_url)):
             if given:
-                raise UserError(f"{flag}: a dev chart runs its files in dev mode, with no app or database")
+                raise UserError(
+                    f"{flag}: a dev chart runs its files in dev mode, with no built app or database"
+                )
         objects, name = render_environment(folder, env, settings.kube_version, dev=True)
         label = f"{name} (dev mode)"
         return Ready(
