@@ -15,7 +15,6 @@ from chartgen.flows.parallel import in_parallel, processes
 from chartgen.formats.source import display_path
 from chartgen.plan import (
     ProjectName,
-    Spotted,
     assign_names,
     check_profiles,
     dev_chart_name,
@@ -25,7 +24,7 @@ from chartgen.plan import (
     refuse_shared_resource_names,
 )
 from chartgen.plan.dev import DevPart
-from chartgen.plan.model import ChartPlan
+from chartgen.plan.model import ChartPlan, Spotted
 from chartgen.profile.loader import load_profiles
 from chartgen.profile.model import Profile
 from chartgen.workflow.discover import FoundProject, discover

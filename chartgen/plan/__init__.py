@@ -18,9 +18,9 @@ from typing import NamedTuple
 from chartgen.config import DEFAULT_VAULT_PREFIX
 from chartgen.errors import Diagnostic, Diagnostics
 from chartgen.plan.credentials import check_profile
-from chartgen.plan.dev import DevPart, dev_part, plan_dev
+from chartgen.plan.dev import DevPart, dev_part, plan_dev, spotted
 from chartgen.plan.files import project_files
-from chartgen.plan.model import ChartPlan
+from chartgen.plan.model import ChartPlan, Spotted
 from chartgen.plan.production import plan_production
 from chartgen.plan.production_env import check_role_prefix
 from chartgen.profile.model import Profile
@@ -40,13 +40,6 @@ class ProjectName(NamedTuple):
     rel: str  # the folder, relative to the workflows folder
     folder: str  # the folder's own name
     where: Where = nowhere
-
-
-class Spotted(NamedTuple):
-    """A workflow id, and where it is written (located only when reported)."""
-
-    id: str
-    where: Where
 
 
 @dataclass
@@ -97,7 +90,7 @@ def plan_projects(
             if production
             else None
         )
-        roots = [Spotted(wf.id, wf.spot(("id",)).location) for wf in project.roots]
+        roots = [spotted(wf) for wf in project.roots]
         planned.append(
             ProjectCharts(project.rel, chart, roots, dev_part(project, files, diag) if dev else None)
         )
@@ -203,7 +196,5 @@ def project_names(wset: WorkflowSet) -> list[ProjectName]:
     found = []
     for project in wset.projects:
         first = next(iter(project.roots or project.workflows), None)
-        found.append(
-            ProjectName(project.rel, project.name, first.spot(("id",)).location if first else nowhere)
-        )
+        found.append(ProjectName(project.rel, project.name, spotted(first).where if first else nowhere))
     return found

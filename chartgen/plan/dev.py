@@ -27,6 +27,7 @@ from chartgen.plan.model import (
     EnvironmentData,
     FileEntry,
     SecretBinding,
+    Spotted,
     WorkflowData,
 )
 from chartgen.plan.production import KUBE_VERSION_RANGE, object_names
@@ -34,8 +35,7 @@ from chartgen.plan.schema import dev_schema
 from chartgen.plan.values import check_values, merge_resources, pod_settings
 from chartgen.profile.model import Profile
 from chartgen.values.model import DEVMODE_IMAGE, DevImage, DevValues, PullSecret, ServiceAccount, split_image
-from chartgen.workflow.model import Project
-from chartgen.workflow.names import Where
+from chartgen.workflow.model import Project, Workflow
 
 RESOURCES_PATH = "/home/kogito/serverless-workflow-project/src/main/resources"
 
@@ -48,9 +48,13 @@ class DevPart:
     rel: str  # the project folder
     files: list[ProjectFile]  # as the project has them (plan.files.project_files)
     workflows: list[WorkflowData]
-    ids: list[tuple[str, Where]]  # workflows with an id, and where it is written
+    ids: list[Spotted]  # the workflows with an id
     secret_names: list[str]
     credential_env: dict[str, str]
+
+
+def spotted(wf: Workflow) -> Spotted:
+    return Spotted(wf.id, wf.spot(("id",)).location)
 
 
 def dev_part(project: Project, files: list[ProjectFile], diag: Diagnostics) -> DevPart:
@@ -58,7 +62,7 @@ def dev_part(project: Project, files: list[ProjectFile], diag: Diagnostics) -> D
         rel=project.rel,
         files=files,
         workflows=[workflow_data(w, flow_files=False) for w in project.workflows],
-        ids=[(w.id, w.spot(("id",)).location) for w in project.workflows if w.has_id],
+        ids=[spotted(w) for w in project.workflows if w.has_id],
         secret_names=secret_names(project, diag),
         credential_env=credential_env(project),
     )
@@ -123,18 +127,18 @@ def plan_dev(
 def _duplicate_ids(parts: list[DevPart]) -> list[Diagnostic]:
     """The dev pod is one runtime: SonataFlow refuses two workflows with one id."""
     found = []
-    first: dict[str, tuple[str, Where]] = {}
+    first: dict[str, tuple[str, Spotted]] = {}
     for part in parts:
-        for wf_id, where in part.ids:
-            seen = first.setdefault(wf_id, (part.rel, where))
-            if seen[0] != part.rel:
+        for wf in part.ids:
+            rel, other = first.setdefault(wf.id, (part.rel, wf))
+            if rel != part.rel:
                 found.append(
                     Diagnostic(
                         "error",
-                        f"workflow id '{wf_id}' is in project '{seen[0]}' ({seen[1]()}) and in "
+                        f"workflow id '{wf.id}' is in project '{rel}' ({other.where()}) and in "
                         f"project '{part.rel}': the dev pod runs one runtime, where ids are unique (leave "
                         "one project out with the dev profile's devmode.exclude)",
-                        where(),
+                        wf.where(),
                     )
                 )
     return found

@@ -10,10 +10,11 @@ variables that read them, HPA, NetworkPolicy rules, RBAC, the kinds the chart co
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from chartgen.errors import Diagnostic
 from chartgen.values.model import DevValues, ProductionValues
+from chartgen.workflow.names import Where
 
 ChartKind = Literal["production", "dev"]
 Runtime = Literal["kubernetes", "sonataflow"]
@@ -174,6 +175,13 @@ class EnvironmentData:
     kubernetesApi: list[dict[str, Any]] | None = None  # Role rules of the runtime; empty: no token
     deployers: list[Subject] | None = None
     viewers: list[Subject] | None = None
+
+
+class Spotted(NamedTuple):
+    """A workflow id, and where it is written (located only when reported)."""
+
+    id: str
+    where: Where
 
 
 @dataclass(kw_only=True)
