@@ -11,10 +11,11 @@ from typing import Any
 from chartgen.cli.common import add_chart_choice, add_charts_folder, settings_from
 from chartgen.cli.output import Outcome, Printer, counted
 from chartgen.errors import EXIT_OK, EXIT_USER, Diagnostic, UserError
-from chartgen.flows.vault import apply_accesses, check_accesses, planned_accesses, vault_for
+from chartgen.flows.vault import planned_accesses, vault_for
 from chartgen.vault.access import VaultAccess, describe
 from chartgen.vault.client import VaultApi
-from chartgen.vault.reconcile import Change
+from chartgen.vault.presence import check_presence
+from chartgen.vault.reconcile import Change, apply
 
 
 def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -83,7 +84,7 @@ def _apply(args: argparse.Namespace, printer: Printer, api: VaultApi, accesses: 
         whose = f" ({change.chart}/{change.env})" if change.chart else ""
         printer.line(f"{change.action:9} {change.kind} {change.name}{whose}")
 
-    report = apply_accesses(api, accesses, args.enable_mounts, show)
+    report = apply(api, accesses, args.enable_mounts, show)
     counts = {a: report.count(a) for a in ("enabled", "created", "updated", "unchanged")}
     summary = ", ".join(f"{n} {a}" for a, n in counts.items() if n or a != "enabled")
     changes = [dataclasses.asdict(c) for c in report.changes]
@@ -96,7 +97,7 @@ def _apply(args: argparse.Namespace, printer: Printer, api: VaultApi, accesses: 
 
 
 def _check(printer: Printer, api: VaultApi, accesses: list[VaultAccess]) -> Outcome:
-    results = check_accesses(api, accesses)
+    results = check_presence(api, accesses)
     for r in results:
         a = r.access
         if r.ok:

@@ -5,7 +5,6 @@ sends back only its job's result, pickled."""
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import pickle
 import signal
@@ -77,6 +76,8 @@ def _die_with(parent: int) -> None:
     """A child outliving a killed parent would go on writing into its staging folder and hold
     the output folder's lock (its descriptor is inherited): the kernel kills it with the
     parent (Linux's PR_SET_PDEATHSIG), and it leaves at once if the parent is already gone."""
+    import ctypes  # only a forked child needs it: not on every command's start-up
+
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:

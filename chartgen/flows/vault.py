@@ -3,15 +3,13 @@ the generated charts), written for review, made so, or checked before a deploy."
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from chartgen.config import Settings
 from chartgen.emit.switch import settled_charts
 from chartgen.flows.vault_plan import read_accesses, write_plan
 from chartgen.vault.access import VaultAccess
 from chartgen.vault.client import VaultApi, connect, vault_address
-from chartgen.vault.presence import Presence, check_presence
-from chartgen.vault.reconcile import ApplyReport, Change, apply
 
 
 def planned_accesses(
@@ -28,16 +26,3 @@ def planned_accesses(
 def vault_for(address: str | None, accesses: Sequence[VaultAccess]) -> VaultApi:
     """The Vault `address` (else VAULT_ADDR) names, connected."""
     return connect(vault_address(address, accesses))
-
-
-def apply_accesses(
-    api: VaultApi,
-    accesses: Sequence[VaultAccess],
-    enable_mounts: bool,
-    on_change: Callable[[Change], None] | None = None,
-) -> ApplyReport:
-    return apply(api, accesses, enable_mounts, on_change)
-
-
-def check_accesses(api: VaultApi, accesses: Sequence[VaultAccess]) -> list[Presence]:
-    return check_presence(api, accesses)
