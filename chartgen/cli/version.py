@@ -51,7 +51,7 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
     if args.action == "check":
         report = check_versions(settings, ref, args.only)
         for chart in report.charts:
-            _show_check(printer, chart)
+            _show(printer, chart, _CHECK_LINES)
         problems = sum(len(c.problems) for c in report.charts)
         verdict = (
             f"{problems} problem{'s' if problems != 1 else ''}" if problems else "versions are consistent"
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
             pr = (args.pr, args.sha or _head_sha(settings.out))
         report = bump_versions(settings, ref, wiring.helm(), args.only, pr)
         for chart in report.charts:
-            _show_bump(printer, chart)
+            _show(printer, chart, _BUMP_LINES)
         bumped = sum(1 for c in report.charts if c.status == "bumped")
         verdict = f"{bumped} version{'s' if bumped != 1 else ''} written"
     count = f"{len(report.charts)} chart{'s' if len(report.charts) != 1 else ''}"
@@ -80,37 +80,29 @@ def _head_sha(charts: Any) -> str:
     return wiring.git_head(charts if charts.exists() else charts.parent)
 
 
-def _show_check(printer: Printer, c: ChartVersion) -> None:
-    if c.problems:
-        for problem in c.problems:
-            printer.result(f"✖ {problem}")
-    elif c.status == "new":
-        printer.line(f"+ {c.name} {c.version} (new chart)")
-    elif c.status == "removed":
-        printer.line(f"- {c.name} (removed; was {c.base_version})")
-    elif c.status == "unchanged":
-        printer.line(f"= {c.name} {c.version} (content unchanged)")
-    else:
-        printer.line(f"✔ {c.name} {c.base_version} -> {c.version}")
-    for note in c.notes:
-        printer.line(f"    {c.name}: {note}")
+# One line per chart status and action: (said as a result, text); "" is every other status.
+_CHECK_LINES = {
+    "new": (False, "+ {c.name} {c.version} (new chart)"),
+    "removed": (False, "- {c.name} (removed; was {c.base_version})"),
+    "unchanged": (False, "= {c.name} {c.version} (content unchanged)"),
+    "": (False, "✔ {c.name} {c.base_version} -> {c.version}"),
+}
+_BUMP_LINES = {
+    "bumped": (True, "{c.name}: {c.base_version} -> {c.version} {why}"),
+    "kept": (True, "{c.name}: {c.version} already over {c.base_version} {why}"),
+    "new": (False, "{c.name}: {c.version} (new chart, nothing to bump)"),
+    "removed": (False, "{c.name}: removed (was {c.base_version})"),
+    "": (False, "{c.name}: {c.version} (content unchanged)"),
+}
 
 
-def _show_bump(printer: Printer, c: ChartVersion) -> None:
-    why = f"({c.kind}: {'; '.join(c.reasons)})"
-    if c.problems:
-        for problem in c.problems:
-            printer.result(f"✖ {problem}")
-    elif c.status == "bumped":
-        printer.result(f"{c.name}: {c.base_version} -> {c.version} {why}")
-    elif c.status == "kept":
-        printer.result(f"{c.name}: {c.version} already over {c.base_version} {why}")
-    elif c.status == "new":
-        printer.line(f"{c.name}: {c.version} (new chart, nothing to bump)")
-    elif c.status == "removed":
-        printer.line(f"{c.name}: removed (was {c.base_version})")
-    else:
-        printer.line(f"{c.name}: {c.version} (content unchanged)")
+def _show(printer: Printer, c: ChartVersion, lines: dict[str, tuple[bool, str]]) -> None:
+    for problem in c.problems:
+        printer.result(f"✖ {problem}")
+    if not c.problems:
+        loud, text = lines.get(c.status, lines[""])
+        line = text.format(c=c, why=f"({c.kind}: {'; '.join(c.reasons)})")
+        (printer.result if loud else printer.line)(line)
     for note in c.notes:
         printer.line(f"    {c.name}: {note}")
 

@@ -23,14 +23,12 @@ from chartgen.plan.layout import ENVIRONMENT_KEY, GENERATED_KEY, MODE_KEY
 from chartgen.plan.model import (
     ChartData,
     ChartPlan,
-    ConfigMapData,
     EnvironmentData,
-    FileEntry,
     SecretBinding,
     Spotted,
     WorkflowData,
 )
-from chartgen.plan.production import KUBE_VERSION_RANGE, object_names
+from chartgen.plan.production import KUBE_VERSION_RANGE
 from chartgen.plan.schema import dev_schema
 from chartgen.plan.values import check_values, merge_resources, pod_settings
 from chartgen.profile.model import Profile
@@ -100,13 +98,12 @@ def plan_dev(
         kinds=dev_kinds(),
     )
     workflows = sorted((w for part in parts for w in part.workflows), key=lambda w: w.id)
-    data = ChartData(
-        chart=chart_name,
-        kind="dev",
-        partOf=part_of,
-        names=object_names(chart_name),
-        configMaps=[ConfigMapData.of(cm) for cm in config_maps],
-        properties=[FileEntry.of(f) for f in properties],
+    data = ChartData.of(
+        chart_name,
+        "dev",
+        part_of,
+        config_maps,
+        properties,
         workflows=workflows,
         environments={profile.env: environment},
     )

@@ -97,6 +97,17 @@ class Names:
     deployerRole: str
     viewerRole: str
 
+    @classmethod
+    def of(cls, chart: str) -> Names:
+        return cls(
+            workload=chart,
+            config=f"{chart}-config",
+            test=f"{chart}-test",
+            runtimeRole=f"{chart}-runtime",
+            deployerRole=f"{chart}-deployer",
+            viewerRole=f"{chart}-viewer",
+        )
+
 
 @dataclass(kw_only=True)
 class WorkflowData:
@@ -207,6 +218,27 @@ class ChartData:
     events: Events = field(default_factory=Events)
     kubernetesApiCalls: list[str] = field(default_factory=list)
     environments: dict[str, EnvironmentData] = field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls,
+        chart: str,
+        kind: ChartKind,
+        part_of: str,
+        config_maps: list[ConfigMapPlan],
+        properties: list[DataFile],
+        **facts: Any,
+    ) -> ChartData:
+        """What every chart's data holds, from the plan of its files; `facts` are the rest."""
+        return cls(
+            chart=chart,
+            kind=kind,
+            partOf=part_of,
+            names=Names.of(chart),
+            configMaps=[ConfigMapData.of(cm) for cm in config_maps],
+            properties=[FileEntry.of(f) for f in properties],
+            **facts,
+        )
 
 
 @dataclass

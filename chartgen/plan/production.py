@@ -21,7 +21,7 @@ from chartgen.plan.files import (
     with_secret_references,
 )
 from chartgen.plan.layout import GENERATED_KEY, MODE_KEY
-from chartgen.plan.model import ChartData, ChartPlan, ConfigMapData, DataFile, Events, FileEntry, Names
+from chartgen.plan.model import ChartData, ChartPlan, DataFile, Events
 from chartgen.plan.openapi_auth import bearer_properties, with_bearer_properties
 from chartgen.plan.production_env import plan_environment
 from chartgen.plan.schema import production_schema
@@ -72,13 +72,12 @@ def plan_production(
         DataFile(f"files/flows/{dns_name(wf.id)}.yaml", "", "", dump_yaml(cr_flow(wf)))
         for wf in sorted(project.roots, key=lambda w: w.rel_path)
     ]
-    data = ChartData(
-        chart=name,
-        kind="production",
-        partOf=part_of,
-        names=object_names(name),
-        configMaps=[ConfigMapData.of(cm) for cm in config_maps],
-        properties=[FileEntry.of(f) for f in properties],
+    data = ChartData.of(
+        name,
+        "production",
+        part_of,
+        config_maps,
+        properties,
         workflows=facts.workflows,
         waits=facts.waits,
         timers=facts.timers,
@@ -98,17 +97,6 @@ def plan_production(
         config_maps=config_maps,
         properties=properties,
         extra_files=flows,
-    )
-
-
-def object_names(chart: str) -> Names:
-    return Names(
-        workload=chart,
-        config=f"{chart}-config",
-        test=f"{chart}-test",
-        runtimeRole=f"{chart}-runtime",
-        deployerRole=f"{chart}-deployer",
-        viewerRole=f"{chart}-viewer",
     )
 
 
