@@ -7,7 +7,6 @@ the helm and e2e tiers.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from chartgen.deploy.releases import Release, Revision
 from chartgen.errors import ToolError
 from chartgen.tools.runner import Completed
 from chartgen.vault.client import Mount, VaultError
@@ -144,11 +144,12 @@ class FakeRevision:
     digest: str
     values: dict[str, Any]
     description: str = ""
+    manifest: str = ""
 
 
 @dataclass
 class FakeReleases:
-    """helm's release store for one release name per namespace: history, get metadata/values,
+    """helm's release store for one release name per namespace: its records (`releases`),
     upgrade --install (which fails, and rolls back, when `fail_upgrades` is set), rollback and
     uninstall. `charts` maps a chart path to its (version, digest)."""
 
@@ -161,31 +162,10 @@ class FakeReleases:
     def release(self, args: Sequence[str | Path], timeout: float) -> Completed:
         argv = [str(a) for a in args]
         self.calls.append(argv)
-        verb = argv[0] if argv[0] != "get" else f"get {argv[1]}"
-        name = argv[2] if verb.startswith("get") or verb == "upgrade" else argv[1]
+        verb = argv[0]
+        name = argv[2] if verb == "upgrade" else argv[1]
         namespace = argv[argv.index("-n") + 1]
         revisions = self.store.get((name, namespace), [])
-        live = [r for r in revisions if r.status != "uninstalled"]
-        if verb in ("history", "get metadata", "get values") and not live:
-            return completed(1, stderr="Error: release: not found")
-        if verb == "history":
-            rows = [
-                {
-                    "revision": r.number,
-                    "status": r.status,
-                    "chart": f"{name}-{r.version}",
-                    "description": r.description,
-                }
-                for r in revisions
-            ]
-            return completed(stdout=json.dumps(rows))
-        current = next((r for r in reversed(live) if r.status == "deployed"), live[-1] if live else None)
-        if verb == "get metadata" and current:
-            meta = {"version": current.version, "revision": current.number, "status": current.status,
-                    "annotations": {"chartgen/digest": current.digest}}  # fmt: skip
-            return completed(stdout=json.dumps(meta))
-        if verb == "get values" and current:
-            return completed(stdout=json.dumps(current.values))
         if verb == "upgrade":
             return self._upgrade(argv, name, namespace)
         if verb == "rollback":
@@ -229,6 +209,21 @@ class FakeReleases:
         self._supersede(revisions)
         revisions.append(FakeRevision(number, "deployed", version, digest, values, "Upgrade complete"))
         return completed()
+
+    def releases(self, namespace: str, names: Sequence[str]) -> dict[str, Release]:
+        """Helm's records as the cluster holds them (ReleaseRecords)."""
+        found = {}
+        for name in names:
+            kept = self.store.get((name, namespace))
+            if kept:
+                revisions = tuple(
+                    Revision(
+                        r.number, r.status, r.version, r.digest, dict(r.values), r.description, r.manifest
+                    )
+                    for r in kept
+                )
+                found[name] = Release(name, namespace, revisions)
+        return found
 
     @staticmethod
     def _supersede(revisions: list[FakeRevision]) -> None:

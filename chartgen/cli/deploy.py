@@ -10,11 +10,19 @@ from typing import Any
 from chartgen.cli.common import add_chart_choice, add_charts_folder, add_cluster_options, settings_from
 from chartgen.cli.output import Outcome, Printer
 from chartgen.deploy.upgrade import DeployResult
-from chartgen.errors import EXIT_OK, EXIT_USER
+from chartgen.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USER
 from chartgen.flows import wiring
 from chartgen.flows.deploy import Checks, DeployReport, check_registry, run_deploy
 
-MARKS = {"installed": "✔", "upgraded": "✔", "unchanged": "=", "rolled back": "↩", "failed": "✖"}
+MARKS = {
+    "installed": "✔",
+    "upgraded": "✔",
+    "repaired": "✔",
+    "unchanged": "=",
+    "rolled back": "↩",
+    "failed": "✖",
+    "refused": "✖",
+}
 
 
 def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -23,11 +31,13 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         parents=parents,
         help="helm upgrade --install each chart into an environment: checks, wait, roll back on failure",
         description="For each chart that has ENV: policy check and vault check for ENV first (nothing "
-        "is deployed when either fails), then helm upgrade --install (release = chart name, the "
-        "environment's namespace and values file) --wait, with a timeout of the chart's startup "
-        "allowance plus a margin, rolled back on failure. A release left pending by a killed helm is "
-        "rolled back (or uninstalled) first; a release already running this chart and these values "
-        "is left alone. Exit 1 when a chart failed (it is rolled back; the others are deployed).",
+        "is deployed when either fails), then a preflight per chart (namespace, CRDs, access, "
+        "placeholders: a chart that fails it is refused), then helm upgrade --install (release = "
+        "chart name, the environment's namespace and values file) --wait, with a timeout of the "
+        "chart's startup allowance plus a margin, rolled back on failure. A release a killed helm "
+        "left half-done is recovered first; a release already running this chart and these values "
+        "is left alone unless its objects drifted, which are then put back (repaired). Ctrl-C and "
+        "SIGTERM are passed to helm and waited for. Exit 1 when a chart failed or was refused.",
     )
     p.add_argument("--env", required=True, metavar="ENV", help="the environment (values-ENV.yaml)")
     add_chart_choice(p)
@@ -56,10 +66,15 @@ def add_check_options(p: argparse.ArgumentParser) -> None:
         "--skip-policy-check", action="store_true", help="do not check the policies first (printed)"
     )
     p.add_argument("--vault-address", metavar="URL", help="Vault for the check (default: VAULT_ADDR)")
+    p.add_argument(
+        "--create-namespace",
+        action="store_true",
+        help="create a missing namespace, labelled for Pod Security level restricted",
+    )
 
 
 def checks_from(args: argparse.Namespace) -> Checks:
-    return Checks(args.skip_vault_check, args.skip_policy_check, args.vault_address)
+    return Checks(args.skip_vault_check, args.skip_policy_check, args.vault_address, args.create_namespace)
 
 
 def run(args: argparse.Namespace, printer: Printer) -> Outcome:
@@ -80,6 +95,8 @@ def show_result(printer: Printer, r: DeployResult) -> None:
         printer.line(f"  {r.name}: {r.recovered}")
     line = f"{MARKS[r.result]} {r.name} {r.result}"
     printer.line(f"{line}: {r.message}" if r.message else line)
+    for repaired in r.repaired:
+        printer.line(f"    {repaired}")
 
 
 def report_outcome(printer: Printer, report: DeployReport) -> Outcome:
@@ -87,7 +104,7 @@ def report_outcome(printer: Printer, report: DeployReport) -> Outcome:
     verdict (the checks were printed as they ran); exit 1 when a chart failed."""
     rows = [("CHART", "NAMESPACE", "VERSION", "REVISION", "RESULT", "TIME")]
     rows += [
-        (r.name, r.namespace, _change(r.version_from, r.version_to), _change(r.revision_from, r.revision),
+        (r.name, r.namespace, _change(r.version_from, r.version), _change(r.revision_from, r.revision),
          r.result, f"{r.seconds:.1f}s")
         for r in report.results
     ]  # fmt: skip
@@ -98,18 +115,22 @@ def report_outcome(printer: Printer, report: DeployReport) -> Outcome:
     counts = {k: sum(1 for r in report.results if r.result == k) for k in MARKS}
     summary = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
     failures = f"; failed: {', '.join(failed)}" if failed else ""
-    printer.result(f"{report.env} from {report.source}: {summary}{failures}")
+    stopped = f"; stopped by {report.interrupted}" if report.interrupted else ""
+    printer.result(f"{report.env} from {report.source}: {summary}{failures}{stopped}")
     document = {
         "environment": report.env,
         "source": report.source,
         "checks": report.checks,
         "charts": [dataclasses.asdict(r) for r in report.results],
+        "interrupted": report.interrupted,
     }
-    return Outcome(document, [], EXIT_USER if failed else EXIT_OK)
+    code = EXIT_INTERRUPTED if report.interrupted else EXIT_USER if failed else EXIT_OK
+    return Outcome(document, [], code)
 
 
 def _change(before: object, after: object) -> str:
-    """`after`, or `before -> after` when it moved ("-" for no revision at all)."""
+    """`after`, or `before -> after` when it moved ("-" for none at all): what ran before the
+    command and what runs after it, read back from the cluster."""
     if before in ("", 0, after):
         return str(after or "-")
     return f"{before} -> {after or '-'}"

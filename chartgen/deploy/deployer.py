@@ -1,67 +1,56 @@
-"""The deploy seam: what `deploy` and `promote` need of whatever puts a chart's release in
-place. Helm on a cluster is one way (`HelmDeployer`); writing the manifests for a GitOps
-controller (Argo CD, Flux) would be another, written against the same protocol, with the
-flows (choosing charts, the policy and Vault checks, promote's health rule) unchanged."""
+"""The deploy seam: what `deploy`, `promote` and `drift` need of whatever puts a chart's release
+in place. Helm on a cluster is one way (`HelmDeployer`); writing the manifests for a GitOps
+controller (Argo CD, Flux) would be another, written against the same protocol, with the flows
+(choosing charts, the preflight, policy and Vault checks, promote's health rule) unchanged."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from chartgen.deploy.releases import Deployed, ReleaseCommands, Revision, deployed, history, recover
-from chartgen.deploy.upgrade import DeployResult, Target, deploy, rollback_flag
-from chartgen.errors import ToolError
-from chartgen.tools.helm import helm_reason
+from chartgen.deploy.drift import manifest_objects, object_drift
+from chartgen.deploy.live import LiveObjects
+from chartgen.deploy.releases import ReleaseCommands, ReleaseRecords
+from chartgen.deploy.upgrade import DeployResult, Helm, Observed, Target, deploy
 
 
 class Deployer(Protocol):
-    def install_or_upgrade(self, target: Target) -> DeployResult:
-        """Put `target` in place (unchanged when it already runs); a failure is rolled back and
-        reported in the result, never raised."""
+    def observe(self, namespace: str, names: Sequence[str]) -> dict[str, Observed]:
+        """Each named release as it is now, with its drift from the chart it runs (a name with
+        no release is absent)."""
         ...
 
-    def status(self, name: str, namespace: str) -> Deployed | None:
-        """What the release runs now (None: there is no release)."""
-        ...
-
-    def history(self, name: str, namespace: str) -> list[Revision]:
-        """The release's revisions, oldest first."""
-        ...
-
-    def rollback(self, name: str, namespace: str, revision: int, timeout: float) -> None:
-        """Back to `revision` (a ToolError when that fails)."""
-        ...
-
-    def recover(self, name: str, namespace: str, timeout: float) -> str:
-        """A release left half-done put back on solid ground; what was done ("" when nothing)."""
+    def install_or_upgrade(self, target: Target, observed: Observed) -> DeployResult:
+        """Put `target` in place (unchanged when it already runs and nothing drifted); a failure
+        is rolled back and reported in the result, never raised."""
         ...
 
 
 @dataclass
 class HelmDeployer:
-    """`helm upgrade --install --wait` on the chosen cluster, rolled back on failure."""
+    """`helm upgrade --install --wait` on the chosen cluster, rolled back on failure; releases
+    and live objects read from the cluster."""
 
     helm: ReleaseCommands
     helm_version: Callable[[], str]  # asked once, when the first chart is deployed
-    _flag: str = field(default="", init=False)
+    records: ReleaseRecords
+    live: LiveObjects | None  # None: no drift is looked for
+    _version: str = field(default="", init=False)
 
-    def install_or_upgrade(self, target: Target) -> DeployResult:
-        if not self._flag:
-            self._flag = rollback_flag(self.helm_version())
-        return deploy(self.helm, target, self._flag)
+    def observe(self, namespace: str, names: Sequence[str]) -> dict[str, Observed]:
+        releases = self.records.releases(namespace, names)
+        rendered = {name: manifest_objects(r.running.manifest) for name, r in releases.items() if r.running}
+        if self.live is None:
+            return {name: Observed(release) for name, release in releases.items()}
+        live = self.live.objects(namespace, [o for objs in rendered.values() for o in objs])
+        return {
+            name: Observed(release, tuple(object_drift(rendered.get(name, []), live)))
+            for name, release in releases.items()
+        }
 
-    def status(self, name: str, namespace: str) -> Deployed | None:
-        return deployed(self.helm, name, namespace)
-
-    def history(self, name: str, namespace: str) -> list[Revision]:
-        return history(self.helm, name, namespace)
-
-    def rollback(self, name: str, namespace: str, revision: int, timeout: float) -> None:
-        args = ["rollback", name, str(revision), "-n", namespace, "--wait", f"--timeout={int(timeout)}s"]
-        done = self.helm.release(args, timeout + 60)
-        if not done.ok:
-            raise ToolError(f"rolling {name} back to revision {revision} failed: {helm_reason(done)}")
-
-    def recover(self, name: str, namespace: str, timeout: float) -> str:
-        return recover(self.helm, name, namespace, history(self.helm, name, namespace), timeout)
+    def install_or_upgrade(self, target: Target, observed: Observed) -> DeployResult:
+        if not self._version:
+            self._version = self.helm_version()
+        cluster = self.live.kubectl if self.live else None
+        return deploy(Helm(self.helm, self.records, self._version, cluster), target, observed)

@@ -1,17 +1,17 @@
-"""What the cluster says about one Helm release, and putting a stuck release right.
+"""What the cluster holds of one Helm release, every state it can be in, and putting a
+release that is not on solid ground back there.
 
 Helm records each revision of a release (a Secret in its namespace) with a status. A helm
 process that dies mid-operation (a killed CI job, a lost connection) leaves its revision
-`pending-install`, `pending-upgrade` or `pending-rollback`, and every later helm command on
-that release refuses ("another operation is in progress"). `recover` undoes that: back to the
-last revision that was deployed, or, when none ever was, no release at all.
+`pending-*` or `uninstalling`, and every later helm command on that release refuses ("another
+operation is in progress", "has no deployed releases"). `STATES` says what each status means
+and how `recover` puts it right, so the next deploy never needs a human.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -19,14 +19,42 @@ from chartgen.errors import ToolError
 from chartgen.tools.helm import helm_reason
 from chartgen.tools.runner import Completed
 
-PENDING = frozenset({"pending-install", "pending-upgrade", "pending-rollback"})
 HISTORY_MAX = 10  # revisions helm keeps per release (each one is a Secret of up to 1 MiB)
 
 
-class Workloads(Protocol):
-    """What the rollout check needs of kubectl."""
+@dataclass(frozen=True)
+class State:
+    meaning: str
+    recovery: str  # what the next deploy does about it
 
-    def get_json(self, *args: str) -> Any: ...
+
+# Every status a release's last revision can have; `none` is no release at all.
+STATES = {
+    "none": State("no release", "install"),
+    "deployed": State("the last revision runs", "upgrade, or nothing when chart, values and objects agree"),
+    "failed": State(
+        "the last operation failed (helm could not roll it back)",
+        "roll back to the last revision that ran, or uninstall when none ever did; then deploy",
+    ),
+    "pending-install": State("an install was cut off (a killed helm)", "uninstall, then install"),
+    "pending-upgrade": State(
+        "an upgrade was cut off", "roll back to the last revision that ran, then upgrade"
+    ),
+    "pending-rollback": State(
+        "a rollback was cut off", "roll back to the last revision that ran, then upgrade"
+    ),
+    "uninstalling": State(
+        "an uninstall was cut off (also helm's undoing of a failed first install)",
+        "finish the uninstall, then install",
+    ),
+    "uninstalled": State("uninstalled, its history kept", "install"),
+    "superseded": State(
+        "a newer revision ran after it; as the last revision, the record is damaged",
+        "roll back to it (helm's own repair), then deploy",
+    ),
+}
+PENDING = frozenset(s for s in STATES if s.startswith("pending-"))
+RAN = frozenset({"deployed", "superseded"})  # revisions that once ran
 
 
 class ReleaseCommands(Protocol):
@@ -35,91 +63,80 @@ class ReleaseCommands(Protocol):
     def release(self, args: Sequence[str | Path], timeout: float) -> Completed: ...
 
 
+class Workloads(Protocol):
+    """What the rollout check needs of kubectl."""
+
+    def get_json(self, *args: str) -> Any: ...
+
+
 @dataclass(frozen=True)
 class Revision:
     number: int
-    status: str  # deployed, superseded, failed, uninstalled, pending-*
-    chart: str  # NAME-VERSION, as helm shows it
+    status: str  # a key of STATES
+    version: str  # the chart version
+    digest: str = ""  # the chart's chartgen/digest annotation ("" when it has none)
+    values: dict[str, Any] = field(default_factory=dict)  # supplied at install/upgrade
     description: str = ""  # "Install complete", "Upgrade complete", "Rollback to 2", ...
+    manifest: str = ""  # the objects helm applied (YAML documents)
+
+    def chart(self, name: str) -> str:
+        return f"{name}-{self.version}"
 
 
 @dataclass(frozen=True)
-class Deployed:
-    """The revision a release currently runs, with what chartgen compares before an upgrade."""
+class Release:
+    """A release's revisions as the cluster holds them, oldest first (never empty)."""
 
-    revision: int
-    status: str
-    version: str  # the chart version
-    digest: str  # the chart's chartgen/digest annotation ("" when it has none)
-    values: dict[str, Any]  # the values supplied at install/upgrade (helm get values)
+    name: str
+    namespace: str
+    revisions: tuple[Revision, ...]
 
+    @property
+    def last(self) -> Revision:
+        return self.revisions[-1]
 
-def _json(helm: ReleaseCommands, args: list[str], what: str) -> Any | None:
-    """A helm read as JSON; None when the release does not exist."""
-    result = helm.release([*args, "-o", "json"], 60)
-    if not result.ok:
-        if "not found" in helm_reason(result):
-            return None
-        raise ToolError(f"helm {what} failed: {helm_reason(result)}")
-    try:
-        return json.loads(result.stdout)
-    except ValueError:
-        raise ToolError(f"helm {what} printed no JSON") from None
+    @property
+    def running(self) -> Revision | None:
+        """The revision whose objects are in place: the last one, when it is deployed."""
+        return self.last if self.last.status == "deployed" else None
 
-
-def history(helm: ReleaseCommands, name: str, namespace: str) -> list[Revision]:
-    """Every revision helm still keeps, oldest first ([] when there is no release)."""
-    found = _json(helm, ["history", name, "-n", namespace, "--max", str(HISTORY_MAX + 2)], f"history {name}")
-    if not isinstance(found, list):
-        return []
-    return sorted(
-        (
-            Revision(
-                int(r["revision"]), str(r["status"]), str(r.get("chart", "")), str(r.get("description", ""))
-            )
-            for r in found
-            if isinstance(r, dict) and "revision" in r and "status" in r
-        ),
-        key=lambda r: r.number,
-    )
+    @property
+    def last_good(self) -> Revision | None:
+        """The newest revision before the last that ran."""
+        good = [r for r in self.revisions[:-1] if r.status in RAN]
+        return good[-1] if good else None
 
 
-def deployed(helm: ReleaseCommands, name: str, namespace: str) -> Deployed | None:
-    """The release's current revision (None: no release), its chart version, digest and values."""
-    meta = _json(helm, ["get", "metadata", name, "-n", namespace], f"get metadata {name}")
-    if not isinstance(meta, dict):
-        return None
-    values = _json(helm, ["get", "values", name, "-n", namespace], f"get values {name}")
-    annotations = meta.get("annotations") if isinstance(meta.get("annotations"), dict) else {}
-    return Deployed(
-        int(meta.get("revision", 0)),
-        str(meta.get("status", "")),
-        str(meta.get("version", "")),
-        str((annotations or {}).get("chartgen/digest", "")),
-        values if isinstance(values, dict) else {},
-    )
+class ReleaseRecords(Protocol):
+    """Reads releases as the cluster holds them: one call for many names of a namespace."""
+
+    def releases(self, namespace: str, names: Sequence[str]) -> dict[str, Release]: ...
 
 
-def recover(
-    helm: ReleaseCommands, name: str, namespace: str, revisions: list[Revision], timeout: float
-) -> str:
-    """Put a release whose last revision is pending back on solid ground; returns what was done
-    ("" when nothing was needed). A never-deployed release is uninstalled, so the next install
+def needs_recovery(release: Release | None) -> bool:
+    if release is None:
+        return False
+    status = release.last.status
+    return status in PENDING or status in ("failed", "uninstalling", "superseded") or status not in STATES
+
+
+def recover(helm: ReleaseCommands, release: Release | None, timeout: float) -> str:
+    """Put a release that is not on solid ground back there (STATES); returns what was done
+    ("" when nothing was needed). A release that never ran is uninstalled, so the next install
     starts clean."""
-    if not revisions:
+    if release is None or not needs_recovery(release):
         return ""
-    last = revisions[-1]
-    good = [r for r in revisions[:-1] if r.status in ("deployed", "superseded")]
-    if last.status not in PENDING and (good or last.status != "failed"):
-        return ""
+    name, last = release.name, release.last
     was = f"revision {last.number} was {last.status}"
-    wait = ["-n", namespace, "--wait", f"--timeout={int(timeout)}s"]
-    if good:
-        done = helm.release(["rollback", name, str(good[-1].number), *wait], timeout + 60)
-        action, outcome = "rolling back", f"rolled back to revision {good[-1].number} ({good[-1].chart})"
+    wait = ["-n", release.namespace, "--wait", f"--timeout={int(timeout)}s"]
+    good = last if last.status == "superseded" else release.last_good
+    if last.status != "uninstalling" and good is not None:
+        done = helm.release(["rollback", name, str(good.number), *wait], timeout + 60)
+        action, outcome = "rolling back", f"rolled back to revision {good.number} ({good.chart(name)})"
     else:
         done = helm.release(["uninstall", name, *wait], timeout + 60)
-        action, outcome = "uninstalling", "none was ever deployed: uninstalled"
+        action = "uninstalling"
+        outcome = "uninstalled" if last.status == "uninstalling" else "none was ever deployed: uninstalled"
     if not done.ok:
         raise ToolError(f"{was} and {action} failed: {helm_reason(done)}")
     return f"{was}: {outcome}"

@@ -25,16 +25,18 @@ import yaml
 from chartgen.charts.chart import GeneratedChart
 from chartgen.config import Settings
 from chartgen.deploy.deployer import Deployer
+from chartgen.deploy.preflight import Cluster, Need, preflight
 from chartgen.deploy.releases import Workloads, rollout_problem
-from chartgen.deploy.upgrade import DeployResult, Target
+from chartgen.deploy.upgrade import DeployResult, Observed, Target
 from chartgen.emit.switch import settled_charts
 from chartgen.emit.values_files import merge
 from chartgen.errors import PolicyError, UserError
 from chartgen.flows.vault_plan import read_accesses
 from chartgen.formats.source import FastLoader, display_path
-from chartgen.plan.layout import DATA_FILE
+from chartgen.plan.layout import DATA_FILE, VALUES_FILE
 from chartgen.profile.environment import ENV_NAME_RULE, is_env_name
 from chartgen.schema.check import did_you_mean
+from chartgen.tools import interrupts
 from chartgen.tools.helm import Helm, helm_reason
 from chartgen.tools.opa import Opa
 from chartgen.values.types import is_dns_label
@@ -57,6 +59,7 @@ class Checks:
     skip_vault: bool = False
     skip_policy: bool = False
     vault_address: str | None = None
+    create_namespace: bool = False  # preflight creates a missing namespace (Pod Security labels)
 
 
 @dataclass
@@ -65,6 +68,7 @@ class Tools:
     helm: Helm  # renders charts for the policy check and pulls released ones
     opa: Callable[[], Opa]  # found only when the policy check runs
     vault: Callable[[str], VaultApi]  # connect to an address
+    cluster: Cluster | None = None  # kubectl on the target cluster, for the preflight (None: no preflight)
 
 
 @dataclass
@@ -73,6 +77,7 @@ class DeployReport:
     source: str  # the charts folder, or the registry the packages came from
     checks: list[str] = field(default_factory=list)  # one line per pre-deploy check
     results: list[DeployResult] = field(default_factory=list)
+    interrupted: str = ""  # the signal that stopped the deploy before its last chart
 
 
 def check_registry(url: str) -> str:
@@ -162,19 +167,22 @@ class Running:
 
 def source_release(source: Deployer, kubectl: Workloads, name: str, namespace: str) -> Running | str:
     """The release's chart and image, or why it cannot be promoted: no release, its last
-    revision is not deployed (failed, pending), or its Deployments are not rolled out."""
-    current = source.status(name, namespace)
-    if current is None:
+    revision is not deployed (failed, pending), its objects drifted from its chart, or its
+    Deployments are not rolled out."""
+    observed = source.observe(namespace, [name]).get(name)
+    if observed is None or observed.release is None:
         return "no release"
-    revisions = source.history(name, namespace)
-    last = revisions[-1] if revisions else None
-    if last is None or current.status != "deployed" or last.status != "deployed":
-        return f"not healthy: its last revision is {last.status if last else current.status}"
+    running = observed.release.running
+    if running is None:
+        return f"not healthy: its last revision is {observed.release.last.status}"
+    if observed.drift:
+        lines = [d.line() for d in observed.drift]
+        return f"drifted from its chart ({len(lines)}): " + "; ".join(lines[:5])
     problem = rollout_problem(kubectl, name, namespace)
     if problem:
         return f"not healthy: {problem}"
-    image = str((current.values.get("image") or {}).get("digest") or "")
-    return Running(name, current.version, current.digest, image)
+    image = str((running.values.get("image") or {}).get("digest") or "")
+    return Running(name, running.version, running.digest, image)
 
 
 def _checked_deploy(
@@ -194,12 +202,69 @@ def _checked_deploy(
         report.checks.append(check(before))
         if on_check is not None:
             on_check(report.checks[-1])
-    for target in targets:
-        result = tools.deployer.install_or_upgrade(target)
-        report.results.append(result)
-        if on_result is not None:
-            on_result(result)
+    refused = _preflight(before, targets)
+    report.checks.append(_preflight_line(refused, tools))
+    if on_check is not None:
+        on_check(report.checks[-1])
+    observed: dict[str, Observed] = {}
+    for namespace in sorted({t.namespace for t in targets}):
+        names = [t.name for t in targets if t.namespace == namespace]
+        observed.update(tools.deployer.observe(namespace, names))
+    with interrupts.forwarding():
+        for target in targets:
+            if target.name in refused:
+                result = _refused(target, refused[target.name], observed.get(target.name))
+            else:
+                result = tools.deployer.install_or_upgrade(target, observed.get(target.name, Observed()))
+            report.results.append(result)
+            if on_result is not None:
+                on_result(result)
+            if interrupts.received():
+                report.interrupted = interrupts.received()
+                break
     return report
+
+
+def _preflight(before: _Before, targets: list[Target]) -> dict[str, list[str]]:
+    cluster = before.tools.cluster
+    if cluster is None:
+        return {}
+    charts = {c.name: c for c in before.deployed}
+    needs = []
+    for t in targets:
+        data = charts[t.name].data if t.name in charts else None
+        environment = data.environments.get(t.env) if data else None
+        kinds = environment.kinds if environment else {}
+        values = merge(_base_values(t.chart), t.values)
+        needs.append(Need(t.name, t.namespace, kinds, values, charts[t.name].mode == "production"))
+    return preflight(cluster, needs, before.checks.create_namespace)
+
+
+def _base_values(chart: Path) -> dict[str, Any]:
+    path = chart / VALUES_FILE
+    loaded = yaml.load(path.read_bytes(), Loader=FastLoader) if path.is_file() else None
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def _preflight_line(refused: dict[str, list[str]], tools: Tools) -> str:
+    if tools.cluster is None:
+        return "preflight: not run (no cluster access)"
+    if not refused:
+        return "preflight: namespaces, kinds, access and values ready"
+    return f"preflight: {len(refused)} charts refused: " + "; ".join(
+        f"{name}: {problem}" for name, problems in sorted(refused.items()) for problem in problems
+    )
+
+
+def _refused(target: Target, problems: list[str], observed: Observed | None) -> DeployResult:
+    """Not deployed: what ran before still runs."""
+    result = DeployResult(target.name, target.env, target.namespace, target.version)
+    running = observed.release.running if observed and observed.release else None
+    if running is not None:
+        result.version_from = result.version = running.version
+        result.revision_from = result.revision = running.number
+    result.result, result.message = "refused", "; ".join(problems)
+    return result
 
 
 # --- choosing and reading charts ---------------------------------------------------------

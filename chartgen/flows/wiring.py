@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chartgen.deploy.deployer import HelmDeployer
+from chartgen.deploy.live import LiveObjects
+from chartgen.deploy.records import SecretRecords
 from chartgen.errors import UserError
 from chartgen.formats.source import display_path
 from chartgen.tools import kwok
@@ -46,14 +48,15 @@ def deploy_tools(target: ClusterChoice) -> Tools:
     from chartgen.flows.deploy import Tools  # Vault's client loads only for the commands using it
     from chartgen.vault.client import connect
 
-    on_target = helm(target)
-    return Tools(HelmDeployer(on_target, on_target.version), on_target, opa, connect)
+    kubectl = target.kubectl()
+    return Tools(releases_on(target), helm(target), opa, connect, kubectl)
 
 
-def releases_on(source: ClusterChoice) -> HelmDeployer:
-    """The releases of another cluster (promote's source), read through the same seam."""
-    on_source = helm(source)
-    return HelmDeployer(on_source, on_source.version)
+def releases_on(cluster: ClusterChoice) -> HelmDeployer:
+    """helm on `cluster`, its release records and live objects read there (promote's source
+    is read through the same seam)."""
+    on_cluster, kubectl = helm(cluster), cluster.kubectl()
+    return HelmDeployer(on_cluster, on_cluster.version, SecretRecords(kubectl), LiveObjects(kubectl))
 
 
 def git_head(folder: Path) -> str:

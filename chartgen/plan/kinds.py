@@ -12,6 +12,15 @@ from dataclasses import dataclass
 from chartgen.plan.model import EnvironmentData
 
 RBAC_GROUP = "rbac.authorization.k8s.io"
+# What the deployer Role grants on each kind (role-deployer.yaml writes this list; a test holds
+# it to it), and so what deploy's preflight asks of the deploying identity.
+DEPLOYER_VERBS = ("get", "list", "watch", "create", "update", "patch", "delete")
+# The Pod Security level every chart's pods meet: namespaces made for the charts enforce it.
+RESTRICTED_NAMESPACE_LABELS = {
+    "pod-security.kubernetes.io/enforce": "restricted",
+    "pod-security.kubernetes.io/warn": "restricted",
+    "pod-security.kubernetes.io/audit": "restricted",
+}
 
 
 @dataclass(frozen=True)

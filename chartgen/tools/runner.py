@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chartgen.errors import ToolError
+from chartgen.tools import interrupts
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,13 @@ def run(
     input_text: str | None = None,
 ) -> Completed:
     args = tuple(str(a) for a in argv)
+    if interrupts.active():
+        code, out, err = interrupts.run_forwarded(args, timeout, env, input_text)
+        if code == -9 and not interrupts.received():
+            raise ToolError(
+                f"{Path(args[0]).name} did not finish within {timeout:.0f}s: {' '.join(args[1:4])} ..."
+            )
+        return Completed(args, code, out, err)
     try:
         proc = subprocess.run(
             args,
@@ -44,7 +52,9 @@ def run(
     except FileNotFoundError:
         raise ToolError(f"program not found: {args[0]}") from None
     except subprocess.TimeoutExpired:
-        raise ToolError(
-            f"{Path(args[0]).name} did not finish within {timeout:.0f}s: {' '.join(args[1:4])} ..."
-        ) from None
+        raise _late(args, timeout) from None
     return Completed(args, proc.returncode, proc.stdout, proc.stderr)
+
+
+def _late(args: tuple[str, ...], timeout: float) -> ToolError:
+    return ToolError(f"{Path(args[0]).name} did not finish within {timeout:.0f}s: {' '.join(args[1:4])} ...")

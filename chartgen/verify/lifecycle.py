@@ -20,17 +20,13 @@ import yaml
 from chartgen.charts.chart import GeneratedChart
 from chartgen.errors import UserError
 from chartgen.formats.source import FastLoader
-from chartgen.plan.kinds import CUSTOM_KINDS
+from chartgen.plan.kinds import CUSTOM_KINDS, RESTRICTED_NAMESPACE_LABELS
 from chartgen.plan.layout import DATA_FILE, VALUES_FILE, values_file
 from chartgen.schema.check import did_you_mean
 from chartgen.tools.runner import Completed
 from chartgen.version.git import OldChart
 
-RESTRICTED = {
-    "pod-security.kubernetes.io/enforce": "restricted",
-    "pod-security.kubernetes.io/warn": "restricted",
-    "pod-security.kubernetes.io/audit": "restricted",
-}
+RESTRICTED = RESTRICTED_NAMESPACE_LABELS
 # Beyond the chart's own startup allowance: scheduling, image pull, hooks.
 WAIT_MARGIN_SECONDS = 120
 

@@ -12,8 +12,9 @@ import pytest
 
 from chartgen.charts.chart import GeneratedChart, charts_in
 from chartgen.deploy.deployer import HelmDeployer
-from chartgen.deploy.releases import Revision, history, recover
-from chartgen.deploy.upgrade import Target, deploy, rollback_flag
+from chartgen.deploy.releases import Release, Revision, recover
+from chartgen.deploy.upgrade import DeployResult, Helm, Observed, Target, rollback_flag
+from chartgen.deploy.upgrade import deploy as deploy_one
 from chartgen.errors import UserError
 from chartgen.flows.deploy import (
     Running,
@@ -53,6 +54,12 @@ def releases(tmp_path: Path, *revisions: FakeRevision) -> FakeReleases:
 
 def revision(number: int, status: str, version: str = "1.0.0", **values: Any) -> FakeRevision:
     return FakeRevision(number, status, version, f"d-{version}", {"replicas": 2, **values})
+
+
+def deploy(fake: FakeReleases, target: Target, flag: str) -> DeployResult:
+    """One deploy as the deployer makes it: the release read first, helm of the flag's major."""
+    helm = Helm(fake, fake, "v4.3.1" if flag == "--rollback-on-failure" else "v3.19.0")
+    return deploy_one(helm, target, Observed(fake.releases(target.namespace, [target.name]).get(target.name)))
 
 
 def changes(fake: FakeReleases) -> list[list[str]]:
@@ -148,16 +155,40 @@ def test_a_pending_install_is_uninstalled_first(tmp_path: Path) -> None:
     assert verbs(fake) == ["uninstall", "upgrade"] and result.result == "installed"
 
 
-@pytest.mark.parametrize("statuses", [[], ["deployed"], ["superseded", "failed"], ["deployed", "superseded"]])
+@pytest.mark.parametrize(
+    "statuses", [[], ["deployed"], ["superseded", "deployed"], ["deployed", "uninstalled"]]
+)
 def test_healthy_or_absent_releases_need_no_recovery(statuses: list[str]) -> None:
     fake = FakeReleases()
-    revisions = [Revision(i + 1, s, "orders-1.0.0") for i, s in enumerate(statuses)]
-    assert recover(fake, "orders", "ns", revisions, 60) == ""
+    revisions = tuple(Revision(i + 1, s, "1.0.0") for i, s in enumerate(statuses))
+    assert recover(fake, Release("orders", "ns", revisions) if revisions else None, 60) == ""
     assert fake.calls == []
 
 
-def test_history_of_no_release_is_empty() -> None:
-    assert history(FakeReleases(), "orders", "ns") == []
+@pytest.mark.parametrize(
+    ("statuses", "done"),
+    [
+        (["deployed", "failed"], "revision 2 was failed: rolled back to revision 1 (orders-1.0.0)"),
+        (["failed"], "revision 1 was failed: none was ever deployed: uninstalled"),
+        (["deployed", "uninstalling"], "revision 2 was uninstalling: uninstalled"),
+        (["uninstalling"], "revision 1 was uninstalling: uninstalled"),
+        (["superseded", "superseded"], "revision 2 was superseded: rolled back to revision 2 (orders-1.0.0)"),
+        (
+            ["deployed", "pending-rollback"],
+            "revision 2 was pending-rollback: rolled back to revision 1 (orders-1.0.0)",
+        ),
+        (
+            ["deployed", "something-new"],
+            "revision 2 was something-new: rolled back to revision 1 (orders-1.0.0)",
+        ),
+    ],
+)
+def test_every_state_not_on_solid_ground_is_recovered(statuses: list[str], done: str, tmp_path: Path) -> None:
+    fake = releases(tmp_path, *(revision(i + 1, s) for i, s in enumerate(statuses)))
+    assert recover(fake, fake.releases("ns", ["orders"])["orders"], 60) == done
+    assert fake.releases("ns", ["orders"]).get("orders") is None or (
+        fake.releases("ns", ["orders"])["orders"].last.status == "deployed"
+    )
 
 
 class Deployments:
@@ -173,26 +204,29 @@ class Deployments:
 def test_promote_reads_only_healthy_releases(tmp_path: Path) -> None:
     fake = releases(tmp_path, revision(1, "deployed", image={"digest": DIGEST}))
     ready = Deployments()
-    assert source_release(HelmDeployer(fake, helm_4), ready, "orders", "ns") == Running(
+    assert source_release(HelmDeployer(fake, helm_4, fake, None), ready, "orders", "ns") == Running(
         "orders", "1.0.0", "d-1.0.0", DIGEST
     )
-    assert source_release(HelmDeployer(FakeReleases(), helm_4), ready, "orders", "ns") == "no release"
+    assert (
+        source_release(HelmDeployer(FakeReleases(), helm_4, FakeReleases(), None), ready, "orders", "ns")
+        == "no release"
+    )
     failed = releases(tmp_path, revision(1, "deployed"), revision(2, "failed", "1.1.0"))
     assert (
-        source_release(HelmDeployer(failed, helm_4), ready, "orders", "ns")
+        source_release(HelmDeployer(failed, helm_4, failed, None), ready, "orders", "ns")
         == "not healthy: its last revision is failed"
     )
     pending = releases(tmp_path, revision(1, "deployed"), revision(2, "pending-upgrade", "1.1.0"))
     assert (
-        source_release(HelmDeployer(pending, helm_4), ready, "orders", "ns")
+        source_release(HelmDeployer(pending, helm_4, pending, None), ready, "orders", "ns")
         == "not healthy: its last revision is pending-upgrade"
     )
-    assert source_release(HelmDeployer(fake, helm_4), Deployments(availableReplicas=1), "orders", "ns") == (
-        "not healthy: Deployment orders: 1 of 2 replicas available, 2 updated"
-    )
-    assert source_release(HelmDeployer(fake, helm_4), Deployments(observedGeneration=1), "orders", "ns") == (
-        "not healthy: Deployment orders: its latest change is not rolled out yet"
-    )
+    assert source_release(
+        HelmDeployer(fake, helm_4, fake, None), Deployments(availableReplicas=1), "orders", "ns"
+    ) == ("not healthy: Deployment orders: 1 of 2 replicas available, 2 updated")
+    assert source_release(
+        HelmDeployer(fake, helm_4, fake, None), Deployments(observedGeneration=1), "orders", "ns"
+    ) == ("not healthy: Deployment orders: its latest change is not rolled out yet")
 
 
 def test_an_upgrade_helm_never_finishes_is_recovered_at_once(tmp_path: Path) -> None:

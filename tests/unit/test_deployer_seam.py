@@ -5,6 +5,7 @@ of touching a cluster: the flows run unchanged."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,8 @@ import yaml
 from chartgen.charts.chart import charts_in
 from chartgen.config import Settings, load_settings
 from chartgen.deploy.deployer import HelmDeployer
-from chartgen.deploy.releases import Deployed, Revision
-from chartgen.deploy.upgrade import DeployResult, Target
+from chartgen.deploy.releases import Release, Revision
+from chartgen.deploy.upgrade import DeployResult, Observed, Target
 from chartgen.errors import UserError
 from chartgen.flows.deploy import Checks, Tools, run_deploy, run_promote
 from chartgen.tools.runner import Completed
@@ -65,7 +66,7 @@ def tools(deployer: Any, settings: Settings, vault: FakeVault | None = None) -> 
 
 def test_deploy_installs_each_chart_of_the_environment_then_leaves_it_alone(generated: Settings) -> None:
     store = releases_for(generated)
-    deployer = HelmDeployer(store, lambda: "v4.0.0")
+    deployer = HelmDeployer(store, lambda: "v4.0.0", store, None)
     report = run_deploy(generated, "staging", (), "", None, SKIP_CHECKS, tools(deployer, generated))
     assert [(r.name, r.namespace, r.result) for r in report.results] == [
         ("invoice-sync", "workflows-staging", "installed"),
@@ -79,6 +80,7 @@ def test_deploy_installs_each_chart_of_the_environment_then_leaves_it_alone(gene
     assert report.checks == [
         "policy check: SKIPPED (--skip-policy-check)",
         "vault check: SKIPPED (--skip-vault-check)",
+        "preflight: not run (no cluster access)",
     ]
 
 
@@ -86,7 +88,7 @@ def test_a_missing_vault_key_deploys_nothing(generated: Settings) -> None:
     store = releases_for(generated)
     checks = Checks(skip_policy=True, vault_address="http://vault.fake:8200")
     vault = FakeVault(mounts={"kv": ("kv", "2")})  # a Vault without the charts' secrets
-    used = tools(HelmDeployer(store, lambda: "v4"), generated, vault)
+    used = tools(HelmDeployer(store, lambda: "v4", store, None), generated, vault)
     with pytest.raises(UserError, match="nothing deployed: vault check failed for staging: invoice-sync: "):
         run_deploy(generated, "staging", (), "", None, checks, used)
     assert store.calls == []
@@ -103,10 +105,10 @@ def ready(*names: str) -> FakeKubectl:
 
 def test_promote_deploys_what_the_source_runs_from_the_registry(generated: Settings) -> None:
     source_store = releases_for(generated)
-    source = HelmDeployer(source_store, lambda: "v4.0.0")
+    source = HelmDeployer(source_store, lambda: "v4.0.0", source_store, None)
     run_deploy(generated, "staging", ("order-approval",), "", None, SKIP_CHECKS, tools(source, generated))
     target_store = FakeReleases()
-    target = HelmDeployer(target_store, lambda: "v4.0.0")
+    target = HelmDeployer(target_store, lambda: "v4.0.0", target_store, None)
     used = tools(target, generated)
     pulled: dict[str, tuple[str, str]] = {}
 
@@ -132,8 +134,8 @@ def test_promote_refuses_when_the_source_has_no_release(generated: Settings) -> 
     with pytest.raises(UserError, match=r"nothing promoted: order-approval in staging .*: no release"):
         run_promote(
             generated, "staging", "prod", ("order-approval",), "oci://registry.example.com/charts",
-            HelmDeployer(FakeReleases(), lambda: "v4"), ready(), SKIP_CHECKS,
-            tools(HelmDeployer(FakeReleases(), lambda: "v4"), generated),
+            HelmDeployer(FakeReleases(), lambda: "v4", FakeReleases(), None), ready(), SKIP_CHECKS,
+            tools(HelmDeployer(FakeReleases(), lambda: "v4", FakeReleases(), None), generated),
         )  # fmt: skip
 
 
@@ -143,34 +145,26 @@ class FolderDeployer:
     manifest file under `folder/<namespace>/<name>.yaml`, its history kept beside them."""
 
     folder: Path
-    revisions: dict[tuple[str, str], list[Deployed]] = field(default_factory=dict)
+    revisions: dict[tuple[str, str], list[Revision]] = field(default_factory=dict)
 
-    def install_or_upgrade(self, target: Target) -> DeployResult:
-        before = self.status(target.name, target.namespace)
+    def observe(self, namespace: str, names: Sequence[str]) -> dict[str, Observed]:
+        return {
+            name: Observed(Release(name, namespace, tuple(kept)))
+            for name in names
+            if (kept := self.revisions.get((name, namespace)))
+        }
+
+    def install_or_upgrade(self, target: Target, observed: Observed) -> DeployResult:
         path = self.folder / target.namespace / f"{target.name}.yaml"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(
             yaml.safe_dump({"chart": target.name, "version": target.version, "values": target.values})
         )
         kept = self.revisions.setdefault((target.name, target.namespace), [])
-        kept.append(Deployed(len(kept) + 1, "deployed", target.version, target.digest, target.values))
+        kept.append(Revision(len(kept) + 1, "deployed", target.version, target.digest, target.values))
         result = DeployResult(target.name, target.env, target.namespace, target.version, revision=len(kept))
-        result.result = "upgraded" if before else "installed"
+        result.result = "upgraded" if observed.release else "installed"
         return result
-
-    def status(self, name: str, namespace: str) -> Deployed | None:
-        kept = self.revisions.get((name, namespace))
-        return kept[-1] if kept else None
-
-    def history(self, name: str, namespace: str) -> list[Revision]:
-        kept = self.revisions.get((name, namespace), [])
-        return [Revision(d.revision, d.status, f"{name}-{d.version}") for d in kept]
-
-    def rollback(self, name: str, namespace: str, revision: int, timeout: float) -> None:
-        raise NotImplementedError("a GitOps output rolls back by reverting its commit")
-
-    def recover(self, name: str, namespace: str, timeout: float) -> str:
-        return ""
 
 
 def test_a_second_deployer_plugs_into_deploy_and_promote_unchanged(
@@ -220,7 +214,7 @@ def test_deploy_reads_the_charts_folder_once_and_each_chart_at_most_once(
     monkeypatch.setattr(chart_module, "working_files", count_reads)
     checks = Checks(skip_policy=True, vault_address="http://vault.fake:8200")
     vault = FakeVault(mounts={"kv": ("kv", "2")})
-    used = tools(HelmDeployer(releases_for(generated), lambda: "v4"), generated, vault)
+    used = tools(HelmDeployer(store := releases_for(generated), lambda: "v4", store, None), generated, vault)
     with pytest.raises(UserError, match="vault check failed"):
         run_deploy(generated, "prod", (), "", None, checks, used)
     assert listed == [generated.out]
