@@ -3,9 +3,12 @@ repository (charts get committed there, as users do)."""
 
 from __future__ import annotations
 
+import base64
 import shutil
 import subprocess
 from pathlib import Path
+
+import yaml
 
 from chartgen.tools.helm import Helm
 from chartgen.tools.kwok import Cluster
@@ -35,3 +38,13 @@ def git_repo(tmp: Path) -> Path:
 def commit(repo: Path, message: str) -> None:
     subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
     subprocess.run(["git", "commit", "-q", "-m", message], cwd=repo, check=True)
+
+
+def api_server(kubeconfig: Path) -> tuple[str, str]:
+    """(address, CA PEM) of the kubeconfig's current cluster."""
+    config = yaml.safe_load(kubeconfig.read_text())
+    context = next(c["context"] for c in config["contexts"] if c["name"] == config["current-context"])
+    cluster = next(c["cluster"] for c in config["clusters"] if c["name"] == context["cluster"])
+    if "certificate-authority-data" in cluster:
+        return cluster["server"], base64.b64decode(cluster["certificate-authority-data"]).decode()
+    return cluster["server"], Path(cluster["certificate-authority"]).read_text()

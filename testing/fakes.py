@@ -93,6 +93,8 @@ class FakeVault:
         self.secrets: dict[tuple[str, str], dict[str, str]] = {}
         self.refuse_roles = refuse_roles
         self.writes = 0
+        # The auth mounts it starts with are configured; one enabled later is not, as in Vault.
+        self.hosts = {mount: "https://kubernetes.fake:6443" for mount in self.auth}
 
     def check_ready(self) -> None:
         pass
@@ -110,6 +112,13 @@ class FakeVault:
 
     def enable_kubernetes(self, mount: str) -> None:
         self.auth[mount] = "kubernetes"
+
+    def kubernetes_host(self, mount: str) -> str:
+        return self.hosts.get(mount, "")
+
+    def configure_kubernetes(self, mount: str, host: str, ca_pem: str) -> None:
+        self.writes += 1
+        self.hosts[mount] = host
 
     def read_policy(self, name: str) -> str | None:
         return self.policies.get(name)

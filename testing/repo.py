@@ -87,3 +87,11 @@ def require(what: str, present: bool) -> None:
         if os.environ.get("CI"):
             pytest.fail(f"{what} is not installed: scripts/test.sh runtime installs it")
         pytest.skip(f"{what} is not installed")
+
+
+def replace_placeholders(repo: Path) -> None:
+    """What a team does after `chartgen init`: the example registry and Vault address (which
+    deploy's preflight refuses) replaced with their own."""
+    base = repo / "profiles" / "base.yaml"
+    text = base.read_text().replace("registry.example.com", "registry.acme.internal")
+    base.write_text(text.replace("vault.example.com", "vault.acme.internal"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -124,7 +125,9 @@ def report_outcome(printer: Printer, report: DeployReport) -> Outcome:
         "charts": [dataclasses.asdict(r) for r in report.results],
         "interrupted": report.interrupted,
     }
-    code = EXIT_INTERRUPTED if report.interrupted else EXIT_USER if failed else EXIT_OK
+    code = EXIT_USER if failed else EXIT_OK
+    if report.interrupted:  # 128 + the signal, as a shell reports a program the signal stopped
+        code = EXIT_INTERRUPTED - signal.SIGINT + signal.Signals[report.interrupted]
     return Outcome(document, [], code)
 
 

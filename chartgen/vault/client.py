@@ -48,6 +48,8 @@ class VaultApi(Protocol):
     def auth_mount(self, mount: str) -> Mount | None: ...
     def enable_kv2(self, mount: str) -> None: ...
     def enable_kubernetes(self, mount: str) -> None: ...
+    def kubernetes_host(self, mount: str) -> str: ...
+    def configure_kubernetes(self, mount: str, host: str, ca_pem: str) -> None: ...
     def read_policy(self, name: str) -> str | None: ...
     def write_policy(self, name: str, hcl: str) -> None: ...
     def read_role(self, mount: str, name: str) -> dict[str, Any] | None: ...
@@ -117,6 +119,19 @@ class HvacApi:
     def enable_kubernetes(self, mount: str) -> None:
         with self.translate(f"sys/auth/{mount}", "create (sudo)"):
             self.client.sys.enable_auth_method("kubernetes", path=mount)
+
+    def kubernetes_host(self, mount: str) -> str:
+        """The API server the kubernetes auth mount reviews tokens with ("" when unconfigured)."""
+        found = self._read(f"auth/{mount}/config")
+        return str(((found or {}).get("data") or {}).get("kubernetes_host") or "")
+
+    def configure_kubernetes(self, mount: str, host: str, ca_pem: str) -> None:
+        # With a CA given, Vault runs outside the cluster: its own pod's CA and token do not exist.
+        settings: dict[str, Any] = {"kubernetes_host": host}
+        if ca_pem:
+            settings.update(kubernetes_ca_cert=ca_pem, disable_local_ca_jwt=True)
+        with self.translate(f"auth/{mount}/config", "create/update"):
+            self.client.adapter.post(f"/v1/auth/{mount}/config", json=settings)
 
     def read_policy(self, name: str) -> str | None:
         found = self._read(f"sys/policies/acl/{name}")

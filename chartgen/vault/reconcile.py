@@ -35,11 +35,20 @@ class ApplyReport:
         return sum(1 for c in self.changes if c.action == action)
 
 
+@dataclass(frozen=True)
+class KubernetesAuth:
+    """Where the kubernetes auth mount reviews the pods' tokens (`vault apply --kubernetes-host`)."""
+
+    host: str
+    ca_pem: str = ""
+
+
 def apply(
     api: VaultApi,
     accesses: Sequence[VaultAccess],
     enable_mounts: bool = False,
     on_change: Callable[[Change], None] | None = None,
+    kubernetes: KubernetesAuth | None = None,
 ) -> ApplyReport:
     report = ApplyReport()
 
@@ -51,6 +60,8 @@ def apply(
     try:
         api.check_ready()
         _mounts(api, accesses, enable_mounts, done)
+        for mount in sorted({a.auth_mount for a in accesses}):
+            _auth_config(api, mount, kubernetes, done)
         for a in accesses:
             done(_policy(api, a))
             done(_role(api, a))
@@ -84,6 +95,27 @@ def _mounts(
                 f"Vault at {api.address}: auth/{mount}/ is a {found.type} auth method, not kubernetes: "
                 "point secrets.vault.authMount at the cluster's kubernetes auth mount"
             )
+
+
+def _auth_config(
+    api: VaultApi, mount: str, wanted: KubernetesAuth | None, done: Callable[[Change], None]
+) -> None:
+    """A kubernetes auth mount with no API server to review tokens lets no pod in: configured
+    when asked, else refused."""
+    host = api.kubernetes_host(mount)
+    if wanted is not None and wanted.host != host:
+        api.configure_kubernetes(mount, wanted.host, wanted.ca_pem)
+        done(Change("kubernetes auth config", f"auth/{mount}/config", "created" if not host else "updated"))
+    elif not host:
+        raise VaultError(unconfigured(api.address, mount))
+
+
+def unconfigured(address: str, mount: str) -> str:
+    return (
+        f"Vault at {address}: auth/{mount}/ is not configured (no kubernetes_host), so no pod can log "
+        f"in: `chartgen vault apply --kubernetes-host URL`, or `bao write auth/{mount}/config "
+        "kubernetes_host=https://API-SERVER:6443`"
+    )
 
 
 def require_kv2(api: VaultApi, mount: str) -> None:

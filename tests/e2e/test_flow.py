@@ -20,9 +20,10 @@ import yaml
 from chartgen.tools.kwok import Cluster
 from chartgen.tools.locate import find_tool
 from chartgen.verify.lifecycle import install_crds
+from testing.e2e import api_server
 from testing.openbao import OpenBao
 from testing.registry import Registry
-from testing.repo import CRDS, CliResult, pinned_requirements, run_cli
+from testing.repo import CRDS, CliResult, pinned_requirements, replace_placeholders, run_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -143,6 +144,7 @@ def make_repository(tmp_path: Path) -> Path:
     repo = tmp_path / "acme-flows"
     lock = pinned_requirements(tmp_path)
     assert run_cli("init", str(repo), "--ci", "github", "--requirements", str(lock)).code == 0
+    replace_placeholders(repo)
     for env, namespace in (("staging", STAGING), ("prod", PROD)):
         profile = repo / "profiles" / f"{env}.yaml"
         profile.write_text(
@@ -182,7 +184,12 @@ def test_from_pull_request_to_production(
 
     os.environ.update(VAULT_ADDR=bao.address, VAULT_TOKEN=bao.root_token)
     try:
-        flow.ok("vault", "apply", "--enable-mounts")
+        host, ca = api_server(cluster.kubeconfig)
+        ca_file = tmp_path / "kubernetes-ca.pem"
+        ca_file.write_text(ca)
+        flow.ok(
+            "vault", "apply", "--enable-mounts", "--kubernetes-host", host, "--kubernetes-ca", str(ca_file)
+        )
         plan = json.loads(flow.ok("vault", "plan", "--format", "json"))
         assert {(p["chart"], p["environment"]) for p in plan} == {("greeter", "staging"), ("greeter", "prod")}
         root = bao.client()
@@ -237,7 +244,7 @@ def test_from_pull_request_to_production(
         (digests / "hello-world.digest").write_text(IMAGE + "\n")
         result = flow.deploy("staging", "--version-from", flow.registry, "--image-digests", str(digests))
         assert result.code == 0, result.out + result.err
-        assert "vault check: 1 charts have every key" in result.out
+        assert "vault check: 1 charts ready in Vault" in result.out
         assert flow.release("hello-world", STAGING) == (2, new, IMAGE)
         assert flow.release("greeter", STAGING) == (1, "0.1.0", "")  # untouched
         assert flow.release("hello-world", PROD) == (1, "0.1.0", "")
@@ -293,7 +300,10 @@ def test_from_pull_request_to_production(
         values = repo / "charts" / "greeter" / "values-prod.yaml"
         values.write_text(values.read_text() + "podLabels:\n  team: flow\n")
         blocked = flow.deploy("prod")
-        assert blocked.code == 1 and "vault check failed for prod" in blocked.err, blocked.err
+        assert blocked.code == 1 and "vault check failed for prod (1 of 1 charts): greeter: no secret" in (
+            blocked.out
+        ), blocked.out + blocked.err
+        assert "greeter refused" in blocked.out and "hello-world unchanged" in blocked.out
         assert flow.release("greeter", PROD) == (1, "0.1.0", "")
         skipped = flow.deploy("prod", "--skip-vault-check")
         assert skipped.code == 0 and "vault check: SKIPPED (--skip-vault-check)" in skipped.out

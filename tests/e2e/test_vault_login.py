@@ -4,7 +4,6 @@ and nothing else gets in."""
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import secrets
@@ -14,27 +13,26 @@ from pathlib import Path
 import hvac
 import hvac.exceptions
 import pytest
-import yaml
 
 from chartgen.tools.kubectl import Kubectl
 from chartgen.tools.kwok import Cluster
 from chartgen.verify.lifecycle import install_crds
-from testing.e2e import git_repo, helm
+from testing.e2e import api_server, git_repo, helm
 from testing.openbao import OpenBao
-from testing.repo import CRDS, run_cli
+from testing.repo import CRDS, CliResult, run_cli
 
 pytestmark = pytest.mark.e2e
 SENTINEL = f"s3ntinel-{secrets.token_hex(8)}"
 
 
-def api_server(kubeconfig: Path) -> tuple[str, str]:
-    """(address, CA PEM) of the kubeconfig's current cluster."""
-    config = yaml.safe_load(kubeconfig.read_text())
-    context = next(c["context"] for c in config["contexts"] if c["name"] == config["current-context"])
-    cluster = next(c["cluster"] for c in config["clusters"] if c["name"] == context["cluster"])
-    if "certificate-authority-data" in cluster:
-        return cluster["server"], base64.b64decode(cluster["certificate-authority-data"]).decode()
-    return cluster["server"], Path(cluster["certificate-authority"]).read_text()
+def vault_cli(repo: Path, bao: OpenBao, *args: str) -> CliResult:
+    """`chartgen vault ...` with the root token."""
+    os.environ.update(VAULT_ADDR=bao.address, VAULT_TOKEN=bao.root_token)
+    try:
+        return run_cli("-C", str(repo), "vault", *args)
+    finally:
+        for key in ("VAULT_ADDR", "VAULT_TOKEN"):
+            os.environ.pop(key)
 
 
 def configure_kubernetes_auth(kubectl: Kubectl, kubeconfig: Path, client: hvac.Client, mount: str) -> None:
@@ -74,15 +72,13 @@ def test_chart_service_account_logs_in_and_nothing_else_does(
         values = str(charts / chart / "values-prod.yaml")
         helm(cluster, "install", chart, str(charts / chart), "-n", namespace, "-f", values)
 
-    os.environ.update(VAULT_ADDR=bao.address, VAULT_TOKEN=bao.root_token)
-    try:
-        applied = run_cli("-C", str(repo), "vault", "apply", "--env", "prod", "--enable-mounts")
-    finally:
-        for key in ("VAULT_ADDR", "VAULT_TOKEN"):
-            os.environ.pop(key)
-    assert applied.code == 0, applied.err
     root = bao.client()
+    root.sys.enable_auth_method("kubernetes", path=mine["role"]["mount"])
+    unconfigured = vault_cli(repo, bao, "check", "--env", "prod", "--chart", "order-approval")
+    assert unconfigured.code == 1 and "auth/kubernetes/ is not configured" in unconfigured.out
     configure_kubernetes_auth(kubectl, cluster.kubeconfig, root, mine["role"]["mount"])
+    applied = vault_cli(repo, bao, "apply", "--env", "prod", "--enable-mounts")
+    assert applied.code == 0, applied.err
     secret = mine["secret"]
     root.secrets.kv.v2.create_or_update_secret(
         secret["path"], {k: SENTINEL for k in secret["keys"]}, mount_point=secret["mount"]
@@ -136,9 +132,18 @@ def test_chart_service_account_logs_in_and_nothing_else_does(
     finally:
         for key in ("VAULT_ADDR", "VAULT_K8S_ROLE", "VAULT_K8S_TOKEN_FILE", "VAULT_K8S_MOUNT"):
             os.environ.pop(key)
-    assert checked.code == 0, checked.out + checked.err
-    assert "✔ order-approval prod: 2 keys at kv/workflows/prod/order-approval" in checked.out
-    for text in (applied.out, applied.err, checked.out, checked.err, plan.out):
+    # The chart's own identity reads its keys (none missing) but may not read its role and policy:
+    # the check cannot vouch for them, so it says so and fails.
+    assert checked.code == 1, checked.out + checked.err
+    assert "missing keys" not in checked.out and "no secret" not in checked.out
+    assert "permission denied by Vault" in checked.out and "auth/kubernetes/role/" in checked.out
+    full = vault_cli(repo, bao, "check", "--env", "prod", "--chart", "order-approval")
+    assert full.code == 0, full.out + full.err
+    assert (
+        "✔ order-approval prod: role chartgen-order-approval-prod, policy chartgen-order-approval-prod, "
+        "2 keys at kv/workflows/prod/order-approval"
+    ) in full.out
+    for text in (applied.out, applied.err, checked.out, checked.err, full.out, plan.out):
         assert SENTINEL not in text
     for namespace in (ns, "elsewhere"):
         kubectl.run(["delete", "namespace", namespace, "--wait=false"])

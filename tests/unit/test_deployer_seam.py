@@ -20,7 +20,9 @@ from chartgen.deploy.releases import Release, Revision
 from chartgen.deploy.upgrade import DeployResult, Observed, Target
 from chartgen.errors import UserError
 from chartgen.flows.deploy import Checks, Tools, run_deploy, run_promote
+from chartgen.flows.vault import planned_accesses
 from chartgen.tools.runner import Completed
+from chartgen.vault.reconcile import apply
 from testing.fakes import FakeKubectl, FakeReleases, FakeVault, completed
 from testing.repo import copy_examples, run_cli
 
@@ -84,14 +86,36 @@ def test_deploy_installs_each_chart_of_the_environment_then_leaves_it_alone(gene
     ]
 
 
-def test_a_missing_vault_key_deploys_nothing(generated: Settings) -> None:
+def test_a_chart_whose_pods_would_miss_something_in_vault_is_not_deployed_the_others_are(
+    generated: Settings,
+) -> None:
     store = releases_for(generated)
     checks = Checks(skip_policy=True, vault_address="http://vault.fake:8200")
-    vault = FakeVault(mounts={"kv": ("kv", "2")})  # a Vault without the charts' secrets
+    vault = FakeVault(mounts={"kv": ("kv", "2")}, auth={"kubernetes": "kubernetes"})
+    accesses = planned_accesses(generated, ["staging"], (), None)
+    assert apply(vault, accesses).error is None
+    for a in accesses:
+        keys = a.keys[1:] if a.chart == "order-approval" else a.keys
+        vault.secrets[(a.kv_mount, a.path)] = dict.fromkeys(keys, "not-a-real-value")
+    vault.roles[("kubernetes", "chartgen-shipment-tracker-staging")]["bound_service_account_namespaces"] = [
+        "*"
+    ]
     used = tools(HelmDeployer(store, lambda: "v4", store, None), generated, vault)
-    with pytest.raises(UserError, match="nothing deployed: vault check failed for staging: invoice-sync: "):
-        run_deploy(generated, "staging", (), "", None, checks, used)
-    assert store.calls == []
+    report = run_deploy(generated, "staging", (), "", None, checks, used)
+    assert [(r.name, r.result) for r in report.results] == [
+        ("invoice-sync", "installed"),
+        ("order-approval", "refused"),
+        ("shipment-tracker", "refused"),
+    ]
+    refused = {r.name: r.message for r in report.results if r.result == "refused"}
+    assert refused["order-approval"] == "missing keys at kv/workflows/staging/order-approval: db_password"
+    assert refused["shipment-tracker"] == (
+        "role auth/kubernetes/role/chartgen-shipment-tracker-staging binds ServiceAccount "
+        "shipment-tracker in namespace *, not exactly shipment-tracker in workflows-staging"
+    )
+    assert report.checks[1].startswith("vault check failed for staging (2 of 3 charts): ")
+    assert [c[2] for c in store.calls if c[0] == "upgrade"] == ["invoice-sync"]
+    assert "not-a-real-value" not in repr(report)
 
 
 def ready(*names: str) -> FakeKubectl:
@@ -215,7 +239,7 @@ def test_deploy_reads_the_charts_folder_once_and_each_chart_at_most_once(
     checks = Checks(skip_policy=True, vault_address="http://vault.fake:8200")
     vault = FakeVault(mounts={"kv": ("kv", "2")})
     used = tools(HelmDeployer(store := releases_for(generated), lambda: "v4", store, None), generated, vault)
-    with pytest.raises(UserError, match="vault check failed"):
-        run_deploy(generated, "prod", (), "", None, checks, used)
+    report = run_deploy(generated, "prod", (), "", None, checks, used)
+    assert {r.result for r in report.results} == {"refused"}  # a Vault without the charts' secrets
     assert listed == [generated.out]
     assert sorted(read) == ["invoice-sync", "order-approval", "shipment-tracker"]  # each once (Vault check)

@@ -14,7 +14,8 @@ from chartgen.errors import Location, UserError
 from chartgen.flows.vault_plan import read_accesses, write_plan
 from chartgen.formats.source import display_path
 from chartgen.vault.access import VaultAccess
-from chartgen.vault.reconcile import apply
+from chartgen.vault.check import check_accesses, grants_read
+from chartgen.vault.reconcile import KubernetesAuth, apply
 from testing.fakes import FakeVault
 from testing.repo import REPO, run_cli
 
@@ -208,3 +209,64 @@ def test_an_environment_reading_no_vault_secret_is_nothing_to_do(tmp_path: Path)
         result = run_cli("-C", str(repo), "vault", action, "--env", "qa")
         assert result.code == 0, result.err
         assert result.out == f"no chart reads a secret from Vault in environment qa: nothing to {action}\n"
+
+
+def test_apply_refuses_an_auth_mount_no_pod_can_log_in_with_and_configures_it_when_told() -> None:
+    fake = FakeVault(mounts={"kv": ("kv", "2")})
+    refused = apply(fake, [access()], enable_mounts=True)
+    assert [(c.kind, c.action) for c in refused.changes] == [("kubernetes auth", "enabled")]
+    assert refused.error is not None and "auth/kubernetes/ is not configured (no kubernetes_host)" in str(
+        refused.error
+    )
+    done = apply(fake, [access()], kubernetes=KubernetesAuth("https://api.acme.internal:6443"))
+    assert [(c.kind, c.action) for c in done.changes] == [
+        ("kubernetes auth config", "created"), ("policy", "created"), ("role", "created")
+    ]  # fmt: skip
+    assert fake.kubernetes_host("kubernetes") == "https://api.acme.internal:6443"
+
+
+def test_check_says_what_each_charts_pods_would_miss() -> None:
+    fake = FakeVault(mounts={"kv": ("kv", "2")}, auth={"kubernetes": "kubernetes"})
+    ready, wrong, bare = (
+        access(),
+        access(chart="b", role="chartgen-b-prod", path="p/b"),
+        access(chart="c", role="chartgen-c-prod", path="p/c", keys=("k", "j")),
+    )
+    assert apply(fake, [ready, wrong]).error is None
+    for a in (ready, wrong, bare):
+        fake.secrets[("kv", a.path)] = {"k": "x"}
+    fake.roles[("kubernetes", "chartgen-b-prod")].update(audience="other", bound_service_account_names=["*"])
+    fake.policies["chartgen-b-prod"] = 'path "kv/data/p/*" { capabilities = ["list"] }'
+    found = {c.access.chart: c.lines() for c in check_accesses(fake, [ready, wrong, bare])}
+    assert found == {
+        "a": [],
+        "b": [
+            "role auth/kubernetes/role/chartgen-b-prod binds ServiceAccount * in namespace ns, not exactly a in ns",
+            "role auth/kubernetes/role/chartgen-b-prod wants audience 'other', the pods send 'vault'",
+            "policy chartgen-b-prod does not grant read on kv/data/p/b",
+        ],
+        "c": [
+            "no role auth/kubernetes/role/chartgen-c-prod: `chartgen vault apply --env prod` writes it",
+            "no policy chartgen-c-prod: `chartgen vault apply --env prod` writes it",
+            "missing keys at kv/p/c: j",
+        ],
+    }
+    fake.hosts["kubernetes"] = ""
+    assert "is not configured" in check_accesses(fake, [ready])[0].lines()[0]
+
+
+@pytest.mark.parametrize(
+    ("hcl", "reads"),
+    [
+        ('path "kv/data/p/a" {\n  capabilities = ["read"]\n}', True),
+        ('path "kv/data/*" { capabilities = ["read", "list"] }', True),
+        ('path "kv/data/p/a" { capabilities = ["list"] }', False),
+        (
+            'path "kv/data/*" { capabilities = ["read"] }\npath "kv/data/p/a" { capabilities = ["deny"] }',
+            False,
+        ),
+        ('path "kv/data/p/b" { capabilities = ["read"] }', False),
+    ],
+)
+def test_a_policy_reads_a_path(hcl: str, reads: bool) -> None:
+    assert grants_read(hcl, "kv/data/p/a") is reads

@@ -21,6 +21,9 @@ from testing.repo import REPO, CliResult, run_cli
 pytestmark = pytest.mark.vault
 SENTINEL = f"s3ntinel-{secrets.token_hex(8)}"
 ENVS = ("staging", "prod")
+# Where the auth mount reviews pod tokens (never reached here), and a CA for it (a public test certificate).
+K8S = ("--kubernetes-host", "https://kubernetes.default.svc:443", "--kubernetes-ca",
+       str(Path(__file__).with_name("kubernetes-ca.pem")))  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -98,9 +101,18 @@ def test_plan_apply_check_round_trip(repo: Path, bao: OpenBao, tmp_path: Path) -
     assert f"Vault at {bao.address} has no secrets engine at kv/" in missing_mounts.err
     assert "--enable-mounts" in missing_mounts.err
 
-    first = vault(repo, bao, "apply", "--enable-mounts")
+    unconfigured = vault(repo, bao, "apply", "--enable-mounts")
+    assert unconfigured.code == 1
+    assert "2 enabled" in unconfigured.out
+    assert unconfigured.err.strip() == (
+        f"error: Vault at {bao.address}: auth/kubernetes/ is not configured (no kubernetes_host), so no "
+        "pod can log in: `chartgen vault apply --kubernetes-host URL`, or `bao write auth/kubernetes/config "
+        "kubernetes_host=https://API-SERVER:6443`"
+    )
+    first = vault(repo, bao, "apply", *K8S)
     assert first.code == 0, first.err
-    assert "2 enabled, 12 created, 0 updated, 0 unchanged" in first.out
+    assert "13 created, 0 updated, 0 unchanged" in first.out
+    assert "created   kubernetes auth config auth/kubernetes/config" in first.out
     again = vault(repo, bao, "apply")
     assert again.code == 0, again.err
     assert "0 created, 0 updated, 12 unchanged" in again.out
@@ -121,7 +133,7 @@ def test_plan_apply_check_round_trip(repo: Path, bao: OpenBao, tmp_path: Path) -
     for env in ENVS:
         checked = vault(repo, bao, "check", "--env", env)
         assert checked.code == 0, checked.out + checked.err
-        assert "3 charts checked" in checked.out and "0 with missing keys" in checked.out
+        assert "3 charts checked" in checked.out and "0 not ready" in checked.out
 
     written = vault(repo, bao, "plan", "--write", str(tmp_path / "vault"))
     assert written.code == 0
@@ -138,7 +150,7 @@ def test_plan_apply_check_round_trip(repo: Path, bao: OpenBao, tmp_path: Path) -
 
 
 def test_drift_is_repaired(repo: Path, bao: OpenBao) -> None:
-    assert vault(repo, bao, "apply", "--enable-mounts").code == 0
+    assert vault(repo, bao, "apply", "--enable-mounts", *K8S).code == 0
     client = bao.client()
     client.sys.create_or_update_policy(
         "chartgen-order-approval-prod", 'path "kv/*" { capabilities = ["read", "list"] }'
@@ -168,7 +180,7 @@ def test_drift_is_repaired(repo: Path, bao: OpenBao) -> None:
 
 
 def test_a_deleted_key_and_a_deleted_secret_are_reported(repo: Path, bao: OpenBao) -> None:
-    assert vault(repo, bao, "apply", "--enable-mounts").code == 0
+    assert vault(repo, bao, "apply", "--enable-mounts", *K8S).code == 0
     client = bao.client()
     plan = [p for p in plans(repo) if p["environment"] == "staging"]
     write_secrets(client, plan, skip=("invoice-sync", "billing_api_token"))
@@ -184,8 +196,11 @@ def test_a_deleted_key_and_a_deleted_secret_are_reported(repo: Path, bao: OpenBa
         "✖ order-approval staging: its current version is deleted (undelete it or write a new one) at "
         "kv/workflows/staging/order-approval (needs keys: db_password, db_username)"
     ) in lines
-    assert "✔ shipment-tracker staging: 2 keys at kv/workflows/staging/shipment-tracker" in lines
-    assert "3 charts checked" in result.out and "2 with missing keys" in result.out
+    assert (
+        "✔ shipment-tracker staging: role chartgen-shipment-tracker-staging, policy "
+        "chartgen-shipment-tracker-staging, 2 keys at kv/workflows/staging/shipment-tracker"
+    ) in lines
+    assert "3 charts checked" in result.out and "2 not ready" in result.out
     # A token that may read the secrets but not their metadata still gets a line per chart.
     client.sys.create_or_update_policy("data-only", 'path "kv/data/*" { capabilities = ["read"] }')
     data_only = client.auth.token.create(policies=["data-only"], ttl="10m")["auth"]["client_token"]
@@ -198,14 +213,15 @@ def test_a_deleted_key_and_a_deleted_secret_are_reported(repo: Path, bao: OpenBa
 
 
 def test_a_token_without_rights_gets_the_permission_message(repo: Path, bao: OpenBao) -> None:
-    assert vault(repo, bao, "apply", "--enable-mounts").code == 0
+    assert vault(repo, bao, "apply", "--enable-mounts", *K8S).code == 0
     client = bao.client()
     # May write policies, not roles: apply must say what it did before it was refused.
     client.sys.create_or_update_policy(
         "policy-writer",
         'path "sys/policies/acl/*" { capabilities = ["create", "read", "update"] }\n'
         'path "sys/mounts/*" { capabilities = ["read"] }\n'
-        'path "sys/auth" { capabilities = ["read"] }\n',
+        'path "sys/auth" { capabilities = ["read"] }\n'
+        'path "auth/kubernetes/config" { capabilities = ["read"] }\n',
     )
     client.sys.delete_policy("chartgen-invoice-sync-prod")
     writer = client.auth.token.create(policies=["policy-writer"], ttl="10m")["auth"]["client_token"]
@@ -231,15 +247,25 @@ def test_a_token_without_rights_gets_the_permission_message(repo: Path, bao: Ope
         f"chartgen: error: Vault at {bao.address} refused the token on auth/token/lookup-self: it is expired, "
         "revoked or not a token"
     )
-    # A token that may read one chart's secret: a line for each chart, a refusal for the others.
+    # A token that may check one chart (its secret, role, policy and the auth mount): a line for
+    # each chart, a refusal for the others.
     client.sys.create_or_update_policy(
-        "one-chart", 'path "kv/data/workflows/prod/invoice-sync" { capabilities = ["read"] }'
+        "one-chart",
+        'path "kv/data/workflows/prod/invoice-sync" { capabilities = ["read"] }\n'
+        'path "sys/mounts/*" { capabilities = ["read"] }\n'
+        'path "sys/auth" { capabilities = ["read"] }\n'
+        'path "auth/kubernetes/config" { capabilities = ["read"] }\n'
+        'path "auth/kubernetes/role/chartgen-invoice-sync-prod" { capabilities = ["read"] }\n'
+        'path "sys/policies/acl/chartgen-invoice-sync-prod" { capabilities = ["read"] }\n',
     )
     one = client.auth.token.create(policies=["one-chart"], ttl="10m")["auth"]["client_token"]
     partly = vault(repo, bao, "check", "--env", "prod", token=one)
     assert partly.code == 1
     lines = partly.out.splitlines()
-    assert "✔ invoice-sync prod: 2 keys at kv/workflows/prod/invoice-sync" in lines
+    assert (
+        "✔ invoice-sync prod: role chartgen-invoice-sync-prod, policy chartgen-invoice-sync-prod, 2 keys at "
+        "kv/workflows/prod/invoice-sync"
+    ) in lines
     assert any(
         line.startswith("✖ order-approval prod: permission denied by Vault at")
         and "on kv/data/workflows/prod/order-approval" in line
@@ -288,13 +314,13 @@ def test_tls_needs_the_ca_and_approle_logs_in(repo: Path, tmp_path: Path) -> Non
             "CA file that signed its certificate"
         )
         trusted = vault(
-            repo, tls, "apply", "--enable-mounts", VAULT_TOKEN=tls.root_token, VAULT_CACERT=str(tls.ca)
+            repo, tls, "apply", "--enable-mounts", *K8S, VAULT_TOKEN=tls.root_token, VAULT_CACERT=str(tls.ca)
         )
         assert trusted.code == 0, trusted.err
 
         client = tls.client()
         client.sys.enable_auth_method("approle")
-        client.sys.create_or_update_policy("pipeline-check", 'path "kv/*" { capabilities = ["read"] }')
+        client.sys.create_or_update_policy("pipeline-check", 'path "*" { capabilities = ["read"] }')
         client.auth.approle.create_or_update_approle("pipeline", token_policies=["pipeline-check"])
         role_id = client.auth.approle.read_role_id("pipeline")["data"]["role_id"]
         secret_id = client.auth.approle.generate_secret_id("pipeline")["data"]["secret_id"]
@@ -303,17 +329,17 @@ def test_tls_needs_the_ca_and_approle_logs_in(repo: Path, tmp_path: Path) -> Non
             VAULT_ROLE_ID=role_id, VAULT_SECRET_ID=secret_id, VAULT_CACERT=str(tls.ca),
         )  # fmt: skip
         assert checked.code == 1  # logged in, and nothing is written yet
-        assert "3 charts checked" in checked.out and "3 with missing keys" in checked.out
+        assert "3 charts checked" in checked.out and "3 not ready" in checked.out
         nobody = vault(repo, tls, "check", "--env", "prod", VAULT_CACERT=str(tls.ca))
         assert "no Vault credentials: set VAULT_TOKEN" in nobody.err
 
 
 def test_vault_namespace_is_honoured(repo: Path, bao: OpenBao) -> None:
     bao.client().adapter.post("/v1/sys/namespaces/team-a")
-    applied = vault(repo, bao, "apply", "--env", "staging", "--enable-mounts",
+    applied = vault(repo, bao, "apply", "--env", "staging", "--enable-mounts", *K8S,
                     VAULT_TOKEN=bao.root_token, VAULT_NAMESPACE="team-a")  # fmt: skip
     assert applied.code == 0, applied.err
-    assert "2 enabled, 6 created, 0 updated, 0 unchanged" in applied.out  # a fresh namespace of its own
+    assert "2 enabled, 7 created, 0 updated, 0 unchanged" in applied.out  # a fresh namespace of its own
     inside = hvac.Client(url=bao.address, token=bao.root_token, namespace="team-a")
     assert (
         "kv/data/workflows/staging/order-approval"

@@ -17,7 +17,7 @@ from chartgen import __version__
 from chartgen.shipped import CHECKOUT
 from chartgen.tools.kwok import Cluster
 from testing.registry import Registry
-from testing.repo import REPO
+from testing.repo import REPO, replace_placeholders
 from tests.wheel.conftest import Installed, Release
 
 pytestmark = pytest.mark.e2e
@@ -64,6 +64,7 @@ def test_the_user_journey_from_the_installed_wheel(
         subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
 
     run(tmp_path, "init", "flows", "--ci", "github", "--requirements", str(release.requirements))
+    replace_placeholders(tmp_path / "flows")
     assert (repo / ".github/workflows/chartgen-pr.yaml").read_bytes() == (
         REPO / "pipelines/github/chartgen-pr.yaml"
     ).read_bytes()
