@@ -52,9 +52,9 @@ def preflight(cluster: Cluster, needs: Sequence[Need], create_namespace: bool) -
             for need in here:
                 problems.setdefault(need.chart, []).append(missing)
             continue
-        rules = _rules(cluster, namespace)
+        denied = _access_problems(cluster, here)
         for need in here:
-            found = _kind_problems(need, served) + _access_problems(need, rules) + _placeholders(need)
+            found = _kind_problems(need, served) + denied.get(need.chart, []) + _placeholders(need)
             if found:
                 problems.setdefault(need.chart, []).extend(found)
     return problems
@@ -108,51 +108,80 @@ def _kind_problems(need: Need, served: set[str] | None) -> list[str]:
     return out
 
 
-def _rules(cluster: Cluster, namespace: str) -> list[dict[str, Any]] | None:
-    """What this identity may do in `namespace` (SelfSubjectRulesReview); None when the
-    answer is incomplete or unavailable (then nothing is refused for it)."""
-    review = {
-        "apiVersion": "authorization.k8s.io/v1",
-        "kind": "SelfSubjectRulesReview",
-        "spec": {"namespace": namespace},
-    }
-    done = cluster.run(["create", "-f", "-", "-o", "json"], input_text=json.dumps(review), check=False)
+def _access_problems(cluster: Cluster, needs: Sequence[Need]) -> dict[str, list[str]]:
+    """Chart -> each kind this identity may not manage with every verb the deployer Role grants:
+    one SelfSubjectAccessReview per (namespace, verb, kind), all sent in one call (an authorizer's
+    own answer; a rules review is incomplete wherever the Node authorizer runs)."""
+    asked: list[tuple[str, str, str, str]] = []  # (namespace, group, resource, verb)
+    for need in needs:
+        wanted = {**need.kinds, "": sorted({*need.kinds.get("", []), *HELM_RECORDS[1:]})}
+        asked += [
+            (need.namespace, group, resource, verb)
+            for group, resources in sorted(wanted.items())
+            for resource in resources
+            for verb in DEPLOYER_VERBS
+        ]
+    asked = sorted(set(asked))
+    answers = _reviews(cluster, asked)
+    if answers is None:
+        return {}
+    denied = {q for q, allowed in zip(asked, answers, strict=True) if not allowed}
+    problems: dict[str, list[str]] = {}
+    for need in needs:
+        for group, resource in sorted({(g, r) for ns, g, r, _ in denied if ns == need.namespace}):
+            if resource not in ({*need.kinds.get(group, [])} | ({"secrets"} if not group else set())):
+                continue
+            verbs = [v for v in DEPLOYER_VERBS if (need.namespace, group, resource, v) in denied]
+            shown = f"{resource}.{group}" if group else resource
+            problems.setdefault(need.chart, []).append(
+                f"this identity may not {', '.join(verbs)} {shown} in {need.namespace} (kubectl auth can-i): "
+                "grant it the chart's deployer Role, or install once as an admin"
+            )
+    return problems
+
+
+def _reviews(cluster: Cluster, asked: Sequence[tuple[str, str, str, str]]) -> list[bool] | None:
+    """Whether each (namespace, group, resource, verb) is allowed; None when the server cannot say."""
+    if not asked:
+        return []
+    reviews = {
+        "apiVersion": "v1",
+        "kind": "List",
+        "items": [
+            {
+                "apiVersion": "authorization.k8s.io/v1",
+                "kind": "SelfSubjectAccessReview",
+                "spec": {"resourceAttributes": {"namespace": ns, "group": group, "resource": resource,
+                                                "verb": verb}},
+            }
+            for ns, group, resource, verb in asked
+        ],
+    }  # fmt: skip
+    done = cluster.run(["create", "-f", "-", "-o", "json"], input_text=json.dumps(reviews), check=False)
     if not done.ok:
         return None
+    items = _json_stream(done.stdout)  # kubectl prints each created object as its own document
+    if items is None or len(items) != len(asked):
+        return None
+    return [bool((item.get("status") or {}).get("allowed")) for item in items]
+
+
+def _json_stream(text: str) -> list[dict[str, Any]] | None:
+    decoder, at = json.JSONDecoder(), 0
+    items: list[dict[str, Any]] = []
     try:
-        status = json.loads(done.stdout).get("status") or {}
+        while (at := _skip_space(text, at)) < len(text):
+            found, at = decoder.raw_decode(text, at)
+            items += found.get("items", [found]) if isinstance(found, dict) else []
     except ValueError:
         return None
-    if status.get("incomplete"):
-        return None
-    return [r for r in status.get("resourceRules") or [] if isinstance(r, dict)]
+    return items
 
 
-def _allowed(rules: Iterable[dict[str, Any]], verb: str, group: str, resource: str) -> bool:
-    return any(
-        ({"*", verb} & set(r.get("verbs") or []))
-        and ({"*", group} & set(r.get("apiGroups") or []))
-        and ({"*", resource} & set(r.get("resources") or []))
-        and not r.get("resourceNames")
-        for r in rules
-    )
-
-
-def _access_problems(need: Need, rules: list[dict[str, Any]] | None) -> list[str]:
-    if rules is None:
-        return []
-    wanted = {**need.kinds, "": sorted({*need.kinds.get("", []), *HELM_RECORDS[1:]})}
-    out = []
-    for group, resources in sorted(wanted.items()):
-        for resource in resources:
-            denied = [v for v in DEPLOYER_VERBS if not _allowed(rules, v, group, resource)]
-            if denied:
-                shown = f"{resource}.{group}" if group else resource
-                out.append(
-                    f"this identity may not {', '.join(denied)} {shown} in {need.namespace} "
-                    "(kubectl auth can-i): grant it the chart's deployer Role, or install once as an admin"
-                )
-    return out
+def _skip_space(text: str, at: int) -> int:
+    while at < len(text) and text[at].isspace():
+        at += 1
+    return at
 
 
 def _placeholders(need: Need) -> list[str]:

@@ -40,9 +40,19 @@ class Cluster:
                 self.created.append(document)
                 self.namespaces.add(document["metadata"]["name"])
                 return Completed(tuple(argv), 0, "", "")
-            status = {"resourceRules": self.rules, "incomplete": False}
-            return Completed(tuple(argv), 0, json.dumps({"status": status}), "")
+            answers = [{**review, "status": {"allowed": self.allows(review["spec"]["resourceAttributes"])}}
+                       for review in document["items"]]  # fmt: skip
+            return Completed(tuple(argv), 0, json.dumps({"kind": "List", "items": answers}), "")
         raise AssertionError(argv)
+
+    def allows(self, asked: dict[str, str]) -> bool:
+        """RBAC's answer from the rules (what the API server's authorizer says)."""
+        return any(
+            {"*", asked["verb"]} & set(rule["verbs"])
+            and {"*", asked["group"]} & set(rule["apiGroups"])
+            and {"*", asked["resource"]} & set(rule["resources"])
+            for rule in self.rules
+        )
 
 
 KINDS = {"": ["configmaps", "serviceaccounts", "services"], "apps": ["deployments"]}
