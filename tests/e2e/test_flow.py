@@ -285,6 +285,23 @@ def test_from_pull_request_to_production(
         assert "revision 5 was pending-upgrade: rolled back to revision 4" in result.out
         assert flow.release("hello-world", STAGING) == (6, new, IMAGE)
 
+        # A hand edit in staging: drift names it, promote refuses to copy it, deploy repairs it.
+        kubectl.run(["set", "image", "deploy/hello-world", "workflow=evil.example.com/x:1", "-n", STAGING])
+        kubectl.run(["delete", "networkpolicy", "hello-world", "-n", STAGING])
+        drifted = flow.cli("drift", "--env", "staging", "--kubeconfig", str(flow.deployer))
+        assert drifted.code == 1 and "NetworkPolicy/hello-world: missing (the chart has it)" in drifted.out
+        assert "evil.example.com/x:1" in drifted.out, drifted.out
+        refused = flow.cli(
+            "promote", "--from", "staging", "--to", "prod", "--registry", flow.registry, *admin
+        )
+        assert refused.code == 1 and "hello-world in staging (flow-staging): drifted from its chart" in (
+            refused.err
+        ), refused.err
+        repaired = flow.deploy("staging")
+        assert repaired.code == 0 and "hello-world repaired" in repaired.out, repaired.out + repaired.err
+        assert flow.release("hello-world", STAGING) == (7, new, IMAGE)
+        assert flow.cli("drift", "--env", "staging", "--kubeconfig", str(flow.deployer)).code == 0
+
         # Promote: prod runs exactly staging's chart versions and image digests.
         out = flow.ok("promote", "--from", "staging", "--to", "prod", "--registry", flow.registry,
                       "--kubeconfig", str(flow.deployer))  # fmt: skip
