@@ -50,5 +50,6 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
         else (f"{len(found)} releases match their charts")
     )
     printer.result(f"{args.env}: {verdict}")
-    document = {"environment": args.env, "releases": [dataclasses.asdict(r) for r in found]}
+    releases = [{**dataclasses.asdict(r), "drift": [d.shown() for d in r.drift]} for r in found]
+    document = {"environment": args.env, "releases": releases}
     return Outcome(document, [], EXIT_USER if bad else EXIT_OK)

@@ -18,6 +18,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 import yaml
@@ -43,7 +44,15 @@ class Drift:
     live: str = ""  # shown values ("" when hidden or absent)
     chart: str = ""
     pointer: str = ""  # added: the JSON pointer (RFC 6901) into the live object that removes it
+    # added: the live node there, as JSON, which the removal first tests is still there; never
+    # shown, and empty for a Secret (its keys do not move, and its values stay unread)
+    found: str = dataclass_field(default="", repr=False)
     ref: str = ""  # kubectl's TYPE.VERSION.GROUP/NAME of the object
+
+    def shown(self) -> dict[str, str]:
+        """What a report shows of it (never the node a removal tests)."""
+        return {"object": self.object, "field": self.field, "what": self.what, "live": self.live,
+                "chart": self.chart}  # fmt: skip
 
     def line(self) -> str:
         where = f"{self.object} {self.field}".rstrip()
@@ -91,16 +100,25 @@ def object_drift(chart: Iterable[dict[str, Any]], live: Iterable[dict[str, Any]]
     return drifts
 
 
-def removals(drifts: Iterable[Drift]) -> dict[str, list[dict[str, str]]]:
-    """Object ref -> the JSON patch that removes what someone added (deepest and last first,
-    so each pointer still names its node when its turn comes)."""
-    by_ref: dict[str, list[str]] = {}
+def removals(drifts: Iterable[Drift]) -> dict[str, list[dict[str, Any]]]:
+    """Object ref -> the JSON patch that removes what someone added: deepest and last first, so
+    each pointer still names its node when its turn comes, and each removal after a test that
+    the node there is the one seen (an upgrade may have moved list items: then the patch fails
+    whole, and nothing of the chart's is removed)."""
+    by_ref: dict[str, dict[str, str]] = {}
     for d in drifts:
         if d.what == "added" and d.pointer and d.ref:
-            by_ref.setdefault(d.ref, []).append(d.pointer)
+            by_ref.setdefault(d.ref, {})[d.pointer] = d.found
     return {
-        ref: [{"op": "remove", "path": p} for p in sorted(set(pointers), key=_pointer_order, reverse=True)]
-        for ref, pointers in sorted(by_ref.items())
+        ref: [
+            op
+            for p in sorted(found, key=_pointer_order, reverse=True)
+            for op in (
+                *([{"op": "test", "path": p, "value": json.loads(found[p])}] if found[p] else []),
+                {"op": "remove", "path": p},
+            )
+        ]
+        for ref, found in sorted(by_ref.items())
     }
 
 
@@ -203,20 +221,21 @@ def _foreign_fields(live: dict[str, Any], chart: dict[str, Any], shown: str, hid
         manager = str(entry.get("manager", ""))
         if manager in OWN_MANAGERS or entry.get("subresource") in IGNORED_SUBRESOURCES:
             continue
-        for path, pointer in _added(entry.get("fieldsV1") or {}, live, chart, "", ""):
+        for path, pointer, node in _added(entry.get("fieldsV1") or {}, live, chart, "", ""):
             if path.startswith("status"):
                 continue
+            who = "(hidden)" if hidden else f"set by {manager}"
             out.append(
-                Drift(shown, path, "added", "(hidden)" if hidden else f"set by {manager}", pointer=pointer)
+                Drift(shown, path, "added", who, pointer=pointer, found="" if hidden else json.dumps(node))
             )
     return list(dict.fromkeys(out))
 
 
 def _added(
     fields: dict[str, Any], live: Any, chart: Any, path: str, pointer: str
-) -> Iterable[tuple[str, str]]:
-    """Walk a managedFields tree over the live object and the chart's: yield (path, pointer)
-    of each node the live object has and the chart does not."""
+) -> Iterable[tuple[str, str, Any]]:
+    """Walk a managedFields tree over the live object and the chart's: yield (path, pointer,
+    live node) of each node the live object has and the chart does not."""
     for key, sub in fields.items():
         found = _child(key, live, chart)
         if found is None:
@@ -226,7 +245,7 @@ def _added(
         at = f"{pointer}/{step}"
         if chart_child is _MISSING:
             if not _only_restart_stamps(key, sub):
-                yield here, at
+                yield here, at, live_child
         elif isinstance(sub, dict) and any(k != "." for k in sub):
             yield from _added(sub, live_child, chart_child, here, at)
 

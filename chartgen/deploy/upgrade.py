@@ -140,14 +140,14 @@ def _deploy(helm: Helm, target: Target, observed: Observed, result: DeployResult
         and (running.version, running.digest) == (target.version, target.digest)
         and running.values == supplied_values(target, image_digest)
     )
-    drift = observed.drift if same and not result.recovered else ()
+    drift = () if result.recovered else observed.drift  # a recovery rolled the objects back anyway
     if same and not drift:
         result.result = "unchanged"
         return
     done = _upgrade(helm, target, image_digest, repair=bool(drift))
     _read_back(helm, target, result)
     if done.ok:
-        result.result = "repaired" if drift else "upgraded" if running is not None else "installed"
+        result.result = "repaired" if same else "upgraded" if running is not None else "installed"
         result.repaired = [d.line() for d in drift]
         left = _remove_added(helm, namespace, drift)
         if left:

@@ -105,7 +105,13 @@ def test_fields_someone_added_are_drift_with_the_patch_that_removes_them() -> No
     ]
     assert removals(drifts) == {
         "Deployment.v1.apps/orders": [
+            {"op": "test", "path": "/spec/template/spec/hostNetwork", "value": True},
             {"op": "remove", "path": "/spec/template/spec/hostNetwork"},
+            {
+                "op": "test",
+                "path": "/spec/template/spec/containers/0/env/0",
+                "value": {"name": "DEBUG", "value": "1"},
+            },
             {"op": "remove", "path": "/spec/template/spec/containers/0/env/0"},
         ]
     }
@@ -138,7 +144,7 @@ def test_secret_values_are_never_shown() -> None:
     live = as_served(SECRET, **{"kubectl-edit": {"f:data": {"f:extra": {}}}})
     live["data"] = {"token": "b3RoZXI=", "extra": "c2VjcmV0MQ=="}
     drifts = object_drift([SECRET], [live])
-    text = json.dumps([d.__dict__ for d in drifts])
+    text = json.dumps([d.shown() for d in drifts]) + repr(drifts) + json.dumps(removals(drifts))
     assert [d.field for d in drifts] == ["data.token", "data.extra"]
     assert "b3RoZXI" not in text and "c2VjcmV0" not in text and "(hidden)" in text
 
