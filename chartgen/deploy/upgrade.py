@@ -199,7 +199,8 @@ def _read_back(helm: Helm, target: Target, result: DeployResult) -> None:
     """What runs now, as the cluster says (the columns never report an intention)."""
     try:
         now = helm.release(target.name, target.namespace)
-    except ChartgenError:
+    except ChartgenError as exc:
+        result.message += f"{'; ' if result.message else ''}what runs now could not be read: {exc}"
         return
     running = now.running if now else None
     result.version = running.version if running else ""

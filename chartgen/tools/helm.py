@@ -40,7 +40,11 @@ class Helm:
     context: str | None = None
 
     def _run(
-        self, args: Sequence[str | Path], timeout: float | None = None, own_config: bool = True
+        self,
+        args: Sequence[str | Path],
+        timeout: float | None = None,
+        own_config: bool = True,
+        pass_signals: bool = False,
     ) -> Completed:
         # An empty HOME-independent config keeps runs repeatable and offline. Commands that reach
         # a registry keep the user's config: `helm registry login` stores credentials there.
@@ -49,7 +53,7 @@ class Helm:
         env.setdefault("HELM_DATA_HOME", str(cache_dir() / "helm" / "data"))
         if own_config:
             env.setdefault("HELM_CONFIG_HOME", str(cache_dir() / "helm" / "config"))
-        return run([self.binary, *args], timeout=timeout or self.timeout, env=env)
+        return run([self.binary, *args], timeout=timeout or self.timeout, env=env, pass_signals=pass_signals)
 
     def lint(self, chart: Path, values: Sequence[Path], kube_version: str) -> Completed:
         args: list[str | Path] = ["lint", "--strict", "--kube-version", kube_version, chart]
@@ -82,13 +86,14 @@ class Helm:
         return self._run(args)
 
     def release(self, args: Sequence[str | Path], timeout: float = 600) -> Completed:
-        """A release command (install, upgrade, test, rollback, uninstall) on the chosen cluster."""
+        """A release command (install, upgrade, test, rollback, uninstall) on the chosen cluster;
+        a Ctrl-C or SIGTERM chartgen receives meanwhile is passed to it (tools/interrupts)."""
         cluster: list[str | Path] = []
         if self.kubeconfig:
             cluster += ["--kubeconfig", self.kubeconfig]
         if self.context:
             cluster += ["--kube-context", self.context]
-        return self._run([*args, *cluster], timeout)
+        return self._run([*args, *cluster], timeout, pass_signals=True)
 
     def version(self) -> str:
         return self._run(["version", "--template", "{{ .Version }}"]).stdout.strip()

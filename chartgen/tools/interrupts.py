@@ -16,6 +16,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 from types import FrameType
 
 from chartgen.errors import EXIT_INTERRUPTED, ChartgenError
@@ -82,10 +83,17 @@ def _die_with_parent() -> None:
 
 
 def run_forwarded(
-    argv: Sequence[str], timeout: float, env: Mapping[str, str] | None, input_text: str | None
+    argv: Sequence[str],
+    timeout: float,
+    env: Mapping[str, str] | None,
+    input_text: str | None,
+    pass_signals: bool,
+    cwd: Path | None = None,
 ) -> tuple[int, str, str]:
-    """Run `argv` with signals passed on; (exit code, stdout, stderr). A program past its
-    `timeout` (or past the grace after a signal) is killed and reported as exit code -9."""
+    """Run `argv` in a session of its own; (exit code, stdout, stderr). With `pass_signals`
+    (helm changing a release) the signals are passed to it; other programs (the reads that
+    say what the cluster holds afterwards) finish untouched. A program past its `timeout` (or
+    past the grace after a signal) is killed and reported as exit code -9."""
     proc = subprocess.Popen(
         argv,
         stdin=subprocess.PIPE if input_text is not None else subprocess.DEVNULL,
@@ -93,10 +101,11 @@ def run_forwarded(
         stderr=subprocess.PIPE,
         text=True,
         env=dict(env) if env is not None else None,
+        cwd=cwd,
         start_new_session=True,
         preexec_fn=_die_with_parent,
     )
-    _state.child = proc
+    _state.child = proc if pass_signals else None
     deadline = time.monotonic() + timeout
     pending_input = input_text
     out, err = "", ""
@@ -108,7 +117,7 @@ def run_forwarded(
                 break
             except subprocess.TimeoutExpired:
                 pending_input = None
-                limit = _state.deadline if _state.count else deadline
+                limit = _state.deadline if _state.count and pass_signals else deadline
                 if time.monotonic() > limit:
                     proc.kill()
     finally:

@@ -29,10 +29,11 @@ def run(
     cwd: Path | None = None,
     env: Mapping[str, str] | None = None,
     input_text: str | None = None,
+    pass_signals: bool = False,
 ) -> Completed:
     args = tuple(str(a) for a in argv)
     if interrupts.active():
-        code, out, err = interrupts.run_forwarded(args, timeout, env, input_text)
+        code, out, err = interrupts.run_forwarded(args, timeout, env, input_text, pass_signals, cwd)
         if code == -9 and not interrupts.received():
             raise ToolError(
                 f"{Path(args[0]).name} did not finish within {timeout:.0f}s: {' '.join(args[1:4])} ..."

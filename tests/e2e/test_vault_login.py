@@ -74,6 +74,7 @@ def test_chart_service_account_logs_in_and_nothing_else_does(
 
     root = bao.client()
     root.sys.enable_auth_method("kubernetes", path=mine["role"]["mount"])
+    root.sys.enable_secrets_engine("kv", path=mine["secret"]["mount"], options={"version": "2"})
     unconfigured = vault_cli(repo, bao, "check", "--env", "prod", "--chart", "order-approval")
     assert unconfigured.code == 1 and "auth/kubernetes/ is not configured" in unconfigured.out
     configure_kubernetes_auth(kubectl, cluster.kubeconfig, root, mine["role"]["mount"])

@@ -96,7 +96,7 @@ def test_a_signal_is_passed_to_the_program_and_waited_for() -> None:
     start = time.monotonic()
     with interrupts.forwarding():
         signal_soon(signal.SIGTERM, 0.5)
-        done = run([sys.executable, "-c", CLEANS_UP], timeout=60)
+        done = run([sys.executable, "-c", CLEANS_UP], timeout=60, pass_signals=True)
         assert interrupts.received() == "SIGTERM"
     assert (done.returncode, done.stdout) == (3, "ready\ncleaned up\n")
     assert time.monotonic() - start < 10
@@ -109,5 +109,15 @@ def test_a_second_signal_kills_the_program() -> None:
     with interrupts.forwarding():
         signal_soon(signal.SIGINT, 0.5)
         signal_soon(signal.SIGINT, 1.0)
-        done = run([sys.executable, "-c", stubborn], timeout=60)
+        done = run([sys.executable, "-c", stubborn], timeout=60, pass_signals=True)
     assert done.returncode == -signal.SIGKILL and time.monotonic() - start < 10
+
+
+def test_a_read_is_never_interrupted() -> None:
+    """What the cluster holds after an interrupt is read to the end, however often Ctrl-C comes."""
+    reads = "import time\ntime.sleep(1.0)\nprint('read')\n"
+    with interrupts.forwarding():
+        signal_soon(signal.SIGINT, 0.2)
+        signal_soon(signal.SIGINT, 0.4)
+        done = run([sys.executable, "-c", reads], timeout=60)
+    assert (done.returncode, done.stdout) == (0, "read\n")
