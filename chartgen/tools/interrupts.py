@@ -46,7 +46,7 @@ def active() -> bool:
 
 
 def received() -> str:
-    """The name of the signal received while forwarding ("" when none was)."""
+    """The name of the signal received in the current `forwarding()` ("" when none was)."""
     return signal.Signals(_state.received).name if _state.received else ""
 
 
@@ -71,7 +71,7 @@ def forwarding() -> Iterator[None]:
     try:
         yield
     finally:
-        _state.active = False
+        _state.active, _state.received, _state.count = False, None, 0  # asked only while inside
         for s, handler in previous.items():
             signal.signal(s, handler)
 
