@@ -432,7 +432,9 @@ def test_registry_commands_use_the_users_helm_config(monkeypatch: pytest.MonkeyP
     monkeypatch.delenv("HELM_CONFIG_HOME", raising=False)
     seen: list[dict[str, str]] = []
 
-    def fake_run(argv: list[object], timeout: float, env: dict[str, str]) -> Completed:
+    def fake_run(
+        argv: list[object], timeout: float, env: dict[str, str], pass_signals: bool = False
+    ) -> Completed:
         seen.append(env)
         return Completed((), 0, "", "")
 
