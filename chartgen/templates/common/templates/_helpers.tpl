@@ -40,10 +40,45 @@ app.kubernetes.io/component: workflow-runtime
 {{/* The recommended labels, on every object. */}}
 {{- define "chartgen.labels" -}}
 helm.sh/chart: {{ include "chartgen.chart" . | quote }}
+{{ include "chartgen.podTemplateLabels" . }}
+{{- end }}
+
+{{/* The labels of pod templates: all but the chart version, so a version-only bump rolls no pod. */}}
+{{- define "chartgen.podTemplateLabels" -}}
 {{ include "chartgen.selectorLabels" . }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/part-of: {{ index .Chart.Annotations "chartgen/part-of" | default .Chart.Name | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service | quote }}
+{{- end }}
+
+{{/*
+A ConfigMap's content (its data and binaryData), the one rendering both the ConfigMap and the
+pods' checksum of it use: labels are left out, so the checksum moves only with the content.
+*/}}
+{{- define "chartgen.configMapContent" -}}
+{{- $root := index . 0 }}
+{{- $cm := index . 1 }}
+{{- with $cm.text }}
+data:
+  {{- range $f := . }}
+  {{ $f.key | quote }}: {{ $root.Files.Get $f.source | toJson }}
+  {{- end }}
+{{- end }}
+{{- with $cm.binary }}
+binaryData:
+  {{- range $f := . }}
+  {{ $f.key | quote }}: {{ $root.Files.Get $f.source | b64enc | quote }}
+  {{- end }}
+{{- end }}
+{{- end }}
+
+{{/* The properties ConfigMap's content (see chartgen.configMapContent). */}}
+{{- define "chartgen.propertiesContent" -}}
+{{- $root := index . 0 }}
+data:
+  {{- range $f := (index . 1).properties }}
+  {{ $f.key | quote }}: {{ include "chartgen.properties" (list $root $f) | toJson }}
+  {{- end }}
 {{- end }}
 
 {{/* An image reference: by digest when one is given, else by tag. */}}
@@ -149,4 +184,14 @@ priorityClassName: {{ . | quote }}
 imagePullSecrets:
   {{- toYaml . | nindent 2 }}
 {{- end }}
+{{- end }}
+
+{{/* Every resources ConfigMap's name and content, hashed (see chartgen.configMapContent). */}}
+{{- define "chartgen.resourcesChecksum" -}}
+{{- $root := index . 0 }}
+{{- $all := list }}
+{{- range $cm := (index . 1).configMaps }}
+{{- $all = append $all (printf "%s\n%s" $cm.name (include "chartgen.configMapContent" (list $root $cm))) }}
+{{- end }}
+{{- join "\n---\n" $all | sha256sum }}
 {{- end }}
