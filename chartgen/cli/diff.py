@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 from typing import Any
 
 from chartgen.cli.common import add_chart_choice, add_charts_folder, settings_from
 from chartgen.cli.output import Outcome, Printer
-from chartgen.errors import EXIT_OK, EXIT_USER
+from chartgen.errors import EXIT_OK, EXIT_USER, UserError
 from chartgen.flows import wiring
 from chartgen.flows.diff import run_diff
-from chartgen.verify.diff_report import to_json, to_markdown, to_text
+from chartgen.formats.replace import replace_file
+from chartgen.verify.diff_report import DEFAULT_COMMENT_BUDGET, LINK, to_json, to_markdown, to_text
 
 
 def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -40,12 +42,27 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         default="text",
         help="text, markdown (a pull request comment) or json (default: text)",
     )
+    p.add_argument(
+        "--max-chars",
+        type=int,
+        default=DEFAULT_COMMENT_BUDGET,
+        metavar="N",
+        help=f"markdown: the comment's size in characters at most (default {DEFAULT_COMMENT_BUDGET:,})",
+    )
+    p.add_argument("--full-report", metavar="FILE", help="markdown: also write the whole report, unshortened")
+    p.add_argument(
+        "--full-report-link",
+        metavar="URL",
+        help="markdown: where a shortened comment says the full report is",
+    )
     add_charts_folder(p)
     p.add_argument("--kube-version", metavar="X.Y", help="Kubernetes version to render for (default 1.34)")
     p.add_argument("--jobs", type=int, metavar="N", help="parallel helm runs (default: CPU count)")
 
 
 def run(args: argparse.Namespace, printer: Printer) -> Outcome:
+    if args.full_report_link and not LINK.fullmatch(args.full_report_link):
+        raise UserError(f"--full-report-link '{args.full_report_link}' is not an http(s) URL")
     settings = settings_from(args)
     helm = wiring.helm()
     result = run_diff(settings, helm, args.base, tuple(dict.fromkeys(args.only)), tuple(args.envs), args.jobs)
@@ -53,7 +70,10 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
     if args.format == "json":
         printer.result(json.dumps(data, indent=2), multiline=True)
     elif args.format == "markdown":
-        printer.result(to_markdown(result), multiline=True)
+        if args.full_report:
+            replace_file(Path(args.full_report), to_markdown(result).encode())
+        link = args.full_report_link or (args.full_report or "")
+        printer.result(to_markdown(result, max(args.max_chars, 1000), link), multiline=True)
     else:
         printer.result(to_text(result), multiline=True)
     return Outcome(data, exit_code=EXIT_OK if result.ok else EXIT_USER)

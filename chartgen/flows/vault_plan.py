@@ -9,7 +9,6 @@ path, a policy or a line of output; problems are located and collected.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from chartgen.charts.chart import GeneratedChart
 from chartgen.config import DEFAULT_VAULT_PREFIX
 from chartgen.emit.values_files import merge
 from chartgen.errors import Diagnostics, Location, UserError
+from chartgen.formats.replace import replace_file
 from chartgen.formats.source import ParseError, SourceFile, display_path
 from chartgen.plan.layout import CHART_FILE, DATA_FILE, VALUES_FILE, values_file
 from chartgen.plan.model import VAULT_PROVIDERS
@@ -203,7 +203,7 @@ def write_plan(accesses: Sequence[VaultAccess], folder: str | Path, complete: bo
             (base / f"{a.chart}.hcl", a.policy_hcl()),
             (base / f"{a.chart}.json", json.dumps(a.as_dict(), indent=2, sort_keys=True) + "\n"),
         ):
-            _replace(path, text.encode())
+            replace_file(path, text.encode())
             written.append(path)
     if complete:
         for stale in sorted(root.glob("*/*")):
@@ -218,15 +218,6 @@ def _plain_folder(path: Path) -> None:
             f"{display_path(path)}: not a plain folder (a symlink or a file): chartgen writes no plan there"
         )
     path.mkdir(parents=True, exist_ok=True)
-
-
-def _replace(path: Path, content: bytes) -> None:
-    """Write a new file beside `path` (never through a link) and rename it over `path`."""
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-    with os.fdopen(fd, "wb") as out:
-        out.write(content)
-    os.replace(partial, path)  # replaces a link at `path` itself, never its target
 
 
 def _document(

@@ -18,7 +18,10 @@ from chartgen.verify.objects_diff import ChartDiff, DiffResult, EnvDiff, ObjectC
 DEV_ONLY = "Only the dev chart changes: nothing changes in production environments."
 NO_CHANGES = "No chart changes."
 MAX_FIELDS = 8  # listed per object in a summary line; the diff has them all
+DEFAULT_COMMENT_BUDGET = 60_000  # characters: GitHub refuses comments over 65,536
 _SIGN = {"added": "+", "removed": "-", "changed": "~"}
+LINK = re.compile(r"https?://[A-Za-z0-9._~:/?#@!$&'*+,;=%-]+")  # no spaces, brackets or parentheses
+_HASH = re.compile(r"\b[0-9a-f]{64}\b")
 _ENTITIES = {c: f"&#{ord(c)};" for c in "&<>|`*_[]\\#~"}
 
 
@@ -109,7 +112,10 @@ def fenced(content: str, info: str = "") -> str:
     return f"{fence}{info}\n{content}\n{fence}"
 
 
-def to_markdown(result: DiffResult) -> str:
+def to_markdown(result: DiffResult, budget: int | None = None, full_report: str = "") -> str:
+    """The PR comment. With a `budget` (characters), the same change in several charts is shown
+    once, naming them all, and details are left out last-first to fit, with a note saying so
+    and where the full report is (`full_report`); the table is always whole."""
     out = ["## chartgen diff", ""]
     if not result.charts:
         return "\n".join([*out, NO_CHANGES, ""])
@@ -123,11 +129,60 @@ def to_markdown(result: DiffResult) -> str:
     for c in result.charts:
         out += _rows(c)
     out.append("")
-    for c in result.charts:
+    if budget is None:
+        for c in result.charts:
+            out += _errors(c)
+            for env in c.environments:
+                out += _details(c, env)
+        return "\n".join(out)
+    for c in result.charts:  # errors are never left out
         out += _errors(c)
+    return _within(out, _grouped_details(result), budget, full_report)
+
+
+def _link(where: str) -> str:
+    """A web address as a link (it holds nothing that could end one: cli/diff.py checks), else
+    a file name as code."""
+    return f"[{md(where)}]({where})" if LINK.fullmatch(where) else code(where)
+
+
+def _grouped_details(result: DiffResult) -> list[list[str]]:
+    """One details block per distinct change: charts whose objects change alike in an
+    environment (the same lines, but for their names) share one block naming them all."""
+    groups: dict[tuple[str, str], list[tuple[ChartDiff, EnvDiff]]] = {}
+    for c in result.charts:
         for env in c.environments:
-            out += _details(c, env)
-    return "\n".join(out)
+            if env.objects:
+                text = "\n".join(_details(c, env)[1:])  # without the summary line naming the chart
+                alike = _HASH.sub("#", text.replace(c.chart, "\0"))  # checksums differ chart to chart
+                groups.setdefault((env.environment, alike), []).append((c, env))
+    blocks = []
+    for members in groups.values():
+        c, env = members[0]
+        block = _details(c, env)
+        if len(members) > 1:
+            names = ", ".join(md(m.chart) for m, _ in members)
+            block[0] = block[0].replace(f"{md(c.chart)} · ", f"{len(members)} charts · ", 1)
+            block[2:2] = [f"The same change in {names} (shown for {md(c.chart)}).", ""]
+        blocks.append(block)
+    return blocks
+
+
+def _within(head: list[str], blocks: list[list[str]], budget: int, full_report: str) -> str:
+    """`head` and as many `blocks` as fit in `budget` characters, with a note on the rest."""
+    text = "\n".join(head)
+    kept = list(blocks)
+    note = ""
+    while kept and len(text) + sum(len("\n".join(b)) + 1 for b in kept) + len(note) > budget:
+        kept.pop()
+        left = len(blocks) - len(kept)
+        where = f" The full report: {_link(full_report)}." if full_report else ""
+        note = (
+            f"**This comment is shortened to fit {budget:,} characters**: the table is complete; "
+            f"the details of {left} of {len(blocks)} changes are left out.{where}"
+        )
+    lines = [line for block in kept for line in block]
+    return "\n".join([*head, *lines, *([note, ""] if note else [])])
 
 
 def _rows(c: ChartDiff) -> list[str]:

@@ -253,7 +253,7 @@ def _join(path: str, key: Any) -> str:
     return f"{path}[{json.dumps(text, ensure_ascii=False)}]"
 
 
-class _Dumper(yaml.SafeDumper):
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]  # libyaml: 10x faster
     """Sorted keys, and multi-line text (a workflow file in a ConfigMap) as a literal block,
     so a one-line change is a one-line diff."""
 

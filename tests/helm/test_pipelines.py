@@ -37,7 +37,7 @@ STAGES = {
     "lint": {"--no-policy"},
     "policy": {"check", "--format"},
     "version": {"check", "--base"},
-    "diff": {"--base", "--format"},
+    "diff": {"--base", "--format", "--full-report"},
     "test": {"--kubeconfig"},
     "build": {"--base"},
     "release": {"--to", "--base"},

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from chartgen.verify.objects_diff import (
     ChartDiff,
     DiffResult,
     EnvDiff,
+    ObjectChange,
     changed_paths,
     compare,
     parse_objects,
@@ -325,3 +327,53 @@ def test_the_chart_version_label_alone_is_not_a_change_but_rolls_a_pod_template(
     assert [(c.key, c.fields, c.rolls) for c in changes] == [
         ("Deployment/app", ['spec.template.metadata.labels["helm.sh/chart"]'], ["pod labels"])
     ]
+
+
+def many_charts(count: int, alike: bool) -> DiffResult:
+    """`count` charts whose Deployment changes the same way (or, not `alike`, each its own way)."""
+    charts = []
+    for i in range(count):
+        name = f"wf-{i:03d}"
+        hash_line = f"         checksum/config: {(f'{i:02x}' * 32)[:64]}"
+        value = "workflows" if alike else f"team-{i}"
+        diff = "\n".join([f"--- base/Deployment/{name}", f"+++ head/Deployment/{name}", "@@ -1,3 +1,4 @@",
+                          hash_line, f"+        team.example/owner: {value}", "       labels:"] + ["   " + "x" * 60] * 20)  # fmt: skip
+        change = ObjectChange(f"Deployment/{name}", "changed", ['spec.template.metadata.annotations["o"]'],
+                              diff, ["other pod spec"], True)  # fmt: skip
+        envs = [EnvDiff(env, [change]) for env in ("prod", "staging")]
+        charts.append(ChartDiff(name, "changed", "0.1.0", "0.1.1", False, envs))
+    return DiffResult("main", "a" * 40, charts)
+
+
+def test_the_same_change_in_many_charts_is_shown_once_naming_them_all() -> None:
+    result = many_charts(43, alike=True)
+    full, comment = to_markdown(result), to_markdown(result, 60_000, "https://ci.example/run/1")
+    assert len(full) > 60_000 > len(comment)
+    assert comment.count("<details>") == 2  # one per environment
+    names = ", ".join(f"wf-{i:03d}" for i in range(43))
+    assert f"The same change in {names} (shown for wf-000)." in comment
+    assert "<details><summary>43 charts · prod: 1 changed</summary>" in comment
+    assert comment.count("| wf-") == 86  # the table is whole
+    assert "shortened" not in comment
+
+
+def test_beyond_the_budget_details_are_left_out_last_first_with_a_note() -> None:
+    result = many_charts(43, alike=False)
+    comment = to_markdown(result, 60_000, "https://ci.example/run/1")
+    assert len(comment) <= 60_000
+    assert comment.count("| wf-") == 86
+    kept = comment.count("<details>")
+    assert 0 < kept < 86 and "<details><summary>wf-000 · prod: 1 changed</summary>" in comment
+    assert comment.rstrip().endswith(
+        f"**This comment is shortened to fit 60,000 characters**: the table is complete; the details "
+        f"of {86 - kept} of 86 changes are left out. The full report: "
+        "[https://ci.example/run/1](https://ci.example/run/1)."
+    )
+    assert "`report.md`" in to_markdown(result, 20_000, "report.md")  # a file name, not a link
+
+
+def test_the_diff_command_writes_the_full_report_and_refuses_a_link_that_is_no_url(tmp_path: Path) -> None:
+    from testing.repo import run_cli
+
+    refused = run_cli("-C", str(tmp_path), "diff", "--base", "main", "--full-report-link", "javascript:x)")
+    assert refused.code == 1 and "is not an http(s) URL" in refused.err
