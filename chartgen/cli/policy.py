@@ -14,7 +14,7 @@ from chartgen.emit.switch import settled_charts
 from chartgen.errors import EXIT_OK, EXIT_POLICY, EXIT_USER, UserError
 from chartgen.flows import wiring
 from chartgen.formats.source import display_path
-from chartgen.verify.policy import MODES, PolicyResult, check_policies, rule_sets, rules
+from chartgen.verify.policy import MODES, PolicyResult, check_policies, rule_sets, rules, violation_line
 from chartgen.verify.sarif import sarif
 
 
@@ -70,6 +70,7 @@ def report(
 ) -> Outcome:
     """Print the results in `fmt`; exit 2 on a violation, 1 on a chart that does not render."""
     known = rules([f for mode in MODES for f in rule_sets(mode, extra)])
+    by_id = {r.id: r for r in known}
     documents = [_document(r) for r in results]
     if fmt == "sarif":
         printer.result(json.dumps(sarif(results, known, display_path(charts)), indent=2), multiline=True)
@@ -85,7 +86,7 @@ def report(
                     f"{where}: not checked: no chartgen/mode annotation (policy check --mode chooses)"
                 )
             for f in r.violations:
-                printer.result(f"{where} {f.object} {f.rule}: {f.message}")
+                printer.result(violation_line(where, f, by_id))
             for f in r.allowed:
                 printer.result(f"{where} {f.object} allowed {f.rule}: {f.message}")
         count = sum(len(r.violations) for r in results)

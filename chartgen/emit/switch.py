@@ -4,10 +4,10 @@ POSIX has no rename of many folders at once, and `charts/<name>/` must stay plai
 git sees (a symlinked tree would not be), so the switch is made safe by a lock, a journal and
 recovery rather than by one system call:
 
-1. **One writer.** A run takes an exclusive, non-blocking `flock` on the output folder itself
-   (a descriptor of the directory: no lock file to leave behind or commit). The kernel releases
-   it when the process ends, however it ends. A second run stops before changing anything:
-   "another chartgen generate is writing <dir>" (exit 1).
+1. **One writer.** A run takes an exclusive `flock` on the output folder itself (a descriptor
+   of the directory: no lock file to leave behind or commit), waiting at most 2 s for it. The
+   kernel releases it when the process ends, however it ends. A second run stops before
+   changing anything: "another chartgen generate is writing <dir>" (exit 1).
 2. **Recovery first.** Holding the lock, a run first finishes a switch an earlier run left
    (step 4), then deletes every `.chartgen-new-*` / `.chartgen-old-*` entry, which can only be
    leftovers (of this version or an older one). `generate` does this before it loads anything,
@@ -51,6 +51,7 @@ import shutil
 import signal
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
@@ -307,18 +308,30 @@ def _locked(out: Path) -> Iterator[bool]:
     """An exclusive lock on the folder (True), or False when another process holds it."""
     fd = os.open(out, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
+        yield _take_lock(fd)
+    finally:
+        os.close(fd)
+
+
+def _take_lock(fd: int) -> bool:
+    """The lock, waiting up to LOCK_WAIT_SECONDS: a run killed a moment ago may leave a forked
+    worker that holds it until the kernel has ended it (a few milliseconds)."""
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    while True:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            locked = True
+            return True
         except BlockingIOError:
-            locked = False
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
         except OSError as exc:  # a file system without locks: run unguarded rather than not at all
             if exc.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS):
                 raise
-            locked = True
-        yield locked
-    finally:
-        os.close(fd)
+            return True
+
+
+LOCK_WAIT_SECONDS = 2.0
 
 
 @contextmanager

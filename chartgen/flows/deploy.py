@@ -43,7 +43,7 @@ from chartgen.values.types import is_dns_label
 from chartgen.vault.check import check_accesses
 from chartgen.vault.client import VaultApi, vault_address
 from chartgen.verify.lifecycle import ChartUnderTest
-from chartgen.verify.policy import check_policies
+from chartgen.verify.policy import MODES, check_policies, rule_sets, rules, violation_line
 from chartgen.workflow.names import is_valid_name
 
 IMAGE_DIGEST = re.compile(r"sha256:[a-f0-9]{64}")
@@ -410,9 +410,8 @@ def _policy_check(before: _Before) -> str:
     broken = [f"{r.chart} {r.values}: does not render: {r.error}" for r in results if r.error]
     if broken:
         raise UserError("nothing deployed: " + "; ".join(broken))
-    violations = [
-        f"{r.chart} {r.values} {v.object} {v.rule}: {v.message}" for r in results for v in r.violations
-    ]
+    known = {rule.id: rule for mode in MODES for rule in rules(rule_sets(mode))}
+    violations = [violation_line(f"{r.chart} {r.values}", v, known) for r in results for v in r.violations]
     if violations:
         raise PolicyError(f"nothing deployed: {len(violations)} policy violations: " + "; ".join(violations))
     allowed = sum(len(r.allowed) for r in results)

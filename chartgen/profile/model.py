@@ -15,6 +15,8 @@ from chartgen.formats.source import SourceFile
 from chartgen.schema.spec import Rule, value
 from chartgen.values.types import (
     Affinity,
+    CommonAnnotations,
+    CommonLabels,
     ContainerResources,
     DatabaseHost,
     DatabaseName,
@@ -28,6 +30,7 @@ from chartgen.values.types import (
     NodeSelector,
     PodAnnotations,
     PodLabels,
+    PolicyExceptions,
     Port,
     PriorityClassName,
     Properties,
@@ -241,6 +244,9 @@ class ProfileSettings:
     env: ExtraEnv | None = value(default=None)
     podAnnotations: PodAnnotations | None = value(default=None)
     podLabels: PodLabels | None = value(default=None)
+    commonLabels: CommonLabels | None = value(default=None)
+    commonAnnotations: CommonAnnotations | None = value(default=None)
+    policyExceptions: PolicyExceptions | None = value(default=None)
     nodeSelector: NodeSelector | None = value(default=None)
     tolerations: Tolerations | None = value(default=None)
     affinity: Affinity | None = value(default=None)

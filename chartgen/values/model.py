@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 from chartgen.schema.spec import Rule, value
 from chartgen.values.types import (
     Affinity,
+    CommonAnnotations,
+    CommonLabels,
     ContainerResources,
     DatabaseHost,
     DatabaseName,
@@ -28,6 +30,7 @@ from chartgen.values.types import (
     NodeSelector,
     PodAnnotations,
     PodLabels,
+    PolicyExceptions,
     Port,
     PriorityClassName,
     Properties,
@@ -236,6 +239,9 @@ class ProductionValues:
     env: ExtraEnv = value(factory=dict)
     podAnnotations: PodAnnotations = value(factory=dict)
     podLabels: PodLabels = value(factory=dict)
+    commonLabels: CommonLabels = value(factory=dict)
+    commonAnnotations: CommonAnnotations = value(factory=dict)
+    policyExceptions: PolicyExceptions = value(factory=dict)
     nodeSelector: NodeSelector = value(factory=dict)
     tolerations: Tolerations = value(factory=list)
     affinity: Affinity = value(factory=dict)
@@ -266,6 +272,9 @@ class DevValues:
     env: ExtraEnv = value(factory=dict)
     podAnnotations: PodAnnotations = value(factory=dict)
     podLabels: PodLabels = value(factory=dict)
+    commonLabels: CommonLabels = value(factory=dict)
+    commonAnnotations: CommonAnnotations = value(factory=dict)
+    policyExceptions: PolicyExceptions = value(factory=dict)
     nodeSelector: NodeSelector = value(factory=dict)
     tolerations: Tolerations = value(factory=list)
     affinity: Affinity = value(factory=dict)

@@ -135,6 +135,20 @@ PullPolicy = Literal["Always", "IfNotPresent", "Never"]
 
 # Settings a platform team sets per environment, with the same meaning in a profile and in a chart.
 PodLabels = Annotated[dict[LabelKey, str], Rule(doc="Extra labels on the workflow pods")]
+CommonLabels = Annotated[
+    dict[LabelKey, str],
+    Rule(doc="Labels on every object of the chart and on its pods (chartgen's own labels win)"),
+]
+CommonAnnotations = Annotated[dict[LabelKey, str], Rule(doc="Annotations on every object of the chart")]
+# A Kubernetes kind (Deployment, Service, NetworkPolicy, ...), as a key of policyExceptions.
+KindName = Annotated[str, Rule(pattern=r"^[A-Z][A-Za-z0-9]{0,62}$", expected="a kind such as Service")]
+PolicyExceptions = Annotated[
+    dict[KindName, list[str]],
+    Rule(
+        doc="Policy exceptions by kind: `<rule-id>: <reason>` lines, written as the chartgen.io/allow "
+        "annotation of every object of that kind (each one listed in every policy report)"
+    ),
+]
 PodAnnotations = Annotated[dict[LabelKey, str], Rule(doc="Extra annotations on the workflow pods")]
 NodeSelector = Annotated[dict[LabelKey, str], Rule(doc="Node labels the pods must run on")]
 Tolerations = Annotated[list[dict[str, Any]], Rule(doc="Pod tolerations (Kubernetes Toleration objects)")]

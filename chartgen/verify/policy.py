@@ -29,6 +29,7 @@ from chartgen.verify.chart_env import Renderer, render
 BUILTIN = shipped("policies")
 MODES = ("production", "dev")
 _RULE_LINE = re.compile(r"^# rule (\S+): (.+)$", re.MULTILINE)
+_FIX_LINE = re.compile(r"^# fix: (.+)$", re.MULTILINE)  # the setting that satisfies the file's rule
 _MESSAGE = re.compile(r"^(\S+) (\S+/\S+): (.*)$", re.DOTALL)
 _ALLOWED = re.compile(r"^allowed (\S+) (\S+/\S+): (.*)$", re.DOTALL)
 
@@ -38,6 +39,7 @@ class Rule:
     id: str
     rationale: str
     file: Path
+    fix: str = ""  # the profile key (or value) that satisfies the rule, from `# fix: ...`
 
 
 @dataclass(frozen=True)
@@ -82,9 +84,25 @@ def rules(folders: Sequence[Path]) -> list[Rule]:
         for path in sorted(folder.rglob("*.rego")) if folder.is_dir() else [folder]:
             if path.name.endswith("_test.rego"):
                 continue
-            for m in _RULE_LINE.finditer(path.read_text(encoding="utf-8", errors="replace")):
-                found.setdefault(m.group(1), Rule(m.group(1), m.group(2).strip(), path))
+            text = path.read_text(encoding="utf-8", errors="replace")
+            fix = _FIX_LINE.search(text)
+            for m in _RULE_LINE.finditer(text):
+                rule = Rule(m.group(1), m.group(2).strip(), path, fix.group(1).strip() if fix else "")
+                found.setdefault(m.group(1), rule)
     return sorted(found.values(), key=lambda r: r.id)
+
+
+def violation_line(where: str, finding: Finding, known: dict[str, Rule]) -> str:
+    """One violation: what, why (the rule's rationale), and how to settle it (the setting that
+    fixes it, or the exception a reviewer can grant through values)."""
+    rule = known.get(finding.rule)
+    kind = finding.object.split("/", 1)[0]
+    line = f"{where} {finding.object} {finding.rule}: {finding.message}"
+    if rule is None:
+        return line
+    fix = f"fix: {rule.fix}" if rule.fix else "fix: the chart's inputs"
+    allow = f'or allow it: policyExceptions: {{{kind}: ["{finding.rule}: <reason>"]}}'
+    return f"{line} — {rule.rationale} ({fix}; {allow})"
 
 
 def as_input(objects: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

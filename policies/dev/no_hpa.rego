@@ -1,4 +1,5 @@
 # rule dev-no-hpa: A dev chart does not autoscale: a second dev pod would serve other workflow files than the first.
+# fix: profile `scaling` belongs to production profiles; remove it from the dev profile
 package main
 
 import rego.v1

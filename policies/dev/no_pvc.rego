@@ -1,4 +1,5 @@
 # rule dev-no-pvc: A dev chart keeps nothing: no PersistentVolumeClaim and no volume that claims one (instance data may be lost, and no storage is left behind).
+# fix: values: remove the volume that claims storage
 package main
 
 import rego.v1

@@ -1,4 +1,5 @@
 # rule dev-single-pod: A dev chart runs one pod: one Deployment with one replica, replaced (Recreate) rather than rolled, since dev mode keeps its state in memory and two would diverge.
+# fix: values: one replica (the dev chart's own)
 package main
 
 import rego.v1

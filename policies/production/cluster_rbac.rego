@@ -1,4 +1,5 @@
 # rule prod-no-cluster-rbac: A workflow chart creates no ClusterRole or ClusterRoleBinding: what one workflow may do stays inside its namespace.
+# fix: profile `rbac.kubernetesApi` (namespaced rules only)
 package main
 
 import rego.v1

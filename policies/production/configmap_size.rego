@@ -1,4 +1,5 @@
 # rule prod-configmap-size: Every ConfigMap stays under 1 MiB, the most the API server stores in one object.
+# fix: the project's files: split a large spec or schema (every ConfigMap under 1 MiB)
 package main
 
 import rego.v1

@@ -1,4 +1,5 @@
 # rule prod-image-registry: Images come only from the registries the organisation allows (data.chartgen.allowedRegistries), so nothing unvetted is pulled into production.
+# fix: profile `image.repository` (a registry of data.chartgen.allowedRegistries)
 package main
 
 import rego.v1

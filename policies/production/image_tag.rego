@@ -1,4 +1,5 @@
 # rule prod-image-tag: Every image names a version (a tag other than latest, or a digest), so what runs is what was tested and a restart cannot change it.
+# fix: profile `image.tag` (a version), or deploy --image-digests
 package main
 
 import rego.v1

@@ -1,4 +1,5 @@
 # rule prod-network-policy: A NetworkPolicy selects every runtime pod for both directions, and each egress rule names its destinations (no open egress, no 0.0.0.0/0), so a runtime reaches only what its workflows call.
+# fix: profile `networkPolicy` (ingress and egress with named destinations)
 package main
 
 import rego.v1

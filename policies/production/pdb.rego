@@ -1,4 +1,5 @@
 # rule prod-pdb: A runtime with more than one replica has a PodDisruptionBudget that selects its pods and still lets a node drain (maxUnavailable of at least 1).
+# fix: profile `scaling` (a PodDisruptionBudget comes with more than one replica)
 package main
 
 import rego.v1

@@ -1,4 +1,5 @@
 # rule prod-persistence: A runtime whose workflows wait (timers, events, callbacks; chartgen marks it chartgen.io/waits) keeps its instances in PostgreSQL, or they are lost on the next restart.
+# fix: profile `persistence.postgresql`
 package main
 
 import rego.v1

@@ -1,4 +1,5 @@
 # rule prod-pod-security: Pods meet the Pod Security "restricted" profile (non-root, no privilege escalation, all capabilities dropped, RuntimeDefault seccomp, no host namespaces or paths), so a compromised runtime stays in its container.
+# fix: values `securityContext` and the pod settings (chartgen's own are restricted)
 package main
 
 import rego.v1

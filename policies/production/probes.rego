@@ -1,4 +1,5 @@
 # rule prod-probes: The runtime's container has liveness and readiness probes, and they differ, so a busy pod leaves the Service without being restarted. (A SonataFlow's probes are its operator's.)
+# fix: values `probes` (liveness and readiness on different paths)
 package main
 
 import rego.v1

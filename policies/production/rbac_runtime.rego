@@ -1,4 +1,5 @@
 # rule prod-rbac-runtime: A Role bound to a runtime's ServiceAccount grants no Secrets, no shell or tunnel into pods (exec, attach, port-forward, proxy, ephemeral containers), no tokens, no writes to workloads, RBAC or webhooks, and no escalate, bind or impersonate, so a workflow cannot read credentials, enter other pods or widen its rights.
+# fix: profile `rbac.kubernetesApi` (the runtime's own API rules)
 package main
 
 import rego.v1

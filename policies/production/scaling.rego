@@ -1,4 +1,5 @@
 # rule prod-hpa: An HPA is autoscaling/v2 with minReplicas of at least 2, and the Deployment it scales sets no replicas (an upgrade would reset the count the HPA chose).
+# fix: profile `scaling.minReplicas` (at least 2)
 package main
 
 import rego.v1

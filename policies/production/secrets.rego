@@ -1,4 +1,5 @@
 # rule prod-no-inline-secrets: No Secret carries data and no environment variable named like a credential has a literal value: credentials come from Vault, never from the chart or its values.
+# fix: profile `secrets` (credentials from Vault), not `env` or `properties`
 package main
 
 import rego.v1

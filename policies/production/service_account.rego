@@ -1,4 +1,5 @@
 # rule prod-service-account: Each runtime runs as its own ServiceAccount, with no API token mounted unless the chart grants it Kubernetes API rules, so a compromised runtime holds no credential it was not meant to.
+# fix: profile `rbac.kubernetesApi` (a token only for the API rules it grants)
 package main
 
 import rego.v1

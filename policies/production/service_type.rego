@@ -1,4 +1,5 @@
 # rule prod-service-type: Services are ClusterIP unless the organisation allows another type (data.chartgen.allowedServiceTypes): a runtime is not exposed outside the cluster by accident.
+# fix: profile `service.type` (ClusterIP, or a type of data.chartgen.allowedServiceTypes)
 package main
 
 import rego.v1

@@ -17,7 +17,7 @@ from chartgen.tools.helm import Helm
 from chartgen.tools.opa import Opa
 from chartgen.tools.runner import run
 from chartgen.verify.policy import BUILTIN, as_input, check_policies, rule_sets, rules
-from testing.repo import built_tool, run_cli
+from testing.repo import built_tool, copy_examples, run_cli
 
 pytestmark = pytest.mark.helm
 Objects = list[dict[str, Any]]
@@ -206,9 +206,12 @@ def test_cli_reports_text_json_sarif_and_exit_2(variant_charts: dict[str, Path],
     text = run_cli("policy", "check", "--charts", str(charts))
     assert text.code == 2, text.out + text.err
     assert (
-        "invoice-sync values-prod.yaml Service/invoice-sync prod-service-type: is of type NodePort"
-        in text.out
-    )
+        "invoice-sync values-prod.yaml Service/invoice-sync prod-service-type: is of type NodePort — Services "
+        "are ClusterIP unless the organisation allows another type (data.chartgen.allowedServiceTypes): a "
+        "runtime is not exposed outside the cluster by accident. (fix: profile `service.type` (ClusterIP, or "
+        "a type of data.chartgen.allowedServiceTypes); or allow it: policyExceptions: {Service: "
+        '["prod-service-type: <reason>"]})'
+    ) in text.out.splitlines()
     assert (
         "invoice-sync values-prod.yaml Deployment/invoice-sync allowed prod-image-tag: pinned by digest at deploy"
         in text.out
@@ -238,25 +241,57 @@ def test_an_organisation_rule_adds_to_the_built_in_ones(
 ) -> None:
     org = tmp_path / "policies-acme"
     org.mkdir()
-    (org / "team.rego").write_text(
-        "# rule acme-team-label: Every workload names its owning team.\n"
-        "package main\n\nimport rego.v1\n\n"
-        "deny contains msg if {\n"
-        "\tsome obj in workloads\n"
-        '\tnot obj.metadata.labels["acme.example/team"]\n'
-        '\tmsg := denial("acme-team-label", obj, "has no acme.example/team label")\n'
-        "}\n"
-    )
+    (org / "team.rego").write_text(ACME_RULE)
     result = run_cli(
         "policy", "check", "--charts", str(variant_charts["vso"]), "--env", "prod", "--policies", str(org)
     )
     assert result.code == 2
     found = [line for line in result.out.splitlines() if "acme-team-label" in line]
     assert found == [
-        f"{chart} values-prod.yaml Deployment/{chart} acme-team-label: has no acme.example/team label"
+        f"{chart} values-prod.yaml Deployment/{chart} acme-team-label: has no acme.example/team label — "
+        "Every workload names its owning team. (fix: profile `commonLabels`; or allow it: policyExceptions: "
+        '{Deployment: ["acme-team-label: <reason>"]})'
         for chart in ("invoice-sync", "order-approval", "shipment-tracker")
     ]
     assert "0 of 3 chart/values pairs pass 22 rules" in result.out
+
+
+ACME_RULE = (
+    "# rule acme-team-label: Every workload names its owning team.\n"
+    "# fix: profile `commonLabels`\n"
+    "package main\n\nimport rego.v1\n\n"
+    "deny contains msg if {\n"
+    "\tsome obj in workloads\n"
+    '\tnot obj.metadata.labels["acme.example/team"]\n'
+    '\tmsg := denial("acme-team-label", obj, "has no acme.example/team label")\n'
+    "}\n"
+)
+
+
+def test_the_readme_organisation_rule_is_met_through_a_profile_and_excepted_through_values(
+    tmp_path: Path,
+) -> None:
+    """commonLabels in the base profile reach every object; policyExceptions in values put
+    chartgen.io/allow on every object of a kind, and the report lists each exception."""
+    org = tmp_path / "policies-acme"
+    org.mkdir()
+    (org / "team.rego").write_text(ACME_RULE)
+    repo = copy_examples(tmp_path / "repo")
+    base = repo / "profiles" / "base.yaml"
+    base.write_text(base.read_text() + "commonLabels: {acme.example/team: payments}\n"
+                    "commonAnnotations: {acme.example/owner: payments@acme.example}\n")  # fmt: skip
+    assert run_cli("-C", str(repo), "generate").code == 0
+    passed = run_cli("-C", str(repo), "policy", "check", "--policies", str(org))
+    assert passed.code == 0, passed.out
+    values = repo / "charts" / "invoice-sync" / "values-prod.yaml"
+    values.write_text(values.read_text() + "service: {type: NodePort}\n"
+                      'policyExceptions: {Service: ["prod-service-type: the platform team reviewed it"]}\n')  # fmt: skip
+    allowed = run_cli("-C", str(repo), "policy", "check", "--policies", str(org), "--env", "prod")
+    assert allowed.code == 0, allowed.out
+    assert (
+        "invoice-sync values-prod.yaml Service/invoice-sync allowed prod-service-type: the platform team "
+        "reviewed it"
+    ) in allowed.out.splitlines()
 
 
 FOREIGN_DEPLOYMENT = """\

@@ -45,10 +45,45 @@ helm.sh/chart: {{ include "chartgen.chart" . | quote }}
 
 {{/* The labels of pod templates: all but the chart version, so a version-only bump rolls no pod. */}}
 {{- define "chartgen.podTemplateLabels" -}}
+{{- $own := include "chartgen.ownLabels" . }}
+{{- $own }}
+{{- include "chartgen.commonLabels" (list . $own) }}
+{{- end }}
+
+{{- define "chartgen.ownLabels" -}}
 {{ include "chartgen.selectorLabels" . }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/part-of: {{ index .Chart.Annotations "chartgen/part-of" | default .Chart.Name | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service | quote }}
+{{- end }}
+
+{{/* The organisation's commonLabels, after the labels `own` (YAML) holds: those win. */}}
+{{- define "chartgen.commonLabels" -}}
+{{- $root := index . 0 }}
+{{- $taken := index . 1 | fromYaml }}
+{{- range $k, $v := $root.Values.commonLabels }}
+{{- if not (or (hasKey $taken $k) (eq $k "helm.sh/chart")) }}
+{{ $k | quote }}: {{ $v | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+An object's annotations block ("" when it has none): `extra` (the object's own, which win), the
+commonAnnotations, and the policyExceptions of its kind as chartgen.io/allow (one `<rule-id>:
+<reason>` per line). Called as (list $ "Kind" (dict ...)).
+*/}}
+{{- define "chartgen.annotations" -}}
+{{- $root := index . 0 }}
+{{- $all := deepCopy ($root.Values.commonAnnotations | default dict) }}
+{{- with index ($root.Values.policyExceptions | default dict) (index . 1) }}
+{{- $_ := set $all "chartgen.io/allow" (join "\n" .) }}
+{{- end }}
+{{- $all = mergeOverwrite $all (index . 2) }}
+{{- with $all }}
+annotations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
 {{- end }}
 
 {{/*
