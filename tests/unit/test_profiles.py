@@ -14,9 +14,10 @@ from chartgen.schema.spec import dump
 from testing.trees import PROFILES_BASIC, build_tree
 
 TOP_LEVEL_KEYS = (
-    "affinity, devmode, env, eventing, extends, image, imagePullSecrets, jobService, kubernetesVersion, mode, "
-    "namespace, networkPolicy, nodeSelector, operatorVersion, persistence, podAnnotations, "
-    "podLabels, priorityClassName, properties, rbac, resources, runtime, scaling, secrets, service, tolerations"
+    "affinity, commonAnnotations, commonLabels, devmode, env, eventing, extends, image, imagePullSecrets, "
+    "jobService, kubernetesVersion, mode, namespace, networkPolicy, nodeSelector, operatorVersion, persistence, "
+    "podAnnotations, podLabels, policyExceptions, priorityClassName, properties, rbac, resources, runtime, "
+    "scaling, secrets, service, tolerations"
 )
 CONFIG_KEYS = "charts, crds, exclude, kubeVersion, name, out, profiles, runtime, vault, workflows"
 
