@@ -31,6 +31,7 @@ from chartgen.plan.layout import (
     CHANGES_KEY,
     CHART_FILE,
     DATA_FILE,
+    DEFAULTS_FILE,
     DIGEST_KEY,
     VALUES_FILE,
     ci_values_file,
@@ -310,6 +311,7 @@ def chart_files(plan: ChartPlan, kept: VersionFields | None) -> dict[str, bytes]
             environments, dump(shown_defaults(plan)), _required_keys(ProductionValues)
         )
         files[VALUES_FILE] = commented_yaml(shared, docs, _values_header(plan))
+        files[DEFAULTS_FILE] = dump_yaml(shared, "values.yaml's data, for the templates (do not edit)")
         for env, values in sorted(per_env.items()):
             files[values_file(env)] = dump_yaml(values, _env_header(plan, env))
             # chart-testing installs a chart once per ci/*-values.yaml: one per environment.
@@ -403,7 +405,7 @@ def _values_header(plan: ChartPlan) -> str:
     envs = ", ".join(values_file(e) for e in plan.environments)
     return (
         f"{_header(plan)}\nWhat every environment shares. values.yaml alone is not an environment: "
-        f"install with one of {envs}."
+        f"install with --set environment=<env>, or -f one of {envs}."
     )
 
 

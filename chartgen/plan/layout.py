@@ -8,6 +8,9 @@ import re
 CHART_FILE = "Chart.yaml"
 VALUES_FILE = "values.yaml"  # what every environment shares (a dev chart: its one environment)
 DATA_FILE = "files/chartgen-data.yaml"  # ChartData: what chartgen decided, read by the templates
+# values.yaml's data again, where templates can read it (Helm's .Files leaves values.yaml out):
+# what a user gave is what differs from it (a chart installed with --set environment=ENV).
+DEFAULTS_FILE = "files/chartgen-defaults.yaml"
 
 # Chart.yaml annotations
 GENERATED_KEY = "chartgen/generated"  # "true": chartgen owns the folder (rewrites and prunes it)

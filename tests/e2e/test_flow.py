@@ -203,6 +203,21 @@ def test_from_pull_request_to_production(
         out = flow.ok("release", "--to", flow.registry)
         assert flow.registry_versions("hello-world") == {"0.1.0"} == flow.registry_versions("greeter")
         assert {"hello-world-0.1.0", "greeter-0.1.0"} <= flow.remote_tags()
+        # A Helm user installs straight from the registry, naming only the environment: the
+        # API server accepts it, rendered as the unpacked chart with its values file renders.
+        helm = [str(find_tool("helm")), "--kubeconfig", str(cluster.kubeconfig)]
+        remote = [f"{flow.registry}/greeter", "--version", "0.1.0", "--plain-http", "-n", PROD]
+        by_name = subprocess.run([*helm, "install", "greeter", *remote, "--set", "environment=prod",
+                                  "--dry-run=server"], capture_output=True, text=True)  # fmt: skip
+        assert by_name.returncode == 0, by_name.stderr
+        unpacked = repo / "charts" / "greeter"
+        by_file = subprocess.run([*helm, "install", "greeter", str(unpacked), "-n", PROD,
+                                  "-f", str(unpacked / "values-prod.yaml"), "--dry-run=server"],
+                                 capture_output=True, text=True)  # fmt: skip
+        assert by_file.returncode == 0, by_file.stderr
+        manifest = by_name.stdout[by_name.stdout.index("MANIFEST:") :]
+        assert manifest == by_file.stdout[by_file.stdout.index("MANIFEST:") :]
+        assert "kind: Deployment" in manifest
         for env, namespace in (("staging", STAGING), ("prod", PROD)):
             out = flow.ok("deploy", "--env", env, "--version-from", flow.registry, *admin)
             assert "2 installed" in out, out

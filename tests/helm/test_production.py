@@ -444,12 +444,13 @@ def test_values_yaml_alone_is_not_an_environment(variant_charts: dict[str, Path]
     for chart in PRODUCTION:
         refused = render(variant_charts["vso"] / chart, ok=False)
         assert (
-            "values.yaml alone is not an environment: install with -f values-<env>.yaml for one of: prod, staging"
+            "values.yaml alone is not an environment: install with --set environment=<env> (or -f "
+            "values-<env>.yaml) for one of: prod, staging"
         ) in refused[0]["error"], chart
         unknown = render(
             variant_charts["vso"] / chart, "values-prod.yaml", sets=("environment=qa",), ok=False
         )
-        assert 'unknown environment "qa": this chart was generated for prod, staging' in unknown[0]["error"]
+        assert "unknown environment 'qa': this chart was generated for prod, staging" in unknown[0]["error"]
 
 
 def test_timers_go_to_the_jobs_service_and_a_values_file_without_one_is_refused(

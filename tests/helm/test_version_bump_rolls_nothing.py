@@ -1,10 +1,11 @@
-"""A chart version bump alone (what `version bump` writes when only the packaging changed) rolls
+"""Chart values a Helm user relies on: a chart version bump alone (what `version bump` writes when only the packaging changed) rolls
 no pod: every pod template renders byte-identical, for every provider, both runtimes and the
 dev chart; and changed content still rolls them (the checksums hash the content)."""
 
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -72,3 +73,33 @@ def test_changed_properties_or_definitions_still_roll_the_pods(render: Render, t
     flow = next((chart / "files" / "resources").rglob("*.sw.*"))
     flow.write_text(flow.read_text() + "\n")
     assert checksums()["checksum/resources"] != second["checksum/resources"]
+
+
+@pytest.mark.parametrize("variant", ["vso", "sonataflow"])
+def test_set_environment_renders_as_the_environments_values_file(
+    variant: str, render: Render, helm_binary: Path, tmp_path: Path
+) -> None:
+    """A chart installed straight from a registry: `--set environment=ENV` takes the values
+    the chart carries for ENV (`-f values-ENV.yaml` renders the same), what the user sets wins,
+    and no environment at all is one clear refusal under template and lint alike."""
+    repo = make_variant(tmp_path, variant)
+    assert run_cli("-C", str(repo), "generate").code == 0
+    for chart in sorted((repo / "charts").glob("*/values-prod.yaml")):
+        folder = chart.parent
+        for env in ("staging", "prod"):
+            assert render(folder, f"values-{env}.yaml") == render(folder, sets=(f"environment={env}",))
+        raised = render(folder, sets=("environment=prod", "autoscaling.maxReplicas=17"))
+        assert [o["spec"]["maxReplicas"] for o in raised if o["kind"] == "HorizontalPodAutoscaler"] in (
+            [17],
+            [],
+        )
+        refused = render(folder, ok=False)[0]["error"]
+        assert "values.yaml alone is not an environment: install with --set environment=<env>" in refused
+        lint = subprocess.run([str(helm_binary), "lint", str(folder)], capture_output=True, text=True)
+        assert lint.returncode != 0 and "values.yaml alone is not an environment" in lint.stdout + lint.stderr
+        assert "funcMap" not in lint.stdout + lint.stderr and "nil pointer" not in lint.stdout + lint.stderr
+        quiet = subprocess.run([str(helm_binary), "lint", str(folder), "--set", "environment=prod"],
+                               capture_output=True, text=True)  # fmt: skip
+        assert quiet.returncode == 0 and "level=" not in quiet.stdout + quiet.stderr, (
+            quiet.stdout + quiet.stderr
+        )

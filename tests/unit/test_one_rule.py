@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from chartgen.plan.kinds import CUSTOM_KINDS
+from chartgen.plan.layout import DATA_FILE, DEFAULTS_FILE, values_file
 from chartgen.profile.environment import MAX_ENV_NAME, is_env_name
 from chartgen.profile.rbac import rego_table
 from testing.repo import REPO, run_cli
@@ -56,3 +57,11 @@ def test_the_templates_write_each_custom_kind_as_the_table_says() -> None:
             if api_version.split("/")[0] in groups:
                 written[kind] = api_version
     assert written == table
+
+
+def test_the_templates_read_the_chart_files_layout_names() -> None:
+    """The plan's data, values.yaml's copy and each environment's values file are named once,
+    in plan/layout.py; the helper that loads them at render time uses those names."""
+    helpers = (REPO / "chartgen/templates/common/templates/_helpers.tpl").read_text()
+    read = set(re.findall(r'\.Files\.Get (?:\(printf )?"([^"]+)"', helpers))
+    assert read == {DATA_FILE, DEFAULTS_FILE, values_file("%s")}, read

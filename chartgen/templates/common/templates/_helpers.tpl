@@ -14,15 +14,44 @@ values.yaml alone names no environment, and the chart says so.
 {{- $data := .Files.Get "files/chartgen-data.yaml" | fromYaml }}
 {{- $env := .Values.environment | default "" | toString }}
 {{- $known := keys $data.environments | sortAlpha | join ", " }}
+{{- /* A refusal is an include of no template, named by the message: unlike `fail`, which
+helm lint only logs and renders past, it stops install, template and lint alike. */}}
 {{- if not $env }}
-{{- fail (printf "values.yaml alone is not an environment: install with -f values-<env>.yaml for one of: %s" $known) }}
+{{- include (printf "chartgen: values.yaml alone is not an environment: install with --set environment=<env> (or -f values-<env>.yaml) for one of: %s" $known) . }}
 {{- end }}
 {{- if not (hasKey $data.environments $env) }}
-{{- fail (printf "unknown environment %q: this chart was generated for %s" $env $known) }}
+{{- include (printf "chartgen: unknown environment '%s': this chart was generated for %s" $env $known) . }}
 {{- end }}
 {{- $_ := set $data "env" (index $data.environments $env) }}
 {{- $_ := set . "chartgenPlan" $data }}
+{{- /* The environment's values the chart carries, under what was given: `--set environment=ENV`
+(a chart installed straight from a registry) renders as `-f values-ENV.yaml` does. */}}
+{{- $carried := .Files.Get (printf "values-%s.yaml" $env) | fromYaml }}
+{{- if $carried }}
+{{- $base := .Files.Get "files/chartgen-defaults.yaml" | fromYaml }}
+{{- $given := include "chartgen.changedValues" (list .Values $base) | fromYaml }}
+{{- $_ := set . "Values" (mergeOverwrite (deepCopy $base) $carried $given) }}
 {{- end }}
+{{- end }}
+{{- end }}
+
+{{/* The values of `given` (a map) that differ from `base`, as YAML: what the user supplied. */}}
+{{- define "chartgen.changedValues" -}}
+{{- $given := index . 0 }}
+{{- $base := index . 1 }}
+{{- $out := dict }}
+{{- range $k, $v := $given }}
+{{- $was := get $base $k }}
+{{- if and (kindIs "map" $v) (kindIs "map" $was) }}
+{{- $sub := include "chartgen.changedValues" (list $v $was) | fromYaml }}
+{{- if $sub }}
+{{- $_ := set $out $k $sub }}
+{{- end }}
+{{- else if or (not (hasKey $base $k)) (ne (toJson $v) (toJson $was)) }}
+{{- $_ := set $out $k $v }}
+{{- end }}
+{{- end }}
+{{- toYaml $out }}
 {{- end }}
 
 {{/* chart label value: chartgen.chart */}}
