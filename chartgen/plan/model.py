@@ -139,12 +139,33 @@ class Events:
 
 @dataclass(kw_only=True)
 class SecretBinding:
-    """One Secret key and how the runtime reads it: as an environment variable, or (Vault
-    Agent) as a line of the rendered properties file."""
+    """One Secret key and how the runtime reads it: as a file named `env` in the credentials
+    folder (or, dev pod, the variable `env`), or (Vault Agent) as a line of the rendered
+    properties file setting `property`."""
 
     key: str
     env: str
     property: str
+
+
+# The credentials folder's precedence as a config source: over every application.properties
+# (250, and 260 for config/ beside the app), under environment variables (300), as the
+# credentials had when they were variables and a project's own default never wins.
+CREDENTIALS_ORDINAL = 290
+
+
+@dataclass(kw_only=True)
+class CredentialFiles:
+    """How the runtime reads the Secret's keys: as files, never variables (those leak through
+    /proc, crash dumps and child processes). With a `folder`: a read-only Secret volume there,
+    each key a file named like the variable it replaces, which SmallRye Config's file-system
+    source (SMALLRYE_CONFIG_SOURCE_FILE_LOCATIONS) matches to the property as it matches a
+    variable. Without: the Vault Agent's properties file."""
+
+    folder: str | None = "/var/run/secrets/chartgen/credentials"
+    mode: int = 0o440  # root-owned, group fsGroup (the runtime's): the kubelet adds 0440 anyway
+    ordinal: int = CREDENTIALS_ORDINAL
+    ordinalKey: str = "credentials-ordinal"  # the config ConfigMap's key projected as config_ordinal
 
 
 @dataclass(kw_only=True)
@@ -168,6 +189,8 @@ class EnvironmentData:
     secretName: str | None = None  # None: the pods read no Secret
     secretKeys: list[str] = field(default_factory=list)  # every key of that Secret (names only)
     secretBindings: list[SecretBinding] = field(default_factory=list)
+    # Production: how the runtime reads them (None: the Vault Agent's file, or no Secret)
+    credentials: CredentialFiles | None = None
     startupSeconds: int = 0  # the startup probe's allowance: how long an install may take
     kinds: dict[str, list[str]] = field(default_factory=dict)  # API group -> resources the chart creates
     # API group -> resources the deployer only reads: what `helm --wait` watches to judge a rollout

@@ -14,7 +14,7 @@ from chartgen.errors import Diagnostics
 from chartgen.plan.config import ConfigEntry, active_profiles, missing_placeholders
 from chartgen.plan.facts import Endpoint, ProjectFacts
 from chartgen.plan.kinds import production_kinds, wait_reads
-from chartgen.plan.model import VAULT_PROVIDERS, EnvironmentData, Provider, Runtime, Subject
+from chartgen.plan.model import VAULT_PROVIDERS, CredentialFiles, EnvironmentData, Provider, Runtime, Subject
 from chartgen.plan.network import (
     Need,
     Target,
@@ -140,6 +140,11 @@ def plan_environment(
         secretName=planned.name if provider != "injector" else None,
         secretKeys=planned.keys,
         secretBindings=planned.bindings,
+        credentials=(
+            CredentialFiles(folder=None if provider == "injector" else CredentialFiles.folder)
+            if planned.bindings
+            else None
+        ),
         databaseKeys=planned.database_keys,
         databaseService=(
             cluster_service(values.persistence.host)
@@ -458,7 +463,8 @@ def check_placeholders(
 
 def runtime_env(facts: ProjectFacts, data: EnvironmentData, values: ProductionValues) -> set[str]:
     """The environment variables the chart's runtime container gets besides the profile's `env`
-    (the production templates' chartgen.runtimeEnv, the SinkBinding or operator's K_SINK); a
+    (the production templates' chartgen.runtimeEnv, the SinkBinding or operator's K_SINK), and
+    the names of the credentials it reads as files (named like variables, matched like them); a
     helm-tier test (test_the_runtime_environment_planning_assumes_is_the_one_rendered) checks
     this set against what the templates render."""
     names = {"QUARKUS_HTTP_PORT"}
@@ -478,7 +484,8 @@ def runtime_env(facts: ProjectFacts, data: EnvironmentData, values: ProductionVa
     if data.provider == "injector":  # the agent's file sets each property itself, no variable
         names.add("QUARKUS_CONFIG_LOCATIONS")
         names |= {binding.property for binding in data.secretBindings}
-    elif data.secretName:
+    elif data.credentials:
+        names.add("SMALLRYE_CONFIG_SOURCE_FILE_LOCATIONS")
         names |= {name for binding in data.secretBindings for name in (binding.env, binding.property)}
     return names
 

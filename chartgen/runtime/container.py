@@ -22,6 +22,7 @@ TIMEOUT_CAP = 300.0
 DB_USER_ENV = "QUARKUS_DATASOURCE_USERNAME"
 DB_PASSWORD_ENV = "QUARKUS_DATASOURCE_PASSWORD"
 JDBC_ENV = "QUARKUS_DATASOURCE_JDBC_URL"
+FILE_LOCATIONS_ENV = "SMALLRYE_CONFIG_SOURCE_FILE_LOCATIONS"  # folders of files named like properties
 
 
 # --- the runtime container, from rendered objects -------------------------------------------
@@ -79,7 +80,8 @@ def _sonataflow(obj: Mapping[str, Any], name: str, config_maps: Mapping[str, dic
     """A SonataFlow's container plus what the operator gives its pod: the `<name>-props`
     properties at /deployments/config/application.properties and spec.persistence as env."""
     spec = _dict(obj.get("spec"))
-    container = _dict(_dict(spec.get("podTemplate")).get("container"))
+    pod = _dict(spec.get("podTemplate"))
+    container = _dict(pod.get("container"))
     files = {}
     props = config_maps.get(f"{name}-props", {}).get("application.properties")
     if props is not None:
@@ -110,7 +112,7 @@ def _sonataflow(obj: Mapping[str, Any], name: str, config_maps: Mapping[str, dic
             {"name": "KIE_FLYWAY_ENABLED", "value": "true"},
             {"name": "QUARKUS_FLYWAY_MIGRATE_AT_START", "value": "true"},
         ]
-    return Runtime("SonataFlow", name, container, [], {}, env, files)
+    return Runtime("SonataFlow", name, container, _list(pod.get("volumes")), {}, env, files)
 
 
 def _config_maps(objects: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, str]]:
@@ -154,6 +156,7 @@ def resolve(
     asked = _Secrets(secrets)
     env, database_keys = _env(runtime, config_maps, asked, notes)
     files, dirs, mounts = _mounted_files(runtime, config_maps, asked.value, notes)
+    database_keys += _database_file_keys(runtime.volumes)
     files.update(runtime.extra_files)
     for file_name, content in _vault_agent_files(runtime.annotations, asked.value).items():
         files[f"/vault/secrets/{file_name}"] = content
@@ -353,6 +356,20 @@ def _volume_files(
                     f"Secret volume {ref.get('secretName') or ref.get('name')}: no items, nothing mounted"
                 )
     return {p: c for p, c in files.items() if _safe_rel(p)}
+
+
+def _database_file_keys(volumes: Iterable[Any]) -> list[str]:
+    """The Secret keys a volume gives as the database credential files."""
+    keys = []
+    for volume in (_dict(v) for v in volumes):
+        sources = [_dict(volume.get("secret"))]
+        projected = _list(_dict(volume.get("projected")).get("sources"))
+        sources += [_dict(_dict(s).get("secret")) for s in projected]
+        for source in sources:
+            for item in (_dict(i) for i in _list(source.get("items"))):
+                if item.get("path") in (DB_USER_ENV, DB_PASSWORD_ENV):
+                    keys.append(str(item.get("key", "")))
+    return keys
 
 
 def _safe_rel(path: str) -> bool:

@@ -63,6 +63,11 @@ def extensions(files: Mapping[str, bytes]) -> list[Extension]:
         Extension(
             "io.quarkus", "quarkus-smallrye-health", "the chart's probes: /q/health/started|live|ready"
         ),
+        Extension(
+            "io.smallrye.config",
+            "smallrye-config-source-file-system",
+            "credentials read as files of the chart's Secret volume (SMALLRYE_CONFIG_SOURCE_FILE_LOCATIONS)",
+        ),
     ]
     waits = [str(w) for w in data.get("waits") or []]
     if waits:

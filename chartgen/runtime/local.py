@@ -11,11 +11,12 @@ shown has them replaced by `***`.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -23,6 +24,7 @@ from chartgen.errors import UserError
 from chartgen.runtime.container import (
     DB_PASSWORD_ENV,
     DB_USER_ENV,
+    FILE_LOCATIONS_ENV,
     JDBC_ENV,
     TIMEOUT_CAP,
     WORKING_DIR,
@@ -88,9 +90,36 @@ def localize(
     if database is not None and persistence_on(env):
         jdbc = parse_jdbc(env.get(JDBC_ENV, "")) or Jdbc("", database.database, [])
         env[JDBC_ENV] = jdbc.url(database.host, database.port, database.database)
-        env[DB_USER_ENV] = database.user
-        env[DB_PASSWORD_ENV] = database.password
+        as_files = credential_files(resolved)
+        for name, value in ((DB_USER_ENV, database.user), (DB_PASSWORD_ENV, database.password)):
+            if name not in as_files:  # a file of the credentials folder otherwise: with_database_files
+                env[name] = value
     return env
+
+
+def credential_files(resolved: Resolved) -> dict[str, str]:
+    """Variable name -> container path of each credential the runtime reads as a file (in a
+    folder SMALLRYE_CONFIG_SOURCE_FILE_LOCATIONS names): the chart's Secret volume."""
+    named = resolved.env.get(FILE_LOCATIONS_ENV, "").split(",")
+    folders = {f.strip().rstrip("/") for f in named if f.strip()}
+    found = {}
+    for path in resolved.files:
+        where = PurePosixPath(path)
+        if str(where.parent) in folders:
+            found[where.name] = path
+    return found
+
+
+def with_database_files(resolved: Resolved, database: Database | None) -> Resolved:
+    """The database credentials the chart reads as files, holding those of `database`."""
+    as_files = credential_files(resolved)
+    if database is None or not persistence_on(resolved.env) or not as_files:
+        return resolved
+    files = dict(resolved.files)
+    for name, value in ((DB_USER_ENV, database.user), (DB_PASSWORD_ENV, database.password)):
+        if name in as_files:
+            files[as_files[name]] = value.encode()
+    return dataclasses.replace(resolved, files=files)
 
 
 def _local_paths(value: str, mounts: Iterable[str], root: Path) -> str:
@@ -165,7 +194,6 @@ def start_runtime(
     try:
         root = REAPER.temp_folder("chartgen-run-", stack)
         root.chmod(0o700)
-        write_files(root, resolved)
         db = database
         if persistence_on(resolved.env):
             jdbc = parse_jdbc(resolved.env.get(JDBC_ENV, ""))
@@ -181,6 +209,7 @@ def start_runtime(
                 server = stack.enter_context(throwaway_postgres())
                 db = server
             jobs_service = start_jobs_service(db, stack, status=status)
+        write_files(root, with_database_files(resolved, db))
         local_port = port or free_port()
         env = {k: os.environ[k] for k in HOST_ENV if k in os.environ}
         env["HOME"] = str(root / "home")

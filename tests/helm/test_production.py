@@ -355,10 +355,10 @@ def test_persistence_for_waiting_workflows_only(variant_charts: dict[str, Path],
     assert env["QUARKUS_DATASOURCE_JDBC_URL"]["value"] == (
         "jdbc:postgresql://pg.prod.svc:5432/workflows?currentSchema=order_approval"
     )
-    assert env["QUARKUS_DATASOURCE_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
-        "name": "order-approval-secrets",
-        "key": "db_password",
-    }
+    assert "QUARKUS_DATASOURCE_PASSWORD" not in env  # a file of the credentials volume
+    assert (
+        _credential_files(waiting)["order-approval-secrets"]["QUARKUS_DATASOURCE_PASSWORD"] == "db_password"
+    )
     quick = one(render(charts / "invoice-sync", "values-prod.yaml"), "Deployment")
     names = {e["name"] for e in quick["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert "KOGITO_PERSISTENCE_TYPE" not in names
@@ -422,13 +422,69 @@ def test_vault_providers(variant_charts: dict[str, Path], render: Render) -> Non
     template = pod["vault.hashicorp.com/agent-inject-template-workflow.properties"]
     assert all(f'{k}={{{{ index .Data.data "{k}" }}}}' in template for k in keys)
 
+    assert "config_ordinal=290" in template  # over application.properties, as a Secret's files
+
     for variant, secret in (("vso", "invoice-sync-secrets"), ("existing", "workflow-credentials")):
         deployment = one(render(variant_charts[variant] / "invoice-sync", "values-prod.yaml"), "Deployment")
-        env = {e["name"]: e for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
-        assert env["BILLING_API_TOKEN"]["valueFrom"]["secretKeyRef"] == {
-            "name": secret,
-            "key": "billing_api_token",
-        }
+        assert _credential_files(deployment)[secret]["BILLING_API_TOKEN"] == "billing_api_token"
+
+
+def _credential_files(workload: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Secret name -> {file: key} of the runtime's credentials volume (a Deployment's or a
+    SonataFlow's), checked to be what the runtime reads: mounted read-only, 0440, beside
+    config_ordinal, in the folder SMALLRYE_CONFIG_SOURCE_FILE_LOCATIONS names; and no variable
+    of the container reads a Secret."""
+    if workload["kind"] == "Deployment":
+        pod = workload["spec"]["template"]["spec"]
+        container = pod["containers"][0]
+    else:
+        pod = workload["spec"]["podTemplate"]
+        container = pod["container"]
+    assert not [e for e in container.get("env", []) if "secretKeyRef" in e.get("valueFrom", {})]
+    assert not [e for e in container.get("envFrom", []) if "secretRef" in e]
+    [mount] = [m for m in container["volumeMounts"] if m["name"] == "credentials"]
+    assert mount["readOnly"] is True
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["SMALLRYE_CONFIG_SOURCE_FILE_LOCATIONS"] == mount["mountPath"]
+    [volume] = [v for v in pod["volumes"] if v["name"] == "credentials"]
+    assert volume["projected"]["defaultMode"] == 0o440
+    files: dict[str, dict[str, str]] = {}
+    ordinal = []
+    for source in volume["projected"]["sources"]:
+        if "secret" in source:
+            files[source["secret"]["name"]] = {i["path"]: i["key"] for i in source["secret"]["items"]}
+        else:
+            ordinal += [i for i in source["configMap"]["items"] if i["path"] == "config_ordinal"]
+    assert len(ordinal) == 1
+    return files
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_credentials_are_files_never_variables(
+    variant: str, variant_charts: dict[str, Path], render: Render
+) -> None:
+    """Every provider, both runtimes: the runtime reads each Secret key it is bound to as a
+    file (Checkov CKV_K8S_35: variables leak through /proc, crash dumps, child processes)."""
+    for chart in PRODUCTION:
+        objects = render(variant_charts[variant] / chart, "values-prod.yaml")
+        env = data_file(variant_charts[variant] / chart)["environments"]["prod"]
+        workloads = kinds(objects, "Deployment") + kinds(objects, "SonataFlow")
+        assert workloads, chart
+        for workload in workloads:
+            if env["provider"] == "injector" or not env["secretBindings"]:
+                containers = (
+                    workload["spec"]["template"]["spec"]["containers"]
+                    if workload["kind"] == "Deployment"
+                    else [workload["spec"]["podTemplate"]["container"]]
+                )
+                for c in containers:
+                    assert not [e for e in c.get("env", []) if "secretKeyRef" in e.get("valueFrom", {})]
+                continue
+            files = _credential_files(workload)
+            wanted = {b["env"]: b["key"] for b in env["secretBindings"]}
+            assert files == {env["secretName"]: wanted}, (chart, workload["kind"])
+            [config] = [c for c in kinds(objects, "ConfigMap") if c["metadata"]["name"].endswith("-config")]
+            assert config["data"]["credentials-ordinal"] == "290"
 
 
 def test_values_schema_has_no_place_for_secret_values(
@@ -501,8 +557,10 @@ def test_the_runtime_environment_planning_assumes_is_the_one_rendered(
             rendered = {e["name"] for e in _runtime_container(objects).get("env", [])}
             assumed = runtime_env(facts, data, values)
             assert rendered - set(values.env) <= assumed, (plan.name, env)
-            properties = {b.property for b in data.secretBindings}
+            # Properties set without a variable: the Vault Agent's lines, the credential files.
+            properties = {n for b in data.secretBindings for n in (b.property, b.env)}
             assert assumed - rendered <= {"K_SINK"} | properties, (plan.name, env)
+            assert not {b.env for b in data.secretBindings} & rendered, (plan.name, env)
             checked += 1
     assert checked == 6
 

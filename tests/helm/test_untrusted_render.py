@@ -112,6 +112,7 @@ def test_injector_template_holds_only_checked_lines(variant_charts: dict[str, Pa
         r'\{\{- with secret "[A-Za-z0-9_./-]+" \}\}'
         r'|[-._A-Za-z0-9]+=\{\{ index \.Data\.data "[-._A-Za-z0-9]+" \}\}'
         r"|\{\{- end \}\}"
+        r"|config_ordinal=[0-9]+"
     )
     for chart in ("invoice-sync", "order-approval", "shipment-tracker"):
         objects = render(variant_charts["injector"] / chart, "values-prod.yaml")

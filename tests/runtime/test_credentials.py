@@ -119,8 +119,12 @@ class CliRun:
     started: Any
     calls: list[Received]
     printed: list[str]  # chartgen's stdout and stderr (generate, build, run)
-    # files holding a sentinel: the repo (charts, build), chartgen run's temp files
-    written: list[tuple[Path, str]]
+    # files holding a sentinel: chartgen run's temp files while it runs (the credential files,
+    # as the kubelet would mount them); the repo (charts, build) and the temp files after it
+    written_running: list[tuple[Path, str]]
+    written_after: list[tuple[Path, str]]
+    running_modes: list[int]  # of the files in written_running, while it runs
+    environ: bytes  # the runtime process's environment (/proc/PID/environ) while it runs
     bindings: list[dict[str, str]]
     objects: list[dict[str, Any]]
 
@@ -147,12 +151,14 @@ def cli_run(invoice_sync: Built, billing: Billing, tmp_path_factory: pytest.Temp
         start = time.monotonic()
         status, started, _ = call(url + f"/{CHART}", ORDER)
         print(f"[runtime] an invoice synced through the stub billing service in {_seconds_since(start):.1f}s")
-        written = list(files_holding([temp], SECRETS.values()))  # while the runtime's files exist
+        running = list(files_holding([temp], SECRETS.values()))  # while the runtime's files exist
+        modes = [path.stat().st_mode & 0o777 for path, _ in running]
+        environ = _runtime_environ(temp)
         helpers.interrupt(process, err)
     finally:
         helpers.kill_if_running(process)
     start = time.monotonic()
-    written += files_holding([invoice_sync.repo, temp], SECRETS.values())
+    after = list(files_holding([invoice_sync.repo, temp], SECRETS.values()))
     print(f"[runtime] files chartgen wrote searched for the sentinels in {_seconds_since(start):.1f}s")
     instance = started["id"] if isinstance(started, dict) else ""
     data = yaml.safe_load((invoice_sync.repo / "charts" / CHART / "files/chartgen-data.yaml").read_text())
@@ -161,10 +167,29 @@ def cli_run(invoice_sync: Built, billing: Billing, tmp_path_factory: pytest.Temp
         started,
         billing.calls_of(instance),
         [*invoice_sync.printed, out.read_text(), err.read_text()],
-        written,
+        running,
+        after,
+        modes,
+        environ,
         data["environments"]["local"]["secretBindings"],
         _objects(invoice_sync),
     )
+
+
+def _runtime_environ(temp: Path) -> bytes:
+    """The environment of the java process chartgen run started (its working directory is
+    under `temp`)."""
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cwd = str((proc / "cwd").resolve())
+            cmdline = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if cwd.startswith(str(temp)) and b"quarkus-run.jar" in cmdline:
+            return (proc / "environ").read_bytes()
+    raise AssertionError("no runtime process found under " + str(temp))
 
 
 def test_the_rest_call_goes_where_the_environment_points_it(cli_run: CliRun, billing: Billing) -> None:
@@ -181,15 +206,20 @@ def test_the_rest_call_goes_where_the_environment_points_it(cli_run: CliRun, bil
 
 
 def test_the_secret_keys_reach_the_runtime_as_the_chart_maps_them(cli_run: CliRun) -> None:
-    """VaultStaticSecret -> the Secret it syncs -> the Deployment's secretKeyRef -> the variable
-    the workflow's $SECRET reads -> the request body (createInvoice's clientId)."""
+    """VaultStaticSecret -> the Secret it syncs -> a file of the Deployment's credentials volume
+    -> the property the workflow's $SECRET reads (SmallRye's file-system source) -> the request
+    body (createInvoice's clientId). No variable carries a value."""
     synced = the(cli_run.objects, "VaultStaticSecret")["spec"]["destination"]["name"]
-    container = the(cli_run.objects, "Deployment")["spec"]["template"]["spec"]["containers"][0]
-    refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in container["env"] if "valueFrom" in e}
-    for binding in cli_run.bindings:
-        assert refs[binding["env"]] == {"name": synced, "key": binding["key"]}
+    pod = the(cli_run.objects, "Deployment")["spec"]["template"]["spec"]
+    assert not [e for e in pod["containers"][0]["env"] if "valueFrom" in e]
+    [volume] = [v for v in pod["volumes"] if v["name"] == "credentials"]
+    [secret] = [s["secret"] for s in volume["projected"]["sources"] if "secret" in s]
+    assert secret["name"] == synced
+    assert {i["path"]: i["key"] for i in secret["items"]} == {b["env"]: b["key"] for b in cli_run.bindings}
     assert cli_run.calls, cli_run.printed[-2:]
     assert cli_run.calls[0].json()["clientId"] == CLIENT_ID
+    assert TOKEN.encode() not in cli_run.environ and CLIENT_ID.encode() not in cli_run.environ
+    assert b"SMALLRYE_CONFIG_SOURCE_FILE_LOCATIONS=" in cli_run.environ
 
 
 def test_the_bearer_token_reaches_the_call_as_the_spec_security_scheme_says(cli_run: CliRun) -> None:
@@ -203,7 +233,14 @@ def test_no_secret_value_in_what_chartgen_prints_or_writes(cli_run: CliRun) -> N
     assert cli_run.calls, "the run synced nothing: the check below would prove little"
     for text in cli_run.printed:
         assert TOKEN not in text and CLIENT_ID not in text
-    assert cli_run.written == []
+    # While it runs: only the credential files, as the kubelet mounts them, readable by the
+    # runtime's user alone; after it: nothing.
+    files = {b["env"] for b in cli_run.bindings}
+    assert {(p.name, p.parent.name) for p, _ in cli_run.written_running} == {
+        (f, "credentials") for f in files
+    }
+    assert cli_run.running_modes and set(cli_run.running_modes) == {0o600}
+    assert cli_run.written_after == []
 
 
 # --- the token with the property SonataFlow reads; the runtime's log lines --------------------

@@ -17,7 +17,7 @@ import pytest
 
 from chartgen.flows.run import render_environment
 from chartgen.runtime.local import start_runtime
-from chartgen.runtime.postgres import ensure_database, throwaway_postgres
+from chartgen.runtime.postgres import Database, ensure_database, psql, throwaway_postgres
 from chartgen.runtime.running import RuntimeFailed
 from tests.runtime.helpers import ORDER, call, chartgen_run, interrupt, kill_if_running, wait_for_output
 
@@ -75,6 +75,49 @@ def test_a_waiting_instance_survives_kill_9_and_a_restart_on_the_same_database(o
         finally:
             second.stop()
         assert not second.root.exists()
+
+
+def test_the_database_login_is_read_from_the_credential_files(order_approval: Path) -> None:
+    """The chart gives the database user and password as files of its Secret volume, never as
+    variables: a role that exists only under that name, whose password the server checks
+    (scram-sha-256, not the throwaway server's trust), is the one that logs in and owns the
+    tables, and the runtime's environment holds neither."""
+    objects = objects_of(order_approval)
+    pod = next(o for o in objects if o.get("kind") == "Deployment")["spec"]["template"]["spec"]
+    [volume] = [v for v in pod["volumes"] if v["name"] == "credentials"]
+    items = [
+        i for source in volume["projected"]["sources"] for i in source.get("secret", {}).get("items", [])
+    ]
+    assert {"QUARKUS_DATASOURCE_USERNAME", "QUARKUS_DATASOURCE_PASSWORD"} <= {i["path"] for i in items}
+    assert not [e for e in _container(objects)["env"] if e["name"].startswith("QUARKUS_DATASOURCE_U")]
+    role, password = "app_from_file", f"pw-Sentinel-{os.getpid()}-{time.monotonic_ns()}"
+    with throwaway_postgres() as server:
+        ensure_database(server, "workflows")
+        admin = server.with_database("workflows")
+        for sql in (
+            f"CREATE ROLE {role} LOGIN PASSWORD '{password}'",
+            f"ALTER DATABASE workflows OWNER TO {role}",
+            f"CREATE SCHEMA order_approval AUTHORIZATION {role}",
+        ):
+            assert psql(admin, sql).returncode == 0, sql
+        hba = Path(psql(admin, "SHOW hba_file").stdout.strip())
+        hba.write_text(f"host all {role} 127.0.0.1/32 scram-sha-256\n" + hba.read_text())
+        assert psql(admin, "SELECT pg_reload_conf()").returncode == 0
+        wrong = Database(server.host, server.port, role, "not-the-password", "workflows")
+        assert psql(wrong, "SELECT 1").returncode != 0  # the server does check the password
+        app = Database(server.host, server.port, role, password, "workflows")
+        running = start_runtime(objects, order_approval / APP, prefer="order-approval", database=app)
+        try:
+            environ = Path(f"/proc/{running.process.pid}/environ").read_bytes()
+            assert password.encode() not in environ and role.encode() not in environ
+            status, _, _ = call(running.url + "/order-approval", ORDER)
+            assert status == 201, running.logs(30)
+            owners = psql(
+                admin, "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'order_approval'"
+            )
+        finally:
+            running.stop()
+    assert owners.stdout.split() == [role], owners.stdout
 
 
 def test_a_runtime_that_never_becomes_ready_shows_its_last_log_lines_with_secrets_masked(

@@ -12,7 +12,7 @@ import pytest
 from chartgen.errors import UserError
 from chartgen.flows.run import chart_folder, environment_of
 from chartgen.runtime.container import find_runtime, resolve
-from chartgen.runtime.local import localize, parse_jdbc, read_secrets_file, write_files
+from chartgen.runtime.local import localize, parse_jdbc, read_secrets_file, with_database_files, write_files
 from chartgen.runtime.postgres import Database, parse_database_url, quote_ident
 from chartgen.runtime.running import mask
 
@@ -331,3 +331,72 @@ def test_chart_and_environment_choice(tmp_path: Path) -> None:
         environment_of(files, "orders", "qa")
     with pytest.raises(UserError, match="not a production chart"):
         environment_of({"Chart.yaml": b"name: dev\n", "values.yaml": b"{}\n"}, "dev", None)
+
+
+def credentials_as_files(kind: str = "Deployment") -> list[dict[str, Any]]:
+    """The credentials as the production chart gives them now: a projected Secret volume."""
+    volume = {
+        "name": "credentials",
+        "projected": {
+            "defaultMode": 0o440,
+            "sources": [
+                {
+                    "secret": {
+                        "name": "s",
+                        "items": [
+                            {"key": "db_username", "path": "QUARKUS_DATASOURCE_USERNAME"},
+                            {"key": "db_password", "path": "QUARKUS_DATASOURCE_PASSWORD"},
+                            {"key": "api_token", "path": "API_TOKEN"},
+                        ],
+                    }
+                },
+                {
+                    "configMap": {
+                        "name": "orders-config",
+                        "items": [{"key": "ordinal", "path": "config_ordinal"}],
+                    }
+                },
+            ],
+        },
+    }
+    folder = "/var/run/secrets/chartgen/credentials"
+    container = {
+        "name": "workflow",
+        "env": [
+            {"name": "SMALLRYE_CONFIG_SOURCE_FILE_LOCATIONS", "value": folder},
+            {"name": "KOGITO_PERSISTENCE_TYPE", "value": "jdbc"},
+            {"name": "QUARKUS_DATASOURCE_JDBC_URL", "value": "jdbc:postgresql://pg:5432/w?currentSchema=o"},
+        ],
+        "volumeMounts": [{"name": "credentials", "mountPath": folder, "readOnly": True}],
+    }
+    settings = config_map("orders-config", {"ordinal": "290"})
+    if kind == "Deployment":
+        return [settings, deployment(container, [volume])]
+    flow = {
+        "apiVersion": "sonataflow.org/v1alpha08",
+        "kind": "SonataFlow",
+        "metadata": {"name": "orders"},
+        "spec": {"podTemplate": {"container": container, "volumes": [volume]}},
+    }
+    return [settings, flow]
+
+
+@pytest.mark.parametrize("kind", ["Deployment", "SonataFlow"])
+def test_credentials_read_as_files_are_written_as_files_and_the_database_login_with_them(
+    kind: str, tmp_path: Path
+) -> None:
+    r = resolve(credentials_as_files(kind), SECRETS)
+    folder = "/var/run/secrets/chartgen/credentials"
+    assert r.files[f"{folder}/API_TOKEN"] == SECRETS["api_token"].encode()
+    assert r.files[f"{folder}/config_ordinal"] == b"290"
+    assert sorted(r.database_keys) == ["db_password", "db_username"]
+    assert not any(name.startswith("QUARKUS_DATASOURCE_USER") for name in r.env)
+    db = Database("127.0.0.1", 54321, "svc", "pw-local", "w", throwaway=True)
+    env = localize(r, tmp_path, 1, db)
+    assert "QUARKUS_DATASOURCE_USERNAME" not in env and "QUARKUS_DATASOURCE_PASSWORD" not in env
+    assert env["SMALLRYE_CONFIG_SOURCE_FILE_LOCATIONS"] == f"{tmp_path}{folder}"
+    write_files(tmp_path, with_database_files(r, db))
+    written = tmp_path / folder.lstrip("/")
+    assert (written / "QUARKUS_DATASOURCE_USERNAME").read_text() == "svc"
+    assert (written / "QUARKUS_DATASOURCE_PASSWORD").read_text() == "pw-local"
+    assert (written / "API_TOKEN").read_text() == SECRETS["api_token"]

@@ -33,8 +33,9 @@ matchLabels:
 {{- end }}
 
 {{/*
-Environment of the runtime container: port, extra env, credentials (secretKeyRef, or the
-Vault agent's file), persistence settings. Values never appear here, only references.
+Environment of the runtime container: port, extra env, where credentials are read (the
+Secret volume's folder, or the Vault agent's file), persistence settings. No credential is a
+variable: values never appear here, only where they are.
 */}}
 {{- define "chartgen.runtimeEnv" -}}
 {{- $root := index . 0 }}
@@ -52,8 +53,10 @@ Vault agent's file), persistence settings. Values never appear here, only refere
 {{- if eq $env.provider "injector" }}
 - name: QUARKUS_CONFIG_LOCATIONS
   value: file:/vault/secrets/workflow.properties
-{{- else if $env.secretName }}
-{{- include "chartgen.secretEnv" (dict "plan" $plan) }}
+{{- else if $env.credentials }}
+{{- /* Credentials are files of the Secret volume (chartgen.credentialsVolume), never variables. */}}
+- name: SMALLRYE_CONFIG_SOURCE_FILE_LOCATIONS
+  value: {{ $env.credentials.folder | quote }}
 {{- end }}
 {{- /* Under the sonataflow runtime the operator wires persistence from spec.persistence. */}}
 {{- if and $env.persistence (eq $env.runtime "kubernetes") }}
@@ -78,6 +81,42 @@ Vault agent's file), persistence settings. Values never appear here, only refere
 - name: KOGITO_JOBS_SERVICE_URL
   value: {{ $root.Values.jobService.url | quote }}
 {{- end }}
+{{- end }}
+
+{{/* The runtime container's mount of the credentials volume (none when it reads no Secret). */}}
+{{- define "chartgen.credentialsMount" -}}
+{{- with .env.credentials }}{{- if .folder }}
+- name: credentials
+  mountPath: {{ .folder | quote }}
+  readOnly: true
+{{- end }}{{- end }}
+{{- end }}
+
+{{/*
+The credentials volume: each Secret key the runtime reads as a file named like the variable it
+replaces, beside `config_ordinal` (the config ConfigMap's key), which gives the folder its
+precedence as a config source. Takes the plan.
+*/}}
+{{- define "chartgen.credentialsVolume" -}}
+{{- $env := .env }}
+{{- with .env.credentials }}{{- if .folder }}
+- name: credentials
+  projected:
+    defaultMode: {{ .mode }}  # {{ printf "0%o" (int .mode) }}: owner root, group fsGroup (the runtime user)
+    sources:
+      - secret:
+          name: {{ $env.secretName | quote }}
+          items:
+            {{- range $b := $env.secretBindings }}
+            - key: {{ $b.key | quote }}
+              path: {{ $b.env | quote }}
+            {{- end }}
+      - configMap:
+          name: {{ $.names.config | quote }}
+          items:
+            - key: credentials-ordinal
+              path: config_ordinal
+{{- end }}{{- end }}
 {{- end }}
 
 {{/* The objects that hold or fetch credentials: a change of any reference rolls the pods. */}}
@@ -107,6 +146,7 @@ vault.hashicorp.com/agent-service-account-token-volume-name: vault-token
 vault.hashicorp.com/agent-inject-secret-workflow.properties: {{ $path | quote }}
 vault.hashicorp.com/agent-inject-template-workflow.properties: |
   {{ printf "{{- with secret %q }}" $path }}
+  config_ordinal={{ $plan.env.credentials.ordinal }}
   {{- range $b := $plan.env.secretBindings }}
   {{ printf "%s={{ index .Data.data %q }}" $b.property $b.key }}
   {{- end }}
