@@ -44,8 +44,9 @@ for tier in "${tiers[@]}"; do
       .venv/bin/python scripts/check_imports.py ;;
     unit) .venv/bin/pytest -q tests/unit ;;
     helm)
-      # actionlint checks the pipelines' run: scripts with shellcheck when it is on PATH.
-      scripts/toolchain.sh registry actionlint && debian shellcheck
+      # actionlint checks the pipelines' run: scripts with shellcheck when it is on PATH;
+      # Checkov scans the rendered charts.
+      scripts/toolchain.sh registry actionlint checkov && debian shellcheck
       .venv/bin/pytest -q tests/helm ;;
     vault) .venv/bin/pytest -q tests/vault ;;
     e2e)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build the pinned external tools chartgen runs (and its tests use) into one cache folder.
-#   scripts/toolchain.sh [helm ...]     (default: everything: helm kube etcd kwok ct registry opa actionlint)
+#   scripts/toolchain.sh [helm ...]     (default: every Go tool: helm kube etcd kwok ct registry opa actionlint;
+#                                        checkov, a Python tool, only when named)
 # Idempotent: a tool already built at the pinned version is reused. Prints one line per tool
 # (name, version, seconds); the Go output goes to $CACHE/logs/<tool>.log, shown when a build fails.
 # Cache: $CHARTGEN_CACHE (default ~/.cache/chartgen); binaries in $CHARTGEN_CACHE/bin.
@@ -15,6 +16,7 @@ REGISTRY_VERSION=v3.1.2   # CNCF distribution registry (release tests: a real OC
 OPA_VERSION=v1.22.3       # Open Policy Agent: evaluates policies/ (chartgen policy check)
 CONFTEST_VERSION=v0.71.0  # conftest: the same policies, as organisations run them (parity test)
 ACTIONLINT_VERSION=v1.7.12 # actionlint: checks the GitHub Actions workflows in pipelines/github
+CHECKOV_VERSION=3.3.30    # Checkov (PyPI): an independent scan of the rendered charts (helm tier)
 
 CACHE=${CHARTGEN_CACHE:-$HOME/.cache/chartgen}
 BIN=$CACHE/bin
@@ -164,6 +166,19 @@ install_actionlint() {
   go_install actionlint "$ACTIONLINT_VERSION" github.com/rhysd/actionlint/cmd/actionlint
 }
 
+# Checkov is Python: its own virtualenv in the cache (its many pins stay out of chartgen's).
+install_checkov() {
+  if stamp_ok checkov "$CHECKOV_VERSION"; then say "checkov $CHECKOV_VERSION: cached"; return; fi
+  command -v python3 >/dev/null || { echo "python3 is required to install checkov" >&2; exit 1; }
+  local start=$SECONDS venv=$CACHE/checkov-$CHECKOV_VERSION
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "checkov==$CHECKOV_VERSION"
+  ln -sfn "$venv/bin/checkov" "$BIN/checkov"
+  stamp checkov "$CHECKOV_VERSION"
+  say "checkov $CHECKOV_VERSION: installed in $((SECONDS - start))s"
+}
+
 tools=("$@")
 [ ${#tools[@]} -gt 0 ] || tools=(helm kube etcd kwok ct registry opa actionlint)
 # One process builds at a time (a test tier and a command may both find a tool missing).
@@ -172,9 +187,9 @@ exec 3>&1
 mkdir -p "$CACHE/logs"
 for tool in "${tools[@]}"; do
   case $tool in
-    helm|kube|etcd|kwok|ct|registry|actionlint) install=install_$tool ;;
+    helm|kube|etcd|kwok|ct|registry|actionlint|checkov) install=install_$tool ;;
     opa|conftest) install=install_policy_tools ;;
-    *) echo "unknown tool: $tool (one of: helm kube etcd kwok ct registry opa actionlint)" >&2; exit 2 ;;
+    *) echo "unknown tool: $tool (one of: helm kube etcd kwok ct registry opa actionlint checkov)" >&2; exit 2 ;;
   esac
   log=$CACHE/logs/$tool.log
   set +e
