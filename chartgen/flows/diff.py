@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ from chartgen.verify.objects_diff import (
 from chartgen.version.git import find_base
 
 Objects = dict[str, dict[str, Any]]
+Rendered = tuple[Objects | None, str]  # (objects by key, "") or (None, why helm could not)
 
 
 @dataclass
@@ -65,13 +66,16 @@ def run_diff(
         names = [n for n in names if n in charts]
     result = DiffResult(base_ref, base.sha)
     with tempfile.TemporaryDirectory(prefix="chartgen-diff-") as tmp:
-        pairs = []
-        for name in names:
-            old = _write_base(base.files(name), Path(tmp) / name)
-            new = settings.out / name if (settings.out / name / CHART_FILE).is_file() else None
-            if old or new:
-                pairs.append((name, old, new))
-        diffs = _diff_charts(pairs, helm, settings.kube_version, environments, jobs)
+
+        def pairs() -> Iterator[tuple[str, Path | None, Path | None]]:
+            """Each chart's base (written out as it is read from git) and head folders."""
+            for name in names:
+                old = _write_base(base.files(name), Path(tmp) / name)
+                new = settings.out / name if (settings.out / name / CHART_FILE).is_file() else None
+                if old or new:
+                    yield name, old, new
+
+        diffs = _diff_charts(pairs(), helm, settings.kube_version, environments, jobs)
     result.charts = [d for d in diffs if d.error or d.environments]
     return result
 
@@ -85,37 +89,40 @@ def _write_base(files: dict[str, bytes] | None, folder: Path) -> Path | None:
 
 
 def _diff_charts(
-    pairs: list[tuple[str, Path | None, Path | None]],
+    pairs: Iterable[tuple[str, Path | None, Path | None]],
     helm: Renderer,
     kube_version: str,
     only: Sequence[str],
     jobs: int | None,
 ) -> list[ChartDiff]:
-    """Read both sides of every chart, render every (side, environment) in one pool, compare."""
-    sides: dict[str, tuple[Side | None, Side | None]] = {}
+    """Read both sides of every chart and render each (side, environment) in one pool, then
+    compare chart by chart. A pipeline: helm starts on the first chart while the next ones are
+    read, and a chart is compared while later ones render (helm's processes are most of the
+    time; reading and comparing hide behind them)."""
     diffs: list[ChartDiff] = []
-    for name, old, new in pairs:
-        try:
-            sides[name] = (read_side(old) if old else None, read_side(new) if new else None)
-        except UserError as exc:
-            diffs.append(ChartDiff(name, "changed", None, None, False, error=str(exc)))
-    work = [
-        (side.folder, name, env)
-        for name, pair in sides.items()
-        for side in pair
-        if side is not None
-        for env in side.environments.values()
-        if not only or env.name in only
-    ]
+    queued: list[tuple[str, Side | None, Side | None, dict[tuple[Path, str], Future[Rendered]]]] = []
 
-    def one(item: tuple[Path, str, ChartEnvironment]) -> tuple[Objects | None, str]:
-        folder, name, env = item
+    def one(folder: Path, name: str, env: ChartEnvironment) -> Rendered:
         return render_objects(helm, folder, name, env, kube_version)
 
     with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 2) as pool:
-        rendered = {(item[0], item[2].name): out for item, out in zip(work, pool.map(one, work), strict=True)}
-    for name, (old_side, new_side) in sides.items():
-        diffs.append(_chart_diff(name, old_side, new_side, rendered, only))
+        for name, old, new in pairs:
+            try:
+                old_side, new_side = read_side(old) if old else None, read_side(new) if new else None
+            except UserError as exc:
+                diffs.append(ChartDiff(name, "changed", None, None, False, error=str(exc)))
+                continue
+            futures = {
+                (side.folder, env.name): pool.submit(one, side.folder, name, env)
+                for side in (old_side, new_side)
+                if side is not None
+                for env in side.environments.values()
+                if not only or env.name in only
+            }
+            queued.append((name, old_side, new_side, futures))
+        for name, old_side, new_side, futures in queued:
+            rendered = {key: future.result() for key, future in futures.items()}
+            diffs.append(_chart_diff(name, old_side, new_side, rendered, only))
     return sorted(diffs, key=lambda d: d.chart)
 
 
@@ -123,7 +130,7 @@ def _chart_diff(
     name: str,
     old: Side | None,
     new: Side | None,
-    rendered: dict[tuple[Path, str], tuple[Objects | None, str]],
+    rendered: dict[tuple[Path, str], Rendered],
     only: Sequence[str],
 ) -> ChartDiff:
     status: Status = "new" if old is None else "removed" if new is None else "changed"
