@@ -98,6 +98,8 @@ def _show_started(printer: Printer, label: str, running: RunningRuntime, throwaw
         printer.line(f"  test values for secret keys: {', '.join(running.placeholders)} (--secrets FILE)")
     if running.database is not None:
         printer.line(f"  database: {'throwaway ' if throwaway else ''}{running.database.display()}")
+    for service, url in running.services.items():
+        printer.line(f"  {service}: {url}")
     printer.result(f"{label} on {running.url}")
     printer.line("  Ctrl-C stops it")
 

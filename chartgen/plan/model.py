@@ -239,6 +239,9 @@ class ChartData:
     # Sleeps and timeouts: the platform's Jobs Service keeps them (values jobService.url).
     timers: list[str] = field(default_factory=list)
     events: Events = field(default_factory=Events)
+    # Instance events go to the platform's Data Index (values dataIndex.url): the runtime is
+    # built with the process events add-on. One image serves every environment: all or none.
+    processEvents: bool = False
     kubernetesApiCalls: list[str] = field(default_factory=list)
     environments: dict[str, EnvironmentData] = field(default_factory=dict)
 

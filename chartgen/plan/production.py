@@ -23,7 +23,7 @@ from chartgen.plan.files import (
 from chartgen.plan.layout import GENERATED_KEY, MODE_KEY
 from chartgen.plan.model import ChartData, ChartPlan, DataFile, Events
 from chartgen.plan.openapi_auth import bearer_properties, with_bearer_properties
-from chartgen.plan.production_env import plan_environment
+from chartgen.plan.production_env import Environment, plan_environment
 from chartgen.plan.schema import production_schema
 from chartgen.profile.model import Profile
 from chartgen.workflow.model import Project, SpecDoc
@@ -59,6 +59,7 @@ def plan_production(
     environments = {
         p.env: plan_environment(name, facts, p, app_version, git_sha, diag, vault_prefix) for p in profiles
     }
+    process_events = _process_events(name, profiles, environments, diag)
     files = with_bearer_properties(
         with_secret_references(project_files, diag), bearer_properties(project, specs)
     )
@@ -82,6 +83,7 @@ def plan_production(
         waits=facts.waits,
         timers=facts.timers,
         events=_events(name, facts),
+        processEvents=process_events,
         kubernetesApiCalls=facts.kube_api_calls,
         environments={env: e.data for env, e in environments.items()},
     )
@@ -98,6 +100,23 @@ def plan_production(
         properties=properties,
         extra_files=flows,
     )
+
+
+def _process_events(
+    chart: str, profiles: list[Profile], environments: dict[str, Environment], diag: Diagnostics
+) -> bool:
+    """Whether the runtime sends its instances' events to a Data Index: every environment or
+    none, since all of them run the one image `chartgen build` makes."""
+    sending = sorted(env for env, e in environments.items() if e.values.dataIndex is not None)
+    if sending and len(sending) < len(environments):
+        silent = next(p for p in profiles if p.env not in sending)
+        diag.error(
+            f"chart '{chart}': profile '{silent.env}' sets no dataIndex.url while "
+            f"{', '.join(repr(e) for e in sending)} do: every environment runs one runtime image "
+            "(built with the process events add-on or without): set dataIndex.url in all or none",
+            silent.location("dataIndex"),
+        )
+    return bool(sending)
 
 
 def _events(chart: str, facts: ProjectFacts) -> Events:

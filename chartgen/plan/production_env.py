@@ -27,6 +27,7 @@ from chartgen.plan.network import (
 from chartgen.plan.secrets import plan_secrets
 from chartgen.plan.values import check_values, fill_placeholders, merge_resources, pod_settings
 from chartgen.profile.model import (
+    DataIndexSettings,
     EventingSettings,
     ImageSettings,
     JobServiceSettings,
@@ -44,6 +45,7 @@ from chartgen.values.model import (
     DEFAULT_MAX_REPLICAS,
     MIN_REPLICAS,
     Autoscaling,
+    DataIndex,
     Eventing,
     JobService,
     Persistence,
@@ -106,6 +108,9 @@ def plan_environment(
     job_service = (s.jobService or JobServiceSettings()).url
     if timers and job_service:
         values.jobService = JobService(url=job_service)
+    data_index = (s.dataIndex or DataIndexSettings()).url
+    if data_index and runtime == "kubernetes":  # the operator wires its platform's own
+        values.dataIndex = DataIndex(url=data_index)
     secrets = s.secrets or SecretsSettings()
     needs_secrets = bool(facts.secret_names or facts.secret_env or secrets.env or persistence)
     provider: Provider = (secrets.provider or "vso") if needs_secrets else "none"
@@ -237,6 +242,8 @@ def _egress_needs(
         needs.append(broker_egress(values.eventing.brokerNamespace))
     if values.jobService is not None:
         needs.append(Endpoint(values.jobService.url, lambda: None, "the Jobs Service"))
+    if values.dataIndex is not None:
+        needs.append(Endpoint(values.dataIndex.url, lambda: None, "the Data Index"))
     if api_rules:
         needs.append(api_server_egress())
     needs += facts.endpoints

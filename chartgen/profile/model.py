@@ -117,6 +117,15 @@ class JobServiceSettings:
 
 
 @dataclass(kw_only=True)
+class DataIndexSettings:
+    url: HttpUrl | None = value(
+        "The platform's Data Index: runtimes send it their instances' events; `chartgen instances` "
+        "asks it (kubernetes runtime; every environment of a chart alike: they share one image)",
+        None,
+    )
+
+
+@dataclass(kw_only=True)
 class PersistenceSettings:
     enabled: bool | None = value("Default: on exactly for charts whose workflows can wait", None)
     postgresql: PostgresSettings | None = value("The database", None)
@@ -236,6 +245,7 @@ class ProfileSettings:
     persistence: PersistenceSettings | None = value("PostgreSQL for workflows that can wait", None)
     eventing: EventingSettings | None = value("Knative eventing", None)
     jobService: JobServiceSettings | None = value("Where the workflows' timers go", None)
+    dataIndex: DataIndexSettings | None = value("Where the runtimes' instance events go", None)
     secrets: SecretsSettings | None = value("Credentials", None)
     rbac: RbacSettings | None = value("Who may deploy and read; what runtimes may do with the API", None)
     networkPolicy: NetworkPolicySettings | None = value("The NetworkPolicy", None)

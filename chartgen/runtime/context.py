@@ -38,6 +38,7 @@ class Extension:
     artifact: str
     reason: str
     kie: bool = False  # versioned by SonataFlow, not by the Quarkus BOM
+    version: str = ""  # pinned here: neither BOM manages it (the SonataFlow BOM names 2.2.0)
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,17 @@ def extensions(files: Mapping[str, bytes]) -> list[Extension]:
         )
         why = f"{' and '.join(kinds)} event types (Knative: K_SINK out, broker deliveries in)"
         found.append(Extension(KIE, "kie-addons-quarkus-knative-eventing", why, kie=True))
+    if data.get("processEvents") is True:
+        why = "instance events to the platform's Data Index (values dataIndex.url), over HTTP"
+        found += [
+            Extension(KIE, "kie-addons-quarkus-events-process", why, kie=True),
+            Extension(
+                "io.quarkiverse.reactivemessaging.http",
+                "quarkus-reactive-messaging-http",
+                why,
+                version="2.2.0",
+            ),
+        ]
     secured = sorted(oauth_specs(files))
     if secured:
         why = f"OAuth2 security of {', '.join(secured)}: its generated REST client fetches the tokens"
@@ -186,6 +198,7 @@ def pom(name: str, needed: list[Extension], versions: Versions) -> str:
         f"    <!-- {escape(e.reason)} -->\n"
         f"    <dependency><groupId>{e.group}</groupId><artifactId>{e.artifact}</artifactId>"
         + ("<version>${sonataflow.version}</version>" if e.kie else "")
+        + (f"<version>{e.version}</version>" if e.version else "")
         + "</dependency>"
         for e in needed
     )

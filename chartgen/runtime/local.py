@@ -31,7 +31,7 @@ from chartgen.runtime.container import (
     Resolved,
     resolve,
 )
-from chartgen.runtime.jobs_service import start_jobs_service
+from chartgen.runtime.platform import start_data_index, start_jobs_service
 from chartgen.runtime.postgres import Database, ensure_database, ensure_schema, free_port, throwaway_postgres
 from chartgen.runtime.running import LOG_LINES, RunningRuntime, RuntimeFailed, wait_started
 from chartgen.tools.processes import find_java, start_group
@@ -39,6 +39,12 @@ from chartgen.tools.reaper import REAPER
 
 SERVICE_URL_ENV = "KOGITO_SERVICE_URL"  # where the Jobs Service calls back when a timer is due
 JOBS_SERVICE_ENV = "KOGITO_JOBS_SERVICE_URL"  # where timers go (the platform's Jobs Service)
+# Where instance events go (the platform's Data Index): channel -> the Data Index's path. The
+# chart sets them in application.properties; here variables (over any file) point them at ours.
+DATA_INDEX_CHANNELS = {
+    "kogito-processinstances-events": "/processes",
+    "kogito-processdefinitions-events": "/definitions",
+}
 # What a process needs of this machine; everything else comes from the chart.
 HOST_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "JAVA_HOME")
 
@@ -95,6 +101,23 @@ def localize(
             if name not in as_files:  # a file of the credentials folder otherwise: with_database_files
                 env[name] = value
     return env
+
+
+def sends_instance_events(resolved: Resolved) -> bool:
+    """Whether the chart sends its instances' events to a Data Index (its properties say where)."""
+    wanted = f"mp.messaging.outgoing.{next(iter(DATA_INDEX_CHANNELS))}.url="
+    return any(
+        path.endswith(".properties") and wanted.encode() in content
+        for path, content in resolved.files.items()
+    )
+
+
+def data_index_env(url: str) -> dict[str, str]:
+    """Variables pointing each event channel at the Data Index at `url` (over the chart's file)."""
+    return {
+        f"MP_MESSAGING_OUTGOING_{channel.upper().replace('-', '_')}_URL": url.rstrip("/") + path
+        for channel, path in DATA_INDEX_CHANNELS.items()
+    }
 
 
 def credential_files(resolved: Resolved) -> dict[str, str]:
@@ -177,6 +200,7 @@ def start_runtime(
     timeout_cap: float = TIMEOUT_CAP,
     on_status: Callable[[str], None] | None = None,
     jobs_service: str | None = None,
+    data_index: str | None = None,
 ) -> RunningRuntime:
     """Run the chart's runtime (rendered `objects`) with the built `app` until its startup probe
     passes. With persistence and no `database`, a throwaway PostgreSQL is started (and stopped
@@ -209,12 +233,20 @@ def start_runtime(
                 server = stack.enter_context(throwaway_postgres())
                 db = server
             jobs_service = start_jobs_service(db, stack, status=status)
+        if sends_instance_events(resolved) and data_index is None:
+            if db is None:
+                server = stack.enter_context(throwaway_postgres())
+                db = server
+            data_index = start_data_index(db, stack, status=status)
+            status(f"the Data Index on {data_index}")
         write_files(root, with_database_files(resolved, db))
         local_port = port or free_port()
         env = {k: os.environ[k] for k in HOST_ENV if k in os.environ}
         env["HOME"] = str(root / "home")
         (root / "home").mkdir()
         env.update(localize(resolved, root, local_port, db, jobs_service))
+        if data_index and sends_instance_events(resolved):
+            env.update(data_index_env(data_index))
         secret_values = [*resolved.secret_values, *([db.password] if db and db.password else [])]
         log_path = root / "runtime.log"
         status(f"starting {label}")
@@ -230,6 +262,11 @@ def start_runtime(
             [k for k in resolved.placeholders if db is None or k not in resolved.database_keys],
             resolved.notes,
             stack,
+            services={
+                name: url
+                for name, url in (("Jobs Service", jobs_service), ("Data Index", data_index))
+                if url and (name != "Data Index" or sends_instance_events(resolved))
+            },
         )
     except BaseException:
         stack.close()

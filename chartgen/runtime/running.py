@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from chartgen.errors import UserError
@@ -46,6 +46,7 @@ class RunningRuntime:
     notes: list[str]
     _cleanup: contextlib.ExitStack
     _log_text: str | None = None
+    services: dict[str, str] = field(default_factory=dict)  # platform service -> its URL here
 
     @property
     def pid(self) -> int:

@@ -142,6 +142,14 @@ class JobService:
 
 
 @dataclass(kw_only=True)
+class DataIndex:
+    url: HttpUrl = value(
+        "The platform's Data Index: the runtime sends it its instances' events (HTTP "
+        "CloudEvents to <url>/processes and <url>/definitions)"
+    )
+
+
+@dataclass(kw_only=True)
 class Persistence:
     host: DatabaseHost = value("PostgreSQL host (<service>.<namespace>.svc in the cluster)")
     port: Port = value("PostgreSQL port", 5432)
@@ -250,6 +258,9 @@ class ProductionValues:
     eventing: Eventing | None = value("Knative Broker and delivery of the events the workflows use", None)
     jobService: JobService | None = value(
         "The Jobs Service that keeps the timers (sleeps, timeouts) of the workflows", None
+    )
+    dataIndex: DataIndex | None = value(
+        "The Data Index that keeps what every instance did and where it waits (chartgen instances)", None
     )
     vault: Vault | None = value(
         "Vault the runtime's Secret comes from (names only; values stay in Vault)", None

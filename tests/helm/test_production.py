@@ -590,3 +590,33 @@ def test_a_database_outside_the_cluster_is_reached_by_its_jdbc_url(tmp_path: Pat
         postgresql = flow["spec"]["persistence"]["postgresql"]
         assert "serviceRef" not in postgresql
         assert postgresql["jdbcUrl"].startswith("jdbc:postgresql://pg.db.svc.example.com:5432/workflows")
+
+
+def test_instance_events_go_to_the_data_index_the_profile_names(tmp_path: Path, render: Render) -> None:
+    """dataIndex.url -> the properties the process events add-on reads (HTTP CloudEvents to
+    <url>/processes and /definitions), in the file the checksum hashes; none without it."""
+    url = "http://data-index.platform.svc.cluster.local"
+    repo = make_variant(tmp_path, "vso", {"dataIndex": {"url": url}})
+    assert run_cli("-C", str(repo), "generate").code == 0
+    objects = render(repo / "charts/order-approval", "values-prod.yaml")
+    [config] = [c for c in kinds(objects, "ConfigMap") if c["metadata"]["name"] == "order-approval-config"]
+    props = config["data"]["application.properties"]
+    assert f"mp.messaging.outgoing.kogito-processinstances-events.url={url}/processes\n" in props
+    assert f"mp.messaging.outgoing.kogito-processdefinitions-events.url={url}/definitions\n" in props
+    assert "mp.messaging.outgoing.kogito-processinstances-events.connector=quarkus-http\n" in props
+    moved = render(
+        repo / "charts/order-approval", "values-prod.yaml", sets=("dataIndex.url=http://di.other.svc",)
+    )
+    [deployment] = kinds(moved, "Deployment")
+    assert (
+        deployment["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
+        != one(objects, "Deployment")["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
+    )
+    plain = make_variant(tmp_path / "plain", "vso")
+    assert run_cli("-C", str(plain), "generate").code == 0
+    [config] = [
+        c
+        for c in kinds(render(plain / "charts/order-approval", "values-prod.yaml"), "ConfigMap")
+        if c["metadata"]["name"] == "order-approval-config"
+    ]
+    assert "kogito-processinstances-events" not in config["data"]["application.properties"]

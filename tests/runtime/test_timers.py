@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from chartgen.flows.run import render_environment
-from chartgen.runtime.jobs_service import start_jobs_service
 from chartgen.runtime.local import start_runtime
+from chartgen.runtime.platform import start_jobs_service
 from chartgen.runtime.postgres import Database, ensure_database, psql, throwaway_postgres
 from chartgen.runtime.running import RunningRuntime
 from testing.repo import require, run_cli

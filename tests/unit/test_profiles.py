@@ -14,7 +14,7 @@ from chartgen.schema.spec import dump
 from testing.trees import PROFILES_BASIC, build_tree
 
 TOP_LEVEL_KEYS = (
-    "affinity, commonAnnotations, commonLabels, devmode, env, eventing, extends, image, imagePullSecrets, "
+    "affinity, commonAnnotations, commonLabels, dataIndex, devmode, env, eventing, extends, image, imagePullSecrets, "
     "jobService, kubernetesVersion, mode, namespace, networkPolicy, nodeSelector, operatorVersion, persistence, "
     "podAnnotations, podLabels, policyExceptions, priorityClassName, properties, rbac, resources, runtime, "
     "scaling, secrets, service, tolerations"

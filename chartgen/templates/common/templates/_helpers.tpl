@@ -169,6 +169,15 @@ data:
 {{ $key | replace "\\" "\\\\" }}={{ $value | toString | replace "\\" "\\\\" }}
 {{- end }}
 {{- end }}
+{{- with $root.Values.dataIndex }}{{ if eq $file.key "application.properties" }}
+# Instance events to the platform's Data Index (values: dataIndex.url), as HTTP CloudEvents
+mp.messaging.outgoing.kogito-processinstances-events.connector=quarkus-http
+mp.messaging.outgoing.kogito-processinstances-events.url={{ trimSuffix "/" .url }}/processes
+mp.messaging.outgoing.kogito-processdefinitions-events.connector=quarkus-http
+mp.messaging.outgoing.kogito-processdefinitions-events.url={{ trimSuffix "/" .url }}/definitions
+kogito.events.usertasks.enabled=false
+kogito.events.variables.enabled=false
+{{- end }}{{ end }}
 {{- end }}
 
 {{/*

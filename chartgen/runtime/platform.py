@@ -1,0 +1,157 @@
+"""The platform's services, here: the Jobs Service (where `chartgen run` and the runtime tier
+send timers) and the Data Index (where runtimes send their instances' events, and what
+`chartgen instances` asks).
+
+Production charts send timers to the Jobs Service the platform runs (values: jobService.url)
+and process events to its Data Index (values: dataIndex.url). On this machine no image can be
+pulled, so each service is built from Maven Central (org.kie.kogito:jobs-service-postgresql,
+data-index-service-postgresql, at the version SonataFlow pins) into chartgen's cache, once,
+and run as a plain Java process on 127.0.0.1 against a PostgreSQL schema of its own. Kafka is
+left out of both: events reach them over HTTP.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from chartgen.errors import ToolError
+from chartgen.runtime.context import PINNED, Versions, quarkus_pom
+from chartgen.runtime.maven import APP_JAR, package
+from chartgen.runtime.postgres import Database, ensure_schema, free_port
+from chartgen.runtime.running import LOG_LINES, RunningRuntime, RuntimeFailed, wait_started
+from chartgen.tools.locate import cache_dir
+from chartgen.tools.processes import find_java, start_group
+from chartgen.tools.reaper import REAPER
+
+READY = "/q/health/ready"
+
+
+@dataclass(frozen=True)
+class PlatformService:
+    name: str  # its cache folder and Maven artifact
+    title: str  # as messages name it
+    artifact: str  # org.kie.kogito's, versioned by SonataFlow
+    schema: str  # its PostgreSQL schema
+    excluded: tuple[tuple[str, str], ...] = ()  # (group, artifact) left out of the build
+    settings: Mapping[str, str] = field(default_factory=dict)  # env it always runs with
+
+
+JOBS_SERVICE = PlatformService(
+    "jobs-service",
+    "the Jobs Service",
+    "jobs-service-postgresql",
+    "jobs_service",
+    (("org.kie.kogito", "jobs-service-messaging-kafka"),),
+)
+DATA_INDEX = PlatformService(
+    "data-index",
+    "the Data Index",
+    "data-index-service-postgresql",
+    "data_index",
+    # Its Kafka health check would hold readiness down; its image build would reach a registry.
+    (
+        ("io.quarkus", "quarkus-smallrye-reactive-messaging-kafka"),
+        ("io.quarkus", "quarkus-kafka-client"),
+        ("io.quarkus", "quarkus-container-image-jib"),
+    ),
+    {"QUARKUS_FLYWAY_MIGRATE_AT_START": "true"},  # its tables; no migration runs otherwise
+)
+
+
+def service_pom(service: PlatformService, versions: Versions) -> str:
+    exclusions = "".join(
+        f"<exclusion><groupId>{group}</groupId><artifactId>{artifact}</artifactId></exclusion>"
+        for group, artifact in service.excluded
+    )
+    return quarkus_pom(
+        service.name,
+        f"to run {service.title} here, built from Maven Central",
+        "\n    <quarkus.container-image.build>false</quarkus.container-image.build>",
+        f"    <dependency><groupId>org.kie.kogito</groupId><artifactId>{service.artifact}</artifactId>"
+        "<version>${sonataflow.version}</version>\n"
+        f"      <exclusions>{exclusions}</exclusions>\n"
+        "    </dependency>",
+        versions,
+    )
+
+
+def service_app(
+    service: PlatformService, versions: Versions = PINNED, status: Callable[[str], None] | None = None
+) -> Path:
+    """The built service (cached per SonataFlow version; built by Maven when missing)."""
+    folder = cache_dir() / service.name / versions.sonataflow
+    pom = service_pom(service, versions)
+    app = folder / APP_JAR
+    pom_path = folder / "pom.xml"
+    if app.is_file() and pom_path.is_file() and pom_path.read_text() == pom:
+        return app
+    folder.mkdir(parents=True, exist_ok=True)
+    pom_path.write_text(pom)
+    if status:
+        status(f"building {service.title} {versions.sonataflow} with Maven (once, into {folder})")
+    built = package(folder)
+    if not built.ok or built.app is None:
+        raise ToolError(f"{service.title} did not build:\n  " + "\n  ".join(built.problems))
+    return built.app
+
+
+def start_service(
+    service: PlatformService,
+    db: Database,
+    stack: contextlib.ExitStack,
+    versions: Versions = PINNED,
+    status: Callable[[str], None] | None = None,
+) -> str:
+    """Start `service` on 127.0.0.1 against `db` (its own schema) until it is ready; `stack`
+    stops it. Returns its URL."""
+    say = status or (lambda _message: None)
+    app = service_app(service, versions, say)
+    ensure_schema(db, service.schema)
+    inner = contextlib.ExitStack()
+    root = REAPER.temp_folder(f"chartgen-{service.name}-", inner)
+    port = free_port()
+    env = {k: os.environ[k] for k in ("PATH", "LANG", "JAVA_HOME") if k in os.environ}
+    address = f"{db.host}:{db.port}/{db.database}"
+    env.update(
+        QUARKUS_HTTP_HOST="127.0.0.1",
+        QUARKUS_HTTP_PORT=str(port),
+        QUARKUS_DATASOURCE_JDBC_URL=f"jdbc:postgresql://{address}?currentSchema={service.schema}",
+        QUARKUS_DATASOURCE_REACTIVE_URL=f"postgresql://{address}?search_path={service.schema}",
+        QUARKUS_DATASOURCE_USERNAME=db.user,
+        QUARKUS_DATASOURCE_PASSWORD=db.password,
+        **service.settings,
+    )
+    log_path = root / f"{service.name}.log"
+    say(f"starting {service.title}")
+    argv: list[str | Path] = [find_java(), f"-Djava.io.tmpdir={root}", "-jar", app]
+    process = start_group(argv, root, env, log_path)
+    running = RunningRuntime(
+        f"http://127.0.0.1:{port}", process, root, log_path, [db.password], db, [], [], inner
+    )
+    stack.callback(running.stop)
+    problem = wait_started(running, READY, 120, say)
+    if problem:
+        raise RuntimeFailed(f"{service.title} {problem}", running.logs(LOG_LINES).splitlines())
+    return running.url
+
+
+def start_jobs_service(
+    db: Database,
+    stack: contextlib.ExitStack,
+    versions: Versions = PINNED,
+    status: Callable[[str], None] | None = None,
+) -> str:
+    return start_service(JOBS_SERVICE, db, stack, versions, status)
+
+
+def start_data_index(
+    db: Database,
+    stack: contextlib.ExitStack,
+    versions: Versions = PINNED,
+    status: Callable[[str], None] | None = None,
+) -> str:
+    return start_service(DATA_INDEX, db, stack, versions, status)
