@@ -165,7 +165,7 @@ class CredentialFiles:
     folder: str | None = "/var/run/secrets/chartgen/credentials"
     mode: int = 0o440  # root-owned, group fsGroup (the runtime's): the kubelet adds 0440 anyway
     ordinal: int = CREDENTIALS_ORDINAL
-    ordinalKey: str = "credentials-ordinal"  # the config ConfigMap's key projected as config_ordinal
+    ordinalKey: str = "credentials-ordinal"  # the config ConfigMap key projected as config_ordinal
 
 
 @dataclass(kw_only=True)

@@ -114,7 +114,7 @@ precedence as a config source. Takes the plan.
       - configMap:
           name: {{ $.names.config | quote }}
           items:
-            - key: credentials-ordinal
+            - key: {{ .ordinalKey | quote }}
               path: config_ordinal
 {{- end }}{{- end }}
 {{- end }}
