@@ -18,6 +18,7 @@ from chartgen.charts.chart import GeneratedChart
 from chartgen.config import Settings
 from chartgen.deploy.data_index import STATUSES, Instance, ask
 from chartgen.emit.switch import settled_charts
+from chartgen.emit.values_files import merge
 from chartgen.errors import UserError
 from chartgen.flows.deploy import select_charts
 from chartgen.formats.source import FastLoader, display_path
@@ -84,7 +85,7 @@ def _configured_url(charts: Sequence[GeneratedChart], env: str) -> str:
 
 
 def _values(chart: GeneratedChart, env: str) -> dict[str, Any]:
-    """values.yaml under values-ENV.yaml, one level deep (enough for dataIndex.url)."""
+    """values.yaml under values-ENV.yaml, merged as Helm merges them."""
     merged: dict[str, Any] = {}
     folder = chart.folder or Path(chart.name)
     for rel in (VALUES_FILE, values_file(env)):
@@ -94,9 +95,5 @@ def _values(chart: GeneratedChart, env: str) -> dict[str, Any]:
         except yaml.YAMLError as exc:
             raise UserError(f"{display_path(path)}: not YAML ({str(exc).splitlines()[0]})") from None
         if isinstance(loaded, dict):
-            for key, value in loaded.items():
-                if isinstance(value, dict) and isinstance(merged.get(key), dict):
-                    merged[key] = {**merged[key], **value}
-                else:
-                    merged[key] = value
+            merged = merge(merged, loaded)
     return merged

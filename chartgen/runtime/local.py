@@ -31,7 +31,7 @@ from chartgen.runtime.container import (
     Resolved,
     resolve,
 )
-from chartgen.runtime.platform import start_data_index, start_jobs_service
+from chartgen.runtime.platform import DATA_INDEX, JOBS_SERVICE, start_service
 from chartgen.runtime.postgres import Database, ensure_database, ensure_schema, free_port, throwaway_postgres
 from chartgen.runtime.running import LOG_LINES, RunningRuntime, RuntimeFailed, wait_started
 from chartgen.tools.processes import find_java, start_group
@@ -228,24 +228,24 @@ def start_runtime(
                 ensure_database(server, db.database)
             if jdbc and jdbc.schema:
                 ensure_schema(db, jdbc.schema)
-        if JOBS_SERVICE_ENV in resolved.env and jobs_service is None:
+        # The platform's services the chart sends to and none was given: started here.
+        to_index = sends_instance_events(resolved)
+        start_jobs = JOBS_SERVICE_ENV in resolved.env and jobs_service is None
+        start_index = to_index and data_index is None
+        if start_jobs or start_index:
             if db is None:
-                server = stack.enter_context(throwaway_postgres())
-                db = server
-            jobs_service = start_jobs_service(db, stack, status=status)
-        if sends_instance_events(resolved) and data_index is None:
-            if db is None:
-                server = stack.enter_context(throwaway_postgres())
-                db = server
-            data_index = start_data_index(db, stack, status=status)
-            status(f"the Data Index on {data_index}")
+                db = stack.enter_context(throwaway_postgres())
+            if start_jobs:
+                jobs_service = start_service(JOBS_SERVICE, db, stack, status=status)
+            if start_index:
+                data_index = start_service(DATA_INDEX, db, stack, status=status)
         write_files(root, with_database_files(resolved, db))
         local_port = port or free_port()
         env = {k: os.environ[k] for k in HOST_ENV if k in os.environ}
         env["HOME"] = str(root / "home")
         (root / "home").mkdir()
         env.update(localize(resolved, root, local_port, db, jobs_service))
-        if data_index and sends_instance_events(resolved):
+        if data_index and to_index:
             env.update(data_index_env(data_index))
         secret_values = [*resolved.secret_values, *([db.password] if db and db.password else [])]
         log_path = root / "runtime.log"
@@ -264,8 +264,11 @@ def start_runtime(
             stack,
             services={
                 name: url
-                for name, url in (("Jobs Service", jobs_service), ("Data Index", data_index))
-                if url and (name != "Data Index" or sends_instance_events(resolved))
+                for name, url in (
+                    ("Jobs Service", jobs_service),
+                    ("Data Index", data_index if to_index else None),
+                )
+                if url
             },
         )
     except BaseException:

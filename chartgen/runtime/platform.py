@@ -137,21 +137,3 @@ def start_service(
     if problem:
         raise RuntimeFailed(f"{service.title} {problem}", running.logs(LOG_LINES).splitlines())
     return running.url
-
-
-def start_jobs_service(
-    db: Database,
-    stack: contextlib.ExitStack,
-    versions: Versions = PINNED,
-    status: Callable[[str], None] | None = None,
-) -> str:
-    return start_service(JOBS_SERVICE, db, stack, versions, status)
-
-
-def start_data_index(
-    db: Database,
-    stack: contextlib.ExitStack,
-    versions: Versions = PINNED,
-    status: Callable[[str], None] | None = None,
-) -> str:
-    return start_service(DATA_INDEX, db, stack, versions, status)

@@ -20,7 +20,7 @@ import pytest
 
 from chartgen.flows.run import render_environment
 from chartgen.runtime.local import start_runtime
-from chartgen.runtime.platform import start_jobs_service
+from chartgen.runtime.platform import JOBS_SERVICE, start_service
 from chartgen.runtime.postgres import Database, ensure_database, psql, throwaway_postgres
 from chartgen.runtime.running import RunningRuntime
 from testing.repo import require, run_cli
@@ -76,7 +76,7 @@ def _platform() -> Iterator[tuple[Database, str]]:
         ensure_database(server, "workflows")
         db = server.with_database("workflows")
         start = time.monotonic()
-        url = start_jobs_service(db, stack)
+        url = start_service(JOBS_SERVICE, db, stack)
         print(f"[runtime] the Jobs Service ready in {time.monotonic() - start:.1f}s")
         yield db, url
 
