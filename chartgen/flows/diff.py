@@ -21,20 +21,21 @@ from chartgen.config import Settings
 from chartgen.emit.switch import settle_output
 from chartgen.errors import UserError
 from chartgen.plan.layout import CHART_FILE
-from chartgen.verify.chart_env import Renderer, render, write_chart
+from chartgen.verify.chart_env import Renderer, load_documents, render_text, write_chart
 from chartgen.verify.objects_diff import (
     ChartDiff,
     DiffResult,
     EnvDiff,
-    ObjectChange,
     Status,
     compare,
+    differing_documents,
     keyed_objects,
 )
 from chartgen.version.git import find_base
 
 Objects = dict[str, dict[str, Any]]
-Rendered = tuple[Objects | None, str]  # (objects by key, "") or (None, why helm could not)
+Rendered = tuple[str | None, str]  # (helm's output, "") or (None, why helm could not)
+Output = tuple[str | None, str, str]  # a Rendered and the namespace it was rendered for
 
 
 @dataclass
@@ -70,8 +71,8 @@ def run_diff(
         def pairs() -> Iterator[tuple[str, Path | None, Path | None]]:
             """Each chart's base (written out as it is read from git) and head folders."""
             for name in names:
-                old = _write_base(base.files(name), Path(tmp) / name)
                 new = settings.out / name if (settings.out / name / CHART_FILE).is_file() else None
+                old = _write_base(base.files(name), Path(tmp) / name, new)
                 if old or new:
                     yield name, old, new
 
@@ -80,11 +81,12 @@ def run_diff(
     return result
 
 
-def _write_base(files: dict[str, bytes] | None, folder: Path) -> Path | None:
-    """The chart as committed at the base, written out for helm (None: not a chart there)."""
+def _write_base(files: dict[str, bytes] | None, folder: Path, head: Path | None) -> Path | None:
+    """The chart as committed at the base, written out for helm (None: not a chart there);
+    the files head has unchanged are linked from there."""
     if not files or CHART_FILE not in files:
         return None
-    write_chart(files, folder)
+    write_chart(files, folder, like=head)
     return folder
 
 
@@ -103,7 +105,7 @@ def _diff_charts(
     queued: list[tuple[str, Side | None, Side | None, dict[tuple[Path, str], Future[Rendered]]]] = []
 
     def one(folder: Path, name: str, env: ChartEnvironment) -> Rendered:
-        return render_objects(helm, folder, name, env, kube_version)
+        return render_text(helm, folder, name, env, kube_version)
 
     with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 2) as pool:
         for name, old, new in pairs:
@@ -143,15 +145,24 @@ def _chart_diff(
     )
     envs = sorted({e for s in (old, new) if s for e in s.environments if not only or e in only})
     for env in envs:
-        a = rendered.get((old.folder, env)) if old and env in old.environments else None
-        b = rendered.get((new.folder, env)) if new and env in new.environments else None
+        a = _rendered(old, env, rendered)
+        b = _rendered(new, env, rendered)
         chart.environments.append(_env_diff(env, a, b, status))
     return chart
 
 
-def _env_diff(
-    env: str, a: tuple[Objects | None, str] | None, b: tuple[Objects | None, str] | None, status: str
-) -> EnvDiff:
+def _rendered(side: Side | None, env: str, rendered: dict[tuple[Path, str], Rendered]) -> Output | None:
+    """(helm's output or None, why not, the namespace) of one side in one environment; None
+    when the side does not have that environment."""
+    if side is None or env not in side.environments or (side.folder, env) not in rendered:
+        return None
+    text, problem = rendered[(side.folder, env)]
+    return text, problem, side.environments[env].namespace
+
+
+def _env_diff(env: str, a: Output | None, b: Output | None, status: str) -> EnvDiff:
+    """The objects that differ; only the documents that are not the same text at base and
+    head are parsed and compared."""
     errors = [f"{side}: {out[1]}" for side, out in (("base", a), ("head", b)) if out and out[0] is None]
     if errors:
         return EnvDiff(env, error="\n".join(errors))
@@ -160,10 +171,14 @@ def _env_diff(
         note = "new environment"
     elif status == "changed" and b is None:
         note = "environment removed"
-    base_objects = a[0] if a and a[0] is not None else {}
-    head_objects = b[0] if b and b[0] is not None else {}
-    objects: list[ObjectChange] = compare(base_objects, head_objects)
-    return EnvDiff(env, objects, note)
+    old_text, new_text = differing_documents((a and a[0]) or "", (b and b[0]) or "")
+    sides = []
+    for side, text, out in (("base", old_text, a), ("head", new_text, b)):
+        docs, problem = load_documents(text)
+        if docs is None:
+            return EnvDiff(env, error=f"{side}: {problem}")
+        sides.append(keyed_objects(docs, out[2]) if out else {})
+    return EnvDiff(env, compare(sides[0], sides[1]), note)
 
 
 def read_side(folder: Path) -> Side:
@@ -172,13 +187,3 @@ def read_side(folder: Path) -> Side:
     chart = GeneratedChart.at(folder)
     envs = chart.environments
     return Side(folder, chart.version_fields.version, chart.mode == "dev", {env.name: env for env in envs})
-
-
-def render_objects(
-    helm: Renderer, folder: Path, release: str, env: ChartEnvironment, kube_version: str
-) -> tuple[Objects | None, str]:
-    """(objects by key, "") or (None, why helm could not render them)."""
-    objects, problem = render(helm, folder, release, env, kube_version)
-    if objects is None:
-        return None, problem
-    return keyed_objects(objects, env.namespace), ""

@@ -12,6 +12,7 @@ import copy
 import difflib
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -92,6 +93,35 @@ class DiffResult:
         """Every chart whose rendering changes is a dev chart (and there is one)."""
         changing = [c for c in self.charts if c.changes_objects or c.errors]
         return bool(changing) and all(c.dev for c in changing)
+
+
+def differing_documents(base: str, head: str) -> tuple[str, str]:
+    """Each side of two helm outputs without the documents the other side has byte for byte
+    (the same object at base and head: nothing to compare, nothing to parse). Most of a
+    chart's documents, for most changes; a version bump changes them all (the chart label)."""
+    old, new = _documents(base), _documents(head)
+    shared = Counter(old) & Counter(new)
+    return _without(old, shared), _without(new, shared)
+
+
+_DOCUMENT_START = re.compile(r"^---[ \t]*$", re.MULTILINE)
+
+
+def _documents(text: str) -> list[str]:
+    """The text of each document, as it is (a line-start `---` ends the one before it)."""
+    return [doc if doc.startswith("\n") else "\n" + doc for doc in _DOCUMENT_START.split(text) if doc.strip()]
+
+
+def _without(docs: list[str], shared: Counter[str]) -> str:
+    """The documents in order, each shared one left out as often as the other side has it."""
+    left = Counter(shared)
+    kept = []
+    for doc in docs:
+        if left[doc] > 0:
+            left[doc] -= 1
+        else:
+            kept.append(doc)
+    return "".join(f"---{doc}" for doc in kept)
 
 
 def parse_objects(text: str, namespace: str) -> dict[str, dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -155,3 +156,30 @@ def test_renders_run_helm_without_go_garbage_collection_unless_the_user_says(
     assert helm.release(["status", "r"]).stdout.strip() == "GOGC= GOMEMLIMIT="
     monkeypatch.setenv("GOGC", "50")
     assert helm.template("r", tmp_path, [], "1.34", "ns").stdout.strip() == "GOGC=50 GOMEMLIMIT=1GiB"
+
+
+def test_write_chart_links_what_the_like_folder_holds_unchanged(tmp_path: Path) -> None:
+    head = tmp_path / "head"
+    (head / "templates").mkdir(parents=True)
+    (head / "templates" / "same.yaml").write_bytes(b"same\n")
+    (head / "Chart.yaml").write_bytes(b"version: 0.2.0\n")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "x.yaml").write_bytes(b"secret\n")
+    (head / "linked").symlink_to(outside)  # a folder reached through a symbolic link
+    os.mkfifo(head / "pipe")  # never opened: reading it would block
+    files = {
+        "templates/same.yaml": b"same\n",
+        "Chart.yaml": b"version: 0.1.0\n",
+        "linked/x.yaml": b"secret\n",
+        "pipe": b"",
+    }
+    base = tmp_path / "base"
+    assert write_chart(files, base, like=head) == []
+    assert working_files(base) == files
+    assert (base / "templates" / "same.yaml").stat().st_ino == (
+        head / "templates" / "same.yaml"
+    ).stat().st_ino
+    assert (base / "Chart.yaml").stat().st_nlink == 1
+    assert (base / "linked" / "x.yaml").stat().st_ino != (outside / "x.yaml").stat().st_ino
+    assert (base / "pipe").is_file()

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from chartgen.verify.diff_report import DEV_ONLY, NO_CHANGES, code, fenced, to_json, to_markdown, to_text
 from chartgen.verify.objects_diff import (
@@ -23,6 +24,7 @@ from chartgen.verify.objects_diff import (
     ObjectChange,
     changed_paths,
     compare,
+    differing_documents,
     parse_objects,
     roll_reasons,
 )
@@ -377,3 +379,17 @@ def test_the_diff_command_writes_the_full_report_and_refuses_a_link_that_is_no_u
 
     refused = run_cli("-C", str(tmp_path), "diff", "--base", "main", "--full-report-link", "javascript:x)")
     assert refused.code == 1 and "is not an http(s) URL" in refused.err
+
+
+def test_documents_both_sides_have_are_left_out_once_each() -> None:
+    cm = "# Source: c/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\n"
+    dep = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app}\nspec: {replicas: %d}\n"
+    keep = "data: |+\n  kept blank lines\n\n\n"  # a block scalar's trailing lines are its value
+    base = f"---\n{cm}---\n{dep % 1}---\n{cm}---\n{keep}"
+    head = f"{cm}--- \n{dep % 2}---\n{keep}"  # no leading marker, a marker with a trailing blank
+    old, new = differing_documents(base, head)
+    assert old == f"---\n{dep % 1}---\n{cm}"  # the ConfigMap twice at base, once at head
+    assert new == f"---\n{dep % 2}"
+    assert [d["kind"] for d in yaml.safe_load_all(old)] == ["Deployment", "ConfigMap"]
+    assert differing_documents(base, base) == ("", "")
+    assert differing_documents("", head)[1] == f"---\n{cm}---\n{dep % 2}---\n{keep}"
