@@ -10,8 +10,9 @@ from typing import Any
 
 from chartgen.cli.common import add_chart_choice, add_charts_folder, add_cluster_options, settings_from
 from chartgen.cli.output import Outcome, Printer
+from chartgen.deploy.stranded import check_reason
 from chartgen.deploy.upgrade import DeployResult
-from chartgen.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USER
+from chartgen.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_POLICY, EXIT_USER, UserError
 from chartgen.flows import wiring
 from chartgen.flows.deploy import Checks, DeployReport, check_registry, run_deploy
 
@@ -38,7 +39,10 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         "chart's startup allowance plus a margin, rolled back on failure. A release a killed helm "
         "left half-done is recovered first; a release already running this chart and these values "
         "is left alone unless its objects drifted, which are then put back (repaired). Ctrl-C and "
-        "SIGTERM are passed to helm and waited for. Exit 1 when a chart failed or was refused.",
+        "SIGTERM are passed to helm and waited for. A production chart whose new version removes a "
+        "workflow, state or event that live instances wait in (asked of the Data Index) is refused "
+        "unless --allow-stranded REASON. Exit 1 when a chart failed or was refused, 2 when one was "
+        "refused because instances would be stranded.",
     )
     p.add_argument("--env", required=True, metavar="ENV", help="the environment (values-ENV.yaml)")
     add_chart_choice(p)
@@ -73,9 +77,28 @@ def add_check_options(p: argparse.ArgumentParser) -> None:
         help="create a missing namespace, labelled for Pod Security level restricted",
     )
 
+    p.add_argument(
+        "--data-index",
+        metavar="URL",
+        help="the Data Index to ask which instances wait in what a new version removes (default: "
+        "the charts' dataIndex.url for ENV)",
+    )
+    p.add_argument(
+        "--allow-stranded",
+        metavar="REASON",
+        help="deploy a chart even when live instances wait in a workflow, state or event its new "
+        "version removes (or when that cannot be asked); REASON is printed and recorded as the "
+        "revision's description (helm history)",
+    )
+
 
 def checks_from(args: argparse.Namespace) -> Checks:
-    return Checks(args.skip_vault_check, args.skip_policy_check, args.vault_address, args.create_namespace)
+    if args.allow_stranded is not None and (problem := check_reason(args.allow_stranded)):
+        raise UserError(problem)
+    return Checks(
+        args.skip_vault_check, args.skip_policy_check, args.vault_address, args.create_namespace,
+        args.data_index, args.allow_stranded,
+    )  # fmt: skip
 
 
 def run(args: argparse.Namespace, printer: Printer) -> Outcome:
@@ -98,6 +121,8 @@ def show_result(printer: Printer, r: DeployResult) -> None:
     printer.line(f"{line}: {r.message}" if r.message else line)
     for repaired in r.repaired:
         printer.line(f"    {repaired}")
+    for instance in r.stranded:
+        printer.line(f"    stranded: {instance}")
 
 
 def report_outcome(printer: Printer, report: DeployReport) -> Outcome:
@@ -126,6 +151,8 @@ def report_outcome(printer: Printer, report: DeployReport) -> Outcome:
         "interrupted": report.interrupted,
     }
     code = EXIT_USER if failed else EXIT_OK
+    if any(r.result == "refused" and r.stranded for r in report.results):
+        code = EXIT_POLICY  # refused to strand instances: the same verdict as a policy
     if report.interrupted:  # 128 + the signal, as a shell reports a program the signal stopped
         code = EXIT_INTERRUPTED - signal.SIGINT + signal.Signals[report.interrupted]
     return Outcome(document, [], code)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -44,19 +44,40 @@ class Instance:
     error: str = ""
 
 
-def where(workflows: Sequence[str], status: str | None) -> dict[str, Any]:
-    """The GraphQL filter: these workflows (process ids), in this status."""
+def where(workflows: Sequence[str], statuses: Sequence[str]) -> dict[str, Any]:
+    """The GraphQL filter: these workflows (process ids), in these statuses (none: any)."""
     found: dict[str, Any] = {"processId": {"in": sorted(set(workflows))}}
-    if status:
-        found["state"] = {"equal": status.upper()}
+    if statuses:
+        found["state"] = {"in": sorted({s.upper() for s in statuses})}
     return found
 
 
-def ask(url: str, workflows: Sequence[str], status: str | None, timeout: float = 15) -> list[Instance]:
+def configured_url(values: Mapping[str, Mapping[str, Any]], env: str) -> str:
+    """The one `dataIndex.url` the charts of `env` send their events to, from each chart's
+    values for `env` (chart -> values); a UserError when none names one, or they differ."""
+    urls: dict[str, str] = {}
+    for chart, chart_values in sorted(values.items()):
+        named = chart_values.get("dataIndex") or {}
+        if isinstance(named, dict) and isinstance(named.get("url"), str) and named["url"]:
+            urls.setdefault(named["url"], chart)
+    if not urls:
+        raise UserError(
+            f"no chart of '{env}' sends its events to a Data Index: set dataIndex.url in the profile "
+            "(and regenerate), or name one with --data-index URL"
+        )
+    if len(urls) > 1:
+        shown = "; ".join(f"{chart}: {url}" for url, chart in sorted(urls.items()))
+        raise UserError(
+            f"the charts of '{env}' name different Data Indexes ({shown}): choose with --data-index"
+        )
+    return next(iter(urls))
+
+
+def ask(url: str, workflows: Sequence[str], statuses: Sequence[str], timeout: float = 15) -> list[Instance]:
     """The instances of `workflows` the Data Index at `url` knows (at most MAX_INSTANCES, the
     oldest first). A UserError says why it could not be asked or what it answered."""
     body = json.dumps(
-        {"query": QUERY, "variables": {"where": where(workflows, status), "limit": MAX_INSTANCES}}
+        {"query": QUERY, "variables": {"where": where(workflows, statuses), "limit": MAX_INSTANCES}}
     )
     endpoint = url.rstrip("/") + "/graphql"
     request = urllib.request.Request(
@@ -70,12 +91,14 @@ def ask(url: str, workflows: Sequence[str], status: str | None, timeout: float =
         with urllib.request.build_opener(*handlers).open(request, timeout=timeout) as answer:
             raw = answer.read(MAX_ANSWER + 1)
     except urllib.error.HTTPError as exc:
-        raise UserError(f"the Data Index at {_shown(url)} answered HTTP {exc.code} ({exc.reason})") from None
+        raise UserError(
+            f"the Data Index at {shown_url(url)} answered HTTP {exc.code} ({exc.reason})"
+        ) from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise UserError(f"the Data Index at {_shown(url)} cannot be reached: {reason}") from None
+        raise UserError(f"the Data Index at {shown_url(url)} cannot be reached: {reason}") from None
     if len(raw) > MAX_ANSWER:
-        raise UserError(f"the Data Index at {_shown(url)} answered more than {MAX_ANSWER // 2**20} MiB")
+        raise UserError(f"the Data Index at {shown_url(url)} answered more than {MAX_ANSWER // 2**20} MiB")
     return parse(raw, url)
 
 
@@ -84,15 +107,15 @@ def parse(raw: bytes, url: str = "") -> list[Instance]:
     try:
         document = json.loads(raw)
     except ValueError:
-        raise UserError(f"the Data Index at {_shown(url)} answered something that is not JSON") from None
+        raise UserError(f"the Data Index at {shown_url(url)} answered something that is not JSON") from None
     errors = document.get("errors") if isinstance(document, dict) else None
     if errors:
         first = errors[0].get("message") if isinstance(errors[0], dict) else errors[0]
-        raise UserError(f"the Data Index at {_shown(url)} refused the query: {str(first)[:300]}")
+        raise UserError(f"the Data Index at {shown_url(url)} refused the query: {str(first)[:300]}")
     data = document.get("data") if isinstance(document, dict) else None
     found = data.get("ProcessInstances") if isinstance(data, dict) else None
     if not isinstance(found, list):
-        raise UserError(f"the Data Index at {_shown(url)} answered no ProcessInstances")
+        raise UserError(f"the Data Index at {shown_url(url)} answered no ProcessInstances")
     return [_instance(item) for item in found if isinstance(item, dict)]
 
 
@@ -124,7 +147,7 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _shown(url: str) -> str:
+def shown_url(url: str) -> str:
     """The URL without any user:password part."""
     try:
         parts = urlsplit(url)

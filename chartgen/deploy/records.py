@@ -74,9 +74,20 @@ def decode(secret: dict[str, Any]) -> Revision:
             config if isinstance(config, dict) else {},
             str(info.get("description", "")),
             str(release.get("manifest", "")),
+            _chart_files(chart.get("files")),
         )
     except (KeyError, TypeError, ValueError, binascii.Error, zlib.error, EOFError, OSError) as exc:
         raise ToolError(f"{where}: not a Helm release record ({type(exc).__name__})") from None
+
+
+def _chart_files(files: Any) -> dict[str, bytes]:
+    """The chart's files other than templates and values (files/chartgen-data.yaml, the
+    workflow files): helm keeps them in the record as {name, data (base64)}."""
+    found = {}
+    for item in files if isinstance(files, list) else []:
+        if isinstance(item, dict) and isinstance(item.get("name"), str) and isinstance(item.get("data"), str):
+            found[item["name"]] = base64.b64decode(item["data"])
+    return found
 
 
 def _gunzip(packed: bytes) -> bytes:

@@ -10,7 +10,7 @@ and how `recover` puts it right, so the next deploy never needs a human.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -78,6 +78,7 @@ class Revision:
     values: dict[str, Any] = field(default_factory=dict)  # supplied at install/upgrade
     description: str = ""  # "Install complete", "Upgrade complete", "Rollback to 2", ...
     manifest: str = ""  # the objects helm applied (YAML documents)
+    files: Mapping[str, bytes] = field(default_factory=dict, repr=False)  # the chart's files/ etc.
 
     def chart(self, name: str) -> str:
         return f"{name}-{self.version}"

@@ -46,6 +46,7 @@ class Target:
     timeout: int  # seconds helm may wait: the chart's startup allowance plus a margin
     image_digest: str = ""  # sha256:... to run; "" keeps the running one for the same version
     keep_image: bool = True  # False: "" means by tag (promote copies the source exactly)
+    description: str = ""  # recorded on the new revision (helm history shows it)
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ class DeployResult:
     recovered: str = ""  # what was done to a release not on solid ground first
     image_digest: str = ""
     repaired: list[str] = field(default_factory=list)  # the drift put right, one line each
+    stranded: list[str] = field(default_factory=list)  # instances the version strands, one line each
 
     @property
     def ok(self) -> bool:
@@ -172,6 +174,8 @@ def _upgrade(helm: Helm, target: Target, image_digest: str, repair: bool) -> Com
         args += ["--set", f"image.digest={image_digest}"]
     args += ["--wait", f"--timeout={target.timeout}s", rollback_flag(helm.version)]
     args.append(f"--history-max={HISTORY_MAX}")
+    if target.description:
+        args += ["--description", target.description]
     if repair and helm_major(helm.version) not in ("2", "3"):
         args.append("--force-conflicts")  # server-side apply takes back what a hand edit took
     try:

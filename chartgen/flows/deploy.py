@@ -13,6 +13,7 @@ is rolled back and the others still go.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import tempfile
 from collections.abc import Callable, Sequence
@@ -24,9 +25,11 @@ import yaml
 
 from chartgen.charts.chart import GeneratedChart
 from chartgen.config import Settings
+from chartgen.deploy.data_index import ask, configured_url, shown_url
 from chartgen.deploy.deployer import Deployer
 from chartgen.deploy.preflight import Cluster, Need, preflight
 from chartgen.deploy.releases import Workloads, rollout_problem
+from chartgen.deploy.stranded import LIVE, stranded, stranding_workflows
 from chartgen.deploy.upgrade import DeployResult, Observed, Target
 from chartgen.emit.switch import settled_charts
 from chartgen.emit.values_files import merge
@@ -44,6 +47,7 @@ from chartgen.vault.check import check_accesses
 from chartgen.vault.client import VaultApi, vault_address
 from chartgen.verify.lifecycle import ChartUnderTest
 from chartgen.verify.policy import MODES, check_policies, rule_sets, rules, violation_line
+from chartgen.version.rules import Removal, removals
 from chartgen.workflow.names import is_valid_name
 
 IMAGE_DIGEST = re.compile(r"sha256:[a-f0-9]{64}")
@@ -60,6 +64,8 @@ class Checks:
     skip_policy: bool = False
     vault_address: str | None = None
     create_namespace: bool = False  # preflight creates a missing namespace (Pod Security labels)
+    data_index: str | None = None  # where to ask which instances wait (default: the charts' dataIndex.url)
+    allow_stranded: str | None = None  # deploy even when instances would be stranded, and why
 
 
 @dataclass
@@ -216,12 +222,19 @@ def _checked_deploy(
         names = [t.name for t in targets if t.namespace == namespace and t.name not in refused]
         observed.update(tools.deployer.observe(namespace, names))
         observed.update(_what_runs(tools.deployer, namespace, [t.name for t in targets if t.name in refused]))
+    guard = _stranded_check(before, [t for t in targets if t.name not in refused], observed)
+    checked(guard.line)
+    for name, problems in guard.refused.items():
+        refused.setdefault(name, []).extend(problems)
     with interrupts.forwarding():
         for target in targets:
             if target.name in refused:
                 result = _refused(target, refused[target.name], observed.get(target.name))
             else:
+                if target.name in guard.allowed:
+                    target = dataclasses.replace(target, description=guard.allowed[target.name])
                 result = tools.deployer.install_or_upgrade(target, observed.get(target.name, Observed()))
+            result.stranded = guard.stranded.get(target.name, [])
             report.results.append(result)
             if on_result is not None:
                 on_result(result)
@@ -229,6 +242,66 @@ def _checked_deploy(
                 report.interrupted = interrupts.received()
                 break
     return report
+
+
+@dataclass
+class _Guard:
+    line: str
+    refused: dict[str, list[str]] = field(default_factory=dict)  # chart -> why it is not deployed
+    stranded: dict[str, list[str]] = field(default_factory=dict)  # chart -> the instances, one line each
+    allowed: dict[str, str] = field(default_factory=dict)  # chart -> the description its revision records
+
+
+def _stranded_check(before: _Before, targets: list[Target], observed: dict[str, Observed]) -> _Guard:
+    """What each production chart's new version removes from the version its release runs
+    (the chart files in Helm's record), and the live instances the Data Index says wait there.
+    Such a chart is refused unless --allow-stranded gives a reason, which its revision records;
+    so is one whose removals cannot be checked (no Data Index, or none answering)."""
+    charts = {c.name: c for c in before.deployed}
+    removed: dict[str, list[Removal]] = {}
+    for target in targets:
+        seen = observed.get(target.name)
+        running = seen.release.running if seen and seen.release else None
+        chart = charts.get(target.name)
+        if chart is not None and chart.mode == "production" and running is not None:
+            found = removals(running.files, chart.files)
+            if stranding_workflows(found):
+                removed[target.name] = found
+    if not removed:
+        return _Guard("stranded check: no chart removes a workflow, state or event a running version has")
+    allow = before.checks.allow_stranded
+    record = f"chartgen --allow-stranded: {allow}"
+    what = {name: "; ".join(r.describe() for r in found) for name, found in removed.items()}
+    try:
+        values = {t.name: merge(_base_values(t.chart), t.values) for t in targets if t.name in removed}
+        url = before.checks.data_index or configured_url(values, before.env)
+        workflows = sorted({w for found in removed.values() for w in stranding_workflows(found)})
+        live = ask(url, workflows, LIVE)
+    except UserError as exc:
+        if allow is not None:
+            line = f'stranded check: not asked ({exc}); ALLOWED by --allow-stranded "{allow}"'
+            return _Guard(line, allowed=dict.fromkeys(removed, record))
+        unknown = "whether an instance waits there is unknown (--allow-stranded REASON deploys anyway)"
+        refused = {name: [f"{what[name]}: {unknown}"] for name in removed}
+        return _Guard(f"stranded check: {exc}", refused)
+    lines = {name: [s.line() for s in stranded(found, live)] for name, found in removed.items()}
+    lines = {name: found for name, found in lines.items() if found}
+    count = sum(len(found) for found in lines.values())
+    if not lines:
+        return _Guard(
+            f"stranded check: no live instance waits in what {len(removed)} charts remove "
+            f"(Data Index at {shown_url(url)})"
+        )
+    if allow is not None:
+        line = f'stranded check: {count} instances stranded, ALLOWED by --allow-stranded "{allow}"'
+        return _Guard(line, stranded=lines, allowed=dict.fromkeys(lines, record))
+    refused = {
+        name: [f"{len(found)} instances would be stranded (--allow-stranded REASON deploys anyway)"]
+        for name, found in lines.items()
+    }
+    return _Guard(
+        f"stranded check: {count} instances of {len(lines)} charts would be stranded", refused, lines
+    )
 
 
 def _what_runs(deployer: Deployer, namespace: str, names: list[str]) -> dict[str, Observed]:

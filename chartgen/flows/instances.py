@@ -16,7 +16,7 @@ import yaml
 
 from chartgen.charts.chart import GeneratedChart
 from chartgen.config import Settings
-from chartgen.deploy.data_index import STATUSES, Instance, ask
+from chartgen.deploy.data_index import STATUSES, Instance, ask, configured_url
 from chartgen.emit.switch import settled_charts
 from chartgen.emit.values_files import merge
 from chartgen.errors import UserError
@@ -57,31 +57,11 @@ def run_instances(
                 f"(workflows: {', '.join(workflows) or 'none'})"
             )
         workflows = [workflow]
-    url = data_index or _configured_url(charts, env)
-    found = ask(url, workflows, status) if workflows else []
+    url = data_index or configured_url({c.name: _values(c, env) for c in charts}, env)
+    found = ask(url, workflows, [status] if status else []) if workflows else []
     if state:
         found = [i for i in found if state in i.waiting_in]
     return InstancesResult(env, url, workflows, found)
-
-
-def _configured_url(charts: Sequence[GeneratedChart], env: str) -> str:
-    """The `dataIndex.url` the charts of `env` send their events to (one for all of them)."""
-    urls: dict[str, str] = {}
-    for chart in charts:
-        url = _values(chart, env).get("dataIndex", {}) or {}
-        if isinstance(url, dict) and isinstance(url.get("url"), str):
-            urls.setdefault(url["url"], chart.name)
-    if not urls:
-        raise UserError(
-            f"no chart of '{env}' sends its events to a Data Index: set dataIndex.url in the profile "
-            "(and regenerate), or name one with --data-index URL"
-        )
-    if len(urls) > 1:
-        shown = "; ".join(f"{chart}: {url}" for url, chart in sorted(urls.items()))
-        raise UserError(
-            f"the charts of '{env}' name different Data Indexes ({shown}): choose with --data-index"
-        )
-    return next(iter(urls))
 
 
 def _values(chart: GeneratedChart, env: str) -> dict[str, Any]:

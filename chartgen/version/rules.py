@@ -227,55 +227,106 @@ def _selector(obj: dict[str, Any]) -> Any:
 
 
 def workflow_reasons(base: Mapping[str, bytes], head: Mapping[str, bytes]) -> Iterator[Reason]:
-    old, new = _workflows(base), _workflows(head)
+    old, new = _workflow_docs(base), _workflow_docs(head)
     # A dev chart keeps no instances (no persistence): removals are still major, for its users.
     dev = chart_data(head).get("kind") == "dev"
-    for wid in old:
-        if wid not in new:
-            why = "" if dev else " (its persisted instances cannot resume)"
-            yield Reason("major", f"workflow '{wid}' removed{why}", "removed")
-    for wid, parts in new.items():
+    removed = _removals(old, new)
+    for r in removed:
+        if r.part == "workflow":
+            yield Reason("major", r.describe(persisted=not dev), "removed")
+    for wid, doc in new.items():
         if wid not in old:
             yield Reason("minor", f"workflow '{wid}' added", "added")
             continue
-        for part, names in parts.items():
-            before = old[wid].get(part, [])
-            for name in before:
-                if name not in names:
-                    why = "" if dev else f" (persisted instances {_STUCK[part]} cannot resume)"
-                    yield Reason("major", f"{part} '{name}' removed from workflow '{wid}'{why}", "removed")
-            for name in names:
+        for part, key in _PARTS:
+            for r in removed:
+                if r.workflow == wid and r.part == part:
+                    yield Reason("major", r.describe(persisted=not dev), "removed")
+            before = _names(old[wid].get(key))
+            for name in _names(doc.get(key)):
                 if name not in before:
                     yield Reason("minor", f"{part} '{name}' added to workflow '{wid}'", "added")
 
 
-_STUCK = {"state": "waiting in it", "function": "that call it", "event": "waiting for it"}
+@dataclass(frozen=True)
+class Removal:
+    """What a new version of a chart takes away that a persisted instance may need."""
+
+    workflow: str
+    part: str  # workflow, state, function or event
+    name: str  # the workflow's id, or the state's, function's or event's name
+    states: tuple[str, ...] = ()  # the old version's states an instance waiting in cannot resume
+
+    def describe(self, persisted: bool = True) -> str:
+        if self.part == "workflow":
+            return f"workflow '{self.name}' removed" + " (its persisted instances cannot resume)" * persisted
+        why = f" (persisted instances {_STUCK[self.part]} cannot resume)" if persisted else ""
+        return f"{self.part} '{self.name}' removed from workflow '{self.workflow}'{why}"
 
 
-def _workflows(files: Mapping[str, bytes]) -> dict[str, dict[str, list[str]]]:
-    """Workflow id -> {"state"|"function"|"event": names}, from the workflows the chart lists."""
-    data = chart_data(files)
-    out: dict[str, dict[str, list[str]]] = {}
-    for entry in _list(data.get("workflows")):
-        if not isinstance(entry, dict) or not isinstance(entry.get("file"), str):
+def removals(base: Mapping[str, bytes], head: Mapping[str, bytes]) -> list[Removal]:
+    """Every workflow, state, function and event of `base` (a chart's files) that `head` no
+    longer has: the removals that make a version major, and where instances would be stranded."""
+    return _removals(_workflow_docs(base), _workflow_docs(head))
+
+
+def _removals(old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]]) -> list[Removal]:
+    out = []
+    for wid, doc in old.items():
+        states = {name: state for state in _list(doc.get("states")) if (name := _name(state))}
+        if wid not in new:
+            out.append(Removal(wid, "workflow", wid, tuple(states)))
             continue
-        doc = _workflow_file(files, RESOURCES + entry["file"])
-        wid = str(entry.get("id") or doc.get("id") or entry["file"])
-        out[wid] = {
-            part: [
-                str(item["name"]) for item in _list(doc.get(key)) if isinstance(item, dict) and "name" in item
-            ]
-            for part, key in (("state", "states"), ("function", "functions"), ("event", "events"))
-        }
+        for part, key in _PARTS:
+            kept = _names(new[wid].get(key))
+            for name in _names(doc.get(key)):
+                if name in kept:
+                    continue
+                waiting = (name,) if part == "state" else tuple(s for s in states if name in _refs(states[s]))
+                out.append(Removal(wid, part, name, waiting))
     return out
 
 
+_STUCK = {"state": "waiting in it", "function": "that call it", "event": "waiting for it"}
 _PARTS = (("state", "states"), ("function", "functions"), ("event", "events"))
+_REF_KEYS = ("functionRef", "eventRef", "eventRefs", "triggerEventRef", "resultEventRef", "refName")
+
+
+def _workflow_docs(files: Mapping[str, bytes]) -> dict[str, dict[str, Any]]:
+    """Workflow id -> its definition, for the workflows the chart lists."""
+    out: dict[str, dict[str, Any]] = {}
+    for entry in _list(chart_data(files).get("workflows")):
+        if not isinstance(entry, dict) or not isinstance(entry.get("file"), str):
+            continue
+        doc = _workflow_file(files, RESOURCES + entry["file"])
+        out[str(entry.get("id") or doc.get("id") or entry["file"])] = doc
+    return out
 
 
 def _names(items: Any) -> list[str]:
     """Names of a workflow's states, functions or events (a URI to a separate file: none)."""
-    return [str(item["name"]) for item in _list(items) if isinstance(item, dict) and "name" in item]
+    return [name for item in _list(items) if (name := _name(item))]
+
+
+def _name(item: Any) -> str:
+    return str(item["name"]) if isinstance(item, dict) and "name" in item else ""
+
+
+def _refs(node: Any) -> set[str]:
+    """The functions and events a state names anywhere inside it (actions, onEvents, ...)."""
+    found: set[str] = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in _REF_KEYS and isinstance(value, str):
+                found.add(value)
+            elif key == "eventRefs" and isinstance(value, list):
+                found.update(v for v in value if isinstance(v, str))
+            else:
+                found |= _refs(value)
+    elif isinstance(node, list):
+        for item in node:
+            found |= _refs(item)
+    return found
 
 
 def chart_data(files: Mapping[str, bytes]) -> dict[str, Any]:

@@ -6,13 +6,20 @@ runtime, built by `chartgen build` with the process events add-on, sends it its 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from testing.repo import copy_examples, require, run_cli
+from chartgen.errors import ToolError
+from chartgen.tools.kwok import cluster_down, cluster_up
+from chartgen.tools.locate import find_tool
+from chartgen.verify.lifecycle import install_crds
+from testing.e2e import commit, git_repo, helm
+from testing.repo import CRDS, CliResult, copy_examples, replace_placeholders, require, run_cli
 from tests.runtime import helpers
 from tests.runtime.helpers import ORDER, call, wait_for_output
 
@@ -20,6 +27,18 @@ pytestmark = pytest.mark.runtime
 
 CHART = "order-approval"
 IN_CLUSTER = "http://data-index.platform.svc.cluster.local"
+GUARD_CLUSTER = "chartgen-guard"
+PROD = "workflows-prod"
+CONTROL_PLANE = (
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kubectl",
+    "etcd",
+    "kwok",
+    "kwokctl",
+)
+REASON = "order desk re-enters the 1 waiting order by hand (ticket OPS-42)"
 
 
 @pytest.fixture(scope="module")
@@ -94,3 +113,105 @@ def test_an_instance_started_in_the_runtime_is_listed_with_the_state_it_waits_in
         helpers.kill_if_running(process)
     down = run_cli("-C", str(repo), "instances", "--env", "prod", "--data-index", index)
     assert down.code == 1 and f"the Data Index at {index} cannot be reached" in down.err
+
+
+def _waiting(repo: Path, index: str, instance: str, state: str) -> dict[str, object]:
+    """The instance as `chartgen instances` lists it, once the Data Index shows it in `state`
+    (the runtime sends its events when each transaction ends)."""
+    deadline = time.monotonic() + 30
+    listed: dict[str, object] = {}
+    while listed.get("waiting_in") != [state] and time.monotonic() < deadline:
+        listed = next((i for i in _instances(repo, index) if i["id"] == instance), {})
+        time.sleep(0.5)
+    return listed
+
+
+def _control_plane() -> None:
+    try:
+        for tool in CONTROL_PLANE:
+            find_tool(tool)
+    except ToolError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"control-plane binaries missing ({exc}): scripts/toolchain.sh must run first")
+        pytest.skip("control-plane binaries missing (run scripts/toolchain.sh)")
+
+
+def test_deploy_never_strands_an_instance_waiting_in_a_state_the_new_version_removes(
+    repo: Path, tmp_path: Path
+) -> None:
+    """An order waits in WaitForDecision (real runtime, real Data Index); the next version
+    renames that state; `version bump` says major; `deploy` (real API server, the release's
+    chart read back from Helm's record) refuses it, naming the instance, exit 2; with
+    --allow-stranded it goes ahead and the revision records why; a version that removes only
+    a state no instance waits in goes ahead unasked-for."""
+    _control_plane()
+    cluster_down(GUARD_CLUSTER)
+    cluster = cluster_up(GUARD_CLUSTER, nodes=1)
+    out, err = tmp_path / "out", tmp_path / "err"
+    process = None
+    try:
+        install_crds(cluster.kubectl(), [CRDS / "vso", CRDS / "knative"])
+        work = git_repo(tmp_path)
+        replace_placeholders(work)
+        assert run_cli("-C", str(work), "generate").code == 0
+        commit(work, "v1")
+
+        def deploy(*args: str) -> CliResult:
+            result = run_cli(
+                "-C", str(work), "deploy", "--env", "prod", "--chart", CHART, "--skip-vault-check",
+                "--create-namespace", "--kubeconfig", str(cluster.kubeconfig), *args,
+            )  # fmt: skip
+            assert "Traceback" not in result.out + result.err
+            return result
+
+        first = deploy()
+        assert first.code == 0 and f"{CHART} installed" in first.out, first.out + first.err
+        assert "stranded check: no chart removes" in first.out
+
+        process = helpers.chartgen_run(repo, CHART, "--env", "prod", out=out, err=err)
+        url = wait_for_output(out, rf"{CHART} \(prod\) on (http://127\.0\.0\.1:\d+)", process, 400).group(1)
+        index = wait_for_output(out, r"Data Index: (http://127\.0\.0\.1:\d+)", process, 5).group(1)
+        status, started, _ = call(url + f"/{CHART}", ORDER)
+        assert status == 201, out.read_text()
+        instance = str(started["id"])
+        assert _waiting(repo, index, instance, "WaitForDecision").get("status") == "active"
+
+        subprocess.run(["git", "checkout", "-q", "-b", "rename"], cwd=work, check=True)
+        flow = work / "workflows" / CHART / f"{CHART}.sw.yaml"
+        flow.write_text(flow.read_text().replace("WaitForDecision", "AwaitDecision"))
+        assert run_cli("-C", str(work), "generate").code == 0
+        bump = run_cli("-C", str(work), "version", "bump", "--base", "main")
+        assert bump.code == 0, bump.out + bump.err
+        assert (
+            "major" in bump.out
+            and "state 'WaitForDecision' removed from workflow 'order-approval'" in bump.out
+        )
+        commit(work, "rename the decision state")
+
+        refused = deploy("--data-index", index)
+        assert refused.code == 2, refused.out + refused.err
+        assert f"✖ {CHART} refused: 1 instances would be stranded" in refused.out
+        assert (
+            f"stranded: instance {instance} of '{CHART}' (active) waits in 'WaitForDecision': state "
+            f"'WaitForDecision' removed from workflow '{CHART}'"
+        ) in refused.out
+        history = json.loads(helm(cluster, "history", CHART, "-n", PROD, "-o", "json"))
+        assert len(history) == 1  # nothing was upgraded
+
+        allowed = deploy("--data-index", index, "--allow-stranded", REASON)
+        assert allowed.code == 0 and f"{CHART} upgraded" in allowed.out, allowed.out + allowed.err
+        assert f'ALLOWED by --allow-stranded "{REASON}"' in allowed.out
+        assert f"stranded: instance {instance}" in allowed.out
+        history = json.loads(helm(cluster, "history", CHART, "-n", PROD, "-o", "json"))
+        assert history[-1]["description"] == f"chartgen --allow-stranded: {REASON}"
+
+        # Back to the first version: it removes AwaitDecision, where no instance waits.
+        subprocess.run(["git", "checkout", "-q", "main"], cwd=work, check=True)
+        back = deploy("--data-index", index)
+        assert back.code == 0 and f"{CHART} upgraded" in back.out, back.out + back.err
+        assert "stranded check: no live instance waits in what 1 charts remove" in back.out
+        helpers.interrupt(process, err)
+    finally:
+        if process is not None:
+            helpers.kill_if_running(process)
+        cluster_down(GUARD_CLUSTER)

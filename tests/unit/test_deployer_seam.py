@@ -83,6 +83,7 @@ def test_deploy_installs_each_chart_of_the_environment_then_leaves_it_alone(gene
         "policy check: SKIPPED (--skip-policy-check)",
         "vault check: SKIPPED (--skip-vault-check)",
         "preflight: not run (no cluster access)",
+        "stranded check: no chart removes a workflow, state or event a running version has",
     ]
 
 

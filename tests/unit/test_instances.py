@@ -119,7 +119,11 @@ def test_the_answer_names_each_instance_and_the_states_it_waits_in() -> None:
     )
     assert (failed.status, failed.error, failed.waiting_in) == ("error", "billing answered 500", ("Greet",))
     assert waiting_in([{"name": "A", "type": "CompositeContextNode", "exit": "t"}]) == ()
-    assert where(["b", "a", "a"], "active") == {"processId": {"in": ["a", "b"]}, "state": {"equal": "ACTIVE"}}
+    assert where(["b", "a", "a"], ["active"]) == {
+        "processId": {"in": ["a", "b"]},
+        "state": {"in": ["ACTIVE"]},
+    }
+    assert where(["a"], []) == {"processId": {"in": ["a"]}}
 
 
 @pytest.mark.parametrize(
@@ -152,7 +156,7 @@ class _GraphQL(BaseHTTPRequestHandler):
             i
             for i in ANSWER["data"]["ProcessInstances"]
             if i["processId"] in wanted["processId"]["in"]
-            and ("state" not in wanted or i["state"] == wanted["state"]["equal"])
+            and ("state" not in wanted or i["state"] in wanted["state"]["in"])
         ]
         raw = json.dumps({"data": {"ProcessInstances": found}}).encode()
         self.send_response(200 if self.path == "/graphql" else 404)
@@ -192,7 +196,7 @@ def test_instances_lists_the_environments_instances_with_filters(tmp_path: Path,
     )  # fmt: skip
     assert [i["id"] for i in doc["result"]["instances"]] == ["63b9f99b"]
     assert doc["result"]["instances"][0]["waiting_in"] == ["WaitForDecision"]
-    assert _GraphQL.asked[-1]["variables"]["where"]["state"] == {"equal": "ACTIVE"}
+    assert _GraphQL.asked[-1]["variables"]["where"]["state"] == {"in": ["ACTIVE"]}
     none = run_cli(
         "-C", str(repo), "instances", "--env", "prod", "--data-index", data_index, "--state", "Nope"
     )

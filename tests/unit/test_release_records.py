@@ -26,7 +26,12 @@ def secret(name: str, number: int, status: str, version: str = "1.0.0") -> dict[
         "name": name,
         "version": number,
         "info": {"status": status, "description": "Upgrade complete"},
-        "chart": {"metadata": {"version": version, "annotations": {"chartgen/digest": f"d-{version}"}}},
+        "chart": {
+            "metadata": {"version": version, "annotations": {"chartgen/digest": f"d-{version}"}},
+            "files": [
+                {"name": "files/chartgen-data.yaml", "data": base64.b64encode(b"kind: production\n").decode()}
+            ],
+        },
         "config": {"replicas": 2},
         "manifest": "---\nkind: ConfigMap\n",
     }
@@ -61,6 +66,9 @@ def test_every_release_of_a_namespace_in_one_read() -> None:
     assert running is not None and (running.version, running.digest, running.values) == (
         "1.1.0", "d-1.1.0", {"replicas": 2},
     )  # fmt: skip
+    assert running.files == {
+        "files/chartgen-data.yaml": b"kind: production\n"
+    }  # what the upgrade guard reads
     assert found["billing"].running is None and found["billing"].last.status == "pending-install"
     assert "absent" not in found
 
