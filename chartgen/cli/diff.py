@@ -13,6 +13,7 @@ from chartgen.errors import EXIT_OK, EXIT_USER, UserError
 from chartgen.flows import wiring
 from chartgen.flows.diff import run_diff
 from chartgen.formats.replace import replace_file
+from chartgen.profile.environment import is_env_name
 from chartgen.verify.diff_report import DEFAULT_COMMENT_BUDGET, LINK, to_json, to_markdown, to_text
 
 
@@ -55,9 +56,29 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         metavar="URL",
         help="markdown: where a shortened comment says the full report is",
     )
+    p.add_argument(
+        "--data-index",
+        dest="data_indexes",
+        metavar="ENV=URL",
+        action="append",
+        default=[],
+        help="the Data Index of ENV, asked which live instances wait in what a chart removes "
+        "(repeatable; never read from the pull request's own files)",
+    )
     add_charts_folder(p)
     p.add_argument("--kube-version", metavar="X.Y", help="Kubernetes version to render for (default 1.34)")
     p.add_argument("--jobs", type=int, metavar="N", help="parallel helm runs (default: CPU count)")
+
+
+def data_indexes(given: list[str]) -> dict[str, str]:
+    """ENV=URL pairs as environment -> URL; a UserError names one that is not."""
+    found: dict[str, str] = {}
+    for pair in given:
+        env, _, url = pair.partition("=")
+        if not is_env_name(env) or not LINK.fullmatch(url):
+            raise UserError(f"--data-index '{pair}': give ENV=URL (an environment name, an http(s) URL)")
+        found[env] = url
+    return found
 
 
 def run(args: argparse.Namespace, printer: Printer) -> Outcome:
@@ -65,7 +86,10 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
         raise UserError(f"--full-report-link '{args.full_report_link}' is not an http(s) URL")
     settings = settings_from(args)
     helm = wiring.helm()
-    result = run_diff(settings, helm, args.base, tuple(dict.fromkeys(args.only)), tuple(args.envs), args.jobs)
+    indexes = data_indexes(args.data_indexes)
+    result = run_diff(
+        settings, helm, args.base, tuple(dict.fromkeys(args.only)), tuple(args.envs), args.jobs, indexes
+    )
     data = to_json(result)
     if args.format == "json":
         printer.result(json.dumps(data, indent=2), multiline=True)

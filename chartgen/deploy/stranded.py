@@ -52,6 +52,11 @@ def stranding_workflows(removals: Sequence[Removal]) -> list[str]:
     return sorted({r.workflow for r in removals if r.part == "workflow" or r.states})
 
 
+def instances(count: int) -> str:
+    """'1 instance', '2 instances'."""
+    return f"{count} instance{'s' * (count != 1)}"
+
+
 def check_reason(reason: str) -> str | None:
     """Why `--allow-stranded REASON` is refused (None: it is a reason)."""
     if not reason.strip():

@@ -29,7 +29,7 @@ from chartgen.deploy.data_index import ask, configured_url, shown_url
 from chartgen.deploy.deployer import Deployer
 from chartgen.deploy.preflight import Cluster, Need, preflight
 from chartgen.deploy.releases import Workloads, rollout_problem
-from chartgen.deploy.stranded import LIVE, stranded, stranding_workflows
+from chartgen.deploy.stranded import LIVE, instances, stranded, stranding_workflows
 from chartgen.deploy.upgrade import DeployResult, Observed, Target
 from chartgen.emit.switch import settled_charts
 from chartgen.emit.values_files import merge
@@ -293,14 +293,14 @@ def _stranded_check(before: _Before, targets: list[Target], observed: dict[str, 
             f"(Data Index at {shown_url(url)})"
         )
     if allow is not None:
-        line = f'stranded check: {count} instances stranded, ALLOWED by --allow-stranded "{allow}"'
+        line = f'stranded check: {instances(count)} stranded, ALLOWED by --allow-stranded "{allow}"'
         return _Guard(line, stranded=lines, allowed=dict.fromkeys(lines, record))
     refused = {
-        name: [f"{len(found)} instances would be stranded (--allow-stranded REASON deploys anyway)"]
+        name: [f"{instances(len(found))} would be stranded (--allow-stranded REASON deploys anyway)"]
         for name, found in lines.items()
     }
     return _Guard(
-        f"stranded check: {count} instances of {len(lines)} charts would be stranded", refused, lines
+        f"stranded check: {instances(count)} of {len(lines)} charts would be stranded", refused, lines
     )
 
 

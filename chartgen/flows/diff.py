@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +18,8 @@ from typing import Any
 
 from chartgen.charts.chart import ChartEnvironment, GeneratedChart
 from chartgen.config import Settings
+from chartgen.deploy.data_index import ask, shown_url
+from chartgen.deploy.stranded import LIVE, instances, stranded, stranding_workflows
 from chartgen.emit.switch import settle_output
 from chartgen.errors import UserError
 from chartgen.plan.layout import CHART_FILE
@@ -27,11 +29,13 @@ from chartgen.verify.objects_diff import (
     DiffResult,
     EnvDiff,
     Status,
+    Waiting,
     compare,
     differing_documents,
     keyed_objects,
 )
 from chartgen.version.git import find_base
+from chartgen.version.rules import RESOURCES, Removal, chart_data, removals
 
 Objects = dict[str, dict[str, Any]]
 Rendered = tuple[str | None, str]  # (helm's output, "") or (None, why helm could not)
@@ -55,7 +59,11 @@ def run_diff(
     charts: Sequence[str] = (),
     environments: Sequence[str] = (),
     jobs: int | None = None,
+    data_indexes: Mapping[str, str] | None = None,
 ) -> DiffResult:
+    """`data_indexes`: environment -> the Data Index to ask which instances wait in what a
+    chart removes (none: not asked)."""
+    data_indexes = data_indexes or {}
     settle_output(settings.out)  # never read a charts folder an interrupted generate left mixed
     base = find_base(settings.out, base_ref)
     names = sorted(base.changed_charts())
@@ -67,18 +75,56 @@ def run_diff(
         names = [n for n in names if n in charts]
     result = DiffResult(base_ref, base.sha)
     with tempfile.TemporaryDirectory(prefix="chartgen-diff-") as tmp:
+        removed: dict[str, list[Removal]] = {}
 
         def pairs() -> Iterator[tuple[str, Path | None, Path | None]]:
             """Each chart's base (written out as it is read from git) and head folders."""
             for name in names:
                 new = settings.out / name if (settings.out / name / CHART_FILE).is_file() else None
-                old = _write_base(base.files(name), Path(tmp) / name, new)
+                files = base.files(name)
+                old = _write_base(files, Path(tmp) / name, new)
                 if old or new:
+                    removed[name] = _removals(files, new)
                     yield name, old, new
 
         diffs = _diff_charts(pairs(), helm, settings.kube_version, environments, jobs)
     result.charts = [d for d in diffs if d.error or d.environments]
+    for chart in result.charts:
+        found = removed.get(chart.chart, [])
+        chart.removed = [r.describe() for r in found]
+        if stranding_workflows(found):
+            envs = sorted({e.environment for e in chart.environments})
+            chart.waiting = [waiting(env, found, data_indexes.get(env, "")) for env in envs]
     return result
+
+
+def _removals(base: dict[str, bytes] | None, head: Path | None) -> list[Removal]:
+    """What head removes that a production chart's persisted instances may need (the version
+    rules'); nothing when the workflow files are the same at both."""
+    head_files = GeneratedChart.at(head).files if head is not None else {}
+    if not base or chart_data(head_files or base).get("kind") == "dev":
+        return []
+    if head is not None and _workflow_files(base) == _workflow_files(head_files):
+        return []
+    return removals(base, head_files)
+
+
+def _workflow_files(files: Mapping[str, bytes]) -> dict[str, bytes]:
+    return {rel: content for rel, content in files.items() if rel.startswith(RESOURCES)}
+
+
+def waiting(env: str, found: list[Removal], data_index: str) -> Waiting:
+    """The live instances of `env` that `found` would strand, asked of the Data Index the
+    pipeline names (never a URL the pull request wrote)."""
+    if not data_index:
+        return Waiting(env, note=f"not asked (--data-index {env}=URL)")
+    try:
+        live = ask(data_index, stranding_workflows(found), LIVE)
+    except UserError as exc:
+        return Waiting(env, note=str(exc))
+    lines = [s.line() for s in stranded(found, live)]
+    where = f"the Data Index at {shown_url(data_index)}"
+    return Waiting(env, lines, f"{instances(len(lines))} would be stranded ({where})")
 
 
 def _write_base(files: dict[str, bytes] | None, folder: Path, head: Path | None) -> Path | None:

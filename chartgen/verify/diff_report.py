@@ -18,6 +18,7 @@ from chartgen.verify.objects_diff import ChartDiff, DiffResult, EnvDiff, ObjectC
 DEV_ONLY = "Only the dev chart changes: nothing changes in production environments."
 NO_CHANGES = "No chart changes."
 MAX_FIELDS = 8  # listed per object in a summary line; the diff has them all
+MAX_STRANDED = 10  # instances listed per environment; the count says how many
 DEFAULT_COMMENT_BUDGET = 60_000  # characters: GitHub refuses comments over 65,536
 _SIGN = {"added": "+", "removed": "-", "changed": "~"}
 LINK = re.compile(r"https?://[A-Za-z0-9._~:/?#@!$&'*+,;=%-]+")  # no spaces, brackets or parentheses
@@ -58,6 +59,7 @@ def to_text(result: DiffResult) -> str:
             lines.append(f"  error: {c.error}")
         for env in c.environments:
             lines += _env_text(env)
+        lines += _removed_text(c)
     lines.append(_summary(result))
     return "\n".join(lines)
 
@@ -75,6 +77,22 @@ def _env_text(env: EnvDiff) -> list[str]:
             lines.append(f"      rolls pods: {'yes (' + ', '.join(o.rolls) + ')' if o.rolls else 'no'}")
         lines += [f"      {line}" for line in o.diff.splitlines()]
     return lines
+
+
+def _removed_text(c: ChartDiff) -> list[str]:
+    if not c.removed:
+        return []
+    lines = ["  removes what persisted instances may need:", *(f"    - {r}" for r in c.removed)]
+    for w in c.waiting:
+        lines.append(f"    {w.environment}: {w.note}")
+        lines += [f"      {line}" for line in _listed(w.stranded)]
+    return lines
+
+
+def _listed(lines: list[str]) -> list[str]:
+    """At most MAX_STRANDED lines, and how many more."""
+    more = len(lines) - MAX_STRANDED
+    return lines[:MAX_STRANDED] + ([f"and {more} more"] if more > 0 else [])
 
 
 def _summary(result: DiffResult) -> str:
@@ -131,12 +149,12 @@ def to_markdown(result: DiffResult, budget: int | None = None, full_report: str 
     out.append("")
     if budget is None:
         for c in result.charts:
-            out += _errors(c)
+            out += _errors(c) + _removed_markdown(c)
             for env in c.environments:
                 out += _details(c, env)
         return "\n".join(out)
-    for c in result.charts:  # errors are never left out
-        out += _errors(c)
+    for c in result.charts:  # errors and what strands instances are never left out
+        out += _errors(c) + _removed_markdown(c)
     return _within(out, _grouped_details(result), budget, full_report)
 
 
@@ -207,6 +225,17 @@ def _errors(c: ChartDiff) -> list[str]:
             where = f" ({md(env)})" if env else ""
             out += [f"**Error in {md(c.chart)}{where}:**", "", fenced(error, "text"), ""]
     return out
+
+
+def _removed_markdown(c: ChartDiff) -> list[str]:
+    if not c.removed:
+        return []
+    out = [f"**{md(c.chart)} removes what persisted instances may need** (a major version):", ""]
+    out += [f"- {md(r)}" for r in c.removed]
+    for w in c.waiting:
+        out.append(f"- {md(w.environment)}: {md(w.note)}")
+        out += [f"  - {md(line)}" for line in _listed(w.stranded)]
+    return [*out, ""]
 
 
 def _details(c: ChartDiff, env: EnvDiff) -> list[str]:

@@ -60,6 +60,15 @@ class EnvDiff:
 
 
 @dataclass
+class Waiting:
+    """The live instances of one environment that what a chart removes would strand."""
+
+    environment: str
+    stranded: list[str] = field(default_factory=list)  # one line per instance
+    note: str = ""  # how it was asked, or why it was not
+
+
+@dataclass
 class ChartDiff:
     chart: str
     status: Status
@@ -68,6 +77,8 @@ class ChartDiff:
     dev: bool  # a dev chart: its one environment is not a production one
     environments: list[EnvDiff] = field(default_factory=list)
     error: str = ""  # the chart could not be read at all
+    removed: list[str] = field(default_factory=list)  # workflows, states, ... instances may need
+    waiting: list[Waiting] = field(default_factory=list)  # per environment, for `removed`
 
     @property
     def errors(self) -> list[str]:

@@ -187,10 +187,19 @@ def test_deploy_never_strands_an_instance_waiting_in_a_state_the_new_version_rem
             and "state 'WaitForDecision' removed from workflow 'order-approval'" in bump.out
         )
         commit(work, "rename the decision state")
+        diff = run_cli(
+            "-C", str(work), "diff", "--base", "main", "--format", "markdown", "--chart", CHART,
+            "--data-index", f"prod={index}",
+        )  # fmt: skip
+        assert diff.code == 0, diff.out + diff.err
+        assert f"**{CHART} removes what persisted instances may need** (a major version):" in diff.out
+        assert f"- prod: 1 instance would be stranded (the Data Index at {index})" in diff.out
+        assert f"  - instance {instance} of '{CHART}' (active) waits in 'WaitForDecision'" in diff.out
+        assert "- staging: not asked (--data-index staging=URL)" in diff.out
 
         refused = deploy("--data-index", index)
         assert refused.code == 2, refused.out + refused.err
-        assert f"✖ {CHART} refused: 1 instances would be stranded" in refused.out
+        assert f"✖ {CHART} refused: 1 instance would be stranded" in refused.out
         assert (
             f"stranded: instance {instance} of '{CHART}' (active) waits in 'WaitForDecision': state "
             f"'WaitForDecision' removed from workflow '{CHART}'"

@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
+from chartgen.cli.diff import data_indexes
+from chartgen.errors import UserError
 from chartgen.verify.diff_report import DEV_ONLY, NO_CHANGES, code, fenced, to_json, to_markdown, to_text
 from chartgen.verify.objects_diff import (
     HIDDEN,
@@ -22,6 +24,7 @@ from chartgen.verify.objects_diff import (
     DiffResult,
     EnvDiff,
     ObjectChange,
+    Waiting,
     changed_paths,
     compare,
     differing_documents,
@@ -393,3 +396,47 @@ def test_documents_both_sides_have_are_left_out_once_each() -> None:
     assert [d["kind"] for d in yaml.safe_load_all(old)] == ["Deployment", "ConfigMap"]
     assert differing_documents(base, base) == ("", "")
     assert differing_documents("", head)[1] == f"---\n{cm}---\n{dep % 2}---\n{keep}"
+
+
+def test_what_strands_instances_is_reported_and_never_left_out() -> None:
+    removed = ChartDiff(
+        "orders",
+        "changed",
+        "1.0.0",
+        "2.0.0",
+        False,
+        [EnvDiff("prod", compare(keyed(config_map(FLOW)), keyed(config_map(FLOW + "x"))))],
+        removed=[
+            "state 'Wait' removed from workflow 'order' (persisted instances waiting in it cannot resume)"
+        ],
+        waiting=[
+            Waiting(
+                "prod", [f"instance i-{n} of 'order' (active) waits in 'Wait'" for n in range(12)], "12 live"
+            ),
+            Waiting("staging", note="not asked (--data-index staging=URL)"),
+        ],
+    )
+    result = DiffResult("main", "0" * 40, [removed])
+    text = to_text(result)
+    assert "  removes what persisted instances may need:\n    - state 'Wait' removed" in text
+    assert "    staging: not asked (--data-index staging=URL)" in text
+    assert "      instance i-9 of 'order' (active) waits in 'Wait'\n      and 2 more" in text
+    short = to_markdown(result, budget=1000)
+    assert "**orders removes what persisted instances may need** (a major version):" in short
+    assert "  - instance i-0 of 'order' (active) waits in 'Wait'" in short
+    assert "<details>" not in short  # the object details made way; the removals did not
+    assert to_json(result)["charts"][0]["waiting"][1] == {
+        "environment": "staging",
+        "stranded": [],
+        "note": "not asked (--data-index staging=URL)",
+    }
+
+
+@pytest.mark.parametrize("pair", ["prod", "prod=", "=http://x", "Prod!=http://x", "prod=ftp://x"])
+def test_a_data_index_is_given_as_env_equals_url(pair: str) -> None:
+    with pytest.raises(UserError, match="give ENV=URL"):
+        data_indexes([pair])
+    assert data_indexes(["prod=http://127.0.0.1:8180", "staging=https://di.example"]) == {
+        "prod": "http://127.0.0.1:8180",
+        "staging": "https://di.example",
+    }
