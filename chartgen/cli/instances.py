@@ -6,9 +6,10 @@ import argparse
 import dataclasses
 from typing import Any
 
-from chartgen.cli.common import add_chart_choice, add_charts_folder, settings_from
+from chartgen.cli.common import add_chart_choice, add_charts_folder, add_cluster_options, settings_from
 from chartgen.cli.output import Outcome, Printer
 from chartgen.deploy.data_index import MAX_INSTANCES, STATUSES
+from chartgen.flows import wiring
 from chartgen.flows.instances import run_instances
 
 COLUMNS = ("INSTANCE", "WORKFLOW", "VERSION", "STATUS", "WAITING IN", "STARTED", "UPDATED")
@@ -29,9 +30,13 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--state", metavar="NAME", help="only instances waiting in this state")
     p.add_argument("--status", choices=STATUSES, help="only instances in this status")
     p.add_argument(
-        "--data-index", metavar="URL", help="the Data Index to ask (default: the charts' dataIndex.url)"
+        "--data-index",
+        metavar="URL",
+        help="the Data Index to ask (default: the charts' dataIndex.url); an in-cluster address "
+        "(<service>.<namespace>.svc) is reached through a port-forward on the chosen cluster",
     )
     add_charts_folder(p)
+    add_cluster_options(p)
 
 
 def run(args: argparse.Namespace, printer: Printer) -> Outcome:
@@ -44,6 +49,7 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
         args.state,
         args.status,
         args.data_index,
+        lambda: wiring.cluster(args.kubeconfig, args.context).kubectl(),
     )
     printer.line(f"Data Index: {found.data_index}")
     rows = [

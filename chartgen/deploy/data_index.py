@@ -9,15 +9,18 @@ node of type CompositeContextNode (the state's own node; its event and timer nod
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.request
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from chartgen.errors import UserError
 from chartgen.tools.helm import is_loopback
+from chartgen.tools.kubectl import Kubectl
+from chartgen.tools.port_forward import forwarded
 
 STATUSES = ("active", "completed", "error", "aborted", "suspended", "pending")
 MAX_INSTANCES = 1000  # one answer's bound: an administrator narrows with --workflow/--status
@@ -50,6 +53,52 @@ def where(workflows: Sequence[str], statuses: Sequence[str]) -> dict[str, Any]:
     if statuses:
         found["state"] = {"in": sorted({s.upper() for s in statuses})}
     return found
+
+
+@dataclass(frozen=True)
+class InCluster:
+    """A Data Index URL naming a Service by its cluster DNS name (reached by a port-forward)."""
+
+    service: str
+    namespace: str
+    port: int
+    path: str
+
+    def local(self, port: int) -> str:
+        return f"http://127.0.0.1:{port}{self.path}"
+
+
+_SERVICE_HOST = re.compile(
+    r"([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.svc(\.cluster\.local)?"
+)
+
+
+def in_cluster(url: str) -> InCluster | None:
+    """The Service an http URL names as `<service>.<namespace>.svc[.cluster.local]` (None: an
+    address reached as it is)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or 80
+    except ValueError:
+        return None
+    found = _SERVICE_HOST.fullmatch(parts.hostname or "")
+    if parts.scheme != "http" or found is None or parts.username or parts.password:
+        return None
+    return InCluster(found.group(1), found.group(3), port, parts.path.rstrip("/"))
+
+
+def ask_through(
+    url: str, workflows: Sequence[str], statuses: Sequence[str], cluster: Callable[[], Kubectl] | None
+) -> tuple[list[Instance], str]:
+    """`ask`, an in-cluster URL through a port-forward on `cluster` (the chosen one, asked for
+    only then); the instances and how the Data Index was reached, for the report."""
+    service = in_cluster(url)
+    if service is None or cluster is None:
+        return ask(url, workflows, statuses), shown_url(url)
+    with forwarded(cluster(), service.namespace, service.service, service.port) as port:
+        return ask(
+            service.local(port), workflows, statuses
+        ), f"{shown_url(url)} (port-forward 127.0.0.1:{port})"
 
 
 def configured_url(values: Mapping[str, Mapping[str, Any]], env: str) -> str:

@@ -25,7 +25,7 @@ import yaml
 
 from chartgen.charts.chart import GeneratedChart
 from chartgen.config import Settings
-from chartgen.deploy.data_index import ask, configured_url, shown_url
+from chartgen.deploy.data_index import ask_through, configured_url
 from chartgen.deploy.deployer import Deployer
 from chartgen.deploy.preflight import Cluster, Need, preflight
 from chartgen.deploy.releases import Workloads, rollout_problem
@@ -41,6 +41,7 @@ from chartgen.profile.environment import ENV_NAME_RULE, is_env_name
 from chartgen.schema.check import did_you_mean
 from chartgen.tools import interrupts
 from chartgen.tools.helm import Helm, helm_reason
+from chartgen.tools.kubectl import Kubectl
 from chartgen.tools.opa import Opa
 from chartgen.values.types import is_dns_label
 from chartgen.vault.check import check_accesses
@@ -75,6 +76,7 @@ class Tools:
     opa: Callable[[], Opa]  # found only when the policy check runs
     vault: Callable[[str], VaultApi]  # connect to an address
     cluster: Cluster | None = None  # kubectl on the target cluster, for the preflight (None: no preflight)
+    forward: Kubectl | None = None  # kubectl on the target cluster, to reach an in-cluster Data Index
 
 
 @dataclass
@@ -276,8 +278,9 @@ def _stranded_check(before: _Before, targets: list[Target], observed: dict[str, 
         values = {t.name: merge(_base_values(t.chart), t.values) for t in targets if t.name in removed}
         url = before.checks.data_index or configured_url(values, before.env)
         workflows = sorted({w for found in removed.values() for w in stranding_workflows(found)})
-        live = ask(url, workflows, LIVE)
-    except UserError as exc:
+        forward = before.tools.forward
+        live, url = ask_through(url, workflows, LIVE, (lambda: forward) if forward else None)
+    except ChartgenError as exc:
         if allow is not None:
             line = f'stranded check: not asked ({exc}); ALLOWED by --allow-stranded "{allow}"'
             return _Guard(line, allowed=dict.fromkeys(removed, record))
@@ -290,7 +293,7 @@ def _stranded_check(before: _Before, targets: list[Target], observed: dict[str, 
     if not lines:
         return _Guard(
             f"stranded check: no live instance waits in what {len(removed)} charts remove "
-            f"(Data Index at {shown_url(url)})"
+            f"(Data Index at {url})"
         )
     if allow is not None:
         line = f'stranded check: {instances(count)} stranded, ALLOWED by --allow-stranded "{allow}"'

@@ -7,7 +7,7 @@ reachable from CI or a laptop: a port-forward's is)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,13 +16,14 @@ import yaml
 
 from chartgen.charts.chart import GeneratedChart
 from chartgen.config import Settings
-from chartgen.deploy.data_index import STATUSES, Instance, ask, configured_url
+from chartgen.deploy.data_index import STATUSES, Instance, ask_through, configured_url
 from chartgen.emit.switch import settled_charts
 from chartgen.emit.values_files import merge
 from chartgen.errors import UserError
 from chartgen.flows.deploy import select_charts
 from chartgen.formats.source import FastLoader, display_path
 from chartgen.plan.layout import VALUES_FILE, values_file
+from chartgen.tools.kubectl import Kubectl
 
 
 @dataclass
@@ -41,7 +42,10 @@ def run_instances(
     state: str | None = None,
     status: str | None = None,
     data_index: str | None = None,
+    cluster: Callable[[], Kubectl] | None = None,
 ) -> InstancesResult:
+    """`cluster`: the one to port-forward through when the Data Index's URL is an in-cluster
+    address (`<service>.<namespace>.svc`)."""
     if status and status not in STATUSES:
         raise UserError(f"--status '{status}': one of {', '.join(STATUSES)}")
     charts = [
@@ -58,10 +62,12 @@ def run_instances(
             )
         workflows = [workflow]
     url = data_index or configured_url({c.name: _values(c, env) for c in charts}, env)
-    found = ask(url, workflows, [status] if status else []) if workflows else []
+    found, shown = (
+        ask_through(url, workflows, [status] if status else [], cluster) if workflows else ([], url)
+    )
     if state:
         found = [i for i in found if state in i.waiting_in]
-    return InstancesResult(env, url, workflows, found)
+    return InstancesResult(env, shown, workflows, found)
 
 
 def _values(chart: GeneratedChart, env: str) -> dict[str, Any]:

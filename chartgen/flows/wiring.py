@@ -49,7 +49,7 @@ def deploy_tools(target: ClusterChoice) -> Tools:
     from chartgen.vault.client import connect
 
     kubectl = target.kubectl()
-    return Tools(releases_on(target), helm(target), opa, connect, kubectl)
+    return Tools(releases_on(target), helm(target), opa, connect, kubectl, kubectl)
 
 
 def releases_on(cluster: ClusterChoice) -> HelmDeployer:

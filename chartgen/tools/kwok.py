@@ -6,7 +6,7 @@ controller-manager and scheduler run as processes by kwokctl; kwok simulates the
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,7 +99,7 @@ def _kwokctl(args: list[str], timeout: float = 300) -> Completed:
     return result
 
 
-def _config_file(name: str) -> Path:
+def _config_file(name: str, extra: Sequence[str] = ()) -> Path:
     """kwokctl configuration: loopback only, local binaries, kwok's stages plus ours."""
     stages_dir = cache_dir() / "kwok-stages"
     missing = [s for s in KWOK_STAGES if not (stages_dir / s).is_file()]
@@ -113,7 +113,7 @@ def _config_file(name: str) -> Path:
         "  runtime: binary\n"
         f"  kubectlBinary: {find_tool('kubectl')}\n"
     )
-    documents = [options] + [(stages_dir / s).read_text() for s in KWOK_STAGES] + [HELM_TEST_STAGE]
+    documents = [options] + [(stages_dir / s).read_text() for s in KWOK_STAGES] + [HELM_TEST_STAGE, *extra]
     path = workdir() / f"{name}-config.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n---\n".join(d.strip("\n") for d in documents) + "\n")
@@ -121,9 +121,14 @@ def _config_file(name: str) -> Path:
 
 
 def cluster_up(
-    name: str = DEFAULT_NAME, nodes: int = DEFAULT_NODES, progress: Progress | None = None
+    name: str = DEFAULT_NAME,
+    nodes: int = DEFAULT_NODES,
+    progress: Progress | None = None,
+    extra: Sequence[str] = (),
 ) -> Cluster:
-    """Create (or reuse) the local cluster and give it `nodes` simulated nodes."""
+    """Create (or reuse) the local cluster and give it `nodes` simulated nodes. `extra`: more
+    kwok configuration documents for a new cluster (a ClusterPortForward, say: `kubectl
+    port-forward` to its pods then reaches an address of this machine)."""
     kubeconfig = kubeconfig_path(name)
     if name in _kwokctl(["get", "clusters"]).stdout.split():
         _say(progress, f"reusing cluster {name}")
@@ -137,7 +142,7 @@ def cluster_up(
                 "--kube-scheduler-binary", str(find_tool("kube-scheduler")),
                 "--kwok-controller-binary", str(find_tool("kwok")),
                 "--etcd-binary", str(find_tool("etcd")),
-                "--config", str(_config_file(name)),
+                "--config", str(_config_file(name, extra)),
                 "--kubeconfig", str(kubeconfig),
                 "--wait", "180s",
             ],

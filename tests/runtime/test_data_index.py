@@ -136,23 +136,77 @@ def _control_plane() -> None:
         pytest.skip("control-plane binaries missing (run scripts/toolchain.sh)")
 
 
+PLATFORM_STUB = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: data-index, namespace: platform}
+spec:
+  selector: {matchLabels: {app: data-index}}
+  template:
+    metadata: {labels: {app: data-index}}
+    spec: {containers: [{name: data-index, image: "data-index:stub", ports: [{containerPort: 8080}]}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: data-index, namespace: platform}
+spec: {selector: {app: data-index}, ports: [{port: 80, targetPort: 8080}]}
+"""
+
+
+def _forward_platform_to(port: int) -> str:
+    """kwok configuration: `kubectl port-forward` to a pod of namespace platform reaches this
+    machine's `port` (the Data Index chartgen run started), as it would reach the real pod."""
+    return (
+        "apiVersion: kwok.x-k8s.io/v1alpha1\nkind: ClusterPortForward\nmetadata: {name: data-index-here}\n"
+        f"spec:\n  selector: {{matchNamespaces: [platform]}}\n  forwards:\n"
+        f"  - target: {{port: {port}, address: 127.0.0.1}}\n"
+    )
+
+
 def test_deploy_never_strands_an_instance_waiting_in_a_state_the_new_version_removes(
     repo: Path, tmp_path: Path
 ) -> None:
-    """An order waits in WaitForDecision (real runtime, real Data Index); the next version
-    renames that state; `version bump` says major; `deploy` (real API server, the release's
-    chart read back from Helm's record) refuses it, naming the instance, exit 2; with
-    --allow-stranded it goes ahead and the revision records why; a version that removes only
-    a state no instance waits in goes ahead unasked-for."""
+    """An order waits in WaitForDecision (real runtime, real Data Index, reached at its
+    in-cluster address through `kubectl port-forward` on a real API server, kwok forwarding the
+    pod's port to it); the next version renames that state; `version bump` says major; the PR
+    diff names the instance; `deploy` (the release's chart read back from Helm's record)
+    refuses it, exit 2; with --allow-stranded it goes ahead and the revision records why; a
+    version that removes only a state no instance waits in goes ahead."""
     _control_plane()
-    cluster_down(GUARD_CLUSTER)
-    cluster = cluster_up(GUARD_CLUSTER, nodes=1)
     out, err = tmp_path / "out", tmp_path / "err"
-    process = None
+    process = helpers.chartgen_run(repo, CHART, "--env", "prod", out=out, err=err)
+    cluster_down(GUARD_CLUSTER)
     try:
-        install_crds(cluster.kubectl(), [CRDS / "vso", CRDS / "knative"])
+        url = wait_for_output(out, rf"{CHART} \(prod\) on (http://127\.0\.0\.1:\d+)", process, 400).group(1)
+        index = wait_for_output(out, r"Data Index: (http://127\.0\.0\.1:(\d+))", process, 5)
+        cluster = cluster_up(GUARD_CLUSTER, nodes=1, extra=[_forward_platform_to(int(index.group(2)))])
+        kubectl = cluster.kubectl()
+        kubectl.run(["create", "namespace", "platform"])
+        kubectl.run(["apply", "-f", "-"], input_text=PLATFORM_STUB)
+        deadline = time.monotonic() + 60  # the Deployment's pod, made Ready by kwok
+        while "Running" not in kubectl.run(["get", "pods", "-n", "platform", "-l", "app=data-index"]).stdout:
+            assert time.monotonic() < deadline, "the platform's stub pod never ran"
+            time.sleep(1)
+        install_crds(kubectl, [CRDS / "vso", CRDS / "knative"])
+
+        status, started, _ = call(url + f"/{CHART}", ORDER)
+        assert status == 201, out.read_text()
+        instance = str(started["id"])
+        assert _waiting(repo, index.group(1), instance, "WaitForDecision").get("status") == "active"
+        # The profiles name the in-cluster address: chartgen reaches it through the cluster.
+        through = run_cli(
+            "-C", str(repo), "--output", "json", "instances", "--env", "prod", "--kubeconfig", str(cluster.kubeconfig)
+        )  # fmt: skip
+        assert through.code == 0, through.out + through.err
+        listed = json.loads(through.out)["result"]
+        assert listed["dataIndex"].startswith(f"{IN_CLUSTER} (port-forward 127.0.0.1:"), listed["dataIndex"]
+        assert instance in [i["id"] for i in listed["instances"]]
+
         work = git_repo(tmp_path)
         replace_placeholders(work)
+        for env in ("prod", "staging"):
+            profile = work / "profiles" / f"{env}.yaml"
+            profile.write_text(profile.read_text() + f'dataIndex: {{url: "{IN_CLUSTER}"}}\n')
         assert run_cli("-C", str(work), "generate").code == 0
         commit(work, "v1")
 
@@ -168,14 +222,6 @@ def test_deploy_never_strands_an_instance_waiting_in_a_state_the_new_version_rem
         assert first.code == 0 and f"{CHART} installed" in first.out, first.out + first.err
         assert "stranded check: no chart removes" in first.out
 
-        process = helpers.chartgen_run(repo, CHART, "--env", "prod", out=out, err=err)
-        url = wait_for_output(out, rf"{CHART} \(prod\) on (http://127\.0\.0\.1:\d+)", process, 400).group(1)
-        index = wait_for_output(out, r"Data Index: (http://127\.0\.0\.1:\d+)", process, 5).group(1)
-        status, started, _ = call(url + f"/{CHART}", ORDER)
-        assert status == 201, out.read_text()
-        instance = str(started["id"])
-        assert _waiting(repo, index, instance, "WaitForDecision").get("status") == "active"
-
         subprocess.run(["git", "checkout", "-q", "-b", "rename"], cwd=work, check=True)
         flow = work / "workflows" / CHART / f"{CHART}.sw.yaml"
         flow.write_text(flow.read_text().replace("WaitForDecision", "AwaitDecision"))
@@ -189,15 +235,15 @@ def test_deploy_never_strands_an_instance_waiting_in_a_state_the_new_version_rem
         commit(work, "rename the decision state")
         diff = run_cli(
             "-C", str(work), "diff", "--base", "main", "--format", "markdown", "--chart", CHART,
-            "--data-index", f"prod={index}",
+            "--data-index", f"prod={index.group(1)}",
         )  # fmt: skip
         assert diff.code == 0, diff.out + diff.err
         assert f"**{CHART} removes what persisted instances may need** (a major version):" in diff.out
-        assert f"- prod: 1 instance would be stranded (the Data Index at {index})" in diff.out
+        assert f"- prod: 1 instance would be stranded (the Data Index at {index.group(1)})" in diff.out
         assert f"  - instance {instance} of '{CHART}' (active) waits in 'WaitForDecision'" in diff.out
         assert "- staging: not asked (--data-index staging=URL)" in diff.out
 
-        refused = deploy("--data-index", index)
+        refused = deploy()  # the Data Index of the profiles, through a port-forward on the deploy's cluster
         assert refused.code == 2, refused.out + refused.err
         assert f"✖ {CHART} refused: 1 instance would be stranded" in refused.out
         assert (
@@ -207,7 +253,7 @@ def test_deploy_never_strands_an_instance_waiting_in_a_state_the_new_version_rem
         history = json.loads(helm(cluster, "history", CHART, "-n", PROD, "-o", "json"))
         assert len(history) == 1  # nothing was upgraded
 
-        allowed = deploy("--data-index", index, "--allow-stranded", REASON)
+        allowed = deploy("--allow-stranded", REASON)
         assert allowed.code == 0 and f"{CHART} upgraded" in allowed.out, allowed.out + allowed.err
         assert f'ALLOWED by --allow-stranded "{REASON}"' in allowed.out
         assert f"stranded: instance {instance}" in allowed.out
@@ -216,11 +262,10 @@ def test_deploy_never_strands_an_instance_waiting_in_a_state_the_new_version_rem
 
         # Back to the first version: it removes AwaitDecision, where no instance waits.
         subprocess.run(["git", "checkout", "-q", "main"], cwd=work, check=True)
-        back = deploy("--data-index", index)
+        back = deploy("--data-index", index.group(1))
         assert back.code == 0 and f"{CHART} upgraded" in back.out, back.out + back.err
         assert "stranded check: no live instance waits in what 1 charts remove" in back.out
         helpers.interrupt(process, err)
     finally:
-        if process is not None:
-            helpers.kill_if_running(process)
+        helpers.kill_if_running(process)
         cluster_down(GUARD_CLUSTER)
