@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,8 @@ from chartgen.flows.diff import run_diff
 from chartgen.formats.replace import replace_file
 from chartgen.profile.environment import is_env_name
 from chartgen.verify.diff_report import DEFAULT_COMMENT_BUDGET, LINK, to_json, to_markdown, to_text
+
+DATA_INDEXES_VARIABLE = "CHARTGEN_DATA_INDEXES"
 
 
 def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -63,7 +66,8 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         action="append",
         default=[],
         help="the Data Index of ENV, asked which live instances wait in what a chart removes "
-        "(repeatable; never read from the pull request's own files)",
+        f"(repeatable; default: ${DATA_INDEXES_VARIABLE}, ENV=URL pairs separated by spaces; never "
+        "read from the pull request's own files)",
     )
     add_charts_folder(p)
     p.add_argument("--kube-version", metavar="X.Y", help="Kubernetes version to render for (default 1.34)")
@@ -86,7 +90,8 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
         raise UserError(f"--full-report-link '{args.full_report_link}' is not an http(s) URL")
     settings = settings_from(args)
     helm = wiring.helm()
-    indexes = data_indexes(args.data_indexes)
+    # A pipeline's variable (never a file of the pull request) when no option names one.
+    indexes = data_indexes(args.data_indexes or os.environ.get(DATA_INDEXES_VARIABLE, "").split())
     result = run_diff(
         settings, helm, args.base, tuple(dict.fromkeys(args.only)), tuple(args.envs), args.jobs, indexes
     )
