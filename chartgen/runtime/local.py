@@ -80,17 +80,23 @@ def persistence_on(env: Mapping[str, str]) -> bool:
 
 
 def localize(
-    resolved: Resolved, root: Path, port: int, database: Database | None, jobs_service: str | None = None
+    resolved: Resolved,
+    root: Path,
+    port: int,
+    database: Database | None,
+    jobs_service: str | None = None,
+    service_url: str | None = None,
 ) -> dict[str, str]:
     """The env for running here: container paths under `root`, the port on 127.0.0.1, the JDBC
-    URL (and credentials) pointing at `database`, timers going to `jobs_service`."""
+    URL (and credentials) pointing at `database`, timers going to `jobs_service` and called
+    back at `service_url` (default: this runtime itself)."""
     env = dict(resolved.env)
     for name, value in env.items():
         env[name] = _local_paths(value, resolved.mounts, root)
     env["QUARKUS_HTTP_PORT"] = str(port)
     env["QUARKUS_HTTP_HOST"] = "127.0.0.1"
     if SERVICE_URL_ENV in env:
-        env[SERVICE_URL_ENV] = f"http://127.0.0.1:{port}"
+        env[SERVICE_URL_ENV] = service_url or f"http://127.0.0.1:{port}"
     if jobs_service and JOBS_SERVICE_ENV in env:
         env[JOBS_SERVICE_ENV] = jobs_service
     if database is not None and persistence_on(env):
@@ -201,12 +207,15 @@ def start_runtime(
     on_status: Callable[[str], None] | None = None,
     jobs_service: str | None = None,
     data_index: str | None = None,
+    service_url: str | None = None,
 ) -> RunningRuntime:
     """Run the chart's runtime (rendered `objects`) with the built `app` until its startup probe
     passes. With persistence and no `database`, a throwaway PostgreSQL is started (and stopped
     with the runtime). Raises RuntimeFailed with the masked last log lines when it never
     becomes ready; everything started is stopped then. Timers go to `jobs_service`; without it,
-    when the chart sends timers to a Jobs Service, one is started here (and stopped with it)."""
+    when the chart sends timers to a Jobs Service, one is started here (and stopped with it).
+    `service_url`: where the Jobs Service calls back (the chart's Service, in front of every
+    replica); default: this runtime."""
     status = on_status or (lambda _message: None)
     if not app.is_file():
         raise UserError(
@@ -244,7 +253,7 @@ def start_runtime(
         env = {k: os.environ[k] for k in HOST_ENV if k in os.environ}
         env["HOME"] = str(root / "home")
         (root / "home").mkdir()
-        env.update(localize(resolved, root, local_port, db, jobs_service))
+        env.update(localize(resolved, root, local_port, db, jobs_service, service_url))
         if data_index and to_index:
             env.update(data_index_env(data_index))
         secret_values = [*resolved.secret_values, *([db.password] if db and db.password else [])]

@@ -4,7 +4,9 @@ here, as the platform runs it in the cluster).
 
 - prod (one replica): the runtime is killed with kill -9 mid-sleep and started again (on the same
   address, as the Service keeps it): the timer still fires.
-- ha (two replicas): both replicas are ready, and a timer set in one fires."""
+- ha (two replicas): both replicas are ready, and a timer set in one fires; and behind one
+  Service address (as the Jobs Service calls a chart back), a timer set in a replica killed
+  with kill -9 fires in the other, which resumes the instance from the shared database."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from chartgen.runtime.platform import JOBS_SERVICE, start_service
 from chartgen.runtime.postgres import Database, ensure_database, psql, throwaway_postgres
 from chartgen.runtime.running import RunningRuntime
 from testing.repo import require, run_cli
+from testing.service_proxy import service_proxy
 from tests.runtime.fixtures_events import wait_until
 from tests.runtime.helpers import call
 
@@ -61,10 +64,18 @@ def _env(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _start(
-    objects: list[dict[str, Any]], repo: Path, db: Database, jobs: str, what: str, port: int | None = None
+    objects: list[dict[str, Any]],
+    repo: Path,
+    db: Database,
+    jobs: str,
+    what: str,
+    port: int | None = None,
+    service_url: str | None = None,
 ) -> RunningRuntime:
     start = time.monotonic()
-    running = start_runtime(objects, repo / APP, prefer="nap", database=db, jobs_service=jobs, port=port)
+    running = start_runtime(
+        objects, repo / APP, prefer="nap", database=db, jobs_service=jobs, port=port, service_url=service_url
+    )
     print(f"[runtime] nap {what} ready in {time.monotonic() - start:.1f}s")
     return running
 
@@ -142,3 +153,29 @@ def test_two_replicas_are_ready_and_a_timer_set_in_one_fires(nap: Path) -> None:
         instance = started["id"]
         done = _wait_done(a, instance, within=SLEEP + 30)  # a reads what b's timer resumed
         print(f"[runtime] ha: the timer set in b fired; a saw it done {done:.1f}s later")
+
+
+def test_a_timer_set_in_a_killed_replica_fires_in_the_other(nap: Path) -> None:
+    objects = _objects(nap, "ha")
+    with contextlib.ExitStack() as stack:
+        db, jobs = stack.enter_context(_platform())
+        service = stack.enter_context(service_proxy())  # the chart's Service: every replica behind it
+        a = stack.enter_context(_start(objects, nap, db, jobs, "(ha, a)", service_url=service.url))
+        b = _start(objects, nap, db, jobs, "(ha, b)", service_url=service.url)
+        a_port, b_port = (int(r.url.rsplit(":", 1)[1]) for r in (a, b))
+        service.backends = [b_port, a_port]  # b first: only its death sends the callback to a
+        try:
+            status, started, _ = call(f"{b.url}/nap", {})
+            assert status == 201, b.logs(30)
+            instance = started["id"]
+            assert wait_until(lambda: _count(db, "jobs_service.job_details") == 1, 8), b.logs(30)
+        finally:
+            assert b.stop(kill=True) == -signal.SIGKILL
+        killed_at = time.monotonic()
+        done = _wait_done(a, instance, within=SLEEP + 30)
+        assert service.served[a_port] >= 1 and service.served[b_port] == 0, service.served
+        print(
+            f"[runtime] ha: b killed mid-sleep; its timer fired in a {time.monotonic() - killed_at:.1f}s "
+            f"later (a saw the instance done {done:.1f}s after the kill)"
+        )
+        assert wait_until(lambda: _count(db, "jobs_service.job_details") == 0, 10)
