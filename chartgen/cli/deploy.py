@@ -76,7 +76,6 @@ def add_check_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="create a missing namespace, labelled for Pod Security level restricted",
     )
-
     p.add_argument(
         "--data-index",
         metavar="URL",

@@ -14,7 +14,6 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from chartgen.charts.chart import ChartEnvironment, GeneratedChart
 from chartgen.config import Settings
@@ -37,7 +36,6 @@ from chartgen.verify.objects_diff import (
 from chartgen.version.git import find_base
 from chartgen.version.rules import RESOURCES, Removal, chart_data, removals
 
-Objects = dict[str, dict[str, Any]]
 Rendered = tuple[str | None, str]  # (helm's output, "") or (None, why helm could not)
 Output = tuple[str | None, str, str]  # a Rendered and the namespace it was rendered for
 
@@ -101,10 +99,12 @@ def run_diff(
 def _removals(base: dict[str, bytes] | None, head: Path | None) -> list[Removal]:
     """What head removes that a production chart's persisted instances may need (the version
     rules'); nothing when the workflow files are the same at both."""
-    head_files = GeneratedChart.at(head).files if head is not None else {}
-    if not base or chart_data(head_files or base).get("kind") == "dev":
+    if not base:
         return []
+    head_files = GeneratedChart.at(head).files if head is not None else {}
     if head is not None and _workflow_files(base) == _workflow_files(head_files):
+        return []  # checked first: reading chartgen-data.yaml costs more
+    if chart_data(head_files or base).get("kind") == "dev":
         return []
     return removals(base, head_files)
 
