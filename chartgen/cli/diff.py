@@ -89,12 +89,12 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
     if args.full_report_link and not LINK.fullmatch(args.full_report_link):
         raise UserError(f"--full-report-link '{args.full_report_link}' is not an http(s) URL")
     settings = settings_from(args)
-    helm = wiring.helm()
     # A pipeline's variable (never a file of the pull request) when no option names one.
     indexes = data_indexes(args.data_indexes or os.environ.get(DATA_INDEXES_VARIABLE, "").split())
-    result = run_diff(
-        settings, helm, args.base, tuple(dict.fromkeys(args.only)), tuple(args.envs), args.jobs, indexes
-    )
+    with wiring.renderer() as helm:
+        result = run_diff(
+            settings, helm, args.base, tuple(dict.fromkeys(args.only)), tuple(args.envs), args.jobs, indexes
+        )
     data = to_json(result)
     if args.format == "json":
         printer.result(json.dumps(data, indent=2), multiline=True)

@@ -5,7 +5,8 @@ import contract keeps `cli` from building a tool itself."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,8 +18,10 @@ from chartgen.formats.source import display_path
 from chartgen.tools import kwok
 from chartgen.tools.clusters import ClusterChoice, check_reachable, choose_cluster
 from chartgen.tools.helm import Helm
+from chartgen.tools.helm_batch import HelmBatch, batch_beside
 from chartgen.tools.locate import find_helm, find_tool
 from chartgen.tools.opa import Opa
+from chartgen.verify.chart_env import Renderer
 
 if TYPE_CHECKING:
     from chartgen.flows.deploy import Tools
@@ -29,6 +32,19 @@ def helm(cluster: ClusterChoice | None = None) -> Helm:
     if cluster is None:
         return Helm(find_helm())
     return Helm(find_helm(), kubeconfig=cluster.kubeconfig, context=cluster.context)
+
+
+@contextlib.contextmanager
+def renderer() -> Iterator[Renderer]:
+    """What renders many charts: helm-batch beside the toolchain's helm (one process for every
+    render), else helm itself; its workers stop with the block."""
+    one = helm()
+    batch = batch_beside(one)
+    if batch is None:
+        yield one
+        return
+    with HelmBatch(batch, one) as many:
+        yield many
 
 
 def opa() -> Opa:

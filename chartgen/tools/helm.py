@@ -37,6 +37,31 @@ def _plain_http(url: str) -> list[str]:
     return ["--plain-http"] if url.startswith("oci://") and is_loopback(url) else []
 
 
+def template_args(
+    release: str,
+    chart: Path,
+    values: Sequence[Path],
+    kube_version: str,
+    namespace: str,
+    sets: Sequence[str] = (),
+) -> list[str | Path]:
+    """`helm template`'s arguments (helm runs them, or helm-batch: tools/helm_batch.py)."""
+    args: list[str | Path] = [
+        "template",
+        release,
+        chart,
+        "--kube-version",
+        kube_version,
+        "--namespace",
+        namespace,
+    ]
+    for v in values:
+        args += ["-f", v]
+    for s in sets:
+        args += ["--set", s]
+    return args
+
+
 @dataclass
 class Helm:
     binary: Path
@@ -52,16 +77,22 @@ class Helm:
         pass_signals: bool = False,
         short_lived: bool = False,
     ) -> Completed:
-        # An empty HOME-independent config keeps runs repeatable and offline. Commands that reach
-        # a registry keep the user's config: `helm registry login` stores credentials there.
-        env = dict(os.environ)
+        env = self.environment(own_config)
         if short_lived:
             env.update({k: v for k, v in SHORT_LIVED_GO.items() if k not in os.environ})
+        return run([self.binary, *args], timeout=timeout or self.timeout, env=env, pass_signals=pass_signals)
+
+    @staticmethod
+    def environment(own_config: bool = True) -> dict[str, str]:
+        """helm's environment: an empty HOME-independent config keeps runs repeatable and
+        offline. Commands that reach a registry keep the user's config: `helm registry login`
+        stores credentials there."""
+        env = dict(os.environ)
         env.setdefault("HELM_CACHE_HOME", str(cache_dir() / "helm" / "cache"))
         env.setdefault("HELM_DATA_HOME", str(cache_dir() / "helm" / "data"))
         if own_config:
             env.setdefault("HELM_CONFIG_HOME", str(cache_dir() / "helm" / "config"))
-        return run([self.binary, *args], timeout=timeout or self.timeout, env=env, pass_signals=pass_signals)
+        return env
 
     def lint(self, chart: Path, values: Sequence[Path], kube_version: str) -> Completed:
         args: list[str | Path] = ["lint", "--strict", "--kube-version", kube_version, chart]
@@ -78,20 +109,9 @@ class Helm:
         namespace: str,
         sets: Sequence[str] = (),
     ) -> Completed:
-        args: list[str | Path] = [
-            "template",
-            release,
-            chart,
-            "--kube-version",
-            kube_version,
-            "--namespace",
-            namespace,
-        ]
-        for v in values:
-            args += ["-f", v]
-        for s in sets:
-            args += ["--set", s]
-        return self._run(args, short_lived=True)
+        return self._run(
+            template_args(release, chart, values, kube_version, namespace, sets), short_lived=True
+        )
 
     def release(self, args: Sequence[str | Path], timeout: float = 600) -> Completed:
         """A release command (install, upgrade, test, rollback, uninstall) on the chosen cluster;
