@@ -58,10 +58,10 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
         raise UserError(f"no charts found in {display_path(settings.out)}")
     extra = [_existing(p, "--policies") for p in args.policies]
     data = [_existing(p, "--data") for p in args.data]
-    results = check_policies(
-        charts, wiring.helm(), wiring.opa(), settings.kube_version,
-        args.env, extra, data, args.jobs, args.mode,
-    )  # fmt: skip
+    with wiring.renderer() as helm:
+        results = check_policies(
+            charts, helm, wiring.opa(), settings.kube_version, args.env, extra, data, args.jobs, args.mode
+        )
     return report(results, args.format, printer, settings.out, extra)
 
 

@@ -64,7 +64,8 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
         pr = None
         if args.pr is not None:
             pr = (args.pr, args.sha or _head_sha(settings.out))
-        report = bump_versions(settings, ref, wiring.helm(), args.only, pr)
+        with wiring.renderer() as helm:
+            report = bump_versions(settings, ref, helm, args.only, pr)
         for chart in report.charts:
             _show(printer, chart, _BUMP_LINES)
         bumped = sum(1 for c in report.charts if c.status == "bumped")

@@ -19,8 +19,7 @@ from chartgen.config import Settings
 from chartgen.errors import UserError
 from chartgen.formats.source import display_path
 from chartgen.plan.layout import CHART_FILE
-from chartgen.tools.helm import Helm
-from chartgen.verify.chart_env import render, write_chart
+from chartgen.verify.chart_env import Renderer, render, write_chart
 from chartgen.version.chartfile import write_version
 from chartgen.version.digest import chart_digest
 from chartgen.version.git import Base, find_base, open_repo
@@ -130,7 +129,7 @@ def _digest_problems(name: str, head: _Side, charts: Path) -> list[str]:
 def bump_versions(
     settings: Settings,
     ref: str,
-    helm: Helm,
+    helm: Renderer,
     only: Sequence[str] = (),
     pr: tuple[int, str] | None = None,
 ) -> VersionReport:
@@ -159,7 +158,12 @@ def bump_versions(
 
 
 def _bump(
-    result: ChartVersion, settings: Settings, helm: Helm, old: _Side, head: _Side, pr: tuple[int, str] | None
+    result: ChartVersion,
+    settings: Settings,
+    helm: Renderer,
+    old: _Side,
+    head: _Side,
+    pr: tuple[int, str] | None,
 ) -> None:
     assert old.version is not None and head.version is not None
     if bump_kind(ChartSnapshot(old.files), ChartSnapshot(head.files)).kind is None:
@@ -245,7 +249,7 @@ def _digest_of(side: _Side) -> str:
 
 
 def _render_both(
-    helm: Helm,
+    helm: Renderer,
     kube_version: str,
     name: str,
     old_files: dict[str, bytes],
