@@ -109,9 +109,8 @@ class HelmBatch:
         answer = worker.ask(args, self.helm.timeout)
         if answer is None:
             worker.stop(kill=True)
-            return Completed(
-                (BATCH, *args), 1, "", f"Error: {BATCH} stopped (no answer within {self.helm.timeout:.0f}s)"
-            )
+            why = f"it died, took over {self.helm.timeout:.0f}s, or answered over {MAX_ANSWER // 2**20} MiB"
+            return Completed((BATCH, *args), 1, "", f"Error: {BATCH} stopped without answering ({why})")
         self.idle.put(worker)
         return answer
 
