@@ -16,6 +16,8 @@ from pathlib import Path
 
 import hvac
 
+from chartgen.tools.processes import stop_process
+
 ROOT_TOKEN = "chartgen-test-root"
 
 
@@ -74,12 +76,7 @@ def running_openbao(folder: Path, tls: bool = False) -> Iterator[OpenBao]:
         _wait_ready(server)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 def _wait_ready(server: OpenBao, timeout: float = 30) -> None:

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from chartgen.tools.processes import stop_process
+
 CONFIG = """\
 version: 0.1
 log:
@@ -68,12 +70,7 @@ def running_registry(binary: Path, folder: Path, timeout: float = 20) -> Iterato
                     return
                 time.sleep(0.05)
         finally:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_process(process)
             log.close()
     raise RuntimeError(f"the registry did not start: {(folder / 'registry.log').read_text()[-2000:]}")
 

@@ -24,6 +24,7 @@ from types import TracebackType
 
 from chartgen.tools.helm import Helm, template_args
 from chartgen.tools.locate import cache_dir
+from chartgen.tools.processes import stop_process
 from chartgen.tools.runner import Completed
 
 BATCH = "helm-batch"
@@ -79,11 +80,9 @@ class _Worker:
         with contextlib.suppress(OSError):  # a dead worker's pipe
             if self.process.stdin is not None:
                 self.process.stdin.close()
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process)
         if self.process.stdout is not None:
             self.process.stdout.close()
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from chartgen.errors import ToolError
 from chartgen.tools.kubectl import Kubectl
+from chartgen.tools.processes import stop_process
 
 FORWARDING = re.compile(r"Forwarding from 127\.0\.0\.1:(\d+) ->")
 READY_SECONDS = 30
@@ -46,16 +47,11 @@ def forwarded(kubectl: Kubectl, namespace: str, service: str, port: int) -> Iter
         try:
             listening.wait(READY_SECONDS)
             if not found:
-                process.terminate()
+                stop_process(process)
                 said = [ln.strip() for ln in (process.stderr.read() if process.stderr else "").splitlines()]
                 reason = next((ln for ln in reversed(said) if ln), f"no forward after {READY_SECONDS}s")
                 raise ToolError(f"kubectl port-forward to service/{service} in {namespace}: {reason}")
             yield found[0]
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_process(process)
             reader.join(10)  # at the end of kubectl's output now: the pipes can close

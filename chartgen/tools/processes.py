@@ -15,6 +15,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from chartgen.errors import ToolError
 from chartgen.tools.reaper import REAPER
@@ -81,6 +82,21 @@ def stop_group(process: Process, kill: bool = False, grace: float = 20) -> int:
         os.killpg(process.pid, signal.SIGKILL)
     REAPER.forget("group", process.pid)
     return int(process.returncode)
+
+
+def stop_process(process: subprocess.Popen[Any], kill: bool = False, grace: float = 10) -> None:
+    """One process (not a group): SIGTERM (`kill`: SIGKILL at once), SIGKILL after `grace` s,
+    then reaped. A process that already ended is only reaped."""
+    if process.poll() is None:
+        if kill:
+            process.kill()
+        else:
+            process.terminate()
+        try:
+            process.wait(grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def wait_http(process: Process, base_url: str, path: str, timeout: float) -> str:
