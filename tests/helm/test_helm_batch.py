@@ -29,6 +29,14 @@ def batch(helm_binary: Path) -> Path:
     return found
 
 
+def one_template_chart(chart: Path, name: str) -> Path:
+    """A chart of one ConfigMap named `name` (a template expression, say)."""
+    (chart / "templates").mkdir(parents=True, exist_ok=True)
+    (chart / "Chart.yaml").write_text(f"apiVersion: v2\nname: {chart.name}\nversion: 0.1.0\n")
+    (chart / "templates" / "cm.yaml").write_text(f"kind: ConfigMap\nmetadata: {{name: {name}}}\n")
+    return chart
+
+
 def test_every_variant_chart_and_environment_renders_byte_for_byte_as_helm_template(
     variant_charts: dict[str, Path], helm_binary: Path, batch: Path
 ) -> None:
@@ -55,12 +63,7 @@ def test_every_variant_chart_and_environment_renders_byte_for_byte_as_helm_templ
 def test_a_chart_helm_refuses_is_refused_with_helm_s_words(
     tmp_path: Path, helm_binary: Path, batch: Path
 ) -> None:
-    chart = tmp_path / "broken"
-    (chart / "templates").mkdir(parents=True)
-    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: broken\nversion: 0.1.0\n")
-    (chart / "templates" / "cm.yaml").write_text(
-        "kind: ConfigMap\nmetadata: {name: {{ .Values.nope.deeper }}}\n"
-    )
+    chart = one_template_chart(tmp_path / "broken", "{{ .Values.nope.deeper }}")
     helm = Helm(helm_binary)
     want = helm.template("broken", chart, [], "1.34", "default")
     with HelmBatch(batch, helm) as many:
@@ -72,7 +75,7 @@ def test_a_chart_helm_refuses_is_refused_with_helm_s_words(
         )
         assert helm_reason(got) == helm_reason(want) and "nil pointer" in got.stderr
         # The same worker serves the next render.
-        (chart / "templates" / "cm.yaml").write_text("kind: ConfigMap\nmetadata: {name: fine}\n")
+        one_template_chart(chart, "fine")
         assert many.template("broken", chart, [], "1.34", "default").ok
         assert len(many.started) == 1
 
@@ -80,10 +83,7 @@ def test_a_chart_helm_refuses_is_refused_with_helm_s_words(
 def test_a_worker_that_dies_fails_its_render_and_the_next_gets_a_new_one(
     tmp_path: Path, helm_binary: Path, batch: Path
 ) -> None:
-    chart = tmp_path / "fine"
-    (chart / "templates").mkdir(parents=True)
-    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: fine\nversion: 0.1.0\n")
-    (chart / "templates" / "cm.yaml").write_text("kind: ConfigMap\nmetadata: {name: fine}\n")
+    chart = one_template_chart(tmp_path / "fine", "fine")
     with HelmBatch(batch, Helm(helm_binary)) as many:
         assert many.template("fine", chart, [], "1.34", "default").ok
         many.started[0].process.kill()
