@@ -226,6 +226,22 @@ class ServiceRef:
     namespace: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class EventChannel:
+    """A Kogito event channel and the Data Index path its HTTP CloudEvents go to."""
+
+    channel: str
+    path: str
+
+
+# The channels a runtime sends its instances' events on, to the Data Index (the data-index
+# service's HTTP endpoints): what the chart's properties set and `chartgen run` points.
+DATA_INDEX_CHANNELS = (
+    EventChannel(channel="kogito-processinstances-events", path="/processes"),
+    EventChannel(channel="kogito-processdefinitions-events", path="/definitions"),
+)
+
+
 @dataclass(kw_only=True)
 class ChartData:
     chart: str
@@ -239,9 +255,10 @@ class ChartData:
     # Sleeps and timeouts: the platform's Jobs Service keeps them (values jobService.url).
     timers: list[str] = field(default_factory=list)
     events: Events = field(default_factory=Events)
-    # Instance events go to the platform's Data Index (values dataIndex.url): the runtime is
-    # built with the process events add-on. One image serves every environment: all or none.
-    processEvents: bool = False
+    # Where instance events go in the platform's Data Index (values dataIndex.url), one entry
+    # per channel; empty: none are sent. The runtime is built with the process events add-on
+    # when there are any: one image serves every environment, so all or none.
+    processEvents: list[EventChannel] = field(default_factory=list)
     kubernetesApiCalls: list[str] = field(default_factory=list)
     environments: dict[str, EnvironmentData] = field(default_factory=dict)
 

@@ -21,7 +21,7 @@ from chartgen.plan.files import (
     with_secret_references,
 )
 from chartgen.plan.layout import GENERATED_KEY, MODE_KEY
-from chartgen.plan.model import ChartData, ChartPlan, DataFile, Events
+from chartgen.plan.model import DATA_INDEX_CHANNELS, ChartData, ChartPlan, DataFile, EventChannel, Events
 from chartgen.plan.openapi_auth import bearer_properties, with_bearer_properties
 from chartgen.plan.production_env import Environment, plan_environment
 from chartgen.plan.schema import production_schema
@@ -104,8 +104,8 @@ def plan_production(
 
 def _process_events(
     chart: str, profiles: list[Profile], environments: dict[str, Environment], diag: Diagnostics
-) -> bool:
-    """Whether the runtime sends its instances' events to a Data Index: every environment or
+) -> list[EventChannel]:
+    """The channels the runtime sends its instances' events to a Data Index on: every environment or
     none, since all of them run the one image `chartgen build` makes."""
     sending = sorted(env for env, e in environments.items() if e.values.dataIndex is not None)
     if sending and len(sending) < len(environments):
@@ -116,7 +116,7 @@ def _process_events(
             "(built with the process events add-on or without): set dataIndex.url in all or none",
             silent.location("dataIndex"),
         )
-    return bool(sending)
+    return list(DATA_INDEX_CHANNELS) if sending else []
 
 
 def _events(chart: str, facts: ProjectFacts) -> Events:

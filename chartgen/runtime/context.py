@@ -91,7 +91,7 @@ def extensions(files: Mapping[str, bytes]) -> list[Extension]:
         )
         why = f"{' and '.join(kinds)} event types (Knative: K_SINK out, broker deliveries in)"
         found.append(Extension(KIE, "kie-addons-quarkus-knative-eventing", why, kie=True))
-    if data.get("processEvents") is True:
+    if data.get("processEvents"):
         why = "instance events to the platform's Data Index (values dataIndex.url), over HTTP"
         found += [
             Extension(KIE, "kie-addons-quarkus-events-process", why, kie=True),

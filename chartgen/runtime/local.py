@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from chartgen.errors import UserError
+from chartgen.plan.model import DATA_INDEX_CHANNELS
 from chartgen.runtime.container import (
     DB_PASSWORD_ENV,
     DB_USER_ENV,
@@ -39,12 +40,6 @@ from chartgen.tools.reaper import REAPER
 
 SERVICE_URL_ENV = "KOGITO_SERVICE_URL"  # where the Jobs Service calls back when a timer is due
 JOBS_SERVICE_ENV = "KOGITO_JOBS_SERVICE_URL"  # where timers go (the platform's Jobs Service)
-# Where instance events go (the platform's Data Index): channel -> the Data Index's path. The
-# chart sets them in application.properties; here variables (over any file) point them at ours.
-DATA_INDEX_CHANNELS = {
-    "kogito-processinstances-events": "/processes",
-    "kogito-processdefinitions-events": "/definitions",
-}
 # What a process needs of this machine; everything else comes from the chart.
 HOST_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "JAVA_HOME")
 
@@ -111,7 +106,7 @@ def localize(
 
 def sends_instance_events(resolved: Resolved) -> bool:
     """Whether the chart sends its instances' events to a Data Index (its properties say where)."""
-    wanted = f"mp.messaging.outgoing.{next(iter(DATA_INDEX_CHANNELS))}.url="
+    wanted = f"mp.messaging.outgoing.{DATA_INDEX_CHANNELS[0].channel}.url="
     return any(
         path.endswith(".properties") and wanted.encode() in content
         for path, content in resolved.files.items()
@@ -121,8 +116,8 @@ def sends_instance_events(resolved: Resolved) -> bool:
 def data_index_env(url: str) -> dict[str, str]:
     """Variables pointing each event channel at the Data Index at `url` (over the chart's file)."""
     return {
-        f"MP_MESSAGING_OUTGOING_{channel.upper().replace('-', '_')}_URL": url.rstrip("/") + path
-        for channel, path in DATA_INDEX_CHANNELS.items()
+        f"MP_MESSAGING_OUTGOING_{c.channel.upper().replace('-', '_')}_URL": url.rstrip("/") + c.path
+        for c in DATA_INDEX_CHANNELS
     }
 
 

@@ -77,7 +77,10 @@ def test_a_data_index_in_the_profile_reaches_values_the_plan_and_the_build(tmp_p
     assert result.code == 0, result.err
     chart = repo / "charts/greet"
     data = yaml.safe_load((chart / "files/chartgen-data.yaml").read_text())
-    assert data["processEvents"] is True
+    assert data["processEvents"] == [
+        {"channel": "kogito-processinstances-events", "path": "/processes"},
+        {"channel": "kogito-processdefinitions-events", "path": "/definitions"},
+    ]
     values = yaml.safe_load((chart / "values.yaml").read_text())
     assert values["dataIndex"] == {"url": URL}
     added = {e.artifact: e.reason for e in extensions(working_files(chart))}
@@ -92,7 +95,7 @@ def test_without_a_data_index_the_runtime_is_built_without_the_add_on(tmp_path: 
     repo = generated(tmp_path, BASE)
     assert run_cli("-C", str(repo), "generate").code == 0
     chart = repo / "charts/greet"
-    assert yaml.safe_load((chart / "files/chartgen-data.yaml").read_text())["processEvents"] is False
+    assert yaml.safe_load((chart / "files/chartgen-data.yaml").read_text())["processEvents"] == []
     assert "dataIndex" not in yaml.safe_load((chart / "values.yaml").read_text())
     assert "kie-addons-quarkus-events-process" not in [e.artifact for e in extensions(working_files(chart))]
 

@@ -171,10 +171,11 @@ data:
 {{- end }}
 {{- with $root.Values.dataIndex }}{{ if eq $file.key "application.properties" }}
 # Instance events to the platform's Data Index (values: dataIndex.url), as HTTP CloudEvents
-mp.messaging.outgoing.kogito-processinstances-events.connector=quarkus-http
-mp.messaging.outgoing.kogito-processinstances-events.url={{ trimSuffix "/" .url }}/processes
-mp.messaging.outgoing.kogito-processdefinitions-events.connector=quarkus-http
-mp.messaging.outgoing.kogito-processdefinitions-events.url={{ trimSuffix "/" .url }}/definitions
+{{- $url := trimSuffix "/" .url }}
+{{- range $root.chartgenPlan.processEvents }}
+mp.messaging.outgoing.{{ .channel }}.connector=quarkus-http
+mp.messaging.outgoing.{{ .channel }}.url={{ $url }}{{ .path }}
+{{- end }}
 kogito.events.usertasks.enabled=false
 kogito.events.variables.enabled=false
 {{- end }}{{ end }}
