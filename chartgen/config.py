@@ -21,6 +21,7 @@ from chartgen.schema.spec import Rule, value
 
 CONFIG_FILE = "chartgen.yaml"
 DEFAULT_KUBE_VERSION = "1.34"
+SONATAFLOW_VERSION = "10.0.0"  # the runtime, and the platform services, unless chartgen.yaml picks one
 DEFAULT_VAULT_PREFIX = "chartgen-"  # the roles' default names (profile secrets.vault.role) carry it
 NAME_MAX = 255  # bytes in one file or folder name (every common file system)
 

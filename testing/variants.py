@@ -19,6 +19,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "existing": {"secrets": {"provider": "existing", "existingSecret": "workflow-credentials"}},
     "sonataflow": {"runtime": "sonataflow", "operatorVersion": "1.37"},
     "sonataflow-1.36": {"runtime": "sonataflow", "operatorVersion": "1.36"},
+    # The repository's own platform chart instead of the operator's Jobs Service (None: unset).
+    "platform": {"platform": {"jobService": True, "dataIndex": True}, "jobService": None},
 }
 
 
@@ -30,7 +32,9 @@ def make_variant(dest: Path, name: str, extra: dict[str, Any] | None = None) -> 
         path = target / "profiles" / file
         data = yaml.safe_load(path.read_text())
         for key, value in {**VARIANTS[name], **(extra or {})}.items():
-            if isinstance(value, dict):
+            if value is None:
+                data.pop(key, None)
+            elif isinstance(value, dict):
                 data.setdefault(key, {}).update(value)
             else:
                 data[key] = value

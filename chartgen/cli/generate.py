@@ -57,7 +57,7 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
         document = {"out": str(settings.out), "drift": result.drift, "refused": result.refused}
         return Outcome(document, result.diagnostics, code)
     for chart in result.charts:
-        files = [values_file(e) for e in chart.environments] if chart.kind == "production" else [VALUES_FILE]
+        files = [values_file(e) for e in chart.environments] if chart.kind != "dev" else [VALUES_FILE]
         mark, state = ("✔", "written") if chart.written else ("=", "unchanged")
         printer.line(
             f"{mark} {out}/{chart.name} {chart.version} ({state}; {chart.kind}; "

@@ -33,6 +33,7 @@ from chartgen.plan.layout import (
     DATA_FILE,
     DEFAULTS_FILE,
     DIGEST_KEY,
+    TEMPLATE_GROUPS,
     VALUES_FILE,
     ci_values_file,
     values_file,
@@ -41,11 +42,16 @@ from chartgen.plan.model import ChartPlan
 from chartgen.schema.spec import docs as spec_docs
 from chartgen.schema.spec import dump
 from chartgen.schema.spec import fields as spec_fields
-from chartgen.values.model import DevValues, ProductionValues
+from chartgen.values.model import DevValues, PlatformValues, ProductionValues
 from chartgen.version.digest import chart_digest
 from chartgen.version.semver import INITIAL, NotSemVer, Version
 
 _TEMPLATE_CACHE: dict[str, list[tuple[str, bytes]]] = {}
+VALUES_MODELS: dict[str, type] = {
+    "production": ProductionValues,
+    "dev": DevValues,
+    "platform": PlatformValues,
+}
 
 
 @dataclass
@@ -301,15 +307,14 @@ def chart_files(plan: ChartPlan, kept: VersionFields | None) -> dict[str, bytes]
     """Every file of the chart, by path: the whole chart as data. Chart.yaml carries the version
     fields `kept` (a new chart's are INITIAL) and the digest of everything else."""
     files: dict[str, bytes] = {}
-    for rel, content in _static_templates("common") + _static_templates(plan.template_set):
-        files[rel] = content
-    model = ProductionValues if plan.kind == "production" else DevValues
+    for group in TEMPLATE_GROUPS[plan.kind]:
+        for rel, content in _static_templates(group):
+            files[rel] = content
+    model = VALUES_MODELS[plan.kind]
     docs = {k: v for k, v in spec_docs(model).items() if k[0] in plan.schema["properties"]}
     environments = {env: dump(values) for env, values in plan.values.items()}
-    if plan.kind == "production":
-        shared, per_env = split_values(
-            environments, dump(shown_defaults(plan)), _required_keys(ProductionValues)
-        )
+    if plan.kind != "dev":  # values per environment
+        shared, per_env = split_values(environments, dump(shown_defaults(plan)), _required_keys(model))
         files[VALUES_FILE] = commented_yaml(shared, docs, _values_header(plan))
         files[DEFAULTS_FILE] = dump_yaml(shared, "values.yaml's data, for the templates (do not edit)")
         for env, values in sorted(per_env.items()):
@@ -348,11 +353,12 @@ def _chart_yaml(plan: ChartPlan, files: dict[str, bytes], kept: VersionFields | 
     return dump_yaml(chart, _header(plan))
 
 
-def shown_defaults(plan: ChartPlan) -> ProductionValues:
+def shown_defaults(plan: ChartPlan) -> Any:
     """The defaults values.yaml shows: the model's, plus the default of every section some
     environment uses whose values all have defaults (bounds of an HPA, delivery of events)."""
-    defaults = ProductionValues()
-    for f in spec_fields(ProductionValues):
+    values_model = VALUES_MODELS[plan.kind]
+    defaults = values_model()
+    for f in spec_fields(values_model):
         model = f.type.model
         used = any(getattr(v, f.name) is not None for v in plan.values.values())
         if (

@@ -9,7 +9,7 @@ from functools import cache, partial
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from chartgen.config import Settings
+from chartgen.config import SONATAFLOW_VERSION, Settings
 from chartgen.errors import Diagnostic, Diagnostics, UserError
 from chartgen.flows.parallel import in_parallel, processes
 from chartgen.formats.source import display_path
@@ -25,6 +25,8 @@ from chartgen.plan import (
 )
 from chartgen.plan.dev import DevPart
 from chartgen.plan.model import ChartPlan, Spotted
+from chartgen.plan.platform import plan_platform
+from chartgen.plan.platform_services import SERVICES, platform_chart_name, runs
 from chartgen.profile.loader import load_profiles
 from chartgen.profile.model import Profile
 from chartgen.workflow.discover import FoundProject, discover
@@ -176,6 +178,16 @@ def load_and_plan(
     ]
     parts = [part for shard in shards for part in shard.dev]
     planned += [_planned(dev, act) for dev in plan_dev_charts(parts, profiles, settings.name, diag)]
+    platform = plan_platform(
+        [p for p in profiles if p.mode == "production"],
+        settings.name,
+        _git_sha(settings.workflows),
+        diag,
+        settings.vault_prefix,
+        settings.runtime_versions.get("sonataflow", SONATAFLOW_VERSION),
+    )
+    if platform is not None and not diag.error_count:
+        planned.append(_planned(platform, act))
     chosen = [c for c in planned if c.name in charts] if charts else planned
     diag.raise_if_errors(refusal for c in chosen for refusal in c.refusals)
     return Planned(projects, sorted(chosen, key=lambda c: c.name))
@@ -234,6 +246,8 @@ def _selection(
     """Which projects to load for the chosen charts: a dev chart needs every project; a
     production chart only its own. An unknown name is an error that lists the known ones."""
     dev = {dev_chart_name(settings.name, p.env) for p in profiles if p.mode == "dev"}
+    if any(runs(p, s) for p in profiles for s in SERVICES):
+        dev.add(platform_chart_name(settings.name))  # like a dev chart: no project of its own
     found = discover(settings.workflows.resolve(), settings.exclude) if settings.workflows.is_dir() else None
     production: dict[str, str] = {}
     if found is not None and any(p.mode == "production" for p in profiles):
@@ -244,7 +258,7 @@ def _selection(
     if unknown:
         known = ", ".join(sorted(dev | set(production))) or "none"
         raise UserError(f"--chart {', '.join(unknown)}: no such chart (charts: {known})")
-    if dev & set(charts):
+    if dev & set(charts) - {platform_chart_name(settings.name)}:
         return lambda rel, name: True
     wanted = {production[c] for c in charts}
     return lambda rel, name: rel in wanted

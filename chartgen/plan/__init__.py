@@ -21,6 +21,7 @@ from chartgen.plan.credentials import check_profile
 from chartgen.plan.dev import DevPart, dev_part, plan_dev, spotted
 from chartgen.plan.files import project_files
 from chartgen.plan.model import ChartPlan, Spotted
+from chartgen.plan.platform_services import SERVICES, platform_chart_name, runs
 from chartgen.plan.production import plan_production
 from chartgen.plan.production_env import check_role_prefix
 from chartgen.profile.model import Profile
@@ -177,6 +178,8 @@ def assign_names(
             charts.claim(
                 dev_name, f"dev profile '{profile.env}'", partial(profile.location, "mode", key=True)
             )
+    if any(runs(p, s) for p in profiles for s in SERVICES):
+        charts.claim(platform_chart_name(name), "the platform chart", nowhere)
     chosen_names: dict[str, str] = {}
     for project in projects:
         chosen = overrides.get(project.rel)

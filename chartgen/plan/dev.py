@@ -114,7 +114,6 @@ def plan_dev(
         values={profile.env: values},
         data=data,
         schema=dev_schema(),
-        template_set="dev",
         config_maps=config_maps,
         properties=properties,
         refusals=refusals,

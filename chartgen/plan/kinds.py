@@ -76,6 +76,26 @@ def production_kinds(env: EnvironmentData, consumes: bool, produces: bool) -> di
     return dict(sorted(groups.items()))
 
 
+def platform_kinds(env: EnvironmentData) -> dict[str, list[str]]:
+    """What a platform chart creates: its services' workloads and the Secret's objects."""
+    services = env.services or []
+    groups: dict[str, list[str]] = {
+        "": ["configmaps", "serviceaccounts", "services"],
+        "apps": ["deployments"],
+    }
+    if any(s.hpa for s in services):
+        groups["autoscaling"] = ["horizontalpodautoscalers"]
+    if any(s.pdb for s in services):
+        groups["policy"] = ["poddisruptionbudgets"]
+    if any(s.networkPolicy is not None for s in services):
+        groups["networking.k8s.io"] = ["networkpolicies"]
+    if env.secretKeys and env.provider == "vso":
+        groups["secrets.hashicorp.com"] = plurals("secrets.hashicorp.com")
+    if env.secretKeys and env.provider == "eso":
+        groups["external-secrets.io"] = plurals("external-secrets.io")
+    return dict(sorted(groups.items()))
+
+
 def wait_reads(env: EnvironmentData) -> dict[str, list[str]]:
     """Helm 4's --wait judges a Deployment's rollout from its ReplicaSets: without reading
     them the deployer's upgrade waits on status Unknown until its timeout."""

@@ -14,7 +14,7 @@ DEFAULTS_FILE = "files/chartgen-defaults.yaml"
 
 # Chart.yaml annotations
 GENERATED_KEY = "chartgen/generated"  # "true": chartgen owns the folder (rewrites and prunes it)
-MODE_KEY = "chartgen/mode"  # production | dev
+MODE_KEY = "chartgen/mode"  # production (workflow and platform charts) | dev
 ENVIRONMENT_KEY = "chartgen/environment"  # a dev chart's one environment
 DIGEST_KEY = "chartgen/digest"  # the content digest (version/digest.py)
 CHANGES_KEY = "artifacthub.io/changes"  # the change log `version bump` writes
@@ -22,6 +22,14 @@ CHANGES_KEY = "artifacthub.io/changes"  # the change log `version bump` writes
 # How emit writes the two annotations every command asks about: found without parsing YAML.
 GENERATED_LINE = re.compile(rb"^  chartgen/generated: ['\"]true['\"]$", re.MULTILINE)
 _MODE_LINE = re.compile(rb"^  chartgen/mode: (production|dev)$", re.MULTILINE)
+
+# The folders of chartgen/templates/ each kind of chart is made of, in order (a later file of
+# one name would win; none repeats).
+TEMPLATE_GROUPS = {
+    "production": ("base", "workflow", "credentials", "production"),
+    "dev": ("base", "workflow", "dev"),
+    "platform": ("base", "credentials", "platform"),
+}
 
 _VALUES_FILE = re.compile(r"values-([^/]+)\.yaml")
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
 from chartgen.errors import Diagnostic
-from chartgen.values.model import DevValues, ProductionValues
+from chartgen.values.model import DevValues, PlatformValues, ProductionValues
 from chartgen.workflow.names import Where
 
-ChartKind = Literal["production", "dev"]
+ChartKind = Literal["production", "dev", "platform"]
 Runtime = Literal["kubernetes", "sonataflow"]
 Provider = Literal["none", "vso", "eso", "injector", "existing"]
 # The providers whose Secret comes from Vault (the chart then needs `vault` values).
@@ -184,6 +184,27 @@ class NetworkRules:
 
 
 @dataclass(kw_only=True)
+class EnvVar:
+    name: str
+    value: str
+
+
+@dataclass(kw_only=True)
+class PlatformServiceData:
+    """One service of a platform chart in one environment: its objects' name, its values
+    section, its schema, the settings it always runs with, and its scaling and network rules."""
+
+    name: str  # Deployment, Service, HPA, PDB, NetworkPolicy
+    component: str  # app.kubernetes.io/component of its pods
+    values: str  # its section of the values (jobService, dataIndex)
+    schema: str  # its PostgreSQL schema
+    env: list[EnvVar] = field(default_factory=list)
+    hpa: bool = False
+    pdb: bool = False
+    networkPolicy: NetworkRules | None = None
+
+
+@dataclass(kw_only=True)
 class EnvironmentData:
     namespace: str
     secretName: str | None = None  # None: the pods read no Secret
@@ -209,6 +230,7 @@ class EnvironmentData:
     kubernetesApi: list[dict[str, Any]] | None = None  # Role rules of the runtime; empty: no token
     deployers: list[Subject] | None = None
     viewers: list[Subject] | None = None
+    services: list[PlatformServiceData] | None = None  # platform charts: the services it runs
 
 
 class Spotted(NamedTuple):
@@ -248,6 +270,7 @@ class ChartData:
     kind: ChartKind
     partOf: str
     names: Names
+    component: str = "workflow-runtime"  # app.kubernetes.io/component of its objects
     configMaps: list[ConfigMapData] = field(default_factory=list)
     properties: list[FileEntry] = field(default_factory=list)
     workflows: list[WorkflowData] = field(default_factory=list)
@@ -289,10 +312,10 @@ class ChartPlan:
     kind: ChartKind
     name: str  # chart name = folder under the output folder = release name
     chart: dict[str, Any]  # Chart.yaml
-    values: dict[str, ProductionValues] | dict[str, DevValues]  # per environment, complete
+    # per environment, complete
+    values: dict[str, ProductionValues] | dict[str, DevValues] | dict[str, PlatformValues]
     data: ChartData
     schema: dict[str, Any]  # values.schema.json
-    template_set: str  # which folder of chartgen/templates/ to copy
     config_maps: list[ConfigMapPlan] = field(default_factory=list)
     properties: list[DataFile] = field(default_factory=list)  # files of the config ConfigMap
     extra_files: list[DataFile] = field(default_factory=list)  # chart files no ConfigMap carries

@@ -57,7 +57,8 @@ def plan_production(
     for entry, why in build_refusals(facts.config):
         diag.error(why, entry.where)
     environments = {
-        p.env: plan_environment(name, facts, p, app_version, git_sha, diag, vault_prefix) for p in profiles
+        p.env: plan_environment(name, facts, p, app_version, git_sha, diag, vault_prefix, part_of)
+        for p in profiles
     }
     process_events = _process_events(name, profiles, environments, diag)
     files = with_bearer_properties(
@@ -95,7 +96,6 @@ def plan_production(
         values=values,
         data=data,
         schema=production_schema(list(values.values())),
-        template_set="production",
         config_maps=config_maps,
         properties=properties,
         extra_files=flows,

@@ -24,13 +24,12 @@ from chartgen.plan.network import (
     cluster_service,
     plan_network,
 )
+from chartgen.plan.platform_services import DATA_INDEX, JOBS_SERVICE, platform_url
 from chartgen.plan.secrets import plan_secrets
 from chartgen.plan.values import check_values, fill_placeholders, merge_resources, pod_settings
 from chartgen.profile.model import (
-    DataIndexSettings,
     EventingSettings,
     ImageSettings,
-    JobServiceSettings,
     NetworkPolicySettings,
     PersistenceSettings,
     PostgresSettings,
@@ -79,11 +78,13 @@ def plan_environment(
     git_sha: Callable[[], str],
     diag: Diagnostics,
     vault_prefix: str = DEFAULT_VAULT_PREFIX,
+    part_of: str = "",
 ) -> Environment:
-    """The full values of one environment and what chartgen decided for it."""
+    """The full values of one environment and what chartgen decided for it; `part_of`: the
+    repository's name (its platform chart's services are the default URLs)."""
     s = profile.settings
     errors = diag.error_count
-    check_environment(chart, facts, profile, diag)
+    check_environment(chart, facts, profile, diag, part_of)
     known = {"workflow": chart, "version": app_version, "env": profile.env}
 
     def fill(text: str) -> str:
@@ -105,10 +106,10 @@ def plan_environment(
     persistence = _persistence(values, facts, s.persistence or PersistenceSettings(), chart)
     _eventing(values, facts, s.eventing or EventingSettings())
     timers = bool(facts.timers) and runtime == "kubernetes"  # the operator's platform keeps them
-    job_service = (s.jobService or JobServiceSettings()).url
+    job_service = platform_url(profile, part_of, JOBS_SERVICE)
     if timers and job_service:
         values.jobService = JobService(url=job_service)
-    data_index = (s.dataIndex or DataIndexSettings()).url
+    data_index = platform_url(profile, part_of, DATA_INDEX)
     if data_index and runtime == "kubernetes":  # the operator wires its platform's own
         values.dataIndex = DataIndex(url=data_index)
     secrets = s.secrets or SecretsSettings()
@@ -272,11 +273,13 @@ def _version(text: str) -> tuple[int, ...]:
 # -- refusals and warnings ---------------------------------------------------------------------
 
 
-def check_environment(chart: str, facts: ProjectFacts, profile: Profile, diag: Diagnostics) -> None:
+def check_environment(
+    chart: str, facts: ProjectFacts, profile: Profile, diag: Diagnostics, part_of: str = ""
+) -> None:
     """Refuse a production profile that cannot run this project's workflows safely."""
     _check_image(profile, diag)
     _check_persistence(chart, facts, profile, diag)
-    _check_timers(chart, facts, profile, diag)
+    _check_timers(chart, facts, profile, diag, part_of)
     _check_eventing(chart, facts, profile, diag)
     _check_scaling(profile, diag)
     _check_operator_scaling(chart, profile, diag)
@@ -306,19 +309,19 @@ def _check_image(profile: Profile, diag: Diagnostics) -> None:
         )
 
 
-def _check_timers(chart: str, facts: ProjectFacts, profile: Profile, diag: Diagnostics) -> None:
+def _check_timers(chart: str, facts: ProjectFacts, profile: Profile, diag: Diagnostics, part_of: str) -> None:
     """Timers must outlive the pod that set them: the platform's Jobs Service keeps them. (One
     embedded in the runtime would answer every request with 503 in all replicas but the one
     that leads it, and in a restarted pod until the dead one's lease ends.)"""
     s = profile.settings
-    if not facts.timers or s.runtime == "sonataflow" or (s.jobService and s.jobService.url):
+    if not facts.timers or s.runtime == "sonataflow" or platform_url(profile, part_of, JOBS_SERVICE):
         return
     if (s.persistence or PersistenceSettings()).enabled is False:
         return  # refused as such, better
     diag.error(
         f"profile '{profile.env}': chart '{chart}' has timers ({facts.timers[0]}): set "
-        "jobService.url to the platform's Jobs Service, which keeps them through restarts and "
-        "fires each once, whatever the replicas",
+        "platform.jobService: true (or jobService.url) for a Jobs Service, which keeps them through "
+        "restarts and fires each once, whatever the replicas",
         profile.location("mode"),
     )
 

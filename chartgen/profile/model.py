@@ -126,6 +126,22 @@ class DataIndexSettings:
 
 
 @dataclass(kw_only=True)
+class PlatformSettings:
+    jobService: bool | None = value(
+        "Run the Jobs Service (timers) in this environment's platform chart; the charts' "
+        "jobService.url defaults to it",
+        None,
+    )
+    dataIndex: bool | None = value(
+        "Run the Data Index (instance events; `chartgen instances`) in this environment's platform "
+        "chart; the charts' dataIndex.url defaults to it",
+        None,
+    )
+    resources: ContainerResources | None = value(default=None)
+    scaling: ScalingSettings | None = value("The Data Index's HPA (the Jobs Service runs one replica)", None)
+
+
+@dataclass(kw_only=True)
 class PersistenceSettings:
     enabled: bool | None = value("Default: on exactly for charts whose workflows can wait", None)
     postgresql: PostgresSettings | None = value("The database", None)
@@ -246,6 +262,9 @@ class ProfileSettings:
     eventing: EventingSettings | None = value("Knative eventing", None)
     jobService: JobServiceSettings | None = value("Where the workflows' timers go", None)
     dataIndex: DataIndexSettings | None = value("Where the runtimes' instance events go", None)
+    platform: PlatformSettings | None = value(
+        "The platform chart of this environment: Jobs Service and Data Index on its PostgreSQL", None
+    )
     secrets: SecretsSettings | None = value("Credentials", None)
     rbac: RbacSettings | None = value("Who may deploy and read; what runtimes may do with the API", None)
     networkPolicy: NetworkPolicySettings | None = value("The NetworkPolicy", None)

@@ -17,11 +17,11 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from chartgen.charts.chart import GeneratedChart
+from chartgen.config import SONATAFLOW_VERSION
 from chartgen.formats.source import ParseError, SourceFile
 
 # The one place the runtime's versions live. SonataFlow 10.0.0 is built on Quarkus 3.8.4
 # (org.kie.kogito:kogito-build-parent:10.0.0, property version.io.quarkus).
-SONATAFLOW_VERSION = "10.0.0"
 QUARKUS_VERSION = "3.8.4"
 BUILD_IMAGE = "docker.io/library/maven:3.9.9-eclipse-temurin-17"
 RUNTIME_IMAGE = "docker.io/library/eclipse-temurin:17.0.15_6-jre"

@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl
 
 from chartgen.errors import UserError
 from chartgen.plan.model import DATA_INDEX_CHANNELS
+from chartgen.plan.platform_services import DATA_INDEX, JOBS_SERVICE
 from chartgen.runtime.container import (
     DB_PASSWORD_ENV,
     DB_USER_ENV,
@@ -32,7 +33,7 @@ from chartgen.runtime.container import (
     Resolved,
     resolve,
 )
-from chartgen.runtime.platform import DATA_INDEX, JOBS_SERVICE, start_service
+from chartgen.runtime.platform import start_service
 from chartgen.runtime.postgres import Database, ensure_database, ensure_schema, free_port, throwaway_postgres
 from chartgen.runtime.running import LOG_LINES, RunningRuntime, RuntimeFailed, wait_started
 from chartgen.tools.processes import find_java, start_group
@@ -239,10 +240,10 @@ def start_runtime(
         if start_jobs or start_index:
             if db is None:
                 db = stack.enter_context(throwaway_postgres())
-            if start_jobs:
-                jobs_service = start_service(JOBS_SERVICE, db, stack, status=status)
             if start_index:
                 data_index = start_service(DATA_INDEX, db, stack, status=status)
+            if start_jobs:  # its job events go to the Data Index, as in the platform chart
+                jobs_service = start_service(JOBS_SERVICE, db, stack, status=status, data_index=data_index)
         write_files(root, with_database_files(resolved, db))
         local_port = port or free_port()
         env = {k: os.environ[k] for k in HOST_ENV if k in os.environ}

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 
 from chartgen.errors import ToolError
+from chartgen.plan.platform_services import Service, service_env
 from chartgen.runtime.context import PINNED, Versions, quarkus_pom
 from chartgen.runtime.maven import APP_JAR, package
 from chartgen.runtime.postgres import Database, ensure_schema, free_port
@@ -30,39 +30,7 @@ from chartgen.tools.reaper import REAPER
 READY = "/q/health/ready"
 
 
-@dataclass(frozen=True)
-class PlatformService:
-    name: str  # its cache folder and Maven artifact
-    title: str  # as messages name it
-    artifact: str  # org.kie.kogito's, versioned by SonataFlow
-    schema: str  # its PostgreSQL schema
-    excluded: tuple[tuple[str, str], ...] = ()  # (group, artifact) left out of the build
-    settings: Mapping[str, str] = field(default_factory=dict)  # env it always runs with
-
-
-JOBS_SERVICE = PlatformService(
-    "jobs-service",
-    "the Jobs Service",
-    "jobs-service-postgresql",
-    "jobs_service",
-    (("org.kie.kogito", "jobs-service-messaging-kafka"),),
-)
-DATA_INDEX = PlatformService(
-    "data-index",
-    "the Data Index",
-    "data-index-service-postgresql",
-    "data_index",
-    # Its Kafka health check would hold readiness down; its image build would reach a registry.
-    (
-        ("io.quarkus", "quarkus-smallrye-reactive-messaging-kafka"),
-        ("io.quarkus", "quarkus-kafka-client"),
-        ("io.quarkus", "quarkus-container-image-jib"),
-    ),
-    {"QUARKUS_FLYWAY_MIGRATE_AT_START": "true"},  # its tables; no migration runs otherwise
-)
-
-
-def service_pom(service: PlatformService, versions: Versions) -> str:
+def service_pom(service: Service, versions: Versions) -> str:
     exclusions = "".join(
         f"<exclusion><groupId>{group}</groupId><artifactId>{artifact}</artifactId></exclusion>"
         for group, artifact in service.excluded
@@ -80,7 +48,7 @@ def service_pom(service: PlatformService, versions: Versions) -> str:
 
 
 def service_app(
-    service: PlatformService, versions: Versions = PINNED, status: Callable[[str], None] | None = None
+    service: Service, versions: Versions = PINNED, status: Callable[[str], None] | None = None
 ) -> Path:
     """The built service (cached per SonataFlow version; built by Maven when missing)."""
     folder = cache_dir() / service.name / versions.sonataflow
@@ -100,14 +68,16 @@ def service_app(
 
 
 def start_service(
-    service: PlatformService,
+    service: Service,
     db: Database,
     stack: contextlib.ExitStack,
     versions: Versions = PINNED,
     status: Callable[[str], None] | None = None,
+    data_index: str | None = None,
 ) -> str:
-    """Start `service` on 127.0.0.1 against `db` (its own schema) until it is ready; `stack`
-    stops it. Returns its URL."""
+    """Start `service` on 127.0.0.1 against `db` (its own schema) until it is ready, as the
+    platform chart runs it (the Jobs Service sends job events to `data_index`); `stack` stops
+    it. Returns its URL."""
     say = status or (lambda _message: None)
     app = service_app(service, versions, say)
     ensure_schema(db, service.schema)
@@ -115,16 +85,13 @@ def start_service(
     root = REAPER.temp_folder(f"chartgen-{service.name}-", inner)
     port = free_port()
     env = {k: os.environ[k] for k in ("PATH", "LANG", "JAVA_HOME") if k in os.environ}
-    address = f"{db.host}:{db.port}/{db.database}"
     env.update(
         QUARKUS_HTTP_HOST="127.0.0.1",
         QUARKUS_HTTP_PORT=str(port),
-        QUARKUS_DATASOURCE_JDBC_URL=f"jdbc:postgresql://{address}?currentSchema={service.schema}",
-        QUARKUS_DATASOURCE_REACTIVE_URL=f"postgresql://{address}?search_path={service.schema}",
         QUARKUS_DATASOURCE_USERNAME=db.user,
         QUARKUS_DATASOURCE_PASSWORD=db.password,
-        **service.settings,
     )
+    env.update((v.name, v.value) for v in service_env(service, db.host, db.port, db.database, data_index))
     log_path = root / f"{service.name}.log"
     say(f"starting {service.title}")
     argv: list[str | Path] = [find_java(), f"-Djava.io.tmpdir={root}", "-jar", app]

@@ -270,6 +270,57 @@ class ProductionValues:
 
 
 @dataclass(kw_only=True)
+class PlatformDatabase:
+    host: DatabaseHost = value("PostgreSQL host (<service>.<namespace>.svc in the cluster)")
+    port: Port = value("PostgreSQL port", 5432)
+    database: DatabaseName = value("Database name (each service keeps its tables in a schema of its own)")
+
+
+def platform_resources() -> Resources:
+    return Resources(
+        requests=ResourceList(cpu="250m", memory="512Mi", ephemeral_storage="256Mi"),
+        limits=ResourceList(cpu="1", memory="1Gi", ephemeral_storage="1Gi"),
+    )
+
+
+@dataclass(kw_only=True)
+class PlatformService:
+    image: RuntimeImage = value("The service's image (`chartgen build` makes it)")
+    resources: ContainerResources = value(factory=platform_resources)
+    replicaCount: Positive | None = value("Fixed number of replicas (without an HPA)", None)
+    autoscaling: Autoscaling | None = value("HPA bounds (with an HPA)", None)
+
+
+@dataclass(kw_only=True)
+class PlatformValues:
+    environment: str = value("The environment these values are for: values.yaml alone is not one", "")
+    jobService: PlatformService | None = value(
+        "The Jobs Service: keeps the workflows' timers and calls the runtimes back when one is due", None
+    )
+    dataIndex: PlatformService | None = value(
+        "The Data Index: keeps every instance's events; `chartgen instances` asks it (GraphQL)", None
+    )
+    database: PlatformDatabase | None = value("PostgreSQL of the environment", None)
+    imagePullSecrets: list[PullSecret] = value("Registry credentials for the images", factory=list)
+    probes: Probes = value("Health probes on the services' /q/health endpoints", factory=production_probes)
+    securityContext: SecurityContext = value("Identity of the service processes", factory=SecurityContext)
+    topologySpread: TopologySpread = value("Spreading replicas across nodes", factory=TopologySpread)
+    service: Service = value("The Services in front of the pods", factory=Service)
+    env: ExtraEnv = value(factory=dict)
+    podAnnotations: PodAnnotations = value(factory=dict)
+    podLabels: PodLabels = value(factory=dict)
+    commonLabels: CommonLabels = value(factory=dict)
+    commonAnnotations: CommonAnnotations = value(factory=dict)
+    policyExceptions: PolicyExceptions = value(factory=dict)
+    nodeSelector: NodeSelector = value(factory=dict)
+    tolerations: Tolerations = value(factory=list)
+    affinity: Affinity = value(factory=dict)
+    priorityClassName: PriorityClassName = value(default="")
+    vault: Vault | None = value("Vault the services' database login comes from (names only)", None)
+    serviceAccount: ServiceAccount | None = value("The identity the pods run as", None)
+
+
+@dataclass(kw_only=True)
 class DevValues:
     environment: str = value("The environment these values are for", "")
     image: DevImage | None = value("The SonataFlow devmode image", None)

@@ -14,7 +14,9 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+import yaml
 
+from chartgen.plan.layout import DATA_FILE, TEMPLATE_GROUPS
 from chartgen.tools.helm import Helm
 from testing.repo import CRDS, REPO, run_cli
 from testing.trees import snapshot
@@ -62,10 +64,10 @@ def test_static_templates_are_the_packages_own(variant_charts: dict[str, Path]) 
     root = resources.files("chartgen") / "templates"
     for charts in variant_charts.values():
         for chart in (p for p in charts.iterdir() if (p / "Chart.yaml").is_file()):
-            kind = "dev" if chart.name.endswith("-dev") else "production"
+            kind = yaml.safe_load((chart / DATA_FILE).read_text())["kind"]
             expected = {
                 f"templates/{rel}": (Path(str(root)) / group / "templates" / rel).read_bytes()
-                for group in ("common", kind)
+                for group in TEMPLATE_GROUPS[kind]
                 for rel in _files(Path(str(root)) / group / "templates")
             }
             got = {p: c for p, c in snapshot(chart).items() if p.startswith("templates/")}
@@ -82,5 +84,7 @@ def test_golden_charts_pass_lint(variant: str, variant_charts: dict[str, Path], 
         "lint", "--charts", str(variant_charts[variant]), "--kube-version", "1.34", "--crds", str(CRDS)
     )
     assert result.code == 0, result.out
-    assert "7 of 7 chart/values pairs passed (Kubernetes 1.34 schemas)" in result.out
+    pairs = 9 if variant == "platform" else 7  # the platform chart: one pair per environment
+    assert f"{pairs} of {pairs} chart/values pairs passed (Kubernetes 1.34 schemas)" in result.out
+    assert f"{pairs} of {pairs} chart/values pairs pass" in result.out and " 0 violations" in result.out
     assert "not checked" not in result.out

@@ -62,6 +62,6 @@ def test_the_templates_write_each_custom_kind_as_the_table_says() -> None:
 def test_the_templates_read_the_chart_files_layout_names() -> None:
     """The plan's data, values.yaml's copy and each environment's values file are named once,
     in plan/layout.py; the helper that loads them at render time uses those names."""
-    helpers = (REPO / "chartgen/templates/common/templates/_helpers.tpl").read_text()
+    helpers = (REPO / "chartgen/templates/base/templates/_helpers.tpl").read_text()
     read = set(re.findall(r'\.Files\.Get (?:\(printf )?"([^"]+)"', helpers))
     assert read == {DATA_FILE, DEFAULTS_FILE, values_file("%s")}, read

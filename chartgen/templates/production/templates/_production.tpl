@@ -83,42 +83,6 @@ variable: values never appear here, only where they are.
 {{- end }}
 {{- end }}
 
-{{/* The runtime container's mount of the credentials volume (none when it reads no Secret). */}}
-{{- define "chartgen.credentialsMount" -}}
-{{- with .env.credentials }}{{- if .folder }}
-- name: credentials
-  mountPath: {{ .folder | quote }}
-  readOnly: true
-{{- end }}{{- end }}
-{{- end }}
-
-{{/*
-The credentials volume: each Secret key the runtime reads as a file named like the variable it
-replaces, beside `config_ordinal` (the config ConfigMap's key), which gives the folder its
-precedence as a config source. Takes the plan.
-*/}}
-{{- define "chartgen.credentialsVolume" -}}
-{{- $env := .env }}
-{{- with .env.credentials }}{{- if .folder }}
-- name: credentials
-  projected:
-    defaultMode: {{ .mode }}  # {{ printf "0%o" (int .mode) }}: owner root, group fsGroup (the runtime user)
-    sources:
-      - secret:
-          name: {{ $env.secretName | quote }}
-          items:
-            {{- range $b := $env.secretBindings }}
-            - key: {{ $b.key | quote }}
-              path: {{ $b.env | quote }}
-            {{- end }}
-      - configMap:
-          name: {{ $.names.config | quote }}
-          items:
-            - key: {{ .ordinalKey | quote }}
-              path: config_ordinal
-{{- end }}{{- end }}
-{{- end }}
-
 {{/* The objects that hold or fetch credentials: a change of any reference rolls the pods. */}}
 {{- define "chartgen.secretRefsChecksum" -}}
 {{- $root := index . 0 }}
@@ -176,16 +140,6 @@ vault.hashicorp.com/agent-inject-template-workflow.properties: |
   apiGroup: rbac.authorization.k8s.io
   {{- end }}
 {{- end }}
-{{- end }}
-
-{{/* Pod security context of the runtime: non-root with a fixed UID, seccomp RuntimeDefault. */}}
-{{- define "chartgen.podSecurityContext" -}}
-runAsNonRoot: true
-runAsUser: {{ .Values.securityContext.runAsUser }}
-runAsGroup: {{ .Values.securityContext.runAsGroup }}
-fsGroup: {{ .Values.securityContext.fsGroup }}
-seccompProfile:
-  type: RuntimeDefault
 {{- end }}
 
 {{/*

@@ -59,31 +59,51 @@ helm lint only logs and renders past, it stops install, template and lint alike.
 {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
-{{/* Selector labels: never a version, so upgrades never touch immutable selectors. */}}
+{{/* Selector labels: never a version, so upgrades never touch immutable selectors. The
+component is the chart's (chartgen-data.yaml); the `Of` forms take (list $ component), for the
+objects of one service of a platform chart. */}}
 {{- define "chartgen.selectorLabels" -}}
-app.kubernetes.io/name: {{ .Chart.Name | quote }}
-app.kubernetes.io/instance: {{ .Release.Name | quote }}
-app.kubernetes.io/component: workflow-runtime
+{{ include "chartgen.selectorLabelsOf" (list . .chartgenPlan.component) }}
+{{- end }}
+
+{{- define "chartgen.selectorLabelsOf" -}}
+{{- $root := index . 0 -}}
+app.kubernetes.io/name: {{ $root.Chart.Name | quote }}
+app.kubernetes.io/instance: {{ $root.Release.Name | quote }}
+app.kubernetes.io/component: {{ index . 1 | quote }}
 {{- end }}
 
 {{/* The recommended labels, on every object. */}}
 {{- define "chartgen.labels" -}}
-helm.sh/chart: {{ include "chartgen.chart" . | quote }}
-{{ include "chartgen.podTemplateLabels" . }}
+{{ include "chartgen.labelsOf" (list . .chartgenPlan.component) }}
+{{- end }}
+
+{{- define "chartgen.labelsOf" -}}
+helm.sh/chart: {{ include "chartgen.chart" (index . 0) | quote }}
+{{ include "chartgen.podTemplateLabelsOf" . }}
 {{- end }}
 
 {{/* The labels of pod templates: all but the chart version, so a version-only bump rolls no pod. */}}
 {{- define "chartgen.podTemplateLabels" -}}
-{{- $own := include "chartgen.ownLabels" . }}
+{{ include "chartgen.podTemplateLabelsOf" (list . .chartgenPlan.component) }}
+{{- end }}
+
+{{- define "chartgen.podTemplateLabelsOf" -}}
+{{- $own := include "chartgen.ownLabelsOf" . }}
 {{- $own }}
-{{- include "chartgen.commonLabels" (list . $own) }}
+{{- include "chartgen.commonLabels" (list (index . 0) $own) }}
 {{- end }}
 
 {{- define "chartgen.ownLabels" -}}
-{{ include "chartgen.selectorLabels" . }}
-app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
-app.kubernetes.io/part-of: {{ index .Chart.Annotations "chartgen/part-of" | default .Chart.Name | quote }}
-app.kubernetes.io/managed-by: {{ .Release.Service | quote }}
+{{ include "chartgen.ownLabelsOf" (list . .chartgenPlan.component) }}
+{{- end }}
+
+{{- define "chartgen.ownLabelsOf" -}}
+{{- $root := index . 0 -}}
+{{ include "chartgen.selectorLabelsOf" . }}
+app.kubernetes.io/version: {{ $root.Chart.AppVersion | quote }}
+app.kubernetes.io/part-of: {{ index $root.Chart.Annotations "chartgen/part-of" | default $root.Chart.Name | quote }}
+app.kubernetes.io/managed-by: {{ $root.Release.Service | quote }}
 {{- end }}
 
 {{/* The organisation's commonLabels, after the labels `own` (YAML) holds: those win. */}}
@@ -147,7 +167,12 @@ data:
 
 {{/* An image reference: by digest when one is given, else by tag. */}}
 {{- define "chartgen.image" -}}
-{{- $image := .Values.image }}
+{{- include "chartgen.imageOf" .Values.image }}
+{{- end }}
+
+{{/* An image reference from its values (repository, tag, digest). */}}
+{{- define "chartgen.imageOf" -}}
+{{- $image := . }}
 {{- if $image.digest }}
 {{- printf "%s@%s" $image.repository $image.digest }}
 {{- else if $image.tag }}
@@ -268,4 +293,14 @@ imagePullSecrets:
 {{- $all = append $all (printf "%s\n%s" $cm.name (include "chartgen.configMapContent" (list $root $cm))) }}
 {{- end }}
 {{- join "\n---\n" $all | sha256sum }}
+{{- end }}
+
+{{/* Pod security context of the runtime: non-root with a fixed UID, seccomp RuntimeDefault. */}}
+{{- define "chartgen.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: {{ .Values.securityContext.runAsUser }}
+runAsGroup: {{ .Values.securityContext.runAsGroup }}
+fsGroup: {{ .Values.securityContext.fsGroup }}
+seccompProfile:
+  type: RuntimeDefault
 {{- end }}
