@@ -95,7 +95,7 @@ class ChartUnderTest:
                 f"chart '{chart.name}' has no environment '{chosen}'{did_you_mean(chosen, environments)} "
                 f"(its environments: {known})"
             )
-        values = chart.folder / values_file(chosen) if data.kind == "production" else None
+        values = chart.folder / values_file(chosen) if data.kind != "dev" else None
         planned = environments[chosen]
         return cls(chart.folder, chosen, values, planned.kinds, planned.startupSeconds)
 

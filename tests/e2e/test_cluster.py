@@ -84,6 +84,22 @@ def test_every_provider_and_runtime_installs(variant: str, cluster: Cluster, tmp
     chart_test(cluster, repo / "charts" / "invoice-sync")
 
 
+def test_platform_chart_installs_upgrades_and_rolls_back_beside_the_workflow_charts(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    repo = make_variant(tmp_path, "platform")
+    assert run_cli("-C", str(repo), "generate").code == 0
+    charts = repo / "charts"
+    values = yaml.safe_load((charts / "order-approval/values-prod.yaml").read_text())
+    assert values["jobService"]["url"] == (
+        "http://acme-workflows-platform-jobs-service.workflows-prod.svc.cluster.local"
+    )
+    results = chart_test(cluster, charts)
+    assert "acme-workflows-platform" in results and "order-approval" in results
+    for r in results.values():
+        assert list(r["phases"])[-4:] == ["upgrade", "helm test", "rollback", "uninstall"], r["phases"]
+
+
 def test_corpus_sample_installs(cluster: Cluster, tmp_path: Path) -> None:
     out = tmp_path / "charts"
     # rhdh-local's bearer tokens are read at start-up: the profile maps them to Secret keys.

@@ -216,7 +216,7 @@ def test_timers_without_a_jobs_service_are_refused_whatever_the_replicas(tmp_pat
     refused(tmp_path, result)
     assert (
         "profiles/prod.yaml:2:7: error: profile 'prod': chart 'greet' has timers (workflow 'napper': "
-        "state 'Nap' sleeps PT5M): set jobService.url to the platform's Jobs Service"
+        "state 'Nap' sleeps PT5M): set platform.jobService: true (or jobService.url) for a Jobs Service"
     ) in result.err
     assert "profile 'staging': chart 'greet' has timers" in result.err
 

@@ -15,7 +15,7 @@ from testing.trees import PROFILES_BASIC, build_tree
 
 TOP_LEVEL_KEYS = (
     "affinity, commonAnnotations, commonLabels, dataIndex, devmode, env, eventing, extends, image, imagePullSecrets, "
-    "jobService, kubernetesVersion, mode, namespace, networkPolicy, nodeSelector, operatorVersion, persistence, "
+    "jobService, kubernetesVersion, mode, namespace, networkPolicy, nodeSelector, operatorVersion, persistence, platform, "
     "podAnnotations, podLabels, policyExceptions, priorityClassName, properties, rbac, resources, runtime, "
     "scaling, secrets, service, tolerations"
 )
