@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 
 from chartgen.flows.run import render_environment
-from chartgen.runtime.local import start_runtime
 from chartgen.plan.platform_services import JOBS_SERVICE
+from chartgen.runtime.local import start_runtime
 from chartgen.runtime.platform import start_service
 from chartgen.runtime.postgres import Database, ensure_database, psql, throwaway_postgres
 from chartgen.runtime.running import RunningRuntime

@@ -15,6 +15,7 @@ from chartgen.formats.source import SourceFile, display_path
 from chartgen.plan import plan_dev_charts, plan_projects
 from chartgen.profile.model import Profile, ProfileFile, ProfileSettings
 from chartgen.schema.check import load
+from chartgen.values.model import ProductionValues
 from chartgen.workflow.build import WorkflowBuilder
 from chartgen.workflow.model import Asset, Project, WorkflowSet
 from chartgen.workflow.resolve import resolve
@@ -72,7 +73,9 @@ def test_plan_charts_needs_no_folder(monkeypatch: pytest.MonkeyPatch) -> None:
     assert plan is not None
     assert plan.name == "greet"
     assert plan.data.environments["prod"].namespace == "wf-prod"
-    image = plan.values["prod"].image
+    values = plan.values["prod"]
+    assert isinstance(values, ProductionValues)
+    image = values.image
     assert image is not None and (image.repository, image.tag) == ("registry.example.com/wf/greet", "1.0")
     assert [f.content for f in plan.properties] == [b"quarkus.log.level=INFO\n"]
 

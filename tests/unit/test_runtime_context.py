@@ -11,11 +11,11 @@ import yaml
 from dockerfile_parse import DockerfileParser
 
 from chartgen.charts.chart import working_files
+from chartgen.config import SONATAFLOW_VERSION
 from chartgen.flows.build import run_build, write_context
 from chartgen.runtime.context import (
     APP,
     QUARKUS_VERSION,
-    SONATAFLOW_VERSION,
     build_context,
     extensions,
     oauth_specs,

@@ -1,0 +1,139 @@
+"""The platform chart's plan, on real trees through `chartgen generate`: what it runs per
+environment, how each service scales, what the production charts send to it, and the located
+refusals of profiles it cannot serve."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from testing.repo import CliResult, run_cli
+from testing.trees import build_tree
+from tests.unit.test_production_plan import SLEEPER
+
+BASE = """
+    image:
+      repository: registry.example.com/wf/{workflow}
+      tag: "{version}"
+    persistence:
+      postgresql: {host: pg.db.svc, database: workflows, credentials: db}
+    secrets:
+      vault: {address: "https://vault.example.com:8200"}
+    networkPolicy:
+      ingress: [{namespace: clients}]
+"""
+PLATFORM = "platform: {jobService: true, dataIndex: true}\n"
+CHART = "acme-platform"
+
+
+def generate(root: Path, prod: str = PLATFORM, staging: str = PLATFORM) -> CliResult:
+    head = "extends: base\nmode: production\nnamespace: wf-{env}\n"
+    build_tree(
+        root,
+        {
+            "chartgen.yaml": "name: acme\n",
+            "workflows/greet/napper.sw.yaml": SLEEPER,
+            "profiles/base.yaml": BASE,
+            "profiles/prod.yaml": head.format(env="prod") + textwrap.dedent(prod),
+            "profiles/staging.yaml": head.format(env="staging") + textwrap.dedent(staging),
+        },
+    )
+    return run_cli("-C", str(root), "generate")
+
+
+def data(root: Path, chart: str = CHART) -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load(
+        (root / "charts" / chart / "files/chartgen-data.yaml").read_text()
+    )
+    return loaded
+
+
+def values(root: Path, env: str, chart: str = CHART) -> dict[str, Any]:
+    folder = root / "charts" / chart
+    shared = yaml.safe_load((folder / "values.yaml").read_text())
+    shared.update(yaml.safe_load((folder / f"values-{env}.yaml").read_text()))
+    return dict(shared)
+
+
+def test_one_platform_chart_runs_both_services_per_environment(tmp_path: Path) -> None:
+    result = generate(tmp_path)
+    assert result.code == 0, result.err
+    assert (
+        f"charts/{CHART} 0.1.0 (written; platform; 0 workflows; values-prod.yaml, values-staging.yaml)"
+        in (result.out)
+    )
+    planned = data(tmp_path)
+    assert planned["kind"] == "platform" and planned["component"] == "platform"
+    services = {s["component"]: s for s in planned["environments"]["prod"]["services"]}
+    assert set(services) == {"jobs-service", "data-index"}
+    jobs, index = services["jobs-service"], services["data-index"]
+    # The Jobs Service is a singleton (its leader fires the timers); the Data Index scales.
+    assert (jobs["hpa"], jobs["pdb"], index["hpa"], index["pdb"]) == (False, False, True, True)
+    env = {e["name"]: e["value"] for e in jobs["env"]}
+    assert (
+        env["QUARKUS_DATASOURCE_JDBC_URL"]
+        == "jdbc:postgresql://pg.db.svc:5432/workflows?currentSchema=jobs_service"
+    )
+    assert env["MP_MESSAGING_OUTGOING_KOGITO_JOB_SERVICE_JOB_STATUS_EVENTS_HTTP_URL"] == (
+        f"http://{CHART}-data-index.wf-prod.svc.cluster.local/jobs"
+    )
+    # Exactly this repository's runtimes may call it.
+    runtimes = {"app.kubernetes.io/component": "workflow-runtime", "app.kubernetes.io/part-of": "acme"}
+    assert index["networkPolicy"]["ingress"][0]["from"] == [{"podSelector": {"matchLabels": runtimes}}]
+    prod = values(tmp_path, "prod")
+    assert prod["jobService"]["replicaCount"] == 1 and "autoscaling" not in prod["jobService"]
+    assert prod["dataIndex"]["autoscaling"]["minReplicas"] == 2
+    assert prod["jobService"]["image"] == {
+        "repository": "registry.example.com/wf/jobs-service",
+        "tag": "10.0.0",
+        "digest": "",
+        "pullPolicy": "IfNotPresent",
+    }
+    assert prod["vault"]["path"] == f"workflows/prod/{CHART}"
+    # The database login is read as files of the Secret, never as variables.
+    keys = {b["key"]: b["env"] for b in planned["environments"]["prod"]["secretBindings"]}
+    assert keys == {
+        "db_username": "QUARKUS_DATASOURCE_USERNAME",
+        "db_password": "QUARKUS_DATASOURCE_PASSWORD",
+    }
+
+
+def test_production_charts_send_to_their_environments_platform_by_default(tmp_path: Path) -> None:
+    own = "http://jobs.elsewhere.svc.cluster.local"
+    result = generate(tmp_path, staging=PLATFORM + f"jobService: {{url: {own!r}}}\n")
+    assert result.code == 0, result.err
+    prod, staging = values(tmp_path, "prod", "greet"), values(tmp_path, "staging", "greet")
+    assert prod["jobService"]["url"] == f"http://{CHART}-jobs-service.wf-prod.svc.cluster.local"
+    assert prod["dataIndex"]["url"] == f"http://{CHART}-data-index.wf-prod.svc.cluster.local"
+    assert staging["jobService"]["url"] == own  # the profile's own URL wins
+    channels = [c["channel"] for c in data(tmp_path, "greet")["processEvents"]]
+    assert channels == ["kogito-processinstances-events", "kogito-processdefinitions-events"]
+
+
+def test_no_platform_is_written_when_no_profile_asks(tmp_path: Path) -> None:
+    jobs = 'jobService: {url: "http://jobs.platform.svc.cluster.local"}\n'
+    result = generate(tmp_path, prod=jobs, staging=jobs)
+    assert result.code == 0, result.err
+    assert not (tmp_path / "charts" / CHART).exists()
+
+
+def test_profiles_a_platform_cannot_serve_are_refused_located(tmp_path: Path) -> None:
+    result = generate(
+        tmp_path,
+        prod=PLATFORM + "runtime: sonataflow\noperatorVersion: '1.37'\n",
+        staging=PLATFORM + "secrets: {provider: injector}\n",
+    )
+    assert result.code == 1
+    assert (
+        "profiles/prod.yaml:4:1: error: profile 'prod': platform is for the kubernetes runtime; under "
+        "runtime sonataflow the operator's SonataFlowPlatform runs the Jobs Service and the Data Index"
+    ) in result.err
+    assert (
+        "profiles/staging.yaml:5:21: error: profile 'staging': platform reads its database login from a Secret"
+        in (result.err)
+    )
+    assert "nothing was written" in result.err and not (tmp_path / "charts").exists()
+    assert "Traceback" not in result.err
