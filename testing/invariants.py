@@ -68,6 +68,43 @@ def production_problems(objects: list[Obj], data: Obj, env: str) -> list[str]:
     return problems
 
 
+def platform_problems(objects: list[Obj], data: Obj, env: str) -> list[str]:
+    """A platform chart's: per planned service one restricted Deployment, its own default-deny
+    NetworkPolicy selecting exactly its pods, a PDB for the replicated ones; planned kinds only."""
+    planned = data["environments"][env]
+    problems: list[str] = []
+    pods = {
+        name.split("/", 1)[1]: (name, spec, containers, labels)
+        for name, spec, containers, labels in workload_pods(objects)
+    }
+    policies = {o["metadata"]["name"]: o for o in objects if o["kind"] == "NetworkPolicy"}
+    pdbs = [o for o in objects if o["kind"] == "PodDisruptionBudget"]
+    if set(pods) != {s["name"] for s in planned["services"]}:
+        problems.append(f"Deployments {sorted(pods)} are not the planned services")
+    for service in planned["services"]:
+        if service["name"] not in pods:
+            continue
+        name, spec, containers, labels = pods[service["name"]]
+        problems += _restricted(name, spec, containers)
+        policy = policies.get(service["name"])
+        if policy is None or policy["spec"].get("policyTypes") != ["Ingress", "Egress"]:
+            problems.append(f"{name}: no default-deny NetworkPolicy of its own")
+        elif not matches(policy["spec"]["podSelector"], labels) or any(
+            matches(policy["spec"]["podSelector"], other[3])
+            for key, other in pods.items()
+            if key != service["name"]
+        ):
+            problems.append(f"{name}: its NetworkPolicy does not select exactly its pods")
+        if service["pdb"] != any(matches(pdb["spec"]["selector"], labels) for pdb in pdbs):
+            problems.append(f"{name}: PodDisruptionBudget {'missing' if service['pdb'] else 'unplanned'}")
+    hpas = {o["spec"]["scaleTargetRef"]["name"]: o for o in objects if o["kind"] == "HorizontalPodAutoscaler"}
+    for service in planned["services"]:
+        if service["hpa"] != (service["name"] in hpas):
+            problems.append(f"{service['name']}: HPA {'missing' if service['hpa'] else 'unplanned'}")
+    problems += _kinds(objects, planned["kinds"])
+    return problems
+
+
 def plural(kind: str) -> str:
     """The RBAC resource name of a kind (every kind a chartgen chart can hold)."""
     lowered = kind.lower()

@@ -129,7 +129,10 @@ def _environment(
     errors = diag.error_count
     _check(profile, diag)
     pg = (s.persistence or PersistenceSettings()).postgresql or PostgresSettings()
-    values = PlatformValues(environment=profile.env, **pod_settings(s))
+    pods = pod_settings(s)
+    for runtime_only in ("properties", "env"):  # the workflows' settings, not the services'
+        pods.pop(runtime_only, None)
+    values = PlatformValues(environment=profile.env, **pods)
     values.serviceAccount = ServiceAccount(name=chart)
     values.imagePullSecrets = [PullSecret(name=n) for n in s.imagePullSecrets or []]
     values.database = PlatformDatabase(host=pg.host or "", port=pg.port or 5432, database=pg.database or "")

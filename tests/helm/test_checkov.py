@@ -36,7 +36,13 @@ def _render_variant(charts: Path, render: Render, out: Path) -> dict[tuple[str, 
     for chart in sorted(p for p in charts.iterdir() if (p / "Chart.yaml").is_file()):
         envs = sorted(v.name for v in chart.glob("values-*.yaml"))
         dev = not envs
-        runs = [((), ())] if dev else [((env,), (f"image.digest={DIGEST}",)) for env in envs]
+        platform = chart.name.endswith("-platform")
+        pins = (f"jobService.image.digest={DIGEST}", f"dataIndex.image.digest={DIGEST}")
+        runs = (
+            [((), ())]
+            if dev
+            else [((env,), pins if platform else (f"image.digest={DIGEST}",)) for env in envs]
+        )
         for values, sets in runs:
             objects = render(chart, *values, sets=sets)
             name = f"{chart.name}__{values[0] if values else 'values.yaml'}"

@@ -127,8 +127,8 @@ def test_narrowed_values_schema_is_major(examples: Path) -> None:
 
 
 def test_changed_selector_is_major_from_what_helm_renders(examples: Path) -> None:
-    helpers = examples / "charts/order-approval/templates/_helpers.tpl"
-    helpers.write_text(helpers.read_text().replace("component: workflow-runtime", "component: runtime"))
+    data = examples / "charts/order-approval/files/chartgen-data.yaml"
+    data.write_text(data.read_text().replace("component: workflow-runtime", "component: runtime"))
     result = cli(examples, "bump", "--base", "main", "--chart", "order-approval")
     assert result.code == 0, result.out + result.err
     assert (
