@@ -42,16 +42,11 @@ from chartgen.plan.model import ChartPlan
 from chartgen.schema.spec import docs as spec_docs
 from chartgen.schema.spec import dump
 from chartgen.schema.spec import fields as spec_fields
-from chartgen.values.model import DevValues, PlatformValues, ProductionValues
+from chartgen.values.model import VALUES_MODELS
 from chartgen.version.digest import chart_digest
 from chartgen.version.semver import INITIAL, NotSemVer, Version
 
 _TEMPLATE_CACHE: dict[str, list[tuple[str, bytes]]] = {}
-VALUES_MODELS: dict[str, type] = {
-    "production": ProductionValues,
-    "dev": DevValues,
-    "platform": PlatformValues,
-}
 
 
 @dataclass

@@ -13,13 +13,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from chartgen.charts.chart import working_files
+from chartgen.charts.chart import GeneratedChart, working_files
 from chartgen.emit.switch import settled_charts
 from chartgen.errors import UserError
 from chartgen.formats.source import ParseError, SourceFile
 from chartgen.plan.layout import VALUES_FILE
-from chartgen.runtime.context import PINNED, Extension, Versions, build_context, extensions
+from chartgen.plan.platform_services import SERVICES, object_name
+from chartgen.runtime.context import PINNED, Extension, Versions, build_context, containerfile, extensions
 from chartgen.runtime.maven import package
+from chartgen.runtime.platform import service_pom
 from chartgen.version.git import changed_since
 
 DEFAULT_UID = 10001
@@ -64,19 +66,54 @@ def run_build(
     results = []
     for name in names:
         files = working_files(found[name])
+        for result in _contexts(name, files, out, versions):
+            if packaged:
+                start = time.monotonic()
+                built = package(result.context, offline)
+                result.app, result.problems = built.app, built.problems
+                result.seconds = time.monotonic() - start
+            results.append(result)
+            if on_chart is not None:
+                on_chart(result)
+    return results
+
+
+def _contexts(name: str, files: dict[str, bytes], out: Path, versions: Versions) -> list[ChartBuild]:
+    """Write the build contexts of one chart: its runtime's, or (the platform chart) one per
+    service it runs, each from the service's Maven Central artifact with the same contract."""
+    uid = _uid(files)
+    data = GeneratedChart.of(name, files).raw_data
+    if data.get("kind") != "platform":
         context = out / name
         image = _image_ref(files)
-        write_context(context, {**build_context(name, files, _uid(files), versions), IMAGE_FILE: image})
-        result = ChartBuild(name, context, extensions(files), image.decode().strip())
-        if packaged:
-            start = time.monotonic()
-            built = package(context, offline)
-            result.app, result.problems = built.app, built.problems
-            result.seconds = time.monotonic() - start
-        results.append(result)
-        if on_chart is not None:
-            on_chart(result)
-    return results
+        write_context(context, {**build_context(name, files, uid, versions), IMAGE_FILE: image})
+        return [ChartBuild(name, context, extensions(files), image.decode().strip())]
+    ran = {
+        s.get("component") for e in (data.get("environments") or {}).values() for s in e.get("services") or []
+    }
+    built = []
+    for service in (s for s in SERVICES if s.name in ran):
+        image = _image_ref(files, service.key)
+        context = out / object_name(str(data.get("partOf") or ""), service)
+        write_context(
+            context,
+            {
+                "pom.xml": service_pom(service, versions).encode(),
+                "Containerfile": containerfile(name, uid, sources=False).encode(),
+                ".dockerignore": b"target/\n",
+                IMAGE_FILE: image,
+            },
+        )
+        why = f"{service.title}, as SonataFlow {versions.sonataflow} ships it"
+        built.append(
+            ChartBuild(
+                context.name,
+                context,
+                [Extension("org.kie.kogito", service.artifact, why, kie=True)],
+                image.decode().strip(),
+            )
+        )
+    return built
 
 
 def write_context(folder: Path, files: dict[str, bytes]) -> None:
@@ -100,12 +137,16 @@ def write_context(folder: Path, files: dict[str, bytes]) -> None:
                 os.unlink(os.path.join(dirpath, name))
 
 
-def _image_ref(files: dict[str, bytes]) -> bytes:
-    """REPOSITORY:TAG from the chart's values.yaml (the image the chart runs by default)."""
+def _image_ref(files: dict[str, bytes], section: str = "") -> bytes:
+    """REPOSITORY:TAG from the chart's values.yaml (the image the chart runs by default; of a
+    platform service: its `section`'s)."""
     values = SourceFile(Path(VALUES_FILE), files[VALUES_FILE]).documents()
-    image = (values[0] or {}).get("image") if values and isinstance(values[0], dict) else None
+    root = values[0] if values and isinstance(values[0], dict) else {}
+    holder = root.get(section) if section else root
+    image = holder.get("image") if isinstance(holder, dict) else None
     if not isinstance(image, dict) or not image.get("repository"):
-        raise UserError("values.yaml has no image.repository: regenerate the chart")
+        where = f"{section}.image" if section else "image"
+        raise UserError(f"values.yaml has no {where}.repository: regenerate the chart")
     return f"{image['repository']}:{image.get('tag') or 'latest'}\n".encode()
 
 

@@ -24,7 +24,7 @@ from chartgen.plan.layout import CHART_FILE, DATA_FILE, VALUES_FILE, values_file
 from chartgen.plan.model import VAULT_PROVIDERS
 from chartgen.profile.environment import ENV_NAME_RULE, is_env_name
 from chartgen.schema.check import Checker, Pointer, did_you_mean, where
-from chartgen.values.model import ProductionValues
+from chartgen.values.model import VALUES_MODELS, PlatformValues, ProductionValues
 from chartgen.values.types import DnsLabel, SecretKey
 from chartgen.vault.access import VaultAccess
 from chartgen.workflow.names import is_valid_name
@@ -113,7 +113,7 @@ def _access(
     ok = checker.check(list[SecretKey], keys, (*base, "secretKeys")) and ok
     for p in checker.problems:
         diag.error(f"{where(p.at, DATA_FILE)}: {p.message}", source.location(0, p.at))
-    loaded = _values(folder, env, files, diag)
+    loaded = _values(folder, env, files, diag, VALUES_MODELS.get(str(data.get("kind")), ProductionValues))
     if not ok or loaded is None:
         return None
     values, locate = loaded
@@ -141,8 +141,8 @@ def _access(
 
 
 def _values(
-    folder: Path, env: str, files: Mapping[str, bytes], diag: Diagnostics
-) -> tuple[ProductionValues, Callable[[Pointer], Location]] | None:
+    folder: Path, env: str, files: Mapping[str, bytes], diag: Diagnostics, model: type
+) -> tuple[ProductionValues | PlatformValues, Callable[[Pointer], Location]] | None:
     """values.yaml + values-<env>.yaml, merged as Helm merges them, as the typed model; and
     where a value was written (the environment's file when it sets the section)."""
     shared_source, shared = _document(folder, VALUES_FILE, files, diag)
@@ -154,7 +154,7 @@ def _values(
         return (own_source if not at or at[0] in own else shared_source).location(0, at)
 
     checker = Checker("values")
-    values = checker.load(ProductionValues, merge(shared, own))
+    values = checker.load(model, merge(shared, own))
     for p in checker.problems:
         diag.error(f"{where(p.at, 'values')}: {p.message}", locate(p.at))
     return None if checker.problems else (values, locate)

@@ -345,6 +345,14 @@ class DevValues:
     test: TestPod = value("The `helm test` pod", factory=TestPod)
 
 
+# The values model of each kind of chart (its data's `kind`).
+VALUES_MODELS: dict[str, type] = {
+    "production": ProductionValues,
+    "dev": DevValues,
+    "platform": PlatformValues,
+}
+
+
 def split_image(ref: str) -> tuple[str, str, str]:
     """`repo/name:tag` -> (repo/name, tag, ''); `repo/name@sha256:..` -> (repo/name, '', digest)."""
     if "@" in ref:

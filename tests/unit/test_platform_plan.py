@@ -4,6 +4,7 @@ refusals of profiles it cannot serve."""
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -137,3 +138,19 @@ def test_profiles_a_platform_cannot_serve_are_refused_located(tmp_path: Path) ->
     )
     assert "nothing was written" in result.err and not (tmp_path / "charts").exists()
     assert "Traceback" not in result.err
+
+
+def test_vault_plan_grants_the_platform_its_database_login(tmp_path: Path) -> None:
+    assert generate(tmp_path).code == 0
+    result = run_cli(
+        "-C", str(tmp_path), "--output", "json", "vault", "plan", "--env", "prod", "--chart", CHART
+    )
+    assert result.code == 0, result.err
+    (access,) = json.loads(result.out)["result"]["plan"]
+    assert access["serviceAccount"] == CHART and access["namespace"] == "wf-prod"
+    assert access["secret"] == {
+        "mount": "kv",
+        "path": f"workflows/prod/{CHART}",
+        "keys": ["db_password", "db_username"],
+    }
+    assert access["role"]["name"] == f"chartgen-{CHART}-prod"
