@@ -47,6 +47,11 @@ def environment_of(files: dict[str, bytes], chart: str, env: str | None) -> Char
         raise UserError(
             f"{chart} is not a production chart: chartgen run runs chartgen's production and dev charts"
         )
+    if read.raw_data.get("kind") == "platform":
+        raise UserError(
+            f"{chart} is the platform chart: `chartgen run` of a workflow chart of its environment "
+            "starts its Jobs Service and Data Index beside the runtime"
+        )
     names = [e.name for e in environments]
     if env is None:
         raise UserError(f"{chart}: --env is required (environments: {', '.join(names)})")

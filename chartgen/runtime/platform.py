@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from chartgen.errors import ToolError
+from chartgen.plan.model import CREDENTIALS_ORDINAL
 from chartgen.plan.platform_services import Service, service_env
 from chartgen.runtime.context import PINNED, Versions, quarkus_pom
 from chartgen.runtime.maven import APP_JAR, package
@@ -37,12 +38,15 @@ def service_pom(service: Service, versions: Versions) -> str:
     )
     return quarkus_pom(
         service.name,
-        f"to run {service.title} here, built from Maven Central",
+        f"for {service.title}, built from Maven Central. Do not edit: regenerate with chartgen build",
         "\n    <quarkus.container-image.build>false</quarkus.container-image.build>",
         f"    <dependency><groupId>org.kie.kogito</groupId><artifactId>{service.artifact}</artifactId>"
         "<version>${sonataflow.version}</version>\n"
         f"      <exclusions>{exclusions}</exclusions>\n"
-        "    </dependency>",
+        "    </dependency>\n"
+        "    <!-- the database login read as files of the chart's Secret volume -->\n"
+        "    <dependency><groupId>io.smallrye.config</groupId>"
+        "<artifactId>smallrye-config-source-file-system</artifactId></dependency>",
         versions,
     )
 
@@ -74,24 +78,31 @@ def start_service(
     versions: Versions = PINNED,
     status: Callable[[str], None] | None = None,
     data_index: str | None = None,
+    app: Path | None = None,
 ) -> str:
     """Start `service` on 127.0.0.1 against `db` (its own schema) until it is ready, as the
-    platform chart runs it (the Jobs Service sends job events to `data_index`); `stack` stops
-    it. Returns its URL."""
+    platform chart runs it: its settings, job events to `data_index` (the Jobs Service), the
+    database login as files of a credentials folder. `app`: the jar to run (default: the one
+    built into chartgen's cache). `stack` stops it. Returns its URL."""
     say = status or (lambda _message: None)
-    app = service_app(service, versions, say)
+    app = app or service_app(service, versions, say)
     ensure_schema(db, service.schema)
     inner = contextlib.ExitStack()
     root = REAPER.temp_folder(f"chartgen-{service.name}-", inner)
     port = free_port()
     env = {k: os.environ[k] for k in ("PATH", "LANG", "JAVA_HOME") if k in os.environ}
-    env.update(
-        QUARKUS_HTTP_HOST="127.0.0.1",
-        QUARKUS_HTTP_PORT=str(port),
-        QUARKUS_DATASOURCE_USERNAME=db.user,
-        QUARKUS_DATASOURCE_PASSWORD=db.password,
-    )
+    env.update(QUARKUS_HTTP_HOST="127.0.0.1", QUARKUS_HTTP_PORT=str(port))
     env.update((v.name, v.value) for v in service_env(service, db.host, db.port, db.database, data_index))
+    credentials = root / "credentials"
+    credentials.mkdir(mode=0o700)
+    files = {
+        "QUARKUS_DATASOURCE_USERNAME": db.user,
+        "QUARKUS_DATASOURCE_PASSWORD": db.password,
+        "config_ordinal": str(CREDENTIALS_ORDINAL),
+    }
+    for name, value in files.items():
+        (credentials / name).write_text(value)
+    env["SMALLRYE_CONFIG_SOURCE_FILE_LOCATIONS"] = str(credentials)
     log_path = root / f"{service.name}.log"
     say(f"starting {service.title}")
     argv: list[str | Path] = [find_java(), f"-Djava.io.tmpdir={root}", "-jar", app]
