@@ -75,15 +75,17 @@ def run_diff(
     with tempfile.TemporaryDirectory(prefix="chartgen-diff-") as tmp:
         removed: dict[str, list[Removal]] = {}
 
-        def pairs() -> Iterator[tuple[str, Path | None, Path | None]]:
-            """Each chart's base (written out as it is read from git) and head folders."""
+        def pairs() -> Iterator[tuple[str, Path | None, GeneratedChart | None]]:
+            """Each chart's base folder (written out as it is read from git) and head chart
+            (read once: for what it removes and for its side of the diff)."""
             for name in names:
                 new = settings.out / name if (settings.out / name / CHART_FILE).is_file() else None
+                head = GeneratedChart.at(new) if new is not None else None
                 files = base.files(name)
                 old = _write_base(files, Path(tmp) / name, new)
                 if old or new:
-                    removed[name] = _removals(files, new)
-                    yield name, old, new
+                    removed[name] = _removals(files, head)
+                    yield name, old, head
 
         diffs = _diff_charts(pairs(), helm, settings.kube_version, environments, jobs)
     result.charts = [d for d in diffs if d.error or d.environments]
@@ -96,12 +98,12 @@ def run_diff(
     return result
 
 
-def _removals(base: dict[str, bytes] | None, head: Path | None) -> list[Removal]:
+def _removals(base: dict[str, bytes] | None, head: GeneratedChart | None) -> list[Removal]:
     """What head removes that a production chart's persisted instances may need (the version
     rules'); nothing when the workflow files are the same at both."""
     if not base:
         return []
-    head_files = GeneratedChart.at(head).files if head is not None else {}
+    head_files = head.files if head is not None else {}
     if head is not None and _workflow_files(base) == _workflow_files(head_files):
         return []  # checked first: reading chartgen-data.yaml costs more
     if chart_data(head_files or base).get("kind") == "dev":
@@ -137,7 +139,7 @@ def _write_base(files: dict[str, bytes] | None, folder: Path, head: Path | None)
 
 
 def _diff_charts(
-    pairs: Iterable[tuple[str, Path | None, Path | None]],
+    pairs: Iterable[tuple[str, Path | None, GeneratedChart | None]],
     helm: Renderer,
     kube_version: str,
     only: Sequence[str],
@@ -156,7 +158,8 @@ def _diff_charts(
     with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 2) as pool:
         for name, old, new in pairs:
             try:
-                old_side, new_side = read_side(old) if old else None, read_side(new) if new else None
+                old_side = read_side(GeneratedChart.at(old)) if old else None
+                new_side = read_side(new) if new else None
             except UserError as exc:
                 diffs.append(ChartDiff(name, "changed", None, None, False, error=str(exc)))
                 continue
@@ -227,9 +230,11 @@ def _env_diff(env: str, a: Output | None, b: Output | None, status: str) -> EnvD
     return EnvDiff(env, compare(sides[0], sides[1]), note)
 
 
-def read_side(folder: Path) -> Side:
-    """The version, the mode and the environments of a chart folder (a located UserError when
+def read_side(chart: GeneratedChart) -> Side:
+    """The version, the mode and the environments of a chart's folder (a located UserError when
     its Chart.yaml cannot be read)."""
-    chart = GeneratedChart.at(folder)
+    assert chart.folder is not None
     envs = chart.environments
-    return Side(folder, chart.version_fields.version, chart.mode == "dev", {env.name: env for env in envs})
+    return Side(
+        chart.folder, chart.version_fields.version, chart.mode == "dev", {env.name: env for env in envs}
+    )
