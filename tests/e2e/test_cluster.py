@@ -19,7 +19,7 @@ from chartgen.tools.kwok import Cluster, cluster_down, cluster_up
 from chartgen.tools.locate import cache_dir, find_tool
 from chartgen.verify.lifecycle import install_crds
 from testing.e2e import commit, git_repo, helm
-from testing.repo import CRDS, REPO, run_cli
+from testing.repo import CRDS, REPO, replace_placeholders, run_cli
 from testing.variants import make_variant
 
 pytestmark = pytest.mark.e2e
@@ -98,6 +98,24 @@ def test_platform_chart_installs_upgrades_and_rolls_back_beside_the_workflow_cha
     assert "acme-workflows-platform" in results and "order-approval" in results
     for r in results.values():
         assert list(r["phases"])[-4:] == ["upgrade", "helm test", "rollback", "uninstall"], r["phases"]
+    # Deployed like the others: `chartgen deploy` of the environment installs it with them.
+    replace_placeholders(repo)
+    assert run_cli("-C", str(repo), "generate").code == 0
+    install_crds(cluster.kubectl(), [CRDS])
+    deployed = run_cli(
+        "-C",
+        str(repo),
+        "deploy",
+        "--env",
+        "staging",
+        "--skip-vault-check",
+        "--create-namespace",
+        "--kubeconfig",
+        str(cluster.kubeconfig),
+    )
+    assert deployed.code == 0, deployed.out + deployed.err
+    listed = json.loads(helm(cluster, "list", "-n", "workflows-staging", "-o", "json"))
+    assert {r["name"]: r["status"] for r in listed}.get("acme-workflows-platform") == "deployed", listed
 
 
 def test_corpus_sample_installs(cluster: Cluster, tmp_path: Path) -> None:
