@@ -77,11 +77,13 @@ def production_kinds(env: EnvironmentData, consumes: bool, produces: bool) -> di
 
 
 def platform_kinds(env: EnvironmentData) -> dict[str, list[str]]:
-    """What a platform chart creates: its services' workloads and the Secret's objects."""
+    """What a platform chart creates: its services' workloads, its deployer and viewer Roles and
+    the Secret's objects."""
     services = env.services or []
     groups: dict[str, list[str]] = {
         "": ["configmaps", "serviceaccounts", "services"],
         "apps": ["deployments"],
+        RBAC_GROUP: ["roles", "rolebindings"],  # its deployer and viewer Roles
     }
     if any(s.hpa for s in services):
         groups["autoscaling"] = ["horizontalpodautoscalers"]

@@ -26,9 +26,9 @@ _MODE_LINE = re.compile(rb"^  chartgen/mode: (production|dev)$", re.MULTILINE)
 # The folders of chartgen/templates/ each kind of chart is made of, in order (a later file of
 # one name would win; none repeats).
 TEMPLATE_GROUPS = {
-    "production": ("base", "workflow", "credentials", "production"),
+    "production": ("base", "workflow", "credentials", "rbac", "production"),
     "dev": ("base", "workflow", "dev"),
-    "platform": ("base", "credentials", "platform"),
+    "platform": ("base", "credentials", "rbac", "platform"),
 }
 
 _VALUES_FILE = re.compile(r"values-([^/]+)\.yaml")

@@ -19,6 +19,7 @@ from chartgen.workflow.names import Where
 ChartKind = Literal["production", "dev", "platform"]
 Runtime = Literal["kubernetes", "sonataflow"]
 Provider = Literal["none", "vso", "eso", "injector", "existing"]
+RUNTIME_COMPONENT = "workflow-runtime"  # the component label of workflow charts (and their pods)
 # The providers whose Secret comes from Vault (the chart then needs `vault` values).
 VAULT_PROVIDERS: tuple[Provider, ...] = ("vso", "eso", "injector")
 
@@ -270,7 +271,7 @@ class ChartData:
     kind: ChartKind
     partOf: str
     names: Names
-    component: str = "workflow-runtime"  # app.kubernetes.io/component of its objects
+    component: str = RUNTIME_COMPONENT  # app.kubernetes.io/component of its objects
     configMaps: list[ConfigMapData] = field(default_factory=list)
     properties: list[FileEntry] = field(default_factory=list)
     workflows: list[WorkflowData] = field(default_factory=list)

@@ -26,6 +26,7 @@ from chartgen.plan.facts import ProjectFacts
 from chartgen.plan.kinds import platform_kinds, wait_reads
 from chartgen.plan.layout import GENERATED_KEY, MODE_KEY
 from chartgen.plan.model import (
+    RUNTIME_COMPONENT,
     VAULT_PROVIDERS,
     ChartData,
     ChartPlan,
@@ -233,31 +234,22 @@ def _network(
     runtimes = {
         "podSelector": {
             "matchLabels": {
-                "app.kubernetes.io/component": "workflow-runtime",
+                "app.kubernetes.io/component": RUNTIME_COMPONENT,
                 "app.kubernetes.io/part-of": part_of,
             }
         }
     }
     db = values.database
     assert db is not None
+    http = [{"port": HTTP_PORT, "protocol": "TCP"}]
     needs: list[Need] = [Target(db.host, db.port, f"the database {db.host}", lambda: None)]
-    ingress = [{"from": [runtimes], "ports": [{"port": HTTP_PORT, "protocol": "TCP"}]}]
+    ingress = [{"from": [runtimes], "ports": http}]
     if service is JOBS_SERVICE:
-        needs.append({"to": [runtimes], "ports": [{"port": HTTP_PORT, "protocol": "TCP"}]})
+        needs.append({"to": [runtimes], "ports": http})
         if runs(profile, DATA_INDEX):
-            needs.append(
-                {
-                    "to": [_service_peer(part_of, DATA_INDEX)],
-                    "ports": [{"port": HTTP_PORT, "protocol": "TCP"}],
-                }
-            )
+            needs.append({"to": [_service_peer(part_of, DATA_INDEX)], "ports": http})
     elif runs(profile, JOBS_SERVICE):
-        ingress.append(
-            {
-                "from": [_service_peer(part_of, JOBS_SERVICE)],
-                "ports": [{"port": HTTP_PORT, "protocol": "TCP"}],
-            }
-        )
+        ingress.append({"from": [_service_peer(part_of, JOBS_SERVICE)], "ports": http})
     rules = plan_network(chart, profile.env, needs, NetworkPolicySettings(), diag)
     assert rules.egress[0] == DNS_EGRESS
     return NetworkRules(ingress=ingress, egress=rules.egress)

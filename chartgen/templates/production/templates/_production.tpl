@@ -129,19 +129,6 @@ vault.hashicorp.com/agent-inject-template-workflow.properties: |
           expirationSeconds: 600
 {{- end }}
 
-{{/* RBAC subjects: [{kind: Group|User|ServiceAccount, name, namespace}]. Takes (dict "subjects" .. "namespace" ..). */}}
-{{- define "chartgen.subjects" -}}
-{{- range .subjects }}
-- kind: {{ .kind }}
-  name: {{ .name | quote }}
-  {{- if eq .kind "ServiceAccount" }}
-  namespace: {{ .namespace | default $.namespace | quote }}
-  {{- else }}
-  apiGroup: rbac.authorization.k8s.io
-  {{- end }}
-{{- end }}
-{{- end }}
-
 {{/*
 The validation aggregator: what values set at install time can get wrong that the values
 schema cannot say (a section this environment needs, bounds that depend on each other).
