@@ -196,7 +196,11 @@ class FakeReleases:
                 values.update(yaml.safe_load(Path(argv[i + 1]).read_text()) or {})
             if arg == "--set":
                 key, value = argv[i + 1].split("=", 1)
-                values.setdefault("image", {})[key.split(".")[1]] = value
+                *path, last = key.split(".")  # as helm's --set: a dotted path of maps
+                node = values
+                for part in path:
+                    node = node.setdefault(part, {})
+                node[last] = value
         revisions = self.store.setdefault((name, namespace), [])
         before = [r for r in revisions if r.status == "deployed"]
         number = len(revisions) + 1

@@ -145,6 +145,21 @@ class GeneratedChart:
         return None if problems else data
 
     @cached_property
+    def images(self) -> dict[str, str]:
+        """Each image the chart runs: the name of its build context (and of the image stage's
+        `<name>.digest` file) -> the values section holding it. A workflow chart runs one
+        (`image`, its context named after the chart); the platform chart one per service it
+        runs (`jobService.image`, …, their contexts named after the services' objects)."""
+        if self.raw_data.get("kind") != "platform":
+            return {self.name: "image"}
+        found: dict[str, str] = {}
+        for env in (self.raw_data.get("environments") or {}).values():
+            for service in (env.get("services") or []) if isinstance(env, dict) else []:
+                if isinstance(service, dict) and service.get("name") and service.get("values"):
+                    found[str(service["name"])] = f"{service['values']}.image"
+        return dict(sorted(found.items()))
+
+    @cached_property
     def environments(self) -> list[ChartEnvironment]:
         """Every environment, its values files and its namespace (see the module)."""
         environments = self.raw_data.get("environments")

@@ -56,7 +56,8 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--image-digests",
         metavar="DIR",
-        help="<chart>.digest files (sha256:...) written by the image stage: the image each chart runs",
+        help="<image>.digest files (sha256:...) the image stage writes, one per build context (a "
+        "chart's runtime, a platform service): the image each runs",
     )
     add_check_options(p)
     add_charts_folder(p)

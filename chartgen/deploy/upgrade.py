@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -44,8 +45,11 @@ class Target:
     version: str
     digest: str  # the chart's chartgen/digest
     timeout: int  # seconds helm may wait: the chart's startup allowance plus a margin
-    image_digest: str = ""  # sha256:... to run; "" keeps the running one for the same version
-    keep_image: bool = True  # False: "" means by tag (promote copies the source exactly)
+    # Values section of each image the chart runs (`image`, `jobService.image`, ...) -> the
+    # sha256:... to run; a section not given keeps the running one for the same version.
+    images: Mapping[str, str] = field(default_factory=dict)
+    image_sections: tuple[str, ...] = ("image",)  # every image section the chart has
+    keep_image: bool = True  # False: not given means by tag (promote copies the source exactly)
     description: str = ""  # recorded on the new revision (helm history shows it)
 
 
@@ -71,7 +75,7 @@ class DeployResult:
     seconds: float = 0.0
     message: str = ""
     recovered: str = ""  # what was done to a release not on solid ground first
-    image_digest: str = ""
+    images: dict[str, str] = field(default_factory=dict)  # section -> the digest it runs
     repaired: list[str] = field(default_factory=list)  # the drift put right, one line each
     stranded: list[str] = field(default_factory=list)  # instances the version strands, one line each
 
@@ -89,13 +93,35 @@ def helm_major(helm_version: str) -> str:
     return helm_version.lstrip("v").split(".", 1)[0]
 
 
-def supplied_values(target: Target, image_digest: str) -> dict[str, Any]:
-    """The values the upgrade supplies: the environment's files, and the image digest."""
-    if not image_digest:
-        return target.values
-    image = dict(target.values.get("image") or {})
-    image["digest"] = image_digest
-    return {**target.values, "image": image}
+def supplied_values(target: Target, images: Mapping[str, str]) -> dict[str, Any]:
+    """The values the upgrade supplies: the environment's files, and the image digests."""
+    values = target.values
+    for section, digest in sorted(images.items()):
+        values = _with_digest(values, section.split("."), digest)
+    return values
+
+
+def _with_digest(values: dict[str, Any], path: list[str], digest: str) -> dict[str, Any]:
+    """`values` (unchanged) with `digest` set at the image section `path`, as --set sets it."""
+    head, rest = path[0], path[1:]
+    inner = values.get(head)
+    inner = dict(inner) if isinstance(inner, dict) else {}
+    if rest:
+        return {**values, head: _with_digest(inner, rest, digest)}
+    return {**values, head: {**inner, "digest": digest}}
+
+
+def running_images(values: Mapping[str, Any], sections: Sequence[str]) -> dict[str, str]:
+    """The digest each image section of a release's values pins ("" sections left out)."""
+    found = {}
+    for section in sections:
+        node: Any = values
+        for part in section.split("."):
+            node = node.get(part) if isinstance(node, Mapping) else None
+        digest = node.get("digest") if isinstance(node, Mapping) else None
+        if digest:
+            found[section] = str(digest)
+    return found
 
 
 @dataclass(frozen=True)
@@ -133,20 +159,20 @@ def _deploy(helm: Helm, target: Target, observed: Observed, result: DeployResult
     if running is not None:
         result.version_from, result.revision_from = running.version, running.number
         result.version, result.revision = running.version, running.number
-    image_digest = target.image_digest
-    if not image_digest and target.keep_image and running is not None and running.version == target.version:
-        image_digest = str((running.values.get("image") or {}).get("digest") or "")
-    result.image_digest = image_digest
+    images = dict(target.images)
+    if target.keep_image and running is not None and running.version == target.version:
+        images = {**running_images(running.values, target.image_sections), **images}
+    result.images = images
     same = (
         running is not None
         and (running.version, running.digest) == (target.version, target.digest)
-        and running.values == supplied_values(target, image_digest)
+        and running.values == supplied_values(target, images)
     )
     drift = () if result.recovered else observed.drift  # a recovery rolled the objects back anyway
     if same and not drift:
         result.result = "unchanged"
         return
-    done = _upgrade(helm, target, image_digest, repair=bool(drift))
+    done = _upgrade(helm, target, images, repair=bool(drift))
     _read_back(helm, target, result)
     if done.ok:
         result.result = "repaired" if same else "upgraded" if running is not None else "installed"
@@ -166,12 +192,12 @@ def _deploy(helm: Helm, target: Target, observed: Observed, result: DeployResult
     result.result = "rolled back" if rolled_back and result.version == result.version_from else "failed"
 
 
-def _upgrade(helm: Helm, target: Target, image_digest: str, repair: bool) -> Completed:
+def _upgrade(helm: Helm, target: Target, images: Mapping[str, str], repair: bool) -> Completed:
     args: list[str | Path] = ["upgrade", "--install", target.name, target.chart, "-n", target.namespace]
     for values_file in target.values_files:
         args += ["-f", values_file]
-    if image_digest:
-        args += ["--set", f"image.digest={image_digest}"]
+    for section, digest in sorted(images.items()):
+        args += ["--set", f"{section}.digest={digest}"]
     args += ["--wait", f"--timeout={target.timeout}s", rollback_flag(helm.version)]
     args.append(f"--history-max={HISTORY_MAX}")
     if target.description:

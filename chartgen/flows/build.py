@@ -18,7 +18,7 @@ from chartgen.emit.switch import settled_charts
 from chartgen.errors import UserError
 from chartgen.formats.source import ParseError, SourceFile
 from chartgen.plan.layout import VALUES_FILE
-from chartgen.plan.platform_services import SERVICES, object_name
+from chartgen.plan.platform_services import SERVICES
 from chartgen.runtime.context import PINNED, Extension, Versions, build_context, containerfile, extensions
 from chartgen.runtime.maven import package
 from chartgen.runtime.platform import service_pom
@@ -79,22 +79,22 @@ def run_build(
 
 
 def _contexts(name: str, files: dict[str, bytes], out: Path, versions: Versions) -> list[ChartBuild]:
-    """Write the build contexts of one chart: its runtime's, or (the platform chart) one per
-    service it runs, each from the service's Maven Central artifact with the same contract."""
+    """Write the build context of each image the chart runs (named as the image stage's digest
+    files are): its runtime's, or (the platform chart) each service's, from the service's
+    Maven Central artifact with the same Containerfile contract."""
     uid = _uid(files)
-    data = GeneratedChart.of(name, files).raw_data
-    if data.get("kind") != "platform":
+    chart = GeneratedChart.of(name, files)
+    if chart.raw_data.get("kind") != "platform":
         context = out / name
         image = _image_ref(files)
         write_context(context, {**build_context(name, files, uid, versions), IMAGE_FILE: image})
         return [ChartBuild(name, context, extensions(files), image.decode().strip())]
-    ran = {
-        s.get("component") for e in (data.get("environments") or {}).values() for s in e.get("services") or []
-    }
+    by_section = {f"{s.key}.image": s for s in SERVICES}
     built = []
-    for service in (s for s in SERVICES if s.name in ran):
+    for image_name, section in chart.images.items():
+        service = by_section[section]
         image = _image_ref(files, service.key)
-        context = out / object_name(str(data.get("partOf") or ""), service)
+        context = out / image_name
         write_context(
             context,
             {
@@ -105,14 +105,8 @@ def _contexts(name: str, files: dict[str, bytes], out: Path, versions: Versions)
             },
         )
         why = f"{service.title}, as SonataFlow {versions.sonataflow} ships it"
-        built.append(
-            ChartBuild(
-                context.name,
-                context,
-                [Extension("org.kie.kogito", service.artifact, why, kie=True)],
-                image.decode().strip(),
-            )
-        )
+        artifact = Extension("org.kie.kogito", service.artifact, why, kie=True)
+        built.append(ChartBuild(image_name, context, [artifact], image.decode().strip()))
     return built
 
 

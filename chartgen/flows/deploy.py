@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ from chartgen.deploy.deployer import Deployer
 from chartgen.deploy.preflight import Cluster, Need, preflight
 from chartgen.deploy.releases import Workloads, rollout_problem
 from chartgen.deploy.stranded import LIVE, instances, stranded, stranding_workflows
-from chartgen.deploy.upgrade import DeployResult, Observed, Target
+from chartgen.deploy.upgrade import DeployResult, Observed, Target, running_images
 from chartgen.emit.switch import settled_charts
 from chartgen.emit.values_files import merge
 from chartgen.errors import ChartgenError, PolicyError, UserError
@@ -110,13 +110,13 @@ def run_deploy(
     """Deploy every selected chart that has `env`; `registry` "": from the charts folder."""
     every = settled_charts(settings.out)
     charts = select_charts(every, settings.out, env, only)
-    digests = read_image_digests(digests_dir, [c.name for c in every]) if digests_dir else {}
+    digests = read_image_digests(digests_dir, every) if digests_dir else {}
     with tempfile.TemporaryDirectory(prefix="chartgen-deploy-") as tmp:
         if registry:
             wanted = [(c.name, c.version_fields.version, c.version_fields.digest) for c in charts]
             charts = every = pull_charts(tools.helm, registry, wanted, Path(tmp))
         report = DeployReport(env, registry or display_path(settings.out))
-        targets = [make_target(c, env, digests.get(c.name, "")) for c in charts]
+        targets = [make_target(c, env, digests.get(c.name, {})) for c in charts]
         return _checked_deploy(settings, report, (charts, every), targets, checks, tools, on_result, on_check)
 
 
@@ -155,7 +155,7 @@ def run_promote(
     with tempfile.TemporaryDirectory(prefix="chartgen-promote-") as tmp:
         wanted = [(r.name, r.version, r.digest) for r in running]
         charts = pull_charts(tools.helm, registry, wanted, Path(tmp))
-        images = {r.name: r.image_digest for r in running}
+        images = {r.name: r.images for r in running}
         targets = [make_target(c, env, images[c.name], keep_image=False) for c in charts]
         report = DeployReport(env, f"{source_env} releases, packages from {registry}")
         return _checked_deploy(
@@ -170,7 +170,7 @@ class Running:
     name: str
     version: str
     digest: str  # the chart's chartgen/digest
-    image_digest: str  # "" when it runs the image by tag
+    images: dict[str, str]  # image section -> the digest it runs (none: by tag)
 
 
 def source_release(source: Deployer, kubectl: Workloads, name: str, namespace: str) -> Running | str:
@@ -189,8 +189,9 @@ def source_release(source: Deployer, kubectl: Workloads, name: str, namespace: s
     problem = rollout_problem(kubectl, name, namespace)
     if problem:
         return f"not healthy: {problem}"
-    image = str((running.values.get("image") or {}).get("digest") or "")
-    return Running(name, running.version, running.digest, image)
+    chart = GeneratedChart.of(name, running.files) if running.files else None
+    sections = tuple(chart.images.values()) if chart is not None else ("image",)
+    return Running(name, running.version, running.digest, running_images(running.values, sections))
 
 
 def _checked_deploy(
@@ -394,8 +395,11 @@ def _namespace(chart: GeneratedChart, env: str) -> str:
     return namespace
 
 
-def make_target(chart: GeneratedChart, env: str, image_digest: str, keep_image: bool = True) -> Target:
-    """What deploying `chart` to `env` means, read from the chart's own plan."""
+def make_target(
+    chart: GeneratedChart, env: str, images: Mapping[str, str], keep_image: bool = True
+) -> Target:
+    """What deploying `chart` to `env` means, read from the chart's own plan; `images`: image
+    section -> the digest to run."""
     tested = ChartUnderTest.read(chart, env)
     values_files = (tested.values,) if tested.values else ()
     values: dict[str, Any] = {}
@@ -405,23 +409,26 @@ def make_target(chart: GeneratedChart, env: str, image_digest: str, keep_image: 
     fields = chart.version_fields
     return Target(
         chart.name, env, _namespace(chart, env), tested.path, values_files, values, fields.version,
-        fields.digest, tested.wait_seconds, image_digest, keep_image,
+        fields.digest, tested.wait_seconds, dict(images), tuple(chart.images.values()), keep_image,
     )  # fmt: skip
 
 
-def read_image_digests(folder: Path, names: Sequence[str]) -> dict[str, str]:
-    """`<chart>.digest` files (the image stage writes one per image it pushed): chart ->
-    sha256:... A file naming no chart of `names`, or holding anything but one digest, is an
+def read_image_digests(folder: Path, charts: Sequence[GeneratedChart]) -> dict[str, dict[str, str]]:
+    """`<image>.digest` files (the image stage writes one per build context it pushed, named
+    like it: a workflow chart's, or a platform service's): chart -> {image section:
+    sha256:...}. A file naming no image of `charts`, or holding anything but one digest, is an
     error: a typo must not deploy an image by tag. A chart not deployed now ignores its file."""
+    owners = {image: (c.name, section) for c in charts for image, section in c.images.items()}
     if not folder.is_dir():
         raise UserError(f"--image-digests {folder}: no such folder")
-    digests, problems = {}, []
+    digests: dict[str, dict[str, str]] = {}
+    problems = []
     for path in sorted(folder.iterdir()):
         if path.name.startswith(".") or not path.name.endswith(DIGEST_SUFFIX):
             continue
         name = path.name.removesuffix(DIGEST_SUFFIX)
-        if not is_valid_name(name) or name not in names:
-            problems.append(f"{display_path(path)}: '{name}' is not a chart of this repository")
+        if not is_valid_name(name) or name not in owners:
+            problems.append(f"{display_path(path)}: '{name}' is not an image of this repository's charts")
             continue
         if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_DIGEST_FILE:
             problems.append(f"{display_path(path)}: not a small regular file")
@@ -430,7 +437,8 @@ def read_image_digests(folder: Path, names: Sequence[str]) -> dict[str, str]:
         if not IMAGE_DIGEST.fullmatch(text):
             problems.append(f"{display_path(path)}:1:1: not an image digest like sha256:<64 hex digits>")
             continue
-        digests[name] = text
+        chart, section = owners[name]
+        digests.setdefault(chart, {})[section] = text
     if problems:
         raise UserError("; ".join(problems))
     return digests

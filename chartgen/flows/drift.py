@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from chartgen.config import Settings
 from chartgen.deploy.deployer import Deployer
 from chartgen.deploy.drift import Drift
-from chartgen.deploy.upgrade import supplied_values
+from chartgen.deploy.upgrade import running_images, supplied_values
 from chartgen.emit.switch import settled_charts
 from chartgen.flows.deploy import make_target, select_charts
 
@@ -31,7 +31,7 @@ class ReleaseDrift:
 
 def run_drift(settings: Settings, env: str, only: Sequence[str], deployer: Deployer) -> list[ReleaseDrift]:
     charts = select_charts(settled_charts(settings.out), settings.out, env, only)
-    targets = [make_target(c, env, "") for c in charts]
+    targets = [make_target(c, env, {}) for c in charts]
     found: list[ReleaseDrift] = []
     for namespace in sorted({t.namespace for t in targets}):
         here = [t for t in targets if t.namespace == namespace]
@@ -49,9 +49,9 @@ def run_drift(settings: Settings, env: str, only: Sequence[str], deployer: Deplo
                 found.append(ReleaseDrift(target.name, namespace, last.status, last.version, note=note))
                 continue
             lines = list(seen.drift)
-            image = str((running.values.get("image") or {}).get("digest") or "")
+            images = running_images(running.values, target.image_sections)
             current = (running.version, running.digest) == (target.version, target.digest) and (
-                running.values == supplied_values(target, image)
+                running.values == supplied_values(target, images)
             )
             status = "drifted" if lines else "in sync" if current else "out of date"
             note = "" if current else f"the charts folder has {target.version} (deploy upgrades it)"

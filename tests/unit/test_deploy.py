@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from chartgen.charts.chart import GeneratedChart, charts_in
 from chartgen.deploy.deployer import HelmDeployer
@@ -24,6 +25,7 @@ from chartgen.flows.deploy import (
     select_charts,
     source_release,
 )
+from chartgen.plan.layout import DATA_FILE
 from testing.fakes import FakeReleases, FakeRevision
 
 DIGEST = "sha256:" + "a" * 64
@@ -41,8 +43,9 @@ def target(tmp_path: Path, version: str = "1.0.0", image: str = "", **values: An
     values_file.write_text("replicas: 2\n")
     merged = {"replicas": 2, **values}
     return Target(
-        "orders", "staging", "ns", chart, (values_file,), merged, version, f"d-{version}", 60, image
-    )
+        "orders", "staging", "ns", chart, (values_file,), merged, version, f"d-{version}", 60,
+        {"image": image} if image else {},
+    )  # fmt: skip
 
 
 def releases(tmp_path: Path, *revisions: FakeRevision) -> FakeReleases:
@@ -107,17 +110,17 @@ def test_an_image_digest_is_kept_for_the_same_version_and_not_for_a_new_one(tmp_
     fake = releases(tmp_path, revision(1, "deployed", image={"digest": DIGEST}))
     assert deploy(fake, target(tmp_path), "--atomic").result == "unchanged"  # no digest given: keep
     result = deploy(fake, target(tmp_path, image=OTHER), "--atomic")
-    assert (result.result, result.image_digest) == ("upgraded", OTHER)
+    assert (result.result, result.images) == ("upgraded", {"image": OTHER})
     assert f"image.digest={OTHER}" in changes(fake)[-1]
     result = deploy(fake, target(tmp_path, "1.1.0"), "--atomic")  # a new chart: its tag, not an old image
-    assert result.image_digest == "" and not any("image.digest" in a for a in changes(fake)[-1])
+    assert result.images == {} and not any("image.digest" in a for a in changes(fake)[-1])
 
 
 def test_promote_copies_the_image_exactly_even_a_tag(tmp_path: Path) -> None:
     fake = releases(tmp_path, revision(1, "deployed", image={"digest": DIGEST}))
     by_tag = dataclasses.replace(target(tmp_path, replicas=3), keep_image=False)
     result = deploy(fake, by_tag, "--atomic")
-    assert (result.result, result.image_digest) == ("upgraded", "")
+    assert (result.result, result.images) == ("upgraded", {})
     assert fake.store[("orders", "ns")][-1].values == {"replicas": 2}
 
 
@@ -205,7 +208,7 @@ def test_promote_reads_only_healthy_releases(tmp_path: Path) -> None:
     fake = releases(tmp_path, revision(1, "deployed", image={"digest": DIGEST}))
     ready = Deployments()
     assert source_release(HelmDeployer(fake, helm_4, fake, None), ready, "orders", "ns") == Running(
-        "orders", "1.0.0", "d-1.0.0", DIGEST
+        "orders", "1.0.0", "d-1.0.0", {"image": DIGEST}
     )
     assert (
         source_release(HelmDeployer(FakeReleases(), helm_4, FakeReleases(), None), ready, "orders", "ns")
@@ -238,18 +241,48 @@ def test_an_upgrade_helm_never_finishes_is_recovered_at_once(tmp_path: Path) -> 
     assert fake.store[("orders", "ns")][-1].status == "deployed"
 
 
+def _charts(*names: str) -> list[GeneratedChart]:
+    return [GeneratedChart.of(name, {}) for name in names]
+
+
 def test_image_digest_files_are_checked(tmp_path: Path) -> None:
     (tmp_path / "orders.digest").write_text(DIGEST + "\n")
     (tmp_path / "README").write_text("ignored: not a .digest file")
-    assert read_image_digests(tmp_path, ["orders", "billing"]) == {"orders": DIGEST}
+    assert read_image_digests(tmp_path, _charts("orders", "billing")) == {"orders": {"image": DIGEST}}
     (tmp_path / "billing.digest").write_text("latest\n")
     (tmp_path / "typo.digest").write_text(DIGEST)
     with pytest.raises(UserError) as caught:
-        read_image_digests(tmp_path, ["orders", "billing"])
+        read_image_digests(tmp_path, _charts("orders", "billing"))
     assert "billing.digest:1:1: not an image digest" in str(caught.value)
-    assert "'typo' is not a chart of this repository" in str(caught.value)
+    assert "'typo' is not an image of this repository's charts" in str(caught.value)
     with pytest.raises(UserError, match="no such folder"):
-        read_image_digests(tmp_path / "missing", ["orders"])
+        read_image_digests(tmp_path / "missing", _charts("orders"))
+
+
+def test_a_platform_charts_images_are_its_services_each_pinned_by_its_own_digest(tmp_path: Path) -> None:
+    services = [{"name": "acme-platform-jobs-service", "values": "jobService"},
+                {"name": "acme-platform-data-index", "values": "dataIndex"}]  # fmt: skip
+    data = yaml.safe_dump({"kind": "platform", "environments": {"prod": {"services": services}}})
+    platform = GeneratedChart.of("acme-platform", {DATA_FILE: data.encode()})
+    assert platform.images == {
+        "acme-platform-data-index": "dataIndex.image",
+        "acme-platform-jobs-service": "jobService.image",
+    }
+    (tmp_path / "acme-platform-jobs-service.digest").write_text(DIGEST)
+    (tmp_path / "acme-platform-data-index.digest").write_text(OTHER)
+    images = read_image_digests(tmp_path, [platform])["acme-platform"]
+    assert images == {"jobService.image": DIGEST, "dataIndex.image": OTHER}
+    fake = releases(tmp_path, revision(1, "deployed"))
+    pinned = dataclasses.replace(target(tmp_path), images=images, image_sections=tuple(images))
+    result = deploy(fake, pinned, "--atomic")
+    assert result.result == "upgraded"
+    assert f"jobService.image.digest={DIGEST}" in changes(fake)[-1]
+    assert f"dataIndex.image.digest={OTHER}" in changes(fake)[-1]
+    stored = fake.store[("orders", "ns")][-1].values
+    assert stored["jobService"] == {"image": {"digest": DIGEST}}
+    # The same version again, no digests given: the running ones are kept, nothing changes.
+    kept = dataclasses.replace(target(tmp_path), image_sections=tuple(images))
+    assert deploy(fake, kept, "--atomic").result == "unchanged"
 
 
 def test_registry_urls_are_checked() -> None:
@@ -284,4 +317,4 @@ def test_a_chart_folder_or_namespace_that_is_no_name_is_refused(tmp_path: Path) 
     data = charts / "order-approval" / "files" / "chartgen-data.yaml"
     data.write_text(data.read_text().replace("namespace: workflows-staging", "namespace: --all"))
     with pytest.raises(UserError, match="'--all' is not a namespace name"):
-        make_target(GeneratedChart.at(charts / "order-approval"), "staging", "")
+        make_target(GeneratedChart.at(charts / "order-approval"), "staging", {})
