@@ -118,5 +118,5 @@ def test_example_placeholders_in_production_values() -> None:
 
 def test_the_deployer_role_grants_the_verbs_preflight_asks_for() -> None:
     """One list: role-deployer.yaml writes DEPLOYER_VERBS."""
-    template = (REPO / "chartgen/templates/production/templates/role-deployer.yaml").read_text()
+    template = (REPO / "chartgen/templates/rbac/templates/role-deployer.yaml").read_text()
     assert f"verbs: [{', '.join(DEPLOYER_VERBS)}]" in template
