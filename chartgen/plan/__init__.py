@@ -58,6 +58,12 @@ def check_profiles(profiles: list[Profile], vault_prefix: str, diag: Diagnostics
         check_profile(profile, diag)
         if profile.mode == "production":
             check_role_prefix(profile, vault_prefix, diag)
+        elif profile.settings.platform is not None:
+            diag.warning(
+                f"dev profile '{profile.env}': platform is for production profiles (the dev pod keeps "
+                "timers and instances in memory): ignored",
+                profile.location("platform", key=True),
+            )
 
 
 def plan_projects(

@@ -154,3 +154,12 @@ def test_vault_plan_grants_the_platform_its_database_login(tmp_path: Path) -> No
         "keys": ["db_password", "db_username"],
     }
     assert access["role"]["name"] == f"chartgen-{CHART}-prod"
+
+
+def test_a_dev_profile_asking_for_a_platform_is_warned_located(tmp_path: Path) -> None:
+    build_tree(tmp_path, {"profiles/dev.yaml": "extends: base\nmode: dev\nnamespace: wf-dev\n" + PLATFORM})
+    result = generate(tmp_path)
+    assert result.code == 0, result.err
+    assert (
+        "profiles/dev.yaml:4:1: warning: dev profile 'dev': platform is for production profiles" in result.err
+    )
