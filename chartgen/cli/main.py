@@ -14,10 +14,12 @@ import importlib
 import os
 import re
 import shlex
+import signal
 import sys
 import tempfile
+import threading
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from types import ModuleType
 from typing import Any, NoReturn
 
@@ -168,9 +170,27 @@ def _run(args_list: list[str]) -> int:
         return _fail(printer, command, EXIT_USER, os_error_text(exc))
     except Exception:  # the boundary: a bug, reported with where to find the details
         return _fail(printer, command, EXIT_BUG, _crash_report(args_list))
-    printer.diagnostics(outcome.diagnostics)
-    printer.document(envelope(command, outcome.exit_code, outcome.result, outcome.diagnostics))
-    return outcome.exit_code
+    with _signals_held() as came:  # the report of what was done is printed whole
+        printer.diagnostics(outcome.diagnostics)
+        printer.document(envelope(command, outcome.exit_code, outcome.result, outcome.diagnostics))
+    return 128 + came[0] if came else outcome.exit_code
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[list[int]]:
+    """SIGINT and SIGTERM noted, not acted on, while inside (a Ctrl-C pressed as the report
+    prints would cut it and print a traceback); the caller exits with the first one's code."""
+    came: list[int] = []
+    handled = (signal.SIGINT, signal.SIGTERM)
+    if threading.current_thread() is not threading.main_thread():  # only it may handle signals
+        yield came
+        return
+    previous = {s: signal.signal(s, lambda signum, _frame: came.append(signum)) for s in handled}
+    try:
+        yield came
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 def _suggestion(message: str, parser: argparse.ArgumentParser | None) -> str:
