@@ -63,10 +63,7 @@ def production_kinds(env: EnvironmentData, consumes: bool, produces: bool) -> di
         groups["policy"] = ["poddisruptionbudgets"]
     if env.networkPolicy is not None:
         groups["networking.k8s.io"] = ["networkpolicies"]
-    if env.secretKeys and env.provider == "vso":
-        groups["secrets.hashicorp.com"] = plurals("secrets.hashicorp.com")
-    if env.secretKeys and env.provider == "eso":
-        groups["external-secrets.io"] = plurals("external-secrets.io")
+    groups.update(secret_kinds(env))
     if consumes:
         groups["eventing.knative.dev"] = plurals("eventing.knative.dev")
     if produces and kubernetes:
@@ -91,11 +88,15 @@ def platform_kinds(env: EnvironmentData) -> dict[str, list[str]]:
         groups["policy"] = ["poddisruptionbudgets"]
     if any(s.networkPolicy is not None for s in services):
         groups["networking.k8s.io"] = ["networkpolicies"]
-    if env.secretKeys and env.provider == "vso":
-        groups["secrets.hashicorp.com"] = plurals("secrets.hashicorp.com")
-    if env.secretKeys and env.provider == "eso":
-        groups["external-secrets.io"] = plurals("external-secrets.io")
+    groups.update(secret_kinds(env))
     return dict(sorted(groups.items()))
+
+
+def secret_kinds(env: EnvironmentData) -> dict[str, list[str]]:
+    """The objects that fetch the chart's Secret from Vault (VSO's or ESO's), when it has one."""
+    groups = {"vso": "secrets.hashicorp.com", "eso": "external-secrets.io"}
+    group = groups.get(env.provider or "") if env.secretKeys else None
+    return {group: plurals(group)} if group else {}
 
 
 def wait_reads(env: EnvironmentData) -> dict[str, list[str]]:

@@ -50,7 +50,7 @@ from chartgen.plan.platform_services import (
     service_url,
 )
 from chartgen.plan.production import KUBE_VERSION_RANGE
-from chartgen.plan.production_env import DEFAULT_AUDIENCE, DEFAULT_PATH, DEFAULT_ROLE, subject
+from chartgen.plan.production_env import autoscaling_values, subject, vault_values
 from chartgen.plan.schema import platform_schema
 from chartgen.plan.secrets import plan_secrets
 from chartgen.plan.values import check_values, fill_placeholders, merge_resources, pod_settings
@@ -65,18 +65,14 @@ from chartgen.profile.model import (
     VaultSettings,
 )
 from chartgen.values.model import (
-    DEFAULT_CPU_TARGET,
-    DEFAULT_MAX_REPLICAS,
     MIN_REPLICAS,
-    Autoscaling,
     PlatformDatabase,
     PlatformService,
     PlatformValues,
     PullSecret,
     RuntimeImage,
     ServiceAccount,
-    Vault,
-    platform_resources,
+    production_resources,
 )
 
 
@@ -149,29 +145,21 @@ def _environment(
                 tag=fill_placeholders(image.tag or "{version}", known, git_sha),
                 pullPolicy=image.pullPolicy or "IfNotPresent",
             ),
-            resources=merge_resources(platform_resources(), platform.resources),
+            resources=merge_resources(production_resources(), platform.resources),
         )
         if service.replicated and scaling.enabled is not False:
-            section.autoscaling = Autoscaling(
-                minReplicas=scaling.minReplicas or MIN_REPLICAS,
-                maxReplicas=scaling.maxReplicas or DEFAULT_MAX_REPLICAS,
-                targetCPUUtilizationPercentage=scaling.targetCPUUtilizationPercentage or DEFAULT_CPU_TARGET,
-            )
+            section.autoscaling = autoscaling_values(scaling)
         else:
             section.replicaCount = (scaling.minReplicas or MIN_REPLICAS) if service.replicated else 1
         setattr(values, service.key, section)
     secrets = s.secrets or SecretsSettings()
     provider: Provider = secrets.provider or "vso"
     if provider in VAULT_PROVIDERS:
-        vault = secrets.vault or VaultSettings()
         known = {"workflow": chart, "version": sonataflow, "env": profile.env}
-        values.vault = Vault(
-            address=vault.address or "",
-            kvMount=vault.kvMount or "kv",
-            path=fill_placeholders(vault.path or DEFAULT_PATH, known, git_sha),
-            authMount=vault.authMount or "kubernetes",
-            role=fill_placeholders(vault.role or vault_prefix + DEFAULT_ROLE, known, git_sha),
-            audience=vault.audience or DEFAULT_AUDIENCE,
+        values.vault = vault_values(
+            secrets.vault or VaultSettings(),
+            lambda text: fill_placeholders(text, known, git_sha),
+            vault_prefix,
         )
     planned = plan_secrets(
         chart,

@@ -116,15 +116,7 @@ def plan_environment(
     needs_secrets = bool(facts.secret_names or facts.secret_env or secrets.env or persistence)
     provider: Provider = (secrets.provider or "vso") if needs_secrets else "none"
     if provider in VAULT_PROVIDERS:
-        vault = secrets.vault or VaultSettings()
-        values.vault = Vault(
-            address=vault.address or "",
-            kvMount=vault.kvMount or "kv",
-            path=fill(vault.path or DEFAULT_PATH),
-            authMount=vault.authMount or "kubernetes",
-            role=fill(vault.role or vault_prefix + DEFAULT_ROLE),
-            audience=vault.audience or DEFAULT_AUDIENCE,
-        )
+        values.vault = vault_values(secrets.vault or VaultSettings(), fill, vault_prefix)
     pg = (s.persistence or PersistenceSettings()).postgresql or PostgresSettings()
     planned = plan_secrets(
         chart,
@@ -192,14 +184,32 @@ def _scaling(
     low = scaling.minReplicas or MIN_REPLICAS
     hpa = scaling.enabled is not False and (runtime == "kubernetes" or has_scale_subresource(operator))
     if hpa:
-        values.autoscaling = Autoscaling(
-            minReplicas=low,
-            maxReplicas=scaling.maxReplicas or DEFAULT_MAX_REPLICAS,
-            targetCPUUtilizationPercentage=scaling.targetCPUUtilizationPercentage or DEFAULT_CPU_TARGET,
-        )
+        values.autoscaling = autoscaling_values(scaling)
     else:
         values.replicaCount = low
     return hpa, low
+
+
+def autoscaling_values(scaling: ScalingSettings) -> Autoscaling:
+    """The HPA's bounds: the profile's, else the defaults."""
+    return Autoscaling(
+        minReplicas=scaling.minReplicas or MIN_REPLICAS,
+        maxReplicas=scaling.maxReplicas or DEFAULT_MAX_REPLICAS,
+        targetCPUUtilizationPercentage=scaling.targetCPUUtilizationPercentage or DEFAULT_CPU_TARGET,
+    )
+
+
+def vault_values(vault: VaultSettings, fill: Callable[[str], str], vault_prefix: str) -> Vault:
+    """Where a chart's Secret comes from in Vault: the profile's settings (placeholders filled
+    by `fill`), else the defaults (the role named with chartgen.yaml's prefix)."""
+    return Vault(
+        address=vault.address or "",
+        kvMount=vault.kvMount or "kv",
+        path=fill(vault.path or DEFAULT_PATH),
+        authMount=vault.authMount or "kubernetes",
+        role=fill(vault.role or vault_prefix + DEFAULT_ROLE),
+        audience=vault.audience or DEFAULT_AUDIENCE,
+    )
 
 
 def _persistence(

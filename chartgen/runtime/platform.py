@@ -20,6 +20,7 @@ from pathlib import Path
 from chartgen.errors import ToolError
 from chartgen.plan.model import CREDENTIALS_ORDINAL
 from chartgen.plan.platform_services import Service, service_env
+from chartgen.runtime.container import DB_PASSWORD_ENV, DB_USER_ENV
 from chartgen.runtime.context import PINNED, Versions, quarkus_pom
 from chartgen.runtime.maven import APP_JAR, package
 from chartgen.runtime.postgres import Database, ensure_schema, free_port
@@ -96,8 +97,8 @@ def start_service(
     credentials = root / "credentials"
     credentials.mkdir(mode=0o700)
     files = {
-        "QUARKUS_DATASOURCE_USERNAME": db.user,
-        "QUARKUS_DATASOURCE_PASSWORD": db.password,
+        DB_USER_ENV: db.user,
+        DB_PASSWORD_ENV: db.password,
         "config_ordinal": str(CREDENTIALS_ORDINAL),
     }
     for name, value in files.items():

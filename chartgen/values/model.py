@@ -200,7 +200,8 @@ class TestPod:
     image: NonEmpty = value("Image of the `helm test` pod (needs wget)", TEST_IMAGE)
 
 
-def _production_resources() -> Resources:
+def production_resources() -> Resources:
+    """A production container's default requests and limits (runtimes and platform services)."""
     return Resources(
         requests=ResourceList(cpu="250m", memory="512Mi", ephemeral_storage="256Mi"),
         limits=ResourceList(cpu="1", memory="1Gi", ephemeral_storage="1Gi"),
@@ -238,7 +239,7 @@ class ProductionValues:
     imagePullSecrets: list[PullSecret] = value("Registry credentials for the image", factory=list)
     replicaCount: Positive | None = value("Fixed number of replicas (environments without an HPA)", None)
     autoscaling: Autoscaling | None = value("HPA bounds (environments with an HPA)", None)
-    resources: ContainerResources = value(factory=_production_resources)
+    resources: ContainerResources = value(factory=production_resources)
     probes: Probes = value("Health probes on the runtime's /q/health endpoints", factory=production_probes)
     securityContext: SecurityContext = value("Identity of the runtime process", factory=SecurityContext)
     topologySpread: TopologySpread = value("Spreading replicas across nodes", factory=TopologySpread)
@@ -276,17 +277,10 @@ class PlatformDatabase:
     database: DatabaseName = value("Database name (each service keeps its tables in a schema of its own)")
 
 
-def platform_resources() -> Resources:
-    return Resources(
-        requests=ResourceList(cpu="250m", memory="512Mi", ephemeral_storage="256Mi"),
-        limits=ResourceList(cpu="1", memory="1Gi", ephemeral_storage="1Gi"),
-    )
-
-
 @dataclass(kw_only=True)
 class PlatformService:
     image: RuntimeImage = value("The service's image (`chartgen build` makes it)")
-    resources: ContainerResources = value(factory=platform_resources)
+    resources: ContainerResources = value(factory=production_resources)
     replicaCount: Positive | None = value("Fixed number of replicas (without an HPA)", None)
     autoscaling: Autoscaling | None = value("HPA bounds (with an HPA)", None)
 
