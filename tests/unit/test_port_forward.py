@@ -42,7 +42,8 @@ def stand_in(tmp_path: Path, body: str) -> Kubectl:
 def test_the_forward_lives_as_long_as_the_block(tmp_path: Path) -> None:
     kubectl = stand_in(
         tmp_path,
-        f"echo 'Forwarding from 127.0.0.1:4321 -> 8080'\necho $$ > {tmp_path / 'pid'}\nexec sleep 60",
+        # the pid is written before the line that ends the wait, so the block can read it
+        f"echo $$ > {tmp_path / 'pid'}\necho 'Forwarding from 127.0.0.1:4321 -> 8080'\nexec sleep 60",
     )
     with forwarded(kubectl, "platform", "data-index", 80) as port:
         assert port == 4321
