@@ -21,6 +21,11 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "sonataflow-1.36": {"runtime": "sonataflow", "operatorVersion": "1.36"},
     # The repository's own platform chart instead of the operator's Jobs Service (None: unset).
     "platform": {"platform": {"jobService": True, "dataIndex": True}, "jobService": None},
+    # The same, its events reaching the Data Index through the Knative broker.
+    "platform-knative": {
+        "platform": {"jobService": True, "dataIndex": True, "events": "knative"},
+        "jobService": None,
+    },
 }
 
 

@@ -48,6 +48,15 @@ def _services(plan: ChartPlan) -> list[str]:
             lines.append(
                 f"| {env} | {service.component} | `{service.name}.{data.namespace}.svc` | {replicas} |"
             )
+    for env, data in sorted(plan.data.environments.items()):
+        routes = [r for service in data.services or [] for r in service.triggers]
+        if routes:
+            types = ", ".join(f"`{r.type}` to `{r.path}`" for r in routes)
+            lines += [
+                "",
+                f"In {env}, the runtimes' instance events and the Jobs Service's job events go to the "
+                f"Knative broker (K_SINK); a Trigger per type takes each to the Data Index: {types}.",
+            ]
     return lines
 
 
@@ -87,26 +96,25 @@ def _environment(plan: ChartPlan, env: str, data: EnvironmentData) -> list[str]:
     if data.secretKeys:
         account = values.serviceAccount.name if values.serviceAccount else plan.name
         lines.append(_secret_line(data, account, values if isinstance(values, ProductionValues) else None))
-    if isinstance(values, ProductionValues):
-        if values.persistence is not None:
-            pg = values.persistence
-            lines.append(
-                f"- PostgreSQL at `{pg.host}:{pg.port}`, database `{pg.database}`; the runtime creates "
-                f"its tables in schema `{pg.schema}`."
-            )
-        if values.eventing is not None:
-            ev = values.eventing
-            sink = f"; undeliverable events go to `{ev.deadLetterSink}`" if ev.deadLetterSink else ""
-            lines.append(
-                f"- Knative Broker `{ev.broker}` in `{data.namespace}` (its ingress and dispatcher pods in "
-                f"`{ev.brokerNamespace}`){sink}."
-            )
+    if isinstance(values, ProductionValues) and values.persistence is not None:
+        pg = values.persistence
+        lines.append(
+            f"- PostgreSQL at `{pg.host}:{pg.port}`, database `{pg.database}`; the runtime creates "
+            f"its tables in schema `{pg.schema}`."
+        )
     if isinstance(values, PlatformValues) and values.database is not None:
         db = values.database
         schemas = ", ".join(f"`{s.schema}`" for s in data.services or [])
         lines.append(
             f"- PostgreSQL at `{db.host}:{db.port}`, database `{db.database}`; the services create their "
             f"tables in schemas {schemas}."
+        )
+    if isinstance(values, (ProductionValues, PlatformValues)) and values.eventing is not None:
+        ev = values.eventing
+        sink = f"; undeliverable events go to `{ev.deadLetterSink}`" if ev.deadLetterSink else ""
+        lines.append(
+            f"- Knative Broker `{ev.broker}` in `{data.namespace}` (its ingress and dispatcher pods in "
+            f"`{ev.brokerNamespace}`){sink}."
         )
     operators = sorted({k.operator for k in CUSTOM_KINDS if k.group in data.kinds})
     if operators:

@@ -51,7 +51,9 @@ def plurals(group: str) -> list[str]:
     return [k.plural for k in CUSTOM_KINDS if k.group == group]
 
 
-def production_kinds(env: EnvironmentData, consumes: bool, produces: bool) -> dict[str, list[str]]:
+def production_kinds(env: EnvironmentData, consumes: bool, sends: bool) -> dict[str, list[str]]:
+    """`consumes`: Triggers; `sends`: events go to the broker (produced ones, or instance events
+    for the Data Index), so a SinkBinding."""
     kubernetes = env.runtime == "kubernetes"
     core = ["configmaps", "pods", "serviceaccounts"] + (["services"] if kubernetes else [])
     groups: dict[str, list[str]] = {"": core, RBAC_GROUP: ["roles", "rolebindings"]}
@@ -66,7 +68,7 @@ def production_kinds(env: EnvironmentData, consumes: bool, produces: bool) -> di
     groups.update(secret_kinds(env))
     if consumes:
         groups["eventing.knative.dev"] = plurals("eventing.knative.dev")
-    if produces and kubernetes:
+    if sends and kubernetes:
         groups["sources.knative.dev"] = plurals("sources.knative.dev")
     if not kubernetes:
         groups["sonataflow.org"] = plurals("sonataflow.org")
@@ -74,8 +76,8 @@ def production_kinds(env: EnvironmentData, consumes: bool, produces: bool) -> di
 
 
 def platform_kinds(env: EnvironmentData) -> dict[str, list[str]]:
-    """What a platform chart creates: its services' workloads, its deployer and viewer Roles and
-    the Secret's objects."""
+    """What a platform chart creates: its services' workloads, its deployer and viewer Roles,
+    the Secret's objects, and the Triggers and SinkBinding when events travel through the broker."""
     services = env.services or []
     groups: dict[str, list[str]] = {
         "": ["configmaps", "serviceaccounts", "services"],
@@ -88,6 +90,10 @@ def platform_kinds(env: EnvironmentData) -> dict[str, list[str]]:
         groups["policy"] = ["poddisruptionbudgets"]
     if any(s.networkPolicy is not None for s in services):
         groups["networking.k8s.io"] = ["networkpolicies"]
+    if any(s.triggers for s in services):
+        groups["eventing.knative.dev"] = plurals("eventing.knative.dev")
+    if any(s.sendsToBroker for s in services):
+        groups["sources.knative.dev"] = plurals("sources.knative.dev")
     groups.update(secret_kinds(env))
     return dict(sorted(groups.items()))
 

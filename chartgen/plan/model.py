@@ -190,6 +190,15 @@ class EnvVar:
     value: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class BrokerRoute:
+    """A Trigger on the broker: events of one CloudEvent type, to a path of a platform service."""
+
+    name: str
+    type: str
+    path: str
+
+
 @dataclass(kw_only=True)
 class PlatformServiceData:
     """One service of a platform chart in one environment: its objects' name, its values
@@ -203,6 +212,10 @@ class PlatformServiceData:
     hpa: bool = False
     pdb: bool = False
     networkPolicy: NetworkRules | None = None
+    # Events through the Knative broker: the Triggers bringing them to this service, and whether
+    # its own go to the broker (a SinkBinding gives its pods K_SINK).
+    triggers: list[BrokerRoute] = field(default_factory=list)
+    sendsToBroker: bool = False
 
 
 @dataclass(kw_only=True)
@@ -228,6 +241,9 @@ class EnvironmentData:
     hpa: bool | None = None
     pdb: bool | None = None
     networkPolicy: NetworkRules | None = None
+    # The instance events go to the Knative broker (K_SINK, from the chart's SinkBinding), whose
+    # Triggers in the platform chart take them to the Data Index; else straight to dataIndex.url.
+    eventsToBroker: bool | None = None  # None: no (left out of the data: no pod rolls)
     kubernetesApi: list[dict[str, Any]] | None = None  # Role rules of the runtime; empty: no token
     deployers: list[Subject] | None = None
     viewers: list[Subject] | None = None
@@ -259,10 +275,9 @@ class EventChannel:
 
 # The channels a runtime sends its instances' events on, to the Data Index (the data-index
 # service's HTTP endpoints): what the chart's properties set and `chartgen run` points.
-DATA_INDEX_CHANNELS = (
-    EventChannel(channel="kogito-processinstances-events", path="/processes"),
-    EventChannel(channel="kogito-processdefinitions-events", path="/definitions"),
-)
+PROCESS_INSTANCES = EventChannel(channel="kogito-processinstances-events", path="/processes")
+PROCESS_DEFINITIONS = EventChannel(channel="kogito-processdefinitions-events", path="/definitions")
+DATA_INDEX_CHANNELS = (PROCESS_INSTANCES, PROCESS_DEFINITIONS)
 
 
 @dataclass(kw_only=True)

@@ -37,12 +37,23 @@ from chartgen.plan.model import (
     PlatformServiceData,
     Provider,
 )
-from chartgen.plan.network import DNS_EGRESS, HTTP_PORT, Need, Target, plan_network
+from chartgen.plan.network import (
+    DNS_EGRESS,
+    HTTP_PORT,
+    Need,
+    Target,
+    broker_egress,
+    namespace_peer,
+    plan_network,
+)
 from chartgen.plan.platform_services import (
+    BROKER_SINK,
     DATA_INDEX,
     JOBS_SERVICE,
     SERVICES,
     Service,
+    broker_routes,
+    events_through_broker,
     object_name,
     platform_chart_name,
     runs,
@@ -50,11 +61,12 @@ from chartgen.plan.platform_services import (
     service_url,
 )
 from chartgen.plan.production import KUBE_VERSION_RANGE
-from chartgen.plan.production_env import autoscaling_values, subject, vault_values
+from chartgen.plan.production_env import autoscaling_values, eventing_values, subject, vault_values
 from chartgen.plan.schema import platform_schema
 from chartgen.plan.secrets import plan_secrets
 from chartgen.plan.values import check_values, fill_placeholders, merge_resources, pod_settings
 from chartgen.profile.model import (
+    EventingSettings,
     ImageSettings,
     NetworkPolicySettings,
     PersistenceSettings,
@@ -189,6 +201,9 @@ def _environment(
         startupSeconds=values.probes.startup_seconds,
     )
     network = s.networkPolicy or NetworkPolicySettings()
+    to_broker = events_through_broker(profile)
+    if to_broker:
+        values.eventing = eventing_values(s.eventing or EventingSettings(), consumes=False)
     data_index = service_url(part_of, DATA_INDEX, profile.namespace) if runs(profile, DATA_INDEX) else None
     data.services = []
     db = values.database
@@ -199,9 +214,11 @@ def _environment(
             component=service.name,
             values=service.key,
             schema=service.schema,
-            env=service_env(service, db.host, db.port, db.database, data_index),
+            env=service_env(service, db.host, db.port, db.database, BROKER_SINK if to_broker else data_index),
             hpa=section.autoscaling is not None,
             pdb=section.autoscaling is not None or (section.replicaCount or 1) > 1,
+            triggers=broker_routes(part_of) if to_broker and service is DATA_INDEX else [],
+            sendsToBroker=to_broker and service is JOBS_SERVICE,
         )
         if network.enabled is not False:
             planned_service.networkPolicy = _network(chart, part_of, profile, service, values, diag)
@@ -217,8 +234,9 @@ def _network(
     chart: str, part_of: str, profile: Profile, service: Service, values: PlatformValues, diag: Diagnostics
 ) -> NetworkRules:
     """Default deny; in: exactly the workflow runtimes of this repository in the namespace (and
-    the Jobs Service's job events to the Data Index); out: DNS, the database, and (the Jobs
-    Service) the runtimes it calls back when a timer is due, and the Data Index."""
+    the Jobs Service's job events to the Data Index, or the broker's deliveries); out: DNS, the
+    database, and (the Jobs Service) the runtimes it calls back when a timer is due, and the
+    Data Index or the broker."""
     runtimes = {
         "podSelector": {
             "matchLabels": {
@@ -232,10 +250,15 @@ def _network(
     http = [{"port": HTTP_PORT, "protocol": "TCP"}]
     needs: list[Need] = [Target(db.host, db.port, f"the database {db.host}", lambda: None)]
     ingress = [{"from": [runtimes], "ports": http}]
+    broker = values.eventing.brokerNamespace if values.eventing is not None else None
     if service is JOBS_SERVICE:
         needs.append({"to": [runtimes], "ports": http})
-        if runs(profile, DATA_INDEX):
+        if broker:
+            needs.append(broker_egress(broker))
+        elif runs(profile, DATA_INDEX):
             needs.append({"to": [_service_peer(part_of, DATA_INDEX)], "ports": http})
+    elif broker:  # the broker's dispatcher delivers every indexed event
+        ingress.append({"from": [namespace_peer(broker)], "ports": http})
     elif runs(profile, JOBS_SERVICE):
         ingress.append({"from": [_service_peer(part_of, JOBS_SERVICE)], "ports": http})
     rules = plan_network(chart, profile.env, needs, NetworkPolicySettings(), diag)
@@ -280,6 +303,7 @@ def _check(profile: Profile, diag: Diagnostics) -> None:
             "like the runtimes' ({workflow} is jobs-service or data-index, {version} the SonataFlow version)",
             where,
         )
+    _check_events(profile, diag)
     secrets = s.secrets or SecretsSettings()
     provider = secrets.provider or "vso"
     if provider == "injector":
@@ -299,6 +323,33 @@ def _check(profile: Profile, diag: Diagnostics) -> None:
             f"profile '{profile.env}': secrets.vault.address is required for provider '{provider}' "
             "(the platform's database login)",
             profile.location("secrets"),
+        )
+
+
+def _check_events(profile: Profile, diag: Diagnostics) -> None:
+    """Events through the broker need the Data Index here, a broker, and the charts sending to it."""
+    s = profile.settings
+    platform = s.platform
+    if platform is None or platform.events != "knative":
+        return
+    where = profile.location("platform", "events")
+    if platform.dataIndex is not True:
+        diag.error(
+            f"profile '{profile.env}': platform.events knative routes events to the platform's Data "
+            "Index: set platform.dataIndex true",
+            where,
+        )
+    elif s.dataIndex is not None and s.dataIndex.url:
+        diag.error(
+            f"profile '{profile.env}': platform.events knative delivers to the platform's own Data Index, "
+            f"but dataIndex.url sends the charts' events to {s.dataIndex.url}: drop one",
+            where,
+        )
+    if s.eventing is not None and s.eventing.enabled is False:
+        diag.error(
+            f"profile '{profile.env}': platform.events knative needs the Knative broker, and "
+            "eventing.enabled is false",
+            where,
         )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from chartgen.plan.model import EnvVar
+from chartgen.plan.model import PROCESS_DEFINITIONS, PROCESS_INSTANCES, BrokerRoute, EnvVar
 from chartgen.profile.model import Profile
 from chartgen.workflow.names import dns_name
 
@@ -55,6 +55,21 @@ DATA_INDEX = Service(
 )
 SERVICES = (JOBS_SERVICE, DATA_INDEX)
 JOB_EVENTS_PATH = "/jobs"  # where the Data Index takes the Jobs Service's job events
+JOB_STATUS_URL_ENV = "MP_MESSAGING_OUTGOING_KOGITO_JOB_SERVICE_JOB_STATUS_EVENTS_HTTP_URL"
+BROKER_SINK = "${K_SINK}"  # the broker's address, as the SinkBinding gives it to the pods
+
+# The CloudEvent types the Data Index indexes (a Trigger each when they travel through the
+# broker) and the path of its HTTP channel that takes each: what the runtimes send (the process
+# events add-on; user task events are off) and the Jobs Service's job status events.
+INDEXED_EVENTS = (
+    ("process-state", "ProcessInstanceStateDataEvent", PROCESS_INSTANCES.path),
+    ("process-node", "ProcessInstanceNodeDataEvent", PROCESS_INSTANCES.path),
+    ("process-error", "ProcessInstanceErrorDataEvent", PROCESS_INSTANCES.path),
+    ("process-variable", "ProcessInstanceVariableDataEvent", PROCESS_INSTANCES.path),
+    ("process-sla", "ProcessInstanceSLADataEvent", PROCESS_INSTANCES.path),
+    ("process-definition", "ProcessDefinitionEvent", PROCESS_DEFINITIONS.path),
+    ("jobs", "JobEvent", JOB_EVENTS_PATH),
+)
 
 
 def platform_chart_name(part_of: str) -> str:
@@ -76,6 +91,22 @@ def runs(profile: Profile, service: Service) -> bool:
     return profile.mode == "production" and platform is not None and getattr(platform, service.key) is True
 
 
+def events_through_broker(profile: Profile) -> bool:
+    """Whether the instance and job events of `profile` reach its platform's Data Index through
+    the Knative broker (platform.events knative) rather than straight over HTTP."""
+    platform = profile.settings.platform
+    return runs(profile, DATA_INDEX) and platform is not None and platform.events == "knative"
+
+
+def broker_routes(part_of: str) -> list[BrokerRoute]:
+    """The Triggers that take the indexed events from the broker to the Data Index."""
+    prefix = object_name(part_of, DATA_INDEX)
+    return [
+        BrokerRoute(name=dns_name(f"{prefix}-{tag}", MAX_OBJECT_NAME), type=kind, path=path)
+        for tag, kind, path in INDEXED_EVENTS
+    ]
+
+
 def platform_url(profile: Profile, part_of: str, service: Service) -> str | None:
     """The URL a production chart of `profile` sends to: the profile's own (jobService.url,
     dataIndex.url), else the platform chart's service, else none."""
@@ -89,7 +120,8 @@ def service_env(
     service: Service, host: str, port: int, database: str, data_index: str | None
 ) -> list[EnvVar]:
     """What `service` runs with (beside its database login): its schema of `database`, its
-    fixed settings, and (the Jobs Service) job events to the Data Index at `data_index`."""
+    fixed settings, and (the Jobs Service) job events to the Data Index at `data_index` (a URL,
+    or BROKER_SINK: the broker, whose Trigger takes them on)."""
     address = f"{host}:{port}/{database}"
     env = [
         EnvVar(
@@ -106,8 +138,8 @@ def service_env(
         env += [
             EnvVar(name="KOGITO_JOBS_SERVICE_HTTP_JOB_STATUS_CHANGE_EVENTS", value="true"),
             EnvVar(
-                name="MP_MESSAGING_OUTGOING_KOGITO_JOB_SERVICE_JOB_STATUS_EVENTS_HTTP_URL",
-                value=data_index.rstrip("/") + JOB_EVENTS_PATH,
+                name=JOB_STATUS_URL_ENV,
+                value=data_index if data_index == BROKER_SINK else data_index.rstrip("/") + JOB_EVENTS_PATH,
             ),
         ]
     return env

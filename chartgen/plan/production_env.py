@@ -24,7 +24,7 @@ from chartgen.plan.network import (
     cluster_service,
     plan_network,
 )
-from chartgen.plan.platform_services import DATA_INDEX, JOBS_SERVICE, platform_url
+from chartgen.plan.platform_services import DATA_INDEX, JOBS_SERVICE, events_through_broker, platform_url
 from chartgen.plan.secrets import plan_secrets
 from chartgen.plan.values import check_values, fill_placeholders, merge_resources, pod_settings
 from chartgen.profile.model import (
@@ -104,7 +104,6 @@ def plan_environment(
     values.imagePullSecrets = [PullSecret(name=n) for n in s.imagePullSecrets or []]
     hpa, replicas = _scaling(values, s.scaling or ScalingSettings(), runtime, s.operatorVersion)
     persistence = _persistence(values, facts, s.persistence or PersistenceSettings(), chart)
-    _eventing(values, facts, s.eventing or EventingSettings())
     timers = bool(facts.timers) and runtime == "kubernetes"  # the operator's platform keeps them
     job_service = platform_url(profile, part_of, JOBS_SERVICE)
     if timers and job_service:
@@ -112,6 +111,9 @@ def plan_environment(
     data_index = platform_url(profile, part_of, DATA_INDEX)
     if data_index and runtime == "kubernetes":  # the operator wires its platform's own
         values.dataIndex = DataIndex(url=data_index)
+    to_broker = values.dataIndex is not None and events_through_broker(profile)
+    if facts.consumed or facts.produced or to_broker:
+        values.eventing = eventing_values(s.eventing or EventingSettings(), bool(facts.consumed))
     secrets = s.secrets or SecretsSettings()
     needs_secrets = bool(facts.secret_names or facts.secret_env or secrets.env or persistence)
     provider: Provider = (secrets.provider or "vso") if needs_secrets else "none"
@@ -157,20 +159,21 @@ def plan_environment(
         deployers=[subject(x) for x in (rbac.deployers or [])] if rbac else [],
         viewers=[subject(x) for x in (rbac.viewers or [])] if rbac else [],
         startupSeconds=values.probes.startup_seconds,
+        eventsToBroker=to_broker or None,
     )
     network = s.networkPolicy or NetworkPolicySettings()
     if network.enabled is not False:
         data.networkPolicy = plan_network(
             chart,
             profile.env,
-            _egress_needs(values, facts, provider, api_rules),
+            _egress_needs(values, facts, provider, api_rules, to_broker),
             network,
             diag,
             timer_callbacks=job_service if timers else None,
         )
         _check_callers(chart, facts, profile, network, diag)
     check_placeholders(chart, facts, profile, values, data, diag)
-    data.kinds = production_kinds(data, bool(facts.consumed), bool(facts.produced))
+    data.kinds = production_kinds(data, bool(facts.consumed), bool(facts.produced) or to_broker)
     data.waitReads = wait_reads(data)
     if diag.error_count == errors:  # a rule above already said what is wrong, better
         check_values(values, profile, diag)
@@ -227,24 +230,25 @@ def _persistence(
     return enabled
 
 
-def _eventing(values: ProductionValues, facts: ProjectFacts, settings: EventingSettings) -> None:
-    if not (facts.consumed or facts.produced):
-        return
-    values.eventing = Eventing(
+def eventing_values(settings: EventingSettings, consumes: bool) -> Eventing:
+    """The broker and the delivery of its Triggers; a chart whose workflows consume events must
+    name a dead-letter sink (its Triggers' template requires one), others may."""
+    return Eventing(
         broker=settings.broker or "default",
         brokerNamespace=settings.brokerNamespace or "knative-eventing",
         retries=5 if settings.retries is None else settings.retries,
         backoffPolicy=settings.backoffPolicy or "exponential",
         backoffDelay=settings.backoffDelay or "PT1S",
-        deadLetterSink=(settings.deadLetterSink or "") if facts.consumed else None,
+        deadLetterSink=(settings.deadLetterSink or "") if consumes else settings.deadLetterSink,
     )
 
 
 def _egress_needs(
-    values: ProductionValues, facts: ProjectFacts, provider: Provider, api_rules: list[Any]
+    values: ProductionValues, facts: ProjectFacts, provider: Provider, api_rules: list[Any], to_broker: bool
 ) -> list[Need]:
-    """What the runtime itself connects to: the database, the broker, the API server, the
-    services the workflows call, and Vault when its agent runs in the pod."""
+    """What the runtime itself connects to: the database, the broker, the platform's services
+    (the Data Index only when its events go there directly), the API server, the services the
+    workflows call, and Vault when its agent runs in the pod."""
     needs: list[Need] = []
     if values.persistence is not None:
         pg = values.persistence
@@ -253,7 +257,7 @@ def _egress_needs(
         needs.append(broker_egress(values.eventing.brokerNamespace))
     if values.jobService is not None:
         needs.append(Endpoint(values.jobService.url, lambda: None, "the Jobs Service"))
-    if values.dataIndex is not None:
+    if values.dataIndex is not None and not to_broker:
         needs.append(Endpoint(values.dataIndex.url, lambda: None, "the Data Index"))
     if api_rules:
         needs.append(api_server_egress())
@@ -499,7 +503,7 @@ def runtime_env(facts: ProjectFacts, data: EnvironmentData, values: ProductionVa
             }
         if facts.timers and values.jobService is not None:
             names.add("KOGITO_JOBS_SERVICE_URL")
-    if facts.produced:
+    if facts.produced or data.eventsToBroker:
         names.add("K_SINK")
     if data.provider == "injector":  # the agent's file sets each property itself, no variable
         names.add("QUARKUS_CONFIG_LOCATIONS")

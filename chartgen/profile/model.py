@@ -137,6 +137,11 @@ class PlatformSettings:
         "chart; the charts' dataIndex.url defaults to it",
         None,
     )
+    events: Literal["http", "knative"] | None = value(
+        "How instance and job events reach the Data Index: http (straight to its Service; default) "
+        "or knative (to the eventing.broker; Triggers of the platform chart take them on)",
+        None,
+    )
     resources: ContainerResources | None = value(default=None)
     scaling: ScalingSettings | None = value("The Data Index's HPA (the Jobs Service runs one replica)", None)
 

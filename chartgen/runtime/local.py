@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl
 
 from chartgen.errors import UserError
 from chartgen.plan.model import DATA_INDEX_CHANNELS
-from chartgen.plan.platform_services import DATA_INDEX, JOBS_SERVICE
+from chartgen.plan.platform_services import BROKER_SINK, DATA_INDEX, JOBS_SERVICE
 from chartgen.runtime.container import (
     DB_PASSWORD_ENV,
     DB_USER_ENV,
@@ -106,12 +106,15 @@ def localize(
 
 
 def sends_instance_events(resolved: Resolved) -> bool:
-    """Whether the chart sends its instances' events to a Data Index (its properties say where)."""
+    """Whether the chart sends its instances' events to a Data Index this run must point them at
+    (its properties say where). Not when they go to the broker and the pod has K_SINK (a
+    SinkBinding applied): then they go there, as in the cluster."""
     wanted = f"mp.messaging.outgoing.{DATA_INDEX_CHANNELS[0].channel}.url="
-    return any(
-        path.endswith(".properties") and wanted.encode() in content
-        for path, content in resolved.files.items()
-    )
+    to_broker = f"{wanted}{BROKER_SINK}\n".encode()
+    properties = [content for path, content in resolved.files.items() if path.endswith(".properties")]
+    if "K_SINK" in resolved.env and any(to_broker in content for content in properties):
+        return False
+    return any(wanted.encode() in content for content in properties)
 
 
 def data_index_env(url: str) -> dict[str, str]:

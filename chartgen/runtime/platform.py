@@ -80,11 +80,13 @@ def start_service(
     status: Callable[[str], None] | None = None,
     data_index: str | None = None,
     app: Path | None = None,
+    sink: str | None = None,
 ) -> str:
     """Start `service` on 127.0.0.1 against `db` (its own schema) until it is ready, as the
-    platform chart runs it: its settings, job events to `data_index` (the Jobs Service), the
-    database login as files of a credentials folder. `app`: the jar to run (default: the one
-    built into chartgen's cache). `stack` stops it. Returns its URL."""
+    platform chart runs it: its settings, job events to `data_index` (the Jobs Service; a URL,
+    or BROKER_SINK), the database login as files of a credentials folder. `app`: the jar to run
+    (default: the one built into chartgen's cache). `sink`: K_SINK, as a SinkBinding gives it
+    to the pods. `stack` stops it. Returns its URL."""
     say = status or (lambda _message: None)
     app = app or service_app(service, versions, say)
     ensure_schema(db, service.schema)
@@ -94,6 +96,8 @@ def start_service(
     env = {k: os.environ[k] for k in ("PATH", "LANG", "JAVA_HOME") if k in os.environ}
     env.update(QUARKUS_HTTP_HOST="127.0.0.1", QUARKUS_HTTP_PORT=str(port))
     env.update((v.name, v.value) for v in service_env(service, db.host, db.port, db.database, data_index))
+    if sink:
+        env["K_SINK"] = sink
     credentials = root / "credentials"
     credentials.mkdir(mode=0o700)
     files = {

@@ -295,6 +295,9 @@ class PlatformValues:
         "The Data Index: keeps every instance's events; `chartgen instances` asks it (GraphQL)", None
     )
     database: PlatformDatabase | None = value("PostgreSQL of the environment", None)
+    eventing: Eventing | None = value(
+        "Knative Broker the events reach the Data Index through, and its Triggers' delivery", None
+    )
     imagePullSecrets: list[PullSecret] = value("Registry credentials for the images", factory=list)
     probes: Probes = value("Health probes on the services' /q/health endpoints", factory=production_probes)
     securityContext: SecurityContext = value("Identity of the service processes", factory=SecurityContext)

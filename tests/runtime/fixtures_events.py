@@ -22,7 +22,7 @@ from typing import Any, Self
 
 import yaml
 
-from chartgen.charts.chart import ChartEnvironment, working_files
+from chartgen.charts.chart import ChartEnvironment, GeneratedChart, working_files
 from chartgen.flows.run import environment_of
 from chartgen.tools.helm import Helm
 from chartgen.tools.locate import find_helm
@@ -41,7 +41,10 @@ def render_with(chart: Path, env: str, extra_values: dict[str, Any] | None = Non
     """The objects `helm template -f values-ENV.yaml [-f extra]` renders: what a user deploying
     the environment with values of their own gets."""
     files = working_files(chart)
-    environment = environment_of(files, chart.name, env)
+    if GeneratedChart.of(chart.name, files).raw_data.get("kind") == "platform":  # `run` refuses it
+        environment = next(e for e in GeneratedChart.of(chart.name, files).environments if e.name == env)
+    else:
+        environment = environment_of(files, chart.name, env)
     with tempfile.TemporaryDirectory(prefix="chartgen-test-values-") as tmp:
         values = list(environment.values)
         if extra_values:

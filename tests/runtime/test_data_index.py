@@ -5,27 +5,44 @@ runtime, built by `chartgen build` with the process events add-on, sends it its 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from chartgen.errors import ToolError
+from chartgen.plan.platform_services import BROKER_SINK, DATA_INDEX, JOBS_SERVICE, object_name
+from chartgen.runtime.local import start_runtime
+from chartgen.runtime.platform import start_service
+from chartgen.runtime.postgres import ensure_database, throwaway_postgres
 from chartgen.tools.kwok import cluster_down, cluster_up
 from chartgen.tools.locate import find_tool
 from chartgen.verify.lifecycle import install_crds
 from testing.e2e import commit, git_repo, helm
 from testing.repo import CRDS, CliResult, copy_examples, replace_placeholders, require, run_cli
+from testing.variants import make_variant
 from tests.runtime import helpers
+from tests.runtime.fixtures_events import (
+    Received,
+    StubServer,
+    apply_sink_binding,
+    deliver,
+    render_with,
+    wait_until,
+)
 from tests.runtime.helpers import ORDER, call, wait_for_output
+from tests.runtime.test_local_run import APP
 
 pytestmark = pytest.mark.runtime
 
 CHART = "order-approval"
+PLATFORM_CHART = "acme-workflows-platform"
 IN_CLUSTER = "http://data-index.platform.svc.cluster.local"
 GUARD_CLUSTER = "chartgen-guard"
 PROD = "workflows-prod"
@@ -269,3 +286,77 @@ def test_deploy_never_strands_an_instance_waiting_in_a_state_the_new_version_rem
     finally:
         helpers.kill_if_running(process)
         cluster_down(GUARD_CLUSTER)
+
+
+def _event(request: Received) -> tuple[dict[str, str], Any]:
+    """(attributes, data) of an event the broker took, in either content mode: a runtime posts
+    structured mode (the whole event as JSON), a broker delivers binary mode (`deliver`)."""
+    if request.headers.get("content-type", "").startswith("application/cloudevents+json"):
+        event = request.json()
+        data = event.pop("data", None)
+        return {k: v if isinstance(v, str) else json.dumps(v) for k, v in event.items()}, data
+    attributes = {k.removeprefix("ce-"): v for k, v in request.headers.items() if k.startswith("ce-")}
+    return attributes, request.json()
+
+
+def test_through_the_broker_every_event_reaches_the_data_index_by_a_trigger_of_the_platform_chart(
+    repo: Path, tmp_path: Path
+) -> None:
+    """platform.events knative: the runtime (its chart's properties, K_SINK from its SinkBinding)
+    and the Jobs Service (the platform chart's env, K_SINK likewise) post to a stand-in broker;
+    each event they sent is delivered as the broker would, by the platform chart's Trigger for
+    its type, to the real Data Index, which then lists the instance where it waits and its job.
+    The runtime is the `repo` fixture's order-approval build: its add-ons are the same (the
+    chart sends instance events either way; only its properties differ)."""
+    knative = make_variant(tmp_path, "platform-knative")
+    generated = run_cli("-C", str(knative), "generate")
+    assert generated.code == 0, generated.err
+    runtime_objects = render_with(knative / "charts" / CHART, "prod")
+    platform_objects = render_with(knative / "charts" / PLATFORM_CHART, "prod")
+    triggers = {
+        t["spec"]["filter"]["attributes"]["type"]: t for t in platform_objects if t["kind"] == "Trigger"
+    }
+    index_service = object_name("acme-workflows", DATA_INDEX)
+    with StubServer() as broker, contextlib.ExitStack() as stack:
+        apply_sink_binding(runtime_objects, broker.url)
+        server = stack.enter_context(throwaway_postgres())
+        ensure_database(server, "workflows")
+        db = server.with_database("workflows")
+        start = time.monotonic()
+        index = start_service(DATA_INDEX, db, stack)
+        jobs = start_service(JOBS_SERVICE, db, stack, data_index=BROKER_SINK, sink=broker.url)
+        running = start_runtime(
+            runtime_objects, repo / APP, prefer=CHART, database=db, jobs_service=jobs, data_index=None
+        )
+        stack.callback(running.stop)
+        print(f"\n[runtime] Data Index, Jobs Service and order-approval (K_SINK: a stand-in broker) ready in "
+              f"{time.monotonic() - start:.1f}s")  # fmt: skip
+        status, started, _ = call(running.url + f"/{CHART}", ORDER)
+        assert status == 201, running.logs(30)
+        instance = started["id"]
+        sent = {"ProcessInstanceStateDataEvent", "JobEvent"}
+
+        def types() -> set[str]:
+            return {_event(r)[0].get("type", "") for r in broker.requests()}
+
+        assert wait_until(lambda: sent <= types(), 30), (
+            f"{sent - types()} never reached K_SINK\n{running.logs(30)}"
+        )
+        delivered: dict[str, int] = {}
+        for request in broker.requests():
+            attributes, data = _event(request)
+            kind = attributes["type"]
+            assert kind in triggers, (
+                f"{kind} reaches the broker, but no Trigger of the platform chart takes it"
+            )
+            subscriber = triggers[kind]["spec"]["subscriber"]
+            assert subscriber["ref"] == {"apiVersion": "v1", "kind": "Service", "name": index_service}
+            code = deliver(index + subscriber["uri"], attributes, data)
+            assert 200 <= code < 300, f"the Data Index refused {kind} at {subscriber['uri']}: {code}"
+            delivered[kind] = delivered.get(kind, 0) + 1
+        print(f"[runtime] delivered by the platform chart's Triggers: {dict(sorted(delivered.items()))}")
+        listed = _waiting(repo, index, instance, "WaitForDecision")
+        assert (listed.get("workflow"), listed.get("status")) == (CHART, "active"), listed
+        _, found, _ = call(index + "/graphql", {"query": "{ Jobs { processInstanceId status } }"})
+        statuses = {j["status"] for j in found["data"]["Jobs"] if j["processInstanceId"] == instance}
+        assert "SCHEDULED" in statuses, found

@@ -163,3 +163,76 @@ def test_a_dev_profile_asking_for_a_platform_is_warned_located(tmp_path: Path) -
     assert (
         "profiles/dev.yaml:4:1: warning: dev profile 'dev': platform is for production profiles" in result.err
     )
+
+
+KNATIVE = (
+    "platform: {jobService: true, dataIndex: true, events: knative}\n"
+    "eventing: {broker: wf-broker, brokerNamespace: knative-brokers}\n"
+)
+INDEXED = {
+    "ProcessInstanceStateDataEvent": "/processes",
+    "ProcessInstanceNodeDataEvent": "/processes",
+    "ProcessInstanceErrorDataEvent": "/processes",
+    "ProcessInstanceVariableDataEvent": "/processes",
+    "ProcessInstanceSLADataEvent": "/processes",
+    "ProcessDefinitionEvent": "/definitions",
+    "JobEvent": "/jobs",
+}
+
+
+def test_events_through_the_broker_reach_the_data_index_by_one_trigger_per_type(tmp_path: Path) -> None:
+    result = generate(tmp_path, prod=KNATIVE)
+    assert result.code == 0, result.err
+    services = {s["component"]: s for s in data(tmp_path)["environments"]["prod"]["services"]}
+    jobs, index = services["jobs-service"], services["data-index"]
+    assert {t["type"]: t["path"] for t in index["triggers"]} == INDEXED
+    assert all(t["name"].startswith(f"{CHART}-data-index-") for t in index["triggers"])
+    # The Jobs Service's job events go to the broker (K_SINK, from its SinkBinding).
+    assert (jobs["sendsToBroker"], index["sendsToBroker"], jobs["triggers"]) == (True, False, [])
+    env = {e["name"]: e["value"] for e in jobs["env"]}
+    assert env["MP_MESSAGING_OUTGOING_KOGITO_JOB_SERVICE_JOB_STATUS_EVENTS_HTTP_URL"] == "${K_SINK}"
+    # The broker's dispatcher may deliver to the Data Index; the Jobs Service may reach the broker.
+    brokers = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "knative-brokers"}}}
+    assert {"from": [brokers], "ports": [{"port": 8080, "protocol": "TCP"}]} in index["networkPolicy"][
+        "ingress"
+    ]
+    assert any(rule["to"] == [brokers] for rule in jobs["networkPolicy"]["egress"])
+    assert not any("jobs-service" in json.dumps(rule) for rule in index["networkPolicy"]["ingress"])
+    kinds = data(tmp_path)["environments"]["prod"]["kinds"]
+    assert kinds["eventing.knative.dev"] == ["triggers"] and kinds["sources.knative.dev"] == ["sinkbindings"]
+    assert values(tmp_path, "prod")["eventing"]["broker"] == "wf-broker"
+    # staging keeps plain HTTP: no Triggers, the Data Index's own URL
+    staging = {s["component"]: s for s in data(tmp_path)["environments"]["staging"]["services"]}
+    assert staging["data-index"]["triggers"] == [] and values(tmp_path, "staging").get("eventing") is None
+
+
+def test_a_chart_sending_through_the_broker_gets_k_sink_from_a_sink_binding(tmp_path: Path) -> None:
+    result = generate(tmp_path, prod=KNATIVE)
+    assert result.code == 0, result.err
+    prod = data(tmp_path, "greet")["environments"]["prod"]
+    assert prod["eventsToBroker"] is True and "sources.knative.dev" in prod["kinds"]
+    assert "eventsToBroker" not in data(tmp_path, "greet")["environments"]["staging"]
+    greet = values(tmp_path, "prod", "greet")
+    assert greet["eventing"]["broker"] == "wf-broker" and greet["eventing"].get("deadLetterSink") is None
+    # Its egress is the broker, not the Data Index's Service.
+    egress = json.dumps(prod["networkPolicy"]["egress"])
+    assert "knative-brokers" in egress and "data-index" not in egress
+
+
+def test_events_through_the_broker_need_the_platforms_data_index_and_a_broker(tmp_path: Path) -> None:
+    result = generate(
+        tmp_path,
+        prod="platform: {jobService: true, events: knative}\n",
+        staging="platform: {jobService: true, dataIndex: true, events: knative}\n"
+        "dataIndex: {url: 'http://di.elsewhere.svc.cluster.local'}\neventing: {enabled: false}\n",
+    )
+    assert result.code == 1
+    assert (
+        "profiles/prod.yaml:4:38: error: profile 'prod': platform.events knative routes events to the "
+        "platform's Data Index: set platform.dataIndex true"
+    ) in result.err
+    assert (
+        "profile 'staging': platform.events knative delivers to the platform's own Data Index" in result.err
+    )
+    assert "profile 'staging': platform.events knative needs the Knative broker" in result.err
+    assert "Traceback" not in result.err and not (tmp_path / "charts").exists()

@@ -195,11 +195,17 @@ data:
 {{- end }}
 {{- end }}
 {{- with $root.Values.dataIndex }}{{ if eq $file.key "application.properties" }}
+{{- $toBroker := $root.chartgenPlan.env.eventsToBroker }}
+{{- if $toBroker }}
+# Instance events to the Knative broker (K_SINK, from the SinkBinding); the platform chart's
+# Triggers take them to the Data Index
+{{- else }}
 # Instance events to the platform's Data Index (values: dataIndex.url), as HTTP CloudEvents
+{{- end }}
 {{- $url := trimSuffix "/" .url }}
 {{- range $root.chartgenPlan.processEvents }}
 mp.messaging.outgoing.{{ .channel }}.connector=quarkus-http
-mp.messaging.outgoing.{{ .channel }}.url={{ $url }}{{ .path }}
+mp.messaging.outgoing.{{ .channel }}.url={{ if $toBroker }}${K_SINK}{{ else }}{{ $url }}{{ .path }}{{ end }}
 {{- end }}
 kogito.events.usertasks.enabled=false
 kogito.events.variables.enabled=false
