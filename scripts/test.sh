@@ -20,6 +20,7 @@ debian() {  # the Debian packages a tier needs, installed when missing (root), e
   for need in "$@"; do
     case $need in
       shellcheck) command -v shellcheck >/dev/null || missing+=(shellcheck) ;;
+      node) command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm) ;;
       maven) command -v mvn >/dev/null || missing+=(maven) ;;
       java) command -v java >/dev/null || missing+=(openjdk-17-jdk-headless) ;;
       postgresql) compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql) ;;
@@ -45,8 +46,9 @@ for tier in "${tiers[@]}"; do
     unit) .venv/bin/pytest -q tests/unit ;;
     helm)
       # actionlint checks the pipelines' run: scripts with shellcheck when it is on PATH;
-      # Checkov scans the rendered charts.
-      scripts/toolchain.sh registry actionlint checkov && debian shellcheck
+      # Checkov scans the rendered charts; Mermaid's parser reads every graph chartgen draws.
+      debian shellcheck node
+      scripts/toolchain.sh registry actionlint checkov mermaid
       .venv/bin/pytest -q tests/helm ;;
     vault) .venv/bin/pytest -q tests/vault ;;
     e2e)

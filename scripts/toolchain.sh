@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the pinned external tools chartgen runs (and its tests use) into one cache folder.
 #   scripts/toolchain.sh [helm ...]     (default: every Go tool: helm kube etcd kwok ct registry opa actionlint;
-#                                        checkov, a Python tool, only when named)
+#                                        checkov (Python) and mermaid (Node) only when named)
 # Idempotent: a tool already built at the pinned version is reused. Prints one line per tool
 # (name, version, seconds); the Go output goes to $CACHE/logs/<tool>.log, shown when a build fails.
 # Cache: $CHARTGEN_CACHE (default ~/.cache/chartgen); binaries in $CHARTGEN_CACHE/bin.
@@ -17,6 +17,8 @@ OPA_VERSION=v1.22.3       # Open Policy Agent: evaluates policies/ (chartgen pol
 CONFTEST_VERSION=v0.71.0  # conftest: the same policies, as organisations run them (parity test)
 ACTIONLINT_VERSION=v1.7.12 # actionlint: checks the GitHub Actions workflows in pipelines/github
 CHECKOV_VERSION=3.3.30    # Checkov (PyPI): an independent scan of the rendered charts (helm tier)
+MERMAID_VERSION=11.12.2   # Mermaid (npm): its own parser checks every graph chartgen draws (helm tier)
+JSDOM_VERSION=26.1.0      # the DOM Mermaid's sanitizer needs under Node
 
 CACHE=${CHARTGEN_CACHE:-$HOME/.cache/chartgen}
 BIN=$CACHE/bin
@@ -256,6 +258,22 @@ install_checkov() {
   say "checkov $CHECKOV_VERSION: installed in $((SECONDS - start))s"
 }
 
+# Mermaid is JavaScript: its npm package and jsdom in a folder of the cache, run with Node.
+install_mermaid() {
+  local version="$MERMAID_VERSION+jsdom-$JSDOM_VERSION" dir=$CACHE/mermaid
+  if [ -f "$dir/.version" ] && [ "$(cat "$dir/.version")" = "$version" ]; then
+    say "mermaid $MERMAID_VERSION: cached"; return
+  fi
+  command -v npm >/dev/null || { echo "npm (Debian package npm) is required to install mermaid" >&2; exit 1; }
+  local start=$SECONDS
+  rm -rf "$dir" && mkdir -p "$dir"
+  echo '{"private": true, "type": "module"}' > "$dir/package.json"
+  npm install --prefix "$dir" --no-audit --no-fund --save-exact --ignore-scripts \
+    "mermaid@$MERMAID_VERSION" "jsdom@$JSDOM_VERSION"
+  echo "$version" > "$dir/.version"
+  say "mermaid $MERMAID_VERSION: installed in $((SECONDS - start))s"
+}
+
 tools=("$@")
 [ ${#tools[@]} -gt 0 ] || tools=(helm kube etcd kwok ct registry opa actionlint)
 # One process builds at a time (a test tier and a command may both find a tool missing).
@@ -264,9 +282,9 @@ exec 3>&1
 mkdir -p "$CACHE/logs"
 for tool in "${tools[@]}"; do
   case $tool in
-    helm|kube|etcd|kwok|ct|registry|actionlint|checkov) install=install_$tool ;;
+    helm|kube|etcd|kwok|ct|registry|actionlint|checkov|mermaid) install=install_$tool ;;
     opa|conftest) install=install_policy_tools ;;
-    *) echo "unknown tool: $tool (one of: helm kube etcd kwok ct registry opa actionlint checkov)" >&2; exit 2 ;;
+    *) echo "unknown tool: $tool (one of: helm kube etcd kwok ct registry opa actionlint checkov mermaid)" >&2; exit 2 ;;
   esac
   log=$CACHE/logs/$tool.log
   set +e

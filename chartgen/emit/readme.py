@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from chartgen.graph.model import MAX_DRAWN_STATES, Graph
+from chartgen.graph.render import mermaid
 from chartgen.plan.kinds import CUSTOM_KINDS
 from chartgen.plan.layout import values_file
 from chartgen.plan.model import ChartPlan, EnvironmentData
@@ -20,6 +22,8 @@ def chart_readme(plan: ChartPlan, shared: dict[str, Any], docs: dict[tuple[str, 
         lines += ["", *_services(plan)]
     else:
         lines += _workflows(plan)
+    if plan.graphs:
+        lines += _graphs(plan.graphs)
     lines += ["", "## Environments", ""]
     for env, env_data in sorted(data.environments.items()):
         lines += _environment(plan, env, env_data)
@@ -57,6 +61,21 @@ def _services(plan: ChartPlan) -> list[str]:
                 f"In {env}, the runtimes' instance events and the Jobs Service's job events go to the "
                 f"Knative broker (K_SINK); a Trigger per type takes each to the Data Index: {types}.",
             ]
+    return lines
+
+
+def _graphs(graphs: list[Graph]) -> list[str]:
+    """Each workflow's state graph, as Mermaid (registries and Git hosts draw it)."""
+    lines = [
+        "",
+        "## Workflow graphs",
+        "",
+        "Hexagons: states where an instance can wait (kept in PostgreSQL); thick arrows: error "
+        f"transitions; dotted: compensation and subflow calls. A workflow of over {MAX_DRAWN_STATES} "
+        "states is summarised.",
+    ]
+    for graph in graphs:
+        lines += ["", f"### `{graph.workflow}`", "", "```mermaid", mermaid(graph).rstrip("\n"), "```"]
     return lines
 
 

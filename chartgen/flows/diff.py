@@ -21,6 +21,8 @@ from chartgen.deploy.data_index import ask, shown_url
 from chartgen.deploy.stranded import LIVE, instances, stranded, stranding_workflows
 from chartgen.emit.switch import settle_output
 from chartgen.errors import UserError
+from chartgen.graph.merge import changed_graphs
+from chartgen.graph.model import Graph
 from chartgen.plan.layout import CHART_FILE
 from chartgen.verify.chart_env import Renderer, load_documents, render_text, write_chart
 from chartgen.verify.objects_diff import (
@@ -34,7 +36,7 @@ from chartgen.verify.objects_diff import (
     keyed_objects,
 )
 from chartgen.version.git import find_base
-from chartgen.version.rules import RESOURCES, Removal, chart_data, removals
+from chartgen.version.rules import RESOURCES, Removal, chart_data, removals, workflow_docs
 
 Rendered = tuple[str | None, str]  # (helm's output, "") or (None, why helm could not)
 Output = tuple[str | None, str, str]  # a Rendered and the namespace it was rendered for
@@ -74,6 +76,7 @@ def run_diff(
     result = DiffResult(base_ref, base.sha)
     with tempfile.TemporaryDirectory(prefix="chartgen-diff-") as tmp:
         removed: dict[str, list[Removal]] = {}
+        graphs: dict[str, list[Graph]] = {}
 
         def pairs() -> Iterator[tuple[str, Path | None, GeneratedChart | None]]:
             """Each chart's base folder (written out as it is read from git) and head chart
@@ -85,11 +88,13 @@ def run_diff(
                 old = _write_base(files, Path(tmp) / name, new)
                 if old or new:
                     removed[name] = _removals(files, head)
+                    graphs[name] = _graphs(files, head)
                     yield name, old, head
 
         diffs = _diff_charts(pairs(), helm, settings.kube_version, environments, jobs)
     result.charts = [d for d in diffs if d.error or d.environments]
     for chart in result.charts:
+        chart.graphs = graphs.get(chart.chart, [])
         found = removed.get(chart.chart, [])
         chart.removed = [r.describe() for r in found]
         if stranding_workflows(found):
@@ -111,6 +116,18 @@ def _removals(base: dict[str, bytes] | None, head: GeneratedChart | None) -> lis
     return removals(base, head_files)
 
 
+def _graphs(base: dict[str, bytes] | None, head: GeneratedChart | None) -> list[Graph]:
+    """Each workflow a production chart changes, drawn with its base (dev charts repeat the
+    production charts' workflows, all in one)."""
+    base = base or {}
+    head_files = head.files if head is not None else {}
+    if _workflow_files(base) == _workflow_files(head_files):
+        return []
+    if chart_data(head_files or base).get("kind") == "dev":
+        return []
+    return changed_graphs(workflow_docs(base), workflow_docs(head_files))
+
+
 def _workflow_files(files: Mapping[str, bytes]) -> dict[str, bytes]:
     return {rel: content for rel, content in files.items() if rel.startswith(RESOURCES)}
 
@@ -124,9 +141,15 @@ def waiting(env: str, found: list[Removal], data_index: str) -> Waiting:
         live = ask(data_index, stranding_workflows(found), LIVE)
     except UserError as exc:
         return Waiting(env, note=str(exc))
-    lines = [s.line() for s in stranded(found, live)]
+    found_stranded = stranded(found, live)
+    per_state: dict[str, dict[str, int]] = {}
+    for s in found_stranded:
+        counts = per_state.setdefault(s.instance.workflow, {})
+        for state in sorted(set(s.instance.waiting_in) & set(s.removal.states)):
+            counts[state] = counts.get(state, 0) + 1
+    lines = [s.line() for s in found_stranded]
     where = f"the Data Index at {shown_url(data_index)}"
-    return Waiting(env, lines, f"{instances(len(lines))} would be stranded ({where})")
+    return Waiting(env, lines, f"{instances(len(lines))} would be stranded ({where})", per_state)
 
 
 def _write_base(files: dict[str, bytes] | None, folder: Path, head: Path | None) -> Path | None:

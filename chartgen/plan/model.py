@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
 from chartgen.errors import Diagnostic
+from chartgen.graph.model import Graph
 from chartgen.values.model import DevValues, PlatformValues, ProductionValues
 from chartgen.workflow.names import Where
 
@@ -338,6 +339,7 @@ class ChartPlan:
     # Why this chart cannot be written although its projects are fine (what combining them
     # breaks): generate leaves it as it is and writes the others.
     refusals: list[Diagnostic] = field(default_factory=list)
+    graphs: list[Graph] = field(default_factory=list)  # each workflow's state graph (the README's)
 
     @property
     def workflows(self) -> list[str]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from chartgen.errors import Diagnostics
 from chartgen.formats.yaml_out import dump_yaml
+from chartgen.graph.build import graph_of
 from chartgen.plan.config import build_refusals
 from chartgen.plan.facts import ProjectFacts, cr_flow, project_facts
 from chartgen.plan.files import (
@@ -99,6 +100,7 @@ def plan_production(
         config_maps=config_maps,
         properties=properties,
         extra_files=flows,
+        graphs=[graph_of(w.id, w.definition) for w in sorted(project.workflows, key=lambda w: w.id)],
     )
 
 

@@ -13,7 +13,9 @@ import dataclasses
 import re
 from typing import Any
 
-from chartgen.verify.objects_diff import ChartDiff, DiffResult, EnvDiff, ObjectChange
+from chartgen.graph.merge import counts
+from chartgen.graph.render import as_json, mermaid
+from chartgen.verify.objects_diff import ChartDiff, DiffResult, EnvDiff, ObjectChange, Waiting
 
 DEV_ONLY = "Only the dev chart changes: nothing changes in production environments."
 NO_CHANGES = "No chart changes."
@@ -150,12 +152,14 @@ def to_markdown(result: DiffResult, budget: int | None = None, full_report: str 
     if budget is None:
         for c in result.charts:
             out += _errors(c) + _removed_markdown(c)
+            out += [line for block in _graph_blocks(c) for line in block]
             for env in c.environments:
                 out += _details(c, env)
         return "\n".join(out)
     for c in result.charts:  # errors and what strands instances are never left out
         out += _errors(c) + _removed_markdown(c)
-    return _within(out, _grouped_details(result), budget, full_report)
+    graphs = [block for c in result.charts for block in _graph_blocks(c)]
+    return _within(out, graphs, _grouped_details(result), budget, full_report)
 
 
 def _link(where: str) -> str:
@@ -186,21 +190,58 @@ def _grouped_details(result: DiffResult) -> list[list[str]]:
     return blocks
 
 
-def _within(head: list[str], blocks: list[list[str]], budget: int, full_report: str) -> str:
-    """`head` and as many `blocks` as fit in `budget` characters, with a note on the rest."""
+def _within(
+    head: list[str], graphs: list[list[str]], details: list[list[str]], budget: int, full_report: str
+) -> str:
+    """`head` and as many blocks as fit in `budget` characters, with a note on the rest: the
+    workflow graphs first, then the details; details are left out last-first, then graphs."""
     text = "\n".join(head)
+    blocks = [*graphs, *details]
     kept = list(blocks)
     note = ""
     while kept and len(text) + sum(len("\n".join(b)) + 1 for b in kept) + len(note) > budget:
         kept.pop()
-        left = len(blocks) - len(kept)
+        left_details = len(details) - max(0, len(kept) - len(graphs))
+        left_graphs = len(graphs) - min(len(kept), len(graphs))
+        parts = [f"the details of {left_details} of {len(details)} changes"] * bool(left_details)
+        parts += [f"{left_graphs} of {len(graphs)} workflow graphs"] * bool(left_graphs)
         where = f" The full report: {_link(full_report)}." if full_report else ""
         note = (
             f"**This comment is shortened to fit {budget:,} characters**: the table is complete; "
-            f"the details of {left} of {len(blocks)} changes are left out.{where}"
+            f"{' and '.join(parts)} are left out.{where}"
         )
     lines = [line for block in kept for line in block]
     return "\n".join([*head, *lines, *([note, ""] if note else [])])
+
+
+def _graph_blocks(c: ChartDiff) -> list[list[str]]:
+    """Each workflow the chart changes, drawn with its base (Mermaid), in a collapsible block;
+    under it, the live instances waiting in each removed state, per environment asked."""
+    blocks = []
+    for graph in c.graphs:
+        states = counts(graph)
+        shown = ", ".join(f"{states[k]} {k}" for k in ("added", "removed", "changed") if states[k])
+        title = f"{c.chart} · workflow {graph.workflow}: {shown or 'transitions changed'}"
+        block = [
+            f"<details><summary>{md(title)}</summary>",
+            "",
+            fenced(mermaid(graph).rstrip("\n"), "mermaid"),
+            "",
+        ]
+        if states["removed"]:
+            block += [f"- {md(w.environment)}: {md(_waiting_in(w, graph.workflow))}" for w in c.waiting]
+            block += [""] * bool(c.waiting)
+        blocks.append([*block, "</details>", ""])
+    return blocks
+
+
+def _waiting_in(waiting: Waiting, workflow: str) -> str:
+    found = waiting.per_state.get(workflow, {})
+    if found:
+        return "waiting in removed states: " + ", ".join(f"{n} in '{s}'" for s, n in sorted(found.items()))
+    if waiting.note.startswith("not asked") or "cannot be reached" in waiting.note:
+        return waiting.note
+    return "no instance waits in a removed state"
 
 
 def _rows(c: ChartDiff) -> list[str]:
@@ -262,6 +303,10 @@ def _details(c: ChartDiff, env: EnvDiff) -> list[str]:
 
 def to_json(result: DiffResult) -> dict[str, Any]:
     data = _camel(dataclasses.asdict(result))
+    for chart, shown in zip(result.charts, data["charts"], strict=True):
+        shown["graphs"] = [as_json(g) for g in chart.graphs]
+        for waiting, listed in zip(chart.waiting, shown["waiting"], strict=True):
+            listed["perState"] = waiting.per_state  # names of the workflows: never re-cased
     data["ok"] = result.ok
     data["devOnly"] = result.dev_only
     return dict(data)

@@ -19,6 +19,7 @@ from typing import Any, Literal
 import yaml
 
 from chartgen.formats.source import FastLoader
+from chartgen.graph.model import Graph
 
 HIDDEN = "<hidden>"
 HIDDEN_CHANGED = "<hidden, changed>"
@@ -66,6 +67,8 @@ class Waiting:
     environment: str
     stranded: list[str] = field(default_factory=list)  # one line per instance
     note: str = ""  # how it was asked, or why it was not
+    # workflow -> removed state -> how many live instances wait there
+    per_state: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -79,6 +82,7 @@ class ChartDiff:
     error: str = ""  # the chart could not be read at all
     removed: list[str] = field(default_factory=list)  # workflows, states, ... instances may need
     waiting: list[Waiting] = field(default_factory=list)  # per environment, for `removed`
+    graphs: list[Graph] = field(default_factory=list)  # each changed workflow, base and head merged
 
     @property
     def errors(self) -> list[str]:

@@ -227,7 +227,7 @@ def _selector(obj: dict[str, Any]) -> Any:
 
 
 def workflow_reasons(base: Mapping[str, bytes], head: Mapping[str, bytes]) -> Iterator[Reason]:
-    old, new = _workflow_docs(base), _workflow_docs(head)
+    old, new = workflow_docs(base), workflow_docs(head)
     # A dev chart keeps no instances (no persistence): removals are still major, for its users.
     dev = chart_data(head).get("kind") == "dev"
     removed = _removals(old, new)
@@ -267,7 +267,7 @@ class Removal:
 def removals(base: Mapping[str, bytes], head: Mapping[str, bytes]) -> list[Removal]:
     """Every workflow, state, function and event of `base` (a chart's files) that `head` no
     longer has: the removals that make a version major, and where instances would be stranded."""
-    return _removals(_workflow_docs(base), _workflow_docs(head))
+    return _removals(workflow_docs(base), workflow_docs(head))
 
 
 def _removals(old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]]) -> list[Removal]:
@@ -292,7 +292,7 @@ _PARTS = (("state", "states"), ("function", "functions"), ("event", "events"))
 _REF_KEYS = ("functionRef", "eventRef", "eventRefs", "triggerEventRef", "resultEventRef", "refName")
 
 
-def _workflow_docs(files: Mapping[str, bytes]) -> dict[str, dict[str, Any]]:
+def workflow_docs(files: Mapping[str, bytes]) -> dict[str, dict[str, Any]]:
     """Workflow id -> its definition, for the workflows the chart lists."""
     out: dict[str, dict[str, Any]] = {}
     for entry in _list(chart_data(files).get("workflows")):

@@ -177,3 +177,24 @@ def test_one_changed_chart_among_a_thousand_is_quick(tmp_path: Path, helm_binary
     assert code == 0, out
     assert out.startswith("c0500 0.1.0 (version unchanged)\n  prod:\n    ~ ConfigMap/cm (data.level)\n")
     assert elapsed < 3, f"{elapsed:.2f} s"
+
+
+def test_a_changed_workflow_is_drawn_with_its_base_above_the_details(repo: Path) -> None:
+    change_order_approval(repo)  # ReminderDelay sleeps PT2H instead of PT1H
+    code, md = diff(repo, "--format", "markdown")
+    assert code == 0, md
+    summary = "<details><summary>order-approval · workflow order-approval: 1 changed</summary>"
+    assert summary in md
+    graph = md[md.index(summary) :]
+    assert graph.index("```mermaid\nflowchart TD") < graph.index("</details>")
+    assert "class n5 changed" in graph and "legend" in graph  # ReminderDelay, the sixth node
+    assert md.index(summary) < md.index("<details><summary>order-approval · prod:")
+    code, text = diff(repo, "--format", "json")
+    (chart,) = json.loads(text)["charts"]
+    (drawn,) = chart["graphs"]
+    changed = [n["title"] for n in drawn["nodes"] if n["status"] != "unchanged"]
+    assert (drawn["workflow"], changed) == ("order-approval", ["ReminderDelay"])
+    # A budget too small for any block: the note counts what made way (details, then graphs).
+    code, short = diff(repo, "--format", "markdown", "--max-chars", "1000")
+    assert code == 0 and "<details>" not in short
+    assert "the details of 2 of 2 changes and 1 of 1 workflow graphs are left out" in short

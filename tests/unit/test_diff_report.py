@@ -429,6 +429,7 @@ def test_what_strands_instances_is_reported_and_never_left_out() -> None:
         "environment": "staging",
         "stranded": [],
         "note": "not asked (--data-index staging=URL)",
+        "perState": {},
     }
 
 
@@ -440,3 +441,38 @@ def test_a_data_index_is_given_as_env_equals_url(pair: str) -> None:
         "prod": "http://127.0.0.1:8180",
         "staging": "https://di.example",
     }
+
+
+def test_a_changed_workflow_is_drawn_above_the_details_and_made_way_for_last() -> None:
+    from chartgen.graph.build import graph_of
+    from chartgen.graph.merge import merged
+
+    flows = Path(__file__).resolve().parent.parent / "graphs"
+    base, head = (yaml.safe_load((flows / f"{side}.sw.yaml").read_text()) for side in ("base", "head"))
+    chart = ChartDiff(
+        "payments",
+        "changed",
+        "1.0.0",
+        "2.0.0",
+        False,
+        [EnvDiff("prod", compare(keyed(config_map(FLOW)), keyed(config_map(FLOW + "x"))))],
+        removed=["state 'LegacyAudit' removed from workflow 'payment'"],
+        waiting=[
+            Waiting("prod", ["instance i-1 …"], "1 live", {"payment": {"LegacyAudit": 1}}),
+            Waiting("staging", note="not asked (--data-index staging=URL)"),
+        ],
+        graphs=[merged(graph_of("payment", base), graph_of("payment", head))],
+    )
+    result = DiffResult("main", "0" * 40, [chart])
+    full = to_markdown(result)
+    summary = "<details><summary>payments · workflow payment: 1 added, 1 removed, 1 changed</summary>"
+    assert summary in full and "```mermaid\nflowchart TD\n" in full
+    assert full.index(summary) < full.index("<details><summary>payments · prod:")
+    assert "- prod: waiting in removed states: 1 in 'LegacyAudit'" in full
+    assert "- staging: not asked (--data-index staging=URL)" in full
+    graph_only = to_markdown(result, budget=len(full) - 10)  # the details no longer fit
+    assert summary in graph_only and "<details><summary>payments · prod:" not in graph_only
+    assert "the details of 1 of 1 changes are left out" in graph_only
+    nothing = to_markdown(result, budget=1000)
+    assert "the details of 1 of 1 changes and 1 of 1 workflow graphs are left out" in nothing
+    assert to_json(result)["charts"][0]["graphs"][0]["nodes"][0]["key"] == "start"
