@@ -9,7 +9,7 @@ from typing import Any
 
 from chartgen.cli.output import Outcome, Printer
 from chartgen.flows.graph import workflow_graphs
-from chartgen.graph.render import as_json, dot, mermaid
+from chartgen.graph.render import as_json, comment_text, dot, mermaid
 
 
 def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -37,7 +37,10 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
     else:
         draw = mermaid if args.graph_format == "mermaid" else dot
         comment = "%%" if args.graph_format == "mermaid" else "//"
-        text = "\n".join(f"{comment} {g.graph.workflow} ({g.file})\n{draw(g.graph)}" for g in found)
+        text = "\n".join(
+            f"{comment} {comment_text(g.graph.workflow)} ({comment_text(g.file)})\n{draw(g.graph)}"
+            for g in found
+        )
     if text:
         printer.result(text.rstrip("\n"), multiline=True)
     return Outcome({"graphs": [{"file": g.file, **as_json(g.graph)} for g in found]})

@@ -75,7 +75,8 @@ def _graphs(graphs: list[Graph]) -> list[str]:
         "states is summarised.",
     ]
     for graph in graphs:
-        lines += ["", f"### `{graph.workflow}`", "", "```mermaid", mermaid(graph).rstrip("\n"), "```"]
+        name = " ".join(graph.workflow.split()).replace("`", "'")  # one line; no backtick ends the span
+        lines += ["", f"### `{name}`", "", "```mermaid", mermaid(graph).rstrip("\n"), "```"]
     return lines
 
 

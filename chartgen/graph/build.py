@@ -29,9 +29,13 @@ MAX_TEXT = 60  # longest condition or detail drawn; longer text is cut with an e
 
 def graph_of(workflow: str, flow: Mapping[str, Any]) -> Graph:
     """The graph of one flow; what is malformed is left out (validate reports it)."""
-    states = [
-        s for s in _list(flow.get("states")) if isinstance(s, Mapping) and isinstance(s.get("name"), str)
-    ]
+    states: list[Mapping[str, Any]] = []
+    names: set[str] = set()
+    for state in _list(flow.get("states")):
+        # A name written twice is refused by validate; the first is drawn, as the merge keys them.
+        if isinstance(state, Mapping) and isinstance(state.get("name"), str) and state["name"] not in names:
+            names.add(state["name"])
+            states.append(state)
     graph = Graph(workflow=workflow)
     graph.nodes.append(Node(key=START, kind="start", title="start"))
     start = flow.get("start")
@@ -63,29 +67,41 @@ def _nodes(state: Mapping[str, Any]) -> list[Node]:
     kind = state.get("type")
     node_kind: NodeKind = kind if kind in KINDS else "unknown"
     key = state_key(name)
-    node = Node(
-        key=key,
-        kind=node_kind,
-        title=name,
-        details=tuple(_details(state)),
-        waits=tuple(_waits(state)),
-        fingerprint=_fingerprint(state),
-    )
+    own: Any = state.get("actions")
+    if node_kind == "callback":
+        own = [state.get("action")]
+    elif node_kind == "event":
+        own = [
+            a
+            for on in _list(state.get("onEvents"))
+            if isinstance(on, Mapping)
+            for a in _list(on.get("actions"))
+        ]
     children = []
     if node_kind == "parallel":
         for i, branch in enumerate(_list(state.get("branches"))):
             if isinstance(branch, Mapping):
-                title = str(branch.get("name") or f"branch {i + 1}")
+                actions = branch.get("actions")
+                title = _short(str(branch.get("name") or f"branch {i + 1}"))
                 children.append(
                     Node(key=f"branch:{name}/{i}", kind="branch", title=title,
-                         details=tuple(_actions(branch.get("actions"))), parent=key)
+                         details=tuple(_actions(actions)), parent=key, calls=tuple(_calls(actions)))
                 )  # fmt: skip
     elif node_kind == "foreach":
         over = _short(f"for each in {state.get('inputCollection', '?')}")
         children.append(
             Node(key=f"branch:{name}/body", kind="branch", title=over,
-                 details=tuple(_actions(state.get("actions"))), parent=key)
+                 details=tuple(_actions(own)), parent=key, calls=tuple(_calls(own)))
         )  # fmt: skip
+    node = Node(
+        key=key,
+        kind=node_kind,
+        title=_short(name),
+        details=tuple(_details(state)),
+        waits=tuple(_waits(state)),
+        fingerprint=_fingerprint(state),
+        calls=() if children else tuple(_calls(own)),
+    )
     return [node, *children]
 
 
@@ -177,17 +193,22 @@ def _onward(source: str, holder: Mapping[str, Any], kind: EdgeKind, label: str) 
         yield Edge(source, TERMINATE if terminate else END, kind, label)
 
 
+def _calls(actions: Any) -> Iterator[str]:
+    """The workflows the actions run as subflows."""
+    for action in _list(actions):
+        if isinstance(action, Mapping) and (called := _subflow_id(action.get("subFlowRef"))):
+            yield called
+
+
 def _subflows(graph: Graph) -> list[Node]:
-    """A node per workflow the states call as a subflow, and the calls as edges."""
+    """A node per workflow the states call as a subflow, and the calls as edges (from the
+    branch that calls it, drawn inside its parallel or foreach state)."""
     nodes: dict[str, Node] = {}
     for node in list(graph.nodes):
-        for line in node.details:
-            if line.startswith("runs "):
-                called = line.removeprefix("runs ")
-                key = f"subflow:{called}"
-                nodes.setdefault(key, Node(key=key, kind="subflow", title=called))
-                source = node.parent or node.key
-                graph.edges.append(Edge(source, key, "calls", "calls"))
+        for called in node.calls:
+            key = f"subflow:{called}"
+            nodes.setdefault(key, Node(key=key, kind="subflow", title=_short(called)))
+            graph.edges.append(Edge(node.key, key, "calls", "calls"))
     return list(nodes.values())
 
 
@@ -201,8 +222,18 @@ def _fingerprint(state: Mapping[str, Any]) -> str:
     """What the state does, without its links (edges show those): its actions, conditions,
     timeouts and filters."""
     body = {k: v for k, v in state.items() if k not in LINK_KEYS}
-    text = json.dumps(body, sort_keys=True, default=str)
+    text = json.dumps(_keyed(body), sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _keyed(value: Any) -> Any:
+    """Mapping keys as text: YAML allows `200:` or `on:` (a boolean) beside string keys, which
+    json.dumps cannot sort together."""
+    if isinstance(value, Mapping):
+        return {f"{type(k).__name__}:{k}": _keyed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_keyed(v) for v in value]
+    return value
 
 
 def _unique(edges: list[Edge]) -> list[Edge]:

@@ -14,9 +14,12 @@ NodeKind = Literal[
     "start", "end", "terminate", "subflow", "branch", "unknown",
 ]  # fmt: skip
 
-# Past this many states a workflow is summarised (counts), not drawn: a bigger picture is not
-# read, and Mermaid's layout of it is slow in a browser.
+# Past this many states (or nodes, or edges) a workflow is summarised (counts), not drawn: a
+# bigger picture is not read, Mermaid's layout of it is slow in a browser, and GitHub's Mermaid
+# refuses diagrams of over 500 edges.
 MAX_DRAWN_STATES = 60
+MAX_DRAWN_NODES = 150  # states, their branches, end, subflows
+MAX_DRAWN_EDGES = 300
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,7 @@ class Node:
     waits: tuple[str, ...] = ()  # why an instance can wait here (callback, event, sleep, timeout)
     parent: str | None = None  # the parallel or foreach state it is drawn inside
     fingerprint: str = ""  # what, changed, marks the state changed (actions, conditions, timeouts, filters)
+    calls: tuple[str, ...] = ()  # the workflows it runs as subflows
     status: Status = "plain"
 
     def with_status(self, status: Status) -> Node:
@@ -63,7 +67,11 @@ class Graph:
 
     @property
     def too_big(self) -> bool:
-        return len(self.states) > MAX_DRAWN_STATES
+        return (
+            len(self.states) > MAX_DRAWN_STATES
+            or len(self.nodes) > MAX_DRAWN_NODES
+            or len(self.edges) > MAX_DRAWN_EDGES
+        )
 
 
 STATE = "state:"

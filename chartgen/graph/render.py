@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from chartgen.graph.merge import counts
-from chartgen.graph.model import MAX_DRAWN_STATES, Edge, Graph, Node
+from chartgen.graph.model import MAX_DRAWN_EDGES, MAX_DRAWN_NODES, MAX_DRAWN_STATES, Edge, Graph, Node
 
 # Mermaid shapes by node kind: [text] box, {text} rhombus, {{text}} hexagon (an instance can
 # wait there), ((text)) circle, (((text))) double circle, [[text]] subroutine.
@@ -31,7 +31,8 @@ _EDGE_STYLES = {
     "added": "stroke:#22863a,stroke-width:2px",
     "removed": "stroke:#cb2431,stroke-width:2px,stroke-dasharray:5 5",
 }
-_ESCAPES = {"#": "#35;", '"': "#quot;", "<": "#lt;", ">": "#gt;", "&": "#amp;", "`": "#96;", "|": "#124;"}
+# `%` too: Mermaid finds a `%%{...}%%` directive anywhere in the text, inside labels as well.
+_ESCAPES = {c: f"#{ord(c)};" for c in '#"<>&`|%'}
 
 
 def mermaid(graph: Graph) -> str:
@@ -92,7 +93,10 @@ def _summary_chart(graph: Graph) -> str:
         )
     else:
         text = f"{len(graph.states)} states"
-    title = _escape(f"{graph.workflow}: {text} (over {MAX_DRAWN_STATES} states: summarised, not drawn)")
+    title = _escape(
+        f"{graph.workflow}: {text} (over {MAX_DRAWN_STATES} states, {MAX_DRAWN_NODES} nodes or "
+        f"{MAX_DRAWN_EDGES} transitions: summarised, not drawn)"
+    )
     return f'flowchart TD\n  n0["{title}"]\n'
 
 
@@ -109,6 +113,11 @@ def _label(node: Node) -> str:
     if node.waits:
         lines.append("waits: " + ", ".join(node.waits))
     return "<br/>".join(lines)
+
+
+def comment_text(text: str) -> str:
+    """A name in a Mermaid or DOT comment line: one line, no `%` (a directive)."""
+    return _escape(text)
 
 
 def _escape(text: str) -> str:

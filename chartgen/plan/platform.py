@@ -351,6 +351,13 @@ def _check_events(profile: Profile, diag: Diagnostics) -> None:
             "eventing.enabled is false",
             where,
         )
+    elif s.eventing is None or not s.eventing.deadLetterSink:
+        diag.warning(
+            f"profile '{profile.env}': platform.events knative without eventing.deadLetterSink: an "
+            "event the Data Index refuses past its retries is dropped, and its instance goes missing "
+            "from `chartgen instances`",
+            where,
+        )
 
 
 def _chart_yaml(name: str, part_of: str, sonataflow: str) -> dict[str, Any]:

@@ -25,7 +25,7 @@ DEFAULT_COMMENT_BUDGET = 60_000  # characters: GitHub refuses comments over 65,5
 _SIGN = {"added": "+", "removed": "-", "changed": "~"}
 LINK = re.compile(r"https?://[A-Za-z0-9._~:/?#@!$&'*+,;=%-]+")  # no spaces, brackets or parentheses
 _HASH = re.compile(r"\b[0-9a-f]{64}\b")
-_ENTITIES = {c: f"&#{ord(c)};" for c in "&<>|`*_[]\\#~"}
+_ENTITIES = {c: f"&#{ord(c)};" for c in "&<>|`*_[]\\#~@"}  # @: no mention of anyone
 
 
 def version_text(c: ChartDiff) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import json
 import random
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,8 @@ def test_the_merged_graph_marks_added_removed_and_changed_states_and_transitions
     [
         ("order-approval.mmd", lambda: mermaid(graph_of("order-approval", _flow(EXAMPLES / "order-approval/order-approval.sw.yaml")))),
         ("shipment-tracker.mmd", lambda: mermaid(graph_of("shipment-tracker", _flow(EXAMPLES / "shipment-tracker/src/main/resources/shipment-tracker.sw.json")))),
+        ("invoice-sync.mmd", lambda: mermaid(graph_of("invoice-sync", _flow(EXAMPLES / "invoice-sync/invoice-sync.sw.yaml")))),
+        ("notify-approver.mmd", lambda: mermaid(graph_of("notifyApprover", _flow(EXAMPLES / "order-approval/subflows/notify-approver.sw.yaml")))),
         ("payment-merged.mmd", lambda: mermaid(_pair())),
         ("payment-merged.dot", lambda: dot(_pair())),
     ],
@@ -158,14 +161,20 @@ def test_untrusted_names_never_leave_their_label() -> None:
                   "defaultCondition": {"end": True}}  # fmt: skip
     graph = graph_of("hostile", {"id": "hostile", "states": states})
     text = mermaid(graph)
+    # Mermaid reads %%{...}%% anywhere, labels included: no % at all; quotes only our own.
+    assert "%" not in text and text.count('"') == 2 * (
+        len(graph.nodes) + sum(1 for e in graph.edges if e.label)
+    )
     for line in text.splitlines()[1:]:
-        # every line is a node, an edge or a structural line of ours; untrusted text only inside "…"
         outside = "".join(part for i, part in enumerate(line.split('"')) if i % 2 == 0)
-        assert "click" not in outside and "%%" not in outside and "<" not in outside, line
-    assert "javascript" not in text.split('"')[0]
-    assert text.count('"') % 2 == 0
-    assert "A#quot;] --#gt; B[#quot;x" in text
+        assert re.fullmatch(r"\s*(n\d+[\[({]*[\])}]*|n\d+ (-->|==>|-\.->)(\|\|)? n\d+)\s*", outside), line
+    assert "A#34;] --#62; B[#34;x" in text and "#60;script#62;" in text
     assert "digraph" in dot(graph) and '\\"' in dot(graph)
+    assert (
+        graph_of("hostile", {"states": [{"name": "x" * 10_000, "type": "inject", "end": True}]})
+        .states[0]
+        .title.endswith("…")
+    )
 
 
 def test_a_workflow_over_the_threshold_is_summarised_not_drawn() -> None:
@@ -180,7 +189,7 @@ def test_a_workflow_over_the_threshold_is_summarised_not_drawn() -> None:
     assert text.count("\n") == 2 and f"{MAX_DRAWN_STATES + 1} states" in text
     smaller = {
         "id": "big",
-        "states": [*states[:-2], {"name": f"S{MAX_DRAWN_STATES - 2}", "type": "inject", "end": True}],
+        "states": [*states[:-3], {"name": f"S{MAX_DRAWN_STATES - 2}", "type": "inject", "end": True}],
     }
     summary = mermaid(merged(graph_of("big", smaller), big))
     # S58 lost its `data` in the base (changed); S59 and S60 are new
@@ -216,3 +225,24 @@ def test_chartgen_graph_draws_files_folders_and_what_changed_since_a_base(tmp_pa
     broken.write_text("id: broken\nstates: [\n")
     refused = run_cli("graph", str(tmp_path / "workflows"))
     assert refused.code == 1 and "broken.sw.yaml:" in refused.err and "Traceback" not in refused.err
+
+
+def test_keys_of_mixed_types_and_a_state_named_twice_are_drawn_not_crashed_on() -> None:
+    action = {"functionRef": {"refName": "f", "arguments": {200: "ok", "name": "x", True: 1}}}
+    flow = {
+        "states": [
+            {"name": "A", "type": "operation", "actions": [action], "transition": "A2"},
+            {"name": "A", "type": "inject", "data": {}, "end": True},  # validate refuses it; drawn once
+            {
+                "name": "A2",
+                "type": "operation",
+                "actions": [{"subFlowRef": "child-" + "x" * 80}],
+                "end": True,
+            },
+        ]
+    }
+    graph = graph_of("mixed", flow)
+    assert [n.title for n in graph.states] == ["A", "A2"] and graph.states[0].kind == "operation"
+    (called,) = [n for n in graph.nodes if n.kind == "subflow"]
+    assert called.key == "subflow:child-" + "x" * 80  # the whole id, though its title is cut
+    assert (state_key("A2"), called.key, "calls", "calls") in {e.identity for e in graph.edges}

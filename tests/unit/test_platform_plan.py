@@ -236,3 +236,12 @@ def test_events_through_the_broker_need_the_platforms_data_index_and_a_broker(tm
     )
     assert "profile 'staging': platform.events knative needs the Knative broker" in result.err
     assert "Traceback" not in result.err and not (tmp_path / "charts").exists()
+
+
+def test_events_through_the_broker_without_a_dead_letter_sink_are_warned(tmp_path: Path) -> None:
+    result = generate(tmp_path, prod=KNATIVE)
+    assert result.code == 0, result.err
+    assert (
+        "profiles/prod.yaml:4:55: warning: profile 'prod': platform.events knative without "
+        "eventing.deadLetterSink"
+    ) in result.err
