@@ -5,6 +5,7 @@
 #                              vault (a real OpenBao server), e2e,
 #                              wheel (the built wheel, installed outside the checkout, does the user journey),
 #                              runtime (Maven builds and runs the workflow runtimes),
+#                              container (podman builds each Containerfile and runs the image as the pod would),
 #                              bench (the pull-request benchmark: figures printed, not asserted)
 # Each tier first builds the pinned tools it uses (scripts/toolchain.sh: cached after the first
 # time) and installs the Debian packages it needs when run as root.
@@ -12,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tiers=("$@")
-[ ${#tiers[@]} -gt 0 ] || tiers=(static unit helm vault e2e wheel runtime bench)
+[ ${#tiers[@]} -gt 0 ] || tiers=(static unit helm vault e2e wheel runtime container bench)
 scripts/setup.sh --dev
 
 debian() {  # the Debian packages a tier needs, installed when missing (root), else named
@@ -24,6 +25,7 @@ debian() {  # the Debian packages a tier needs, installed when missing (root), e
       maven) command -v mvn >/dev/null || missing+=(maven) ;;
       java) command -v java >/dev/null || missing+=(openjdk-17-jdk-headless) ;;
       postgresql) compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql) ;;
+      podman) command -v podman >/dev/null && command -v mmdebstrap >/dev/null || missing+=(podman runc mmdebstrap) ;;
     esac
   done
   [ ${#missing[@]} -gt 0 ] || return 0
@@ -60,7 +62,10 @@ for tier in "${tiers[@]}"; do
     runtime)
       debian maven java postgresql
       .venv/bin/pytest -q -s tests/runtime ;;
+    container)
+      debian maven java postgresql podman
+      .venv/bin/pytest -q -s tests/container ;;
     bench) .venv/bin/python benchmarks/pr.py --size 1000 --repeat 1 ;;
-    *) echo "unknown tier: $tier (static, unit, helm, vault, e2e, wheel, runtime, bench)" >&2; exit 2 ;;
+    *) echo "unknown tier: $tier (static, unit, helm, vault, e2e, wheel, runtime, container, bench)" >&2; exit 2 ;;
   esac
 done

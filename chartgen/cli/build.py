@@ -12,6 +12,7 @@ from chartgen.errors import EXIT_OK, EXIT_USER
 from chartgen.flows.build import ChartBuild, run_build
 from chartgen.formats.source import display_path
 from chartgen.runtime.context import Versions
+from chartgen.runtime.images import BuiltImage
 
 
 def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -32,6 +33,12 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--base", metavar="REF", help="only charts changed since the merge-base with REF")
     p.add_argument("--no-package", action="store_true", help="write the contexts only (no mvn)")
     p.add_argument("--offline", action="store_true", help="mvn -o: only what ~/.m2 already has")
+    p.add_argument(
+        "--image",
+        action="store_true",
+        help="also build each Containerfile, unchanged, with podman (base images made from Debian "
+        "packages on first use), tagged as image.txt says: what `run --container` runs",
+    )
 
 
 def run(args: argparse.Namespace, printer: Printer) -> Outcome:
@@ -48,14 +55,18 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
             printer.line(f"✔ {result.name}: {display_path(result.app)} ({result.seconds:.0f} s)")
         else:
             printer.line(f"✔ {result.name}: {where}")
+        if result.built_image is not None:
+            b = result.built_image
+            printer.line(f"    image {b.tag}: {b.size / 1e6:.0f} MB, built in {b.seconds:.0f} s (podman)")
         for e in result.extensions:
             printer.line(f"    + {e.artifact}: {e.reason}")
 
-    with printer.progress("building"):
+    with printer.progress("building") as step:
         versions = Versions.chosen(settings.runtime_versions)
         results = run_build(
-            settings.out, out, args.only, not args.no_package, args.offline, show, versions, args.base
-        )
+            settings.out, out, args.only, not args.no_package, args.offline, show, versions, args.base,
+            image=args.image, status=step,
+        )  # fmt: skip
     failed = [r.name for r in results if r.problems]
     printer.result(f"{counted(len(results), 'runtime')} in {display_path(out)}: {len(failed)} failed")
     charts = [
@@ -67,7 +78,20 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
             "extensions": [{"artifact": e.artifact, "reason": e.reason} for e in r.extensions],
             "problems": r.problems,
             "seconds": round(r.seconds, 1),
+            "builtImage": (
+                {
+                    "tag": r.built_image.tag,
+                    "seconds": round(r.built_image.seconds, 1),
+                    "bytes": r.built_image.size,
+                }
+                if r.built_image
+                else None
+            ),
         }
         for r in results
     ]
     return Outcome({"charts": charts}, [], EXIT_USER if failed else EXIT_OK)
+
+
+def _built(image: BuiltImage | None) -> dict[str, Any] | None:
+    return {"tag": image.tag, "seconds": round(image.seconds, 1), "bytes": image.size} if image else None

@@ -45,6 +45,12 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         help="a running PostgreSQL, postgresql://USER:PASSWORD@HOST:PORT/DB (default: a throwaway one)",
     )
     p.add_argument("--port", metavar="N", type=int, help="the HTTP port on 127.0.0.1 (default: a free one)")
+    p.add_argument(
+        "--container",
+        action="store_true",
+        help="run the image `chartgen build --image` built, with podman, as the pod runs it (its user, "
+        "read-only root, no capabilities, mounts, limits) instead of the jar with this machine's Java",
+    )
 
 
 @contextlib.contextmanager
@@ -63,7 +69,9 @@ def _terminate_as_interrupt() -> Iterator[None]:
 
 def run(args: argparse.Namespace, printer: Printer) -> Outcome:
     settings = settings_from(args)
-    ready = prepare_run(settings, args.chart, args.env, args.app, args.secrets, args.database, args.port)
+    ready = prepare_run(
+        settings, args.chart, args.env, args.app, args.secrets, args.database, args.port, args.container
+    )
     about: dict[str, Any] = {"chart": ready.name, **({"mode": "dev"} if ready.dev else {"env": args.env})}
     running: RunningRuntime | None = None
     with _terminate_as_interrupt():

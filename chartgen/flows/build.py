@@ -15,13 +15,15 @@ from pathlib import Path
 
 from chartgen.charts.chart import GeneratedChart, working_files
 from chartgen.emit.switch import settled_charts
-from chartgen.errors import UserError
+from chartgen.errors import ToolError, UserError
 from chartgen.formats.source import ParseError, SourceFile
 from chartgen.plan.layout import VALUES_FILE
 from chartgen.plan.platform_services import SERVICES
 from chartgen.runtime.context import PINNED, Extension, Versions, build_context, containerfile, extensions
+from chartgen.runtime.images import BuiltImage, build_image, ensure_base_images
 from chartgen.runtime.maven import package
 from chartgen.runtime.platform import service_pom
+from chartgen.tools.podman import Podman
 from chartgen.version.git import changed_since
 
 DEFAULT_UID = 10001
@@ -37,6 +39,7 @@ class ChartBuild:
     app: Path | None = None
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    built_image: BuiltImage | None = None  # the Containerfile built with podman (--image)
 
 
 def run_build(
@@ -48,8 +51,11 @@ def run_build(
     on_chart: Callable[[ChartBuild], None] | None = None,
     versions: Versions = PINNED,
     base: str | None = None,
+    image: bool = False,
+    status: Callable[[str], None] = lambda _m: None,
 ) -> list[ChartBuild]:
-    """Build `only` (default: every production chart); with `base`, only those changed since it."""
+    """Build `only` (default: every production chart); with `base`, only those changed since it;
+    with `image`, each context's Containerfile too, as it is, with podman (images.py)."""
     found = {
         c.name: c.folder
         for c in settled_charts(charts)
@@ -64,6 +70,9 @@ def run_build(
         changed = changed_since(charts, base)
         names = [n for n in names if n in changed]
     results = []
+    podman = Podman.find() if image else None
+    if podman is not None:
+        ensure_base_images(podman, status)
     for name in names:
         files = working_files(found[name])
         for result in _contexts(name, files, out, versions):
@@ -72,6 +81,14 @@ def run_build(
                 built = package(result.context, offline)
                 result.app, result.problems = built.app, built.problems
                 result.seconds = time.monotonic() - start
+            if podman is not None and not result.problems:
+                status(f"podman build {result.image}")
+                try:
+                    result.built_image = build_image(
+                        podman, result.context, result.image, Path.home() / ".m2"
+                    )
+                except ToolError as exc:
+                    result.problems.append(str(exc))
             results.append(result)
             if on_chart is not None:
                 on_chart(result)

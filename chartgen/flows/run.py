@@ -23,6 +23,7 @@ from chartgen.schema.check import did_you_mean
 from chartgen.verify.chart_env import render, write_chart
 
 DEFAULT_APP = "build/{chart}/target/quarkus-app/quarkus-run.jar"
+DEFAULT_IMAGE_FILE = "build/{chart}/image.txt"
 
 
 def chart_folder(chart: str, charts: Path) -> Path:
@@ -120,17 +121,19 @@ def prepare_run(
     secrets_file: str | None,
     database_url: str | None,
     port: int | None,
+    container: bool = False,
 ) -> Ready:
     """The production chart CHART names, rendered for `env`, to start with its built `app`
     (default: build/<chart>/...), or the dev chart, to start in Quarkus dev mode. Starting
-    raises RuntimeFailed (with the masked log's tail) when it never becomes ready."""
+    raises RuntimeFailed (with the masked log's tail) when it never becomes ready. `container`:
+    run the image `chartgen build --image` built (build/<chart>/image.txt) with podman."""
     if port is not None and not 0 < port < 65536:
         raise UserError(f"--port {port}: not a TCP port")
     database = parse_database_url(database_url) if database_url else None
     secrets = read_secrets_file(Path(secrets_file)) if secrets_file else {}
     folder = chart_folder(chart, settings.out)
     if is_dev_chart(folder):
-        for flag, given in (("--app", app), ("--database", database_url)):
+        for flag, given in (("--app", app), ("--database", database_url), ("--container", container)):
             if given:
                 raise UserError(
                     f"{flag}: a dev chart runs its files in dev mode, with no built app or database"
@@ -148,6 +151,7 @@ def prepare_run(
     objects, name = render_environment(folder, env, settings.kube_version)
     label = f"{name} ({env})"
     built = Path(app) if app else Path(DEFAULT_APP.format(chart=name))
+    image = built_image(name) if container else None
     return Ready(
         name,
         label,
@@ -161,5 +165,17 @@ def prepare_run(
             database=database,
             port=port,
             on_status=status,
+            image=image,
         ),
     )
+
+
+def built_image(chart: str) -> str:
+    """The image `chartgen build --chart CHART --image` built (its tag is in image.txt)."""
+    tag_file = Path(DEFAULT_IMAGE_FILE.format(chart=chart))
+    tag = tag_file.read_text().strip() if tag_file.is_file() else ""
+    if not tag:
+        raise UserError(
+            f"--container: no {tag_file}: build the image first (chartgen build --chart {chart} --image)"
+        )
+    return tag

@@ -39,6 +39,7 @@ class Runtime:
     annotations: dict[str, str] = field(default_factory=dict)
     extra_env: list[dict[str, Any]] = field(default_factory=list)  # what an operator adds
     extra_files: dict[str, bytes] = field(default_factory=dict)  # container path -> content
+    pod_security: dict[str, Any] = field(default_factory=dict)  # the pod's securityContext
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -68,7 +69,9 @@ def find_runtime(objects: Iterable[Mapping[str, Any]], prefer: str = "") -> Runt
             annotations = {
                 str(k): str(v) for k, v in _dict(_dict(pod.get("metadata")).get("annotations")).items()
             }
-            candidates.append(Runtime("Deployment", name, container, _list(spec.get("volumes")), annotations))
+            runtime = Runtime("Deployment", name, container, _list(spec.get("volumes")), annotations)
+            runtime.pod_security = _dict(spec.get("securityContext"))
+            candidates.append(runtime)
         elif kind == "SonataFlow":
             candidates.append(_sonataflow(obj, name, config_maps))
     if not candidates:
@@ -142,6 +145,37 @@ class Resolved:
     placeholders: list[str]  # secret keys the secrets file does not have (test values used)
     database_keys: list[str]  # secret keys of the database credentials (the database in use gives them)
     notes: list[str]
+    security: Security = field(default_factory=lambda: Security())
+    limits: dict[str, str] = field(default_factory=dict)  # resources.limits (cpu, memory)
+
+
+@dataclass(frozen=True)
+class Security:
+    """What the pod's and container's securityContext ask of the process (the container's
+    settings over the pod's)."""
+
+    user: int | None = None
+    group: int | None = None
+    read_only_root: bool = False
+    drop_all: bool = False
+    no_new_privileges: bool = False
+
+
+def _security(runtime: Runtime) -> Security:
+    pod, own = runtime.pod_security, _dict(runtime.container.get("securityContext"))
+
+    def pick(key: str) -> Any:
+        return own.get(key, pod.get(key))
+
+    user, group = pick("runAsUser"), pick("runAsGroup")
+    drop = _list(_dict(own.get("capabilities")).get("drop"))
+    return Security(
+        user=user if isinstance(user, int) else None,
+        group=group if isinstance(group, int) else None,
+        read_only_root=own.get("readOnlyRootFilesystem") is True,
+        drop_all="ALL" in drop,
+        no_new_privileges=own.get("allowPrivilegeEscalation") is False,
+    )
 
 
 def resolve(
@@ -174,6 +208,8 @@ def resolve(
         asked.placeholders,
         database_keys,
         notes,
+        _security(runtime),
+        {str(k): str(v) for k, v in _dict(_dict(runtime.container.get("resources")).get("limits")).items()},
     )
 
 

@@ -31,11 +31,14 @@ from chartgen.runtime.container import (
     TIMEOUT_CAP,
     WORKING_DIR,
     Resolved,
+    Security,
     resolve,
 )
+from chartgen.runtime.in_container import container_args, remove
 from chartgen.runtime.platform import start_service
 from chartgen.runtime.postgres import Database, ensure_database, ensure_schema, free_port, throwaway_postgres
 from chartgen.runtime.running import LOG_LINES, RunningRuntime, RuntimeFailed, wait_started
+from chartgen.tools.podman import Podman
 from chartgen.tools.processes import find_java, start_group
 from chartgen.tools.reaper import REAPER
 
@@ -82,13 +85,15 @@ def localize(
     database: Database | None,
     jobs_service: str | None = None,
     service_url: str | None = None,
+    in_container: bool = False,
 ) -> dict[str, str]:
-    """The env for running here: container paths under `root`, the port on 127.0.0.1, the JDBC
-    URL (and credentials) pointing at `database`, timers going to `jobs_service` and called
-    back at `service_url` (default: this runtime itself)."""
+    """The env for running here: container paths under `root` (unless `in_container`: the
+    files are mounted where the pod has them), the port on 127.0.0.1, the JDBC URL (and
+    credentials) pointing at `database`, timers going to `jobs_service` and called back at
+    `service_url` (default: this runtime itself)."""
     env = dict(resolved.env)
     for name, value in env.items():
-        env[name] = _local_paths(value, resolved.mounts, root)
+        env[name] = value if in_container else _local_paths(value, resolved.mounts, root)
     env["QUARKUS_HTTP_PORT"] = str(port)
     env["QUARKUS_HTTP_HOST"] = "127.0.0.1"
     if SERVICE_URL_ENV in env:
@@ -110,9 +115,9 @@ def sends_instance_events(resolved: Resolved) -> bool:
     (its properties say where). Not when they go to the broker and the pod has K_SINK (a
     SinkBinding applied): then they go there, as in the cluster."""
     wanted = f"mp.messaging.outgoing.{DATA_INDEX_CHANNELS[0].channel}.url="
-    to_broker = f"{wanted}{BROKER_SINK}\n".encode()
+    to_broker = re.compile(rb"^" + re.escape(f"{wanted}{BROKER_SINK}".encode()) + rb"\s*$", re.MULTILINE)
     properties = [content for path, content in resolved.files.items() if path.endswith(".properties")]
-    if "K_SINK" in resolved.env and any(to_broker in content for content in properties):
+    if "K_SINK" in resolved.env and any(to_broker.search(content) for content in properties):
         return False
     return any(wanted.encode() in content for content in properties)
 
@@ -160,7 +165,9 @@ def _local_paths(value: str, mounts: Iterable[str], root: Path) -> str:
     return pattern.sub(lambda m: str(root) + m.group(1), value)
 
 
-def write_files(root: Path, resolved: Resolved) -> None:
+def write_files(root: Path, resolved: Resolved, owner: Security | None = None) -> None:
+    """Every mounted file under `root` at its container path, readable by this process alone,
+    or (`owner`: a container's user) by that user, as the kubelet's volumes are."""
     for path in {WORKING_DIR, "/tmp", *resolved.dirs, *resolved.mounts} - set(resolved.files):
         (root / path.lstrip("/")).mkdir(parents=True, exist_ok=True)
     for path, content in resolved.files.items():
@@ -168,6 +175,8 @@ def write_files(root: Path, resolved: Resolved) -> None:
         local.parent.mkdir(parents=True, exist_ok=True)
         local.write_bytes(content)
         local.chmod(0o600)
+        if owner is not None and owner.user is not None:
+            os.chown(local, owner.user, owner.group if owner.group is not None else owner.user)
 
 
 def read_secrets_file(path: Path) -> dict[str, str]:
@@ -207,6 +216,7 @@ def start_runtime(
     jobs_service: str | None = None,
     data_index: str | None = None,
     service_url: str | None = None,
+    image: str | None = None,
 ) -> RunningRuntime:
     """Run the chart's runtime (rendered `objects`) with the built `app` until its startup probe
     passes. With persistence and no `database`, a throwaway PostgreSQL is started (and stopped
@@ -214,13 +224,15 @@ def start_runtime(
     becomes ready; everything started is stopped then. Timers go to `jobs_service`; without it,
     when the chart sends timers to a Jobs Service, one is started here (and stopped with it).
     `service_url`: where the Jobs Service calls back (the chart's Service, in front of every
-    replica); default: this runtime."""
+    replica); default: this runtime. `image`: run that image with podman as the pod would
+    (in_container.py) instead of `app` with this machine's Java."""
     status = on_status or (lambda _message: None)
-    if not app.is_file():
+    if image is None and not app.is_file():
         raise UserError(
             f"no runtime app at {app}: build it first (chartgen build --chart {prefer or 'NAME'})"
         )
-    java = find_java()
+    podman = Podman.find() if image else None
+    java = find_java() if image is None else None
     resolved = resolve(objects, secrets or {}, prefer, timeout_cap)
     stack = contextlib.ExitStack()
     try:
@@ -247,19 +259,29 @@ def start_runtime(
                 data_index = start_service(DATA_INDEX, db, stack, status=status)
             if start_jobs:  # its job events go to the Data Index, as in the platform chart
                 jobs_service = start_service(JOBS_SERVICE, db, stack, status=status, data_index=data_index)
-        write_files(root, with_database_files(resolved, db))
+        write_files(root, with_database_files(resolved, db), owner=resolved.security if image else None)
         local_port = port or free_port()
-        env = {k: os.environ[k] for k in HOST_ENV if k in os.environ}
-        env["HOME"] = str(root / "home")
-        (root / "home").mkdir()
-        env.update(localize(resolved, root, local_port, db, jobs_service, service_url))
+        runtime_env = localize(
+            resolved, root, local_port, db, jobs_service, service_url, in_container=bool(image)
+        )
         if data_index and to_index:
-            env.update(data_index_env(data_index))
+            runtime_env.update(data_index_env(data_index))
         secret_values = [*resolved.secret_values, *([db.password] if db and db.password else [])]
         log_path = root / "runtime.log"
-        status(f"starting {label}")
-        argv: list[str | Path] = [java, f"-Djava.io.tmpdir={root / 'tmp'}", "-jar", app.resolve()]
-        process = start_group(argv, root / WORKING_DIR.lstrip("/"), env, log_path)
+        status(f"starting {label}" + (f" (image {image}, podman)" if image else ""))
+        if podman is not None and image is not None:
+            name = f"chartgen-{prefer or 'runtime'}-{local_port}"
+            stack.callback(remove, podman, name)
+            args = container_args(image, name, resolved, root, runtime_env)
+            process = start_group(podman.argv(*args), root, podman.environment(), log_path)
+        else:
+            assert java is not None
+            env = {k: os.environ[k] for k in HOST_ENV if k in os.environ}
+            env["HOME"] = str(root / "home")
+            (root / "home").mkdir()
+            env.update(runtime_env)
+            argv: list[str | Path] = [java, f"-Djava.io.tmpdir={root / 'tmp'}", "-jar", app.resolve()]
+            process = start_group(argv, root / WORKING_DIR.lstrip("/"), env, log_path)
         running = RunningRuntime(
             f"http://127.0.0.1:{local_port}",
             process,

@@ -1,0 +1,77 @@
+"""The runtime's image run with podman the way the chart's pod runs it: the container's env,
+every mounted file at its path (read-only), each emptyDir as a tmpfs, the securityContext's
+user, read-only root, dropped capabilities and no privilege escalation, and the resource
+limits. On the host's network (127.0.0.1), beside the PostgreSQL and Jobs Service `run` starts.
+
+What podman does not do as the kubelet does is said in the README, one line each."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+
+from chartgen.errors import UserError
+from chartgen.runtime.container import Resolved
+from chartgen.tools.podman import Podman
+
+_MEMORY = re.compile(r"^(\d+)(Ki|Mi|Gi|Ti|k|M|G|T)?$")
+_PODMAN_UNITS = {"Ki": "k", "Mi": "m", "Gi": "g", "Ti": "t", "k": "k", "M": "m", "G": "g", "T": "t"}
+
+
+def container_args(
+    image: str, name: str, resolved: Resolved, root: Path, env: Mapping[str, str]
+) -> list[str]:
+    """`podman run` arguments; the files are under `root` at their container paths and the env
+    goes through a 0600 file (never the command line, which `ps` shows)."""
+    env_file = root / "container.env"
+    lines = []
+    for key, value in sorted(env.items()):
+        if "\n" in value or "\r" in value:
+            raise UserError(f"the variable {key} holds a line break: podman's env file cannot carry it")
+        lines.append(f"{key}={value}")
+    env_file.write_text("".join(f"{line}\n" for line in lines))
+    env_file.chmod(0o600)
+    args = [
+        "run",
+        "--rm",
+        f"--name={name}",
+        "--network=host",
+        f"--env-file={env_file}",
+        "--tmpfs=/tmp:rw,mode=1777",
+    ]
+    for folder in sorted(set(resolved.dirs) - {"/tmp"}):
+        args.append(f"--tmpfs={folder}:rw,mode=1777")
+    for mount in sorted(set(resolved.mounts) - set(resolved.dirs)):
+        args.append(f"--volume={root / mount.lstrip('/')}:{mount}:ro")
+    security = resolved.security
+    if security.user is not None:
+        args.append(
+            f"--user={security.user}:{security.group if security.group is not None else security.user}"
+        )
+    if security.read_only_root:
+        args.append("--read-only")
+    if security.drop_all:
+        args.append("--cap-drop=ALL")
+    if security.no_new_privileges:
+        args.append("--security-opt=no-new-privileges")
+    args += _limits(resolved.limits)
+    return [*args, image]
+
+
+def _limits(limits: Mapping[str, str]) -> list[str]:
+    args = []
+    memory = _MEMORY.match(limits.get("memory", ""))
+    if memory:
+        args.append(f"--memory={memory[1]}{_PODMAN_UNITS.get(memory[2] or '', 'b')}")
+    cpu = limits.get("cpu", "")
+    if re.fullmatch(r"\d+(\.\d+)?m?", cpu):
+        cores = Decimal(cpu[:-1]) / 1000 if cpu.endswith("m") else Decimal(cpu)
+        args.append(f"--cpus={cores.normalize()}")
+    return args
+
+
+def remove(podman: Podman, name: str) -> None:
+    """The container gone, whatever became of `podman run` (killed with -9 too)."""
+    podman("rm", "--force", "--time=0", name, timeout=60)

@@ -1,0 +1,70 @@
+"""`chartgen run --container`'s podman arguments, from a resolved pod: every mount read-only at
+its path, emptyDirs as tmpfs, the securityContext and limits, the env through a 0600 file."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from chartgen.errors import UserError
+from chartgen.runtime.container import Resolved, Security
+from chartgen.runtime.in_container import container_args
+
+
+def _resolved(**changes: object) -> Resolved:
+    resolved = Resolved(
+        env={},
+        files={"/deployments/config/application.properties": b"a=b\n"},
+        dirs=["/tmp"],
+        mounts=["/deployments/config", "/var/run/secrets/chartgen/credentials", "/tmp"],
+        port=8080,
+        startup_path="/q/health/started",
+        startup_timeout=60,
+        secret_values=[],
+        placeholders=[],
+        database_keys=[],
+        notes=[],
+        security=Security(
+            user=10001, group=10001, read_only_root=True, drop_all=True, no_new_privileges=True
+        ),
+        limits={"cpu": "500m", "memory": "1Gi"},
+    )
+    for key, value in changes.items():
+        setattr(resolved, key, value)
+    return resolved
+
+
+def test_the_pod_s_settings_become_podman_s(tmp_path: Path) -> None:
+    args = container_args("img:1", "chartgen-x-1", _resolved(), tmp_path, {"TOKEN": "s3cret", "A": "1"})
+    assert args[-1] == "img:1" and args[:3] == ["run", "--rm", "--name=chartgen-x-1"]
+    assert f"--volume={tmp_path}/deployments/config:/deployments/config:ro" in args
+    assert (
+        f"--volume={tmp_path}/var/run/secrets/chartgen/credentials:/var/run/secrets/chartgen/credentials:ro"
+        in args
+    )
+    assert "--tmpfs=/tmp:rw,mode=1777" in args and not any("/tmp:ro" in a for a in args)
+    for expected in (
+        "--user=10001:10001",
+        "--read-only",
+        "--cap-drop=ALL",
+        "--security-opt=no-new-privileges",
+    ):
+        assert expected in args
+    assert "--memory=1g" in args and "--cpus=0.5" in args
+    assert not any("s3cret" in a for a in args)  # ps shows the command line: the env goes in a file
+    env_file = tmp_path / "container.env"
+    assert env_file.read_text() == "A=1\nTOKEN=s3cret\n" and stat.S_IMODE(env_file.stat().st_mode) == 0o600
+
+
+def test_a_pod_without_a_security_context_runs_as_the_image_says(tmp_path: Path) -> None:
+    args = container_args("img:1", "c", _resolved(security=Security(), limits={}), tmp_path, {})
+    assert not [
+        a for a in args if a.startswith(("--user", "--read-only", "--cap-drop", "--memory", "--cpus"))
+    ]
+
+
+def test_a_line_break_in_a_variable_is_refused_by_name(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="the variable PEM holds a line break"):
+        container_args("img:1", "c", _resolved(), tmp_path, {"PEM": "a\nb"})
