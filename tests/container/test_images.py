@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -15,11 +16,18 @@ from typing import Any
 
 import pytest
 
+from chartgen.flows.run import render_environment
 from chartgen.runtime.context import BUILD_IMAGE, RUNTIME_IMAGE
+from chartgen.runtime.local import start_runtime
+from chartgen.runtime.postgres import ensure_database, throwaway_postgres
 from chartgen.tools.podman import Podman
-from testing.repo import copy_examples, require, run_cli
+from testing.repo import REPO, copy_examples, require, run_cli
+from tests.helm.test_corpus import CORPUS
 from tests.runtime import helpers
+from tests.runtime.fixtures_events import render_with
 from tests.runtime.helpers import ORDER, call, wait_for_output
+from tests.runtime.test_credentials import ORDER as INVOICE_ORDER
+from tests.runtime.test_credentials import SECRETS, SPEC_KEY, TOKEN, Billing
 
 pytestmark = pytest.mark.container
 
@@ -105,3 +113,91 @@ def test_the_image_runs_as_the_pod_runs_it(built: tuple[Path, dict[str, Any]], t
         ["podman", "ps", "-a", "--format", "{{.Names}}"], capture_output=True, text=True
     )
     assert "chartgen-order-approval-" not in leftover.stdout
+
+
+def test_a_waiting_instance_survives_a_killed_container_and_a_restart(
+    built: tuple[Path, dict[str, Any]],
+) -> None:
+    repo, charts = built
+    objects = render_with(repo / "charts" / "order-approval", "prod")
+    image = charts["order-approval"]["builtImage"]["tag"]
+    with throwaway_postgres() as server:
+        ensure_database(server, "workflows")
+        db = server.with_database("workflows")
+        first = start_runtime(objects, Path("unused.jar"), prefer="order-approval", database=db, image=image)
+        try:
+            status, started, _ = call(first.url + "/order-approval", ORDER)
+            assert status == 201, first.logs(30)
+        finally:
+            # SIGKILL to `podman run`, then the container removed by force: a crashed pod
+            assert first.stop(kill=True) == -signal.SIGKILL
+        start = time.monotonic()
+        second = start_runtime(objects, Path("unused.jar"), prefer="order-approval", database=db, image=image)
+        try:
+            print(f"\n[container] restarted on the same database in {time.monotonic() - start:.1f}s")
+            status, waiting, _ = call(f"{second.url}/order-approval/{started['id']}")
+            assert status == 200 and "decision" not in waiting["workflowdata"], second.logs(30)
+        finally:
+            second.stop()
+
+
+CORPUS_PROJECT = "rhdhorchestrator__orchestrator-demo"
+CORPUS_CHART = "wf-01-basic-flat"
+
+
+def test_a_public_project_s_image_builds_and_answers_its_probes(tmp_path: Path, helm_binary: Path) -> None:
+    require("podman", shutil.which("podman") is not None)
+    generated = run_cli(
+        "generate",
+        *("--workflows", str(CORPUS / CORPUS_PROJECT), "--profiles", str(REPO / "examples/profiles")),
+        *("--out", str(tmp_path / "charts"), "--name", "corpus", "--exclude", "08_kafka_events"),
+    )
+    assert generated.code == 0, generated.err
+    start = time.monotonic()
+    result = run_cli(
+        "build",
+        "--charts",
+        str(tmp_path / "charts"),
+        "--out",
+        str(tmp_path / "build"),
+        "--chart",
+        CORPUS_CHART,
+        "--image",
+    )
+    assert result.code == 0, result.out + result.err
+    print(f"\n[container] {CORPUS_PROJECT}/{CORPUS_CHART}: image built in {time.monotonic() - start:.0f}s")
+    tag = (tmp_path / "build" / CORPUS_CHART / "image.txt").read_text().strip()
+    objects, _ = render_environment(tmp_path / "charts" / CORPUS_CHART, "prod", "1.34")
+    running = start_runtime(objects, Path("unused.jar"), prefer=CORPUS_CHART, image=tag)
+    try:
+        assert call(running.url + "/q/health/ready")[0] == 200, running.logs(30)
+    finally:
+        running.stop()
+
+
+def test_a_credential_reaches_the_call_from_the_file_mounted_in_the_container(
+    built: tuple[Path, dict[str, Any]],
+) -> None:
+    """invoice-sync's bearer token: a key of the Secret, mounted as a file in the container,
+    read by the runtime, sent by its REST client to the billing service (a stub on 127.0.0.1)."""
+    repo, charts = built
+    with Billing() as billing:
+        (repo / "profiles/local.yaml").write_text(
+            f'extends: prod\nproperties: {{quarkus.rest-client.{SPEC_KEY}.url: "{billing.url}"}}\n'
+        )
+        assert run_cli("-C", str(repo), "generate", "--chart", "invoice-sync").code == 0
+        objects = render_with(repo / "charts" / "invoice-sync", "local")
+        image = charts["invoice-sync"]["builtImage"]["tag"]
+        running = start_runtime(
+            objects, Path("unused.jar"), prefer="invoice-sync", secrets=SECRETS, image=image
+        )
+        try:
+            status, started, _ = call(running.url + "/invoice-sync", INVOICE_ORDER)
+            assert status == 201, running.logs(30)
+            calls = billing.calls_of(started["id"])
+            assert calls and [c.headers.get("authorization") for c in calls] == [f"Bearer {TOKEN}"] * len(
+                calls
+            )
+            assert TOKEN not in running.logs(200)
+        finally:
+            running.stop()

@@ -1,0 +1,76 @@
+"""Benchmark: the examples' images with podman (run as root; the container tier's set-up).
+
+    python benchmarks/container.py [--repeat 3]
+
+The examples generated and their build contexts written (`chartgen build --no-package`); then,
+per production chart: the image built cold (`--no-cache`: both stages, the Maven build inside
+with ~/.m2 mounted), warm (every layer cached; best of --repeat), its size, and the container
+started by `chartgen run --container`'s code until the chart's startup probe passes (best of
+--repeat, a throwaway PostgreSQL and Jobs Service started each time, not counted).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from chartgen.flows.run import render_environment
+from chartgen.runtime.images import build_image, ensure_base_images
+from chartgen.runtime.local import start_runtime
+from chartgen.runtime.postgres import ensure_database, throwaway_postgres
+from chartgen.tools.podman import Podman
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+from testing.repo import copy_examples, run_cli  # noqa: E402  (the repository's own helpers)
+
+CHARTS = ("invoice-sync", "order-approval", "shipment-tracker")
+
+
+def main() -> None:
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=formatter)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    podman = Podman.find()
+    start = time.perf_counter()
+    made = ensure_base_images(podman)
+    if made:
+        print(f"base images made from Debian packages: {time.perf_counter() - start:.0f}s")
+    with tempfile.TemporaryDirectory(prefix="chartgen-bench-container-") as tmp:
+        repo = copy_examples(Path(tmp))
+        assert run_cli("-C", str(repo), "generate").code == 0
+        assert run_cli("-C", str(repo), "build", "--no-package").code == 0
+        m2 = Path.home() / ".m2"
+        for chart in CHARTS:
+            context = repo / "build" / chart
+            tag = (context / "image.txt").read_text().strip()
+            before = time.perf_counter()
+            cold = podman.build(context, tag, {m2: "/root/.m2"}, extra=["--no-cache"])
+            cold_seconds = time.perf_counter() - before
+            if not cold.ok:
+                raise SystemExit(cold.stderr[-2000:])
+            warm = [build_image(podman, context, tag, m2) for _ in range(args.repeat)]
+            objects, _ = render_environment(repo / "charts" / chart, "prod", "1.34")
+            ready = []
+            with throwaway_postgres() as server:
+                ensure_database(server, "workflows")
+                db = server.with_database("workflows")
+                for _ in range(args.repeat):
+                    before = time.perf_counter()
+                    running = start_runtime(objects, Path("unused.jar"), prefer=chart, database=db, image=tag)
+                    ready.append(time.perf_counter() - before)
+                    running.stop()
+            size = podman.image_size(tag)
+            print(
+                f"{chart}: image {size / 1e6:.0f} MB; build cold {cold_seconds:.0f}s, warm "
+                f"{min(b.seconds for b in warm):.1f}s; start to ready {min(ready):.1f}s (with the "
+                f"Jobs Service when it has timers; best of {args.repeat})"
+            )
+
+
+if __name__ == "__main__":
+    main()
