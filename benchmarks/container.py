@@ -4,9 +4,10 @@
 
 The examples generated and their build contexts written (`chartgen build --no-package`); then,
 per production chart: the image built cold (`--no-cache`: both stages, the Maven build inside
-with ~/.m2 mounted), warm (every layer cached; best of --repeat), its size, and the container
-started by `chartgen run --container`'s code until the chart's startup probe passes (best of
---repeat, a throwaway PostgreSQL and Jobs Service started each time, not counted).
+with this machine's Maven repository mounted), warm (every layer cached; best of --repeat), its
+size, and the container started by `chartgen run --container`'s code until the chart's startup
+probe passes (best of --repeat; the throwaway PostgreSQL is not counted, the Jobs Service of a
+chart with timers is).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import time
 from pathlib import Path
 
 from chartgen.flows.run import render_environment
-from chartgen.runtime.images import build_image, ensure_base_images
+from chartgen.runtime.images import build_image, ensure_base_images, maven_repository
 from chartgen.runtime.local import start_runtime
 from chartgen.runtime.postgres import ensure_database, throwaway_postgres
 from chartgen.tools.podman import Podman
@@ -44,12 +45,12 @@ def main() -> None:
         repo = copy_examples(Path(tmp))
         assert run_cli("-C", str(repo), "generate").code == 0
         assert run_cli("-C", str(repo), "build", "--no-package").code == 0
-        m2 = Path.home() / ".m2"
+        m2 = maven_repository()
         for chart in CHARTS:
             context = repo / "build" / chart
             tag = (context / "image.txt").read_text().strip()
             before = time.perf_counter()
-            cold = podman.build(context, tag, {m2: "/root/.m2"}, extra=["--no-cache"])
+            cold = podman.build(context, tag, {m2: "/root/.m2/repository"}, extra=["--no-cache"])
             cold_seconds = time.perf_counter() - before
             if not cold.ok:
                 raise SystemExit(cold.stderr[-2000:])

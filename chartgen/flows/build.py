@@ -20,7 +20,7 @@ from chartgen.formats.source import ParseError, SourceFile
 from chartgen.plan.layout import VALUES_FILE
 from chartgen.plan.platform_services import SERVICES
 from chartgen.runtime.context import PINNED, Extension, Versions, build_context, containerfile, extensions
-from chartgen.runtime.images import BuiltImage, build_image, ensure_base_images
+from chartgen.runtime.images import BuiltImage, build_image, ensure_base_images, maven_repository
 from chartgen.runtime.maven import package
 from chartgen.runtime.platform import service_pom
 from chartgen.tools.podman import Podman
@@ -84,9 +84,9 @@ def run_build(
             if podman is not None and not result.problems:
                 status(f"podman build {result.image}")
                 try:
-                    result.built_image = build_image(
-                        podman, result.context, result.image, Path.home() / ".m2"
-                    )
+                    # the build stage reuses the local repository of this machine's Maven
+                    repository = maven_repository()
+                    result.built_image = build_image(podman, result.context, result.image, repository)
                 except ToolError as exc:
                     result.problems.append(str(exc))
             results.append(result)

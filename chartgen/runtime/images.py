@@ -4,6 +4,7 @@ context's Containerfile as it is, both stages."""
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -53,13 +54,22 @@ def ensure_base_images(podman: Podman, status: Callable[[str], None] = lambda _m
     return made
 
 
-def build_image(podman: Podman, context: Path, tag: str, m2: Path | None = None) -> BuiltImage:
-    """Build `context`'s Containerfile, unchanged. `m2`: a Maven repository the build stage
-    reuses (mounted at /root/.m2)."""
+def maven_repository() -> Path:
+    """The local repository this machine's Maven uses (MAVEN_OPTS' -Dmaven.repo.local, else
+    ~/.m2/repository)."""
+    for option in os.environ.get("MAVEN_OPTS", "").split():
+        if option.startswith("-Dmaven.repo.local="):
+            return Path(option.split("=", 1)[1])
+    return Path.home() / ".m2" / "repository"
+
+
+def build_image(podman: Podman, context: Path, tag: str, repository: Path | None = None) -> BuiltImage:
+    """Build `context`'s Containerfile, unchanged. `repository`: a local Maven repository the
+    build stage reuses (mounted at /root/.m2/repository)."""
     volumes: dict[Path, str] = {}
-    if m2 is not None:
-        m2.mkdir(parents=True, exist_ok=True)
-        volumes[m2] = "/root/.m2"
+    if repository is not None:
+        repository.mkdir(parents=True, exist_ok=True)
+        volumes[repository] = "/root/.m2/repository"
     if HOST_CACERTS.is_file():
         volumes[HOST_CACERTS] = f"{HOST_CACERTS}:ro"
     start = time.monotonic()
