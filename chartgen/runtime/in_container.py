@@ -36,6 +36,7 @@ def container_args(
     args = [
         "run",
         "--rm",
+        "--pull=never",  # the image chartgen build --image made, never a registry's
         f"--name={name}",
         "--network=host",
         f"--env-file={env_file}",

@@ -232,6 +232,10 @@ def start_runtime(
             f"no runtime app at {app}: build it first (chartgen build --chart {prefer or 'NAME'})"
         )
     podman = Podman.find() if image else None
+    if podman is not None and image is not None and not podman.has_image(image):
+        raise UserError(
+            f"no image {image} in podman's storage: build it (chartgen build --chart {prefer} --image)"
+        )
     java = find_java() if image is None else None
     resolved = resolve(objects, secrets or {}, prefer, timeout_cap)
     stack = contextlib.ExitStack()

@@ -201,3 +201,14 @@ def test_a_credential_reaches_the_call_from_the_file_mounted_in_the_container(
             assert TOKEN not in running.logs(200)
         finally:
             running.stop()
+
+
+def test_run_container_names_an_image_that_was_not_built(tmp_path: Path, helm_binary: Path) -> None:
+    require("podman", shutil.which("podman") is not None)
+    repo = copy_examples(tmp_path)
+    assert run_cli("-C", str(repo), "generate").code == 0
+    assert run_cli("-C", str(repo), "build", "--chart", "order-approval", "--no-package").code == 0
+    (repo / "build/order-approval/image.txt").write_text("localhost/chartgen-test/never-built:0\n")
+    result = run_cli("-C", str(repo), "run", "order-approval", "--env", "prod", "--container")
+    assert result.code == 1 and "Traceback" not in result.err
+    assert "no image localhost/chartgen-test/never-built:0 in podman's storage" in result.err

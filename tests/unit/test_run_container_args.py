@@ -38,7 +38,7 @@ def _resolved(**changes: object) -> Resolved:
 
 def test_the_pod_s_settings_become_podman_s(tmp_path: Path) -> None:
     args = container_args("img:1", "chartgen-x-1", _resolved(), tmp_path, {"TOKEN": "s3cret", "A": "1"})
-    assert args[-1] == "img:1" and args[:3] == ["run", "--rm", "--name=chartgen-x-1"]
+    assert args[-1] == "img:1" and args[:4] == ["run", "--rm", "--pull=never", "--name=chartgen-x-1"]
     assert f"--volume={tmp_path}/deployments/config:/deployments/config:ro" in args
     assert (
         f"--volume={tmp_path}/var/run/secrets/chartgen/credentials:/var/run/secrets/chartgen/credentials:ro"
