@@ -67,16 +67,7 @@ def _nodes(state: Mapping[str, Any]) -> list[Node]:
     kind = state.get("type")
     node_kind: NodeKind = kind if kind in KINDS else "unknown"
     key = state_key(name)
-    own: Any = state.get("actions")
-    if node_kind == "callback":
-        own = [state.get("action")]
-    elif node_kind == "event":
-        own = [
-            a
-            for on in _list(state.get("onEvents"))
-            if isinstance(on, Mapping)
-            for a in _list(on.get("actions"))
-        ]
+    own = _own_actions(state)
     children = []
     if node_kind == "parallel":
         for i, branch in enumerate(_list(state.get("branches"))):
@@ -105,10 +96,22 @@ def _nodes(state: Mapping[str, Any]) -> list[Node]:
     return [node, *children]
 
 
+def _own_actions(state: Mapping[str, Any]) -> list[Any]:
+    """The actions the state runs itself: an operation's or foreach's, a callback's one, those
+    of an event state's onEvents (a parallel state's are its branches')."""
+    kind = state.get("type")
+    if kind == "callback":
+        return [state.get("action")]
+    if kind == "event":
+        ons = [on for on in _list(state.get("onEvents")) if isinstance(on, Mapping)]
+        return [action for on in ons for action in _list(on.get("actions"))]
+    return _list(state.get("actions"))
+
+
 def _details(state: Mapping[str, Any]) -> Iterator[str]:
     kind = state.get("type")
     if kind in ("operation", "callback"):
-        yield from _actions(state.get("actions") if kind == "operation" else [state.get("action")])
+        yield from _actions(_own_actions(state))
     if kind == "callback" and isinstance(state.get("eventRef"), str):
         yield _short(f"on {state['eventRef']}")
     if kind == "event":

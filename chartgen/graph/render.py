@@ -4,11 +4,10 @@ and nothing the workflow writes can add a directive, a link or a style."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from chartgen.graph.merge import counts
-from chartgen.graph.model import MAX_DRAWN_EDGES, MAX_DRAWN_NODES, MAX_DRAWN_STATES, Edge, Graph, Node
+from chartgen.graph.model import MAX_DRAWN_EDGES, MAX_DRAWN_NODES, MAX_DRAWN_STATES, Graph, Node
 
 # Mermaid shapes by node kind: [text] box, {text} rhombus, {{text}} hexagon (an instance can
 # wait there), ((text)) circle, (((text))) double circle, [[text]] subroutine.
@@ -22,14 +21,17 @@ _SHAPES = {
 }
 _WAITING = ("{{", "}}")
 _ARROWS = {"error": "==>", "compensation": "-.->", "calls": "-.->"}
+# A status's colour, in every format; Mermaid fills its nodes with a lighter shade.
+_COLOURS = {"added": "#22863a", "removed": "#cb2431", "changed": "#b08800"}
+_FILLS = {"added": "#e6ffed", "removed": "#ffeef0", "changed": "#fff5b1"}
+_DASHED = ",stroke-dasharray:5 5"
 _STYLES = {
-    "added": "fill:#e6ffed,stroke:#22863a,stroke-width:2px",
-    "removed": "fill:#ffeef0,stroke:#cb2431,stroke-width:2px,stroke-dasharray:5 5",
-    "changed": "fill:#fff5b1,stroke:#b08800,stroke-width:2px",
+    status: f"fill:{_FILLS[status]},stroke:{colour},stroke-width:2px{_DASHED * (status == 'removed')}"
+    for status, colour in _COLOURS.items()
 }
 _EDGE_STYLES = {
-    "added": "stroke:#22863a,stroke-width:2px",
-    "removed": "stroke:#cb2431,stroke-width:2px,stroke-dasharray:5 5",
+    status: f"stroke:{_COLOURS[status]},stroke-width:2px{_DASHED * (status == 'removed')}"
+    for status in ("added", "removed")
 }
 # `%` too: Mermaid finds a `%%{...}%%` directive anywhere in the text, inside labels as well.
 _ESCAPES = {c: f"#{ord(c)};" for c in '#"<>&`|%'}
@@ -128,7 +130,6 @@ def _escape(text: str) -> str:
 def dot(graph: Graph) -> str:
     """Graphviz DOT: the same nodes and edges, statuses as colours, removed ones dashed."""
     ids = {n.key: f"n{i}" for i, n in enumerate(graph.nodes)}
-    colours = {"added": "#22863a", "removed": "#cb2431", "changed": "#b08800"}
     shapes = {
         "switch": "diamond",
         "start": "circle",
@@ -142,8 +143,8 @@ def dot(graph: Graph) -> str:
         shape = shapes.get(node.kind, "hexagon" if node.waits else "box")
         label = "\\n".join(_dot_text(p) for p in parts)  # DOT's own line break
         attrs = [f'label="{label}"', f"shape={shape}"]
-        if node.status in colours:
-            attrs.append(f'color="{colours[node.status]}"')
+        if node.status in _COLOURS:
+            attrs.append(f'color="{_COLOURS[node.status]}"')
         if node.status == "removed":
             attrs.append("style=dashed")
         lines.append(f"  {ids[node.key]} [{', '.join(attrs)}];")
@@ -153,8 +154,8 @@ def dot(graph: Graph) -> str:
             attrs.append("style=dashed")
         if edge.kind == "error":
             attrs.append("penwidth=2")
-        if edge.status in colours:
-            attrs.append(f'color="{colours[edge.status]}"')
+        if edge.status in _COLOURS:
+            attrs.append(f'color="{_COLOURS[edge.status]}"')
         extra = f" [{', '.join(attrs)}]" if attrs else ""
         lines.append(f"  {ids[edge.source]} -> {ids[edge.target]}{extra};")
     lines.append("}")
@@ -188,10 +189,3 @@ def as_json(graph: Graph) -> dict[str, Any]:
             for e in graph.edges
         ],
     }
-
-
-def as_json_text(graph: Graph) -> str:
-    return json.dumps(as_json(graph), indent=2, ensure_ascii=False) + "\n"
-
-
-__all__ = ["Edge", "as_json", "as_json_text", "dot", "mermaid"]
