@@ -36,7 +36,7 @@ from chartgen.verify.objects_diff import (
     keyed_objects,
 )
 from chartgen.version.git import find_base
-from chartgen.version.rules import RESOURCES, Removal, chart_data, removals, workflow_docs
+from chartgen.version.rules import RESOURCES, Removal, chart_data, removals_between, workflow_docs
 
 Rendered = tuple[str | None, str]  # (helm's output, "") or (None, why helm could not)
 Output = tuple[str | None, str, str]  # a Rendered and the namespace it was rendered for
@@ -87,8 +87,7 @@ def run_diff(
                 files = base.files(name)
                 old = _write_base(files, Path(tmp) / name, new)
                 if old or new:
-                    removed[name] = _removals(files, head)
-                    graphs[name] = _graphs(files, head)
+                    removed[name], graphs[name] = _workflow_changes(files, head)
                     yield name, old, head
 
         diffs = _diff_charts(pairs(), helm, settings.kube_version, environments, jobs)
@@ -103,29 +102,21 @@ def run_diff(
     return result
 
 
-def _removals(base: dict[str, bytes] | None, head: GeneratedChart | None) -> list[Removal]:
+def _workflow_changes(
+    base: dict[str, bytes] | None, head: GeneratedChart | None
+) -> tuple[list[Removal], list[Graph]]:
     """What head removes that a production chart's persisted instances may need (the version
-    rules'); nothing when the workflow files are the same at both."""
-    if not base:
-        return []
+    rules'; none for a chart new at head), and each workflow it changes drawn with its base.
+    Nothing when the workflow files are the same at both, nor for the dev chart (it repeats the
+    production charts' workflows, all in one). The definitions are parsed once, for both."""
+    base_files = base or {}
     head_files = head.files if head is not None else {}
-    if head is not None and _workflow_files(base) == _workflow_files(head_files):
-        return []  # checked first: reading chartgen-data.yaml costs more
-    if chart_data(head_files or base).get("kind") == "dev":
-        return []
-    return removals(base, head_files)
-
-
-def _graphs(base: dict[str, bytes] | None, head: GeneratedChart | None) -> list[Graph]:
-    """Each workflow a production chart changes, drawn with its base (dev charts repeat the
-    production charts' workflows, all in one)."""
-    base = base or {}
-    head_files = head.files if head is not None else {}
-    if _workflow_files(base) == _workflow_files(head_files):
-        return []
-    if chart_data(head_files or base).get("kind") == "dev":
-        return []
-    return changed_graphs(workflow_docs(base), workflow_docs(head_files))
+    # Compared first: reading chartgen-data.yaml costs more.
+    same = _workflow_files(base_files) == _workflow_files(head_files)
+    if (same and head is not None) or chart_data(head_files or base_files).get("kind") == "dev":
+        return [], []
+    old, new = workflow_docs(base_files), workflow_docs(head_files)
+    return (removals_between(old, new) if base else []), ([] if same else changed_graphs(old, new))
 
 
 def _workflow_files(files: Mapping[str, bytes]) -> dict[str, bytes]:

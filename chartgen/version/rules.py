@@ -230,7 +230,7 @@ def workflow_reasons(base: Mapping[str, bytes], head: Mapping[str, bytes]) -> It
     old, new = workflow_docs(base), workflow_docs(head)
     # A dev chart keeps no instances (no persistence): removals are still major, for its users.
     dev = chart_data(head).get("kind") == "dev"
-    removed = _removals(old, new)
+    removed = removals_between(old, new)
     for r in removed:
         if r.part == "workflow":
             yield Reason("major", r.describe(persisted=not dev), "removed")
@@ -267,10 +267,11 @@ class Removal:
 def removals(base: Mapping[str, bytes], head: Mapping[str, bytes]) -> list[Removal]:
     """Every workflow, state, function and event of `base` (a chart's files) that `head` no
     longer has: the removals that make a version major, and where instances would be stranded."""
-    return _removals(workflow_docs(base), workflow_docs(head))
+    return removals_between(workflow_docs(base), workflow_docs(head))
 
 
-def _removals(old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]]) -> list[Removal]:
+def removals_between(old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]]) -> list[Removal]:
+    """`removals` of workflow definitions already read (workflow_docs)."""
     out = []
     for wid, doc in old.items():
         states = {name: state for state in _list(doc.get("states")) if (name := _name(state))}
