@@ -140,7 +140,7 @@ def waiting(env: str, found: list[Removal], data_index: str) -> Waiting:
             counts[state] = counts.get(state, 0) + 1
     lines = [s.line() for s in found_stranded]
     where = f"the Data Index at {shown_url(data_index)}"
-    return Waiting(env, lines, f"{instances(len(lines))} would be stranded ({where})", per_state)
+    return Waiting(env, lines, f"{instances(len(lines))} would be stranded ({where})", per_state, True)
 
 
 def _write_base(files: dict[str, bytes] | None, folder: Path, head: Path | None) -> Path | None:

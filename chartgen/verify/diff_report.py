@@ -236,11 +236,11 @@ def _graph_blocks(c: ChartDiff) -> list[list[str]]:
 
 
 def _waiting_in(waiting: Waiting, workflow: str) -> str:
+    if not waiting.answered:
+        return waiting.note  # not asked, or why the Data Index could not tell
     found = waiting.per_state.get(workflow, {})
     if found:
         return "waiting in removed states: " + ", ".join(f"{n} in '{s}'" for s, n in sorted(found.items()))
-    if waiting.note.startswith("not asked") or "cannot be reached" in waiting.note:
-        return waiting.note
     return "no instance waits in a removed state"
 
 
@@ -307,6 +307,7 @@ def to_json(result: DiffResult) -> dict[str, Any]:
         shown["graphs"] = [as_json(g) for g in chart.graphs]
         for waiting, listed in zip(chart.waiting, shown["waiting"], strict=True):
             listed["perState"] = waiting.per_state  # names of the workflows: never re-cased
+            del listed["answered"]  # the note says it
     data["ok"] = result.ok
     data["devOnly"] = result.dev_only
     return dict(data)

@@ -69,6 +69,7 @@ class Waiting:
     note: str = ""  # how it was asked, or why it was not
     # workflow -> removed state -> how many live instances wait there
     per_state: dict[str, dict[str, int]] = field(default_factory=dict)
+    answered: bool = False  # the Data Index was asked and answered (else `note` says why not)
 
 
 @dataclass

@@ -458,8 +458,10 @@ def test_a_changed_workflow_is_drawn_above_the_details_and_made_way_for_last() -
         [EnvDiff("prod", compare(keyed(config_map(FLOW)), keyed(config_map(FLOW + "x"))))],
         removed=["state 'LegacyAudit' removed from workflow 'payment'"],
         waiting=[
-            Waiting("prod", ["instance i-1 …"], "1 live", {"payment": {"LegacyAudit": 1}}),
+            Waiting("prod", ["instance i-1 …"], "1 live", {"payment": {"LegacyAudit": 1}}, answered=True),
             Waiting("staging", note="not asked (--data-index staging=URL)"),
+            Waiting("dev", note="the Data Index at http://di answered HTTP 500 (Server Error)"),
+            Waiting("test", note="0 instances would be stranded", answered=True),
         ],
         graphs=[merged(graph_of("payment", base), graph_of("payment", head))],
     )
@@ -470,6 +472,9 @@ def test_a_changed_workflow_is_drawn_above_the_details_and_made_way_for_last() -
     assert full.index(summary) < full.index("<details><summary>payments · prod:")
     assert "- prod: waiting in removed states: 1 in 'LegacyAudit'" in full
     assert "- staging: not asked (--data-index staging=URL)" in full
+    # a Data Index that failed says so; only one that answered can say nothing waits
+    assert "- dev: the Data Index at http://di answered HTTP 500 (Server Error)" in full
+    assert "- test: no instance waits in a removed state" in full
     graph_only = to_markdown(result, budget=len(full) - 10)  # the details no longer fit
     assert summary in graph_only and "<details><summary>payments · prod:" not in graph_only
     assert "the details of 1 of 1 changes are left out" in graph_only
