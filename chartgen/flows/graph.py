@@ -14,7 +14,7 @@ from chartgen.graph.build import graph_of
 from chartgen.graph.merge import merged
 from chartgen.graph.model import Graph
 from chartgen.version.git import find_base, tree_files
-from chartgen.workflow.build import is_custom_resource, looks_like_workflow
+from chartgen.workflow.build import flow_of, looks_like_workflow
 from chartgen.workflow.discover import is_workflow_file
 from chartgen.workflow.loader import load_workflows
 
@@ -89,10 +89,7 @@ def _side(shown: str, rel: str, raw: bytes) -> _Side | None:
     for doc in docs:
         if not looks_like_workflow(doc):
             continue
-        flow: Any = doc
-        if is_custom_resource(doc):
-            spec = doc.get("spec")
-            flow = spec.get("flow") if isinstance(spec, Mapping) else None
+        flow = flow_of(doc)
         if not isinstance(flow, Mapping):
             return None
         wid = flow.get("id") or flow.get("key")

@@ -31,6 +31,15 @@ def is_custom_resource(doc: Any) -> bool:
     return isinstance(doc, Mapping) and doc.get("kind") == SONATAFLOW_KIND
 
 
+def flow_of(doc: Any) -> Any:
+    """The flow of a workflow document: a SonataFlow resource's spec.flow (None when it has
+    none), else the document itself."""
+    if not is_custom_resource(doc):
+        return doc
+    spec = doc.get("spec")
+    return spec.get("flow") if isinstance(spec, Mapping) else None
+
+
 def looks_like_workflow(doc: Any) -> bool:
     return isinstance(doc, Mapping) and (
         is_custom_resource(doc) or bool({"states", "start", "specVersion", "id"} & doc.keys())

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import yaml
 
@@ -13,7 +12,7 @@ from chartgen.errors import Diagnostics, Location
 from chartgen.formats.confine import NotRead, read_inside
 from chartgen.formats.properties import parse_properties
 from chartgen.formats.source import ParseError, SourceFile, display_path
-from chartgen.workflow.build import WorkflowBuilder, is_custom_resource, looks_like_workflow
+from chartgen.workflow.build import WorkflowBuilder, flow_of, is_custom_resource, looks_like_workflow
 from chartgen.workflow.discover import FoundProject, discover
 from chartgen.workflow.model import CONFIG_MAP_BUDGET, Asset, Project, SecretKeyName, Workflow, WorkflowSet
 
@@ -182,10 +181,10 @@ def load_workflow_file(
     if wf is None:
         return None
     wf.is_subflow = "subflows" in rel_path.split("/")[:-1]
-    wf.definition = _flow_of(data)
+    wf.definition = flow_of(data)
     if is_custom_resource(data) or len(docs) > 1:
         # The runtime reads plain workflow files: hand it the flow alone.
-        flow = dict(data["spec"]["flow"]) if is_custom_resource(data) else dict(data)
+        flow = dict(flow_of(data))
         _fill_identity(flow, wf)
         wf.rewritten = _dump_flow(flow, source.is_json)
     return wf
@@ -200,10 +199,6 @@ def report_duplicates(source: SourceFile, diag: Diagnostics) -> None:
             "this one and drops the first",
             Location(source.display, d.line, d.col),
         )
-
-
-def _flow_of(data: Any) -> Any:
-    return data["spec"]["flow"] if is_custom_resource(data) else data
 
 
 def _fill_identity(flow: dict[str, object], wf: Workflow) -> None:
