@@ -18,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from chartgen.flows.build import IMAGE_FILE
 from chartgen.flows.run import render_environment
 from chartgen.runtime.images import build_image, ensure_base_images, maven_repository
 from chartgen.runtime.local import start_runtime
@@ -48,12 +49,8 @@ def main() -> None:
         m2 = maven_repository()
         for chart in CHARTS:
             context = repo / "build" / chart
-            tag = (context / "image.txt").read_text().strip()
-            before = time.perf_counter()
-            cold = podman.build(context, tag, {m2: "/root/.m2/repository"}, extra=["--no-cache"])
-            cold_seconds = time.perf_counter() - before
-            if not cold.ok:
-                raise SystemExit(cold.stderr[-2000:])
+            tag = (context / IMAGE_FILE).read_text().strip()
+            cold = build_image(podman, context, tag, m2, cold=True)
             warm = [build_image(podman, context, tag, m2) for _ in range(args.repeat)]
             objects, _ = render_environment(repo / "charts" / chart, "prod", "1.34")
             ready = []
@@ -65,9 +62,8 @@ def main() -> None:
                     running = start_runtime(objects, Path("unused.jar"), prefer=chart, database=db, image=tag)
                     ready.append(time.perf_counter() - before)
                     running.stop()
-            size = podman.image_size(tag)
             print(
-                f"{chart}: image {size / 1e6:.0f} MB; build cold {cold_seconds:.0f}s, warm "
+                f"{chart}: image {cold.size / 1e6:.0f} MB; build cold {cold.seconds:.0f}s, warm "
                 f"{min(b.seconds for b in warm):.1f}s; start to ready {min(ready):.1f}s (with the "
                 f"Jobs Service when it has timers; best of {args.repeat})"
             )

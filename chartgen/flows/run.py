@@ -13,6 +13,7 @@ from chartgen.charts.chart import ChartEnvironment, GeneratedChart, charts_in, w
 from chartgen.config import Settings
 from chartgen.errors import UserError
 from chartgen.flows import wiring
+from chartgen.flows.build import IMAGE_FILE
 from chartgen.formats.source import display_path
 from chartgen.plan.layout import CHART_FILE
 from chartgen.runtime.devmode import start_devmode
@@ -23,7 +24,7 @@ from chartgen.schema.check import did_you_mean
 from chartgen.verify.chart_env import render, write_chart
 
 DEFAULT_APP = "build/{chart}/target/quarkus-app/quarkus-run.jar"
-DEFAULT_IMAGE_FILE = "build/{chart}/image.txt"
+DEFAULT_IMAGE_FILE = f"build/{{chart}}/{IMAGE_FILE}"
 
 
 def chart_folder(chart: str, charts: Path) -> Path:

@@ -63,9 +63,11 @@ def maven_repository() -> Path:
     return Path.home() / ".m2" / "repository"
 
 
-def build_image(podman: Podman, context: Path, tag: str, repository: Path | None = None) -> BuiltImage:
+def build_image(
+    podman: Podman, context: Path, tag: str, repository: Path | None = None, cold: bool = False
+) -> BuiltImage:
     """Build `context`'s Containerfile, unchanged. `repository`: a local Maven repository the
-    build stage reuses (mounted at /root/.m2/repository)."""
+    build stage reuses (mounted at /root/.m2/repository); `cold`: no layer from the cache."""
     volumes: dict[Path, str] = {}
     if repository is not None:
         repository.mkdir(parents=True, exist_ok=True)
@@ -73,7 +75,7 @@ def build_image(podman: Podman, context: Path, tag: str, repository: Path | None
     if HOST_CACERTS.is_file():
         volumes[HOST_CACERTS] = f"{HOST_CACERTS}:ro"
     start = time.monotonic()
-    done = podman.build(context, tag, volumes)
+    done = podman.build(context, tag, volumes, ["--no-cache"] if cold else [])
     if not done.ok:
         tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-30:])
         raise ToolError(f"podman build of {context.name} failed:\n{tail}")

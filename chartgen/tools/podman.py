@@ -6,6 +6,7 @@ packages (mmdebstrap) and imported under the names a Containerfile's FROM lines 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,11 +25,10 @@ class Podman:
 
     @classmethod
     def find(cls) -> Podman:
-        for folder in os.environ.get("PATH", "").split(os.pathsep):
-            candidate = Path(folder) / "podman"
-            if candidate.is_file() and os.access(candidate, os.X_OK):
-                return cls(candidate)
-        raise ToolError("podman not found: install the Debian packages podman, runc and mmdebstrap")
+        found = shutil.which("podman")
+        if found is None:
+            raise ToolError("podman not found: install the Debian packages podman, runc and mmdebstrap")
+        return cls(Path(found))
 
     def environment(self) -> dict[str, str]:
         conf = cache_dir() / "containers.conf"
