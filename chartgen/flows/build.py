@@ -20,6 +20,12 @@ from chartgen.formats.source import ParseError, SourceFile
 from chartgen.plan.layout import VALUES_FILE
 from chartgen.plan.platform_services import SERVICES
 from chartgen.runtime.context import PINNED, Extension, Versions, build_context, containerfile, extensions
+from chartgen.runtime.devmode_image import (
+    HOST_REPOSITORY,
+    chart_extensions,
+    devmode_context,
+    devmode_image_name,
+)
 from chartgen.runtime.images import BuiltImage, build_image, ensure_base_images, maven_repository
 from chartgen.runtime.maven import package
 from chartgen.runtime.platform import service_pom
@@ -40,6 +46,7 @@ class ChartBuild:
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
     built_image: BuiltImage | None = None  # the Containerfile built with podman (--image)
+    devmode: bool = False  # the dev chart's devmode image: no app of its own
 
 
 def run_build(
@@ -55,14 +62,21 @@ def run_build(
     status: Callable[[str], None] = lambda _m: None,
 ) -> list[ChartBuild]:
     """Build `only` (default: every production chart); with `base`, only those changed since it;
-    with `image`, each context's Containerfile too, as it is, with podman (images.py)."""
+    with `image`, each context's Containerfile too, as it is, with podman (images.py), and the
+    dev chart's devmode image (devmode_image.py): the dev chart has no other build."""
+    settled = [c for c in settled_charts(charts) if c.folder and c.generated]
     found = {
         c.name: c.folder
-        for c in settled_charts(charts)
-        if c.folder and c.generated and c.mode == "production"
+        for c in settled
+        if c.folder and (c.mode == "production" or (image and c.mode == "dev"))
     }
+    dev = {c.name for c in settled if c.mode == "dev"}
     unknown = sorted(set(only) - set(found))
     if unknown:
+        if set(unknown) <= dev:
+            raise UserError(
+                f"--chart {', '.join(unknown)}: the dev chart's build is its devmode image: add --image"
+            )
         known = ", ".join(sorted(found)) or "none"
         raise UserError(f"--chart {', '.join(unknown)}: no production chart of that name (charts: {known})")
     names = sorted(only or found)
@@ -76,7 +90,7 @@ def run_build(
     for name in names:
         files = working_files(found[name])
         for result in _contexts(name, files, out, versions):
-            if packaged:
+            if packaged and not result.devmode:
                 start = time.monotonic()
                 built = package(result.context, offline)
                 result.app, result.problems = built.app, built.problems
@@ -86,7 +100,10 @@ def run_build(
                 try:
                     # the build stage reuses the local repository of this machine's Maven
                     repository = maven_repository()
-                    result.built_image = build_image(podman, result.context, result.image, repository)
+                    at = f"{HOST_REPOSITORY}:ro" if result.devmode else "/root/.m2/repository"
+                    result.built_image = build_image(
+                        podman, result.context, result.image, repository, repository_at=at
+                    )
                 except ToolError as exc:
                     result.problems.append(str(exc))
             results.append(result)
@@ -101,6 +118,13 @@ def _contexts(name: str, files: dict[str, bytes], out: Path, versions: Versions)
     Maven Central artifact with the same Containerfile contract."""
     uid = _uid(files)
     chart = GeneratedChart.of(name, files)
+    if chart.mode == "dev":
+        context, tag = out / name, devmode_image_name(name, versions)
+        upstream = _image_ref(files).decode().strip()
+        write_context(
+            context, {**devmode_context(name, files, upstream, versions), IMAGE_FILE: f"{tag}\n".encode()}
+        )
+        return [ChartBuild(name, context, chart_extensions(files), tag, devmode=True)]
     if chart.raw_data.get("kind") != "platform":
         context = out / name
         image = _image_ref(files)

@@ -134,19 +134,26 @@ def prepare_run(
     secrets = read_secrets_file(Path(secrets_file)) if secrets_file else {}
     folder = chart_folder(chart, settings.out)
     if is_dev_chart(folder):
-        for flag, given in (("--app", app), ("--database", database_url), ("--container", container)):
+        for flag, given in (("--app", app), ("--database", database_url)):
             if given:
                 raise UserError(
                     f"{flag}: a dev chart runs its files in dev mode, with no built app or database"
                 )
         objects, name = render_environment(folder, env, settings.kube_version, dev=True)
         label = f"{name} (dev mode)"
+        devmode_image = built_image(name) if container else None
         return Ready(
             name,
             label,
             True,
             lambda status: start_devmode(
-                objects, label=label, name=name, secrets=secrets, port=port, on_status=status
+                objects,
+                label=label,
+                name=name,
+                secrets=secrets,
+                port=port,
+                on_status=status,
+                image=devmode_image,
             ),
         )
     objects, name = render_environment(folder, env, settings.kube_version)

@@ -159,6 +159,7 @@ class Security:
     read_only_root: bool = False
     drop_all: bool = False
     no_new_privileges: bool = False
+    non_root: bool = False  # runAsNonRoot: the kubelet refuses an image whose user is root
 
 
 def _security(runtime: Runtime) -> Security:
@@ -175,6 +176,7 @@ def _security(runtime: Runtime) -> Security:
         read_only_root=own.get("readOnlyRootFilesystem") is True,
         drop_all="ALL" in drop,
         no_new_privileges=own.get("allowPrivilegeEscalation") is False,
+        non_root=pick("runAsNonRoot") is True,
     )
 
 

@@ -38,10 +38,12 @@ from chartgen.errors import UserError
 from chartgen.plan.dev import RESOURCES_PATH
 from chartgen.runtime.container import TIMEOUT_CAP, Resolved, resolve
 from chartgen.runtime.context import KIE, PINNED, RESOURCES, Extension, Versions, extensions, pom
-from chartgen.runtime.local import HOST_ENV, localize, write_files
+from chartgen.runtime.in_container import check_non_root, container_args, remove
+from chartgen.runtime.local import HOST_ENV, localize, with_image, write_files
 from chartgen.runtime.postgres import free_port
 from chartgen.runtime.running import LOG_LINES, RunningRuntime, RuntimeFailed, wait_started
-from chartgen.tools.processes import find_maven, start_group
+from chartgen.tools.podman import Podman
+from chartgen.tools.processes import Process, find_maven, start_group
 from chartgen.tools.reaper import REAPER
 
 PROJECT_PATH = RESOURCES_PATH.removesuffix("/src/main/resources")  # the image's Maven project
@@ -58,9 +60,8 @@ DEVMODE_EXTENSIONS = (
 # What Maven needs of this machine besides HOST_ENV (its settings and local repository).
 MAVEN_ENV = ("HOME", "USER", "MAVEN_OPTS", "MAVEN_ARGS", "MAVEN_HOME", "M2_HOME")
 DEV_FLAGS = (
-    # as the image runs it (run-app-devmode.sh), but on 127.0.0.1
+    # as the image runs it (run-app-devmode.sh); the host is the caller's (-D or QUARKUS_HTTP_HOST)
     "-DskipTests",
-    "-Dquarkus.http.host=127.0.0.1",
     "-Dquarkus.test.continuous-testing=disabled",
     "-Dquarkus.analytics.disabled=true",
     # no debug port (5005 would clash between two runs), no interactive console (no terminal)
@@ -121,15 +122,28 @@ def dev_project(
             f"not a dev chart: its pod mounts nothing at {RESOURCES_PATH} "
             "(the devmode image's resources folder)"
         )
-    as_chart = {RESOURCES + rel: content for rel, content in resources_of(resolved.files).items()}
-    found = extensions(as_chart)
-    found += [e for e in DEVMODE_EXTENSIONS if e.artifact not in {f.artifact for f in found}]
+    found = devmode_extensions(resources_of(resolved.files))
     return DevProject(resolved, found, pom(name, found, versions))
+
+
+def devmode_extensions(resources: Mapping[str, bytes]) -> list[Extension]:
+    """The extensions the devmode project needs for these resources (paths inside the folder):
+    what the workflows need, plus the devmode image's own that the dev chart relies on."""
+    found = extensions({RESOURCES + rel: content for rel, content in resources.items()})
+    return found + [e for e in DEVMODE_EXTENSIONS if e.artifact not in {f.artifact for f in found}]
 
 
 def maven_argv(mvn: str, offline: bool) -> list[str]:
     """`mvn quarkus:dev` as the devmode image runs it (`clean`: nothing of an earlier run)."""
-    return [mvn, "-B", *(["-o"] * offline), *DEV_FLAGS, "clean", "quarkus:dev"]
+    return [
+        mvn,
+        "-B",
+        *(["-o"] * offline),
+        *DEV_FLAGS,
+        "-Dquarkus.http.host=127.0.0.1",
+        "clean",
+        "quarkus:dev",
+    ]
 
 
 def offline_miss(log: str) -> bool:
@@ -252,16 +266,24 @@ def start_devmode(
     versions: Versions = PINNED,
     timeout_cap: float = TIMEOUT_CAP,
     on_status: Callable[[str], None] | None = None,
+    image: str | None = None,
 ) -> RunningDevmode:
     """Run the dev chart (rendered `objects`) in Quarkus dev mode until its startup probe
     passes. `offline`: None tries Maven offline first, then online once if an artifact is
-    missing. Raises RuntimeFailed with the last log lines when it never becomes ready."""
+    missing. `image`: run that devmode image with podman as the pod would (its own command,
+    offline) instead of this machine's Maven. Raises RuntimeFailed with the last log lines when
+    it never becomes ready."""
     status = on_status or (lambda _message: None)
-    mvn = find_maven()
     project = dev_project(objects, secrets, versions, timeout_cap, name)
-    tries = [offline] if offline is not None else [True, False]
+    if image is not None:
+        launch = _in_container(with_image(image, name), image, project.resolved)
+        status(f"the devmode image {image}, with podman")
+        tries: list[bool | None] = [True]
+    else:
+        launch = _with_maven(find_maven())
+        tries = [offline] if offline is not None else [True, False]
     for attempt, use_offline in enumerate(tries):
-        running = _launch(project, mvn, use_offline, label, port, status)
+        running = _launch(project, launch, bool(use_offline), label, port, status)
         try:
             problem = wait_ready(running, project.resolved, status)
         except BaseException:
@@ -294,8 +316,61 @@ def wait_ready(running: RunningDevmode, resolved: Resolved, status: Callable[[st
     return f"did not answer {path} within {allowance:.0f} s"
 
 
+# (project, its folder under the run's root, the root, the port, offline, where to log, the
+# clean-up stack) -> the started process
+Launcher = Callable[[DevProject, Path, Path, int, bool, Path, contextlib.ExitStack], Process]
+
+
+def _with_maven(mvn: str) -> Launcher:
+    """`mvn quarkus:dev` in the project folder, with this machine's Maven and repository."""
+
+    def launch(
+        project: DevProject,
+        folder: Path,
+        root: Path,
+        port: int,
+        offline: bool,
+        log_path: Path,
+        _stack: contextlib.ExitStack,
+    ) -> Process:
+        (folder / "pom.xml").write_text(project.pom)
+        env = {k: os.environ[k] for k in (*HOST_ENV, *MAVEN_ENV) if k in os.environ}
+        env.update(localize(project.resolved, root, port, None))
+        return start_group(maven_argv(mvn, offline), folder, env, log_path)
+
+    return launch
+
+
+def _in_container(podman: Podman, image: str, resolved: Resolved) -> Launcher:
+    """The devmode image run as the pod runs it: its own project, pom, repository and command;
+    the pod's env, mounts (the resources folder among them) and securityContext."""
+    check_non_root(podman, image, resolved.security)
+
+    def launch(
+        _project: DevProject,
+        _folder: Path,
+        root: Path,
+        port: int,
+        _offline: bool,
+        log_path: Path,
+        stack: contextlib.ExitStack,
+    ) -> Process:
+        name = f"chartgen-devmode-{port}"
+        stack.callback(remove, podman, name)
+        env = localize(resolved, root, port, None, in_container=True)
+        args = container_args(image, name, resolved, root, env)
+        return start_group(podman.argv(*args), root, podman.environment(), log_path)
+
+    return launch
+
+
 def _launch(
-    project: DevProject, mvn: str, offline: bool, label: str, port: int | None, status: Callable[[str], None]
+    project: DevProject,
+    launch: Launcher,
+    offline: bool,
+    label: str,
+    port: int | None,
+    status: Callable[[str], None],
 ) -> RunningDevmode:
     stack = contextlib.ExitStack()
     try:
@@ -306,13 +381,10 @@ def _launch(
         write_files(root, dataclasses.replace(resolved, files=others))
         folder = root / PROJECT_PATH.lstrip("/")
         project_volume(folder / "src/main/resources", project.resources)
-        (folder / "pom.xml").write_text(project.pom)
         local_port = port or free_port()
-        env = {k: os.environ[k] for k in (*HOST_ENV, *MAVEN_ENV) if k in os.environ}
-        env.update(localize(resolved, root, local_port, None))
         log_path = root / "devmode.log"
         status(f"running mvn{' -o' * offline} quarkus:dev")
-        process = start_group(maven_argv(mvn, offline), folder, env, log_path)
+        process = launch(project, folder, root, local_port, offline, log_path, stack)
         return RunningDevmode(
             f"http://127.0.0.1:{local_port}",
             process,

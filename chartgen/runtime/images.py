@@ -64,14 +64,20 @@ def maven_repository() -> Path:
 
 
 def build_image(
-    podman: Podman, context: Path, tag: str, repository: Path | None = None, cold: bool = False
+    podman: Podman,
+    context: Path,
+    tag: str,
+    repository: Path | None = None,
+    cold: bool = False,
+    repository_at: str = "/root/.m2/repository",
 ) -> BuiltImage:
     """Build `context`'s Containerfile, unchanged. `repository`: a local Maven repository the
-    build stage reuses (mounted at /root/.m2/repository); `cold`: no layer from the cache."""
+    build reuses (mounted at `repository_at`, which may end in `:ro`); `cold`: no layer from
+    the cache."""
     volumes: dict[Path, str] = {}
     if repository is not None:
         repository.mkdir(parents=True, exist_ok=True)
-        volumes[repository] = "/root/.m2/repository"
+        volumes[repository] = repository_at
     if HOST_CACERTS.is_file():
         volumes[HOST_CACERTS] = f"{HOST_CACERTS}:ro"
     start = time.monotonic()

@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from chartgen.errors import UserError
-from chartgen.runtime.container import Resolved
+from chartgen.runtime.container import Resolved, Security
 from chartgen.tools.podman import Podman
 
 _MEMORY = re.compile(r"^(\d+)(Ki|Mi|Gi|Ti|k|M|G|T)?$")
@@ -59,6 +59,25 @@ def container_args(
         args.append("--security-opt=no-new-privileges")
     args += _limits(resolved.limits)
     return [*args, image]
+
+
+def check_non_root(podman: Podman, image: str, security: Security) -> None:
+    """runAsNonRoot as the kubelet checks it before starting the container: the UID it will run
+    as (the securityContext's, else the image's USER) must be a number other than 0."""
+    if not security.non_root:
+        return
+    if security.user is not None:
+        user = str(security.user)
+    else:
+        user = podman.checked("image", "inspect", "--format", "{{.Config.User}}", image).strip()
+        user = user.partition(":")[0] or "0"
+    if not user.isdigit():
+        raise UserError(
+            f"{image}: runAsNonRoot, and the image's user {user!r} is not numeric: "
+            "the kubelet cannot verify that it is not root and refuses to start the container"
+        )
+    if int(user) == 0:
+        raise UserError(f"{image}: runAsNonRoot, and the container would run as root: the kubelet refuses it")
 
 
 def _limits(limits: Mapping[str, str]) -> list[str]:

@@ -34,7 +34,7 @@ from chartgen.runtime.container import (
     Security,
     resolve,
 )
-from chartgen.runtime.in_container import container_args, remove
+from chartgen.runtime.in_container import check_non_root, container_args, remove
 from chartgen.runtime.platform import start_service
 from chartgen.runtime.postgres import Database, ensure_database, ensure_schema, free_port, throwaway_postgres
 from chartgen.runtime.running import LOG_LINES, RunningRuntime, RuntimeFailed, wait_started
@@ -202,6 +202,16 @@ def read_secrets_file(path: Path) -> dict[str, str]:
     return secrets
 
 
+def with_image(image: str, chart: str) -> Podman:
+    """podman, holding `image` (never pulled: only what chartgen build --image made)."""
+    podman = Podman.find()
+    if not podman.has_image(image):
+        raise UserError(
+            f"no image {image} in podman's storage: build it (chartgen build --chart {chart} --image)"
+        )
+    return podman
+
+
 def start_runtime(
     objects: list[dict[str, Any]],
     app: Path,
@@ -231,13 +241,11 @@ def start_runtime(
         raise UserError(
             f"no runtime app at {app}: build it first (chartgen build --chart {prefer or 'NAME'})"
         )
-    podman = Podman.find() if image else None
-    if podman is not None and image is not None and not podman.has_image(image):
-        raise UserError(
-            f"no image {image} in podman's storage: build it (chartgen build --chart {prefer} --image)"
-        )
+    podman = with_image(image, prefer) if image else None
     java = find_java() if image is None else None
     resolved = resolve(objects, secrets or {}, prefer, timeout_cap)
+    if podman is not None and image is not None:
+        check_non_root(podman, image, resolved.security)
     stack = contextlib.ExitStack()
     try:
         root = REAPER.temp_folder("chartgen-run-", stack)
