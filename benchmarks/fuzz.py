@@ -31,7 +31,7 @@ def main() -> int:
     parser.add_argument("--cases", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--corpus", type=Path, help="real workflow projects to mix in, read in place")
-    parser.add_argument("--bound", type=float, default=BOUND, help="seconds a case may take")
+    parser.add_argument("--bound", type=float, default=BOUND, help="CPU seconds a case may take")
     parser.add_argument("--helm-every", type=int, default=0, help="lint every Nth successful generate")
     parser.add_argument("--workers", type=int, default=1, help="processes (no progress lines when > 1)")
     parser.add_argument("--dir", help="where cases are written (default: system temp)")

@@ -32,6 +32,7 @@ from tests.runtime.test_credentials import SECRETS, SPEC_KEY, TOKEN, Billing
 pytestmark = pytest.mark.container
 
 CHARTS = ("invoice-sync", "order-approval", "shipment-tracker")
+DEV_CHART = "acme-workflows-dev"
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +48,8 @@ def built(tmp_path_factory: pytest.TempPathFactory, helm_binary: Path) -> tuple[
     assert result.code == 0, result.out + result.err
     charts = {c["name"]: c for c in json.loads(result.out)["result"]["charts"]}
     print(
-        f"\n[container] chartgen build --image (3 runtimes, the platform-free examples): {time.monotonic() - start:.0f}s"
+        f"\n[container] chartgen build --image (3 runtimes and the devmode image, the platform-free "
+        f"examples): {time.monotonic() - start:.0f}s"
     )
     for name, chart in sorted(charts.items()):
         image = chart["builtImage"]
@@ -59,9 +61,11 @@ def built(tmp_path_factory: pytest.TempPathFactory, helm_binary: Path) -> tuple[
 
 def test_every_example_image_builds_from_its_own_containerfile(built: tuple[Path, dict[str, Any]]) -> None:
     repo, charts = built
-    assert sorted(charts) == sorted(CHARTS)
+    assert sorted(charts) == sorted((*CHARTS, DEV_CHART))
     podman = Podman.find()
     for name, chart in charts.items():
+        if name == DEV_CHART:
+            continue
         containerfile = (repo / "build" / name / "Containerfile").read_text()
         assert f"FROM {BUILD_IMAGE} AS build" in containerfile and f"FROM {RUNTIME_IMAGE}" in containerfile
         assert chart["builtImage"]["tag"] == (repo / "build" / name / "image.txt").read_text().strip()
@@ -212,3 +216,64 @@ def test_run_container_names_an_image_that_was_not_built(tmp_path: Path, helm_bi
     result = run_cli("-C", str(repo), "run", "order-approval", "--env", "prod", "--container")
     assert result.code == 1 and "Traceback" not in result.err
     assert "no image localhost/chartgen-test/never-built:0 in podman's storage" in result.err
+
+
+def test_the_devmode_container_runs_as_the_dev_pod_and_hot_reloads_a_dropped_workflow(
+    built: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    """The dev chart's pod in a real container: the devmode image (built from the Containerfile
+    `chartgen build --image` wrote) with the pod's env, projected files, user and securityContext;
+    a workflow file dropped into the folder `run` prints is served without a restart."""
+    repo, charts = built
+    image = charts[DEV_CHART]["builtImage"]["tag"]
+    assert image == (repo / "build" / DEV_CHART / "image.txt").read_text().strip()
+    podman = Podman.find()
+    # the image carries every artifact dev mode needs: the pod runs Maven offline
+    assert podman("run", "--rm", "--entrypoint=ls", image, "/home/kogito/.m2/repository/io/quarkus").ok
+    out, err = tmp_path / "out", tmp_path / "err"
+    start = time.monotonic()
+    process = helpers.chartgen_run(repo, DEV_CHART, "--container", out=out, err=err)
+    try:
+        url = wait_for_output(
+            out, rf"{DEV_CHART} \(dev mode\) on (http://127\.0\.0\.1:\d+)", process, 400
+        ).group(1)
+        print(f"\n[container] run --container {DEV_CHART}: ready in {time.monotonic() - start:.1f}s")
+        folder = Path(wait_for_output(out, r"drop workflow files into (\S+) ", process, 10).group(1))
+        name = _container("chartgen-devmode-")
+        # the pod sets runAsNonRoot and no UID: the image's numeric user runs, as in the cluster
+        assert podman.checked("exec", name, "id", "-u").strip() == "1001"
+        capabilities = podman.checked("exec", name, "grep", "CapEff", "/proc/self/status")
+        assert capabilities.split()[-1] == "0000000000000000"
+        assert podman.checked("exec", name, "grep", "NoNewPrivs", "/proc/self/status").split()[-1] == "1"
+        # the projected volume is read-only in the pod; the files are the chart's
+        inside = "/home/kogito/serverless-workflow-project/src/main/resources"
+        refused = podman("exec", name, "touch", f"{inside}/written")
+        assert not refused.ok and "Read-only file system" in refused.stderr
+        assert "order-approval.sw.yaml" in podman.checked("exec", name, "ls", inside)
+        status, started, _ = call(url + "/order-approval", ORDER)
+        assert status == 201, out.read_text() + err.read_text()
+
+        (folder / "dropped.sw.yaml").write_bytes(
+            b'id: dropped\nversion: "1.0"\nspecVersion: "0.8"\nname: Dropped\nstart: Greet\n'
+            b"states:\n  - name: Greet\n    type: inject\n    data:\n      greeting: dropped\n    end: true\n"
+        )
+        began, answer = time.monotonic(), None
+        while time.monotonic() - began < 120:
+            status, answer, _ = call(url + "/dropped", {}, 60)
+            if status == 201:
+                break
+            time.sleep(0.5)
+        assert answer is not None and answer["workflowdata"] == {"greeting": "dropped"}, answer
+        print(f"[container] a workflow dropped into the folder served after {time.monotonic() - began:.1f}s")
+        logs = podman.checked("logs", name)
+        assert "Restarting quarkus due to changes in" in logs  # hot reload in the same container
+        assert _container("chartgen-devmode-") == name
+        # as the dev chart says: a reload restarts the app, and instances live in its memory
+        assert call(f"{url}/order-approval/{started['id']}")[0] == 404
+        helpers.interrupt(process, err)
+    finally:
+        helpers.kill_if_running(process)
+    assert f"{DEV_CHART} (dev mode): stopped" in out.read_text()
+    assert not folder.exists()
+    leftover = podman.checked("ps", "-a", "--format", "{{.Names}}")
+    assert "chartgen-devmode-" not in leftover

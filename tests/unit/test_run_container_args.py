@@ -4,13 +4,15 @@ its path, emptyDirs as tmpfs, the securityContext and limits, the env through a 
 from __future__ import annotations
 
 import stat
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from chartgen.errors import UserError
 from chartgen.runtime.container import Resolved, Security
-from chartgen.runtime.in_container import container_args
+from chartgen.runtime.in_container import check_non_root, container_args
+from chartgen.tools.podman import Podman
 
 
 def _resolved(**changes: object) -> Resolved:
@@ -68,3 +70,40 @@ def test_a_pod_without_a_security_context_runs_as_the_image_says(tmp_path: Path)
 def test_a_line_break_in_a_variable_is_refused_by_name(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="the variable PEM holds a line break"):
         container_args("img:1", "c", _resolved(), tmp_path, {"PEM": "a\nb"})
+
+
+@dataclass(frozen=True)
+class _ImageUser(Podman):
+    """podman whose `image inspect` answers the image's USER (no podman needed)."""
+
+    user: str = ""
+
+    def checked(self, *args: str | Path, timeout: float = 300) -> str:
+        assert args[:2] == ("image", "inspect")
+        return f"{self.user}\n"
+
+
+@pytest.mark.parametrize(
+    ("image_user", "pod_user", "refusal"),
+    [
+        ("1001:0", None, None),
+        ("", 10001, None),  # the securityContext's UID, not the image's, is checked
+        ("", None, "would run as root"),
+        ("0", None, "would run as root"),
+        ("root", None, "'root' is not numeric"),
+        ("kogito:0", None, "'kogito' is not numeric"),
+        ("1001", 0, "would run as root"),
+    ],
+)
+def test_run_as_non_root_is_checked_as_the_kubelet_checks_it(
+    image_user: str, pod_user: int | None, refusal: str | None
+) -> None:
+    security = Security(user=pod_user, non_root=True)
+    if refusal is None:
+        check_non_root(_ImageUser(Path("podman"), image_user), "img:1", security)
+    else:
+        with pytest.raises(UserError, match=refusal):
+            check_non_root(_ImageUser(Path("podman"), image_user), "img:1", security)
+    check_non_root(
+        _ImageUser(Path("podman"), "0"), "img:1", Security(non_root=False)
+    )  # not asked: not checked

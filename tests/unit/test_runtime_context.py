@@ -3,6 +3,7 @@ Containerfile agreeing with the chart (pure: no Maven here; tests/runtime builds
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -13,13 +14,17 @@ from dockerfile_parse import DockerfileParser
 from chartgen.charts.chart import working_files
 from chartgen.config import SONATAFLOW_VERSION
 from chartgen.flows.build import run_build, write_context
+from chartgen.plan.dev import RESOURCES_PATH
 from chartgen.runtime.context import (
     APP,
+    BUILD_IMAGE,
+    PINNED,
     QUARKUS_VERSION,
     build_context,
     extensions,
     oauth_specs,
 )
+from chartgen.runtime.devmode_image import chart_extensions, devmode_context, devmode_image_name
 from testing.repo import copy_examples, run_cli
 
 POM = "{http://maven.apache.org/POM/4.0.0}"
@@ -143,11 +148,41 @@ def test_contexts_are_rewritten_in_place_and_keep_maven_output(tmp_path: Path, c
 
 
 def test_an_unknown_chart_is_named_with_the_production_charts(charts: Path, tmp_path: Path) -> None:
-    result = run_cli("build", "--charts", str(charts), "--chart", "acme-workflows-dev", "--no-package")
+    result = run_cli("build", "--charts", str(charts), "--chart", "acme-workflow", "--no-package")
     assert result.code == 1
     assert (
         "no production chart of that name (charts: invoice-sync, order-approval, shipment-tracker)"
         in result.err
+    )
+    dev = run_cli("build", "--charts", str(charts), "--chart", "acme-workflows-dev", "--no-package")
+    assert dev.code == 1 and "the dev chart's build is its devmode image: add --image" in dev.err
+
+
+def test_the_devmode_image_context_is_the_dev_pods_project_run_offline(charts: Path) -> None:
+    files = working_files(charts / "acme-workflows-dev")
+    upstream = "docker.io/apache/incubator-kie-sonataflow-devmode:10.0.0"
+    context = devmode_context("acme-workflows-dev", files, upstream, PINNED)
+    assert sorted(context) == [".dockerignore", "Containerfile", "pom.xml", "settings.xml", "warm-up.sh"]
+    assert devmode_context("acme-workflows-dev", files, upstream, PINNED) == context  # deterministic
+    parser = DockerfileParser(fileobj=None)
+    parser.content = context["Containerfile"].decode()
+    by = {i["instruction"]: i["value"] for i in parser.structure}
+    assert by["FROM"] == BUILD_IMAGE and upstream in parser.content
+    # the pod mounts its projected volume into this project's resources folder
+    assert by["WORKDIR"] + "/src/main/resources" == RESOURCES_PATH
+    assert by["USER"] == "1001:0"  # numeric: the pod's runAsNonRoot can be verified
+    command = json.loads(by["CMD"])
+    assert command[:3] == ["mvn", "-B", "-o"] and command[-2:] == ["clean", "quarkus:dev"]
+    assert not any(flag.startswith("-Dquarkus.http.host") for flag in command)  # the env's, 0.0.0.0
+    assert by["ENV"] == "QUARKUS_HTTP_HOST=0.0.0.0"
+    settings = ET.fromstring(context["settings.xml"])
+    assert settings.findtext("{*}localRepository") == "/home/kogito/.m2/repository"
+    artifacts = {e.artifact for e in chart_extensions(files)}
+    assert {"sonataflow-quarkus", "kie-addons-quarkus-knative-eventing"} <= artifacts
+    assert "kie-addons-quarkus-persistence-jdbc" not in artifacts  # dev mode keeps nothing
+    assert b"<artifactId>kie-addons-quarkus-knative-eventing</artifactId>" in context["pom.xml"]
+    assert devmode_image_name("acme-workflows-dev", PINNED) == (
+        f"localhost/chartgen/acme-workflows-dev-devmode:{SONATAFLOW_VERSION}"
     )
 
 
