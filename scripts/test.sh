@@ -5,7 +5,8 @@
 #                              vault (a real OpenBao server), e2e,
 #                              wheel (the built wheel, installed outside the checkout, does the user journey),
 #                              runtime (Maven builds and runs the workflow runtimes),
-#                              container (podman builds each Containerfile and runs the image as the pod would),
+#                              container (podman builds each Containerfile and runs the image as the pod would;
+#                                the pipelines' buildah image stage pushes one to a registry),
 #                              bench (the pull-request benchmark: figures printed, not asserted)
 # Each tier first builds the pinned tools it uses (scripts/toolchain.sh: cached after the first
 # time) and installs the Debian packages it needs when run as root.
@@ -26,6 +27,8 @@ debian() {  # the Debian packages a tier needs, installed when missing (root), e
       java) command -v java >/dev/null || missing+=(openjdk-17-jdk-headless) ;;
       postgresql) compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql) ;;
       podman) command -v podman >/dev/null && command -v mmdebstrap >/dev/null || missing+=(podman runc mmdebstrap) ;;
+      buildah) command -v buildah >/dev/null || missing+=(buildah) ;;
+      openssl) command -v openssl >/dev/null || missing+=(openssl) ;;
     esac
   done
   [ ${#missing[@]} -gt 0 ] || return 0
@@ -63,7 +66,9 @@ for tier in "${tiers[@]}"; do
       debian maven java postgresql
       .venv/bin/pytest -q -s tests/runtime ;;
     container)
-      debian maven java postgresql podman
+      # buildah and a registry: the pipelines' image stage, run here and pushed over TLS
+      debian maven java postgresql podman buildah openssl
+      scripts/toolchain.sh registry
       .venv/bin/pytest -q -s tests/container ;;
     bench) .venv/bin/python benchmarks/pr.py --size 1000 --repeat 1 ;;
     *) echo "unknown tier: $tier (static, unit, helm, vault, e2e, wheel, runtime, container, bench)" >&2; exit 2 ;;

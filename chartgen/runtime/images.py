@@ -4,6 +4,7 @@ context's Containerfile as it is, both stages."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 import time
@@ -23,7 +24,10 @@ BASES = {
     BUILD_IMAGE: ("openjdk-17-jdk-headless", "maven", "ca-certificates"),
     RUNTIME_IMAGE: ("openjdk-17-jre-headless", "ca-certificates"),
 }
-HOST_CACERTS = Path("/etc/ssl/certs/java/cacerts")  # trusts what this machine trusts (a TLS proxy)
+# This machine's own CAs (a TLS-intercepting proxy's, say): the base images trust them too, so a
+# build reaches Maven Central from any builder (podman here, a pipeline's buildah) unchanged.
+LOCAL_CAS = Path("/usr/local/share/ca-certificates")
+RECIPE_LABEL = "io.chartgen.base"  # what a base image was made from: remade when that changes
 
 
 @dataclass(frozen=True)
@@ -37,21 +41,38 @@ def ensure_base_images(podman: Podman, status: Callable[[str], None] = lambda _m
     """The base images, made once (mmdebstrap, podman import) and kept in podman's storage.
     Returns the names it made now."""
     made = []
+    local_cas = sorted(LOCAL_CAS.glob("*.crt")) if LOCAL_CAS.is_dir() else []
     for name, packages in BASES.items():
-        if podman.has_image(name):
+        recipe = base_recipe(packages, {ca.name: ca.read_bytes() for ca in local_cas})
+        if podman.has_image(name) and podman.label(name, RECIPE_LABEL) == recipe:
             continue
         status(f"making base image {name} from Debian packages ({', '.join(packages)})")
+        hooks = [f"--customize-hook=copy-in {LOCAL_CAS} {LOCAL_CAS.parent}"] if local_cas else []
+        hooks += ['--customize-hook=chroot "$1" update-ca-certificates'] if local_cas else []
         with tempfile.TemporaryDirectory(prefix="chartgen-base-") as tmp:
             tar = Path(tmp) / "root.tar"
-            done = run(
-                ["mmdebstrap", "--variant=minbase", f"--include={','.join(packages)}", SUITE, tar],
-                timeout=900,
-            )
+            argv: list[str | Path] = [
+                "mmdebstrap",
+                "--variant=minbase",
+                f"--include={','.join(packages)}",
+                *hooks,
+                SUITE,
+                tar,
+            ]
+            done = run(argv, timeout=900)
             if not done.ok:
                 raise ToolError(f"mmdebstrap {SUITE} ({', '.join(packages)}): {done.stderr.strip()[-2000:]}")
-            podman.checked("import", tar, name, timeout=600)
+            podman.checked("import", f"--change=LABEL {RECIPE_LABEL}={recipe}", tar, name, timeout=600)
         made.append(name)
     return made
+
+
+def base_recipe(packages: tuple[str, ...], local_cas: dict[str, bytes]) -> str:
+    """A short digest of what a base image is made from: the suite, packages and trusted CAs."""
+    digest = hashlib.sha256(f"{SUITE}\n{' '.join(packages)}\n".encode())
+    for file_name, content in sorted(local_cas.items()):
+        digest.update(file_name.encode() + b"\0" + content)
+    return digest.hexdigest()[:16]
 
 
 def maven_repository() -> Path:
@@ -78,8 +99,6 @@ def build_image(
     if repository is not None:
         repository.mkdir(parents=True, exist_ok=True)
         volumes[repository] = repository_at
-    if HOST_CACERTS.is_file():
-        volumes[HOST_CACERTS] = f"{HOST_CACERTS}:ro"
     start = time.monotonic()
     done = podman.build(context, tag, volumes, ["--no-cache"] if cold else [])
     if not done.ok:

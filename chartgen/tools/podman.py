@@ -5,6 +5,7 @@ packages (mmdebstrap) and imported under the names a Containerfile's FROM lines 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Mapping, Sequence
@@ -51,6 +52,13 @@ class Podman:
 
     def has_image(self, name: str) -> bool:
         return self("image", "exists", name).ok
+
+    def label(self, image: str, key: str) -> str | None:
+        """The image's label `key` (None: no such image or label)."""
+        done = self("image", "inspect", "--format", "{{json .Labels}}", image)
+        labels = json.loads(done.stdout or "null") if done.ok else None
+        value = labels.get(key) if isinstance(labels, dict) else None
+        return value if isinstance(value, str) else None
 
     def image_size(self, name: str) -> int:
         return int(self.checked("image", "inspect", "--format", "{{.Size}}", name).strip() or 0)

@@ -5,8 +5,6 @@ pod runs it: its user, read-only root, no capabilities, mounts, probes."""
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 import signal
 import subprocess
@@ -33,30 +31,6 @@ pytestmark = pytest.mark.container
 
 CHARTS = ("invoice-sync", "order-approval", "shipment-tracker")
 DEV_CHART = "acme-workflows-dev"
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory, helm_binary: Path) -> tuple[Path, dict[str, Any]]:
-    """The examples generated, and every production chart built: Maven here and the image."""
-    for program in ("podman", "mmdebstrap", "java", "mvn"):
-        require(program, shutil.which(program) is not None)
-    require("root (podman runs rootful here)", os.geteuid() == 0)
-    repo = copy_examples(tmp_path_factory.mktemp("images"))
-    assert run_cli("-C", str(repo), "generate").code == 0
-    start = time.monotonic()
-    result = run_cli("-C", str(repo), "--output", "json", "build", "--image")
-    assert result.code == 0, result.out + result.err
-    charts = {c["name"]: c for c in json.loads(result.out)["result"]["charts"]}
-    print(
-        f"\n[container] chartgen build --image (3 runtimes and the devmode image, the platform-free "
-        f"examples): {time.monotonic() - start:.0f}s"
-    )
-    for name, chart in sorted(charts.items()):
-        image = chart["builtImage"]
-        print(
-            f"[container] {name}: image {image['tag']} {image['bytes'] / 1e6:.0f} MB in {image['seconds']:.0f}s"
-        )
-    return repo, charts
 
 
 def test_every_example_image_builds_from_its_own_containerfile(built: tuple[Path, dict[str, Any]]) -> None:

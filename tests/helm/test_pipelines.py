@@ -23,12 +23,12 @@ from chartgen.errors import ToolError
 from chartgen.formats.requirements import REQUIREMENTS
 from chartgen.tools.locate import find_tool
 from chartgen.tools.runner import Completed, run
+from testing.gitlab import GITLAB, gitlab_jobs
 from testing.repo import REPO
 
 pytestmark = pytest.mark.helm
 PIPELINES = REPO / "pipelines"
 GITHUB = sorted((PIPELINES / "github").glob("*.yaml"))
-GITLAB = PIPELINES / "gitlab" / ".gitlab-ci.yml"
 TEKTON = sorted((PIPELINES / "tekton").glob("*.yaml"))
 # Each stage, in each system: the command and the flags it must be called with.
 STAGES = {
@@ -150,13 +150,6 @@ def test_gitlab_schema_refuses_a_broken_file(tmp_path: Path, old: str, new: str)
 SCRIPT_KEYS = ("script", "before_script", "after_script")
 
 
-class _GitLabLoader(yaml.SafeLoader):
-    """GitLab's !reference tag: the referenced lines are checked where they are written."""
-
-
-_GitLabLoader.add_constructor("!reference", lambda loader, node: [])
-
-
 def scripts(system: str) -> list[tuple[str, str]]:
     """(where, shell text) of every script the system runs."""
     found: list[tuple[str, str]] = []
@@ -165,7 +158,7 @@ def scripts(system: str) -> list[tuple[str, str]]:
             for job_name, job in yaml.safe_load(path.read_text())["jobs"].items():
                 found += [(f"{path.name}:{job_name}", s["run"]) for s in job["steps"] if "run" in s]
     elif system == "gitlab":
-        for name, body in yaml.load(GITLAB.read_text(), Loader=_GitLabLoader).items():
+        for name, body in gitlab_jobs(GITLAB).items():
             for key, lines in body.items() if isinstance(body, dict) else ():
                 if isinstance(lines, list) and (key in SCRIPT_KEYS or name.startswith(".")):
                     texts = [line for line in lines if isinstance(line, str)]
@@ -238,7 +231,7 @@ def test_the_call_parser_finds_what_it_should() -> None:
 def job(system: str, name: str) -> Any:
     if system == "github":
         return yaml.safe_load((PIPELINES / "github" / "chartgen-main.yaml").read_text())["jobs"][name]
-    return yaml.load(GITLAB.read_text(), Loader=_GitLabLoader)[name]
+    return gitlab_jobs(GITLAB)[name]
 
 
 def test_prod_waits_for_an_approval_and_deploys_never_overlap() -> None:
