@@ -38,7 +38,7 @@ from chartgen.errors import UserError
 from chartgen.plan.dev import RESOURCES_PATH
 from chartgen.runtime.container import TIMEOUT_CAP, Resolved, resolve
 from chartgen.runtime.context import KIE, PINNED, RESOURCES, Extension, Versions, extensions, pom
-from chartgen.runtime.in_container import check_non_root, container_args, remove
+from chartgen.runtime.in_container import check_non_root, container_args, removed_with
 from chartgen.runtime.local import HOST_ENV, localize, with_image, write_files
 from chartgen.runtime.postgres import free_port
 from chartgen.runtime.running import LOG_LINES, RunningRuntime, RuntimeFailed, wait_started
@@ -356,7 +356,7 @@ def _in_container(podman: Podman, image: str, resolved: Resolved) -> Launcher:
         stack: contextlib.ExitStack,
     ) -> Process:
         name = f"chartgen-devmode-{port}"
-        stack.callback(remove, podman, name)
+        removed_with(stack, podman, name)
         env = localize(resolved, root, port, None, in_container=True)
         args = container_args(image, name, resolved, root, env)
         return start_group(podman.argv(*args), root, podman.environment(), log_path)

@@ -7,6 +7,7 @@ What podman does not do as the kubelet does is said in the README, one line each
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Mapping
 from decimal import Decimal
@@ -15,6 +16,7 @@ from pathlib import Path
 from chartgen.errors import UserError
 from chartgen.runtime.container import Resolved, Security
 from chartgen.tools.podman import Podman
+from chartgen.tools.reaper import REAPER
 
 _MEMORY = re.compile(r"^(\d+)(Ki|Mi|Gi|Ti|k|M|G|T)?$")
 _PODMAN_UNITS = {"Ki": "k", "Mi": "m", "Gi": "g", "Ti": "t", "k": "k", "M": "m", "G": "g", "T": "t"}
@@ -92,6 +94,10 @@ def _limits(limits: Mapping[str, str]) -> list[str]:
     return args
 
 
-def remove(podman: Podman, name: str) -> None:
-    """The container gone, whatever became of `podman run` (killed with -9 too)."""
-    podman("rm", "--force", "--time=0", name, timeout=60)
+def removed_with(stack: contextlib.ExitStack, podman: Podman, name: str) -> None:
+    """The container `name` removed when `stack` closes, whatever became of `podman run` (killed
+    with -9 too), and by the reaper if chartgen dies first (a second Ctrl-C during the stop)."""
+    argv = [str(a) for a in podman.argv("rm", "--force", "--time=0", name)]
+    REAPER.watch_command(argv)
+    stack.callback(REAPER.forget_command, argv)
+    stack.callback(podman, "rm", "--force", "--time=0", name, timeout=60)

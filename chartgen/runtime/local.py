@@ -34,7 +34,7 @@ from chartgen.runtime.container import (
     Security,
     resolve,
 )
-from chartgen.runtime.in_container import check_non_root, container_args, remove
+from chartgen.runtime.in_container import check_non_root, container_args, removed_with
 from chartgen.runtime.platform import start_service
 from chartgen.runtime.postgres import Database, ensure_database, ensure_schema, free_port, throwaway_postgres
 from chartgen.runtime.running import LOG_LINES, RunningRuntime, RuntimeFailed, wait_started
@@ -283,7 +283,7 @@ def start_runtime(
         status(f"starting {label}" + (f" (image {image}, podman)" if image else ""))
         if podman is not None and image is not None:
             name = f"chartgen-{prefer or 'runtime'}-{local_port}"
-            stack.callback(remove, podman, name)
+            removed_with(stack, podman, name)
             args = container_args(image, name, resolved, root, runtime_env)
             process = start_group(podman.argv(*args), root, podman.environment(), log_path)
         else:

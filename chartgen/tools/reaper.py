@@ -6,8 +6,9 @@ process group: an out-of-memory kill, a cancelled CI job) gives chartgen no such
 small watcher process, in a session of its own too and started on first use, holds the read
 end of a pipe whose write end only chartgen holds. The kernel closes that end when chartgen
 dies, whatever killed it; the watcher then stops every process group and PostgreSQL server it
-was told about and removes their folders. chartgen tells it to forget what it has stopped
-itself, so a normal exit leaves nothing for the watcher to do.
+was told about, runs the commands it was given (removing a container: podman's containers
+belong to its monitor, not to chartgen's process groups) and removes their folders. chartgen
+tells it to forget what it has stopped itself, so a normal exit leaves nothing for it to do.
 
 The watcher is this module run as a program (`python -m chartgen.tools.reaper`); it imports
 nothing else of chartgen.
@@ -16,7 +17,9 @@ nothing else of chartgen.
 from __future__ import annotations
 
 import atexit
+import base64
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -29,7 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 GRACE_SECONDS = 10.0  # SIGTERM (or PostgreSQL's immediate shutdown), then SIGKILL
-_KINDS = ("group", "postgres", "path")
+_KINDS = ("group", "postgres", "path", "command")
 
 
 class Reaper:
@@ -44,6 +47,13 @@ class Reaper:
 
     def forget(self, kind: str, what: str | int | Path) -> None:
         self._send(f"forget {kind} {what}")
+
+    def watch_command(self, argv: list[str]) -> None:
+        """Run `argv` if chartgen dies before it calls forget_command(argv)."""
+        self.watch("command", _encode(argv))
+
+    def forget_command(self, argv: list[str]) -> None:
+        self.forget("command", _encode(argv))
 
     def temp_folder(self, prefix: str, stack: contextlib.ExitStack, parent: Path | None = None) -> Path:
         """A new temp folder that `stack` removes, and the watcher too if chartgen dies first."""
@@ -98,12 +108,27 @@ def watch(stream: int) -> None:
                 held[words[0]].append(words[1])
             elif len(words) == 3 and words[0] == "forget" and words[2] in held.get(words[1], []):
                 held[words[1]].remove(words[2])
+    for command in held["command"]:
+        with contextlib.suppress(OSError, ValueError, subprocess.SubprocessError):
+            subprocess.run(_decode(command), timeout=60, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for group in held["group"]:
         _stop_group(int(group))
     for data in held["postgres"]:
         _stop_postgres(Path(data))
     for path in held["path"]:
         shutil.rmtree(path, ignore_errors=True)
+
+
+def _encode(argv: list[str]) -> str:
+    """One word (the pipe's lines are split at spaces)."""
+    return base64.urlsafe_b64encode(json.dumps(argv).encode()).decode()
+
+
+def _decode(word: str) -> list[str]:
+    argv = json.loads(base64.urlsafe_b64decode(word))
+    if not isinstance(argv, list) or not all(isinstance(a, str) for a in argv):
+        raise ValueError(word)
+    return argv
 
 
 def _stop_group(pgid: int) -> None:

@@ -31,6 +31,11 @@ REAPER.watch("postgres", folder / "data")
 kept = session("import time; time.sleep(300)")
 REAPER.watch("group", kept.pid)
 REAPER.forget("group", kept.pid)
+# commands (podman rm of a container): the watched one runs, the forgotten one does not
+write = lambda name: [sys.executable, "-c", f"open({str(sys.argv[1] + '/' + name)!r}, 'w').write('ran')"]
+REAPER.watch_command(write("watched"))
+REAPER.watch_command(write("forgotten"))
+REAPER.forget_command(write("forgotten"))
 print(runtime.pid, postgres.pid, kept.pid, folder, flush=True)
 time.sleep(300)
 """
@@ -55,9 +60,12 @@ def eventually(done: Callable[[], bool], within: float = 20) -> bool:
 
 
 @pytest.mark.parametrize("kill", ["the process", "its process group"])
-def test_children_end_when_chartgen_is_killed(kill: str) -> None:
+def test_children_end_when_chartgen_is_killed(kill: str, tmp_path: Path) -> None:
     parent = subprocess.Popen(
-        [sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True, start_new_session=True
+        [sys.executable, "-c", PARENT, str(tmp_path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
     assert parent.stdout is not None
     runtime, postgres, kept, folder = parent.stdout.readline().split()
@@ -72,6 +80,8 @@ def test_children_end_when_chartgen_is_killed(kill: str) -> None:
         assert eventually(lambda: not any(alive(p) for p in watched)), "a watched process outlived chartgen"
         assert eventually(lambda: not Path(folder).exists()), "its temp folder was left behind"
         assert alive(int(kept)), "a process the watcher was told to forget was stopped"
+        assert eventually(lambda: (tmp_path / "watched").is_file()), "a watched command did not run"
+        assert not (tmp_path / "forgotten").exists(), "a forgotten command ran"
     finally:
         parent.stdout.close()
         for pid in [*watched, int(kept)]:
