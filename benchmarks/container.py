@@ -7,7 +7,8 @@ per production chart: the image built cold (`--no-cache`: both stages, the Maven
 with this machine's Maven repository mounted), warm (every layer cached; best of --repeat), its
 size, and the container started by `chartgen run --container`'s code until the chart's startup
 probe passes (best of --repeat; the throwaway PostgreSQL is not counted, the Jobs Service of a
-chart with timers is).
+chart with timers is). Then the same for the dev chart's devmode image (`build --image`: its
+warm-up reads this machine's Maven repository) and `run --container` of it.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from chartgen.flows.build import IMAGE_FILE
+from chartgen.flows.build import IMAGE_FILE, build_chart_image
 from chartgen.flows.run import render_environment
-from chartgen.runtime.images import build_image, ensure_base_images, maven_repository
+from chartgen.runtime.devmode import start_devmode
+from chartgen.runtime.images import ensure_base_images
 from chartgen.runtime.local import start_runtime
 from chartgen.runtime.postgres import ensure_database, throwaway_postgres
 from chartgen.tools.podman import Podman
@@ -30,6 +32,7 @@ sys.path.insert(0, str(REPO))
 from testing.repo import copy_examples, run_cli  # noqa: E402  (the repository's own helpers)
 
 CHARTS = ("invoice-sync", "order-approval", "shipment-tracker")
+DEV_CHART = "acme-workflows-dev"
 
 
 def main() -> None:
@@ -46,12 +49,11 @@ def main() -> None:
         repo = copy_examples(Path(tmp))
         assert run_cli("-C", str(repo), "generate").code == 0
         assert run_cli("-C", str(repo), "build", "--no-package").code == 0
-        m2 = maven_repository()
         for chart in CHARTS:
             context = repo / "build" / chart
             tag = (context / IMAGE_FILE).read_text().strip()
-            cold = build_image(podman, context, tag, m2, cold=True)
-            warm = [build_image(podman, context, tag, m2) for _ in range(args.repeat)]
+            cold = build_chart_image(podman, context, tag, devmode=False, cold=True)
+            warm = [build_chart_image(podman, context, tag, devmode=False) for _ in range(args.repeat)]
             objects, _ = render_environment(repo / "charts" / chart, "prod", "1.34")
             ready = []
             with throwaway_postgres() as server:
@@ -67,6 +69,27 @@ def main() -> None:
                 f"{min(b.seconds for b in warm):.1f}s; start to ready {min(ready):.1f}s (with the "
                 f"Jobs Service when it has timers; best of {args.repeat})"
             )
+        _devmode(podman, repo, args.repeat)
+
+
+def _devmode(podman: Podman, repo: Path, repeat: int) -> None:
+    assert run_cli("-C", str(repo), "build", "--chart", DEV_CHART, "--image", "--no-package").code == 0
+    context = repo / "build" / DEV_CHART
+    tag = (context / IMAGE_FILE).read_text().strip()
+    cold = build_chart_image(podman, context, tag, devmode=True, cold=True)
+    warm = [build_chart_image(podman, context, tag, devmode=True) for _ in range(repeat)]
+    objects, _ = render_environment(repo / "charts" / DEV_CHART, None, "1.34", dev=True)
+    ready = []
+    for _ in range(repeat):
+        before = time.perf_counter()
+        running = start_devmode(objects, label=DEV_CHART, name=DEV_CHART, image=tag)
+        ready.append(time.perf_counter() - before)
+        running.stop()
+    print(
+        f"{DEV_CHART} (devmode image): {cold.size / 1e6:.0f} MB; build cold {cold.seconds:.0f}s (its "
+        f"warm-up dev-mode run included), warm {min(b.seconds for b in warm):.1f}s; start to ready "
+        f"{min(ready):.1f}s (mvn -o quarkus:dev compiles the chart's workflows; best of {repeat})"
+    )
 
 
 if __name__ == "__main__":

@@ -37,7 +37,8 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         "--image",
         action="store_true",
         help="also build each Containerfile, unchanged, with podman (base images made from Debian "
-        "packages on first use), tagged as image.txt says: what `run --container` runs",
+        "packages on first use), tagged as image.txt says: what `run --container` runs; and the dev "
+        "chart's devmode image (a stand-in for the upstream one, with the chart's extensions)",
     )
 
 
@@ -78,15 +79,7 @@ def run(args: argparse.Namespace, printer: Printer) -> Outcome:
             "extensions": [{"artifact": e.artifact, "reason": e.reason} for e in r.extensions],
             "problems": r.problems,
             "seconds": round(r.seconds, 1),
-            "builtImage": (
-                {
-                    "tag": r.built_image.tag,
-                    "seconds": round(r.built_image.seconds, 1),
-                    "bytes": r.built_image.size,
-                }
-                if r.built_image
-                else None
-            ),
+            "builtImage": _built(r.built_image),
         }
         for r in results
     ]

@@ -49,7 +49,8 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         "--container",
         action="store_true",
         help="run the image `chartgen build --image` built, with podman, as the pod runs it (its user, "
-        "read-only root, no capabilities, mounts, limits) instead of the jar with this machine's Java",
+        "read-only root, no capabilities, mounts, limits) instead of the jar with this machine's Java; "
+        "on the dev chart, its devmode image instead of this machine's Maven",
     )
 
 

@@ -98,11 +98,8 @@ def run_build(
             if podman is not None and not result.problems:
                 status(f"podman build {result.image}")
                 try:
-                    # the build stage reuses the local repository of this machine's Maven
-                    repository = maven_repository()
-                    at = f"{HOST_REPOSITORY}:ro" if result.devmode else "/root/.m2/repository"
-                    result.built_image = build_image(
-                        podman, result.context, result.image, repository, repository_at=at
+                    result.built_image = build_chart_image(
+                        podman, result.context, result.image, result.devmode
                     )
                 except ToolError as exc:
                     result.problems.append(str(exc))
@@ -110,6 +107,15 @@ def run_build(
             if on_chart is not None:
                 on_chart(result)
     return results
+
+
+def build_chart_image(
+    podman: Podman, context: Path, tag: str, devmode: bool, cold: bool = False
+) -> BuiltImage:
+    """podman build of a context `_contexts` wrote, reusing this machine's Maven repository: the
+    build stage's own (a runtime's), or read-only, where the devmode image's warm-up reads it."""
+    at = f"{HOST_REPOSITORY}:ro" if devmode else "/root/.m2/repository"
+    return build_image(podman, context, tag, maven_repository(), cold, repository_at=at)
 
 
 def _contexts(name: str, files: dict[str, bytes], out: Path, versions: Versions) -> list[ChartBuild]:
