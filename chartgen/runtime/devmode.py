@@ -232,7 +232,8 @@ def dev_jvm(mvn_pid: int) -> int | None:
 class RunningDevmode(RunningRuntime):
     """`mvn quarkus:dev` on the dev pod's project. `resources`: the folder to drop workflow
     files into (the pod's projected volume); `project(files)` replaces its content as the
-    kubelet does after `chartgen dev sync`; `pid`: the app's JVM (Maven's when not found)."""
+    kubelet does after `chartgen dev sync`; `pid`: the app's JVM (Maven's when not found; in a
+    container, podman's)."""
 
     project: Path = field(default_factory=Path)
     offline: bool = True
