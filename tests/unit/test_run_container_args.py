@@ -11,6 +11,7 @@ import pytest
 
 from chartgen.errors import UserError
 from chartgen.runtime.container import Resolved, Security
+from chartgen.runtime.images import base_recipe
 from chartgen.runtime.in_container import check_non_root, container_args
 from chartgen.tools.podman import Podman
 
@@ -107,3 +108,13 @@ def test_run_as_non_root_is_checked_as_the_kubelet_checks_it(
     check_non_root(
         _ImageUser(Path("podman"), "0"), "img:1", Security(non_root=False)
     )  # not asked: not checked
+
+
+def test_a_base_image_is_remade_when_what_it_is_made_from_changes() -> None:
+    packages = ("openjdk-17-jre-headless", "ca-certificates")
+    plain = base_recipe(packages, {})
+    assert base_recipe(packages, {}) == plain  # the same recipe: the image is kept
+    with_ca = base_recipe(packages, {"proxy.crt": b"-----BEGIN CERTIFICATE-----\nA\n"})
+    assert with_ca != plain  # a CA this machine now trusts
+    assert base_recipe(packages, {"proxy.crt": b"-----BEGIN CERTIFICATE-----\nB\n"}) != with_ca  # renewed
+    assert base_recipe((*packages, "maven"), {}) != plain
