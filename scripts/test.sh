@@ -39,6 +39,27 @@ debian() {  # the Debian packages a tier needs, installed when missing (root), e
   fi
 }
 
+# From empty caches the runtime and container tiers spend minutes downloading (Maven artifacts,
+# Debian packages for the base images): scripts/prefetch.py fetches them in the background while
+# the tiers before them run (they use neither Maven nor podman); those two wait for it.
+prefetch="" prefetch_log=""
+wanted=()
+for tier in runtime container; do [[ " ${tiers[*]} " == *" $tier "* ]] && wanted+=("$tier"); done
+if [ ${#wanted[@]} -gt 0 ] && [[ ${tiers[0]} != runtime && ${tiers[0]} != container ]]; then
+  debian maven java
+  [[ " ${wanted[*]} " == *" container "* ]] && debian podman
+  prefetch_log=$(mktemp)
+  .venv/bin/python scripts/prefetch.py "${wanted[@]}" > "$prefetch_log" 2>&1 &
+  prefetch=$!
+fi
+await_prefetch() {
+  [ -n "$prefetch" ] || return 0
+  wait "$prefetch" || echo "prefetch incomplete: the tier fetches the rest itself"
+  cat "$prefetch_log"
+  rm -f "$prefetch_log"
+  prefetch=""
+}
+
 for tier in "${tiers[@]}"; do
   case $tier in
     static)
@@ -63,10 +84,12 @@ for tier in "${tiers[@]}"; do
       scripts/toolchain.sh kube etcd kwok registry
       .venv/bin/pytest -q -s tests/wheel ;;
     runtime)
+      await_prefetch
       debian maven java postgresql
       .venv/bin/pytest -q -s tests/runtime ;;
     container)
       # buildah and a registry: the pipelines' image stage, run here and pushed over TLS
+      await_prefetch
       debian maven java postgresql podman buildah openssl
       scripts/toolchain.sh registry
       .venv/bin/pytest -q -s tests/container ;;
