@@ -54,9 +54,11 @@ from testing.timing import time_limit
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
 COMMANDS = ("validate", "generate")
-# CPU seconds a case (both commands) may take: the work an input causes, which other programs
-# on a loaded 2-core machine do not stretch (wall time did: 2.01 s for a 100,000-line case).
-BOUND = 2.0
+# CPU seconds a case (both commands) may take: the work an input causes, not the time others
+# take from it. A 100,000-line properties case costs 1.47 s alone on this 2-core machine and
+# 2.0-2.1 s of CPU with the unit tier's workers on both cores (cache and core sharing): 3 s
+# leaves room for that and still catches work that grows faster than the input.
+BOUND = 3.0
 HARD_STOP = 20.0  # seconds after which a run is interrupted (a stall)
 WORKFLOW_SUFFIXES = (".sw.yaml", ".sw.yml", ".sw.json")
 
