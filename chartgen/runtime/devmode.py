@@ -38,8 +38,8 @@ from chartgen.errors import UserError
 from chartgen.plan.dev import RESOURCES_PATH
 from chartgen.runtime.container import TIMEOUT_CAP, Resolved, resolve
 from chartgen.runtime.context import KIE, PINNED, RESOURCES, Extension, Versions, extensions, pom
-from chartgen.runtime.in_container import check_non_root, container_args, removed_with
-from chartgen.runtime.local import HOST_ENV, localize, with_image, write_files
+from chartgen.runtime.in_container import check_non_root, container_args, removed_with, with_image
+from chartgen.runtime.local import HOST_ENV, localize, write_files
 from chartgen.runtime.postgres import free_port
 from chartgen.runtime.running import LOG_LINES, RunningRuntime, RuntimeFailed, wait_started
 from chartgen.tools.podman import Podman
@@ -133,17 +133,11 @@ def devmode_extensions(resources: Mapping[str, bytes]) -> list[Extension]:
     return found + [e for e in DEVMODE_EXTENSIONS if e.artifact not in {f.artifact for f in found}]
 
 
-def maven_argv(mvn: str, offline: bool) -> list[str]:
-    """`mvn quarkus:dev` as the devmode image runs it (`clean`: nothing of an earlier run)."""
-    return [
-        mvn,
-        "-B",
-        *(["-o"] * offline),
-        *DEV_FLAGS,
-        "-Dquarkus.http.host=127.0.0.1",
-        "clean",
-        "quarkus:dev",
-    ]
+def maven_argv(mvn: str, offline: bool, host: str | None = "127.0.0.1") -> list[str]:
+    """`mvn quarkus:dev` as the devmode image runs it (`clean`: nothing of an earlier run);
+    `host`: the address to listen on (None: QUARKUS_HTTP_HOST's, as the image sets it)."""
+    listen = [f"-Dquarkus.http.host={host}"] if host else []
+    return [mvn, "-B", *(["-o"] * offline), *DEV_FLAGS, *listen, "clean", "quarkus:dev"]
 
 
 def offline_miss(log: str) -> bool:

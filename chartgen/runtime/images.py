@@ -47,8 +47,8 @@ def ensure_base_images(podman: Podman, status: Callable[[str], None] = lambda _m
         if podman.has_image(name) and podman.label(name, RECIPE_LABEL) == recipe:
             continue
         status(f"making base image {name} from Debian packages ({', '.join(packages)})")
-        hooks = [f"--customize-hook=copy-in {LOCAL_CAS} {LOCAL_CAS.parent}"] if local_cas else []
-        hooks += ['--customize-hook=chroot "$1" update-ca-certificates'] if local_cas else []
+        trust = [f"copy-in {LOCAL_CAS} {LOCAL_CAS.parent}", 'chroot "$1" update-ca-certificates']
+        hooks = [f"--customize-hook={hook}" for hook in trust] if local_cas else []
         with tempfile.TemporaryDirectory(prefix="chartgen-base-") as tmp:
             tar = Path(tmp) / "root.tar"
             argv: list[str | Path] = [

@@ -63,6 +63,16 @@ def container_args(
     return [*args, image]
 
 
+def with_image(image: str, chart: str) -> Podman:
+    """podman, holding `image` (never pulled: only what chartgen build --image made)."""
+    podman = Podman.find()
+    if not podman.has_image(image):
+        raise UserError(
+            f"no image {image} in podman's storage: build it (chartgen build --chart {chart} --image)"
+        )
+    return podman
+
+
 def check_non_root(podman: Podman, image: str, security: Security) -> None:
     """runAsNonRoot as the kubelet checks it before starting the container: the UID it will run
     as (the securityContext's, else the image's USER) must be a number other than 0."""

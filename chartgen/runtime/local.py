@@ -34,11 +34,10 @@ from chartgen.runtime.container import (
     Security,
     resolve,
 )
-from chartgen.runtime.in_container import check_non_root, container_args, removed_with
+from chartgen.runtime.in_container import check_non_root, container_args, removed_with, with_image
 from chartgen.runtime.platform import start_service
 from chartgen.runtime.postgres import Database, ensure_database, ensure_schema, free_port, throwaway_postgres
 from chartgen.runtime.running import LOG_LINES, RunningRuntime, RuntimeFailed, wait_started
-from chartgen.tools.podman import Podman
 from chartgen.tools.processes import find_java, start_group
 from chartgen.tools.reaper import REAPER
 
@@ -200,16 +199,6 @@ def read_secrets_file(path: Path) -> dict[str, str]:
             value = value[1:-1]
         secrets[key] = value
     return secrets
-
-
-def with_image(image: str, chart: str) -> Podman:
-    """podman, holding `image` (never pulled: only what chartgen build --image made)."""
-    podman = Podman.find()
-    if not podman.has_image(image):
-        raise UserError(
-            f"no image {image} in podman's storage: build it (chartgen build --chart {chart} --image)"
-        )
-    return podman
 
 
 def start_runtime(
