@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from chartgen.flows.run import render_environment
+from chartgen.plan.dev import RESOURCES_PATH
 from chartgen.runtime.context import BUILD_IMAGE, RUNTIME_IMAGE
 from chartgen.runtime.local import start_runtime
 from chartgen.runtime.postgres import ensure_database, throwaway_postgres
@@ -27,6 +28,7 @@ from tests.runtime.fixtures_events import render_with
 from tests.runtime.helpers import ORDER, call, wait_for_output
 from tests.runtime.test_credentials import ORDER as INVOICE_ORDER
 from tests.runtime.test_credentials import SECRETS, SPEC_KEY, TOKEN, Billing
+from tests.runtime.test_dev_mode import greeter, until
 
 pytestmark = pytest.mark.container
 
@@ -221,25 +223,15 @@ def test_the_devmode_container_runs_as_the_dev_pod_and_hot_reloads_a_dropped_wor
         assert capabilities.split()[-1] == "0000000000000000"
         assert podman.checked("exec", name, "grep", "NoNewPrivs", "/proc/self/status").split()[-1] == "1"
         # the projected volume is read-only in the pod; the files are the chart's
-        inside = "/home/kogito/serverless-workflow-project/src/main/resources"
-        refused = podman("exec", name, "touch", f"{inside}/written")
+        refused = podman("exec", name, "touch", f"{RESOURCES_PATH}/written")
         assert not refused.ok and "Read-only file system" in refused.stderr
-        assert "order-approval.sw.yaml" in podman.checked("exec", name, "ls", inside)
+        assert "order-approval.sw.yaml" in podman.checked("exec", name, "ls", RESOURCES_PATH)
         status, started, _ = call(url + "/order-approval", ORDER)
         assert status == 201, out.read_text() + err.read_text()
 
-        (folder / "dropped.sw.yaml").write_bytes(
-            b'id: dropped\nversion: "1.0"\nspecVersion: "0.8"\nname: Dropped\nstart: Greet\n'
-            b"states:\n  - name: Greet\n    type: inject\n    data:\n      greeting: dropped\n    end: true\n"
-        )
-        began, answer = time.monotonic(), None
-        while time.monotonic() - began < 120:
-            status, answer, _ = call(url + "/dropped", {}, 60)
-            if status == 201:
-                break
-            time.sleep(0.5)
-        assert answer is not None and answer["workflowdata"] == {"greeting": "dropped"}, answer
-        print(f"[container] a workflow dropped into the folder served after {time.monotonic() - began:.1f}s")
+        (folder / "dropped.sw.yaml").write_bytes(greeter("dropped", "dropped"))
+        seconds, _ = until(url + "/dropped", {}, {"greeting": "dropped"})
+        print(f"[container] a workflow dropped into the folder served after {seconds:.1f}s")
         logs = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", podman.checked("logs", name))  # no colours
         assert "Live reload total time" in logs  # the app restarted in the same JVM and container
         assert _container("chartgen-devmode-") == name
