@@ -6,9 +6,12 @@ The examples generated and their build contexts written (`chartgen build --no-pa
 per production chart: the image built cold (`--no-cache`: both stages, the Maven build inside
 with this machine's Maven repository mounted), warm (every layer cached; best of --repeat), its
 size, and the container started by `chartgen run --container`'s code until the chart's startup
-probe passes (best of --repeat; the throwaway PostgreSQL is not counted, the Jobs Service of a
-chart with timers is). Then the same for the dev chart's devmode image (`build --image`: its
-warm-up reads this machine's Maven repository) and `run --container` of it.
+probe passes, on a podman network beside a PostgreSQL container (best of --repeat; the
+database's start is not counted, the Jobs Service container of a chart with timers is). Before
+that: the platform services' images (built once per content, so a number only when missing)
+and the PostgreSQL container's start until it takes logins. Then the same for the dev chart's
+devmode image (`build --image`: its warm-up reads this machine's Maven repository) and
+`run --container` of it.
 """
 
 from __future__ import annotations
@@ -21,10 +24,12 @@ from pathlib import Path
 
 from chartgen.flows.build import IMAGE_FILE, build_chart_image
 from chartgen.flows.run import render_environment
+from chartgen.plan.platform_services import SERVICES
+from chartgen.runtime.container_platform import container_postgres, service_image
 from chartgen.runtime.devmode import start_devmode
 from chartgen.runtime.images import ensure_base_images
 from chartgen.runtime.local import start_runtime
-from chartgen.runtime.postgres import ensure_database, throwaway_postgres
+from chartgen.runtime.postgres import ensure_database
 from chartgen.tools.podman import Podman
 
 REPO = Path(__file__).resolve().parent.parent
@@ -45,6 +50,17 @@ def main() -> None:
     made = ensure_base_images(podman)
     if made:
         print(f"base images made from Debian packages: {time.perf_counter() - start:.0f}s")
+    for service in SERVICES:
+        before = time.perf_counter()
+        tag = service_image(podman, service)
+        seconds = time.perf_counter() - before
+        print(f"{service.title}: image {tag} {podman.image_size(tag) / 1e6:.0f} MB, {seconds:.1f}s")
+    started = []
+    for _ in range(args.repeat):
+        before = time.perf_counter()
+        with container_postgres():
+            started.append(time.perf_counter() - before)
+    print(f"PostgreSQL container (network, start, logins taken): {min(started):.1f}s (best of {args.repeat})")
     with tempfile.TemporaryDirectory(prefix="chartgen-bench-container-") as tmp:
         repo = copy_examples(Path(tmp))
         assert run_cli("-C", str(repo), "generate").code == 0
@@ -56,7 +72,7 @@ def main() -> None:
             warm = [build_chart_image(podman, context, tag, devmode=False) for _ in range(args.repeat)]
             objects, _ = render_environment(repo / "charts" / chart, "prod", "1.34")
             ready = []
-            with throwaway_postgres() as server:
+            with container_postgres() as server:
                 ensure_database(server, "workflows")
                 db = server.with_database("workflows")
                 for _ in range(args.repeat):

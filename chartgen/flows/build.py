@@ -19,7 +19,7 @@ from chartgen.errors import ToolError, UserError
 from chartgen.formats.source import ParseError, SourceFile
 from chartgen.plan.layout import VALUES_FILE
 from chartgen.plan.platform_services import SERVICES
-from chartgen.runtime.context import PINNED, Extension, Versions, build_context, containerfile, extensions
+from chartgen.runtime.context import DEFAULT_UID, PINNED, Extension, Versions, build_context, extensions
 from chartgen.runtime.devmode_image import (
     HOST_REPOSITORY,
     chart_extensions,
@@ -28,11 +28,10 @@ from chartgen.runtime.devmode_image import (
 )
 from chartgen.runtime.images import BuiltImage, build_image, ensure_base_images, maven_repository
 from chartgen.runtime.maven import package
-from chartgen.runtime.platform import service_pom
+from chartgen.runtime.platform import service_context
 from chartgen.tools.podman import Podman
 from chartgen.version.git import changed_since
 
-DEFAULT_UID = 10001
 IMAGE_FILE = "image.txt"  # the context's image reference, for the pipeline's image stage
 
 
@@ -142,15 +141,7 @@ def _contexts(name: str, files: dict[str, bytes], out: Path, versions: Versions)
         service = by_section[section]
         image = _image_ref(files, service.key)
         context = out / image_name
-        write_context(
-            context,
-            {
-                "pom.xml": service_pom(service, versions).encode(),
-                "Containerfile": containerfile(name, uid, sources=False).encode(),
-                ".dockerignore": b"target/\n",
-                IMAGE_FILE: image,
-            },
-        )
+        write_context(context, {**service_context(service, name, uid, versions), IMAGE_FILE: image})
         why = f"{service.title}, as SonataFlow {versions.sonataflow} ships it"
         artifact = Extension("org.kie.kogito", service.artifact, why, kie=True)
         built.append(ChartBuild(image_name, context, [artifact], image.decode().strip()))

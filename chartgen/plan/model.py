@@ -278,7 +278,11 @@ class EventChannel:
 # service's HTTP endpoints): what the chart's properties set and `chartgen run` points.
 PROCESS_INSTANCES = EventChannel(channel="kogito-processinstances-events", path="/processes")
 PROCESS_DEFINITIONS = EventChannel(channel="kogito-processdefinitions-events", path="/definitions")
-DATA_INDEX_CHANNELS = (PROCESS_INSTANCES, PROCESS_DEFINITIONS)
+# User task events are off (kogito.events.usertasks.enabled=false), but the add-on declares their
+# emitter: a runtime whose connector is not attached to every channel by default (invoice-sync's,
+# without the Knative add-on) refuses to start while the channel has none.
+USER_TASK_INSTANCES = EventChannel(channel="kogito-usertaskinstances-events", path="/tasks")
+DATA_INDEX_CHANNELS = (PROCESS_INSTANCES, PROCESS_DEFINITIONS, USER_TASK_INSTANCES)
 
 
 @dataclass(kw_only=True)

@@ -23,6 +23,7 @@ from chartgen.formats.source import ParseError, SourceFile
 # The one place the runtime's versions live. SonataFlow 10.0.0 is built on Quarkus 3.8.4
 # (org.kie.kogito:kogito-build-parent:10.0.0, property version.io.quarkus).
 QUARKUS_VERSION = "3.8.4"
+DEFAULT_UID = 10001  # the user images run as, unless the chart's securityContext names another
 BUILD_IMAGE = "docker.io/library/maven:3.9.9-eclipse-temurin-17"
 RUNTIME_IMAGE = "docker.io/library/eclipse-temurin:17.0.15_6-jre"
 APP = "/deployments"  # what the chart mounts config/ into, and the working directory

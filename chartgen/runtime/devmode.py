@@ -39,7 +39,8 @@ from chartgen.plan.dev import RESOURCES_PATH
 from chartgen.runtime.container import TIMEOUT_CAP, Resolved, resolve
 from chartgen.runtime.context import KIE, PINNED, RESOURCES, Extension, Versions, extensions, pom
 from chartgen.runtime.in_container import check_non_root, container_args, removed_with, with_image
-from chartgen.runtime.local import HOST_ENV, localize, write_files
+from chartgen.runtime.local import HOST_ENV, localize
+from chartgen.runtime.pod_files import write_files
 from chartgen.runtime.postgres import free_port
 from chartgen.runtime.running import LOG_LINES, RunningRuntime, RuntimeFailed, wait_started
 from chartgen.tools.podman import Podman

@@ -8,7 +8,7 @@ import hashlib
 import os
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,16 +18,30 @@ from chartgen.tools.podman import Podman
 from chartgen.tools.runner import run
 
 SUITE = "bookworm"
-# The FROM names of chartgen's Containerfiles, and the Debian packages that stand in for them:
-# a JDK with Maven for the build stage, a JRE for the runtime stage.
-BASES = {
-    BUILD_IMAGE: ("openjdk-17-jdk-headless", "maven", "ca-certificates"),
-    RUNTIME_IMAGE: ("openjdk-17-jre-headless", "ca-certificates"),
-}
 # This machine's own CAs (a TLS-intercepting proxy's, say): the base images trust them too, so a
 # build reaches Maven Central from any builder (podman here, a pipeline's buildah) unchanged.
 LOCAL_CAS = Path("/usr/local/share/ca-certificates")
-RECIPE_LABEL = "io.chartgen.base"  # what a base image was made from: remade when that changes
+RECIPE_LABEL = "io.chartgen.base"  # what an image was made from: remade when that changes
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """An image made from Debian packages: its name, packages, files copied in (path inside ->
+    content), podman import's --change lines (CMD, USER) and whether it trusts this machine's CAs."""
+
+    name: str
+    packages: tuple[str, ...]
+    files: tuple[tuple[str, str], ...] = ()
+    changes: tuple[str, ...] = ()
+    local_cas: bool = True
+
+
+# The FROM names of chartgen's Containerfiles, and the Debian packages that stand in for them:
+# a JDK with Maven for the build stage, a JRE for the runtime stage.
+BASES = (
+    Recipe(BUILD_IMAGE, ("openjdk-17-jdk-headless", "maven", "ca-certificates")),
+    Recipe(RUNTIME_IMAGE, ("openjdk-17-jre-headless", "ca-certificates")),
+)
 
 
 @dataclass(frozen=True)
@@ -38,38 +52,59 @@ class BuiltImage:
 
 
 def ensure_base_images(podman: Podman, status: Callable[[str], None] = lambda _m: None) -> list[str]:
-    """The base images, made once (mmdebstrap, podman import) and kept in podman's storage.
-    Returns the names it made now."""
+    """The base images of chartgen's Containerfiles (ensure_images)."""
+    return ensure_images(podman, BASES, status)
+
+
+def ensure_images(
+    podman: Podman, recipes: Sequence[Recipe], status: Callable[[str], None] = lambda _m: None
+) -> list[str]:
+    """Each recipe's image, made once (mmdebstrap, podman import) and kept in podman's storage
+    until its recipe changes. Returns the names it made now."""
     made = []
-    local_cas = sorted(LOCAL_CAS.glob("*.crt")) if LOCAL_CAS.is_dir() else []
-    for name, packages in BASES.items():
-        recipe = base_recipe(packages, {ca.name: ca.read_bytes() for ca in local_cas})
-        if podman.has_image(name) and podman.label(name, RECIPE_LABEL) == recipe:
+    cas = sorted(LOCAL_CAS.glob("*.crt")) if LOCAL_CAS.is_dir() else []
+    for recipe in recipes:
+        trusted = cas if recipe.local_cas else []
+        digest = recipe_digest(recipe, {ca.name: ca.read_bytes() for ca in trusted})
+        if podman.has_image(recipe.name) and podman.label(recipe.name, RECIPE_LABEL) == digest:
             continue
-        status(f"making base image {name} from Debian packages ({', '.join(packages)})")
-        trust = [f"copy-in {LOCAL_CAS} {LOCAL_CAS.parent}", 'chroot "$1" update-ca-certificates']
-        hooks = [f"--customize-hook={hook}" for hook in trust] if local_cas else []
+        status(f"making image {recipe.name} from Debian packages ({', '.join(recipe.packages)})")
         with tempfile.TemporaryDirectory(prefix="chartgen-base-") as tmp:
+            hooks = []
+            for number, (inside, content) in enumerate(recipe.files):
+                local = Path(tmp) / f"file-{number}"
+                local.write_text(content)
+                hooks.append(f"upload {local} {inside}")
+            if trusted:
+                hooks += [f"copy-in {LOCAL_CAS} {LOCAL_CAS.parent}", 'chroot "$1" update-ca-certificates']
             tar = Path(tmp) / "root.tar"
             argv: list[str | Path] = [
                 "mmdebstrap",
                 "--variant=minbase",
-                f"--include={','.join(packages)}",
-                *hooks,
+                f"--include={','.join(recipe.packages)}",
+                *(f"--customize-hook={hook}" for hook in hooks),
                 SUITE,
                 tar,
             ]
             done = run(argv, timeout=900)
             if not done.ok:
-                raise ToolError(f"mmdebstrap {SUITE} ({', '.join(packages)}): {done.stderr.strip()[-2000:]}")
-            podman.checked("import", f"--change=LABEL {RECIPE_LABEL}={recipe}", tar, name, timeout=600)
-        made.append(name)
+                raise ToolError(
+                    f"mmdebstrap {SUITE} ({', '.join(recipe.packages)}): {done.stderr.strip()[-2000:]}"
+                )
+            changes = [f"--change={change}" for change in (*recipe.changes, f"LABEL {RECIPE_LABEL}={digest}")]
+            podman.checked("import", *changes, tar, recipe.name, timeout=600)
+        made.append(recipe.name)
     return made
 
 
-def base_recipe(packages: tuple[str, ...], local_cas: dict[str, bytes]) -> str:
-    """A short digest of what a base image is made from: the suite, packages and trusted CAs."""
-    digest = hashlib.sha256(f"{SUITE}\n{' '.join(packages)}\n".encode())
+def recipe_digest(recipe: Recipe, local_cas: dict[str, bytes]) -> str:
+    """A short digest of what an image is made from: the suite, packages, files, changes and
+    trusted CAs."""
+    digest = hashlib.sha256(f"{SUITE}\n{' '.join(recipe.packages)}\n".encode())
+    for inside, text in recipe.files:
+        digest.update(f"{inside}\0{text}\0".encode())
+    for change in recipe.changes:
+        digest.update(f"{change}\0".encode())
     for file_name, content in sorted(local_cas.items()):
         digest.update(file_name.encode() + b"\0" + content)
     return digest.hexdigest()[:16]

@@ -1,7 +1,8 @@
 """The runtime's image run with podman the way the chart's pod runs it: the container's env,
 every mounted file at its path (read-only), each emptyDir as a tmpfs, the securityContext's
 user, read-only root, dropped capabilities and no privilege escalation, and the resource
-limits. On the host's network (127.0.0.1), beside the PostgreSQL and Jobs Service `run` starts.
+limits. On a podman network beside its PostgreSQL and platform services (container_platform.py),
+reached by name as a Service is, its port published on 127.0.0.1; or on the host's network.
 
 What podman does not do as the kubelet does is said in the README, one line each."""
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -22,11 +24,28 @@ _MEMORY = re.compile(r"^(\d+)(Ki|Mi|Gi|Ti|k|M|G|T)?$")
 _PODMAN_UNITS = {"Ki": "k", "Mi": "m", "Gi": "g", "Ti": "t", "k": "k", "M": "m", "G": "g", "T": "t"}
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """A container on a podman network: the name the others reach it by (as a Service's), and
+    its port published on 127.0.0.1 for this machine."""
+
+    network: str
+    alias: str
+    port: int  # the container's
+    published: int  # on 127.0.0.1
+
+
 def container_args(
-    image: str, name: str, resolved: Resolved, root: Path, env: Mapping[str, str]
+    image: str,
+    name: str,
+    resolved: Resolved,
+    root: Path,
+    env: Mapping[str, str],
+    attachment: Attachment | None = None,
 ) -> list[str]:
     """`podman run` arguments; the files are under `root` at their container paths and the env
-    goes through a 0600 file (never the command line, which `ps` shows)."""
+    goes through a 0600 file (never the command line, which `ps` shows). Without `attachment`,
+    on the host's network."""
     env_file = root / "container.env"
     lines = []
     for key, value in sorted(env.items()):
@@ -40,7 +59,7 @@ def container_args(
         "--rm",
         "--pull=never",  # the image chartgen build --image made, never a registry's
         f"--name={name}",
-        "--network=host",
+        *_network(attachment),
         f"--env-file={env_file}",
         "--tmpfs=/tmp:rw,mode=1777",
     ]
@@ -61,6 +80,16 @@ def container_args(
         args.append("--security-opt=no-new-privileges")
     args += _limits(resolved.limits)
     return [*args, image]
+
+
+def _network(attachment: Attachment | None) -> list[str]:
+    if attachment is None:
+        return ["--network=host"]
+    return [
+        f"--network={attachment.network}",
+        f"--network-alias={attachment.alias}",
+        f"--publish=127.0.0.1:{attachment.published}:{attachment.port}",
+    ]
 
 
 def with_image(image: str, chart: str) -> Podman:
@@ -104,10 +133,12 @@ def _limits(limits: Mapping[str, str]) -> list[str]:
     return args
 
 
-def removed_with(stack: contextlib.ExitStack, podman: Podman, name: str) -> None:
-    """The container `name` removed when `stack` closes, whatever became of `podman run` (killed
-    with -9 too), and by the reaper if chartgen dies first (a second Ctrl-C during the stop)."""
-    argv = [str(a) for a in podman.argv("rm", "--force", "--time=0", name)]
+def removed_with(stack: contextlib.ExitStack, podman: Podman, name: str, kind: str = "container") -> None:
+    """The container (or `kind` "network": the network and what is on it) `name` removed when
+    `stack` closes, whatever became of `podman run` (killed with -9 too), and by the reaper if
+    chartgen dies first (a second Ctrl-C during the stop)."""
+    args = ("rm", "--force", "--time=0", name) if kind == "container" else ("network", "rm", "--force", name)
+    argv = [str(a) for a in podman.argv(*args)]
     REAPER.watch_command(argv)
     stack.callback(REAPER.forget_command, argv)
-    stack.callback(podman, "rm", "--force", "--time=0", name, timeout=60)
+    stack.callback(podman, *args, timeout=60)

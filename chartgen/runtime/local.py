@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl
 
 from chartgen.errors import UserError
 from chartgen.plan.model import DATA_INDEX_CHANNELS
-from chartgen.plan.platform_services import BROKER_SINK, DATA_INDEX, JOBS_SERVICE
+from chartgen.plan.platform_services import BROKER_SINK, DATA_INDEX, JOBS_SERVICE, Service
 from chartgen.runtime.container import (
     DB_PASSWORD_ENV,
     DB_USER_ENV,
@@ -31,14 +31,22 @@ from chartgen.runtime.container import (
     TIMEOUT_CAP,
     WORKING_DIR,
     Resolved,
-    Security,
     resolve,
 )
-from chartgen.runtime.in_container import check_non_root, container_args, removed_with, with_image
+from chartgen.runtime.container_platform import (
+    check_reachable,
+    check_url_reachable,
+    container_postgres,
+    create_network,
+    start_service_container,
+)
+from chartgen.runtime.in_container import Attachment, check_non_root, container_args, removed_with, with_image
 from chartgen.runtime.platform import start_service
+from chartgen.runtime.pod_files import write_files
 from chartgen.runtime.postgres import Database, ensure_database, ensure_schema, free_port, throwaway_postgres
 from chartgen.runtime.running import LOG_LINES, RunningRuntime, RuntimeFailed, wait_started
-from chartgen.tools.processes import find_java, start_group
+from chartgen.tools.podman import Podman
+from chartgen.tools.processes import Process, find_java, start_group
 from chartgen.tools.reaper import REAPER
 
 SERVICE_URL_ENV = "KOGITO_SERVICE_URL"  # where the Jobs Service calls back when a timer is due
@@ -85,23 +93,26 @@ def localize(
     jobs_service: str | None = None,
     service_url: str | None = None,
     in_container: bool = False,
+    on_network: bool = False,
 ) -> dict[str, str]:
     """The env for running here: container paths under `root` (unless `in_container`: the
-    files are mounted where the pod has them), the port on 127.0.0.1, the JDBC URL (and
-    credentials) pointing at `database`, timers going to `jobs_service` and called back at
+    files are mounted where the pod has them), the port on 127.0.0.1 (unless `on_network`: a
+    container on a podman network listens as the pod does, its port published), the JDBC URL
+    (and credentials) pointing at `database`, timers going to `jobs_service` and called back at
     `service_url` (default: this runtime itself)."""
     env = dict(resolved.env)
     for name, value in env.items():
         env[name] = value if in_container else _local_paths(value, resolved.mounts, root)
-    env["QUARKUS_HTTP_PORT"] = str(port)
-    env["QUARKUS_HTTP_HOST"] = "127.0.0.1"
+    if not on_network:
+        env["QUARKUS_HTTP_PORT"] = str(port)
+        env["QUARKUS_HTTP_HOST"] = "127.0.0.1"
     if SERVICE_URL_ENV in env:
         env[SERVICE_URL_ENV] = service_url or f"http://127.0.0.1:{port}"
     if jobs_service and JOBS_SERVICE_ENV in env:
         env[JOBS_SERVICE_ENV] = jobs_service
     if database is not None and persistence_on(env):
         jdbc = parse_jdbc(env.get(JDBC_ENV, "")) or Jdbc("", database.database, [])
-        env[JDBC_ENV] = jdbc.url(database.host, database.port, database.database)
+        env[JDBC_ENV] = jdbc.url(*database.reached(on_network), database.database)
         as_files = credential_files(resolved)
         for name, value in ((DB_USER_ENV, database.user), (DB_PASSWORD_ENV, database.password)):
             if name not in as_files:  # a file of the credentials folder otherwise: with_database_files
@@ -162,20 +173,6 @@ def _local_paths(value: str, mounts: Iterable[str], root: Path) -> str:
         return value
     pattern = re.compile(r"(?<![\w/.-])(" + "|".join(re.escape(p) for p in paths) + r")(?![\w.-])")
     return pattern.sub(lambda m: str(root) + m.group(1), value)
-
-
-def write_files(root: Path, resolved: Resolved, owner: Security | None = None) -> None:
-    """Every mounted file under `root` at its container path, readable by this process alone,
-    or (`owner`: a container's user) by that user, as the kubelet's volumes are."""
-    for path in {WORKING_DIR, "/tmp", *resolved.dirs, *resolved.mounts} - set(resolved.files):
-        (root / path.lstrip("/")).mkdir(parents=True, exist_ok=True)
-    for path, content in resolved.files.items():
-        local = root / path.lstrip("/")
-        local.parent.mkdir(parents=True, exist_ok=True)
-        local.write_bytes(content)
-        local.chmod(0o600)
-        if owner is not None and owner.user is not None:
-            os.chown(local, owner.user, owner.group if owner.group is not None else owner.user)
 
 
 def read_secrets_file(path: Path) -> dict[str, str]:
@@ -239,31 +236,25 @@ def start_runtime(
     try:
         root = REAPER.temp_folder("chartgen-run-", stack)
         root.chmod(0o700)
-        db = database
-        if persistence_on(resolved.env):
-            jdbc = parse_jdbc(resolved.env.get(JDBC_ENV, ""))
-            if db is None:
-                status("starting a throwaway PostgreSQL")
-                server = stack.enter_context(throwaway_postgres())
-                db = server.with_database(jdbc.database if jdbc else server.database)
-                ensure_database(server, db.database)
-            if jdbc and jdbc.schema:
-                ensure_schema(db, jdbc.schema)
-        # The platform's services the chart sends to and none was given: started here.
-        to_index = sends_instance_events(resolved)
-        start_jobs = JOBS_SERVICE_ENV in resolved.env and jobs_service is None
-        start_index = to_index and data_index is None
-        if start_jobs or start_index:
-            if db is None:
-                db = stack.enter_context(throwaway_postgres())
-            if start_index:
-                data_index = start_service(DATA_INDEX, db, stack, status=status)
-            if start_jobs:  # its job events go to the Data Index, as in the platform chart
-                jobs_service = start_service(JOBS_SERVICE, db, stack, status=status, data_index=data_index)
+        network = _network(podman, stack, database, jobs_service, data_index) if podman else None
+        db, jobs_service, data_index, shown = _platform(
+            resolved, database, jobs_service, data_index, stack, network, status
+        )
+        to_index = "Data Index" in shown
         write_files(root, with_database_files(resolved, db), owner=resolved.security if image else None)
         local_port = port or free_port()
+        alias = prefer or "runtime"  # its name on the network, as its Service's in the cluster
+        if network is not None and service_url is None:
+            service_url = f"http://{alias}:{resolved.port}"
         runtime_env = localize(
-            resolved, root, local_port, db, jobs_service, service_url, in_container=bool(image)
+            resolved,
+            root,
+            local_port,
+            db,
+            jobs_service,
+            service_url,
+            in_container=bool(image),
+            on_network=network is not None,
         )
         if data_index and to_index:
             runtime_env.update(data_index_env(data_index))
@@ -273,16 +264,12 @@ def start_runtime(
         if podman is not None and image is not None:
             name = f"chartgen-{prefer or 'runtime'}-{local_port}"
             removed_with(stack, podman, name)
-            args = container_args(image, name, resolved, root, runtime_env)
+            attachment = Attachment(network, alias, resolved.port, local_port) if network else None
+            args = container_args(image, name, resolved, root, runtime_env, attachment)
             process = start_group(podman.argv(*args), root, podman.environment(), log_path)
         else:
             assert java is not None
-            env = {k: os.environ[k] for k in HOST_ENV if k in os.environ}
-            env["HOME"] = str(root / "home")
-            (root / "home").mkdir()
-            env.update(runtime_env)
-            argv: list[str | Path] = [java, f"-Djava.io.tmpdir={root / 'tmp'}", "-jar", app.resolve()]
-            process = start_group(argv, root / WORKING_DIR.lstrip("/"), env, log_path)
+            process = _on_host(java, app, root, runtime_env, log_path)
         running = RunningRuntime(
             f"http://127.0.0.1:{local_port}",
             process,
@@ -293,14 +280,7 @@ def start_runtime(
             [k for k in resolved.placeholders if db is None or k not in resolved.database_keys],
             resolved.notes,
             stack,
-            services={
-                name: url
-                for name, url in (
-                    ("Jobs Service", jobs_service),
-                    ("Data Index", data_index if to_index else None),
-                )
-                if url
-            },
+            services=shown,
         )
     except BaseException:
         stack.close()
@@ -314,3 +294,96 @@ def start_runtime(
         running.stop()
         raise RuntimeFailed(f"{label} {problem}", running.logs(LOG_LINES).splitlines())
     return running
+
+
+def _on_host(java: Path, app: Path, root: Path, runtime_env: Mapping[str, str], log_path: Path) -> Process:
+    """The built app run with this machine's Java, in `<root>/deployments`."""
+    env = {k: os.environ[k] for k in HOST_ENV if k in os.environ}
+    env["HOME"] = str(root / "home")
+    (root / "home").mkdir()
+    env.update(runtime_env)
+    argv: list[str | Path] = [java, f"-Djava.io.tmpdir={root / 'tmp'}", "-jar", app.resolve()]
+    return start_group(argv, root / WORKING_DIR.lstrip("/"), env, log_path)
+
+
+def _platform(
+    resolved: Resolved,
+    database: Database | None,
+    jobs_service: str | None,
+    data_index: str | None,
+    stack: contextlib.ExitStack,
+    network: str | None,
+    status: Callable[[str], None],
+) -> tuple[Database | None, str | None, str | None, dict[str, str]]:
+    """What the runtime needs beside it and was not given, started (as processes here, or in
+    containers on `network`): a throwaway database when it persists, the platform's services
+    it sends to. Returns (the database, the Jobs Service's and Data Index's URLs for the
+    runtime, the URL of each service it uses from this machine)."""
+    db = database
+    if persistence_on(resolved.env):
+        jdbc = parse_jdbc(resolved.env.get(JDBC_ENV, ""))
+        if db is None:
+            server = _throwaway_database(stack, network, status)
+            db = server.with_database(jdbc.database if jdbc else server.database)
+            ensure_database(server, db.database)
+        if jdbc and jdbc.schema:
+            ensure_schema(db, jdbc.schema)
+    to_index = sends_instance_events(resolved)
+    shown = {"Jobs Service": jobs_service, "Data Index": data_index if to_index else None}
+    start_jobs = JOBS_SERVICE_ENV in resolved.env and jobs_service is None
+    start_index = to_index and data_index is None
+    if start_jobs or start_index:
+        if db is None:
+            db = _throwaway_database(stack, network, status)
+        if start_index:
+            data_index, shown["Data Index"] = _service(DATA_INDEX, db, stack, network, status)
+        if start_jobs:  # its job events go to the Data Index, as in the platform chart
+            jobs_service, shown["Jobs Service"] = _service(
+                JOBS_SERVICE, db, stack, network, status, data_index
+            )
+    return db, jobs_service, data_index, {name: url for name, url in shown.items() if url}
+
+
+def _network(
+    podman: Podman,
+    stack: contextlib.ExitStack,
+    database: Database | None,
+    jobs_service: str | None,
+    data_index: str | None,
+) -> str:
+    """The podman network the runtime container joins: the given database's, else a new one.
+    What is given must be reachable from it."""
+    if database is not None and database.network:
+        return database.network
+    if database is not None:
+        check_reachable("the database", database.host)
+    for what, url in (("the Jobs Service", jobs_service), ("the Data Index", data_index)):
+        if url:
+            check_url_reachable(what, url)
+    return create_network(podman, stack)
+
+
+def _throwaway_database(
+    stack: contextlib.ExitStack, network: str | None, status: Callable[[str], None]
+) -> Database:
+    """A PostgreSQL for this run only: in a container on `network`, else a process here."""
+    if network is not None:
+        return stack.enter_context(container_postgres(network, status))
+    status("starting a throwaway PostgreSQL")
+    return stack.enter_context(throwaway_postgres())
+
+
+def _service(
+    service: Service,
+    db: Database,
+    stack: contextlib.ExitStack,
+    network: str | None,
+    status: Callable[[str], None],
+    data_index: str | None = None,
+) -> tuple[str, str]:
+    """Start `service` (in a container on `network`, else a process here); returns (its URL
+    for the runtime, its URL from this machine)."""
+    if network is not None:
+        return start_service_container(service, db, stack, network, status=status, data_index=data_index)
+    url = start_service(service, db, stack, status=status, data_index=data_index)
+    return url, url

@@ -21,7 +21,7 @@ from chartgen.errors import ToolError
 from chartgen.plan.model import CREDENTIALS_ORDINAL
 from chartgen.plan.platform_services import Service, service_env
 from chartgen.runtime.container import DB_PASSWORD_ENV, DB_USER_ENV
-from chartgen.runtime.context import PINNED, Versions, quarkus_pom
+from chartgen.runtime.context import PINNED, Versions, containerfile, quarkus_pom
 from chartgen.runtime.maven import APP_JAR, package
 from chartgen.runtime.postgres import Database, ensure_schema, free_port
 from chartgen.runtime.running import LOG_LINES, RunningRuntime, RuntimeFailed, wait_started
@@ -52,6 +52,16 @@ def service_pom(service: Service, versions: Versions) -> str:
     )
 
 
+def service_context(service: Service, chart: str, uid: int, versions: Versions) -> dict[str, bytes]:
+    """The build context of `service`'s image (for the platform chart `chart`): its pom, and the
+    Containerfile contract of the runtimes' without sources."""
+    return {
+        "pom.xml": service_pom(service, versions).encode(),
+        "Containerfile": containerfile(chart, uid, sources=False).encode(),
+        ".dockerignore": b"target/\n",
+    }
+
+
 def service_app(
     service: Service, versions: Versions = PINNED, status: Callable[[str], None] | None = None
 ) -> Path:
@@ -70,6 +80,12 @@ def service_app(
     if not built.ok or built.app is None:
         raise ToolError(f"{service.title} did not build:\n  " + "\n  ".join(built.problems))
     return built.app
+
+
+def credential_files(db: Database) -> dict[str, str]:
+    """A service's credentials folder, as the platform chart's Secret volume holds it: the
+    database login, and the folder's precedence as a config source."""
+    return {DB_USER_ENV: db.user, DB_PASSWORD_ENV: db.password, "config_ordinal": str(CREDENTIALS_ORDINAL)}
 
 
 def start_service(
@@ -100,12 +116,7 @@ def start_service(
         env["K_SINK"] = sink
     credentials = root / "credentials"
     credentials.mkdir(mode=0o700)
-    files = {
-        DB_USER_ENV: db.user,
-        DB_PASSWORD_ENV: db.password,
-        "config_ordinal": str(CREDENTIALS_ORDINAL),
-    }
-    for name, value in files.items():
+    for name, value in credential_files(db).items():
         (credentials / name).write_text(value)
     env["SMALLRYE_CONFIG_SOURCE_FILE_LOCATIONS"] = str(credentials)
     log_path = root / f"{service.name}.log"

@@ -9,6 +9,7 @@ the `postgres` user (runuser), in a folder owned by it.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import shutil
 import socket
@@ -37,13 +38,19 @@ class Database:
     password: str = ""
     database: str = DEFAULT_DATABASE
     throwaway: bool = False
+    network: str = ""  # the podman network of a server in a container (host, port: published)
+    network_address: tuple[str, int] | None = None  # its address on that network
 
     def display(self) -> str:
         secret = ":***" if self.password else ""
         return f"postgresql://{self.user}{secret}@{self.host}:{self.port}/{self.database}"
 
     def with_database(self, name: str) -> Database:
-        return Database(self.host, self.port, self.user, self.password, name, self.throwaway)
+        return dataclasses.replace(self, database=name)
+
+    def reached(self, on_network: bool) -> tuple[str, int]:
+        """(host, port) from this machine, or (`on_network`) from a container on its network."""
+        return self.network_address if on_network and self.network_address else (self.host, self.port)
 
 
 def parse_database_url(url: str) -> Database:

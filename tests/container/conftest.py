@@ -14,15 +14,23 @@ import pytest
 
 from testing.repo import copy_examples, require, run_cli
 
+DATA_INDEX_URL = "http://data-index.platform.svc.cluster.local"
+
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory, helm_binary: Path) -> tuple[Path, dict[str, Any]]:
-    """The examples generated, and every chart's image built: each production chart's runtime (its
-    Containerfile's two stages) and the dev chart's devmode image. (the copy, its charts by name)"""
+    """The examples generated (sending instance events to a Data Index), and every chart's
+    image built: each production chart's runtime (its Containerfile's two stages) and the dev
+    chart's devmode image. (the copy, its charts by name)"""
     for program in ("podman", "mmdebstrap", "java", "mvn"):
         require(program, shutil.which(program) is not None)
     require("root (podman runs rootful here)", os.geteuid() == 0)
     repo = copy_examples(tmp_path_factory.mktemp("images"))
+    # the runtimes send their instances to a Data Index (every production profile, or none):
+    # `run` starts one beside them
+    for env in ("prod", "staging"):
+        profile = repo / "profiles" / f"{env}.yaml"
+        profile.write_text(profile.read_text() + f'dataIndex: {{url: "{DATA_INDEX_URL}"}}\n')
     assert run_cli("-C", str(repo), "generate").code == 0
     start = time.monotonic()
     # the Containerfiles run their own Maven build: none here (--no-package)

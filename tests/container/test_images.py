@@ -5,10 +5,11 @@ pod runs it: its user, read-only root, no capabilities, mounts, probes."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
 import shutil
 import signal
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -17,18 +18,22 @@ import pytest
 
 from chartgen.flows.run import render_environment
 from chartgen.plan.dev import RESOURCES_PATH
+from chartgen.plan.platform_services import JOBS_SERVICE
+from chartgen.runtime.container_platform import container_postgres, start_service_container
 from chartgen.runtime.context import BUILD_IMAGE, RUNTIME_IMAGE
 from chartgen.runtime.local import start_runtime
-from chartgen.runtime.postgres import ensure_database, throwaway_postgres
+from chartgen.runtime.postgres import Database, ensure_database, psql
 from chartgen.tools.podman import Podman
 from testing.repo import REPO, copy_examples, require, run_cli
 from tests.helm.test_corpus import CORPUS
 from tests.runtime import helpers
-from tests.runtime.fixtures_events import render_with
+from tests.runtime.fixtures_events import render_with, wait_until
 from tests.runtime.helpers import ORDER, call, wait_for_output
 from tests.runtime.test_credentials import ORDER as INVOICE_ORDER
 from tests.runtime.test_credentials import SECRETS, SPEC_KEY, TOKEN, Billing
 from tests.runtime.test_dev_mode import greeter, until
+from tests.runtime.test_timers import PROJECT as NAP
+from tests.runtime.test_timers import SLEEP
 
 pytestmark = pytest.mark.container
 
@@ -60,23 +65,71 @@ def _container(prefix: str) -> str:
     return names[0]
 
 
-def test_the_image_runs_as_the_pod_runs_it(built: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
+def _networks(podman: Podman, container: str) -> list[str]:
+    listed = podman.checked(
+        "inspect", "--format", "{{range $name, $_ := .NetworkSettings.Networks}}{{$name}} {{end}}", container
+    )
+    return listed.split()
+
+
+def _instances(repo: Path, index: str) -> list[dict[str, Any]]:
+    shown = run_cli("-C", str(repo), "--output", "json", "instances", "--env", "prod", "--data-index", index)
+    assert shown.code == 0, shown.out + shown.err
+    found: list[dict[str, Any]] = json.loads(shown.out)["result"]["instances"]
+    return found
+
+
+def test_the_image_runs_as_the_pod_runs_it_beside_its_platform_in_containers(
+    built: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    """order-approval (prod): its image as the pod runs it, on one podman network with PostgreSQL,
+    the Jobs Service and the Data Index in containers, each reached by name as a Service is."""
     repo, _ = built
     out, err = tmp_path / "out", tmp_path / "err"
     start = time.monotonic()
     process = helpers.chartgen_run(repo, "order-approval", "--env", "prod", "--container", out=out, err=err)
+    podman = Podman.find()
     try:
         url = wait_for_output(
-            out, r"order-approval \(prod\) on (http://127\.0\.0\.1:\d+)", process, 300
+            out, r"order-approval \(prod\) on (http://127\.0\.0\.1:\d+)", process, 600
         ).group(1)
         print(
-            f"\n[container] run --container: ready through the chart's startup probe in {time.monotonic() - start:.1f}s"
+            f"\n[container] run --container, with PostgreSQL, the Jobs Service and the Data Index in "
+            f"containers: ready through the chart's startup probe in {time.monotonic() - start:.1f}s"
         )
+        index = wait_for_output(out, r"Data Index: (http://127\.0\.0\.1:\d+)", process, 5).group(1)
+        assert re.search(r"Jobs Service: http://127\.0\.0\.1:\d+", out.read_text()), out.read_text()
+        name = _container("chartgen-order-approval-")
+        # one network: the runtime, the database and both services, and nothing else on it
+        (network,) = _networks(podman, name)
+        on_it = podman.checked("ps", "--filter", f"network={network}", "--format", "{{.Names}}").split()
+        assert sorted(re.sub(r"-[0-9a-f]{8}$|-\d+$", "", n) for n in on_it) == [
+            "chartgen-data-index",
+            "chartgen-jobs-service",
+            "chartgen-order-approval",
+            "chartgen-postgres",
+        ], on_it
+        database = next(n for n in on_it if n.startswith("chartgen-postgres-"))
+        jdbc = podman.checked("exec", name, "printenv", "QUARKUS_DATASOURCE_JDBC_URL").strip()
+        assert jdbc.startswith(f"jdbc:postgresql://{database}:5432/"), jdbc
+        assert podman.checked("exec", name, "printenv", "KOGITO_JOBS_SERVICE_URL").strip() == (
+            "http://jobs-service:8080"
+        )
+        for service in ("chartgen-jobs-service-", "chartgen-data-index-"):  # the platform chart's pod
+            container = next(n for n in on_it if n.startswith(service))
+            assert podman.checked("exec", container, "id", "-u").strip() == "10001"
+            assert not podman("exec", container, "touch", "/deployments/written").ok
+
         status, started, _ = call(url + "/order-approval", ORDER)
         assert status == 201, out.read_text() + err.read_text()
         assert call(f"{url}/order-approval/{started['id']}")[0] == 200  # waiting, kept in PostgreSQL
-        name = _container("chartgen-order-approval-")
-        podman = Podman.find()
+        # its events crossed the network to the Data Index, which shows where it waits
+        deadline, listed = time.monotonic() + 30, dict[str, Any]()
+        while listed.get("waiting_in") != ["WaitForDecision"] and time.monotonic() < deadline:
+            listed = next((i for i in _instances(repo, index) if i["id"] == started["id"]), {})
+            time.sleep(0.5)
+        assert listed.get("waiting_in") == ["WaitForDecision"], listed
+
         assert podman.checked("exec", name, "id", "-u").strip() == "10001"
         refused = podman("exec", name, "touch", "/deployments/written")
         assert not refused.ok and "Read-only file system" in refused.stderr
@@ -90,10 +143,8 @@ def test_the_image_runs_as_the_pod_runs_it(built: tuple[Path, dict[str, Any]], t
         helpers.interrupt(process, err)
     finally:
         helpers.kill_if_running(process)
-    leftover = subprocess.run(
-        ["podman", "ps", "-a", "--format", "{{.Names}}"], capture_output=True, text=True
-    )
-    assert "chartgen-order-approval-" not in leftover.stdout
+    assert "chartgen-" not in podman.checked("ps", "-a", "--format", "{{.Names}}")
+    assert network not in podman.checked("network", "ls", "--format", "{{.Name}}").split()
 
 
 def test_a_waiting_instance_survives_a_killed_container_and_a_restart(
@@ -102,7 +153,7 @@ def test_a_waiting_instance_survives_a_killed_container_and_a_restart(
     repo, charts = built
     objects = render_with(repo / "charts" / "order-approval", "prod")
     image = charts["order-approval"]["builtImage"]["tag"]
-    with throwaway_postgres() as server:
+    with container_postgres() as server:
         ensure_database(server, "workflows")
         db = server.with_database("workflows")
         first = start_runtime(objects, Path("unused.jar"), prefer="order-approval", database=db, image=image)
@@ -120,6 +171,56 @@ def test_a_waiting_instance_survives_a_killed_container_and_a_restart(
             assert status == 200 and "decision" not in waiting["workflowdata"], second.logs(30)
         finally:
             second.stop()
+
+
+def test_a_timer_set_before_the_container_was_killed_calls_the_restarted_one_back_by_name(
+    tmp_path: Path, helm_binary: Path
+) -> None:
+    """nap sleeps 12 s: its timer goes to the Jobs Service's container, the runtime's container
+    is killed mid-sleep and a new one started on the same database; the Jobs Service calls the
+    runtime back by its name on the network (as the chart's Service), and the instance ends."""
+    require("podman", shutil.which("podman") is not None)
+    repo = tmp_path / "nap"
+    shutil.copytree(NAP, repo)
+    assert run_cli("-C", str(repo), "generate").code == 0
+    built = run_cli("-C", str(repo), "build", "--chart", "nap", "--image", "--no-package")
+    assert built.code == 0, built.out + built.err
+    image = (repo / "build/nap/image.txt").read_text().strip()
+    objects, _ = render_environment(repo / "charts/nap", "prod", "1.34")
+    with container_postgres() as server, contextlib.ExitStack() as stack:
+        ensure_database(server, "workflows")
+        db = server.with_database("workflows")
+        jobs, _ = start_service_container(JOBS_SERVICE, db, stack, db.network)
+        first = start_runtime(
+            objects, Path("unused.jar"), prefer="nap", database=db, jobs_service=jobs, image=image
+        )
+        try:
+            status, started, _ = call(f"{first.url}/nap", {})
+            assert status == 201, first.logs(30)
+            assert wait_until(lambda: _jobs(db) == 1, 8), first.logs(30)
+        finally:
+            assert first.stop(kill=True) == -signal.SIGKILL
+        killed_at = time.monotonic()
+        second = start_runtime(
+            objects, Path("unused.jar"), prefer="nap", database=db, jobs_service=jobs, image=image
+        )
+        try:
+            assert call(f"{second.url}/nap/{started['id']}")[0] == 200  # still asleep
+            while call(f"{second.url}/nap/{started['id']}")[0] == 200:
+                assert time.monotonic() - killed_at < SLEEP + 40, second.logs(30)
+                time.sleep(0.5)
+            print(
+                f"\n[container] the timer fired in the restarted container {time.monotonic() - killed_at:.1f}s after the kill"
+            )
+            assert wait_until(lambda: _jobs(db) == 0, 10)  # the Jobs Service had its answer
+        finally:
+            second.stop()
+
+
+def _jobs(db: Database) -> int:
+    done = psql(db, "SELECT count(*) FROM jobs_service.job_details")
+    assert done.ok, done.stderr
+    return int(done.stdout.strip())
 
 
 CORPUS_PROJECT = "rhdhorchestrator__orchestrator-demo"

@@ -604,6 +604,9 @@ def test_instance_events_go_to_the_data_index_the_profile_names(tmp_path: Path, 
     assert f"mp.messaging.outgoing.kogito-processinstances-events.url={url}/processes\n" in props
     assert f"mp.messaging.outgoing.kogito-processdefinitions-events.url={url}/definitions\n" in props
     assert "mp.messaging.outgoing.kogito-processinstances-events.connector=quarkus-http\n" in props
+    # user task events are off, but their channel is connected: a runtime starts only then
+    assert "kogito.events.usertasks.enabled=false" in props
+    assert f"mp.messaging.outgoing.kogito-usertaskinstances-events.url={url}/tasks\n" in props
     moved = render(
         repo / "charts/order-approval", "values-prod.yaml", sets=("dataIndex.url=http://di.other.svc",)
     )

@@ -80,6 +80,7 @@ def test_a_data_index_in_the_profile_reaches_values_the_plan_and_the_build(tmp_p
     assert data["processEvents"] == [
         {"channel": "kogito-processinstances-events", "path": "/processes"},
         {"channel": "kogito-processdefinitions-events", "path": "/definitions"},
+        {"channel": "kogito-usertaskinstances-events", "path": "/tasks"},  # off, but connected
     ]
     values = yaml.safe_load((chart / "values.yaml").read_text())
     assert values["dataIndex"] == {"url": URL}

@@ -111,7 +111,11 @@ def test_production_charts_send_to_their_environments_platform_by_default(tmp_pa
     assert prod["dataIndex"]["url"] == f"http://{CHART}-data-index.wf-prod.svc.cluster.local"
     assert staging["jobService"]["url"] == own  # the profile's own URL wins
     channels = [c["channel"] for c in data(tmp_path, "greet")["processEvents"]]
-    assert channels == ["kogito-processinstances-events", "kogito-processdefinitions-events"]
+    assert channels == [
+        "kogito-processinstances-events",
+        "kogito-processdefinitions-events",
+        "kogito-usertaskinstances-events",
+    ]
 
 
 def test_no_platform_is_written_when_no_profile_asks(tmp_path: Path) -> None:

@@ -11,8 +11,10 @@ import pytest
 
 from chartgen.errors import UserError
 from chartgen.runtime.container import Resolved, Security
-from chartgen.runtime.images import base_recipe
-from chartgen.runtime.in_container import check_non_root, container_args
+from chartgen.runtime.container_platform import check_reachable
+from chartgen.runtime.images import Recipe, recipe_digest
+from chartgen.runtime.in_container import Attachment, check_non_root, container_args
+from chartgen.runtime.postgres import Database
 from chartgen.tools.podman import Podman
 
 
@@ -59,6 +61,52 @@ def test_the_pod_s_settings_become_podman_s(tmp_path: Path) -> None:
     assert not any("s3cret" in a for a in args)  # ps shows the command line: the env goes in a file
     env_file = tmp_path / "container.env"
     assert env_file.read_text() == "A=1\nTOKEN=s3cret\n" and stat.S_IMODE(env_file.stat().st_mode) == 0o600
+
+
+def test_on_a_podman_network_the_container_is_reached_by_name_and_published_on_loopback(
+    tmp_path: Path,
+) -> None:
+    attachment = Attachment("chartgen-ab12cd34", "order-approval", 8080, 40123)
+    args = container_args("img:1", "c", _resolved(), tmp_path, {}, attachment)
+    assert "--network=host" not in args
+    assert [a for a in args if a.startswith(("--network", "--publish"))] == [
+        "--network=chartgen-ab12cd34",
+        "--network-alias=order-approval",
+        "--publish=127.0.0.1:40123:8080",  # this machine only, never every interface
+    ]
+    alone = container_args("img:1", "c", _resolved(), tmp_path, {})
+    assert "--network=host" in alone and not [a for a in alone if a.startswith("--publish")]
+
+
+@pytest.mark.parametrize(
+    ("host", "refused"),
+    [
+        ("127.0.0.1", True),
+        ("127.0.0.53", True),
+        ("localhost", True),
+        ("::1", True),
+        ("10.88.0.1", False),
+        ("pg.example.internal", False),
+        ("chartgen-postgres-0b334ad2", False),
+    ],
+)
+def test_what_a_container_cannot_reach_on_this_machine_s_loopback_is_refused(
+    host: str, refused: bool
+) -> None:
+    if refused:
+        with pytest.raises(UserError, match=f"the database is on {host}, this machine's loopback"):
+            check_reachable("the database", host)
+    else:
+        check_reachable("the database", host)
+
+
+def test_a_database_in_a_container_is_reached_by_name_on_its_network_and_by_port_from_here() -> None:
+    db = Database("127.0.0.1", 40999, "chartgen", "pw", network="net", network_address=("chartgen-pg", 5432))
+    assert db.reached(on_network=False) == ("127.0.0.1", 40999)
+    assert db.reached(on_network=True) == ("chartgen-pg", 5432)
+    assert db.with_database("workflows").reached(on_network=True) == ("chartgen-pg", 5432)
+    given = Database("pg.example.internal", 5432, "app", "pw")  # --database: as given, from both
+    assert given.reached(on_network=True) == given.reached(on_network=False)
 
 
 def test_a_pod_without_a_security_context_runs_as_the_image_says(tmp_path: Path) -> None:
@@ -110,11 +158,16 @@ def test_run_as_non_root_is_checked_as_the_kubelet_checks_it(
     )  # not asked: not checked
 
 
-def test_a_base_image_is_remade_when_what_it_is_made_from_changes() -> None:
-    packages = ("openjdk-17-jre-headless", "ca-certificates")
-    plain = base_recipe(packages, {})
-    assert base_recipe(packages, {}) == plain  # the same recipe: the image is kept
-    with_ca = base_recipe(packages, {"proxy.crt": b"-----BEGIN CERTIFICATE-----\nA\n"})
+def test_an_image_is_remade_when_what_it_is_made_from_changes() -> None:
+    recipe = Recipe("img:1", ("openjdk-17-jre-headless", "ca-certificates"))
+    plain = recipe_digest(recipe, {})
+    assert recipe_digest(recipe, {}) == plain  # the same recipe: the image is kept
+    with_ca = recipe_digest(recipe, {"proxy.crt": b"-----BEGIN CERTIFICATE-----\nA\n"})
     assert with_ca != plain  # a CA this machine now trusts
-    assert base_recipe(packages, {"proxy.crt": b"-----BEGIN CERTIFICATE-----\nB\n"}) != with_ca  # renewed
-    assert base_recipe((*packages, "maven"), {}) != plain
+    assert recipe_digest(recipe, {"proxy.crt": b"-----BEGIN CERTIFICATE-----\nB\n"}) != with_ca  # renewed
+    assert recipe_digest(Recipe("img:1", (*recipe.packages, "maven")), {}) != plain
+    with_file = Recipe("img:1", recipe.packages, files=(("/usr/local/bin/start", "exec x\n"),))
+    assert recipe_digest(with_file, {}) != plain
+    edited = Recipe("img:1", recipe.packages, files=(("/usr/local/bin/start", "exec y\n"),))
+    assert recipe_digest(edited, {}) != recipe_digest(with_file, {})
+    assert recipe_digest(Recipe("img:1", recipe.packages, changes=("USER 5",)), {}) != plain

@@ -12,7 +12,8 @@ import pytest
 from chartgen.errors import UserError
 from chartgen.flows.run import chart_folder, environment_of
 from chartgen.runtime.container import find_runtime, resolve
-from chartgen.runtime.local import localize, parse_jdbc, read_secrets_file, with_database_files, write_files
+from chartgen.runtime.local import localize, parse_jdbc, read_secrets_file, with_database_files
+from chartgen.runtime.pod_files import write_files
 from chartgen.runtime.postgres import Database, parse_database_url, quote_ident
 from chartgen.runtime.running import mask
 
@@ -193,6 +194,25 @@ def test_localize_moves_paths_port_and_database(tmp_path: Path) -> None:
     assert env["QUARKUS_DATASOURCE_USERNAME"] == "chartgen"
     assert env["QUARKUS_DATASOURCE_PASSWORD"] == ""
     assert env["API_TOKEN"] == "tok-Secret-2"
+
+
+def test_on_a_podman_network_the_pod_listens_as_it_does_and_reaches_the_database_by_name(
+    tmp_path: Path,
+) -> None:
+    r = resolve(rendered(), SECRETS)
+    db = Database(
+        "127.0.0.1", 54321, "chartgen", "pw", "workflows", network="n", network_address=("chartgen-pg", 5432)
+    )
+    env = localize(r, tmp_path, 40001, db, in_container=True, on_network=True)
+    for name in ("QUARKUS_HTTP_PORT", "QUARKUS_HTTP_HOST"):  # the pod's own: its port is published
+        assert env.get(name) == r.env.get(name)
+    assert env["QUARKUS_HTTP_PORT"] == "8080"
+    assert env["QUARKUS_CONFIG_LOCATIONS"] == "file:/deployments/config/extra.properties"  # mounted there
+    assert env["QUARKUS_DATASOURCE_JDBC_URL"] == (
+        "jdbc:postgresql://chartgen-pg:5432/workflows?currentSchema=orders&sslmode=disable"
+    )
+    host_side = localize(r, tmp_path, 40001, db, in_container=True)  # on the host's network
+    assert host_side["QUARKUS_DATASOURCE_JDBC_URL"].startswith("jdbc:postgresql://127.0.0.1:54321/")
 
 
 def test_a_given_database_names_its_own_database_and_credentials(tmp_path: Path) -> None:
