@@ -6,7 +6,8 @@ scripts/test.sh can do it in the background during the tiers that use neither Ma
 - runtime: the Maven artifacts of the examples' runtimes (their `chartgen build`, into a
   temporary folder; skipped when this machine's Maven repository already holds SonataFlow) and
   the platform services, built into chartgen's cache as `chartgen run` builds them;
-- container: the Debian base images (podman), as `chartgen build --image` makes them.
+- container: the Debian base images (podman), as `chartgen build --image` makes them, then the
+  images `run --container` starts beside a runtime (PostgreSQL, the Jobs Service, the Data Index).
 
 Best effort: a step that fails is named on stderr, and the tier then fetches what it needs.
 One line per step on stdout, with its time.
@@ -23,7 +24,8 @@ from pathlib import Path
 from chartgen.config import SONATAFLOW_VERSION
 from chartgen.flows.build import run_build
 from chartgen.plan.platform_services import SERVICES
-from chartgen.runtime.images import ensure_base_images, maven_repository
+from chartgen.runtime.container_platform import POSTGRES, service_image
+from chartgen.runtime.images import ensure_base_images, ensure_images, maven_repository
 from chartgen.runtime.platform import service_app
 from chartgen.tools.podman import Podman
 
@@ -60,6 +62,14 @@ def base_images() -> str:
     return f"base images made: {', '.join(made)}" if made else "base images already made"
 
 
+def platform_images() -> str:
+    """The images `run --container` starts beside a runtime: PostgreSQL's, each service's."""
+    podman = Podman.find()
+    made = ensure_images(podman, [POSTGRES])
+    tags = [service_image(podman, service) for service in SERVICES]
+    return f"platform images ready: {', '.join([*made, *tags]) or 'none made'}"
+
+
 def step(what: Callable[[], str]) -> bool:
     start = time.monotonic()
     try:
@@ -77,6 +87,8 @@ def main(tiers: list[str]) -> int:
         steps.append(base_images)  # Debian's mirror first: Maven Central is the longer fetch
     if "runtime" in tiers or "container" in tiers:
         steps += [examples_built, services_built]
+    if "container" in tiers:
+        steps.append(platform_images)  # after services_built: its Maven artifacts are then here
     results = [step(s) for s in steps]
     return 0 if all(results) else 1
 

@@ -38,8 +38,8 @@ def built(tmp_path_factory: pytest.TempPathFactory, helm_binary: Path) -> tuple[
     assert result.code == 0, result.out + result.err
     charts = {c["name"]: c for c in json.loads(result.out)["result"]["charts"]}
     print(
-        f"\n[container] chartgen build --image (3 runtimes and the devmode image, the platform-free "
-        f"examples): {time.monotonic() - start:.0f}s"
+        f"\n[container] chartgen build --image (the examples' 3 runtimes and the devmode image): "
+        f"{time.monotonic() - start:.0f}s"
     )
     for name, chart in sorted(charts.items()):
         image = chart["builtImage"]

@@ -10,6 +10,7 @@ import json
 import re
 import shutil
 import signal
+import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -261,9 +262,11 @@ def test_a_credential_reaches_the_call_from_the_file_mounted_in_the_container(
     built: tuple[Path, dict[str, Any]],
 ) -> None:
     """invoice-sync's bearer token: a key of the Secret, mounted as a file in the container,
-    read by the runtime, sent by its REST client to the billing service (a stub on 127.0.0.1)."""
+    read by the runtime, sent by its REST client to the billing service (a stub on this machine)."""
     repo, charts = built
-    with Billing() as billing:
+    # the container is on a podman network: this machine's loopback is its own, so the stub
+    # listens on this machine's address on its network, as a service outside the cluster
+    with Billing(host=_outward_address()) as billing:
         (repo / "profiles/local.yaml").write_text(
             f'extends: prod\nproperties: {{quarkus.rest-client.{SPEC_KEY}.url: "{billing.url}"}}\n'
         )
@@ -283,6 +286,31 @@ def test_a_credential_reaches_the_call_from_the_file_mounted_in_the_container(
             assert TOKEN not in running.logs(200)
         finally:
             running.stop()
+
+
+def _outward_address() -> str:
+    """This machine's address on its default route (reached from a podman network too)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(("198.51.100.1", 9))  # TEST-NET-2; no packet is sent: only the route is chosen
+        return str(probe.getsockname()[0])
+
+
+def test_run_container_refuses_a_database_on_this_machine_s_loopback(
+    built: tuple[Path, dict[str, Any]],
+) -> None:
+    """A container on a podman network cannot reach this machine's 127.0.0.1 (nor a pod its
+    node's): said before anything starts, without the password."""
+    repo, _ = built
+    url = "postgresql://app:s3cret-pw@127.0.0.1:5432/workflows"
+    result = run_cli(
+        "-C", str(repo), "run", "order-approval", "--env", "prod", "--container", "--database", url
+    )
+    assert result.code == 1 and "Traceback" not in result.err, result.err
+    assert "the database is on 127.0.0.1, this machine's loopback" in result.err
+    assert "s3cret-pw" not in result.out + result.err
+    podman = Podman.find()
+    assert "chartgen-" not in podman.checked("ps", "-a", "--format", "{{.Names}}")
+    assert "chartgen-" not in podman.checked("network", "ls", "--format", "{{.Name}}")
 
 
 def test_run_container_names_an_image_that_was_not_built(tmp_path: Path, helm_binary: Path) -> None:

@@ -227,14 +227,15 @@ Answer = Callable[[Received], tuple[int, Any]]
 
 
 class StubServer:
-    """An HTTP server on 127.0.0.1 (a thread) that records every request and answers it with
-    `answer(request) -> (status, JSON body or None)`."""
+    """An HTTP server on 127.0.0.1 (or `host`; a thread) that records every request and answers
+    it with `answer(request) -> (status, JSON body or None)`."""
 
-    def __init__(self, answer: Answer | None = None) -> None:
+    def __init__(self, answer: Answer | None = None, host: str = "127.0.0.1") -> None:
         self.received: list[Received] = []
         self._answer: Answer = answer or (lambda _request: (202, None))
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._host = host
+        self._server = ThreadingHTTPServer((host, 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
@@ -275,7 +276,7 @@ class StubServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_port}"
+        return f"http://{self._host}:{self._server.server_port}"
 
     def __enter__(self) -> Self:
         self._thread.start()

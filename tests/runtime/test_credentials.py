@@ -50,9 +50,9 @@ class Billing(StubServer):
     """The billing service of specs/billing-openapi.yaml: createInvoice makes a DRAFT invoice,
     getInvoice reads it back ISSUED."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.invoices: dict[str, dict[str, Any]] = {}
-        super().__init__(self._invoices)
+        super().__init__(self._invoices, host)
 
     def _invoices(self, request: Received) -> tuple[int, Any]:
         if request.method == "POST" and request.path == "/invoices":
