@@ -49,8 +49,10 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         "--container",
         action="store_true",
         help="run the image `chartgen build --image` built, with podman, as the pod runs it (its user, "
-        "read-only root, no capabilities, mounts, limits) instead of the jar with this machine's Java; "
-        "on the dev chart, its devmode image instead of this machine's Maven",
+        "read-only root, no capabilities, mounts, limits) instead of the jar with this machine's Java, "
+        "on a podman network with PostgreSQL and the platform services it sends to in containers "
+        "(--database must then be reachable from it, not 127.0.0.1); on the dev chart, its devmode "
+        "image instead of this machine's Maven",
     )
 
 

@@ -240,7 +240,7 @@ def start_runtime(
         db, jobs_service, data_index, shown = _platform(
             resolved, database, jobs_service, data_index, stack, network, status
         )
-        to_index = "Data Index" in shown
+        to_index = sends_instance_events(resolved)
         write_files(root, with_database_files(resolved, db), owner=resolved.security if image else None)
         local_port = port or free_port()
         alias = prefer or "runtime"  # its name on the network, as its Service's in the cluster
