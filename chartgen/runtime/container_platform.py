@@ -28,7 +28,7 @@ from chartgen.runtime.container import FILE_LOCATIONS_ENV, Resolved, Security
 from chartgen.runtime.context import DEFAULT_UID, PINNED, Versions
 from chartgen.runtime.images import Recipe, build_image, ensure_base_images, ensure_images, maven_repository
 from chartgen.runtime.in_container import Attachment, container_args, removed_with
-from chartgen.runtime.platform import READY, credential_files, service_context
+from chartgen.runtime.platform import READY, service_context, service_credentials
 from chartgen.runtime.pod_files import write_files
 from chartgen.runtime.postgres import DEFAULT_DATABASE, SUPERUSER, Database, ensure_schema, free_port, psql
 from chartgen.runtime.running import LOG_LINES, RunningRuntime, RuntimeFailed, wait_started
@@ -39,6 +39,7 @@ from chartgen.tools.reaper import REAPER
 
 POSTGRES_PORT = 5432
 SERVICE_PORT = 8080  # the platform chart's containerPort and QUARKUS_HTTP_PORT (the Containerfile's EXPOSE)
+SERVICE_READY_SECONDS = 180  # a cold JVM beside a Maven build on two cores
 _PASSWORD_ENV = "CHARTGEN_POSTGRES_PASSWORD"
 _START_POSTGRES = f"""#!/bin/sh
 # chartgen's PostgreSQL container: a new server in /tmp (a tmpfs), password logins from anywhere
@@ -193,7 +194,7 @@ def start_service_container(
     inner = contextlib.ExitStack()
     root = REAPER.temp_folder(f"chartgen-{service.name}-", inner)
     folder = str(CredentialFiles.folder)
-    files = {f"{folder}/{name}": value.encode() for name, value in credential_files(db).items()}
+    files = {f"{folder}/{name}": value.encode() for name, value in service_credentials(db).items()}
     resolved = Resolved(
         env={},
         files=files,
@@ -201,7 +202,7 @@ def start_service_container(
         mounts=["/tmp", folder],
         port=SERVICE_PORT,
         startup_path=READY,
-        startup_timeout=120,
+        startup_timeout=SERVICE_READY_SECONDS,
         secret_values=[db.password],
         placeholders=[],
         database_keys=[],
@@ -224,7 +225,7 @@ def start_service_container(
         f"http://127.0.0.1:{published}", process, root, log_path, [db.password], db, [], [], inner
     )
     stack.callback(running.stop)
-    problem = wait_started(running, READY, 180, status)
+    problem = wait_started(running, READY, SERVICE_READY_SECONDS, status)
     if problem:
         raise RuntimeFailed(f"{service.title} {problem}", running.logs(LOG_LINES).splitlines())
     return f"http://{service.name}:{SERVICE_PORT}", running.url

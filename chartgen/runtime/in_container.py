@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Literal
 
 from chartgen.errors import UserError
 from chartgen.runtime.container import Resolved, Security
@@ -133,7 +134,12 @@ def _limits(limits: Mapping[str, str]) -> list[str]:
     return args
 
 
-def removed_with(stack: contextlib.ExitStack, podman: Podman, name: str, kind: str = "container") -> None:
+def removed_with(
+    stack: contextlib.ExitStack,
+    podman: Podman,
+    name: str,
+    kind: Literal["container", "network"] = "container",
+) -> None:
     """The container (or `kind` "network": the network and what is on it) `name` removed when
     `stack` closes, whatever became of `podman run` (killed with -9 too), and by the reaper if
     chartgen dies first (a second Ctrl-C during the stop)."""

@@ -82,7 +82,7 @@ def service_app(
     return built.app
 
 
-def credential_files(db: Database) -> dict[str, str]:
+def service_credentials(db: Database) -> dict[str, str]:
     """A service's credentials folder, as the platform chart's Secret volume holds it: the
     database login, and the folder's precedence as a config source."""
     return {DB_USER_ENV: db.user, DB_PASSWORD_ENV: db.password, "config_ordinal": str(CREDENTIALS_ORDINAL)}
@@ -116,7 +116,7 @@ def start_service(
         env["K_SINK"] = sink
     credentials = root / "credentials"
     credentials.mkdir(mode=0o700)
-    for name, value in credential_files(db).items():
+    for name, value in service_credentials(db).items():
         (credentials / name).write_text(value)
     env["SMALLRYE_CONFIG_SOURCE_FILE_LOCATIONS"] = str(credentials)
     log_path = root / f"{service.name}.log"
