@@ -62,7 +62,8 @@ POSTGRES = Recipe(
     changes=('CMD ["/bin/sh", "/usr/local/bin/chartgen-postgres"]', "USER postgres"),
     local_cas=False,
 )
-# The platform chart's container settings (its securityContext), for the services' containers.
+# The platform chart's container settings (its securityContext), for the services' containers
+# (tests/unit/test_run_container_args.py holds them equal to its rendering).
 SERVICE_SECURITY = Security(
     user=DEFAULT_UID,
     group=DEFAULT_UID,

@@ -8,14 +8,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 
 from chartgen.errors import UserError
-from chartgen.runtime.container import Resolved, Security
-from chartgen.runtime.container_platform import check_reachable
+from chartgen.plan.model import CredentialFiles
+from chartgen.runtime.container import Resolved, Security, resolve
+from chartgen.runtime.container_platform import SERVICE_PORT, SERVICE_SECURITY, check_reachable
 from chartgen.runtime.images import Recipe, recipe_digest
 from chartgen.runtime.in_container import Attachment, check_non_root, container_args
 from chartgen.runtime.postgres import Database
 from chartgen.tools.podman import Podman
+from testing.repo import REPO
 
 
 def _resolved(**changes: object) -> Resolved:
@@ -171,3 +174,21 @@ def test_an_image_is_remade_when_what_it_is_made_from_changes() -> None:
     edited = Recipe("img:1", recipe.packages, files=(("/usr/local/bin/start", "exec y\n"),))
     assert recipe_digest(edited, {}) != recipe_digest(with_file, {})
     assert recipe_digest(Recipe("img:1", recipe.packages, changes=("USER 5",)), {}) != plain
+
+
+def test_the_service_containers_run_as_the_platform_chart_s_pods() -> None:
+    """What `run --container` gives the Jobs Service and Data Index containers is what the
+    platform chart (its golden rendering) gives their pods: user, root, capabilities, port,
+    credentials folder."""
+    rendered = REPO / "tests/golden/platform/rendered/acme-workflows-platform/values-prod.yaml"
+    objects = [o for o in yaml.safe_load_all(rendered.read_text()) if isinstance(o, dict)]
+    deployments = [o["metadata"]["name"] for o in objects if o.get("kind") == "Deployment"]
+    assert sorted(deployments) == [
+        "acme-workflows-platform-data-index",
+        "acme-workflows-platform-jobs-service",
+    ]
+    for name in deployments:
+        pod = resolve(objects, {}, prefer=name)
+        assert pod.security == SERVICE_SECURITY, name
+        assert pod.port == SERVICE_PORT and pod.env["QUARKUS_HTTP_PORT"] == str(SERVICE_PORT), name
+        assert pod.env["SMALLRYE_CONFIG_SOURCE_FILE_LOCATIONS"] == CredentialFiles.folder, name
