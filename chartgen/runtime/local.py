@@ -237,10 +237,10 @@ def start_runtime(
         root = REAPER.temp_folder("chartgen-run-", stack)
         root.chmod(0o700)
         network = _network(podman, stack, database, jobs_service, data_index) if podman else None
-        db, jobs_service, data_index, shown = _platform(
-            resolved, database, jobs_service, data_index, stack, network, status
-        )
         to_index = sends_instance_events(resolved)
+        db, jobs_service, data_index, shown = _platform(
+            resolved, to_index, database, jobs_service, data_index, stack, network, status
+        )
         write_files(root, with_database_files(resolved, db), owner=resolved.security if image else None)
         local_port = port or free_port()
         alias = prefer or "runtime"  # its name on the network, as its Service's in the cluster
@@ -262,7 +262,7 @@ def start_runtime(
         log_path = root / "runtime.log"
         status(f"starting {label}" + (f" (image {image}, podman)" if image else ""))
         if podman is not None and image is not None:
-            name = f"chartgen-{prefer or 'runtime'}-{local_port}"
+            name = f"chartgen-{alias}-{local_port}"
             removed_with(stack, podman, name)
             attachment = Attachment(network, alias, resolved.port, local_port) if network else None
             args = container_args(image, name, resolved, root, runtime_env, attachment)
@@ -308,6 +308,7 @@ def _on_host(java: Path, app: Path, root: Path, runtime_env: Mapping[str, str], 
 
 def _platform(
     resolved: Resolved,
+    to_index: bool,
     database: Database | None,
     jobs_service: str | None,
     data_index: str | None,
@@ -318,7 +319,8 @@ def _platform(
     """What the runtime needs beside it and was not given, started (as processes here, or in
     containers on `network`): a throwaway database when it persists, the platform's services
     it sends to. Returns (the database, the Jobs Service's and Data Index's URLs for the
-    runtime, the URL of each service it uses from this machine)."""
+    runtime, the URL of each service it uses from this machine). `to_index`: it sends its
+    instances' events to a Data Index."""
     db = database
     if persistence_on(resolved.env):
         jdbc = parse_jdbc(resolved.env.get(JDBC_ENV, ""))
@@ -328,7 +330,6 @@ def _platform(
             ensure_database(server, db.database)
         if jdbc and jdbc.schema:
             ensure_schema(db, jdbc.schema)
-    to_index = sends_instance_events(resolved)
     shown = {"Jobs Service": jobs_service, "Data Index": data_index if to_index else None}
     start_jobs = JOBS_SERVICE_ENV in resolved.env and jobs_service is None
     start_index = to_index and data_index is None
@@ -353,13 +354,13 @@ def _network(
 ) -> str:
     """The podman network the runtime container joins: the given database's, else a new one.
     What is given must be reachable from it."""
+    for what, url in (("the Jobs Service", jobs_service), ("the Data Index", data_index)):
+        if url:
+            check_url_reachable(what, url)
     if database is not None and database.network:
         return database.network
     if database is not None:
         check_reachable("the database", database.host)
-    for what, url in (("the Jobs Service", jobs_service), ("the Data Index", data_index)):
-        if url:
-            check_url_reachable(what, url)
     return create_network(podman, stack)
 
 

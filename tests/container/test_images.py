@@ -6,7 +6,6 @@ pod runs it: its user, read-only root, no capabilities, mounts, probes."""
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 import shutil
 import signal
@@ -23,7 +22,7 @@ from chartgen.plan.platform_services import JOBS_SERVICE
 from chartgen.runtime.container_platform import container_postgres, start_service_container
 from chartgen.runtime.context import BUILD_IMAGE, RUNTIME_IMAGE
 from chartgen.runtime.local import start_runtime
-from chartgen.runtime.postgres import Database, ensure_database, psql
+from chartgen.runtime.postgres import ensure_database
 from chartgen.tools.podman import Podman
 from testing.repo import REPO, copy_examples, require, run_cli
 from tests.helm.test_corpus import CORPUS
@@ -32,14 +31,16 @@ from tests.runtime.fixtures_events import render_with, wait_until
 from tests.runtime.helpers import ORDER, call, wait_for_output
 from tests.runtime.test_credentials import ORDER as INVOICE_ORDER
 from tests.runtime.test_credentials import SECRETS, SPEC_KEY, TOKEN, Billing
+from tests.runtime.test_data_index import _waiting
 from tests.runtime.test_dev_mode import greeter, until
 from tests.runtime.test_timers import PROJECT as NAP
-from tests.runtime.test_timers import SLEEP
+from tests.runtime.test_timers import SLEEP, _count, _wait_done
 
 pytestmark = pytest.mark.container
 
 CHARTS = ("invoice-sync", "order-approval", "shipment-tracker")
 DEV_CHART = "acme-workflows-dev"
+JOBS = "jobs_service.job_details"  # the Jobs Service's table of timers
 
 
 def test_every_example_image_builds_from_its_own_containerfile(built: tuple[Path, dict[str, Any]]) -> None:
@@ -71,13 +72,6 @@ def _networks(podman: Podman, container: str) -> list[str]:
         "inspect", "--format", "{{range $name, $_ := .NetworkSettings.Networks}}{{$name}} {{end}}", container
     )
     return listed.split()
-
-
-def _instances(repo: Path, index: str) -> list[dict[str, Any]]:
-    shown = run_cli("-C", str(repo), "--output", "json", "instances", "--env", "prod", "--data-index", index)
-    assert shown.code == 0, shown.out + shown.err
-    found: list[dict[str, Any]] = json.loads(shown.out)["result"]["instances"]
-    return found
 
 
 def test_the_image_runs_as_the_pod_runs_it_beside_its_platform_in_containers(
@@ -125,10 +119,7 @@ def test_the_image_runs_as_the_pod_runs_it_beside_its_platform_in_containers(
         assert status == 201, out.read_text() + err.read_text()
         assert call(f"{url}/order-approval/{started['id']}")[0] == 200  # waiting, kept in PostgreSQL
         # its events crossed the network to the Data Index, which shows where it waits
-        deadline, listed = time.monotonic() + 30, dict[str, Any]()
-        while listed.get("waiting_in") != ["WaitForDecision"] and time.monotonic() < deadline:
-            listed = next((i for i in _instances(repo, index) if i["id"] == started["id"]), {})
-            time.sleep(0.5)
+        listed = _waiting(repo, index, started["id"], "WaitForDecision")
         assert listed.get("waiting_in") == ["WaitForDecision"], listed
 
         assert podman.checked("exec", name, "id", "-u").strip() == "10001"
@@ -198,7 +189,7 @@ def test_a_timer_set_before_the_container_was_killed_calls_the_restarted_one_bac
         try:
             status, started, _ = call(f"{first.url}/nap", {})
             assert status == 201, first.logs(30)
-            assert wait_until(lambda: _jobs(db) == 1, 8), first.logs(30)
+            assert wait_until(lambda: _count(db, JOBS) == 1, 8), first.logs(30)
         finally:
             assert first.stop(kill=True) == -signal.SIGKILL
         killed_at = time.monotonic()
@@ -207,21 +198,13 @@ def test_a_timer_set_before_the_container_was_killed_calls_the_restarted_one_bac
         )
         try:
             assert call(f"{second.url}/nap/{started['id']}")[0] == 200  # still asleep
-            while call(f"{second.url}/nap/{started['id']}")[0] == 200:
-                assert time.monotonic() - killed_at < SLEEP + 40, second.logs(30)
-                time.sleep(0.5)
+            _wait_done(second, started["id"], within=SLEEP + 40 - (time.monotonic() - killed_at))
             print(
                 f"\n[container] the timer fired in the restarted container {time.monotonic() - killed_at:.1f}s after the kill"
             )
-            assert wait_until(lambda: _jobs(db) == 0, 10)  # the Jobs Service had its answer
+            assert wait_until(lambda: _count(db, JOBS) == 0, 10)  # the Jobs Service had its answer
         finally:
             second.stop()
-
-
-def _jobs(db: Database) -> int:
-    done = psql(db, "SELECT count(*) FROM jobs_service.job_details")
-    assert done.ok, done.stderr
-    return int(done.stdout.strip())
 
 
 CORPUS_PROJECT = "rhdhorchestrator__orchestrator-demo"
